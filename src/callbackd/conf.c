@@ -1,0 +1,144 @@
+/* The helper's key table, defaults and post-parse validation. */
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/un.h>
+
+#include "conf.h"
+
+const struct dt_cfg_key cbd_conf_keys[] = {
+    {"listen", DT_CFG_STRING, offsetof(struct cbd_conf, listen), 0, 0, NULL, 0},
+    {"control", DT_CFG_STRING, offsetof(struct cbd_conf, control), 0, 0, NULL, 0},
+    {"public_url", DT_CFG_STRING, offsetof(struct cbd_conf, public_url), 0, 0, NULL, 0},
+    {"max_pending", DT_CFG_UINT, offsetof(struct cbd_conf, max_pending), 1, 100000, NULL, 0},
+    {"confirm", DT_CFG_BOOL, offsetof(struct cbd_conf, confirm), 0, 1, NULL, 0},
+    {"session_ttl", DT_CFG_UINT, offsetof(struct cbd_conf, session_ttl), 10, 3600, NULL, 0},
+    {"debug", DT_CFG_BOOL, offsetof(struct cbd_conf, debug), 0, 1, NULL, 0},
+    DT_CFG_END,
+};
+
+void cbd_conf_init(struct cbd_conf *conf)
+{
+	memset(conf, 0, sizeof(*conf));
+	conf->max_pending = 1024;
+	conf->confirm = 1;
+	conf->session_ttl = 120;
+}
+
+static int default_string(char **field, const char *value, struct dt_err *err)
+{
+	if (*field != NULL)
+		return 0;
+	*field = strdup(value);
+	if (*field == NULL)
+		return dt_err_set(err, DT_ERR_NOMEM, "out of memory");
+	return 0;
+}
+
+int cbd_split_hostport(const char *addr, char *host, size_t host_size, char *port,
+		       size_t port_size)
+{
+	const char *colon, *hbeg = addr, *hend;
+	size_t hlen, plen;
+	char *end;
+	unsigned long p;
+
+	if (addr[0] == '[') {
+		hbeg = addr + 1;
+		hend = strchr(hbeg, ']');
+		if (hend == NULL || hend[1] != ':')
+			return -1;
+		colon = hend + 1;
+	} else {
+		colon = strrchr(addr, ':');
+		if (colon == NULL || memchr(addr, ':', (size_t)(colon - addr)) != NULL)
+			return -1;
+		hend = colon;
+	}
+	hlen = (size_t)(hend - hbeg);
+	plen = strlen(colon + 1);
+	if (hlen == 0 || hlen >= host_size || plen == 0 || plen >= port_size)
+		return -1;
+	p = strtoul(colon + 1, &end, 10);
+	if (*end != '\0' || colon[1] < '0' || colon[1] > '9' || p == 0 || p > 65535)
+		return -1;
+	memcpy(host, hbeg, hlen);
+	host[hlen] = '\0';
+	memcpy(port, colon + 1, plen + 1);
+	if (strcmp(host, "*") == 0)
+		host[0] = '\0';
+	return 0;
+}
+
+/* http(s)://host[:port][/path], printable ASCII, no query, fragment or
+ * trailing slash: it is pasted into redirect_uri and into short links. */
+static int check_public_url(const char *url, const char *path, struct dt_err *err)
+{
+	const char *rest, *p;
+	size_t len = strlen(url);
+
+	if (strncmp(url, "https://", 8) == 0)
+		rest = url + 8;
+	else if (strncmp(url, "http://", 7) == 0)
+		rest = url + 7;
+	else
+		return dt_err_set(err, DT_ERR_CONFIG,
+				  "%s: public_url must start with http:// or https://", path);
+	if (len > CBD_PUBLIC_URL_MAX)
+		return dt_err_set(err, DT_ERR_CONFIG, "%s: public_url is longer than %d bytes",
+				  path, CBD_PUBLIC_URL_MAX);
+	if (*rest == '\0' || *rest == '/')
+		return dt_err_set(err, DT_ERR_CONFIG, "%s: public_url has no host", path);
+	if (url[len - 1] == '/')
+		return dt_err_set(err, DT_ERR_CONFIG,
+				  "%s: public_url must not end with '/' (got '%s')", path, url);
+	for (p = url; *p != '\0'; p++) {
+		if (*p <= ' ' || *p >= 0x7f || *p == '?' || *p == '#' || *p == '"' ||
+		    *p == '<' || *p == '>' || *p == '\\')
+			return dt_err_set(err, DT_ERR_CONFIG,
+					  "%s: public_url contains a character not allowed "
+					  "in a base URL (spaces, quotes, '?', '#')",
+					  path);
+	}
+	return 0;
+}
+
+static int check_control(const char *control, const char *path, struct dt_err *err)
+{
+	struct sockaddr_un sun;
+
+	if (control[0] != '/')
+		return dt_err_set(err, DT_ERR_CONFIG,
+				  "%s: control must be an absolute socket path (got '%s')", path,
+				  control);
+	if (strlen(control) >= sizeof(sun.sun_path))
+		return dt_err_set(err, DT_ERR_CONFIG, "%s: control path is longer than %zu bytes",
+				  path, sizeof(sun.sun_path) - 1);
+	return 0;
+}
+
+int cbd_conf_finish(struct cbd_conf *conf, const char *path, struct dt_err *err)
+{
+	char host[256], port[8];
+
+	if (default_string(&conf->listen, CBD_DEFAULT_LISTEN, err) != 0 ||
+	    default_string(&conf->control, CBD_DEFAULT_CONTROL, err) != 0)
+		return -1;
+	if (conf->public_url == NULL || conf->public_url[0] == '\0')
+		return dt_err_set(err, DT_ERR_CONFIG,
+				  "%s: public_url is required (the address phones reach, "
+				  "e.g. https://login.example.com)",
+				  path);
+	if (check_public_url(conf->public_url, path, err) != 0)
+		return -1;
+	if (cbd_split_hostport(conf->listen, host, sizeof(host), port, sizeof(port)) != 0)
+		return dt_err_set(err, DT_ERR_CONFIG,
+				  "%s: listen must be host:port or [v6addr]:port (got '%s')", path,
+				  conf->listen);
+	return check_control(conf->control, path, err);
+}
+
+void cbd_conf_free(struct cbd_conf *conf)
+{
+	dt_cfg_free(cbd_conf_keys, conf);
+}

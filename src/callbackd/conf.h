@@ -1,0 +1,42 @@
+/* The helper's configuration: its keys, their defaults and their checks.
+ *
+ * Named conf.h rather than config.h so it can never shadow the autoconf
+ * header of the same name. */
+#ifndef CBD_CONF_H
+#define CBD_CONF_H
+
+#include "cfg.h"
+#include "err.h"
+
+#define CBD_DEFAULT_CONFIG  "/etc/dingtalk-callbackd.conf"
+#define CBD_DEFAULT_LISTEN  "127.0.0.1:8787"
+#define CBD_DEFAULT_CONTROL "/run/dingtalk-callbackd/control.sock"
+#define CBD_PUBLIC_URL_MAX  512
+
+struct cbd_conf {
+	char *listen;	      /* public HTTP address: host:port or [v6]:port */
+	char *control;	      /* control socket path */
+	char *public_url;     /* what phones reach, no trailing slash */
+	unsigned max_pending; /* live pending sessions at most */
+	int confirm;	      /* show the confirmation page before approving */
+	unsigned session_ttl; /* seconds, the longest a session may live */
+	int debug;
+};
+
+extern const struct dt_cfg_key cbd_conf_keys[];
+
+/* Sets the defaults that the parser may then overwrite. */
+void cbd_conf_init(struct cbd_conf *conf);
+
+/* Fills the string defaults the file left unset and checks the result.
+ * Errors name the key and the file. */
+int cbd_conf_finish(struct cbd_conf *conf, const char *path, struct dt_err *err);
+
+void cbd_conf_free(struct cbd_conf *conf);
+
+/* Splits "host:port", "[v6]:port" or "*:port" into host (NULL for any) and
+ * port. `host` must hold `host_size` bytes. */
+int cbd_split_hostport(const char *addr, char *host, size_t host_size, char *port,
+		       size_t port_size);
+
+#endif

@@ -1,0 +1,615 @@
+/* The control API (docs/control-api.md) on a Unix socket: who may talk,
+ * routing, register, wait and cancel. */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <openssl/crypto.h>
+
+#include "control.h"
+#include "httpd.h"
+#include "json.h"
+#include "net.h"
+#include "util.h"
+#include "wait.h"
+
+#define BODY_MAX	 8192
+#define WAIT_DEFAULT_S	 25
+#define WAIT_MAX_S	 30
+#define TTL_MIN_S	 10
+#define SESSIONS_PATH	 "/v1/sessions"
+#define SESSION_PREFIX	 "/v1/sessions/"
+#define SUSPEND_RETRIES	 8
+
+struct cbd_control {
+	struct MHD_Daemon *mhd;
+	int fd;
+	ino_t ino;
+	const struct cbd_conf *conf;
+	struct cbd_store *store;
+	struct cbd_waiters *waiters;
+	const struct dt_log *log;
+};
+
+/* Per request: the body, and the wait's deadline and waiter slot. */
+struct creq {
+	struct cbd_body body;
+	struct cbd_waiter waiter;
+	int64_t deadline_ms;
+	int wait_started;
+};
+
+/* ---- responses ---- */
+
+static void wipe_free(void *p)
+{
+	if (p != NULL) {
+		OPENSSL_cleanse(p, strlen(p));
+		free(p);
+	}
+}
+
+/* Takes `text` over. */
+static enum MHD_Result send_text(struct MHD_Connection *conn, unsigned status, char *text)
+{
+	struct MHD_Response *resp;
+	enum MHD_Result ret;
+
+	if (text == NULL)
+		return MHD_NO;
+	resp = MHD_create_response_from_buffer_with_free_callback(strlen(text), text, wipe_free);
+	if (resp == NULL) {
+		wipe_free(text);
+		return MHD_NO;
+	}
+	if (MHD_add_response_header(resp, "Content-Type", "application/json") != MHD_YES ||
+	    MHD_add_response_header(resp, "Cache-Control", "no-store") != MHD_YES) {
+		MHD_destroy_response(resp);
+		return MHD_NO;
+	}
+	ret = MHD_queue_response(conn, status, resp);
+	MHD_destroy_response(resp);
+	return ret;
+}
+
+/* Takes `obj` over. */
+static enum MHD_Result send_json(struct MHD_Connection *conn, unsigned status, json_object *obj)
+{
+	const char *s;
+	char *copy = NULL;
+
+	if (obj == NULL)
+		return MHD_NO;
+	s = json_object_to_json_string_ext(obj, JSON_C_TO_STRING_PLAIN |
+						    JSON_C_TO_STRING_NOSLASHESCAPE);
+	if (s != NULL)
+		copy = strdup(s);
+	json_object_put(obj);
+	return send_text(conn, status, copy);
+}
+
+static enum MHD_Result send_error(struct MHD_Connection *conn, unsigned status, const char *msg)
+{
+	json_object *obj = json_object_new_object();
+
+	if (obj == NULL)
+		return MHD_NO;
+	json_object_object_add(obj, "error", json_object_new_string(msg));
+	return send_json(conn, status, obj);
+}
+
+static enum MHD_Result send_empty(struct MHD_Connection *conn, unsigned status)
+{
+	struct MHD_Response *resp;
+	enum MHD_Result ret;
+
+	resp = MHD_create_response_from_buffer(0, NULL, MHD_RESPMEM_PERSISTENT);
+	if (resp == NULL)
+		return MHD_NO;
+	ret = MHD_queue_response(conn, status, resp);
+	MHD_destroy_response(resp);
+	return ret;
+}
+
+/* ---- who may talk ---- */
+
+static int peer_allowed(struct cbd_control *ctl, struct MHD_Connection *conn)
+{
+	const union MHD_ConnectionInfo *ci;
+	uid_t uid;
+	pid_t pid;
+
+	ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+	if (ci == NULL || cbd_peer_cred(ci->connect_fd, &uid, &pid) != 0) {
+		dt_logf(ctl->log, LOG_WARNING, "control: cannot identify a client; refused");
+		return 0;
+	}
+	if (uid == 0 || uid == geteuid())
+		return 1;
+	dt_logf(ctl->log, LOG_WARNING,
+		"control: refused a client with uid %u (pid %d): only root may use the "
+		"control socket",
+		(unsigned)uid, (int)pid);
+	return 0;
+}
+
+/* ---- register ---- */
+
+struct reg {
+	const char *state, *user, *service, *host, *rhost, *authorize_url;
+	unsigned number, ttl;
+	char *shown[4]; /* sanitized copies of user, service, host, rhost */
+};
+
+/* A string field of min..max bytes without NUL. `optional` fields may be
+ * absent (then ""). */
+static int get_string(json_object *root, const char *key, size_t min, size_t max, int optional,
+		      const char **out, char *msg, size_t msg_size)
+{
+	json_object *v;
+	size_t len;
+
+	if (!json_object_object_get_ex(root, key, &v)) {
+		if (optional) {
+			*out = "";
+			return 0;
+		}
+		snprintf(msg, msg_size, "field '%s' is missing", key);
+		return -1;
+	}
+	if (!json_object_is_type(v, json_type_string)) {
+		snprintf(msg, msg_size, "field '%s' must be a string", key);
+		return -1;
+	}
+	*out = json_object_get_string(v);
+	len = (size_t)json_object_get_string_len(v);
+	if (len != strlen(*out) || len < min || len > max) {
+		snprintf(msg, msg_size, "field '%s' must be %zu..%zu bytes without NUL", key, min,
+			 max);
+		return -1;
+	}
+	return 0;
+}
+
+static int get_uint(json_object *root, const char *key, unsigned min, unsigned max,
+		    int optional, unsigned *out, char *msg, size_t msg_size)
+{
+	json_object *v;
+	int64_t n;
+
+	if (!json_object_object_get_ex(root, key, &v)) {
+		if (optional)
+			return 0;
+		snprintf(msg, msg_size, "field '%s' is missing", key);
+		return -1;
+	}
+	n = json_object_is_type(v, json_type_int) ? json_object_get_int64(v) : -1;
+	if (n < (int64_t)min || n > (int64_t)max) {
+		snprintf(msg, msg_size, "field '%s' must be an integer %u..%u", key, min, max);
+		return -1;
+	}
+	*out = (unsigned)n;
+	return 0;
+}
+
+/* http(s), printable ASCII, and no redirect_uri: we add that one. */
+static int check_authorize_url(const char *url, char *msg, size_t msg_size)
+{
+	const char *p;
+
+	if (strncmp(url, "https://", 8) != 0 && strncmp(url, "http://", 7) != 0) {
+		snprintf(msg, msg_size, "field 'authorize_url' must start with http:// or https://");
+		return -1;
+	}
+	for (p = url; *p != '\0'; p++) {
+		if (*p <= ' ' || *p >= 0x7f || *p == '"' || *p == '<' || *p == '>' ||
+		    *p == '\\') {
+			snprintf(msg, msg_size,
+				 "field 'authorize_url' must be a URL of printable ASCII "
+				 "without spaces");
+			return -1;
+		}
+	}
+	if (strstr(url, "?redirect_uri=") != NULL || strstr(url, "&redirect_uri=") != NULL) {
+		snprintf(msg, msg_size,
+			 "field 'authorize_url' must not carry redirect_uri (the helper adds it)");
+		return -1;
+	}
+	return 0;
+}
+
+static int parse_register(json_object *root, unsigned max_ttl, struct reg *r, char *msg,
+			  size_t msg_size)
+{
+	r->ttl = max_ttl;
+	if (get_string(root, "state", 0, SIZE_MAX, 0, &r->state, msg, msg_size) != 0)
+		return -1;
+	if (!dt_is_token(r->state, CBD_STATE_MIN, CBD_STATE_MAX)) {
+		snprintf(msg, msg_size,
+			 "field 'state' must be %d..%d characters of [A-Za-z0-9_-]",
+			 CBD_STATE_MIN, CBD_STATE_MAX);
+		return -1;
+	}
+	if (get_uint(root, "number", 10, 99, 0, &r->number, msg, msg_size) != 0 ||
+	    get_string(root, "user", 1, CBD_FIELD_MAX, 0, &r->user, msg, msg_size) != 0 ||
+	    get_string(root, "service", 1, CBD_FIELD_MAX, 0, &r->service, msg, msg_size) != 0 ||
+	    get_string(root, "host", 1, CBD_FIELD_MAX, 0, &r->host, msg, msg_size) != 0 ||
+	    get_string(root, "rhost", 0, CBD_FIELD_MAX, 1, &r->rhost, msg, msg_size) != 0 ||
+	    get_string(root, "authorize_url", 1, CBD_URL_MAX, 0, &r->authorize_url, msg,
+		       msg_size) != 0 ||
+	    check_authorize_url(r->authorize_url, msg, msg_size) != 0 ||
+	    get_uint(root, "ttl", TTL_MIN_S, UINT32_MAX, 1, &r->ttl, msg, msg_size) != 0)
+		return -1;
+	if (r->ttl > max_ttl)
+		r->ttl = max_ttl;
+	return 0;
+}
+
+/* Shown on a page and written to the log: no control characters or broken
+ * UTF-8 survive. */
+static int sanitize_shown(struct reg *r)
+{
+	const char *src[4] = {r->user, r->service, r->host, r->rhost};
+	int i;
+
+	for (i = 0; i < 4; i++) {
+		r->shown[i] = strdup(src[i]);
+		if (r->shown[i] == NULL)
+			return -1;
+		dt_sanitize_text(r->shown[i]);
+	}
+	return 0;
+}
+
+static void reg_free(struct reg *r)
+{
+	int i;
+
+	for (i = 0; i < 4; i++)
+		free(r->shown[i]);
+}
+
+static enum MHD_Result created(struct cbd_control *ctl, struct MHD_Connection *conn,
+			       const char *id, unsigned ttl)
+{
+	json_object *obj = json_object_new_object();
+	char *short_url = dt_asprintf("%s/l/%s", ctl->conf->public_url, id);
+
+	if (obj == NULL || short_url == NULL) {
+		json_object_put(obj);
+		free(short_url);
+		return send_error(conn, MHD_HTTP_INTERNAL_SERVER_ERROR, "out of memory");
+	}
+	json_object_object_add(obj, "id", json_object_new_string(id));
+	json_object_object_add(obj, "short_url", json_object_new_string(short_url));
+	json_object_object_add(obj, "expires_in", json_object_new_int((int)ttl));
+	free(short_url);
+	return send_json(conn, MHD_HTTP_CREATED, obj);
+}
+
+static enum MHD_Result add_session(struct cbd_control *ctl, struct MHD_Connection *conn,
+				   struct reg *r)
+{
+	struct cbd_new_session ns = {r->state,	   r->number,	  r->shown[0],	    r->shown[1],
+				     r->shown[2], r->shown[3], r->authorize_url, r->ttl};
+	char id[CBD_ID_LEN + 1];
+
+	switch (cbd_store_add(ctl->store, &ns, id)) {
+	case CBD_OK:
+		dt_logf(ctl->log, LOG_INFO,
+			"registered id=%s user=%s service=%s host=%s rhost=%s ttl=%us", id,
+			r->shown[0], r->shown[1], r->shown[2], r->shown[3], r->ttl);
+		return created(ctl, conn, id, r->ttl);
+	case CBD_E_DUP:
+		dt_logf(ctl->log, LOG_WARNING, "register refused: duplicate state");
+		return send_error(conn, MHD_HTTP_CONFLICT, "duplicate state");
+	case CBD_E_FULL:
+		dt_logf(ctl->log, LOG_WARNING, "register refused: max_pending (%u) reached",
+			ctl->conf->max_pending);
+		return send_error(conn, MHD_HTTP_SERVICE_UNAVAILABLE,
+				  "too many pending sessions (max_pending)");
+	default:
+		return send_error(conn, MHD_HTTP_INTERNAL_SERVER_ERROR, "cannot store the session");
+	}
+}
+
+static enum MHD_Result do_register(struct cbd_control *ctl, struct MHD_Connection *conn,
+				   struct creq *req)
+{
+	struct reg r;
+	char msg[160];
+	json_object *root;
+	enum MHD_Result ret;
+
+	if (!cbd_content_type_is(conn, "application/json"))
+		return send_error(conn, MHD_HTTP_UNSUPPORTED_MEDIA_TYPE,
+				  "Content-Type must be application/json");
+	root = req->body.data != NULL ? dt_json_parse_object(req->body.data, req->body.len) : NULL;
+	cbd_body_clear(&req->body);
+	if (root == NULL)
+		return send_error(conn, MHD_HTTP_BAD_REQUEST, "body must be a JSON object");
+	memset(&r, 0, sizeof(r));
+	if (parse_register(root, ctl->conf->session_ttl, &r, msg, sizeof(msg)) != 0)
+		ret = send_error(conn, MHD_HTTP_BAD_REQUEST, msg);
+	else if (sanitize_shown(&r) != 0)
+		ret = send_error(conn, MHD_HTTP_INTERNAL_SERVER_ERROR, "out of memory");
+	else
+		ret = add_session(ctl, conn, &r);
+	reg_free(&r);
+	dt_json_wipe_put(root); /* it held the state */
+	return ret;
+}
+
+/* ---- wait ---- */
+
+static int parse_timeout(struct MHD_Connection *conn, unsigned *out)
+{
+	const char *t = MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "timeout");
+	unsigned v = 0;
+	size_t i;
+
+	if (t == NULL) {
+		*out = WAIT_DEFAULT_S;
+		return 0;
+	}
+	for (i = 0; t[i] != '\0'; i++) {
+		if (t[i] < '0' || t[i] > '9' || i >= 2)
+			return -1;
+		v = v * 10 + (unsigned)(t[i] - '0');
+	}
+	if (v < 1 || v > WAIT_MAX_S)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+/* The code goes out in a buffer we build and wipe ourselves. The code was
+ * checked at the callback to hold no character JSON would escape. */
+static enum MHD_Result send_approved(struct cbd_control *ctl, struct MHD_Connection *conn,
+				     const char *id, char *code)
+{
+	char *text = dt_asprintf("{\"status\":\"approved\",\"code\":\"%s\"}", code);
+
+	dt_free_secret(code);
+	dt_logf(ctl->log, LOG_INFO, "released the code of id=%s", id);
+	if (text == NULL)
+		return send_error(conn, MHD_HTTP_INTERNAL_SERVER_ERROR, "out of memory");
+	return send_text(conn, MHD_HTTP_OK, text);
+}
+
+static enum MHD_Result send_status(struct cbd_control *ctl, struct MHD_Connection *conn,
+				   const char *id, struct cbd_poll *p)
+{
+	json_object *obj;
+
+	if (p->status == CBD_APPROVED)
+		return send_approved(ctl, conn, id, p->code);
+	obj = json_object_new_object();
+	if (obj == NULL)
+		return MHD_NO;
+	json_object_object_add(obj, "status", json_object_new_string(cbd_status_name(p->status)));
+	if (p->status == CBD_REFUSED)
+		json_object_object_add(obj, "reason",
+				       json_object_new_string(cbd_reason_name(p->reason)));
+	dt_logf(ctl->log, LOG_DEBUG, "wait id=%s: %s", id, cbd_status_name(p->status));
+	return send_json(conn, MHD_HTTP_OK, obj);
+}
+
+static enum MHD_Result wait_step(struct cbd_control *ctl, struct MHD_Connection *conn,
+				 const char *id, struct creq *req)
+{
+	struct cbd_poll p;
+	uint64_t epoch;
+	int64_t now, wake;
+	int tries;
+
+	for (tries = 0;; tries++) {
+		epoch = cbd_waiters_epoch(ctl->waiters);
+		switch (cbd_store_poll(ctl->store, id, &p)) {
+		case CBD_OK:
+			break;
+		case CBD_E_UNKNOWN:
+			return send_error(conn, MHD_HTTP_NOT_FOUND, "unknown session");
+		default:
+			return send_error(conn, MHD_HTTP_INTERNAL_SERVER_ERROR, "store failed");
+		}
+		now = dt_now_ms();
+		if (p.status != CBD_PENDING || now >= req->deadline_ms)
+			return send_status(ctl, conn, id, &p);
+		wake = p.expires_ms < req->deadline_ms ? p.expires_ms : req->deadline_ms;
+		if (tries >= SUSPEND_RETRIES && wake > now + 100)
+			wake = now + 100; /* heavy churn: look again soon */
+		switch (cbd_waiters_suspend(ctl->waiters, &req->waiter, conn, id, wake, epoch)) {
+		case CBD_SUSPENDED:
+			return MHD_YES;
+		case CBD_STOPPING:
+			return send_status(ctl, conn, id, &p);
+		case CBD_RETRY:
+			if (tries >= SUSPEND_RETRIES)
+				epoch = cbd_waiters_epoch(ctl->waiters);
+			break;
+		}
+	}
+}
+
+static enum MHD_Result do_wait(struct cbd_control *ctl, struct MHD_Connection *conn,
+			       const char *id, struct creq *req)
+{
+	unsigned timeout;
+
+	if (!req->wait_started) {
+		if (parse_timeout(conn, &timeout) != 0)
+			return send_error(conn, MHD_HTTP_BAD_REQUEST,
+					  "timeout must be an integer 1..30");
+		req->deadline_ms = dt_now_ms() + (int64_t)timeout * 1000;
+		req->wait_started = 1;
+	}
+	return wait_step(ctl, conn, id, req);
+}
+
+/* ---- cancel ---- */
+
+static enum MHD_Result do_cancel(struct cbd_control *ctl, struct MHD_Connection *conn,
+				 const char *id)
+{
+	if (cbd_store_cancel(ctl->store, id) != CBD_OK)
+		return send_error(conn, MHD_HTTP_NOT_FOUND, "unknown session");
+	dt_logf(ctl->log, LOG_INFO, "cancelled id=%s", id);
+	return send_empty(conn, MHD_HTTP_NO_CONTENT);
+}
+
+/* ---- routing ---- */
+
+static enum MHD_Result route_session(struct cbd_control *ctl, struct MHD_Connection *conn,
+				     const char *rest, const char *method, struct creq *req)
+{
+	const char *slash = strchr(rest, '/');
+	size_t idlen = slash != NULL ? (size_t)(slash - rest) : strlen(rest);
+	char id[CBD_ID_LEN + 1];
+
+	if (idlen != CBD_ID_LEN)
+		return send_error(conn, MHD_HTTP_NOT_FOUND, "unknown session");
+	memcpy(id, rest, CBD_ID_LEN);
+	id[CBD_ID_LEN] = '\0';
+	if (!dt_is_token(id, CBD_ID_LEN, CBD_ID_LEN))
+		return send_error(conn, MHD_HTTP_NOT_FOUND, "unknown session");
+	if (slash == NULL) {
+		if (strcmp(method, MHD_HTTP_METHOD_DELETE) == 0)
+			return do_cancel(ctl, conn, id);
+	} else if (strcmp(slash, "/wait") == 0) {
+		if (strcmp(method, MHD_HTTP_METHOD_GET) == 0)
+			return do_wait(ctl, conn, id, req);
+	} else {
+		return send_error(conn, MHD_HTTP_NOT_FOUND, "not found");
+	}
+	return send_error(conn, MHD_HTTP_METHOD_NOT_ALLOWED, "method not allowed");
+}
+
+static enum MHD_Result route(struct cbd_control *ctl, struct MHD_Connection *conn,
+			     const char *url, const char *method, struct creq *req)
+{
+	if (strcmp(url, SESSIONS_PATH) == 0) {
+		if (strcmp(method, MHD_HTTP_METHOD_POST) == 0)
+			return do_register(ctl, conn, req);
+		return send_error(conn, MHD_HTTP_METHOD_NOT_ALLOWED, "method not allowed");
+	}
+	if (strncmp(url, SESSION_PREFIX, strlen(SESSION_PREFIX)) == 0)
+		return route_session(ctl, conn, url + strlen(SESSION_PREFIX), method, req);
+	return send_error(conn, MHD_HTTP_NOT_FOUND, "not found");
+}
+
+/* First call for a request: check the peer and the declared size. */
+static enum MHD_Result begin(struct cbd_control *ctl, struct MHD_Connection *conn,
+			     void **con_cls)
+{
+	struct creq *req;
+
+	if (!peer_allowed(ctl, conn))
+		return send_error(conn, MHD_HTTP_FORBIDDEN, "forbidden");
+	if (cbd_body_too_long(conn, BODY_MAX))
+		return send_error(conn, MHD_HTTP_CONTENT_TOO_LARGE, "body larger than 8 KiB");
+	req = calloc(1, sizeof(*req));
+	if (req == NULL)
+		return MHD_NO;
+	req->body.limit = BODY_MAX;
+	*con_cls = req;
+	return MHD_YES;
+}
+
+static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char *url,
+			      const char *method, const char *version, const char *upload,
+			      size_t *upload_size, void **con_cls)
+{
+	struct cbd_control *ctl = cls;
+	struct creq *req = *con_cls;
+
+	(void)version;
+	if (req == NULL)
+		return begin(ctl, conn, con_cls);
+	if (*upload_size != 0) {
+		if (cbd_body_append(&req->body, upload, *upload_size) != 0) {
+			dt_logf(ctl->log, LOG_WARNING, "control: request body over 8 KiB; dropped");
+			return MHD_NO;
+		}
+		*upload_size = 0;
+		return MHD_YES;
+	}
+	return route(ctl, conn, url, method, req);
+}
+
+static void completed(void *cls, struct MHD_Connection *conn, void **con_cls,
+		      enum MHD_RequestTerminationCode toe)
+{
+	struct cbd_control *ctl = cls;
+	struct creq *req = *con_cls;
+
+	(void)conn;
+	(void)toe;
+	if (req == NULL)
+		return;
+	cbd_waiters_forget(ctl->waiters, &req->waiter);
+	cbd_body_clear(&req->body);
+	free(req);
+	*con_cls = NULL;
+}
+
+/* ---- life cycle ---- */
+
+static int start_server(struct cbd_control *ctl, struct dt_err *err)
+{
+	struct cbd_mhd_params p = {
+	    .listen_fd = ctl->fd,
+	    .extra_flags = MHD_ALLOW_SUSPEND_RESUME,
+	    .connection_limit = 256,
+	    .timeout_s = 60,
+	    .memory_limit = 32 * 1024,
+	    .handler = handle,
+	    .completed = completed,
+	    .cls = ctl,
+	    .log = ctl->log,
+	    .name = "control",
+	};
+
+	ctl->mhd = cbd_mhd_start(&p, err);
+	return ctl->mhd != NULL ? 0 : -1;
+}
+
+struct cbd_control *cbd_control_start(const struct cbd_conf *conf, struct cbd_store *store,
+				      const struct dt_log *log, struct dt_err *err)
+{
+	struct cbd_control *ctl = calloc(1, sizeof(*ctl));
+
+	if (ctl == NULL) {
+		dt_err_set(err, DT_ERR_NOMEM, "out of memory");
+		return NULL;
+	}
+	ctl->conf = conf;
+	ctl->store = store;
+	ctl->log = log;
+	ctl->fd = cbd_listen_unix(conf->control, &ctl->ino, err);
+	if (ctl->fd < 0) {
+		free(ctl);
+		return NULL;
+	}
+	ctl->waiters = cbd_waiters_start(store, log, err);
+	if (ctl->waiters == NULL || start_server(ctl, err) != 0) {
+		cbd_waiters_free(ctl->waiters);
+		close(ctl->fd);
+		cbd_unlink_unix(conf->control, ctl->ino);
+		free(ctl);
+		return NULL;
+	}
+	return ctl;
+}
+
+void cbd_control_stop(struct cbd_control *ctl)
+{
+	if (ctl == NULL)
+		return;
+	cbd_waiters_shutdown(ctl->waiters);
+	MHD_stop_daemon(ctl->mhd); /* closes the listening socket too */
+	cbd_waiters_free(ctl->waiters);
+	cbd_unlink_unix(ctl->conf->control, ctl->ino);
+	free(ctl);
+}

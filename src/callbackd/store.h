@@ -1,0 +1,184 @@
+/* The session store: what the helper remembers about a login between the
+ * module's register call and the code's release. An interface so that a
+ * Redis store (a fleet of replicas) can sit beside the memory one.
+ *
+ * Secrets handled here: the state (only its SHA-256 is kept), the held
+ * authorization code and the confirmation token. Every function copies what
+ * it returns; the caller wipes secret copies. */
+#ifndef CBD_STORE_H
+#define CBD_STORE_H
+
+#include <stdint.h>
+#include <time.h>
+
+#include "err.h"
+#include "log.h"
+
+#define CBD_ID_LEN	  16 /* base64url of 12 random bytes */
+#define CBD_TOKEN_LEN	  32 /* base64url of 24 random bytes */
+#define CBD_FIELD_MAX	  256
+#define CBD_URL_MAX	  2048
+#define CBD_CODE_MAX	  512
+#define CBD_STATE_MIN	  22
+#define CBD_STATE_MAX	  128
+#define CBD_CHOICES	  3
+
+enum cbd_status {
+	CBD_PENDING,
+	CBD_APPROVED,
+	CBD_REFUSED,
+	CBD_EXPIRED,
+};
+
+enum cbd_reason {
+	CBD_REASON_NONE,
+	CBD_REASON_DENIED,	 /* error= on the callback: refused on the phone */
+	CBD_REASON_WRONG_NUMBER, /* the wrong button on the confirmation page */
+	CBD_REASON_CANCELLED,	 /* the module gave up (DELETE) */
+};
+
+/* What a store call found. */
+enum cbd_rc {
+	CBD_OK = 0,
+	CBD_E_UNKNOWN,	/* no such session (or no such state) */
+	CBD_E_USED,	/* link already followed / callback already seen */
+	CBD_E_ENDED,	/* approved, refused or expired already */
+	CBD_E_DUP,	/* state already registered */
+	CBD_E_FULL,	/* max_pending reached */
+	CBD_E_TOKEN,	/* confirmation token does not match */
+	CBD_E_INTERNAL, /* out of memory, random source failed */
+};
+
+struct cbd_new_session {
+	const char *state; /* secret, hashed on entry */
+	unsigned number;
+	const char *user, *service, *host, *rhost;
+	const char *authorize_url;
+	unsigned ttl_s;
+};
+
+/* Everything the confirmation page shows. `token` is secret-ish (it proves
+ * the page was seen) and is wiped by cbd_view_wipe. */
+struct cbd_view {
+	char id[CBD_ID_LEN + 1];
+	char user[CBD_FIELD_MAX + 1], service[CBD_FIELD_MAX + 1];
+	char host[CBD_FIELD_MAX + 1], rhost[CBD_FIELD_MAX + 1];
+	time_t created;
+	unsigned choices[CBD_CHOICES];
+	char token[CBD_TOKEN_LEN + 1];
+};
+
+/* What a callback led to. */
+enum cbd_outcome {
+	CBD_NEED_CONFIRM, /* the code is held; show the page in the view */
+	CBD_DONE_APPROVED,
+	CBD_DONE_REFUSED,
+};
+
+/* A session as a waiter sees it. `code` is malloc'd when approved (the
+ * session is then gone); free it with dt_free_secret. */
+struct cbd_poll {
+	enum cbd_status status;
+	enum cbd_reason reason;
+	int64_t expires_ms; /* monotonic, for pending sessions */
+	char *code;
+};
+
+/* Called after a session changed status (id), or, with id NULL, when the
+ * store's next deadline may have moved earlier. Never called with the
+ * store's lock held. */
+typedef void (*cbd_store_notify_fn)(void *ctx, const char *id);
+
+struct cbd_store;
+
+struct cbd_store_ops {
+	enum cbd_rc (*add)(struct cbd_store *st, const struct cbd_new_session *ns,
+			   char id_out[CBD_ID_LEN + 1]);
+	enum cbd_rc (*follow_link)(struct cbd_store *st, const char *id, char **url_out);
+	enum cbd_rc (*callback)(struct cbd_store *st, const char *state, const char *code,
+				int confirm, enum cbd_outcome *outcome, struct cbd_view *view);
+	enum cbd_rc (*confirm)(struct cbd_store *st, const char *id, const char *token,
+			       unsigned number, enum cbd_outcome *outcome);
+	enum cbd_rc (*poll)(struct cbd_store *st, const char *id, struct cbd_poll *out);
+	enum cbd_rc (*cancel)(struct cbd_store *st, const char *id);
+	/* Expires and forgets what is due; returns the next deadline
+	 * (monotonic ms) or INT64_MAX. */
+	int64_t (*tick)(struct cbd_store *st, int64_t now_ms);
+	void (*destroy)(struct cbd_store *st);
+};
+
+struct cbd_store {
+	const struct cbd_store_ops *ops;
+	cbd_store_notify_fn notify;
+	void *notify_ctx;
+	const struct dt_log *log;
+};
+
+/* The memory store: one process, a mutex, sessions in a list. */
+struct cbd_store *cbd_store_memory_new(unsigned max_pending, const struct dt_log *log,
+				       struct dt_err *err);
+
+static inline void cbd_store_set_notify(struct cbd_store *st, cbd_store_notify_fn fn, void *ctx)
+{
+	st->notify = fn;
+	st->notify_ctx = ctx;
+}
+
+static inline enum cbd_rc cbd_store_add(struct cbd_store *st, const struct cbd_new_session *ns,
+					char id_out[CBD_ID_LEN + 1])
+{
+	return st->ops->add(st, ns, id_out);
+}
+
+static inline enum cbd_rc cbd_store_follow_link(struct cbd_store *st, const char *id,
+						char **url_out)
+{
+	return st->ops->follow_link(st, id, url_out);
+}
+
+/* `code` NULL means the phone refused (error= on the callback). */
+static inline enum cbd_rc cbd_store_callback(struct cbd_store *st, const char *state,
+					     const char *code, int confirm,
+					     enum cbd_outcome *outcome, struct cbd_view *view)
+{
+	return st->ops->callback(st, state, code, confirm, outcome, view);
+}
+
+static inline enum cbd_rc cbd_store_confirm(struct cbd_store *st, const char *id,
+					    const char *token, unsigned number,
+					    enum cbd_outcome *outcome)
+{
+	return st->ops->confirm(st, id, token, number, outcome);
+}
+
+static inline enum cbd_rc cbd_store_poll(struct cbd_store *st, const char *id,
+					 struct cbd_poll *out)
+{
+	return st->ops->poll(st, id, out);
+}
+
+static inline enum cbd_rc cbd_store_cancel(struct cbd_store *st, const char *id)
+{
+	return st->ops->cancel(st, id);
+}
+
+static inline int64_t cbd_store_tick(struct cbd_store *st, int64_t now_ms)
+{
+	return st->ops->tick(st, now_ms);
+}
+
+static inline void cbd_store_destroy(struct cbd_store *st)
+{
+	if (st != NULL)
+		st->ops->destroy(st);
+}
+
+void cbd_view_wipe(struct cbd_view *view);
+
+/* The right number and two distinct decoys in 10..99, shuffled. */
+int cbd_make_choices(unsigned number, unsigned out[CBD_CHOICES]);
+
+const char *cbd_status_name(enum cbd_status status);
+const char *cbd_reason_name(enum cbd_reason reason);
+
+#endif

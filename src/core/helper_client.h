@@ -1,0 +1,53 @@
+/* The module's side of the control API (docs/control-api.md). */
+#ifndef DT_HELPER_CLIENT_H
+#define DT_HELPER_CLIENT_H
+
+#include <stdint.h>
+
+#include "err.h"
+#include "http.h"
+
+struct dt_helper_registration {
+	const char *state;
+	unsigned number;
+	const char *user, *service, *host, *rhost;
+	const char *authorize_url;
+	unsigned ttl;
+};
+
+struct dt_helper_session {
+	char id[64];
+	char *short_url;
+	unsigned expires_in;
+};
+
+enum dt_wait_status {
+	DT_WAIT_PENDING,
+	DT_WAIT_APPROVED,
+	DT_WAIT_REFUSED,
+	DT_WAIT_EXPIRED,
+	DT_WAIT_GONE, /* the helper no longer knows the session */
+};
+
+struct dt_wait_result {
+	enum dt_wait_status status;
+	char *code;	 /* DT_WAIT_APPROVED: the authorization code (a secret) */
+	char reason[32]; /* DT_WAIT_REFUSED: denied, wrong_number, cancelled */
+};
+
+/* The longest single long-poll; the module loops until its deadline. */
+#define DT_HELPER_MAX_WAIT 25
+
+int dt_helper_register(struct dt_http *h, const struct dt_helper_registration *reg,
+		       int64_t deadline_ms, struct dt_helper_session *out, struct dt_err *err);
+
+int dt_helper_wait(struct dt_http *h, const char *id, unsigned timeout_s, int64_t deadline_ms,
+		   struct dt_wait_result *out, struct dt_err *err);
+
+/* Best effort: a failure is only logged by the caller. */
+int dt_helper_cancel(struct dt_http *h, const char *id, int64_t deadline_ms, struct dt_err *err);
+
+void dt_helper_session_free(struct dt_helper_session *s);
+void dt_wait_result_free(struct dt_wait_result *r);
+
+#endif

@@ -1,0 +1,199 @@
+#include "config.h"
+
+#include "http.h"
+
+#include <curl/curl.h>
+#include <openssl/crypto.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "util.h"
+
+struct sink {
+	struct dt_http_response *resp;
+	size_t cap;
+	int too_large;
+};
+
+static size_t collect(char *data, size_t size, size_t nmemb, void *userdata)
+{
+	struct sink *s = userdata;
+	size_t n = size * nmemb;
+	char *grown;
+
+	if (s->resp->len + n > DT_HTTP_MAX_BODY) {
+		s->too_large = 1;
+		return 0; /* makes curl abort the transfer */
+	}
+	if (s->resp->len + n + 1 > s->cap) {
+		size_t cap = s->cap ? s->cap * 2 : 4096;
+		while (cap < s->resp->len + n + 1)
+			cap *= 2;
+		grown = realloc(s->resp->body, cap);
+		if (grown == NULL)
+			return 0;
+		s->resp->body = grown;
+		s->cap = cap;
+	}
+	memcpy(s->resp->body + s->resp->len, data, n);
+	s->resp->len += n;
+	s->resp->body[s->resp->len] = '\0';
+	return n;
+}
+
+int dt_http_init(struct dt_http *h, const struct dt_http_opts *opts, struct dt_err *err)
+{
+	memset(h, 0, sizeof(*h));
+	h->opts = *opts;
+	if (h->opts.peer_name == NULL)
+		h->opts.peer_name = "server";
+	if (h->opts.connect_timeout_ms <= 0)
+		h->opts.connect_timeout_ms = 5000;
+	h->curl = curl_easy_init();
+	if (h->curl == NULL)
+		return dt_err_set(err, DT_ERR_NOMEM, "cannot create an HTTP handle");
+	return 0;
+}
+
+void dt_http_cleanup(struct dt_http *h)
+{
+	if (h->curl != NULL)
+		curl_easy_cleanup(h->curl);
+	h->curl = NULL;
+}
+
+void dt_http_response_free(struct dt_http_response *resp)
+{
+	if (resp->body != NULL) {
+		OPENSSL_cleanse(resp->body, resp->len);
+		free(resp->body);
+	}
+	memset(resp, 0, sizeof(*resp));
+}
+
+static int set_options(struct dt_http *h, const char *method, const char *url, const char *body,
+		       struct curl_slist *headers, long timeout_ms, struct sink *sink)
+{
+	CURL *c = h->curl;
+	long connect_ms = h->opts.connect_timeout_ms < timeout_ms ? h->opts.connect_timeout_ms
+								  : timeout_ms;
+	CURLcode rc = CURLE_OK;
+
+	curl_easy_reset(c);
+	rc |= curl_easy_setopt(c, CURLOPT_URL, url);
+	rc |= curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L); /* sshd is not ours to signal */
+	rc |= curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
+	rc |= curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L);
+	rc |= curl_easy_setopt(c, CURLOPT_SSLVERSION, (long)CURL_SSLVERSION_TLSv1_2);
+	rc |= curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, timeout_ms);
+	rc |= curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, connect_ms);
+	rc |= curl_easy_setopt(c, CURLOPT_ERRORBUFFER, h->errbuf);
+	rc |= curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, collect);
+	rc |= curl_easy_setopt(c, CURLOPT_WRITEDATA, sink);
+	rc |= curl_easy_setopt(c, CURLOPT_USERAGENT, "pam_dingtalk/" PACKAGE_VERSION);
+	rc |= curl_easy_setopt(c, CURLOPT_HTTPHEADER, headers);
+	/* An empty proxy string turns off the proxy environment variables. */
+	rc |= curl_easy_setopt(c, CURLOPT_PROXY, h->opts.proxy != NULL ? h->opts.proxy : "");
+	if (h->opts.ca_file != NULL)
+		rc |= curl_easy_setopt(c, CURLOPT_CAINFO, h->opts.ca_file);
+	if (h->opts.unix_socket != NULL)
+		rc |= curl_easy_setopt(c, CURLOPT_UNIX_SOCKET_PATH, h->opts.unix_socket);
+	if (body != NULL)
+		rc |= curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
+	rc |= curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
+	return rc == CURLE_OK ? 0 : -1;
+}
+
+static struct curl_slist *build_headers(const char *const *extra, const char *body)
+{
+	struct curl_slist *list = NULL, *next;
+
+	/* curl's default "Expect: 100-continue" costs a round trip. */
+	list = curl_slist_append(list, "Expect:");
+	if (list != NULL && body != NULL) {
+		next = curl_slist_append(list, "Content-Type: application/json");
+		if (next == NULL) {
+			curl_slist_free_all(list);
+			return NULL;
+		}
+		list = next;
+	}
+	for (; list != NULL && extra != NULL && *extra != NULL; extra++) {
+		next = curl_slist_append(list, *extra);
+		if (next == NULL) {
+			curl_slist_free_all(list);
+			return NULL;
+		}
+		list = next;
+	}
+	return list;
+}
+
+static int describe_failure(struct dt_http *h, CURLcode rc, const struct sink *sink,
+			    const char *url_for_log, struct dt_err *err)
+{
+	const char *detail = h->errbuf[0] != '\0' ? h->errbuf : curl_easy_strerror(rc);
+
+	if (sink->too_large)
+		return dt_err_set(err, DT_ERR_UNAVAIL, "%s %s: answer larger than %d bytes, refused",
+				  h->opts.peer_name, url_for_log, DT_HTTP_MAX_BODY);
+	if (rc == CURLE_OPERATION_TIMEDOUT)
+		return dt_err_set(err, DT_ERR_UNAVAIL, "%s %s: no answer in time: %s",
+				  h->opts.peer_name, url_for_log, detail);
+	return dt_err_set(err, DT_ERR_UNAVAIL, "%s %s: %s", h->opts.peer_name, url_for_log,
+			  detail);
+}
+
+/* The URL without its query, which may carry tokens. */
+static void url_without_query(const char *url, char *out, size_t size)
+{
+	size_t n = strcspn(url, "?#");
+
+	if (n >= size)
+		n = size - 1;
+	memcpy(out, url, n);
+	out[n] = '\0';
+}
+
+int dt_http_request(struct dt_http *h, const char *method, const char *url,
+		    const char *const *headers, const char *body, int64_t deadline_ms,
+		    struct dt_http_response *resp, struct dt_err *err)
+{
+	int64_t remaining = deadline_ms - dt_now_ms();
+	struct sink sink = {resp, 0, 0};
+	struct curl_slist *list;
+	char shown[256];
+	CURLcode rc;
+
+	memset(resp, 0, sizeof(*resp));
+	url_without_query(url, shown, sizeof(shown));
+	if (remaining <= 0)
+		return dt_err_set(err, DT_ERR_TIMEOUT, "%s %s: the login's deadline has passed",
+				  h->opts.peer_name, shown);
+	list = build_headers(headers, body);
+	if (list == NULL)
+		return dt_err_set(err, DT_ERR_NOMEM, "out of memory");
+	h->errbuf[0] = '\0';
+	if (set_options(h, method, url, body, list, (long)remaining, &sink) < 0) {
+		curl_slist_free_all(list);
+		return dt_err_set(err, DT_ERR_INTERNAL, "%s: cannot set up the HTTP request",
+				  h->opts.peer_name);
+	}
+	rc = curl_easy_perform(h->curl);
+	curl_easy_setopt(h->curl, CURLOPT_HTTPHEADER, NULL);
+	curl_slist_free_all(list);
+	if (rc != CURLE_OK) {
+		dt_http_response_free(resp);
+		describe_failure(h, rc, &sink, shown, err);
+		if (dt_now_ms() >= deadline_ms)
+			err->kind = DT_ERR_TIMEOUT;
+		return -1;
+	}
+	curl_easy_getinfo(h->curl, CURLINFO_RESPONSE_CODE, &resp->status);
+	if (resp->body == NULL) {
+		resp->body = calloc(1, 1);
+		if (resp->body == NULL)
+			return dt_err_set(err, DT_ERR_NOMEM, "out of memory");
+	}
+	return 0;
+}

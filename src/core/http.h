@@ -1,0 +1,49 @@
+/* A libcurl handle kept for one login: keep-alive and TLS session reuse
+ * across its calls, timeouts inside the login's deadline, TLS 1.2+ with
+ * verification always on, bounded response bodies, no redirects. */
+#ifndef DT_HTTP_H
+#define DT_HTTP_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "err.h"
+
+/* No DingTalk or helper answer we use comes near this. */
+#define DT_HTTP_MAX_BODY (256 * 1024)
+
+struct dt_http_opts {
+	const char *ca_file;	 /* NULL: the system store */
+	const char *proxy;	 /* NULL: none (proxy environment variables ignored) */
+	const char *unix_socket; /* talk HTTP over this Unix socket instead of TCP */
+	const char *peer_name;	 /* for error messages: "DingTalk", "the helper" */
+	long connect_timeout_ms; /* capped by the deadline */
+};
+
+struct dt_http {
+	void *curl;
+	struct dt_http_opts opts;
+	char errbuf[256];
+};
+
+struct dt_http_response {
+	long status;
+	char *body; /* NUL-terminated */
+	size_t len;
+};
+
+int dt_http_init(struct dt_http *h, const struct dt_http_opts *opts, struct dt_err *err);
+void dt_http_cleanup(struct dt_http *h);
+
+/* Sends a request and waits for the whole answer, never past `deadline_ms`
+ * (dt_now_ms clock). `body` is sent as JSON when non-NULL. `headers` is a
+ * NULL-terminated list of "Name: value" lines or NULL. A transport failure
+ * or a timeout is DT_ERR_UNAVAIL (DT_ERR_TIMEOUT when the deadline was the
+ * cause); any HTTP status is a success here: the caller reads it. */
+int dt_http_request(struct dt_http *h, const char *method, const char *url,
+		    const char *const *headers, const char *body, int64_t deadline_ms,
+		    struct dt_http_response *resp, struct dt_err *err);
+
+void dt_http_response_free(struct dt_http_response *resp);
+
+#endif

@@ -1,0 +1,41 @@
+/* One whole login, without PAM: register a session with the helper, show
+ * the QR, wait for the phone, exchange the code, map the identity. The PAM
+ * module (and later the CLI's `test`) drive it with their own way of
+ * showing text. */
+#ifndef DT_LOGIN_H
+#define DT_LOGIN_H
+
+#include "dingtalk.h"
+#include "err.h"
+#include "log.h"
+#include "modcfg.h"
+
+struct dt_login_ui {
+	/* Shows text to the person at the terminal (PAM_TEXT_INFO). */
+	int (*info)(void *ctx, const char *text, struct dt_err *err);
+	void *ctx;
+};
+
+struct dt_login_request {
+	const char *user;
+	const char *service;
+	const char *rhost; /* may be NULL */
+	const char *tty;   /* may be NULL */
+};
+
+struct dt_login_outcome {
+	struct dt_identity who;	     /* set once DingTalk named the person */
+	char session_id[64];	     /* the helper's id, for logs */
+};
+
+/* Returns 0 when the approved identity is bound to req->user; otherwise -1
+ * with err's kind saying why (DT_ERR_DENIED, DT_ERR_TIMEOUT, DT_ERR_UNAVAIL,
+ * DT_ERR_CONFIG ...). `out` may hold the identity even on failure, for the
+ * log; free it with dt_login_outcome_free. */
+int dt_login_run(const struct dt_modcfg *cfg, const struct dt_login_request *req,
+		 const struct dt_login_ui *ui, const struct dt_log *log,
+		 struct dt_login_outcome *out, struct dt_err *err);
+
+void dt_login_outcome_free(struct dt_login_outcome *out);
+
+#endif

@@ -1,0 +1,162 @@
+#include "config.h"
+
+#include "modcfg.h"
+#include "util.h"
+
+#include <arpa/inet.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char *const qr_styles[] = {"auto", "utf8", "block", "ascii", "off", NULL};
+
+#define STR(name, secret) {#name, DT_CFG_STRING, offsetof(struct dt_modcfg, name), 0, 0, NULL, secret}
+
+const struct dt_cfg_key dt_modcfg_keys[] = {
+    STR(client_id, 0),
+    STR(client_secret, 1),
+    STR(login_base, 0),
+    STR(api_base, 0),
+    STR(ca_file, 0),
+    STR(proxy, 0),
+    STR(helper, 0),
+    STR(map_file, 0),
+    {"timeout", DT_CFG_UINT, offsetof(struct dt_modcfg, timeout), 5, 600, NULL, 0},
+    {"qr", DT_CFG_ENUM, offsetof(struct dt_modcfg, qr), 0, 0, qr_styles, 0},
+    {"debug", DT_CFG_BOOL, offsetof(struct dt_modcfg, debug), 0, 0, NULL, 0},
+    DT_CFG_END,
+};
+
+static int set_default(char **field, const char *value, struct dt_err *err)
+{
+	if (*field != NULL)
+		return 0;
+	*field = strdup(value);
+	if (*field == NULL)
+		return dt_err_set(err, DT_ERR_NOMEM, "out of memory");
+	return 0;
+}
+
+static int host_is_loopback(const char *host, size_t len)
+{
+	char name[64];
+	struct in_addr v4;
+
+	if (len == 0 || len >= sizeof(name))
+		return 0;
+	memcpy(name, host, len);
+	name[len] = '\0';
+	if (strcmp(name, "localhost") == 0 || strcmp(name, "[::1]") == 0)
+		return 1;
+	/* A dotted quad in 127.0.0.0/8; "127.0.0.1.example.com" is not one. */
+	return inet_pton(AF_INET, name, &v4) == 1 && (ntohl(v4.s_addr) >> 24) == 127;
+}
+
+int dt_check_base_url(const char *key, const char *url, struct dt_err *err)
+{
+	const char *host, *end;
+
+	if (strncmp(url, "https://", 8) == 0)
+		host = url + 8;
+	else if (strncmp(url, "http://", 7) == 0)
+		host = url + 7;
+	else
+		return dt_err_set(err, DT_ERR_CONFIG, "%s: '%s' must start with https://", key, url);
+	end = host + strcspn(host, "/?#");
+	if (end == host || memchr(host, '@', (size_t)(end - host)) != NULL)
+		return dt_err_set(err, DT_ERR_CONFIG, "%s: '%s' has no usable host", key, url);
+	if (host == url + 7) {
+		/* The host part without a port. */
+		const char *colon = host[0] == '[' ? strchr(host, ']') : strchr(host, ':');
+		size_t len = (size_t)(end - host);
+		if (colon != NULL && colon < end)
+			len = (size_t)(colon - host) + (host[0] == '[');
+		if (!host_is_loopback(host, len))
+			return dt_err_set(err, DT_ERR_CONFIG,
+					  "%s: '%s': plain http:// is only allowed to a loopback "
+					  "address; use https://",
+					  key, url);
+	}
+	if (strlen(url) > 512 || strpbrk(url, " \t\"<>\\^`{|}") != NULL)
+		return dt_err_set(err, DT_ERR_CONFIG, "%s: '%s' is not a valid URL", key, url);
+	return 0;
+}
+
+const char *dt_helper_socket_path(const char *helper)
+{
+	if (helper == NULL || strncmp(helper, "unix:/", 6) != 0)
+		return NULL;
+	return helper + 5;
+}
+
+static int require(const char *key, const char *value, struct dt_err *err)
+{
+	if (value == NULL)
+		return dt_err_set(err, DT_ERR_CONFIG, "required key '%s' is not set", key);
+	return 0;
+}
+
+int dt_modcfg_finish(struct dt_modcfg *cfg, struct dt_err *err)
+{
+	if (require("client_id", cfg->client_id, err) < 0 ||
+	    require("client_secret", cfg->client_secret, err) < 0 ||
+	    set_default(&cfg->login_base, DT_DEFAULT_LOGIN_BASE, err) < 0 ||
+	    set_default(&cfg->api_base, DT_DEFAULT_API_BASE, err) < 0 ||
+	    set_default(&cfg->helper, DT_DEFAULT_HELPER, err) < 0 ||
+	    set_default(&cfg->map_file, DT_DEFAULT_MAP, err) < 0)
+		return -1;
+	if (dt_check_base_url("login_base", cfg->login_base, err) < 0 ||
+	    dt_check_base_url("api_base", cfg->api_base, err) < 0)
+		return -1;
+	if (dt_helper_socket_path(cfg->helper) == NULL)
+		return dt_err_set(err, DT_ERR_CONFIG,
+				  "helper: '%s' is not supported: use unix:/path/to/control.sock",
+				  cfg->helper);
+	if (!dt_is_printable_id(cfg->client_id))
+		return dt_err_set(err, DT_ERR_CONFIG,
+				  "client_id: contains spaces or control characters");
+	return 0;
+}
+
+static int apply_argument(struct dt_modcfg *cfg, const char *arg, struct dt_err *err)
+{
+	char key[64];
+	const char *eq = strchr(arg, '=');
+	size_t klen;
+
+	if (strcmp(arg, "debug") == 0)
+		return cfg->debug = 1, 0;
+	if (eq == NULL)
+		return dt_err_set(err, DT_ERR_CONFIG, "module argument '%s': unknown", arg);
+	klen = (size_t)(eq - arg);
+	if (klen == 0 || klen >= sizeof(key))
+		return dt_err_set(err, DT_ERR_CONFIG, "module argument '%s': unknown", arg);
+	memcpy(key, arg, klen);
+	key[klen] = '\0';
+	if (strcmp(key, "conf") == 0)
+		return 0;
+	return dt_cfg_set(dt_modcfg_keys, cfg, key, eq + 1, "module argument", err);
+}
+
+int dt_modcfg_load(struct dt_modcfg *cfg, int argc, const char **argv, struct dt_err *err)
+{
+	const char *path = DT_DEFAULT_CONF;
+	int i;
+
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->timeout = DT_DEFAULT_TIMEOUT;
+	for (i = 0; i < argc; i++)
+		if (strncmp(argv[i], "conf=", 5) == 0)
+			path = argv[i] + 5;
+	if (dt_cfg_load_file(path, DT_CFG_SECRET, dt_modcfg_keys, cfg, NULL, NULL, err) < 0)
+		return -1;
+	for (i = 0; i < argc; i++)
+		if (apply_argument(cfg, argv[i], err) < 0)
+			return -1;
+	return dt_modcfg_finish(cfg, err);
+}
+
+void dt_modcfg_free(struct dt_modcfg *cfg)
+{
+	dt_cfg_free(dt_modcfg_keys, cfg);
+}

@@ -1,0 +1,52 @@
+/* The module's configuration: the key table, defaults, and the order of
+ * precedence (conf= argument, then the file, then key=value arguments). */
+#ifndef DT_MODCFG_H
+#define DT_MODCFG_H
+
+#include "cfg.h"
+
+#define DT_DEFAULT_CONF	      "/etc/security/pam_dingtalk.conf"
+#define DT_DEFAULT_MAP	      "/etc/security/pam_dingtalk.map"
+#define DT_DEFAULT_HELPER     "unix:/run/dingtalk-callbackd/control.sock"
+#define DT_DEFAULT_LOGIN_BASE "https://login.dingtalk.com"
+#define DT_DEFAULT_API_BASE   "https://api.dingtalk.com"
+/* Below sshd's default LoginGraceTime of 120 s, so the module gives up (and
+ * cancels the session) before sshd cuts the connection. */
+#define DT_DEFAULT_TIMEOUT 90
+
+enum dt_qr_style { DT_QR_AUTO, DT_QR_UTF8, DT_QR_BLOCK, DT_QR_ASCII, DT_QR_OFF };
+
+struct dt_modcfg {
+	char *client_id;
+	char *client_secret;
+	char *login_base;
+	char *api_base;
+	char *ca_file;
+	char *proxy;
+	char *helper;
+	char *map_file;
+	unsigned timeout;
+	int qr; /* enum dt_qr_style */
+	int debug;
+};
+
+extern const struct dt_cfg_key dt_modcfg_keys[];
+
+/* Loads the configuration from module arguments: `conf=PATH` picks the
+ * file, `debug` turns on debug logging, any `key=value` overrides the file.
+ * Checks required keys and that every URL is safe to use. */
+int dt_modcfg_load(struct dt_modcfg *cfg, int argc, const char **argv, struct dt_err *err);
+
+/* Applies defaults and validates; exposed for tests and the CLI. */
+int dt_modcfg_finish(struct dt_modcfg *cfg, struct dt_err *err);
+
+void dt_modcfg_free(struct dt_modcfg *cfg);
+
+/* TLS is always verified; plain http:// is accepted only for a loopback host
+ * (a local mock or a TLS-terminating proxy on the same machine). */
+int dt_check_base_url(const char *key, const char *url, struct dt_err *err);
+
+/* The Unix socket path of `helper = unix:/path`, or NULL if not that form. */
+const char *dt_helper_socket_path(const char *helper);
+
+#endif

@@ -1,0 +1,722 @@
+#!/usr/bin/env python3
+"""Local mock of the DingTalk login and identity APIs, for tests.
+
+Faithful to shared/dingtalk-api.md: one loopback HTTP server plays
+login.dingtalk.com (authorize page), api.dingtalk.com (v1.0 envelope) and
+oapi.dingtalk.com (errcode envelope); point login_base, api_base and
+oapi_base all at it.
+
+Endpoints (stats/fault names in brackets):
+  GET  /oauth2/auth                      [authorize]
+  POST /v1.0/oauth2/userAccessToken      [userAccessToken]
+  GET  /v1.0/contact/users/me            [users_me]
+  POST /v1.0/oauth2/accessToken          [accessToken]
+  GET  /gettoken                         [gettoken]
+  POST /topapi/user/getbyunionid         [getbyunionid]
+  POST /topapi/v2/user/get               [user_get]
+Admin (not DingTalk):
+  POST /_mock/fault  {"endpoint": NAME|"*", "mode": MODE, "seconds": N, "count": K}
+       MODE: none slow truncated nonjson http500 throttled wrongtypes hang
+       "count" (optional) limits the fault to the next K calls.
+  GET  /_mock/fault  current faults
+  GET  /_mock/stats  {"authorize": 3, ...} calls per endpoint (incl. failures)
+  POST /_mock/reset  clear stats and faults (codes and tokens are kept)
+
+--persons FILE: a JSON list of objects replacing the built-in persons, keys:
+  name (used as mock_person), nick, unionId, openId, avatarUrl, and optional
+  email, mobile, userid (absent/null = not in the organisation -> 60121),
+  contact_type (0 employee, 1 external contact), title, dept_id_list.
+
+Never logs codes, secrets, tokens or query strings.
+"""
+
+import argparse
+import html
+import json
+import os
+import re
+import secrets
+import signal
+import sys
+import threading
+import time
+import uuid
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qs, urlencode, urlsplit, urlunsplit
+
+BUILTIN_PERSONS = [
+    {"name": "alice", "nick": "Alice Zhang",
+     "unionId": "uAlice0000000000000000iEiE", "openId": "oAlice00000000000000iEiE",
+     "avatarUrl": "https://static.example.invalid/avatar/alice.png",
+     "email": "alice@example.com", "mobile": "13800000001",
+     "userid": "zhangalice01", "contact_type": 0, "title": "SRE",
+     "dept_id_list": [1, 100]},
+    {"name": "bob", "nick": "Bob Li",
+     "unionId": "uBob00000000000000000000iEiE", "openId": "oBob000000000000000000iEiE",
+     "avatarUrl": "https://static.example.invalid/avatar/bob.png",
+     "email": "bob@example.com",
+     "userid": "libob02", "contact_type": 0, "title": "Developer",
+     "dept_id_list": [100]},
+    {"name": "mallory", "nick": "<b>Mal</b>\x1b[31mlory\x1b[0m",
+     "unionId": "uMallory000000000000000iEiE", "openId": "oMallory0000000000000iEiE",
+     "avatarUrl": "https://static.example.invalid/avatar/mallory.png",
+     "userid": "mallory03", "contact_type": 0, "title": "<script>x</script>",
+     "dept_id_list": [200]},
+    # external contact: getbyunionid answers contact_type 1
+    {"name": "carol", "nick": "Carol Wang",
+     "unionId": "uCarol0000000000000000iEiE", "openId": "oCarol00000000000000iEiE",
+     "avatarUrl": "https://static.example.invalid/avatar/carol.png",
+     "email": "carol@partner.example", "userid": "extcarol04", "contact_type": 1,
+     "dept_id_list": []},
+    # has a DingTalk account, not in the organisation: getbyunionid -> 60121
+    {"name": "eve", "nick": "Eve Stranger",
+     "unionId": "uEve000000000000000000000iEiE", "openId": "oEve00000000000000000iEiE",
+     "avatarUrl": "https://static.example.invalid/avatar/eve.png",
+     "userid": None},
+]
+
+FAULT_MODES = ("none", "slow", "truncated", "nonjson", "http500", "throttled",
+               "wrongtypes", "hang")
+ENDPOINTS = ("authorize", "userAccessToken", "users_me", "accessToken",
+             "gettoken", "getbyunionid", "user_get")
+V1_ENDPOINTS = ("userAccessToken", "users_me", "accessToken")
+
+
+def request_id():
+    return str(uuid.uuid4()).upper()
+
+
+def _to_wrong_types(v):
+    """Same shape, wrong JSON types: numbers/booleans become strings,
+    strings become numbers."""
+    if isinstance(v, dict):
+        return {k: _to_wrong_types(x) for k, x in v.items()}
+    if isinstance(v, list):
+        return [_to_wrong_types(x) for x in v]
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, (int, float)):
+        return str(v)
+    if isinstance(v, str):
+        return len(v) or 1
+    return v
+
+
+class Reply:
+    """What a handler returns; faults may rewrite it before it is sent."""
+
+    def __init__(self, status, body, ctype="application/json;charset=utf-8",
+                 headers=None, is_json=True):
+        self.status = status
+        self.body = body           # dict for JSON, str/bytes otherwise
+        self.ctype = ctype
+        self.headers = headers or {}
+        self.is_json = is_json
+
+    def payload(self):
+        if self.is_json:
+            return json.dumps(self.body, ensure_ascii=False).encode("utf-8")
+        if isinstance(self.body, str):
+            return self.body.encode("utf-8")
+        return self.body
+
+
+def v1_error(status, code, message):
+    rid = request_id()
+    return Reply(status, {"code": code, "message": message, "requestid": rid},
+                 headers={"x-acs-request-id": rid})
+
+
+def v1_ok(body):
+    return Reply(200, body, headers={"x-acs-request-id": request_id()})
+
+
+def oapi(errcode, errmsg, **extra):
+    body = {"errcode": errcode, "errmsg": errmsg}
+    body.update(extra)
+    return Reply(200, body)
+
+
+def oapi_topapi(errcode, errmsg, **extra):
+    body = {"errcode": errcode, "errmsg": errmsg}
+    body.update(extra)
+    body["request_id"] = secrets.token_hex(7)
+    return Reply(200, body)
+
+
+def topapi_auth_error():
+    sub = "不合法的access_token"
+    return oapi_topapi(88, "ding talk error[subcode=40014,submsg=%s]" % sub,
+                       sub_code="40014", sub_msg=sub)
+
+
+def html_page(status, title, body_html):
+    doc = ("<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\">"
+           "<title>%s</title></head><body>\n%s\n</body></html>\n"
+           % (html.escape(title), body_html))
+    return Reply(status, doc, ctype="text/html;charset=utf-8", is_json=False)
+
+
+def esc(s):
+    """HTML-escape, and make control characters visible and inert."""
+    s = html.escape(str(s), quote=True)
+    return re.sub(r"[\x00-\x1f\x7f]", lambda m: "&#%d;" % ord(m.group()), s)
+
+
+def add_query(url, params):
+    """Append params to url's query (url may already have one)."""
+    parts = urlsplit(url)
+    extra = urlencode(params)
+    query = parts.query + ("&" if parts.query else "") + extra
+    return urlunsplit((parts.scheme, parts.netloc, parts.path, query,
+                       parts.fragment))
+
+
+class State:
+    def __init__(self, args, persons):
+        self.lock = threading.Lock()
+        self.client_id = args.client_id
+        self.client_secret = args.client_secret
+        self.code_ttl = args.code_ttl
+        self.token_ttl = args.token_ttl
+        self.redirect_domains = args.redirect_domain or []
+        self.persons = {p["name"]: p for p in persons}
+        self.by_union = {p["unionId"]: p for p in persons}
+        self.by_userid = {p["userid"]: p for p in persons if p.get("userid")}
+        self.codes = {}          # code -> {person, scope, client_id, exp}
+        self.user_tokens = {}    # token -> {person, exp}
+        self.refresh_tokens = {}  # refresh token -> {person, scope, client_id}
+        self.app_token = None    # (token, exp)
+        self.stats = {}
+        self.faults = {}         # endpoint|"*" -> {mode, seconds, count}
+        self.log_file = args.log
+        self.log_lock = threading.Lock()
+
+    # --- bookkeeping -------------------------------------------------------
+    def count(self, endpoint):
+        with self.lock:
+            self.stats[endpoint] = self.stats.get(endpoint, 0) + 1
+
+    def take_fault(self, endpoint):
+        with self.lock:
+            for key in (endpoint, "*"):
+                f = self.faults.get(key)
+                if f is None:
+                    continue
+                if f.get("count") is not None:
+                    f["count"] -= 1
+                    if f["count"] <= 0:
+                        del self.faults[key]
+                return dict(f)
+        return None
+
+    def log(self, line):
+        if not self.log_file:
+            return
+        with self.log_lock:
+            with open(self.log_file, "a", encoding="utf-8") as fh:
+                fh.write(line + "\n")
+
+    # --- codes and tokens --------------------------------------------------
+    def issue_code(self, person, scope, client_id):
+        code = secrets.token_hex(16)
+        with self.lock:
+            self.codes[code] = {"person": person, "scope": scope,
+                                "client_id": client_id,
+                                "exp": time.monotonic() + self.code_ttl}
+        return code
+
+    def consume_code(self, code):
+        """Single use: the code is gone after the first try."""
+        with self.lock:
+            rec = self.codes.pop(code, None)
+        if rec is None or rec["exp"] < time.monotonic():
+            return None
+        return rec
+
+    def issue_user_token(self, rec):
+        tok = secrets.token_hex(16)
+        ref = secrets.token_hex(16)
+        with self.lock:
+            self.user_tokens[tok] = {"person": rec["person"],
+                                     "exp": time.monotonic() + self.token_ttl}
+            self.refresh_tokens[ref] = dict(rec)
+        return tok, ref
+
+    def consume_refresh(self, ref):
+        with self.lock:
+            return self.refresh_tokens.pop(ref, None)
+
+    def user_token(self, tok):
+        with self.lock:
+            rec = self.user_tokens.get(tok)
+        if rec is None or rec["exp"] < time.monotonic():
+            return None
+        return rec
+
+    def get_app_token(self):
+        """Same token while valid; each fetch renews it (as DingTalk does)."""
+        now = time.monotonic()
+        with self.lock:
+            if self.app_token is None or self.app_token[1] < now:
+                self.app_token = [secrets.token_hex(16), 0]
+            self.app_token[1] = now + self.token_ttl
+            return self.app_token[0]
+
+    def app_token_valid(self, tok):
+        if not tok:
+            return False
+        with self.lock:
+            cur = self.app_token
+        return (cur is not None and cur[1] >= time.monotonic()
+                and secrets.compare_digest(cur[0], tok))
+
+    def client_ok(self, cid, csecret):
+        return (isinstance(cid, str) and isinstance(csecret, str)
+                and secrets.compare_digest(cid.encode(), self.client_id.encode())
+                and secrets.compare_digest(csecret.encode(),
+                                           self.client_secret.encode()))
+
+
+class Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    timeout = 60          # idle keep-alive connections do not pin threads
+
+    ROUTES = {
+        ("GET", "/oauth2/auth"): ("authorize", "h_authorize"),
+        ("POST", "/v1.0/oauth2/userAccessToken"): ("userAccessToken", "h_user_access_token"),
+        ("GET", "/v1.0/contact/users/me"): ("users_me", "h_users_me"),
+        ("POST", "/v1.0/oauth2/accessToken"): ("accessToken", "h_app_access_token"),
+        ("GET", "/gettoken"): ("gettoken", "h_gettoken"),
+        ("POST", "/topapi/user/getbyunionid"): ("getbyunionid", "h_getbyunionid"),
+        ("POST", "/topapi/v2/user/get"): ("user_get", "h_user_get"),
+        ("POST", "/_mock/fault"): (None, "h_mock_fault_set"),
+        ("GET", "/_mock/fault"): (None, "h_mock_fault_get"),
+        ("GET", "/_mock/stats"): (None, "h_mock_stats"),
+        ("POST", "/_mock/reset"): (None, "h_mock_reset"),
+    }
+
+    def version_string(self):
+        return "Tengine"
+
+    @property
+    def st(self):
+        return self.server.state
+
+    # no default logging: it would print the request line with its query
+    def log_message(self, fmt, *args):
+        pass
+
+    def do_GET(self):
+        self.dispatch("GET")
+
+    def do_POST(self):
+        self.dispatch("POST")
+
+    def do_PUT(self):
+        self.dispatch("PUT")
+
+    def do_DELETE(self):
+        self.dispatch("DELETE")
+
+    # --- plumbing -------------------------------------------------------------
+    def dispatch(self, method):
+        parts = urlsplit(self.path)
+        self.req_path = parts.path
+        self.query = parse_qs(parts.query, keep_blank_values=True)
+        self.body = b""
+        length = self.headers.get("Content-Length")
+        try:
+            n = int(length) if length else 0
+        except ValueError:
+            n = -1
+        if n < 0 or n > 1 << 20:
+            self.close_connection = True
+            self.send_reply(v1_error(400, "InvalidParameter", "bad Content-Length"))
+            return
+        if n:
+            self.body = self.rfile.read(n)
+
+        endpoint, fname = self.ROUTES.get((method, parts.path), (None, None))
+        if fname is None:
+            self.st.count("unknown")
+            reply = v1_error(404, "InvalidAction.NotFound",
+                             "Specified api is not found, please check your url and method.")
+            self.send_reply(reply)
+            return
+        if endpoint is None:           # admin
+            self.send_reply(getattr(self, fname)())
+            return
+
+        self.st.count(endpoint)
+        fault = self.st.take_fault(endpoint)
+        mode = fault["mode"] if fault else "none"
+        seconds = float(fault.get("seconds") or 0) if fault else 0.0
+
+        if mode == "hang":
+            # accepted, never answered; the connection is dropped afterwards
+            time.sleep(seconds if seconds > 0 else 30)
+            self.close_connection = True
+            self.log_request_line(0)
+            return
+        if mode == "slow":
+            time.sleep(seconds if seconds > 0 else 3)
+        if mode == "throttled":
+            self.send_reply(self.throttled(endpoint))
+            return
+        if mode == "http500":
+            if endpoint in V1_ENDPOINTS:
+                reply = v1_error(500, "ServiceUnavailable",
+                                 "The request has failed due to a temporary failure of the server.")
+            else:
+                reply = Reply(500, "<html><body><h1>500 Internal Server Error</h1></body></html>",
+                              ctype="text/html", is_json=False)
+            self.send_reply(reply)
+            return
+        if mode == "nonjson":
+            self.send_reply(Reply(200, "<html><head><title>系统繁忙</title></head>"
+                                       "<body>系统繁忙，请稍后再试</body></html>",
+                                  ctype="text/html;charset=utf-8", is_json=False))
+            return
+
+        reply = getattr(self, fname)()
+        if mode == "wrongtypes" and reply.is_json and reply.status == 200:
+            reply.body = _to_wrong_types(reply.body)
+        self.send_reply(reply, truncated=(mode == "truncated"))
+
+    def throttled(self, endpoint):
+        if endpoint in V1_ENDPOINTS:
+            return v1_error(403, "Forbidden.AccessDenied.QpsLimitForAppkeyAndApi",
+                            "调用该接口触发了限流，请稍后再试")
+        if endpoint == "authorize":
+            return html_page(403, "Too many requests", "<p>请求过于频繁</p>")
+        return oapi(90018, "当前企业调用该接口超过限制，请稍后再试")
+
+    def send_reply(self, reply, truncated=False):
+        data = reply.payload()
+        self.send_response(reply.status)
+        self.send_header("Content-Type", reply.ctype)
+        self.send_header("Content-Length", str(len(data)))
+        for k, v in reply.headers.items():
+            self.send_header(k, v)
+        if truncated:
+            self.send_header("Connection", "close")
+            self.close_connection = True
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(data[: len(data) // 2] if truncated else data)
+            self.wfile.flush()
+        self.log_request_line(reply.status)
+
+    def log_request_line(self, status):
+        # method and path only: never the query, body or headers
+        self.st.log("%s %s %s %s %d" % (
+            time.strftime("%Y-%m-%dT%H:%M:%S"), self.client_address[0],
+            self.command, self.req_path, status))
+
+    def json_body(self):
+        """Parsed JSON object body, or None (wrong Content-Type or not JSON)."""
+        ctype = (self.headers.get("Content-Type") or "").split(";")[0].strip().lower()
+        if ctype != "application/json" or not self.body:
+            return None
+        try:
+            obj = json.loads(self.body.decode("utf-8"))
+        except (UnicodeDecodeError, ValueError):
+            return None
+        return obj if isinstance(obj, dict) else None
+
+    def topapi_body(self):
+        """topapi accepts JSON or form bodies."""
+        ctype = (self.headers.get("Content-Type") or "").split(";")[0].strip().lower()
+        if ctype == "application/x-www-form-urlencoded":
+            q = parse_qs(self.body.decode("utf-8", "replace"))
+            return {k: v[0] for k, v in q.items()}
+        return self.json_body() or {}
+
+    def q1(self, name):
+        v = self.query.get(name)
+        return v[0] if v else None
+
+    # --- login.dingtalk.com ---------------------------------------------------
+    def h_authorize(self):
+        st = self.st
+        q = self.q1
+        problems = []
+        cid = q("client_id")
+        if not cid or not secrets.compare_digest(cid.encode(), st.client_id.encode()):
+            problems.append("client_id 无效 (invalid client_id)")
+        if q("response_type") != "code":
+            problems.append("response_type 必须为 code")
+        scope = q("scope")
+        scopes = (scope or "").split(" ")
+        if not scope or "openid" not in scopes or not set(scopes) <= {"openid", "corpid"} \
+                or len(set(scopes)) != len(scopes):
+            problems.append("scope 无效 (openid or 'openid corpid')")
+        if q("prompt") != "consent":
+            problems.append("prompt 必须为 consent")
+        redirect = q("redirect_uri")
+        rparts = urlsplit(redirect or "")
+        if not redirect or rparts.scheme not in ("http", "https") or not rparts.hostname:
+            problems.append("redirect_uri 无效")
+        elif st.redirect_domains and rparts.hostname not in st.redirect_domains:
+            problems.append("redirect_url的域名不在appid的安全域名内")
+        state = q("state") or ""
+        if problems:
+            items = "".join("<li>%s</li>" % esc(p) for p in problems)
+            return html_page(400, "钉钉登录 - 参数错误",
+                             "<h1>参数错误</h1><ul>%s</ul>" % items)
+
+        person_name = q("mock_person")
+        decision = q("mock_decision")
+        if person_name is not None or decision is not None:
+            if decision == "refuse":
+                return Reply(302, "", ctype="text/plain", is_json=False,
+                             headers={"Location": add_query(redirect, [
+                                 ("error", "access_denied"), ("state", state)])})
+            person = st.persons.get(person_name or "")
+            if decision != "approve" or person is None:
+                return html_page(400, "钉钉登录 - 参数错误",
+                                 "<p>unknown mock_person or mock_decision</p>")
+            code = st.issue_code(person, scope, cid)
+            loc = add_query(redirect, [("authCode", code), ("code", code),
+                                       ("state", state)])
+            return Reply(302, "", ctype="text/plain", is_json=False,
+                         headers={"Location": loc})
+
+        # consent page for a human with a browser
+        here = "/oauth2/auth?" + urlsplit(self.path).query
+        links = []
+        for p in st.persons.values():
+            url = add_query(here, [("mock_person", p["name"]),
+                                   ("mock_decision", "approve")])
+            links.append('<li><a href="%s">Approve as %s</a></li>'
+                         % (esc(url), esc(p["nick"])))
+        refuse = add_query(here, [("mock_decision", "refuse")])
+        body = ("<h1>DingTalk mock: authorize</h1>"
+                "<p>An application asks to sign you in (scope %s).</p><ul>%s</ul>"
+                '<p><a href="%s">Refuse</a></p>'
+                % (esc(scope), "".join(links), esc(refuse)))
+        return html_page(200, "钉钉登录 (mock)", body)
+
+    # --- api.dingtalk.com v1.0 -------------------------------------------------
+    def h_user_access_token(self):
+        st = self.st
+        body = self.json_body()
+        if body is None:
+            return v1_error(400, "MissingParameter", "body is mandatory for this action.")
+        for field in ("clientId", "clientSecret", "grantType"):
+            if not body.get(field):
+                return v1_error(400, "MissingParameter",
+                                "%s is mandatory for this action." % field)
+        grant = body["grantType"]
+        if grant == "authorization_code":
+            if not body.get("code"):
+                return v1_error(400, "MissingParameter", "code is mandatory for this action.")
+        elif grant == "refresh_token":
+            if not body.get("refreshToken"):
+                return v1_error(400, "MissingParameter",
+                                "refreshToken is mandatory for this action.")
+        else:
+            return v1_error(400, "InvalidParameter", "grantType 参数不合法")
+        if not st.client_ok(body["clientId"], body["clientSecret"]):
+            return v1_error(400, "invalidClientIdOrSecret", "无效的clientId或clientSecret")
+        if grant == "authorization_code":
+            rec = st.consume_code(body["code"]) if isinstance(body["code"], str) else None
+            if rec is None or rec["client_id"] != body["clientId"]:
+                return v1_error(400, "invalidParameter.authCode.notFound", "不合法的临时授权码")
+        else:
+            rec = st.consume_refresh(body["refreshToken"]) \
+                if isinstance(body["refreshToken"], str) else None
+            if rec is None:
+                return v1_error(400, "invalidParameter.refreshToken.notFound",
+                                "不合法的refreshToken")
+        tok, ref = st.issue_user_token(rec)
+        out = {"accessToken": tok, "refreshToken": ref, "expireIn": st.token_ttl}
+        if "corpid" in rec["scope"].split(" "):
+            out["corpId"] = "dingmockcorp0000000000000000000000"
+        return v1_ok(out)
+
+    def h_users_me(self):
+        tok = self.headers.get("x-acs-dingtalk-access-token")
+        if not tok:
+            return v1_error(400, "AuthenticationFailed.MissingParameter",
+                            "x-acs-dingtalk-access-token is mandatory for this action.")
+        rec = self.st.user_token(tok)
+        if rec is None:
+            return v1_error(401, "InvalidAuthentication", "不合法的access_token")
+        p = rec["person"]
+        out = {"nick": p["nick"], "avatarUrl": p["avatarUrl"], "openId": p["openId"],
+               "unionId": p["unionId"], "stateCode": "86"}
+        if p.get("mobile"):
+            out["mobile"] = p["mobile"]
+        if p.get("email"):
+            out["email"] = p["email"]
+        return v1_ok(out)
+
+    def h_app_access_token(self):
+        body = self.json_body()
+        if body is None:
+            return v1_error(400, "MissingParameter", "body is mandatory for this action.")
+        for field in ("appKey", "appSecret"):
+            if not body.get(field):
+                return v1_error(400, "MissingParameter",
+                                "%s is mandatory for this action." % field)
+        if not self.st.client_ok(body["appKey"], body["appSecret"]):
+            return v1_error(400, "invalidClientIdOrSecret", "无效的clientId或clientSecret")
+        return v1_ok({"accessToken": self.st.get_app_token(),
+                      "expireIn": self.st.token_ttl})
+
+    # --- oapi.dingtalk.com ----------------------------------------------------
+    def h_gettoken(self):
+        if not self.st.client_ok(self.q1("appkey"), self.q1("appsecret")):
+            return oapi(40096, "不合法的appKey或appSecret")
+        return oapi(0, "ok", access_token=self.st.get_app_token(),
+                    expires_in=self.st.token_ttl)
+
+    def h_getbyunionid(self):
+        if not self.st.app_token_valid(self.q1("access_token")):
+            return topapi_auth_error()
+        unionid = self.topapi_body().get("unionid")
+        if not isinstance(unionid, str) or not unionid:
+            return oapi_topapi(400002, "无效的参数 unionid")
+        p = self.st.by_union.get(unionid)
+        if p is None or not p.get("userid"):
+            return oapi_topapi(60121, "找不到该用户")
+        return oapi_topapi(0, "ok", result={"contact_type": int(p.get("contact_type", 0)),
+                                            "userid": p["userid"]})
+
+    def h_user_get(self):
+        if not self.st.app_token_valid(self.q1("access_token")):
+            return topapi_auth_error()
+        userid = self.topapi_body().get("userid")
+        if not isinstance(userid, str) or not userid:
+            return oapi_topapi(400002, "无效的参数 userid")
+        p = self.st.by_userid.get(userid)
+        if p is None:
+            return oapi_topapi(60121, "找不到该用户")
+        depts = list(p.get("dept_id_list") or [])
+        result = {
+            "userid": p["userid"], "unionid": p["unionId"], "name": p["nick"],
+            "avatar": p["avatarUrl"], "state_code": "86",
+            "mobile": p.get("mobile", ""), "hide_mobile": False, "telephone": "",
+            "job_number": "", "title": p.get("title", ""),
+            "email": p.get("email", ""), "org_email": "", "work_place": "",
+            "remark": "", "dept_id_list": depts,
+            "dept_order_list": [{"dept_id": d, "order": 176294576350761512} for d in depts],
+            "leader_in_dept": [{"dept_id": d, "leader": False} for d in depts],
+            "role_list": [{"id": 1, "name": "负责人", "group_name": "默认"}],
+            "active": True, "admin": False, "boss": False, "senior": False,
+            "real_authed": True, "exclusive_account": False,
+            "hired_date": 1597573616828, "manager_userid": "",
+        }
+        return oapi_topapi(0, "ok", result=result)
+
+    # --- admin ----------------------------------------------------------------
+    def h_mock_fault_set(self):
+        try:
+            req = json.loads(self.body.decode("utf-8") or "{}")
+        except ValueError:
+            return Reply(400, {"error": "body must be JSON"})
+        ep = req.get("endpoint", "*")
+        mode = req.get("mode", "none")
+        if ep != "*" and ep not in ENDPOINTS:
+            return Reply(400, {"error": "unknown endpoint", "endpoints": list(ENDPOINTS)})
+        if mode not in FAULT_MODES:
+            return Reply(400, {"error": "unknown mode", "modes": list(FAULT_MODES)})
+        with self.st.lock:
+            if mode == "none":
+                if ep == "*":
+                    self.st.faults.clear()
+                else:
+                    self.st.faults.pop(ep, None)
+            else:
+                f = {"mode": mode, "seconds": float(req.get("seconds") or 0)}
+                if req.get("count") is not None:
+                    f["count"] = int(req["count"])
+                self.st.faults[ep] = f
+            faults = dict(self.st.faults)
+        return Reply(200, {"faults": faults})
+
+    def h_mock_fault_get(self):
+        with self.st.lock:
+            return Reply(200, {"faults": dict(self.st.faults)})
+
+    def h_mock_stats(self):
+        with self.st.lock:
+            return Reply(200, dict(self.st.stats))
+
+    def h_mock_reset(self):
+        with self.st.lock:
+            self.st.stats.clear()
+            self.st.faults.clear()
+        return Reply(200, {"ok": True})
+
+
+class Server(ThreadingHTTPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+
+
+def write_atomic(path, text):
+    d = os.path.dirname(os.path.abspath(path))
+    tmp = os.path.join(d, ".%s.%d.tmp" % (os.path.basename(path), os.getpid()))
+    with open(tmp, "w") as fh:
+        fh.write(text)
+        fh.flush()
+        os.fsync(fh.fileno())
+    os.rename(tmp, path)
+
+
+def load_persons(path):
+    with open(path, encoding="utf-8") as fh:
+        persons = json.load(fh)
+    if not isinstance(persons, list) or not persons:
+        raise ValueError("persons file must be a non-empty JSON list")
+    for p in persons:
+        for k in ("name", "nick", "unionId"):
+            if not isinstance(p.get(k), str):
+                raise ValueError("person without string %r: %r" % (k, p))
+        p.setdefault("openId", "o" + p["unionId"])
+        p.setdefault("avatarUrl", "")
+    return persons
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description="Local DingTalk mock")
+    ap.add_argument("--host", default="127.0.0.1")
+    ap.add_argument("--port", type=int, default=0)
+    ap.add_argument("--port-file")
+    ap.add_argument("--client-id", default="dingmockappkey")
+    ap.add_argument("--client-secret", default="mock-secret-0123456789")
+    ap.add_argument("--code-ttl", type=float, default=300)
+    ap.add_argument("--token-ttl", type=int, default=7200,
+                    help="lifetime of user and app tokens (expireIn)")
+    ap.add_argument("--persons")
+    ap.add_argument("--redirect-domain", action="append",
+                    help="registered callback domain (repeatable); default: any")
+    ap.add_argument("--log")
+    args = ap.parse_args(argv)
+
+    persons = load_persons(args.persons) if args.persons else \
+        [dict(p) for p in BUILTIN_PERSONS]
+    srv = Server((args.host, args.port), Handler)
+    srv.state = State(args, persons)
+    port = srv.server_address[1]
+    if args.port_file:
+        write_atomic(args.port_file, "%d\n" % port)
+    print("dingtalk_mock listening on http://%s:%d" % (args.host, port),
+          file=sys.stderr, flush=True)
+
+    def stop(signum, frame):
+        threading.Thread(target=srv.shutdown, daemon=True).start()
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    try:
+        srv.serve_forever(poll_interval=0.2)
+    finally:
+        srv.server_close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

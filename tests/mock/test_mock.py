@@ -1,0 +1,377 @@
+#!/usr/bin/env python3
+"""TAP tests: the DingTalk mock is faithful to shared/dingtalk-api.md."""
+
+import http.client
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from urllib.parse import parse_qs, urlencode, urlsplit
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+MOCK = os.path.join(HERE, "dingtalk_mock.py")
+CID, CSECRET = "dingmockappkey", "mock-secret-0123456789"
+
+results = []
+
+
+def check(cond, desc):
+    results.append((bool(cond), desc))
+    print("%s %d - %s" % ("ok" if cond else "not ok", len(results), desc), flush=True)
+    return bool(cond)
+
+
+def diag(msg):
+    for line in str(msg).splitlines():
+        print("# " + line, flush=True)
+
+
+class Mock:
+    def __init__(self, tmp, name, *extra):
+        self.port_file = os.path.join(tmp, name + ".port")
+        self.log = os.path.join(tmp, name + ".log")
+        self.proc = subprocess.Popen(
+            [sys.executable, MOCK, "--port", "0", "--port-file", self.port_file,
+             "--log", self.log] + list(extra),
+            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        deadline = time.monotonic() + 10
+        while not os.path.exists(self.port_file):
+            if self.proc.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError("mock did not start: %s"
+                                   % self.proc.stderr.read().decode(errors="replace"))
+            time.sleep(0.05)
+        with open(self.port_file) as fh:
+            self.port = int(fh.read().strip())
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(5)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(5)
+        self.proc.stderr.close()
+
+    def req(self, method, path, body=None, headers=None, timeout=5, raw=False):
+        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=timeout)
+        try:
+            hdrs = dict(headers or {})
+            if isinstance(body, (dict, list)):
+                body = json.dumps(body)
+                hdrs.setdefault("Content-Type", "application/json")
+            conn.request(method, path, body=body, headers=hdrs)
+            resp = conn.getresponse()
+            data = resp.read()
+            if raw:
+                return resp, data
+            try:
+                parsed = json.loads(data.decode("utf-8"))
+            except ValueError:
+                parsed = data.decode("utf-8", "replace")
+            return resp.status, parsed, resp
+        finally:
+            conn.close()
+
+    def authorize_query(self, **over):
+        q = {"redirect_uri": "http://127.0.0.1:9/callback", "response_type": "code",
+             "client_id": CID, "scope": "openid", "state": "st4te-xyz", "prompt": "consent"}
+        q.update(over)
+        return "/oauth2/auth?" + urlencode({k: v for k, v in q.items() if v is not None})
+
+    def code(self, person="alice", scope="openid"):
+        st, _, resp = self.req("GET", self.authorize_query(scope=scope) + "&" +
+                               urlencode({"mock_person": person, "mock_decision": "approve"}))
+        loc = resp.getheader("Location")
+        return parse_qs(urlsplit(loc).query)["authCode"][0]
+
+    def user_token(self, code, cid=CID, secret=CSECRET):
+        return self.req("POST", "/v1.0/oauth2/userAccessToken",
+                        {"clientId": cid, "clientSecret": secret, "code": code,
+                         "grantType": "authorization_code"})
+
+    def fault(self, endpoint, mode, seconds=0, **kw):
+        body = {"endpoint": endpoint, "mode": mode, "seconds": seconds}
+        body.update(kw)
+        st, _, _ = self.req("POST", "/_mock/fault", body)
+        assert st == 200
+
+    def stats(self):
+        return self.req("GET", "/_mock/stats")[1]
+
+
+def is_v1_error(status, body, want_status, want_code):
+    return (status == want_status and isinstance(body, dict)
+            and body.get("code") == want_code and isinstance(body.get("message"), str)
+            and isinstance(body.get("requestid"), str) and body["requestid"]
+            and "requestId" not in body)
+
+
+def tests_login(m):
+    st, body, resp = m.req("GET", m.authorize_query())
+    check(st == 200 and "Approve as Alice Zhang" in body and "Refuse" in body
+          and "mock_person=bob" in body, "authorize without decision shows a consent page")
+    check("<b>Mal" not in body and "\x1b" not in body and "&lt;b&gt;Mal" in body,
+          "consent page escapes the HTML/ESC nick")
+    for name, q in [("bad client_id", {"client_id": "nope"}),
+                    ("response_type=token", {"response_type": "token"}),
+                    ("scope=profile", {"scope": "profile"}),
+                    ("missing redirect_uri", {"redirect_uri": None}),
+                    ("ftp redirect_uri", {"redirect_uri": "ftp://x/cb"}),
+                    ("missing prompt", {"prompt": None})]:
+        st, body, _ = m.req("GET", m.authorize_query(**q) + "&mock_person=alice&mock_decision=approve")
+        check(st == 400 and "<title>" in body, "authorize refuses %s with a 400 page" % name)
+
+    st, _, resp = m.req("GET", m.authorize_query(
+        redirect_uri="https://helper.example/cb?x=1&y=a%20b") + "&mock_person=alice&mock_decision=approve")
+    loc = resp.getheader("Location") or ""
+    parts = urlsplit(loc)
+    q = parse_qs(parts.query)
+    check(st == 302 and (loc.startswith("https://helper.example/cb?x=1&y=a+b&authCode=")
+                         or loc.startswith("https://helper.example/cb?x=1&y=a%20b&authCode=")),
+          "approve redirects to redirect_uri joined with its own query")
+    check(q.get("authCode") == q.get("code") and len(q.get("authCode", [""])[0]) >= 16
+          and q.get("state") == ["st4te-xyz"] and q.get("x") == ["1"],
+          "approve carries authCode = code and the state")
+
+    st, _, resp = m.req("GET", m.authorize_query() + "&mock_person=alice&mock_decision=refuse")
+    q = parse_qs(urlsplit(resp.getheader("Location") or "").query)
+    check(st == 302 and q.get("error") == ["access_denied"] and q.get("state") == ["st4te-xyz"]
+          and "authCode" not in q, "refuse redirects with error=access_denied and the state")
+
+    # user token
+    code = m.code()
+    st, body, resp = m.user_token(code)
+    check(st == 200 and isinstance(body.get("accessToken"), str)
+          and isinstance(body.get("refreshToken"), str) and body.get("expireIn") == 7200
+          and type(body.get("expireIn")) is int and "expiresIn" not in body,
+          "userAccessToken: accessToken, refreshToken, expireIn 7200 (int)")
+    check("corpId" not in body, "no corpId with scope openid")
+    token = body.get("accessToken")
+    st, body2, _ = m.user_token(code)
+    check(is_v1_error(st, body2, 400, "invalidParameter.authCode.notFound")
+          and body2["message"] == "不合法的临时授权码", "a used code -> 400 authCode.notFound")
+    st, body2, _ = m.user_token("0123456789abcdef0123456789abcdef")
+    check(is_v1_error(st, body2, 400, "invalidParameter.authCode.notFound"),
+          "an unknown code -> 400 authCode.notFound")
+    st, body2, _ = m.user_token(m.code(scope="openid corpid"))
+    check(st == 200 and str(body2.get("corpId", "")).startswith("ding"),
+          "scope 'openid corpid' adds corpId")
+    st, body2, _ = m.user_token(m.code(), secret="wrong")
+    check(is_v1_error(st, body2, 400, "invalidClientIdOrSecret"), "bad clientSecret -> 400 invalidClientIdOrSecret")
+    st, body2, _ = m.user_token(m.code(), cid="otherapp")
+    check(is_v1_error(st, body2, 400, "invalidClientIdOrSecret"), "bad clientId -> 400 invalidClientIdOrSecret")
+    st, body2, _ = m.req("POST", "/v1.0/oauth2/userAccessToken",
+                         {"clientId": CID, "clientSecret": CSECRET, "grantType": "authorization_code"})
+    check(st == 400 and str(body2.get("code", "")).startswith("Missing") and "requestid" in body2,
+          "missing code -> 400 Missing*")
+    st, body2, _ = m.req("POST", "/v1.0/oauth2/userAccessToken",
+                         urlencode({"clientId": CID, "clientSecret": CSECRET, "code": m.code(),
+                                    "grantType": "authorization_code"}),
+                         {"Content-Type": "application/x-www-form-urlencoded"})
+    check(st == 400 and "requestid" in body2, "form-encoded body -> 400")
+
+    # users/me
+    st, me, _ = m.req("GET", "/v1.0/contact/users/me", headers={"x-acs-dingtalk-access-token": token})
+    check(st == 200 and me.get("unionId") == "uAlice0000000000000000iEiE"
+          and me.get("nick") == "Alice Zhang" and me.get("stateCode") == "86"
+          and me.get("email") == "alice@example.com" and isinstance(me.get("openId"), str)
+          and "avatarUrl" in me, "users/me returns the person (unionId, nick, email, stateCode)")
+    check(not any("userid" in k.lower() for k in me), "users/me has no userid")
+    st, b, _ = m.req("GET", "/v1.0/contact/users/me?" + urlencode({"access_token": token}))
+    check(is_v1_error(st, b, 400, "AuthenticationFailed.MissingParameter"), "token in query -> 400 AuthenticationFailed.MissingParameter")
+    st, b, _ = m.req("GET", "/v1.0/contact/users/me", headers={"Authorization": "Bearer " + token})
+    check(is_v1_error(st, b, 400, "AuthenticationFailed.MissingParameter"), "token in Authorization -> 400 AuthenticationFailed.MissingParameter")
+    st, b, _ = m.req("GET", "/v1.0/contact/users/me", headers={"x-acs-dingtalk-access-token": "f" * 32})
+    check(is_v1_error(st, b, 401, "InvalidAuthentication"), "unknown token -> 401 InvalidAuthentication")
+    st, b, _ = m.user_token(m.code("mallory"))
+    st, me, _ = m.req("GET", "/v1.0/contact/users/me", headers={"x-acs-dingtalk-access-token": b["accessToken"]})
+    check(st == 200 and "<b>Mal</b>" in me["nick"] and "\x1b[31m" in me["nick"] and "email" not in me,
+          "mallory's nick comes back raw (HTML + ESC), without email")
+    st, b, _ = m.user_token(m.code("bob"))
+    st, me, _ = m.req("GET", "/v1.0/contact/users/me", headers={"x-acs-dingtalk-access-token": b["accessToken"]})
+    check(st == 200 and me.get("unionId") == "uBob00000000000000000000iEiE" and me.get("nick") == "Bob Li",
+          "bob's identity")
+    return token
+
+
+def tests_app(m):
+    st, a, _ = m.req("POST", "/v1.0/oauth2/accessToken", {"appKey": CID, "appSecret": CSECRET})
+    st2, a2, _ = m.req("POST", "/v1.0/oauth2/accessToken", {"appKey": CID, "appSecret": CSECRET})
+    check(st == 200 and st2 == 200 and a.get("accessToken") and a["accessToken"] == a2.get("accessToken")
+          and a.get("expireIn") == 7200 and "expiresIn" not in a,
+          "v1.0 app accessToken: same token while valid, expireIn")
+    st, b, _ = m.req("POST", "/v1.0/oauth2/accessToken", {"appKey": CID, "appSecret": "x"})
+    check(is_v1_error(st, b, 400, "invalidClientIdOrSecret"), "v1.0 app token bad secret -> 400 invalidClientIdOrSecret")
+    st, b, _ = m.req("POST", "/v1.0/oauth2/accessToken", urlencode({"appKey": CID, "appSecret": CSECRET}),
+                     {"Content-Type": "application/x-www-form-urlencoded"})
+    check(st == 400 and "body is mandatory" in b.get("message", ""), "v1.0 app token form body -> 400 body is mandatory")
+    st, g, _ = m.req("GET", "/gettoken?" + urlencode({"appkey": CID, "appsecret": CSECRET}))
+    check(st == 200 and g.get("errcode") == 0 and g.get("errmsg") == "ok"
+          and g.get("access_token") == a["accessToken"] and g.get("expires_in") == 7200,
+          "gettoken: oapi envelope, access_token/expires_in, same app token")
+    st, g, _ = m.req("GET", "/gettoken?" + urlencode({"appkey": CID, "appsecret": "bad"}))
+    check(st == 200 and g.get("errcode") == 40096 and "access_token" not in g, "gettoken bad creds -> 200 errcode 40096")
+    app = a["accessToken"]
+
+    def byunion(uid, tok=app, headers=None):
+        path = "/topapi/user/getbyunionid" + ("?access_token=" + tok if tok else "")
+        return m.req("POST", path, {"unionid": uid}, headers)
+
+    st, r, _ = byunion("uAlice0000000000000000iEiE")
+    check(st == 200 and r.get("errcode") == 0 and r.get("result") == {"contact_type": 0, "userid": "zhangalice01"}
+          and "request_id" in r, "getbyunionid alice -> contact_type 0, userid")
+    st, r, _ = byunion("uCarol0000000000000000iEiE")
+    check(r.get("errcode") == 0 and r["result"]["contact_type"] == 1, "getbyunionid external contact -> contact_type 1")
+    st, r, _ = byunion("uEve000000000000000000000iEiE")
+    check(st == 200 and r.get("errcode") == 60121, "getbyunionid not in org -> 60121")
+    st, r, _ = byunion("uNobody")
+    check(st == 200 and r.get("errcode") == 60121, "getbyunionid unknown -> 60121")
+    st, r, _ = byunion("uAlice0000000000000000iEiE", tok=None, headers={"x-acs-dingtalk-access-token": app})
+    check(st == 200 and r.get("errcode") == 88 and r.get("sub_code") == "40014",
+          "getbyunionid token not in query -> errcode 88, sub_code '40014' (string)")
+    st, r, _ = byunion("uAlice0000000000000000iEiE", tok="bad")
+    check(st == 200 and r.get("errcode") == 88 and r.get("sub_code") == "40014", "getbyunionid bad token -> 88/40014")
+    st, r, _ = m.req("POST", "/topapi/v2/user/get?access_token=" + app, {"userid": "zhangalice01", "language": "zh_CN"})
+    res = r.get("result", {})
+    check(r.get("errcode") == 0 and res.get("unionid") == "uAlice0000000000000000iEiE"
+          and res.get("name") == "Alice Zhang" and isinstance(res.get("dept_id_list"), list)
+          and res.get("active") is True and isinstance(res.get("hired_date"), int),
+          "v2/user/get -> result with real JSON types")
+    st, r, _ = m.req("POST", "/topapi/v2/user/get?access_token=" + app, {"userid": "ghost"})
+    check(r.get("errcode") == 60121, "v2/user/get unknown -> 60121")
+    return app
+
+
+def tests_faults(m, token, app):
+    hdr = {"x-acs-dingtalk-access-token": token}
+    m.fault("userAccessToken", "throttled")
+    st, b, _ = m.user_token(m.code())
+    check(is_v1_error(st, b, 403, "Forbidden.AccessDenied.QpsLimitForAppkeyAndApi"), "fault throttled on v1.0 -> 403 QpsLimitForAppkeyAndApi")
+    m.fault("userAccessToken", "none")
+    m.fault("getbyunionid", "throttled", count=1)
+    st, r, _ = m.req("POST", "/topapi/user/getbyunionid?access_token=" + app, {"unionid": "uAlice0000000000000000iEiE"})
+    st2, r2, _ = m.req("POST", "/topapi/user/getbyunionid?access_token=" + app, {"unionid": "uAlice0000000000000000iEiE"})
+    check(st == 200 and r.get("errcode") == 90018 and r2.get("errcode") == 0,
+          "fault throttled on oapi -> errcode 90018, count=1 clears itself")
+    m.fault("users_me", "http500")
+    st, b, _ = m.req("GET", "/v1.0/contact/users/me", headers=hdr)
+    check(st == 500, "fault http500 -> 500")
+    m.fault("users_me", "nonjson")
+    st, b, _ = m.req("GET", "/v1.0/contact/users/me", headers=hdr)
+    check(st == 200 and isinstance(b, str) and "<html" in b, "fault nonjson -> 200 with an HTML body")
+    m.fault("users_me", "truncated")
+    try:
+        m.req("GET", "/v1.0/contact/users/me", headers=hdr)
+        check(False, "fault truncated -> short body")
+    except http.client.IncompleteRead:
+        check(True, "fault truncated -> short body")
+    m.fault("users_me", "wrongtypes")
+    st, b, _ = m.req("GET", "/v1.0/contact/users/me", headers=hdr)
+    check(st == 200 and not isinstance(b.get("unionId"), str), "fault wrongtypes on users_me -> unionId not a string")
+    m.fault("userAccessToken", "wrongtypes")
+    st, b, _ = m.user_token(m.code())
+    check(st == 200 and b.get("expireIn") == "7200", "fault wrongtypes on userAccessToken -> expireIn \"7200\"")
+    m.fault("*", "none")
+    m.fault("users_me", "slow", seconds=1)
+    t0 = time.monotonic()
+    st, b, _ = m.req("GET", "/v1.0/contact/users/me", headers=hdr)
+    check(st == 200 and time.monotonic() - t0 >= 0.9, "fault slow 1s -> answer after >= 1s")
+    m.fault("*", "hang", seconds=3)
+    t0 = time.monotonic()
+    try:
+        m.req("GET", "/v1.0/contact/users/me", headers=hdr, timeout=0.7)
+        check(False, "fault hang ('*') -> client times out")
+    except (socket.timeout, TimeoutError):
+        check(0.6 < time.monotonic() - t0 < 2, "fault hang ('*') -> client times out")
+    m.fault("*", "none")
+    st, b, _ = m.req("GET", "/v1.0/contact/users/me", headers=hdr)
+    check(st == 200 and b.get("unionId"), "fault none clears '*'")
+
+
+def tests_misc(m, token):
+    m.req("POST", "/_mock/reset")
+    m.code()
+    m.req("GET", "/v1.0/contact/users/me", headers={"x-acs-dingtalk-access-token": token})
+    m.req("GET", "/v1.0/contact/users/me", headers={"x-acs-dingtalk-access-token": token})
+    s = m.stats()
+    check(s == {"authorize": 1, "users_me": 2}, "stats count calls per endpoint after reset (%s)" % s)
+    st, b, _ = m.req("GET", "/v1.0/nothing/here")
+    check(st == 404 and isinstance(b, dict) and b.get("code"), "unknown path -> 404 JSON")
+    st, b, _ = m.req("GET", "/v1.0/oauth2/userAccessToken")
+    check(st == 404, "wrong method -> 404")
+    st, b, _ = m.req("POST", "/_mock/fault", {"endpoint": "users_me", "mode": "explode"})
+    check(st == 400, "unknown fault mode refused")
+    with open(m.log, encoding="utf-8") as fh:
+        log = fh.read()
+    lines = log.splitlines()
+    check(len(lines) > 20 and all(len(l.split()) == 5 for l in lines)
+          and "GET /oauth2/auth 302" in log, "log: one line per request, method path status")
+    leaks = [s for s in (CSECRET, token, "st4te-xyz", "?", "access_token", "authCode") if s in log]
+    check(not leaks, "log carries no secrets, tokens, state or query (%s)" % leaks)
+
+
+def tests_ttl(tmp):
+    persons = os.path.join(tmp, "persons.json")
+    with open(persons, "w") as fh:
+        json.dump([{"name": "zed", "nick": "Zed Q", "unionId": "uZed", "userid": "zed9"}], fh)
+    m = Mock(tmp, "ttl", "--code-ttl", "1", "--token-ttl", "2", "--persons", persons,
+             "--client-id", "otherkey", "--client-secret", "othersecret")
+    try:
+        st, b, _ = m.req("GET", m.authorize_query(client_id="otherkey") + "&mock_person=zed&mock_decision=approve")
+        check(st == 302, "--client-id and --persons are honoured")
+        code = parse_qs(urlsplit(_.getheader("Location")).query)["authCode"][0]
+        time.sleep(1.3)
+        st, b, _ = m.user_token(code, cid="otherkey", secret="othersecret")
+        check(is_v1_error(st, b, 400, "invalidParameter.authCode.notFound"), "--code-ttl 1: expired code -> 400 authCode.notFound")
+        st, b, _ = m.req("GET", m.authorize_query(client_id="otherkey") + "&mock_person=zed&mock_decision=approve")
+        code = parse_qs(urlsplit(_.getheader("Location")).query)["authCode"][0]
+        st, b, _ = m.user_token(code, cid="otherkey", secret="othersecret")
+        check(st == 200 and b.get("expireIn") == 2, "--token-ttl sets expireIn")
+        tok = b.get("accessToken")
+        st, me, _ = m.req("GET", "/v1.0/contact/users/me", headers={"x-acs-dingtalk-access-token": tok})
+        check(st == 200 and me.get("unionId") == "uZed", "custom person via users/me")
+        st, a1, _ = m.req("POST", "/v1.0/oauth2/accessToken", {"appKey": "otherkey", "appSecret": "othersecret"})
+        time.sleep(2.2)
+        st, me, _ = m.req("GET", "/v1.0/contact/users/me", headers={"x-acs-dingtalk-access-token": tok})
+        check(is_v1_error(st, me, 401, "InvalidAuthentication"), "expired user token -> 401 InvalidAuthentication")
+        st, r, _ = m.req("POST", "/topapi/user/getbyunionid?access_token=" + a1["accessToken"], {"unionid": "uZed"})
+        check(r.get("errcode") == 88, "expired app token -> 88/40014")
+        st, a2, _ = m.req("POST", "/v1.0/oauth2/accessToken", {"appKey": "otherkey", "appSecret": "othersecret"})
+        check(a2.get("accessToken") and a2["accessToken"] != a1["accessToken"], "a new app token after expiry")
+    finally:
+        m.stop()
+
+
+def main():
+    tmp = tempfile.mkdtemp(prefix="dtmock-test-")
+    m = None
+    try:
+        m = Mock(tmp, "main")
+        check(m.port > 0, "mock starts on a free port and writes --port-file")
+        token = tests_login(m)
+        app = tests_app(m)
+        tests_faults(m, token, app)
+        tests_misc(m, token)
+        tests_ttl(tmp)
+    except Exception as e:  # a crash is a failure, not a silent pass
+        import traceback
+        diag(traceback.format_exc())
+        check(False, "test run crashed: %r" % e)
+    finally:
+        if m:
+            m.stop()
+        shutil.rmtree(tmp, ignore_errors=True)
+    print("1..%d" % len(results), flush=True)  # plan at the end: valid TAP
+    failed = [i for i, (ok, _) in enumerate(results, 1) if not ok]
+    if failed:
+        diag("failed: %s" % failed)
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

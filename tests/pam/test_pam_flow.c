@@ -1,0 +1,368 @@
+/* The whole login through PAM (pam_wrapper + libpamtest): the module talks
+ * to a real dingtalk-callbackd and the DingTalk mock; a simulated phone
+ * (tests/mock/phone.py) follows the short link shown in the terminal,
+ * approves as a chosen person and picks a number. run_pam_tests.sh sets the
+ * stage: services, configs, users. */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <libpamtest.h>
+#include <security/pam_appl.h>
+
+extern char **environ;
+
+struct phone_plan {
+	const char *person;   /* NULL: nobody scans */
+	const char *decision; /* approve | refuse */
+	int wrong_number;     /* pick a number other than the one shown */
+};
+
+struct conv_ctx {
+	struct phone_plan plan;
+	char text[16384];
+	size_t text_len;
+	char link[512];
+	unsigned number;
+	pid_t phone;
+	int prompts;
+};
+
+static unsigned case_counter;
+
+/* Finds the short link and the number in the terminal text. */
+static void read_terminal(struct conv_ctx *c)
+{
+	const char *p = strstr(c->text, "/l/");
+	const char *start, *num;
+	size_t n;
+
+	if (p != NULL && c->link[0] == '\0') {
+		for (start = p; start > c->text && start[-1] != ' ' && start[-1] != '\n'; start--)
+			;
+		n = strcspn(start, " \n");
+		if (n < sizeof(c->link)) {
+			memcpy(c->link, start, n);
+			c->link[n] = '\0';
+		}
+	}
+	num = strstr(c->text, "choose the number ");
+	if (num != NULL)
+		c->number = (unsigned)atoi(num + strlen("choose the number "));
+}
+
+static void start_phone(struct conv_ctx *c)
+{
+	char number[16], logpath[512];
+	const char *python = getenv("PYTHON3") ? getenv("PYTHON3") : "python3";
+	char *argv[] = {(char *)python, getenv("DT_PHONE"), "--link", c->link, "--person",
+			(char *)c->plan.person, "--number", number, "--decision",
+			(char *)(c->plan.decision ? c->plan.decision : "approve"), "--timeout",
+			"20", NULL};
+	posix_spawn_file_actions_t fa;
+
+	snprintf(number, sizeof(number), "%u", c->plan.wrong_number ? (c->number % 89) + 11 : c->number);
+	snprintf(logpath, sizeof(logpath), "%s/phone-%u.log", getenv("DT_WORK"), case_counter);
+	posix_spawn_file_actions_init(&fa);
+	posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
+	posix_spawn_file_actions_addopen(&fa, 2, logpath, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+	if (posix_spawn(&c->phone, python, &fa, NULL, argv, environ) != 0 &&
+	    posix_spawnp(&c->phone, python, &fa, NULL, argv, environ) != 0)
+		c->phone = -1;
+	posix_spawn_file_actions_destroy(&fa);
+}
+
+static int conversation(int n, const struct pam_message **msg, struct pam_response **resp,
+			void *data)
+{
+	struct conv_ctx *c = data;
+	struct pam_response *r = calloc((size_t)n, sizeof(*r));
+	int i;
+
+	if (r == NULL)
+		return PAM_BUF_ERR;
+	for (i = 0; i < n; i++) {
+		size_t len = strlen(msg[i]->msg);
+		if (msg[i]->msg_style == PAM_PROMPT_ECHO_ON || msg[i]->msg_style == PAM_PROMPT_ECHO_OFF) {
+			c->prompts++;
+			r[i].resp = strdup("");
+		}
+		if (c->text_len + len + 2 < sizeof(c->text)) {
+			memcpy(c->text + c->text_len, msg[i]->msg, len);
+			c->text_len += len;
+			c->text[c->text_len++] = '\n';
+			c->text[c->text_len] = '\0';
+		}
+	}
+	read_terminal(c);
+	if (c->plan.person != NULL && c->phone == 0 && c->link[0] != '\0' && c->number != 0)
+		start_phone(c);
+	*resp = r;
+	return PAM_SUCCESS;
+}
+
+static void reap_phone(struct conv_ctx *c)
+{
+	int i, status;
+
+	if (c->phone <= 0)
+		return;
+	for (i = 0; i < 100; i++) {
+		if (waitpid(c->phone, &status, WNOHANG) == c->phone)
+			return;
+		usleep(100000);
+	}
+	kill(c->phone, SIGKILL);
+	waitpid(c->phone, &status, 0);
+}
+
+/* The module's log lines: pam_wrapper sends pam_syslog to stderr, which
+ * each case points at a file of its own. */
+static char case_log[512];
+
+static void capture_stderr(void)
+{
+	snprintf(case_log, sizeof(case_log), "%s/case-%u.log", getenv("DT_WORK"), case_counter);
+	fflush(stderr);
+	if (freopen(case_log, "w", stderr) == NULL)
+		abort();
+}
+
+static char *read_case_log(void)
+{
+	static char buf[65536];
+	FILE *f;
+	size_t n;
+
+	fflush(stderr);
+	f = fopen(case_log, "r");
+	if (f == NULL)
+		return strcpy(buf, "");
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	buf[n] = '\0';
+	fclose(f);
+	return buf;
+}
+
+static double elapsed_since(const struct timespec *t0)
+{
+	struct timespec t1;
+
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	return (double)(t1.tv_sec - t0->tv_sec) + (double)(t1.tv_nsec - t0->tv_nsec) / 1e9;
+}
+
+/* Runs one authentication; returns the PAM code and leaves the terminal
+ * text in `c` and the log in read_case_log(). */
+static int authenticate(const char *service, const char *user, struct conv_ctx *c,
+			double *seconds)
+{
+	struct pam_testcase tests[] = {pam_test(PAMTEST_AUTHENTICATE, PAM_SUCCESS)};
+	struct timespec t0;
+
+	case_counter++;
+	capture_stderr();
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	(void)_pamtest_conv(service, user, conversation, c, tests, 1, NULL);
+	if (seconds != NULL)
+		*seconds = elapsed_since(&t0);
+	reap_phone(c);
+	return tests[0].op_rv;
+}
+
+#define assert_pam(got, want)                                                                      \
+	do {                                                                                       \
+		int got_ = (got);                                                                  \
+		if (got_ != (want))                                                                \
+			fail_msg("PAM returned %d (%s), wanted %d (%s); log:\n%s", got_,           \
+				 pam_strerror(NULL, got_), (want), pam_strerror(NULL, (want)),     \
+				 read_case_log());                                                 \
+	} while (0)
+
+#define assert_logged(needle)                                                                      \
+	do {                                                                                       \
+		const char *log_ = read_case_log();                                                \
+		if (strstr(log_, (needle)) == NULL)                                                \
+			fail_msg("log lacks \"%s\":\n%s", (needle), log_);                         \
+	} while (0)
+
+static void test_mapped_user_logs_in(void **state)
+{
+	struct conv_ctx c = {.plan = {"alice", "approve", 0}};
+
+	(void)state;
+	assert_pam(authenticate("dingtalk", "alice", &c, NULL), PAM_SUCCESS);
+	assert_non_null(strstr(c.text, "DingTalk login for alice"));
+	assert_true(c.number >= 10 && c.number <= 99);
+	assert_int_equal(c.prompts, 0);
+	assert_logged("user alice: approved by unionId uAlice0000000000000000iEiE (Alice Zhang)");
+}
+
+static void test_second_account_of_same_identity(void **state)
+{
+	struct conv_ctx c = {.plan = {"alice", "approve", 0}};
+
+	(void)state;
+	assert_pam(authenticate("dingtalk", "alice-admin", &c, NULL), PAM_SUCCESS);
+	assert_logged("user alice-admin: approved by unionId uAlice");
+}
+
+static void test_person_mapped_to_another_user_is_refused(void **state)
+{
+	struct conv_ctx c = {.plan = {"bob", "approve", 0}};
+
+	(void)state;
+	assert_pam(authenticate("dingtalk", "alice", &c, NULL), PAM_AUTH_ERR);
+	assert_logged("is bound to 'bob', not to 'alice'");
+}
+
+static void test_unmapped_person_is_refused(void **state)
+{
+	struct conv_ctx c = {.plan = {"mallory", "approve", 0}};
+
+	(void)state;
+	assert_pam(authenticate("dingtalk", "alice", &c, NULL), PAM_AUTH_ERR);
+	assert_logged("is not in the map file");
+	/* The nick came from the network: no escape character reaches the log. */
+	assert_null(strchr(read_case_log(), '\033'));
+}
+
+static void test_wrong_number_is_refused(void **state)
+{
+	struct conv_ctx c = {.plan = {"alice", "approve", 1}};
+
+	(void)state;
+	assert_pam(authenticate("dingtalk", "alice", &c, NULL), PAM_AUTH_ERR);
+	assert_logged("refused on the phone (wrong_number)");
+}
+
+static void test_refusal_on_the_phone(void **state)
+{
+	struct conv_ctx c = {.plan = {"alice", "refuse", 0}};
+
+	(void)state;
+	assert_pam(authenticate("dingtalk", "alice", &c, NULL), PAM_AUTH_ERR);
+	assert_logged("refused on the phone (denied)");
+}
+
+static void test_timeout(void **state)
+{
+	struct conv_ctx c = {.plan = {NULL, NULL, 0}};
+	double seconds;
+
+	(void)state;
+	assert_pam(authenticate("dingtalk_short", "alice", &c, &seconds), PAM_AUTH_ERR);
+	assert_logged("no approval within 5 seconds");
+	/* The module never outlives its timeout. */
+	assert_true(seconds >= 3.0 && seconds <= 5.5);
+}
+
+static void test_helper_not_running(void **state)
+{
+	struct conv_ctx c = {.plan = {"alice", "approve", 0}};
+	double seconds;
+
+	(void)state;
+	assert_pam(authenticate("dingtalk_nohelper", "alice", &c, &seconds),
+		   PAM_AUTHINFO_UNAVAIL);
+	assert_logged("absent.sock");
+	assert_true(seconds < 2.0);
+	assert_int_equal(c.text_len, 0); /* no QR for a login that cannot work */
+}
+
+static void test_dingtalk_unreachable(void **state)
+{
+	struct conv_ctx c = {.plan = {"alice", "approve", 0}};
+
+	(void)state;
+	assert_pam(authenticate("dingtalk_apidown", "alice", &c, NULL), PAM_AUTHINFO_UNAVAIL);
+	assert_logged("DingTalk http://127.0.0.1:");
+}
+
+static void test_unsafe_config_is_refused(void **state)
+{
+	struct conv_ctx c = {.plan = {"alice", "approve", 0}};
+
+	(void)state;
+	assert_pam(authenticate("dingtalk_unsafe", "alice", &c, NULL), PAM_SERVICE_ERR);
+	assert_logged("mode 0644 is too open");
+	assert_int_equal(c.text_len, 0);
+}
+
+static void test_unknown_key_is_refused(void **state)
+{
+	struct conv_ctx c = {.plan = {"alice", "approve", 0}};
+
+	(void)state;
+	assert_pam(authenticate("dingtalk_unknownkey", "alice", &c, NULL), PAM_SERVICE_ERR);
+	assert_logged("unknownkey.conf:7: unknown key 'clientid'");
+}
+
+static void test_unknown_argument_is_refused(void **state)
+{
+	struct conv_ctx c = {.plan = {"alice", "approve", 0}};
+
+	(void)state;
+	assert_pam(authenticate("dingtalk_badarg", "alice", &c, NULL), PAM_SERVICE_ERR);
+	assert_logged("module argument 'no_such_argument': unknown");
+}
+
+static void test_unknown_local_user(void **state)
+{
+	struct conv_ctx c = {.plan = {"alice", "approve", 0}};
+
+	(void)state;
+	assert_pam(authenticate("dingtalk", "nosuchuser", &c, NULL), PAM_USER_UNKNOWN);
+	assert_int_equal(c.text_len, 0);
+}
+
+/* The authorization code is single use: after a successful login the phone
+ * cannot make the helper hand out a code again, and the log never holds
+ * the state, the code or the secret. */
+static void test_no_secrets_in_logs(void **state)
+{
+	struct conv_ctx c = {.plan = {"alice", "approve", 0}};
+	const char *log;
+
+	(void)state;
+	assert_pam(authenticate("dingtalk", "alice", &c, NULL), PAM_SUCCESS);
+	log = read_case_log();
+	assert_null(strstr(log, "mock-secret-0123456789"));
+	assert_null(strstr(log, "state="));
+	assert_null(strstr(log, "authCode"));
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_mapped_user_logs_in),
+	    cmocka_unit_test(test_second_account_of_same_identity),
+	    cmocka_unit_test(test_person_mapped_to_another_user_is_refused),
+	    cmocka_unit_test(test_unmapped_person_is_refused),
+	    cmocka_unit_test(test_wrong_number_is_refused),
+	    cmocka_unit_test(test_refusal_on_the_phone),
+	    cmocka_unit_test(test_timeout),
+	    cmocka_unit_test(test_helper_not_running),
+	    cmocka_unit_test(test_dingtalk_unreachable),
+	    cmocka_unit_test(test_unsafe_config_is_refused),
+	    cmocka_unit_test(test_unknown_key_is_refused),
+	    cmocka_unit_test(test_unknown_argument_is_refused),
+	    cmocka_unit_test(test_unknown_local_user),
+	    cmocka_unit_test(test_no_secrets_in_logs),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,302 @@
+/* The one config parser: trimming, types, unknown keys, sections, and the
+ * file safety checks. */
+#include "config.h"
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "cfg.h"
+#include "modcfg.h"
+
+static const char *const colours[] = {"red", "green", NULL};
+
+struct sample {
+	char *name;
+	char *secret;
+	unsigned count;
+	int flag;
+	int colour;
+};
+
+static const struct dt_cfg_key sample_keys[] = {
+    {"name", DT_CFG_STRING, offsetof(struct sample, name), 0, 0, NULL, 0},
+    {"secret", DT_CFG_STRING, offsetof(struct sample, secret), 0, 0, NULL, 1},
+    {"count", DT_CFG_UINT, offsetof(struct sample, count), 1, 10, NULL, 0},
+    {"flag", DT_CFG_BOOL, offsetof(struct sample, flag), 0, 0, NULL, 0},
+    {"colour", DT_CFG_ENUM, offsetof(struct sample, colour), 0, 0, colours, 0},
+    DT_CFG_END,
+};
+
+static int parse(const char *text, struct sample *s, struct dt_err *err)
+{
+	memset(s, 0, sizeof(*s));
+	dt_err_clear(err);
+	return dt_cfg_parse_text(text, strlen(text), "t.conf", sample_keys, s, NULL, NULL, err);
+}
+
+static void test_values_are_trimmed(void **state)
+{
+	struct sample s;
+	struct dt_err err;
+
+	(void)state;
+	assert_int_equal(parse("  name =  alice \t\r\n# c\n\nsecret=\tabc  \ncount = 7\nflag = yes\n"
+			       "colour = green\n",
+			       &s, &err),
+			 0);
+	assert_string_equal(s.name, "alice");
+	assert_string_equal(s.secret, "abc");
+	assert_int_equal(s.count, 7);
+	assert_int_equal(s.flag, 1);
+	assert_int_equal(s.colour, 1);
+	dt_cfg_free(sample_keys, &s);
+	assert_null(s.name);
+}
+
+static void test_unknown_key_names_file_and_line(void **state)
+{
+	struct sample s;
+	struct dt_err err;
+
+	(void)state;
+	assert_int_equal(parse("name = a\n\nnmae = b\n", &s, &err), -1);
+	assert_int_equal(err.kind, DT_ERR_CONFIG);
+	assert_string_equal(err.msg, "t.conf:3: unknown key 'nmae'");
+	dt_cfg_free(sample_keys, &s);
+}
+
+static void test_bad_values_are_explained(void **state)
+{
+	struct sample s;
+	struct dt_err err;
+
+	(void)state;
+	assert_int_equal(parse("count = 11\n", &s, &err), -1);
+	assert_string_equal(err.msg,
+			    "t.conf:1: key 'count' wants a whole number from 1 to 10, not '11'");
+	assert_int_equal(parse("count = -1\n", &s, &err), -1);
+	assert_int_equal(parse("count = 3x\n", &s, &err), -1);
+	assert_int_equal(parse("flag = maybe\n", &s, &err), -1);
+	assert_string_equal(err.msg, "t.conf:1: key 'flag' wants yes or no, not 'maybe'");
+	assert_int_equal(parse("colour = blue\n", &s, &err), -1);
+	assert_string_equal(err.msg, "t.conf:1: key 'colour' wants one of red|green, not 'blue'");
+	assert_int_equal(parse("name =\n", &s, &err), -1);
+	assert_string_equal(err.msg, "t.conf:1: key 'name' has an empty value");
+	assert_int_equal(parse("just words\n", &s, &err), -1);
+	assert_string_equal(err.msg, "t.conf:1: expected 'key = value'");
+	assert_int_equal(parse(" = x\n", &s, &err), -1);
+	dt_cfg_free(sample_keys, &s);
+}
+
+static void test_secret_values_are_never_echoed(void **state)
+{
+	struct sample s;
+	struct dt_err err;
+	struct dt_cfg_key keys[] = {
+	    {"secret", DT_CFG_UINT, offsetof(struct sample, count), 1, 2, NULL, 1}, DT_CFG_END};
+
+	(void)state;
+	memset(&s, 0, sizeof(s));
+	assert_int_equal(dt_cfg_parse_text("secret = hunter2\n", 17, "t.conf", keys, &s, NULL, NULL,
+					   &err),
+			 -1);
+	assert_null(strstr(err.msg, "hunter2"));
+	assert_non_null(strstr(err.msg, "(hidden)"));
+}
+
+static void test_sections_need_a_handler(void **state)
+{
+	struct sample s;
+	struct dt_err err;
+
+	(void)state;
+	assert_int_equal(parse("[service sudo]\nname = x\n", &s, &err), -1);
+	assert_string_equal(err.msg, "t.conf:1: unknown section '[service sudo]'");
+	assert_int_equal(parse("[broken\n", &s, &err), -1);
+	dt_cfg_free(sample_keys, &s);
+}
+
+static void test_later_values_override(void **state)
+{
+	struct sample s;
+	struct dt_err err;
+
+	(void)state;
+	assert_int_equal(parse("name = a\nname = b\n", &s, &err), 0);
+	assert_string_equal(s.name, "b");
+	dt_cfg_free(sample_keys, &s);
+}
+
+static void test_nul_byte_is_refused(void **state)
+{
+	struct sample s;
+	struct dt_err err;
+
+	(void)state;
+	memset(&s, 0, sizeof(s));
+	assert_int_equal(dt_cfg_parse_text("name = a\0b\n", 11, "t.conf", sample_keys, &s, NULL,
+					   NULL, &err),
+			 -1);
+}
+
+static char *write_temp(const char *text, mode_t mode)
+{
+	char *path = strdup("/tmp/dt-cfg-XXXXXX");
+	int fd = mkstemp(path);
+
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+	assert_int_equal(fchmod(fd, mode), 0);
+	close(fd);
+	return path;
+}
+
+static void test_file_protection(void **state)
+{
+	struct sample s;
+	struct dt_err err;
+	char *path = write_temp("name = a\n", 0600);
+	char link[64];
+
+	(void)state;
+	if (geteuid() != 0)
+		skip();
+	memset(&s, 0, sizeof(s));
+	assert_int_equal(dt_cfg_load_file(path, DT_CFG_SECRET, sample_keys, &s, NULL, NULL, &err),
+			 0);
+	assert_string_equal(s.name, "a");
+	chmod(path, 0640);
+	assert_int_equal(dt_cfg_load_file(path, DT_CFG_SECRET, sample_keys, &s, NULL, NULL, &err),
+			 -1);
+	assert_non_null(strstr(err.msg, "mode 0640 is too open"));
+	/* A public file may be readable, but never writable, by others. */
+	assert_int_equal(dt_cfg_load_file(path, DT_CFG_PUBLIC, sample_keys, &s, NULL, NULL, &err),
+			 0);
+	chmod(path, 0620);
+	assert_int_equal(dt_cfg_load_file(path, DT_CFG_PUBLIC, sample_keys, &s, NULL, NULL, &err),
+			 -1);
+	chmod(path, 0600);
+	assert_int_equal(chown(path, 65534, 65534), 0);
+	assert_int_equal(dt_cfg_load_file(path, DT_CFG_SECRET, sample_keys, &s, NULL, NULL, &err),
+			 -1);
+	assert_non_null(strstr(err.msg, "must be owned by root"));
+	assert_int_equal(chown(path, 0, 0), 0);
+	snprintf(link, sizeof(link), "%s.lnk", path);
+	assert_int_equal(symlink(path, link), 0);
+	assert_int_equal(dt_cfg_load_file(link, DT_CFG_SECRET, sample_keys, &s, NULL, NULL, &err),
+			 -1);
+	assert_non_null(strstr(err.msg, "symbolic links are refused"));
+	unlink(link);
+	unlink(path);
+	free(path);
+	dt_cfg_free(sample_keys, &s);
+}
+
+static void test_oversized_file_is_refused(void **state)
+{
+	struct sample s;
+	struct dt_err err;
+	size_t n = DT_CFG_MAX_BYTES + 1;
+	char *big = malloc(n + 1);
+	char *path;
+
+	(void)state;
+	memset(big, '#', n);
+	big[n] = '\0';
+	path = write_temp(big, 0600);
+	memset(&s, 0, sizeof(s));
+	assert_int_equal(dt_cfg_load_file(path, DT_CFG_SECRET, sample_keys, &s, NULL, NULL, &err),
+			 -1);
+	assert_non_null(strstr(err.msg, "larger than"));
+	unlink(path);
+	free(path);
+	free(big);
+}
+
+static void test_module_config_defaults_and_arguments(void **state)
+{
+	char *path = write_temp("client_id = dingabc\nclient_secret = s3cret \n", 0600);
+	char conf_arg[64];
+	const char *argv[] = {conf_arg, "timeout=30", "debug"};
+	struct dt_modcfg cfg;
+	struct dt_err err;
+
+	(void)state;
+	if (geteuid() != 0)
+		skip();
+	snprintf(conf_arg, sizeof(conf_arg), "conf=%s", path);
+	assert_int_equal(dt_modcfg_load(&cfg, 3, argv, &err), 0);
+	assert_string_equal(cfg.client_secret, "s3cret");
+	assert_int_equal(cfg.timeout, 30);
+	assert_int_equal(cfg.debug, 1);
+	assert_string_equal(cfg.helper, DT_DEFAULT_HELPER);
+	assert_string_equal(cfg.api_base, DT_DEFAULT_API_BASE);
+	dt_modcfg_free(&cfg);
+	argv[1] = "nosuchoption";
+	assert_int_equal(dt_modcfg_load(&cfg, 2, argv, &err), -1);
+	assert_string_equal(err.msg, "module argument 'nosuchoption': unknown");
+	dt_modcfg_free(&cfg);
+	argv[1] = "api_base=http://dingtalk.example.com";
+	assert_int_equal(dt_modcfg_load(&cfg, 2, argv, &err), -1);
+	assert_non_null(strstr(err.msg, "only allowed to a loopback"));
+	dt_modcfg_free(&cfg);
+	unlink(path);
+	free(path);
+}
+
+static void test_module_config_requires_credentials(void **state)
+{
+	struct dt_modcfg cfg;
+	struct dt_err err;
+
+	(void)state;
+	memset(&cfg, 0, sizeof(cfg));
+	assert_int_equal(dt_modcfg_finish(&cfg, &err), -1);
+	assert_string_equal(err.msg, "required key 'client_id' is not set");
+	dt_modcfg_free(&cfg);
+}
+
+static void test_base_urls(void **state)
+{
+	struct dt_err err;
+
+	(void)state;
+	assert_int_equal(dt_check_base_url("k", "https://api.dingtalk.com", &err), 0);
+	assert_int_equal(dt_check_base_url("k", "http://127.0.0.1:8080", &err), 0);
+	assert_int_equal(dt_check_base_url("k", "http://localhost:1/x", &err), 0);
+	assert_int_equal(dt_check_base_url("k", "http://[::1]:99", &err), 0);
+	assert_int_equal(dt_check_base_url("k", "http://127.0.0.1.evil.com", &err), -1);
+	assert_int_equal(dt_check_base_url("k", "http://localhost.evil.com", &err), -1);
+	assert_int_equal(dt_check_base_url("k", "http://user@127.0.0.1", &err), -1);
+	assert_int_equal(dt_check_base_url("k", "ftp://x", &err), -1);
+	assert_int_equal(dt_check_base_url("k", "https://", &err), -1);
+	assert_int_equal(dt_check_base_url("k", "https://a b", &err), -1);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_values_are_trimmed),
+	    cmocka_unit_test(test_unknown_key_names_file_and_line),
+	    cmocka_unit_test(test_bad_values_are_explained),
+	    cmocka_unit_test(test_secret_values_are_never_echoed),
+	    cmocka_unit_test(test_sections_need_a_handler),
+	    cmocka_unit_test(test_later_values_override),
+	    cmocka_unit_test(test_nul_byte_is_refused),
+	    cmocka_unit_test(test_file_protection),
+	    cmocka_unit_test(test_oversized_file_is_refused),
+	    cmocka_unit_test(test_module_config_defaults_and_arguments),
+	    cmocka_unit_test(test_module_config_requires_credentials),
+	    cmocka_unit_test(test_base_urls),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,173 @@
+/* QR renderings: the drawn text must reproduce libqrencode's matrix exactly,
+ * with the quiet zone, in every style. */
+#include "config.h"
+
+#include <qrencode.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "prompt.h"
+#include "qr.h"
+
+#define LINK "https://dingtalk.example.com/l/AbCdEfGhIjKlMnOp"
+
+/* Reads a two-cells-per-module rendering back, module by module, and checks
+ * it against libqrencode's matrix: ink (light) where the module is light or
+ * in the quiet zone, two spaces where it is dark. */
+static void expect_matrix(const char *text, const char *ink)
+{
+	QRcode *code = QRcode_encodeString(LINK, 0, QR_ECLEVEL_L, QR_MODE_8, 1);
+	int size = code->width + 2 * DT_QR_QUIET_ZONE, x, y;
+	size_t ink_len = strlen(ink);
+	const char *p = text;
+
+	for (y = 0; y < size; y++) {
+		for (x = 0; x < size; x++) {
+			int cx = x - DT_QR_QUIET_ZONE, cy = y - DT_QR_QUIET_ZONE;
+			int light = cx < 0 || cy < 0 || cx >= code->width || cy >= code->width ||
+				    !(code->data[cy * code->width + cx] & 1);
+			if (light) {
+				assert_memory_equal(p, ink, ink_len);
+				p += ink_len;
+			} else {
+				assert_memory_equal(p, "  ", 2);
+				p += 2;
+			}
+		}
+		assert_int_equal(*p, y + 1 < size ? '\n' : '\0');
+		p++;
+	}
+	QRcode_free(code);
+}
+
+static void test_ascii_matches_matrix(void **state)
+{
+	char *text = dt_qr_render(LINK, DT_QR_ASCII, NULL);
+
+	(void)state;
+	assert_non_null(text);
+	expect_matrix(text, "##");
+	/* Nothing but '#', ' ' and newlines: it survives any terminal. */
+	assert_int_equal(strspn(text, "# \n"), strlen(text));
+	free(text);
+}
+
+static void test_block_matches_matrix(void **state)
+{
+	char *text = dt_qr_render(LINK, DT_QR_BLOCK, NULL);
+
+	(void)state;
+	assert_non_null(text);
+	expect_matrix(text, "\xe2\x96\x88\xe2\x96\x88");
+	free(text);
+}
+
+/* Half blocks: decode each character back into two modules. */
+static void test_utf8_half_blocks_match_matrix(void **state)
+{
+	char *text = dt_qr_render(LINK, DT_QR_UTF8, NULL);
+	QRcode *code = QRcode_encodeString(LINK, 0, QR_ECLEVEL_L, QR_MODE_8, 1);
+	int size = code->width + 2 * DT_QR_QUIET_ZONE, x, y;
+	const char *p = text;
+
+	(void)state;
+	assert_non_null(text);
+	for (y = 0; y < size; y += 2) {
+		for (x = 0; x < size; x++) {
+			int top, bottom, cx = x - DT_QR_QUIET_ZONE;
+			int want[2];
+			for (int k = 0; k < 2; k++) {
+				int cy = y + k - DT_QR_QUIET_ZONE;
+				if (y + k >= size)
+					want[k] = 0; /* beyond the quiet zone: background */
+				else
+					want[k] = cx < 0 || cy < 0 || cx >= code->width ||
+						  cy >= code->width ||
+						  !(code->data[cy * code->width + cx] & 1);
+			}
+			if (*p == ' ') {
+				top = bottom = 0;
+				p++;
+			} else {
+				assert_memory_equal(p, "\xe2\x96", 2);
+				top = p[2] == '\x88' || p[2] == '\x80';
+				bottom = p[2] == '\x88' || p[2] == '\x84';
+				p += 3;
+			}
+			assert_int_equal(top, want[0]);
+			assert_int_equal(bottom, want[1]);
+		}
+		if (y + 2 < size) {
+			assert_int_equal(*p, '\n');
+			p++;
+		}
+	}
+	assert_int_equal(*p, '\0');
+	QRcode_free(code);
+	free(text);
+}
+
+static void test_auto_style_by_tty(void **state)
+{
+	(void)state;
+	assert_int_equal(dt_qr_auto_style("/dev/tty1"), DT_QR_BLOCK);
+	assert_int_equal(dt_qr_auto_style("tty3"), DT_QR_BLOCK);
+	assert_int_equal(dt_qr_auto_style("/dev/pts/0"), DT_QR_UTF8);
+	assert_int_equal(dt_qr_auto_style("ssh"), DT_QR_UTF8);
+	assert_int_equal(dt_qr_auto_style(NULL), DT_QR_UTF8);
+}
+
+/* With the default rendering, the prompt fits an 80x24 terminal. */
+static void test_prompt_fits_80x24(void **state)
+{
+	struct dt_prompt_info info = {"alice", "jump-01", "sshd", LINK, 42, 90, DT_QR_UTF8};
+	char *text = dt_prompt_text(&info, NULL);
+	int lines = 1;
+	const char *p, *line = text;
+
+	(void)state;
+	assert_non_null(text);
+	for (p = text; *p; p++)
+		if (*p == '\n') {
+			lines++;
+			line = p + 1;
+		}
+	(void)line;
+	assert_true(lines <= 22); /* two rows left for the prompt and the shell */
+	assert_non_null(strstr(text, LINK));
+	assert_non_null(strstr(text, "choose the number 42"));
+	assert_null(strchr(text, '\033'));
+	/* The first line is text: ssh prefixes it with "(user@host) ". */
+	assert_memory_equal(text, "DingTalk login for alice", 24);
+	free(text);
+}
+
+static void test_prompt_without_qr(void **state)
+{
+	struct dt_prompt_info info = {"alice", "h", "sudo", LINK, 7, 60, DT_QR_OFF};
+	char *text = dt_prompt_text(&info, NULL);
+
+	(void)state;
+	assert_non_null(strstr(text, "choose the number 07"));
+	assert_null(strstr(text, "\xe2\x96"));
+	free(text);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_ascii_matches_matrix),
+	    cmocka_unit_test(test_block_matches_matrix),
+	    cmocka_unit_test(test_utf8_half_blocks_match_matrix),
+	    cmocka_unit_test(test_auto_style_by_tty),
+	    cmocka_unit_test(test_prompt_fits_80x24),
+	    cmocka_unit_test(test_prompt_without_qr),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,197 @@
+/* Small shared pieces: encodings, random values, sanitizing, URLs, the
+ * session's secrets, and the map file. */
+#include "config.h"
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "mapping.h"
+#include "session.h"
+#include "util.h"
+
+static void test_urlencode(void **state)
+{
+	char *s = dt_urlencode("a b&c=d/é~._-");
+
+	(void)state;
+	assert_string_equal(s, "a%20b%26c%3Dd%2F%C3%A9~._-");
+	free(s);
+}
+
+static void test_base64url(void **state)
+{
+	char out[16];
+
+	(void)state;
+	assert_int_equal(dt_base64url((const unsigned char *)"\xfb\xff", 2, out, sizeof(out)), 3);
+	assert_string_equal(out, "-_8");
+	assert_int_equal(dt_base64url((const unsigned char *)"abc", 3, out, sizeof(out)), 4);
+	assert_string_equal(out, "YWJj");
+	assert_int_equal(dt_base64url((const unsigned char *)"abc", 3, out, 4), -1);
+}
+
+static void test_random_token_shape(void **state)
+{
+	char a[64], b[64];
+
+	(void)state;
+	assert_int_equal(dt_random_token(a, sizeof(a), 24), 0);
+	assert_int_equal(dt_random_token(b, sizeof(b), 24), 0);
+	assert_int_equal(strlen(a), 32);
+	assert_true(dt_is_token(a, 32, 32));
+	assert_string_not_equal(a, b);
+	assert_int_equal(dt_random_token(a, 8, 24), -1);
+}
+
+static void test_random_range_covers_all_values(void **state)
+{
+	int seen[100] = {0}, i, distinct = 0;
+	unsigned v;
+
+	(void)state;
+	for (i = 0; i < 5000; i++) {
+		assert_int_equal(dt_random_range(10, 99, &v), 0);
+		assert_true(v >= 10 && v <= 99);
+		seen[v]++;
+	}
+	for (i = 10; i <= 99; i++)
+		distinct += seen[i] > 0;
+	assert_int_equal(distinct, 90);
+	assert_int_equal(dt_random_range(5, 4, &v), -1);
+}
+
+static void test_is_token(void **state)
+{
+	(void)state;
+	assert_true(dt_is_token("abc-_Z9", 1, 10));
+	assert_false(dt_is_token("abc", 4, 10));
+	assert_false(dt_is_token("abcdef", 1, 5));
+	assert_false(dt_is_token("a/b", 1, 5));
+	assert_false(dt_is_token("", 1, 5));
+	assert_false(dt_is_token(NULL, 0, 5));
+}
+
+static void test_sanitize_text(void **state)
+{
+	char s1[] = "Mal\033[31mlory\r\n\x7f";
+	char s2[] = "\xe5\xbc\xa0\xe4\xb8\x89 ok";	   /* valid UTF-8 stays */
+	char s3[] = "bad\xff\xfe utf8 \xc2\x9b csi"; /* invalid and C1 go */
+
+	(void)state;
+	dt_sanitize_text(s1);
+	assert_string_equal(s1, "Mal?[31mlory???");
+	dt_sanitize_text(s2);
+	assert_string_equal(s2, "\xe5\xbc\xa0\xe4\xb8\x89 ok");
+	dt_sanitize_text(s3);
+	assert_string_equal(s3, "bad?? utf8 ?? csi");
+}
+
+static void test_session_and_authorize_url(void **state)
+{
+	struct dt_modcfg cfg;
+	struct dt_session s1, s2;
+	char *url;
+
+	(void)state;
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.client_id = "ding app&x";
+	cfg.login_base = "https://login.dingtalk.com";
+	assert_int_equal(dt_session_new(&s1, NULL), 0);
+	assert_int_equal(dt_session_new(&s2, NULL), 0);
+	assert_true(s1.number >= 10 && s1.number <= 99);
+	assert_int_equal(strlen(s1.state), DT_STATE_LEN);
+	assert_string_not_equal(s1.state, s2.state);
+	url = dt_authorize_url(&cfg, &s1, NULL);
+	assert_non_null(strstr(url, "https://login.dingtalk.com/oauth2/auth?response_type=code"));
+	assert_non_null(strstr(url, "&client_id=ding%20app%26x&"));
+	assert_non_null(strstr(url, "&scope=openid&"));
+	assert_non_null(strstr(url, s1.state));
+	assert_non_null(strstr(url, "&prompt=consent"));
+	assert_null(strstr(url, "redirect_uri"));
+	free(url);
+	dt_session_wipe(&s1);
+	assert_int_equal(s1.state[0], '\0');
+}
+
+#define MAP                                                                                        \
+	"# unionId   accounts\n"                                                                   \
+	"\n"                                                                                       \
+	"uAlice  alice alice-admin\n"                                                              \
+	"  uBob\tbob   \r\n"                                                                      \
+	"uCarol carol # trailing words are accounts too\n"
+
+static void test_map_lookup(void **state)
+{
+	struct dt_map_result r;
+	struct dt_err err;
+
+	(void)state;
+	assert_int_equal(dt_map_match_text(MAP, strlen(MAP), "m", "uAlice", "alice-admin", &r, &err),
+			 0);
+	assert_true(r.allowed);
+	assert_int_equal(dt_map_match_text(MAP, strlen(MAP), "m", "uBob", "bob", &r, &err), 0);
+	assert_true(r.allowed);
+	assert_int_equal(dt_map_match_text(MAP, strlen(MAP), "m", "uBob", "alice", &r, &err), 0);
+	assert_false(r.allowed);
+	assert_true(r.known);
+	assert_string_equal(r.other_user, "bob");
+	assert_int_equal(dt_map_match_text(MAP, strlen(MAP), "m", "uEve", "alice", &r, &err), 0);
+	assert_false(r.allowed);
+	assert_false(r.known);
+	/* A prefix of a unionId is not that unionId. */
+	assert_int_equal(dt_map_match_text(MAP, strlen(MAP), "m", "uAli", "alice", &r, &err), 0);
+	assert_false(r.allowed);
+}
+
+static void test_map_errors_name_the_line(void **state)
+{
+	const char *bad = "uAlice alice\nuLonely\n";
+	struct dt_map_result r;
+	struct dt_err err;
+
+	(void)state;
+	/* Even when an earlier line matches: a broken file fails every login. */
+	assert_int_equal(dt_map_match_text(bad, strlen(bad), "/etc/m", "uAlice", "alice", &r, &err),
+			 -1);
+	assert_string_equal(err.msg,
+			    "/etc/m:2: 'uLonely' names no local account (want 'unionId user...')");
+}
+
+static void test_map_long_lines(void **state)
+{
+	size_t n = 100000;
+	char *text = malloc(n + 32);
+	struct dt_map_result r;
+	struct dt_err err;
+
+	(void)state;
+	memset(text, 'x', n);
+	strcpy(text + n, " alice\nuAlice alice\n");
+	assert_int_equal(dt_map_match_text(text, strlen(text), "m", "uAlice", "alice", &r, &err),
+			 0);
+	assert_true(r.allowed);
+	free(text);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_urlencode),
+	    cmocka_unit_test(test_base64url),
+	    cmocka_unit_test(test_random_token_shape),
+	    cmocka_unit_test(test_random_range_covers_all_values),
+	    cmocka_unit_test(test_is_token),
+	    cmocka_unit_test(test_sanitize_text),
+	    cmocka_unit_test(test_session_and_authorize_url),
+	    cmocka_unit_test(test_map_lookup),
+	    cmocka_unit_test(test_map_errors_name_the_line),
+	    cmocka_unit_test(test_map_long_lines),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
