@@ -70,11 +70,12 @@ static void describe_choices(const struct dt_cfg_key *k, char *buf, size_t size)
 
 	buf[0] = '\0';
 	for (i = 0; k->choices[i] != NULL && used < size; i++)
-		used += (size_t)snprintf(buf + used, size - used, "%s%s", i ? "|" : "", k->choices[i]);
+		used +=
+		    (size_t)snprintf(buf + used, size - used, "%s%s", i ? "|" : "", k->choices[i]);
 }
 
-static int set_string(const struct dt_cfg_key *k, void *target, const char *value, const char *where,
-		      struct dt_err *err)
+static int set_string(const struct dt_cfg_key *k, void *target, const char *value,
+		      const char *where, struct dt_err *err)
 {
 	char **field = (char **)((char *)target + k->offset);
 	char *copy = strdup(value);
@@ -107,9 +108,10 @@ int dt_cfg_set(const struct dt_cfg_key *keys, void *target, const char *key, con
 		return set_string(k, target, value, where, err);
 	case DT_CFG_UINT:
 		if (parse_uint(k, value, (unsigned *)((char *)target + k->offset)) < 0)
-			return dt_err_set(err, DT_ERR_CONFIG,
-					  "%s: key '%s' wants a whole number from %u to %u, not '%s'",
-					  where, key, k->min, k->max, shown);
+			return dt_err_set(
+			    err, DT_ERR_CONFIG,
+			    "%s: key '%s' wants a whole number from %u to %u, not '%s'", where, key,
+			    k->min, k->max, shown);
 		return 0;
 	case DT_CFG_BOOL:
 		if (parse_bool(value, (int *)((char *)target + k->offset)) < 0)
@@ -120,8 +122,9 @@ int dt_cfg_set(const struct dt_cfg_key *keys, void *target, const char *key, con
 	case DT_CFG_ENUM:
 		if (parse_enum(k, value, (int *)((char *)target + k->offset)) < 0) {
 			describe_choices(k, choices, sizeof(choices));
-			return dt_err_set(err, DT_ERR_CONFIG, "%s: key '%s' wants one of %s, not '%s'",
-					  where, key, choices, shown);
+			return dt_err_set(err, DT_ERR_CONFIG,
+					  "%s: key '%s' wants one of %s, not '%s'", where, key,
+					  choices, shown);
 		}
 		return 0;
 	}
@@ -235,7 +238,8 @@ static char *read_bounded(int fd, const char *path, size_t size, size_t max_byte
 	ssize_t n;
 
 	if (size > max_bytes) {
-		dt_err_set(err, DT_ERR_CONFIG, "%s: refused: larger than %zu bytes", path, max_bytes);
+		dt_err_set(err, DT_ERR_CONFIG, "%s: refused: larger than %zu bytes", path,
+			   max_bytes);
 		return NULL;
 	}
 	buf = malloc(size + 1);
@@ -252,7 +256,8 @@ static char *read_bounded(int fd, const char *path, size_t size, size_t max_byte
 		got += (size_t)n;
 	}
 	if (got != size) {
-		dt_err_set(err, DT_ERR_CONFIG, "%s: short read (file changed while reading?)", path);
+		dt_err_set(err, DT_ERR_CONFIG, "%s: short read (file changed while reading?)",
+			   path);
 		free(buf);
 		return NULL;
 	}

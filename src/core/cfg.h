@@ -28,7 +28,10 @@ struct dt_cfg_key {
 };
 
 /* Table terminator. */
-#define DT_CFG_END {NULL, DT_CFG_STRING, 0, 0, 0, NULL, 0}
+#define DT_CFG_END                                                                                 \
+	{                                                                                          \
+		NULL, DT_CFG_STRING, 0, 0, 0, NULL, 0                                              \
+	}
 
 /* How a config file must be protected before it is read. */
 enum dt_cfg_mode {

@@ -19,11 +19,11 @@ static char *user_token_request(const struct dt_modcfg *cfg, const char *code)
 	if (o == NULL)
 		return NULL;
 	if (json_object_object_add(o, "clientId", json_object_new_string(cfg->client_id)) == 0 &&
-	    json_object_object_add(o, "clientSecret",
-				   json_object_new_string(cfg->client_secret)) == 0 &&
+	    json_object_object_add(o, "clientSecret", json_object_new_string(cfg->client_secret)) ==
+		0 &&
 	    json_object_object_add(o, "code", json_object_new_string(code)) == 0 &&
-	    json_object_object_add(o, "grantType",
-				   json_object_new_string("authorization_code")) == 0)
+	    json_object_object_add(o, "grantType", json_object_new_string("authorization_code")) ==
+		0)
 		out = strdup(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN));
 	dt_json_wipe_put(o);
 	return out;
@@ -59,8 +59,7 @@ static char *fetch_user_token(struct dt_http *h, const struct dt_modcfg *cfg, co
 	obj = dt_json_parse_object(resp.body, resp.len);
 	dt_http_response_free(&resp);
 	token = obj != NULL ? dt_json_string(obj, "accessToken") : NULL;
-	if (token == NULL || token[0] == '\0' || strlen(token) > 1024 ||
-	    !dt_is_printable_id(token))
+	if (token == NULL || token[0] == '\0' || strlen(token) > 1024 || !dt_is_printable_id(token))
 		dt_err_set(err, DT_ERR_UNAVAIL,
 			   "DingTalk userAccessToken: HTTP 200 without a usable accessToken");
 	else if ((out = strdup(token)) == NULL)

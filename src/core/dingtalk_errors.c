@@ -17,7 +17,8 @@ struct error_advice {
 static const struct error_advice v1_errors[] = {
     {"invalidParameter.authCode.notFound", DT_ERR_DENIED,
      "the authorization code is unknown, used or expired: scan again"},
-    {"invalidCode", DT_ERR_DENIED, "the authorization code is unknown, used or expired: scan again"},
+    {"invalidCode", DT_ERR_DENIED,
+     "the authorization code is unknown, used or expired: scan again"},
     {"invalidClientIdOrSecret", DT_ERR_UNAVAIL,
      "the AppKey or AppSecret is wrong: check client_id and client_secret for pasted spaces or "
      "a wrong app"},
@@ -60,14 +61,15 @@ int dt_dingtalk_v1_error(const char *api, long status, const char *body, size_t 
 
 	if (obj == NULL || dt_json_string(obj, "code") == NULL) {
 		json_object_put(obj);
-		return dt_err_set(err, DT_ERR_UNAVAIL,
-				  "DingTalk %s: HTTP %ld without a DingTalk error body%s", api,
-				  status, status >= 500 ? ": DingTalk is failing, retry later" : "");
+		return dt_err_set(
+		    err, DT_ERR_UNAVAIL, "DingTalk %s: HTTP %ld without a DingTalk error body%s",
+		    api, status, status >= 500 ? ": DingTalk is failing, retry later" : "");
 	}
 	copy_shown(code, sizeof(code), dt_json_string(obj, "code"));
 	copy_shown(message, sizeof(message), dt_json_string(obj, "message"));
 	json_object_put(obj);
 	e = find_advice(code);
 	return dt_err_set(err, e->kind, "DingTalk %s: HTTP %ld %s (\"%s\"): %s", api, status, code,
-			  message, e->advice != NULL ? e->advice : "see DingTalk's error code list");
+			  message,
+			  e->advice != NULL ? e->advice : "see DingTalk's error code list");
 }

@@ -75,8 +75,8 @@ static int set_options(struct dt_http *h, const char *method, const char *url, c
 		       struct curl_slist *headers, long timeout_ms, struct sink *sink)
 {
 	CURL *c = h->curl;
-	long connect_ms = h->opts.connect_timeout_ms < timeout_ms ? h->opts.connect_timeout_ms
-								  : timeout_ms;
+	long connect_ms =
+	    h->opts.connect_timeout_ms < timeout_ms ? h->opts.connect_timeout_ms : timeout_ms;
 	CURLcode rc = CURLE_OK;
 
 	curl_easy_reset(c);
@@ -135,13 +135,18 @@ static int describe_failure(struct dt_http *h, CURLcode rc, const struct sink *s
 	const char *detail = h->errbuf[0] != '\0' ? h->errbuf : curl_easy_strerror(rc);
 
 	if (sink->too_large)
-		return dt_err_set(err, DT_ERR_UNAVAIL, "%s %s: answer larger than %d bytes, refused",
-				  h->opts.peer_name, url_for_log, DT_HTTP_MAX_BODY);
+		return dt_err_set(err, DT_ERR_UNAVAIL,
+				  "%s %s: answer larger than %d bytes, refused", h->opts.peer_name,
+				  url_for_log, DT_HTTP_MAX_BODY);
+	if (h->opts.unix_socket != NULL)
+		return dt_err_set(err, DT_ERR_UNAVAIL, "cannot reach the %s on unix:%s: %s%s",
+				  h->opts.peer_name, h->opts.unix_socket, detail,
+				  rc == CURLE_COULDNT_CONNECT ? " (is dingtalk-callbackd running?)"
+							      : "");
 	if (rc == CURLE_OPERATION_TIMEDOUT)
 		return dt_err_set(err, DT_ERR_UNAVAIL, "%s %s: no answer in time: %s",
 				  h->opts.peer_name, url_for_log, detail);
-	return dt_err_set(err, DT_ERR_UNAVAIL, "%s %s: %s", h->opts.peer_name, url_for_log,
-			  detail);
+	return dt_err_set(err, DT_ERR_UNAVAIL, "%s %s: %s", h->opts.peer_name, url_for_log, detail);
 }
 
 /* The URL without its query, which may carry tokens. */

@@ -23,7 +23,9 @@ void dt_logf(const struct dt_log *log, int priority, const char *fmt, ...)
 void dt_log_stderr(void *ctx, int priority, const char *msg)
 {
 	const char *prefix = ctx != NULL ? (const char *)ctx : "dingtalk";
-	const char *level = priority <= LOG_ERR ? "error: " : priority == LOG_WARNING ? "warning: " : "";
+	const char *level = priority <= LOG_ERR	      ? "error: "
+			    : priority == LOG_WARNING ? "warning: "
+						      : "";
 
 	fprintf(stderr, "%s: %s%s\n", prefix, level, msg);
 	fflush(stderr);

@@ -49,8 +49,6 @@ static int register_session(struct login *l, struct dt_err *err)
 	reg.ttl = l->cfg->timeout;
 	rc = dt_helper_register(&l->helper, &reg, l->deadline_ms, &l->registered, err);
 	dt_free_secret(authorize_url);
-	if (rc < 0 && err->kind == DT_ERR_UNAVAIL)
-		dt_err_prefix(err, "%s: ", l->cfg->helper);
 	if (rc == 0)
 		snprintf(l->out->session_id, sizeof(l->out->session_id), "%s", l->registered.id);
 	return rc;
@@ -68,8 +66,8 @@ static int show_prompt(struct login *l, struct dt_err *err)
 	info.short_url = l->registered.short_url;
 	info.number = l->session.number;
 	info.expires_in = l->registered.expires_in;
-	info.qr = l->cfg->qr == DT_QR_AUTO ? dt_qr_auto_style(l->req->tty)
-					   : (enum dt_qr_style)l->cfg->qr;
+	info.qr =
+	    l->cfg->qr == DT_QR_AUTO ? dt_qr_auto_style(l->req->tty) : (enum dt_qr_style)l->cfg->qr;
 	text = dt_prompt_text(&info, err);
 	if (text == NULL)
 		return -1;
@@ -109,12 +107,11 @@ static char *wait_for_phone(struct login *l, struct dt_err *err)
 	int rc;
 
 	while ((left = stop - dt_now_ms()) >= 1000) {
-		unsigned t = left / 1000 > DT_HELPER_MAX_WAIT ? DT_HELPER_MAX_WAIT
-							      : (unsigned)(left / 1000);
+		unsigned t =
+		    left / 1000 > DT_HELPER_MAX_WAIT ? DT_HELPER_MAX_WAIT : (unsigned)(left / 1000);
 		if (dt_helper_wait(&l->helper, l->registered.id, t, stop, &w, err) < 0) {
 			if (err->kind == DT_ERR_TIMEOUT)
 				break;
-			dt_err_prefix(err, "%s: ", l->cfg->helper);
 			return NULL;
 		}
 		rc = wait_outcome(l, &w, err);
@@ -159,10 +156,9 @@ static int identify_and_map(struct login *l, const char *code, struct dt_err *er
 	if (map.allowed)
 		return 0;
 	if (map.known)
-		return dt_err_set(err, DT_ERR_DENIED,
-				  "unionId %s (%s) is bound to '%s', not to '%s'",
-				  l->out->who.union_id, l->out->who.nick, map.other_user,
-				  l->req->user);
+		return dt_err_set(
+		    err, DT_ERR_DENIED, "unionId %s (%s) is bound to '%s', not to '%s'",
+		    l->out->who.union_id, l->out->who.nick, map.other_user, l->req->user);
 	return dt_err_set(err, DT_ERR_DENIED, "unionId %s (%s) is not in the map file %s",
 			  l->out->who.union_id, l->out->who.nick, l->cfg->map_file);
 }

@@ -24,8 +24,8 @@ struct dt_login_request {
 };
 
 struct dt_login_outcome {
-	struct dt_identity who;	     /* set once DingTalk named the person */
-	char session_id[64];	     /* the helper's id, for logs */
+	struct dt_identity who; /* set once DingTalk named the person */
+	char session_id[64];	/* the helper's id, for logs */
 };
 
 /* Returns 0 when the approved identity is bound to req->user; otherwise -1

@@ -15,9 +15,9 @@
 #define DT_MAP_MAX_BYTES (4 * 1024 * 1024)
 
 struct dt_map_result {
-	int allowed;	       /* union_id is bound to the requested user */
-	int known;	       /* union_id appears in the map at all */
-	char other_user[64];   /* when known but not allowed: the first account it serves */
+	int allowed;	     /* union_id is bound to the requested user */
+	int known;	     /* union_id appears in the map at all */
+	char other_user[64]; /* when known but not allowed: the first account it serves */
 };
 
 /* Looks `union_id` up in map text. Returns 0, or -1 with err naming the

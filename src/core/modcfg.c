@@ -10,7 +10,10 @@
 
 static const char *const qr_styles[] = {"auto", "utf8", "block", "ascii", "off", NULL};
 
-#define STR(name, secret) {#name, DT_CFG_STRING, offsetof(struct dt_modcfg, name), 0, 0, NULL, secret}
+#define STR(name, secret)                                                                          \
+	{                                                                                          \
+#name, DT_CFG_STRING, offsetof(struct dt_modcfg, name), 0, 0, NULL, secret         \
+	}
 
 const struct dt_cfg_key dt_modcfg_keys[] = {
     STR(client_id, 0),
@@ -21,7 +24,7 @@ const struct dt_cfg_key dt_modcfg_keys[] = {
     STR(proxy, 0),
     STR(helper, 0),
     STR(map_file, 0),
-    {"timeout", DT_CFG_UINT, offsetof(struct dt_modcfg, timeout), 5, 600, NULL, 0},
+    {"timeout", DT_CFG_UINT, offsetof(struct dt_modcfg, timeout), 10, 600, NULL, 0},
     {"qr", DT_CFG_ENUM, offsetof(struct dt_modcfg, qr), 0, 0, qr_styles, 0},
     {"debug", DT_CFG_BOOL, offsetof(struct dt_modcfg, debug), 0, 0, NULL, 0},
     DT_CFG_END,
@@ -61,7 +64,8 @@ int dt_check_base_url(const char *key, const char *url, struct dt_err *err)
 	else if (strncmp(url, "http://", 7) == 0)
 		host = url + 7;
 	else
-		return dt_err_set(err, DT_ERR_CONFIG, "%s: '%s' must start with https://", key, url);
+		return dt_err_set(err, DT_ERR_CONFIG, "%s: '%s' must start with https://", key,
+				  url);
 	end = host + strcspn(host, "/?#");
 	if (end == host || memchr(host, '@', (size_t)(end - host)) != NULL)
 		return dt_err_set(err, DT_ERR_CONFIG, "%s: '%s' has no usable host", key, url);

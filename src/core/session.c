@@ -20,8 +20,7 @@ void dt_session_wipe(struct dt_session *s)
 	OPENSSL_cleanse(s, sizeof(*s));
 }
 
-char *dt_authorize_url(const struct dt_modcfg *cfg, const struct dt_session *s,
-		       struct dt_err *err)
+char *dt_authorize_url(const struct dt_modcfg *cfg, const struct dt_session *s, struct dt_err *err)
 {
 	char *client_id = dt_urlencode(cfg->client_id);
 	char *url = NULL;

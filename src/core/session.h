@@ -23,7 +23,6 @@ void dt_session_wipe(struct dt_session *s);
 
 /* The flow A authorize URL, without redirect_uri (the helper appends its
  * own callback). malloc'd, NULL with err set on failure. */
-char *dt_authorize_url(const struct dt_modcfg *cfg, const struct dt_session *s,
-		       struct dt_err *err);
+char *dt_authorize_url(const struct dt_modcfg *cfg, const struct dt_session *s, struct dt_err *err);
 
 #endif

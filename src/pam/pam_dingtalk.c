@@ -111,15 +111,16 @@ static void log_result(pam_handle_t *pamh, int pam_rc, const char *user,
 	const char *session = out->session_id[0] != '\0' ? out->session_id : "-";
 
 	if (pam_rc == PAM_SUCCESS)
-		pam_syslog(pamh, LOG_NOTICE, "user %s: approved by unionId %s (%s), session %s", user,
-			   union_id, out->who.nick != NULL ? out->who.nick : "", session);
+		pam_syslog(pamh, LOG_NOTICE, "user %s: approved by unionId %s (%s), session %s",
+			   user, union_id, out->who.nick != NULL ? out->who.nick : "", session);
 	else
 		pam_syslog(pamh, pam_rc == PAM_AUTH_ERR ? LOG_NOTICE : LOG_ERR,
 			   "user %s: %s (%s), session %s", user, pam_strerror(pamh, pam_rc),
 			   err->msg, session);
 }
 
-DT_EXPORT PAM_EXTERN int pam_sm_authenticate(pam_handle_t *pamh, int flags, int argc, const char **argv)
+DT_EXPORT PAM_EXTERN int pam_sm_authenticate(pam_handle_t *pamh, int flags, int argc,
+					     const char **argv)
 {
 	struct conv_state cs = {pamh, PAM_SUCCESS};
 	struct dt_login_ui ui = {show_info, &cs};

@@ -20,7 +20,7 @@ service() { # service NAME CONF-PATH
 	echo "auth required $DT_PAM_MODULE conf=$2" >"$DT_WORK/services/$1"
 }
 service dingtalk "$(dt_module_conf ok 'timeout = 30')"
-service dingtalk_short "$(dt_module_conf short 'timeout = 5')"
+service dingtalk_short "$(dt_module_conf short 'timeout = 10')"
 service dingtalk_nohelper "$(dt_module_conf nohelper "helper = unix:$DT_WORK/absent.sock")"
 unsafe=$(dt_module_conf unsafe)
 chmod 0644 "$unsafe"
@@ -45,7 +45,7 @@ GR
 export DT_WORK
 export DT_PHONE="$DT_SRCDIR/tests/mock/phone.py"
 export DT_MOCK_STATS="$DT_MOCK_URL/_mock/stats"
-export PAM_WRAPPER=1 PAM_WRAPPER_SERVICE_DIR="$DT_WORK/services"
+export PAM_WRAPPER=1 PAM_WRAPPER_SERVICE_DIR="$DT_WORK/services" PAM_WRAPPER_DEBUGLEVEL=2
 export NSS_WRAPPER_PASSWD="$DT_WORK/passwd" NSS_WRAPPER_GROUP="$DT_WORK/group"
 export LD_PRELOAD="libpam_wrapper.so libnss_wrapper.so${LD_PRELOAD:+ $LD_PRELOAD}"
 ${DT_TEST_WRAPPER:-} "$DT_BUILDDIR/tests/pam/test_pam_flow" 2>"$DT_WORK/test.err"

@@ -48,10 +48,11 @@ static void test_values_are_trimmed(void **state)
 	struct dt_err err;
 
 	(void)state;
-	assert_int_equal(parse("  name =  alice \t\r\n# c\n\nsecret=\tabc  \ncount = 7\nflag = yes\n"
-			       "colour = green\n",
-			       &s, &err),
-			 0);
+	assert_int_equal(
+	    parse("  name =  alice \t\r\n# c\n\nsecret=\tabc  \ncount = 7\nflag = yes\n"
+		  "colour = green\n",
+		  &s, &err),
+	    0);
 	assert_string_equal(s.name, "alice");
 	assert_string_equal(s.secret, "abc");
 	assert_int_equal(s.count, 7);
@@ -105,9 +106,8 @@ static void test_secret_values_are_never_echoed(void **state)
 
 	(void)state;
 	memset(&s, 0, sizeof(s));
-	assert_int_equal(dt_cfg_parse_text("secret = hunter2\n", 17, "t.conf", keys, &s, NULL, NULL,
-					   &err),
-			 -1);
+	assert_int_equal(
+	    dt_cfg_parse_text("secret = hunter2\n", 17, "t.conf", keys, &s, NULL, NULL, &err), -1);
 	assert_null(strstr(err.msg, "hunter2"));
 	assert_non_null(strstr(err.msg, "(hidden)"));
 }
@@ -142,9 +142,9 @@ static void test_nul_byte_is_refused(void **state)
 
 	(void)state;
 	memset(&s, 0, sizeof(s));
-	assert_int_equal(dt_cfg_parse_text("name = a\0b\n", 11, "t.conf", sample_keys, &s, NULL,
-					   NULL, &err),
-			 -1);
+	assert_int_equal(
+	    dt_cfg_parse_text("name = a\0b\n", 11, "t.conf", sample_keys, &s, NULL, NULL, &err),
+	    -1);
 }
 
 static char *write_temp(const char *text, mode_t mode)

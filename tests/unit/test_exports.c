@@ -37,7 +37,7 @@ static void test_entry_points_are_exported(void **state)
 static void test_internals_are_hidden(void **state)
 {
 	static const char *const internal[] = {
-	    "dt_login_run", "dt_cfg_set", "dt_http_request", "dt_qr_render",
+	    "dt_login_run",	 "dt_cfg_set",		"dt_http_request",  "dt_qr_render",
 	    "dt_map_match_file", "pam_sm_open_session", "pam_sm_acct_mgmt", NULL};
 	int i;
 

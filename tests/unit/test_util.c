@@ -79,7 +79,7 @@ static void test_is_token(void **state)
 static void test_sanitize_text(void **state)
 {
 	char s1[] = "Mal\033[31mlory\r\n\x7f";
-	char s2[] = "\xe5\xbc\xa0\xe4\xb8\x89 ok";	   /* valid UTF-8 stays */
+	char s2[] = "\xe5\xbc\xa0\xe4\xb8\x89 ok";   /* valid UTF-8 stays */
 	char s3[] = "bad\xff\xfe utf8 \xc2\x9b csi"; /* invalid and C1 go */
 
 	(void)state;
@@ -122,7 +122,7 @@ static void test_session_and_authorize_url(void **state)
 	"# unionId   accounts\n"                                                                   \
 	"\n"                                                                                       \
 	"uAlice  alice alice-admin\n"                                                              \
-	"  uBob\tbob   \r\n"                                                                      \
+	"  uBob\tbob   \r\n"                                                                       \
 	"uCarol carol # trailing words are accounts too\n"
 
 static void test_map_lookup(void **state)
@@ -131,8 +131,8 @@ static void test_map_lookup(void **state)
 	struct dt_err err;
 
 	(void)state;
-	assert_int_equal(dt_map_match_text(MAP, strlen(MAP), "m", "uAlice", "alice-admin", &r, &err),
-			 0);
+	assert_int_equal(
+	    dt_map_match_text(MAP, strlen(MAP), "m", "uAlice", "alice-admin", &r, &err), 0);
 	assert_true(r.allowed);
 	assert_int_equal(dt_map_match_text(MAP, strlen(MAP), "m", "uBob", "bob", &r, &err), 0);
 	assert_true(r.allowed);
