@@ -78,6 +78,16 @@ MAP
 	chmod 0644 "$DT_WORK/pam_dingtalk.map"
 }
 
+# dt_services_dir: a pam_wrapper service directory with a fail-closed
+# "other" service (PAM falls back to it for names it does not know).
+dt_services_dir() {
+	local deny
+	mkdir -p "$DT_WORK/services"
+	deny=$(ls /usr/lib/*/security/pam_deny.so /lib/*/security/pam_deny.so 2>/dev/null | head -n 1)
+	[ -n "$deny" ] && echo "auth required $deny" >"$DT_WORK/services/other"
+	echo "$DT_WORK/services"
+}
+
 dt_stop_all() {
 	local pid
 	for pid in $DT_PIDS; do

@@ -35,8 +35,7 @@ static int default_string(char **field, const char *value, struct dt_err *err)
 	return 0;
 }
 
-int cbd_split_hostport(const char *addr, char *host, size_t host_size, char *port,
-		       size_t port_size)
+int cbd_split_hostport(const char *addr, char *host, size_t host_size, char *port, size_t port_size)
 {
 	const char *colon, *hbeg = addr, *hend;
 	size_t hlen, plen;
@@ -93,8 +92,8 @@ static int check_public_url(const char *url, const char *path, struct dt_err *er
 		return dt_err_set(err, DT_ERR_CONFIG,
 				  "%s: public_url must not end with '/' (got '%s')", path, url);
 	for (p = url; *p != '\0'; p++) {
-		if (*p <= ' ' || *p >= 0x7f || *p == '?' || *p == '#' || *p == '"' ||
-		    *p == '<' || *p == '>' || *p == '\\')
+		if (*p <= ' ' || *p >= 0x7f || *p == '?' || *p == '#' || *p == '"' || *p == '<' ||
+		    *p == '>' || *p == '\\')
 			return dt_err_set(err, DT_ERR_CONFIG,
 					  "%s: public_url contains a character not allowed "
 					  "in a base URL (spaces, quotes, '?', '#')",

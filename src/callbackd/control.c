@@ -14,13 +14,13 @@
 #include "util.h"
 #include "wait.h"
 
-#define BODY_MAX	 8192
-#define WAIT_DEFAULT_S	 25
-#define WAIT_MAX_S	 30
-#define TTL_MIN_S	 10
-#define SESSIONS_PATH	 "/v1/sessions"
-#define SESSION_PREFIX	 "/v1/sessions/"
-#define SUSPEND_RETRIES	 8
+#define BODY_MAX	8192
+#define WAIT_DEFAULT_S	25
+#define WAIT_MAX_S	30
+#define TTL_MIN_S	10
+#define SESSIONS_PATH	"/v1/sessions"
+#define SESSION_PREFIX	"/v1/sessions/"
+#define SUSPEND_RETRIES 8
 
 struct cbd_control {
 	struct MHD_Daemon *mhd;
@@ -81,8 +81,8 @@ static enum MHD_Result send_json(struct MHD_Connection *conn, unsigned status, j
 
 	if (obj == NULL)
 		return MHD_NO;
-	s = json_object_to_json_string_ext(obj, JSON_C_TO_STRING_PLAIN |
-						    JSON_C_TO_STRING_NOSLASHESCAPE);
+	s = json_object_to_json_string_ext(obj,
+					   JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
 	if (s != NULL)
 		copy = strdup(s);
 	json_object_put(obj);
@@ -172,8 +172,8 @@ static int get_string(json_object *root, const char *key, size_t min, size_t max
 	return 0;
 }
 
-static int get_uint(json_object *root, const char *key, unsigned min, unsigned max,
-		    int optional, unsigned *out, char *msg, size_t msg_size)
+static int get_uint(json_object *root, const char *key, unsigned min, unsigned max, int optional,
+		    unsigned *out, char *msg, size_t msg_size)
 {
 	json_object *v;
 	int64_t n;
@@ -199,12 +199,12 @@ static int check_authorize_url(const char *url, char *msg, size_t msg_size)
 	const char *p;
 
 	if (strncmp(url, "https://", 8) != 0 && strncmp(url, "http://", 7) != 0) {
-		snprintf(msg, msg_size, "field 'authorize_url' must start with http:// or https://");
+		snprintf(msg, msg_size,
+			 "field 'authorize_url' must start with http:// or https://");
 		return -1;
 	}
 	for (p = url; *p != '\0'; p++) {
-		if (*p <= ' ' || *p >= 0x7f || *p == '"' || *p == '<' || *p == '>' ||
-		    *p == '\\') {
+		if (*p <= ' ' || *p >= 0x7f || *p == '"' || *p == '<' || *p == '>' || *p == '\\') {
 			snprintf(msg, msg_size,
 				 "field 'authorize_url' must be a URL of printable ASCII "
 				 "without spaces");
@@ -226,8 +226,7 @@ static int parse_register(json_object *root, unsigned max_ttl, struct reg *r, ch
 	if (get_string(root, "state", 0, SIZE_MAX, 0, &r->state, msg, msg_size) != 0)
 		return -1;
 	if (!dt_is_token(r->state, CBD_STATE_MIN, CBD_STATE_MAX)) {
-		snprintf(msg, msg_size,
-			 "field 'state' must be %d..%d characters of [A-Za-z0-9_-]",
+		snprintf(msg, msg_size, "field 'state' must be %d..%d characters of [A-Za-z0-9_-]",
 			 CBD_STATE_MIN, CBD_STATE_MAX);
 		return -1;
 	}
@@ -239,10 +238,13 @@ static int parse_register(json_object *root, unsigned max_ttl, struct reg *r, ch
 	    get_string(root, "authorize_url", 1, CBD_URL_MAX, 0, &r->authorize_url, msg,
 		       msg_size) != 0 ||
 	    check_authorize_url(r->authorize_url, msg, msg_size) != 0 ||
-	    get_uint(root, "ttl", TTL_MIN_S, UINT32_MAX, 1, &r->ttl, msg, msg_size) != 0)
+	    get_uint(root, "ttl", 1, UINT32_MAX, 1, &r->ttl, msg, msg_size) != 0)
 		return -1;
+	/* Clamped both ways: a module with a short timeout cancels on its own. */
 	if (r->ttl > max_ttl)
 		r->ttl = max_ttl;
+	if (r->ttl < TTL_MIN_S)
+		r->ttl = TTL_MIN_S;
 	return 0;
 }
 
@@ -270,8 +272,8 @@ static void reg_free(struct reg *r)
 		free(r->shown[i]);
 }
 
-static enum MHD_Result created(struct cbd_control *ctl, struct MHD_Connection *conn,
-			       const char *id, unsigned ttl)
+static enum MHD_Result created(struct cbd_control *ctl, struct MHD_Connection *conn, const char *id,
+			       unsigned ttl)
 {
 	json_object *obj = json_object_new_object();
 	char *short_url = dt_asprintf("%s/l/%s", ctl->conf->public_url, id);
@@ -291,7 +293,7 @@ static enum MHD_Result created(struct cbd_control *ctl, struct MHD_Connection *c
 static enum MHD_Result add_session(struct cbd_control *ctl, struct MHD_Connection *conn,
 				   struct reg *r)
 {
-	struct cbd_new_session ns = {r->state,	   r->number,	  r->shown[0],	    r->shown[1],
+	struct cbd_new_session ns = {r->state,	  r->number,   r->shown[0],	 r->shown[1],
 				     r->shown[2], r->shown[3], r->authorize_url, r->ttl};
 	char id[CBD_ID_LEN + 1];
 
@@ -433,8 +435,8 @@ static enum MHD_Result wait_step(struct cbd_control *ctl, struct MHD_Connection 
 	}
 }
 
-static enum MHD_Result do_wait(struct cbd_control *ctl, struct MHD_Connection *conn,
-			       const char *id, struct creq *req)
+static enum MHD_Result do_wait(struct cbd_control *ctl, struct MHD_Connection *conn, const char *id,
+			       struct creq *req)
 {
 	unsigned timeout;
 
@@ -486,8 +488,8 @@ static enum MHD_Result route_session(struct cbd_control *ctl, struct MHD_Connect
 	return send_error(conn, MHD_HTTP_METHOD_NOT_ALLOWED, "method not allowed");
 }
 
-static enum MHD_Result route(struct cbd_control *ctl, struct MHD_Connection *conn,
-			     const char *url, const char *method, struct creq *req)
+static enum MHD_Result route(struct cbd_control *ctl, struct MHD_Connection *conn, const char *url,
+			     const char *method, struct creq *req)
 {
 	if (strcmp(url, SESSIONS_PATH) == 0) {
 		if (strcmp(method, MHD_HTTP_METHOD_POST) == 0)
@@ -500,8 +502,7 @@ static enum MHD_Result route(struct cbd_control *ctl, struct MHD_Connection *con
 }
 
 /* First call for a request: check the peer and the declared size. */
-static enum MHD_Result begin(struct cbd_control *ctl, struct MHD_Connection *conn,
-			     void **con_cls)
+static enum MHD_Result begin(struct cbd_control *ctl, struct MHD_Connection *conn, void **con_cls)
 {
 	struct creq *req;
 

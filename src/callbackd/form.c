@@ -45,8 +45,8 @@ static int decode(const char *in, size_t n, char *out, size_t size)
 	return 0;
 }
 
-static struct cbd_form_field *find(struct cbd_form_field *fields, size_t nfields,
-				   const char *name, size_t name_len)
+static struct cbd_form_field *find(struct cbd_form_field *fields, size_t nfields, const char *name,
+				   size_t name_len)
 {
 	size_t i;
 

@@ -13,8 +13,7 @@ struct mhd_log_ctx {
 };
 
 /* MHD's own messages, one line each, through our sink. */
-__attribute__((format(printf, 2, 0))) static void mhd_logger(void *cls, const char *fmt,
-							    va_list ap)
+__attribute__((format(printf, 2, 0))) static void mhd_logger(void *cls, const char *fmt, va_list ap)
 {
 	const struct dt_log *log = cls;
 	char line[512];
@@ -30,12 +29,11 @@ __attribute__((format(printf, 2, 0))) static void mhd_logger(void *cls, const ch
 struct MHD_Daemon *cbd_mhd_start(const struct cbd_mhd_params *p, struct dt_err *err)
 {
 	struct MHD_Daemon *d;
-	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG |
-			 p->extra_flags;
+	unsigned flags =
+	    MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG | p->extra_flags;
 
-	d = MHD_start_daemon(flags, 0, NULL, NULL, p->handler, p->cls,
-			     MHD_OPTION_EXTERNAL_LOGGER, mhd_logger, p->log,
-			     MHD_OPTION_LISTEN_SOCKET, p->listen_fd,
+	d = MHD_start_daemon(flags, 0, NULL, NULL, p->handler, p->cls, MHD_OPTION_EXTERNAL_LOGGER,
+			     mhd_logger, p->log, MHD_OPTION_LISTEN_SOCKET, p->listen_fd,
 			     MHD_OPTION_CONNECTION_TIMEOUT, p->timeout_s,
 			     MHD_OPTION_CONNECTION_LIMIT, p->connection_limit,
 			     MHD_OPTION_CONNECTION_MEMORY_LIMIT, p->memory_limit,
@@ -48,8 +46,8 @@ struct MHD_Daemon *cbd_mhd_start(const struct cbd_mhd_params *p, struct dt_err *
 
 int cbd_body_too_long(struct MHD_Connection *conn, size_t limit)
 {
-	const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
-						     MHD_HTTP_HEADER_CONTENT_LENGTH);
+	const char *cl =
+	    MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
 	char *end;
 	unsigned long long n;
 
@@ -87,8 +85,8 @@ void cbd_body_clear(struct cbd_body *b)
 
 int cbd_content_type_is(struct MHD_Connection *conn, const char *type)
 {
-	const char *ct = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
-						     MHD_HTTP_HEADER_CONTENT_TYPE);
+	const char *ct =
+	    MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE);
 	size_t n = strlen(type);
 
 	if (ct == NULL || strncasecmp(ct, type, n) != 0)

@@ -33,13 +33,12 @@ struct app {
 
 static void usage(FILE *out)
 {
-	fprintf(out,
-		"Usage: " PROG " [-c CONFIG] [-d]\n"
-		"The DingTalk login callback helper for pam_dingtalk.\n\n"
-		"  -c, --config FILE  configuration (default " CBD_DEFAULT_CONFIG ")\n"
-		"  -d, --debug        log debug messages\n"
-		"      --version      print the version and exit\n"
-		"      --help         print this help and exit\n");
+	fprintf(out, "Usage: " PROG " [-c CONFIG] [-d]\n"
+		     "The DingTalk login callback helper for pam_dingtalk.\n\n"
+		     "  -c, --config FILE  configuration (default " CBD_DEFAULT_CONFIG ")\n"
+		     "  -d, --debug        log debug messages\n"
+		     "      --version      print the version and exit\n"
+		     "      --help         print this help and exit\n");
 }
 
 /* Returns the config path, or NULL after printing (exit code in *code). */

@@ -66,8 +66,8 @@ static int make_parent(const char *path, struct dt_err *err)
 		return 0;
 	*slash = '\0';
 	if (mkdir(dir, 0755) != 0 && errno != EEXIST)
-		return dt_err_set(err, DT_ERR_CONFIG, "control %s: cannot create %s: %s", path,
-				  dir, strerror(errno));
+		return dt_err_set(err, DT_ERR_CONFIG, "control %s: cannot create %s: %s", path, dir,
+				  strerror(errno));
 	return 0;
 }
 

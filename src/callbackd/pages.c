@@ -205,8 +205,7 @@ char *cbd_page_confirm(const struct cbd_view *view)
 
 char *cbd_page_approved(void)
 {
-	return page_simple(CBD_TITLE_APPROVED, "Approved",
-			   "Approved. Return to your terminal.");
+	return page_simple(CBD_TITLE_APPROVED, "Approved", "Approved. Return to your terminal.");
 }
 
 char *cbd_page_refused(const char *why)
@@ -227,10 +226,8 @@ char *cbd_page_not_found(void)
 int cbd_add_security_headers(struct MHD_Response *resp)
 {
 	static const char *const headers[][2] = {
-	    {"Content-Security-Policy", CSP},
-	    {"Cache-Control", "no-store"},
-	    {"X-Frame-Options", "DENY"},
-	    {"Referrer-Policy", "no-referrer"},
+	    {"Content-Security-Policy", CSP},	   {"Cache-Control", "no-store"},
+	    {"X-Frame-Options", "DENY"},	   {"Referrer-Policy", "no-referrer"},
 	    {"X-Content-Type-Options", "nosniff"},
 	};
 	size_t i;
@@ -271,7 +268,8 @@ enum MHD_Result cbd_page_send(struct MHD_Connection *conn, unsigned status, char
 	struct MHD_Response *resp;
 
 	if (html == NULL) {
-		resp = MHD_create_response_from_buffer(sizeof(oom) - 1, oom, MHD_RESPMEM_PERSISTENT);
+		resp =
+		    MHD_create_response_from_buffer(sizeof(oom) - 1, oom, MHD_RESPMEM_PERSISTENT);
 		if (resp != NULL)
 			MHD_add_response_header(resp, "Content-Type", "text/plain; charset=utf-8");
 		return queue_and_release(conn, MHD_HTTP_INTERNAL_SERVER_ERROR, resp);

@@ -66,8 +66,8 @@ static enum MHD_Result healthz(struct MHD_Connection *conn)
 
 /* ---- GET /l/<id> ---- */
 
-static enum MHD_Result redirect(struct cbd_public *pub, struct MHD_Connection *conn,
-				const char *id, const char *url)
+static enum MHD_Result redirect(struct cbd_public *pub, struct MHD_Connection *conn, const char *id,
+				const char *url)
 {
 	const char *sep = strchr(url, '?') != NULL ? "&" : "?";
 	char *location = dt_asprintf("%s%sredirect_uri=%s", url, sep, pub->redirect_enc);
@@ -82,7 +82,7 @@ static enum MHD_Result redirect(struct cbd_public *pub, struct MHD_Connection *c
 }
 
 static enum MHD_Result link_page(struct cbd_public *pub, struct MHD_Connection *conn,
-				const char *id)
+				 const char *id)
 {
 	char *url = NULL;
 	enum MHD_Result ret;
@@ -268,8 +268,8 @@ static enum MHD_Result confirm(struct cbd_public *pub, struct MHD_Connection *co
 
 /* ---- routing ---- */
 
-static enum MHD_Result route(struct cbd_public *pub, struct MHD_Connection *conn,
-			     const char *url, const char *method, struct preq *req)
+static enum MHD_Result route(struct cbd_public *pub, struct MHD_Connection *conn, const char *url,
+			     const char *method, struct preq *req)
 {
 	if (strcmp(url, "/healthz") == 0)
 		return is_get(method) || strcmp(method, MHD_HTTP_METHOD_HEAD) == 0

@@ -14,14 +14,14 @@
 #include "err.h"
 #include "log.h"
 
-#define CBD_ID_LEN	  16 /* base64url of 12 random bytes */
-#define CBD_TOKEN_LEN	  32 /* base64url of 24 random bytes */
-#define CBD_FIELD_MAX	  256
-#define CBD_URL_MAX	  2048
-#define CBD_CODE_MAX	  512
-#define CBD_STATE_MIN	  22
-#define CBD_STATE_MAX	  128
-#define CBD_CHOICES	  3
+#define CBD_ID_LEN    16 /* base64url of 12 random bytes */
+#define CBD_TOKEN_LEN 32 /* base64url of 24 random bytes */
+#define CBD_FIELD_MAX 256
+#define CBD_URL_MAX   2048
+#define CBD_CODE_MAX  512
+#define CBD_STATE_MIN 22
+#define CBD_STATE_MAX 128
+#define CBD_CHOICES   3
 
 enum cbd_status {
 	CBD_PENDING,
@@ -144,15 +144,13 @@ static inline enum cbd_rc cbd_store_callback(struct cbd_store *st, const char *s
 	return st->ops->callback(st, state, code, confirm, outcome, view);
 }
 
-static inline enum cbd_rc cbd_store_confirm(struct cbd_store *st, const char *id,
-					    const char *token, unsigned number,
-					    enum cbd_outcome *outcome)
+static inline enum cbd_rc cbd_store_confirm(struct cbd_store *st, const char *id, const char *token,
+					    unsigned number, enum cbd_outcome *outcome)
 {
 	return st->ops->confirm(st, id, token, number, outcome);
 }
 
-static inline enum cbd_rc cbd_store_poll(struct cbd_store *st, const char *id,
-					 struct cbd_poll *out)
+static inline enum cbd_rc cbd_store_poll(struct cbd_store *st, const char *id, struct cbd_poll *out)
 {
 	return st->ops->poll(st, id, out);
 }

@@ -322,8 +322,8 @@ static enum cbd_rc m_follow_link(struct cbd_store *st, const char *id, char **ur
 }
 
 /* Holds the code; either approves at once or prepares the page. */
-static enum cbd_rc accept_code(struct mstore *ms, struct msession *s, const char *code,
-			       int confirm, enum cbd_outcome *outcome, struct changes *ch)
+static enum cbd_rc accept_code(struct mstore *ms, struct msession *s, const char *code, int confirm,
+			       enum cbd_outcome *outcome, struct changes *ch)
 {
 	s->code = strdup(code);
 	if (s->code == NULL)

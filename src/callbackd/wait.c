@@ -244,4 +244,3 @@ void cbd_waiters_free(struct cbd_waiters *ws)
 	pthread_mutex_destroy(&ws->lock);
 	free(ws);
 }
-

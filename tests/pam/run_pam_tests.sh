@@ -15,7 +15,7 @@ dt_start_mock || bail "the DingTalk mock did not start"
 dt_start_helper || bail "dingtalk-callbackd did not start: $(cat "$DT_WORK/callbackd.log")"
 dt_write_map
 
-mkdir -p "$DT_WORK/services"
+dt_services_dir >/dev/null
 service() { # service NAME CONF-PATH
 	echo "auth required $DT_PAM_MODULE conf=$2" >"$DT_WORK/services/$1"
 }

@@ -1,0 +1,778 @@
+#!/usr/bin/env python3
+"""Black-box tests of dingtalk-callbackd: the control API on its Unix socket
+(docs/control-api.md) and the public pages a phone sees. Speaks TAP.
+
+  DT_CALLBACKD  the built helper (default: ../../src/callbackd/dingtalk-callbackd
+                next to this file)
+  DT_TMPDIR     where to put configs, sockets and logs (default: a new temp dir)
+
+Runs as root (the helper's config must be root-owned); the non-root peer
+test drops to uid 65534 in a forked child. Every wait is bounded; helpers
+are killed at the end whatever happened.
+"""
+
+import http.client
+import json
+import os
+import re
+import shutil
+import signal
+import socket
+import stat
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import traceback
+from html.parser import HTMLParser
+from urllib.parse import parse_qs, quote, urlencode, urlsplit
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+HELPER = os.environ.get("DT_CALLBACKD") or os.path.join(
+    HERE, "..", "..", "src", "callbackd", "dingtalk-callbackd")
+AUTH_URL = ("https://login.dingtalk.com/oauth2/auth?response_type=code"
+            "&client_id=dingmock&scope=openid&state=%s&prompt=consent")
+SECURITY_HEADERS = {
+    "content-security-policy":
+        "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'",
+    "cache-control": "no-store",
+    "x-frame-options": "DENY",
+    "referrer-policy": "no-referrer",
+    "x-content-type-options": "nosniff",
+}
+IO_TIMEOUT = 40
+
+# ---------------------------------------------------------------- TAP
+
+
+class Tap:
+    def __init__(self):
+        self.n = 0
+        self.failed = 0
+
+    def ok(self, cond, name, detail=None):
+        self.n += 1
+        if cond:
+            print("ok %d - %s" % (self.n, name), flush=True)
+        else:
+            self.failed += 1
+            print("not ok %d - %s" % (self.n, name), flush=True)
+            if detail is not None:
+                for line in str(detail).splitlines():
+                    print("#   " + line, flush=True)
+        return cond
+
+    def eq(self, got, want, name):
+        return self.ok(got == want, name, "got %r, want %r" % (got, want))
+
+    def diag(self, msg):
+        for line in str(msg).splitlines():
+            print("# " + line, flush=True)
+
+
+T = Tap()
+SECRETS = set()  # states and codes: must never show up in the helper's log
+
+
+def new_state():
+    s = os.urandom(24).hex()[:32]
+    SECRETS.add(s)
+    return s
+
+
+def new_code():
+    c = "code" + os.urandom(12).hex()
+    SECRETS.add(c)
+    return c
+
+# ---------------------------------------------------------------- HTTP
+
+
+class UnixHTTPConnection(http.client.HTTPConnection):
+    def __init__(self, path, timeout=IO_TIMEOUT):
+        super().__init__("localhost", timeout=timeout)
+        self.unix_path = path
+
+    def connect(self):
+        s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        s.settimeout(self.timeout)
+        s.connect(self.unix_path)
+        self.sock = s
+
+
+class Resp:
+    def __init__(self, r, body):
+        self.status = r.status
+        self.headers = {k.lower(): v for k, v in r.getheaders()}
+        self.body = body
+        self.text = body.decode("utf-8", "replace")
+
+    def json(self):
+        try:
+            return json.loads(self.text)
+        except ValueError:
+            return None
+
+
+def do(conn, method, path, body=None, headers=None):
+    try:
+        conn.request(method, path, body=body, headers=headers or {})
+        r = conn.getresponse()
+        return Resp(r, r.read())
+    finally:
+        conn.close()
+
+
+class Helper:
+    """One running dingtalk-callbackd with its own config and socket."""
+
+    def __init__(self, tmp, name, extra=""):
+        self.dir = os.path.join(tmp, name)
+        os.makedirs(self.dir, exist_ok=True)
+        self.port = free_port()
+        self.public_url = "http://127.0.0.1:%d" % self.port
+        self.sock = os.path.join(self.dir, "run", "control.sock")
+        self.conf = os.path.join(self.dir, "callbackd.conf")
+        self.log = os.path.join(self.dir, "callbackd.log")
+        with open(self.conf, "w") as f:
+            f.write("# written by test_callbackd.py\n"
+                    "listen = 127.0.0.1:%d\ncontrol = %s\npublic_url = %s\n%s"
+                    % (self.port, self.sock, self.public_url, extra))
+        os.chmod(self.conf, 0o644)
+        self.logf = open(self.log, "wb")
+        self.proc = subprocess.Popen([HELPER, "-c", self.conf, "-d"],
+                                     stdout=self.logf, stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            if os.path.exists(self.sock) and self.healthy():
+                return
+            if self.proc.poll() is not None:
+                break
+            time.sleep(0.05)
+        raise RuntimeError("helper %s did not start:\n%s" % (name, self.log_text()))
+
+    def healthy(self):
+        try:
+            return self.pub("GET", "/healthz").status == 200
+        except OSError:
+            return False
+
+    def log_text(self):
+        self.logf.flush()
+        with open(self.log, "rb") as f:
+            return f.read().decode("utf-8", "replace")
+
+    def ctl(self, method, path, body=None, timeout=IO_TIMEOUT, raw=False):
+        headers = {}
+        if body is not None and not raw:
+            body = json.dumps(body)
+        if body is not None:
+            headers["Content-Type"] = "application/json"
+        return do(UnixHTTPConnection(self.sock, timeout), method, path, body, headers)
+
+    def pub(self, method, path, body=None, headers=None):
+        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=IO_TIMEOUT)
+        return do(conn, method, path, body, headers)
+
+    def register(self, **kw):
+        state = kw.pop("state", None) or new_state()
+        body = {"state": state, "number": 42, "user": "alice", "service": "sshd",
+                "host": "jump-01", "rhost": "10.0.0.5",
+                "authorize_url": AUTH_URL % state, "ttl": 90}
+        body.update(kw)
+        r = self.ctl("POST", "/v1/sessions", body)
+        return r, state
+
+    def wait(self, sid, timeout=1):
+        return self.ctl("GET", "/v1/sessions/%s/wait?timeout=%d" % (sid, timeout),
+                        timeout=timeout + 10)
+
+    def callback(self, **params):
+        return self.pub("GET", "/callback?" + urlencode(params))
+
+    def confirm(self, s, t, n):
+        return self.pub("POST", "/confirm", urlencode({"s": s, "t": t, "n": n}),
+                        {"Content-Type": "application/x-www-form-urlencoded"})
+
+    def stop(self, sig=signal.SIGTERM):
+        if self.proc.poll() is None:
+            self.proc.send_signal(sig)
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(5)
+        self.logf.close()
+        return self.proc.returncode
+
+
+def raw_status(sock, head, body):
+    """Sends a request whose body the server may refuse half way; returns the
+    status line's code (0 if none arrived)."""
+    sock.settimeout(10)
+    data = b""
+    try:
+        sock.sendall(head)
+        try:
+            sock.sendall(body)
+        except (BrokenPipeError, ConnectionResetError):
+            pass
+        while b"\r\n" not in data:
+            chunk = sock.recv(4096)
+            if not chunk:
+                break
+            data += chunk
+    except (ConnectionResetError, socket.timeout):
+        pass
+    finally:
+        sock.close()
+    m = re.match(rb"HTTP/1\.[01] (\d+)", data)
+    return int(m.group(1)) if m else 0
+
+
+def post_big(h, public, path, ctype, body):
+    if public:
+        s = socket.create_connection(("127.0.0.1", h.port), timeout=10)
+    else:
+        s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        s.connect(h.sock)
+    head = ("POST %s HTTP/1.1\r\nHost: x\r\nContent-Type: %s\r\nContent-Length: %d\r\n\r\n"
+            % (path, ctype, len(body))).encode()
+    return raw_status(s, head, body)
+
+
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+# ---------------------------------------------------------------- pages
+
+
+class Page(HTMLParser):
+    def __init__(self, text):
+        super().__init__(convert_charrefs=True)
+        self.title = None
+        self._in_title = False
+        self.form = None
+        self.hidden = {}
+        self.buttons = []
+        self.tags = []
+        self.feed(text)
+
+    def handle_starttag(self, tag, attrs):
+        a = dict(attrs)
+        self.tags.append(tag)
+        if tag == "title":
+            self._in_title = True
+            self.title = ""
+        elif tag == "form":
+            self.form = a
+        elif tag == "input" and a.get("type") == "hidden":
+            self.hidden[a.get("name")] = a.get("value")
+        elif tag == "button":
+            self.buttons.append((a.get("type"), a.get("name"), a.get("value")))
+
+    def handle_endtag(self, tag):
+        if tag == "title":
+            self._in_title = False
+
+    def handle_data(self, data):
+        if self._in_title:
+            self.title += data
+
+
+def title(resp):
+    return Page(resp.text).title
+
+
+def headers_ok(resp):
+    bad = ["%s: %r" % (k, resp.headers.get(k)) for k, v in SECURITY_HEADERS.items()
+           if resp.headers.get(k) != v]
+    return not bad, "; ".join(bad)
+
+# ---------------------------------------------------------------- helpers
+
+
+def background_wait(h, sid, timeout):
+    """Starts a wait in a thread; returns (thread, result dict)."""
+    out = {}
+
+    def run():
+        t0 = time.monotonic()
+        try:
+            out["resp"] = h.wait(sid, timeout)
+        except Exception as e:  # reported by the caller
+            out["error"] = e
+        out["elapsed"] = time.monotonic() - t0
+        out["done_at"] = time.monotonic()
+
+    th = threading.Thread(target=run, daemon=True)
+    th.start()
+    return th, out
+
+
+def session_at_confirm(h, number=42, **kw):
+    """Registers, follows the link, delivers a code; returns id, page, code."""
+    r, state = h.register(number=number, **kw)
+    sid = r.json()["id"]
+    h.pub("GET", "/l/" + sid)
+    code = new_code()
+    page = h.callback(authCode=code, state=state)
+    return sid, state, code, page
+
+
+def as_nobody(path, request):
+    """Connects to `path` as uid 65534 in a forked child; returns what it saw:
+    ('status', code) or ('error', errno)."""
+    rd, wr = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        try:
+            os.close(rd)
+            os.setgroups([])
+            os.setgid(65534)
+            os.setuid(65534)
+            s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            s.settimeout(10)
+            try:
+                s.connect(path)
+                s.sendall(request)
+                data = b""
+                while b"\r\n" not in data:
+                    chunk = s.recv(4096)
+                    if not chunk:
+                        break
+                    data += chunk
+                m = re.match(rb"HTTP/1\.[01] (\d+)", data)
+                msg = "status %s" % (m.group(1).decode() if m else "none")
+            except OSError as e:
+                msg = "error %d" % (e.errno or 0)
+            os.write(wr, msg.encode())
+        finally:
+            os._exit(0)
+    os.close(wr)
+    data = b""
+    while True:
+        chunk = os.read(rd, 100)
+        if not chunk:
+            break
+        data += chunk
+    os.close(rd)
+    os.waitpid(pid, 0)
+    kind, _, value = data.decode().partition(" ")
+    return kind, value
+
+# ---------------------------------------------------------------- tests
+
+
+def test_startup(h):
+    st = os.stat(h.sock)
+    T.ok(stat.S_ISSOCK(st.st_mode) and stat.S_IMODE(st.st_mode) == 0o600,
+         "control socket exists with mode 0600", oct(st.st_mode))
+    r = h.pub("GET", "/healthz")
+    T.ok(r.status == 200 and r.text.strip() == "ok", "GET /healthz -> 200 ok",
+         (r.status, r.text))
+
+
+def test_register(h):
+    r, _ = h.register()
+    j = r.json() or {}
+    T.ok(r.status == 201 and re.fullmatch(r"[A-Za-z0-9_-]{16}", j.get("id", "")) is not None,
+         "register -> 201 with a 16-char id", (r.status, r.text))
+    T.eq(j.get("short_url"), h.public_url + "/l/" + j.get("id", "?"),
+         "short_url is public_url/l/<id>")
+    T.eq(j.get("expires_in"), 90, "expires_in echoes the ttl")
+    T.eq(r.headers.get("content-type"), "application/json", "control answers are JSON")
+
+    r, _ = h.register(ttl=100000)
+    T.eq((r.status, (r.json() or {}).get("expires_in")), (201, 120),
+         "a ttl above session_ttl is clamped")
+    r, _ = h.register(ttl=5)
+    T.eq((r.status, (r.json() or {}).get("expires_in")), (201, 10),
+         "a ttl below 10 is raised to 10")
+
+
+def test_register_bad(h):
+    cases = [
+        ("number as a string", {"number": "42"}, "number"),
+        ("number out of range", {"number": 100}, "number"),
+        ("number as a float", {"number": 42.0}, "number"),
+        ("state too short", {"state": "abc"}, "state"),
+        ("state with bad characters", {"state": "a" * 30 + "!!"}, "state"),
+        ("user not a string", {"user": 7}, "user"),
+        ("user too long", {"user": "u" * 257}, "user"),
+        ("host missing", {"host": None}, "host"),
+        ("authorize_url not http(s)", {"authorize_url": "ftp://x/y"}, "authorize_url"),
+        ("authorize_url with redirect_uri",
+         {"authorize_url": "https://x/a?b=c&redirect_uri=https%3A%2F%2Fevil"}, "authorize_url"),
+        ("ttl 0", {"ttl": 0}, "ttl"),
+        ("ttl as a string", {"ttl": "90"}, "ttl"),
+    ]
+    for name, change, field in cases:
+        state = new_state()
+        body = {"state": state, "number": 42, "user": "alice", "service": "sshd",
+                "host": "jump-01", "rhost": "", "authorize_url": AUTH_URL % state}
+        for k, v in change.items():
+            if v is None:
+                body.pop(k, None)
+            else:
+                body[k] = v
+        r = h.ctl("POST", "/v1/sessions", body)
+        err = (r.json() or {}).get("error", "")
+        T.ok(r.status == 400 and field in err, "register with %s -> 400 naming '%s'"
+             % (name, field), (r.status, r.text))
+
+    r = h.ctl("POST", "/v1/sessions", "{not json", raw=True)
+    T.eq(r.status, 400, "register with a body that is not JSON -> 400")
+    r = h.ctl("POST", "/v1/sessions", "[1,2]", raw=True)
+    T.eq(r.status, 400, "register with a JSON array -> 400")
+    big = json.dumps({"state": new_state(), "pad": "x" * 9000}).encode()
+    T.eq(post_big(h, False, "/v1/sessions", "application/json", big), 413,
+         "register with a body over 8 KiB -> 413")
+
+    r, state = h.register()
+    r2, _ = h.register(state=state)
+    T.eq((r.status, r2.status), (201, 409), "a duplicate state -> 409")
+
+
+def test_control_routes(h):
+    T.eq(h.ctl("GET", "/v1/nothing").status, 404, "control: unknown path -> 404")
+    T.eq(h.ctl("GET", "/v1/sessions").status, 405, "control: GET /v1/sessions -> 405")
+    r = h.wait("AAAAAAAAAAAAAAAA", 1)
+    T.ok(r.status == 404 and (r.json() or {}).get("error") == "unknown session",
+         "wait on an unknown id -> 404 unknown session", (r.status, r.text))
+    r, _ = h.register()
+    sid = r.json()["id"]
+    for bad in ("0", "31", "abc", "-1"):
+        r = h.ctl("GET", "/v1/sessions/%s/wait?timeout=%s" % (sid, bad))
+        T.eq(r.status, 400, "wait with timeout=%s -> 400" % bad)
+
+
+def test_link(h):
+    r, state = h.register()
+    sid = r.json()["id"]
+    r = h.pub("GET", "/l/" + sid)
+    loc = r.headers.get("location", "")
+    want = (AUTH_URL % state) + "&redirect_uri=" + quote(h.public_url + "/callback", safe="")
+    T.eq(r.status, 302, "GET /l/<id> -> 302")
+    T.eq(loc, want, "Location is authorize_url + &redirect_uri=<urlencoded callback>")
+    q = parse_qs(urlsplit(loc).query)
+    T.eq(q.get("redirect_uri"), [h.public_url + "/callback"], "redirect_uri decodes back")
+    ok, why = headers_ok(r)
+    T.ok(ok, "the redirect carries the security headers", why)
+
+    r = h.pub("GET", "/l/" + sid)
+    T.ok(r.status == 410 and title(r) == "Link not valid", "a second visit -> 410 page",
+         (r.status, title(r)))
+    r = h.pub("GET", "/l/ZZZZZZZZZZZZZZZZ")
+    T.ok(r.status == 404 and title(r) == "Link not valid", "an unknown link -> 404 page",
+         (r.status, title(r)))
+    r = h.pub("GET", "/l/%3Cscript%3E")
+    T.ok(r.status == 404 and "<script" not in r.text, "a malformed link -> 404 page")
+    r = h.pub("GET", "/nope")
+    T.eq(r.status, 404, "an unknown public path -> 404")
+    T.ok(headers_ok(r)[0], "the 404 page carries the security headers", headers_ok(r)[1])
+    r = h.pub("POST", "/l/" + sid, "")
+    T.eq(r.status, 405, "POST /l/<id> -> 405")
+
+
+def test_callback_and_confirm(h):
+    r = h.callback(authCode=new_code(), state=new_state())
+    T.ok(r.status == 404 and title(r) == "Link not valid",
+         "a callback with an unknown state -> error page", (r.status, title(r)))
+    r = h.callback(authCode=new_code())
+    T.eq(r.status, 400, "a callback without state -> 400")
+
+    sid, state, code, page = session_at_confirm(h, number=42)
+    p = Page(page.text)
+    nums = [b[2] for b in p.buttons]
+    T.eq((page.status, p.title), (200, "Confirm DingTalk login"),
+         "a callback with authCode -> confirmation page")
+    T.ok(len(nums) == 3 and len(set(nums)) == 3 and "42" in nums and
+         all(re.fullmatch(r"[1-9][0-9]", n or "") for n in nums),
+         "three distinct two-digit numbers including the right one", nums)
+    T.ok(all(b[0] == "submit" and b[1] == "n" for b in p.buttons),
+         "each number is a submit button named n")
+    T.ok(p.form is not None and p.form.get("method") == "post" and
+         p.form.get("action") == "/confirm", "the form posts to /confirm", p.form)
+    T.ok(p.hidden.get("s") == sid and re.fullmatch(r"[A-Za-z0-9_-]{32}", p.hidden.get("t", "")),
+         "hidden s is the id, hidden t a token", p.hidden)
+    ok, why = headers_ok(page)
+    T.ok(ok, "the confirmation page carries CSP, no-store, DENY, no-referrer, nosniff", why)
+    T.ok(page.headers.get("content-type", "").startswith("text/html; charset=utf-8"),
+         "pages are UTF-8 HTML")
+    T.ok(code not in page.text and state not in page.text,
+         "neither code nor state appears on the page")
+    T.ok("script" not in p.tags, "the page has no script")
+    T.ok("jump-01" in page.text and "10.0.0.5" in page.text and "alice" in page.text and
+         "sshd" in page.text, "the page shows user, service, host and remote address")
+
+    r = h.callback(authCode=new_code(), state=state)
+    T.eq(r.status, 410, "a second callback for the same state -> 410")
+
+    t0 = time.monotonic()
+    r = h.wait(sid, 1)
+    dt = time.monotonic() - t0
+    T.ok(r.status == 200 and r.json() == {"status": "pending"} and 0.8 <= dt <= 2.5,
+         "wait timeout=1 answers pending in about a second", (r.status, r.text, dt))
+
+    r = h.confirm(sid, "A" * 32, 42)
+    T.eq(r.status, 403, "a confirmation with a wrong token -> 403")
+    T.eq(h.wait(sid, 1).json(), {"status": "pending"}, "...and the session stays pending")
+
+    th, out = background_wait(h, sid, 20)
+    time.sleep(0.5)
+    t_confirm = time.monotonic()
+    r = h.confirm(sid, p.hidden["t"], 42)
+    T.ok(r.status == 200 and title(r) == "Login approved" and
+         "Return to your terminal" in r.text, "the right number -> approved page",
+         (r.status, title(r)))
+    th.join(25)
+    resp = out.get("resp")
+    T.ok(resp is not None and resp.status == 200 and
+         resp.json() == {"status": "approved", "code": code},
+         "the waiter gets approved with the code", out)
+    T.ok(resp is not None and out["done_at"] - t_confirm < 1.0,
+         "the waiter (timeout=20) is woken within 1 s of the confirmation",
+         out.get("done_at", 0) - t_confirm)
+    r = h.wait(sid, 1)
+    T.eq(r.status, 404, "the code is released once: the next wait -> 404")
+    r = h.confirm(sid, p.hidden["t"], 42)
+    T.ok(r.status in (404, 410), "confirming again afterwards fails", r.status)
+
+
+def test_wrong_number(h):
+    sid, _, _, page = session_at_confirm(h, number=42)
+    p = Page(page.text)
+    wrong = [b[2] for b in p.buttons if b[2] != "42"][0]
+    r = h.confirm(sid, p.hidden["t"], wrong)
+    T.ok(r.status == 200 and title(r) == "Login refused", "a wrong number -> refused page",
+         (r.status, title(r)))
+    T.eq(h.wait(sid, 1).json(), {"status": "refused", "reason": "wrong_number"},
+         "wait -> refused wrong_number")
+    r = h.confirm(sid, p.hidden["t"], 42)
+    T.ok(r.status == 410 and title(r) == "Link not valid",
+         "a second try with the right number fails", (r.status, title(r)))
+    T.eq(h.wait(sid, 1).json(), {"status": "refused", "reason": "wrong_number"},
+         "...and the session stays refused")
+
+    sid, _, _, page = session_at_confirm(h, number=42)
+    p = Page(page.text)
+    r = h.confirm(sid, p.hidden["t"], 7)
+    T.eq(h.wait(sid, 1).json(), {"status": "refused", "reason": "wrong_number"},
+         "a number that was not offered also refuses")
+    big = ("s=%s&t=%s&n=42" % (sid, "x" * 2000)).encode()
+    T.eq(post_big(h, True, "/confirm", "application/x-www-form-urlencoded", big), 413,
+         "a confirmation body over 1 KiB -> 413")
+
+
+def test_denied(h):
+    r, state = h.register()
+    sid = r.json()["id"]
+    th, out = background_wait(h, sid, 20)
+    time.sleep(0.3)
+    r = h.callback(error="access_denied", state=state)
+    T.ok(r.status == 200 and title(r) == "Login refused",
+         "error= on the callback -> refused page", (r.status, title(r)))
+    th.join(25)
+    resp = out.get("resp")
+    T.ok(resp is not None and resp.json() == {"status": "refused", "reason": "denied"},
+         "the waiter gets refused denied", out)
+
+
+def test_cancel(h):
+    r, _ = h.register()
+    sid = r.json()["id"]
+    th, out = background_wait(h, sid, 20)
+    time.sleep(0.3)
+    r = h.ctl("DELETE", "/v1/sessions/" + sid)
+    T.eq(r.status, 204, "DELETE -> 204")
+    th.join(25)
+    resp = out.get("resp")
+    T.ok(resp is not None and resp.json() == {"status": "refused", "reason": "cancelled"} and
+         out["elapsed"] < 2, "the waiter gets refused cancelled at once", out)
+    r = h.pub("GET", "/l/" + sid)
+    T.eq(r.status, 410, "the link of a cancelled session -> 410")
+    T.eq(h.ctl("DELETE", "/v1/sessions/AAAAAAAAAAAAAAAA").status, 404,
+         "DELETE of an unknown id -> 404")
+
+
+def test_escaping(h):
+    evil = "<script>alert(\"x\")</script>&'"
+    sid, _, _, page = session_at_confirm(h, user=evil, host="h<b>", service="s\"q",
+                                         rhost="1.2.3.4'")
+    T.eq(page.status, 200, "a session with markup in its fields reaches the page")
+    T.ok("<script" not in page.text and "<b>" not in page.text,
+         "no raw markup from the fields on the page")
+    T.ok("&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;&amp;&#39;" in page.text,
+         "& < > \" ' are escaped", page.text[:2000])
+
+
+def test_not_root(h):
+    req = b"GET /v1/sessions/AAAAAAAAAAAAAAAA/wait?timeout=1 HTTP/1.1\r\nHost: x\r\n\r\n"
+    kind, value = as_nobody(h.sock, req)
+    T.ok((kind == "error" and int(value) in (13, 1, 111)) or (kind == "status" and value == "403"),
+         "uid 65534 cannot use the 0600 socket", (kind, value))
+    os.chmod(h.sock, 0o666)
+    try:
+        kind, value = as_nobody(h.sock, req)
+    finally:
+        os.chmod(h.sock, 0o600)
+    T.ok((kind, value) == ("status", "403"),
+         "with the socket opened to all, SO_PEERCRED still refuses uid 65534 with 403",
+         (kind, value))
+    T.ok("refused a client with uid 65534" in h.log_text(), "the refusal is logged")
+
+
+def test_expiry_start(h):
+    r, _ = h.register(ttl=10)
+    sid = r.json()["id"]
+    th, out = background_wait(h, sid, 30)
+    return sid, th, out
+
+
+def test_expiry_finish(h, sid, th, out):
+    th.join(40)
+    resp = out.get("resp")
+    T.ok(resp is not None and resp.json() == {"status": "expired"} and
+         9 <= out["elapsed"] <= 13, "a waiter sees expired when the ttl (10 s) passes", out)
+    r = h.pub("GET", "/l/" + sid)
+    T.eq(r.status, 410, "the link of an expired session -> 410")
+    T.ok("id=%s expired" % sid in h.log_text(), "the expiry is logged")
+
+
+def test_small_helper(tmp):
+    h = Helper(tmp, "small", "max_pending = 3\nsession_ttl = 60\n")
+    try:
+        codes = [h.register()[0].status for _ in range(3)]
+        r, _ = h.register()
+        T.ok(codes == [201] * 3 and r.status == 503, "max_pending = 3: the 4th -> 503",
+             (codes, r.status, r.text))
+    finally:
+        h.stop()
+    h = Helper(tmp, "noconfirm", "confirm = no\n")
+    try:
+        r, state = h.register()
+        sid = r.json()["id"]
+        code = new_code()
+        r = h.callback(authCode=code, state=state)
+        T.ok(r.status == 200 and title(r) == "Login approved",
+             "confirm = no: the callback approves at once", (r.status, title(r)))
+        T.eq(h.wait(sid, 1).json(), {"status": "approved", "code": code},
+             "confirm = no: the waiter gets the code")
+        r, state = h.register()
+        sid = r.json()["id"]
+        code = new_code()
+        h.callback(code=code, state=state)
+        T.eq(h.wait(sid, 1).json(), {"status": "approved", "code": code},
+             "the callback falls back to code= when authCode is absent")
+    finally:
+        h.stop()
+
+
+def test_shutdown(h):
+    r, _ = h.register()
+    sid = r.json()["id"]
+    th, out = background_wait(h, sid, 20)
+    time.sleep(0.3)
+    rc = h.stop(signal.SIGTERM)
+    th.join(15)
+    T.eq(rc, 0, "SIGTERM -> exit 0 (with a waiter suspended)")
+    T.ok(not os.path.exists(h.sock), "the control socket is removed on shutdown")
+
+
+def test_bad_config(tmp):
+    path = os.path.join(tmp, "bad.conf")
+    with open(path, "w") as f:
+        f.write("public_url = http://127.0.0.1:1\n\nfoo = bar\n")
+    os.chmod(path, 0o644)
+    p = subprocess.run([HELPER, "-c", path], capture_output=True, timeout=10)
+    err = p.stderr.decode("utf-8", "replace")
+    T.ok(p.returncode == 1 and ("%s:3" % path) in err and "foo" in err and
+         err.startswith("dingtalk-callbackd: "),
+         "an unknown key -> exit 1 naming file:line and the key", (p.returncode, err))
+
+    with open(path, "w") as f:
+        f.write("listen = 127.0.0.1:1\n")
+    p = subprocess.run([HELPER, "-c", path], capture_output=True, timeout=10)
+    err = p.stderr.decode("utf-8", "replace")
+    T.ok(p.returncode == 1 and "public_url" in err, "no public_url -> exit 1 naming it",
+         (p.returncode, err))
+
+    with open(path, "w") as f:
+        f.write("public_url = http://example.com/\n")
+    p = subprocess.run([HELPER, "-c", path], capture_output=True, timeout=10)
+    err = p.stderr.decode("utf-8", "replace")
+    T.ok(p.returncode == 1 and "public_url" in err, "a trailing slash in public_url -> exit 1",
+         (p.returncode, err))
+
+    p = subprocess.run([HELPER, "--version"], capture_output=True, timeout=10)
+    T.ok(p.returncode == 0 and p.stdout.startswith(b"dingtalk-callbackd "),
+         "--version prints the version", p.stdout)
+
+
+def test_no_secrets_logged(logs):
+    leaked = [s for s in SECRETS if any(s in text for text in logs)]
+    T.ok(not leaked, "no state or code ever reaches the helper's log", leaked)
+
+
+def main():
+    if not os.access(HELPER, os.X_OK):
+        print("1..0 # SKIP helper not built: %s" % HELPER)
+        return 0
+    if os.geteuid() != 0:
+        print("1..0 # SKIP needs root (the helper's config must be root-owned)")
+        return 0
+    tmp = os.environ.get("DT_TMPDIR")
+    own_tmp = tmp is None
+    tmp = tempfile.mkdtemp(prefix="cbd-test-", dir=tmp)
+    os.chmod(tmp, 0o755)
+    helpers = []
+    logs = []
+    try:
+        h = Helper(tmp, "main")
+        helpers.append(h)
+        test_startup(h)
+        expiry = test_expiry_start(h)
+        test_register(h)
+        test_register_bad(h)
+        test_control_routes(h)
+        test_link(h)
+        test_callback_and_confirm(h)
+        test_wrong_number(h)
+        test_denied(h)
+        test_cancel(h)
+        test_escaping(h)
+        test_not_root(h)
+        test_expiry_finish(h, *expiry)
+        test_small_helper(tmp)
+        logs.append(h.log_text())
+        test_shutdown(h)
+        test_bad_config(tmp)
+        for name in ("small", "noconfirm"):
+            with open(os.path.join(tmp, name, "callbackd.log"), "rb") as f:
+                logs.append(f.read().decode("utf-8", "replace"))
+        test_no_secrets_logged(logs)
+    except Exception:
+        T.ok(False, "the test run finished without an exception", traceback.format_exc())
+    finally:
+        for h in helpers:
+            if h.proc.poll() is None:
+                h.proc.kill()
+                h.proc.wait(5)
+        if T.failed:
+            for h in helpers:
+                T.diag("helper log (%s):\n%s" % (h.dir, h.log_text() if not h.logf.closed
+                                                  else open(h.log).read()))
+        if own_tmp and not T.failed:
+            shutil.rmtree(tmp, ignore_errors=True)
+    print("1..%d" % T.n)
+    return 1 if T.failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
