@@ -31,6 +31,16 @@ struct login {
 	int64_t deadline_ms;
 };
 
+/* A server that is still silent at the deadline is unreachable, not a
+ * refusal: the person did nothing wrong, and failmode decides, not the
+ * PAM_AUTH_ERR of a timed-out approval. */
+static int unreachable_if_late(struct dt_err *err)
+{
+	if (err->kind == DT_ERR_TIMEOUT)
+		err->kind = DT_ERR_UNAVAIL;
+	return -1;
+}
+
 static int register_session(struct login *l, struct dt_err *err)
 {
 	struct dt_helper_registration reg;
@@ -49,6 +59,8 @@ static int register_session(struct login *l, struct dt_err *err)
 	reg.ttl = l->cfg->timeout;
 	rc = dt_helper_register(&l->helper, &reg, l->deadline_ms, &l->registered, err);
 	dt_free_secret(authorize_url);
+	if (rc < 0)
+		unreachable_if_late(err);
 	if (rc == 0)
 		snprintf(l->out->session_id, sizeof(l->out->session_id), "%s", l->registered.id);
 	return rc;
@@ -148,7 +160,7 @@ static int identify_and_map(struct login *l, const char *code, struct dt_err *er
 	rc = dt_dingtalk_identify(&api, l->cfg, code, l->deadline_ms, &l->out->who, err);
 	dt_http_cleanup(&api);
 	if (rc < 0)
-		return -1;
+		return unreachable_if_late(err);
 	dt_logf(l->log, LOG_DEBUG, "session %s: DingTalk names unionId %s (%s)", l->registered.id,
 		l->out->who.union_id, l->out->who.nick);
 	if (dt_map_match_file(l->cfg->map_file, l->out->who.union_id, l->req->user, &map, err) < 0)

@@ -301,6 +301,35 @@ static void test_dingtalk_unreachable(void **state)
 	assert_logged("DingTalk http://127.0.0.1:");
 }
 
+/* Sets a fault in the DingTalk mock (see tests/mock/dingtalk_mock.py). */
+static void mock_fault(const char *json)
+{
+	char cmd[1024];
+
+	snprintf(cmd, sizeof(cmd),
+		 "curl -sf -o /dev/null -X POST -H 'Content-Type: application/json' -d '%s' "
+		 "%s/_mock/fault",
+		 json, getenv("DT_MOCK_URL"));
+	assert_int_equal(system(cmd), 0);
+}
+
+/* DingTalk accepts the connection and never answers: the login ends at its
+ * deadline as "unavailable", not as a refusal. */
+static void test_dingtalk_silent_after_approval(void **state)
+{
+	struct conv_ctx c = {.plan = {"alice", "approve", 0}};
+	double seconds;
+	int rc;
+
+	(void)state;
+	mock_fault("{\"endpoint\": \"userAccessToken\", \"mode\": \"hang\", \"seconds\": 30}");
+	rc = authenticate("dingtalk_short", "alice", &c, &seconds);
+	mock_fault("{\"endpoint\": \"*\", \"mode\": \"none\"}");
+	assert_pam(rc, PAM_AUTHINFO_UNAVAIL);
+	assert_logged("DingTalk http://127.0.0.1:");
+	assert_true(seconds <= 10.5);
+}
+
 static void test_unsafe_config_is_refused(void **state)
 {
 	struct conv_ctx c = {.plan = {"alice", "approve", 0}};
@@ -366,6 +395,7 @@ int main(void)
 	    cmocka_unit_test(test_timeout),
 	    cmocka_unit_test(test_helper_not_running),
 	    cmocka_unit_test(test_dingtalk_unreachable),
+	    cmocka_unit_test(test_dingtalk_silent_after_approval),
 	    cmocka_unit_test(test_unsafe_config_is_refused),
 	    cmocka_unit_test(test_unknown_key_is_refused),
 	    cmocka_unit_test(test_unknown_argument_is_refused),
