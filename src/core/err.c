@@ -64,6 +64,8 @@ const char *dt_err_kind_name(enum dt_err_kind kind)
 		return "out of memory";
 	case DT_ERR_CONV:
 		return "conversation";
+	case DT_ERR_MAXTRIES:
+		return "too many tries";
 	case DT_ERR_INTERNAL:
 		break;
 	}

@@ -14,6 +14,7 @@ enum dt_err_kind {
 	DT_ERR_NOUSER,	 /* the local user does not exist */
 	DT_ERR_NOMEM,	 /* out of memory */
 	DT_ERR_CONV,	 /* the PAM conversation failed */
+	DT_ERR_MAXTRIES, /* the person used up the prompts */
 	DT_ERR_INTERNAL, /* a bug or an impossible state */
 };
 

@@ -2,6 +2,7 @@
 
 #include "login.h"
 
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,13 +11,15 @@
 #include "helper_client.h"
 #include "http.h"
 #include "mapping.h"
+#include "messages.h"
 #include "prompt.h"
-#include "qr.h"
 #include "session.h"
 #include "util.h"
 
 /* Time kept back from the deadline to cancel the session at the helper. */
 #define CANCEL_RESERVE_MS 1500
+/* After Enter, how long to give a phone that is just confirming. */
+#define ENTER_CHECK_SECONDS 3
 
 struct login {
 	const struct dt_modcfg *cfg;
@@ -26,8 +29,10 @@ struct login {
 	struct dt_login_outcome *out;
 	struct dt_http helper;
 	struct dt_session session;
-	struct dt_helper_session registered;
+	struct dt_helper_session registered; /* id[0] == '\0' until registered */
+	enum dt_qr_style style;
 	char host[256];
+	int64_t expires_ms;
 	int64_t deadline_ms;
 };
 
@@ -41,12 +46,30 @@ static int unreachable_if_late(struct dt_err *err)
 	return -1;
 }
 
-static int register_session(struct login *l, struct dt_err *err)
+static void cancel_session(struct login *l)
+{
+	struct dt_err cerr;
+
+	if (l->registered.id[0] == '\0')
+		return;
+	dt_err_clear(&cerr);
+	if (dt_helper_cancel(&l->helper, l->registered.id, l->deadline_ms, &cerr) < 0)
+		dt_logf(l->log, LOG_WARNING, "cannot cancel session %s: %s", l->registered.id,
+			cerr.msg);
+	dt_helper_session_free(&l->registered);
+	memset(&l->registered, 0, sizeof(l->registered));
+}
+
+/* Creates fresh secrets and registers them with the helper. */
+static int start_session(struct login *l, struct dt_err *err)
 {
 	struct dt_helper_registration reg;
-	char *authorize_url = dt_authorize_url(l->cfg, &l->session, err);
+	char *authorize_url;
 	int rc;
 
+	if (dt_session_new(&l->session, err) < 0)
+		return -1;
+	authorize_url = dt_authorize_url(l->cfg, &l->session, err);
 	if (authorize_url == NULL)
 		return -1;
 	reg.state = l->session.state;
@@ -56,38 +79,42 @@ static int register_session(struct login *l, struct dt_err *err)
 	reg.host = l->host;
 	reg.rhost = l->req->rhost != NULL ? l->req->rhost : "";
 	reg.authorize_url = authorize_url;
-	reg.ttl = l->cfg->timeout;
+	reg.ttl = (unsigned)((l->deadline_ms - dt_now_ms()) / 1000);
 	rc = dt_helper_register(&l->helper, &reg, l->deadline_ms, &l->registered, err);
 	dt_free_secret(authorize_url);
 	if (rc < 0)
-		unreachable_if_late(err);
-	if (rc == 0)
-		snprintf(l->out->session_id, sizeof(l->out->session_id), "%s", l->registered.id);
-	return rc;
+		return unreachable_if_late(err);
+	l->expires_ms = dt_now_ms() + (int64_t)l->registered.expires_in * 1000;
+	snprintf(l->out->session_id, sizeof(l->out->session_id), "%s", l->registered.id);
+	dt_logf(l->log, LOG_DEBUG, "session %s registered for %s", l->registered.id, l->req->user);
+	return 0;
 }
 
-static int show_prompt(struct login *l, struct dt_err *err)
+static unsigned seconds_left(const struct login *l)
+{
+	int64_t left = l->expires_ms - dt_now_ms();
+
+	return left > 0 ? (unsigned)(left / 1000) : 0;
+}
+
+/* The whole picture: title, QR, link, number and expiry. */
+static char *full_prompt(struct login *l, struct dt_err *err)
 {
 	struct dt_prompt_info info;
-	char *text;
-	int rc;
 
 	info.user = l->req->user;
 	info.host = l->host;
 	info.service = l->req->service;
 	info.short_url = l->registered.short_url;
 	info.number = l->session.number;
-	info.expires_in = l->registered.expires_in;
-	info.qr =
-	    l->cfg->qr == DT_QR_AUTO ? dt_qr_auto_style(l->req->tty) : (enum dt_qr_style)l->cfg->qr;
-	text = dt_prompt_text(&info, err);
-	if (text == NULL)
-		return -1;
-	rc = l->ui->info(l->ui->ctx, text, err);
-	free(text);
-	return rc;
+	info.expires_in = seconds_left(l);
+	info.qr = l->style;
+	info.lang = l->req->lang;
+	info.command = l->req->command;
+	return dt_prompt_text(&info, err);
 }
 
+/* What the helper's answer means: 1 approved, 0 pending, -1 ended. */
 static int wait_outcome(struct login *l, const struct dt_wait_result *w, struct dt_err *err)
 {
 	switch (w->status) {
@@ -109,43 +136,163 @@ static int wait_outcome(struct login *l, const struct dt_wait_result *w, struct 
 			  l->cfg->helper, l->registered.id);
 }
 
-/* Long-polls the helper until the phone decides or the deadline nears.
- * Returns the authorization code (a secret) or NULL with err set. */
-static char *wait_for_phone(struct login *l, struct dt_err *err)
+/* One long-poll of at most `seconds`. Returns 1 with *code set when
+ * approved, 0 when still pending, -1 on an error or a decision against. */
+static int check_phone(struct login *l, unsigned seconds, int64_t stop, char **code,
+		       struct dt_err *err)
 {
-	int64_t stop = l->deadline_ms - CANCEL_RESERVE_MS;
 	struct dt_wait_result w;
-	int64_t left;
 	int rc;
 
-	while ((left = stop - dt_now_ms()) >= 1000) {
-		unsigned t =
-		    left / 1000 > DT_HELPER_MAX_WAIT ? DT_HELPER_MAX_WAIT : (unsigned)(left / 1000);
-		if (dt_helper_wait(&l->helper, l->registered.id, t, stop, &w, err) < 0) {
-			if (err->kind == DT_ERR_TIMEOUT)
-				break;
-			return NULL;
-		}
-		rc = wait_outcome(l, &w, err);
-		if (rc == 1)
-			return w.code; /* ownership passes to the caller */
-		dt_wait_result_free(&w);
-		if (rc < 0)
-			return NULL;
+	if (dt_helper_wait(&l->helper, l->registered.id, seconds, stop, &w, err) < 0)
+		return err->kind == DT_ERR_TIMEOUT ? 0 : -1;
+	rc = wait_outcome(l, &w, err);
+	if (rc == 1) {
+		*code = w.code; /* ownership passes to the caller */
+		return 1;
 	}
+	dt_wait_result_free(&w);
+	return rc;
+}
+
+static char *timed_out(struct login *l, struct dt_err *err)
+{
 	dt_err_set(err, DT_ERR_TIMEOUT, "session %s: no approval within %u seconds",
 		   l->registered.id, l->cfg->timeout);
 	return NULL;
 }
 
-static void cancel_session(struct login *l)
+/* wait = poll: show the QR and long-poll until the phone decides or the
+ * deadline nears. Returns the authorization code or NULL with err set. */
+static char *wait_polling(struct login *l, struct dt_err *err)
 {
-	struct dt_err cerr;
+	int64_t stop = l->deadline_ms - CANCEL_RESERVE_MS;
+	char *text = full_prompt(l, err), *code = NULL;
+	int64_t left;
+	int rc;
 
-	dt_err_clear(&cerr);
-	if (dt_helper_cancel(&l->helper, l->registered.id, l->deadline_ms, &cerr) < 0)
-		dt_logf(l->log, LOG_WARNING, "cannot cancel session %s: %s", l->registered.id,
-			cerr.msg);
+	if (text == NULL)
+		return NULL;
+	rc = l->ui->info(l->ui->ctx, text, err);
+	free(text);
+	if (rc < 0)
+		return NULL;
+	while ((left = stop - dt_now_ms()) >= 1000) {
+		unsigned t =
+		    left / 1000 > DT_HELPER_MAX_WAIT ? DT_HELPER_MAX_WAIT : (unsigned)(left / 1000);
+		rc = check_phone(l, t, stop, &code, err);
+		if (rc != 0)
+			return rc > 0 ? code : NULL;
+	}
+	return timed_out(l, err);
+}
+
+/* The re-prompt after Enter while pending: the link and number again, but
+ * not the whole QR (it is still on the screen above). */
+static char *short_reminder(struct login *l, enum dt_msg note)
+{
+	char *number = dt_msg_number(l->req->lang, l->session.number, seconds_left(l));
+	char *text = NULL;
+
+	if (number != NULL)
+		text = dt_asprintf("%s\n  %s\n%s", dt_msg(l->req->lang, note),
+				   l->registered.short_url, number);
+	free(number);
+	return text;
+}
+
+static int ask_choice(struct login *l, const char *body, char **answer, struct dt_err *err)
+{
+	char *text = dt_asprintf("%s\n%s", body, dt_msg(l->req->lang, DT_MSG_PRESS_ENTER));
+	int rc;
+
+	if (text == NULL)
+		return dt_err_set(err, DT_ERR_NOMEM, "out of memory");
+	rc = l->ui->ask(l->ui->ctx, text, answer, err);
+	free(text);
+	return rc;
+}
+
+/* The first non-blank character, lower-cased; '\0' for Enter alone. */
+static int choice_of(const char *answer)
+{
+	while (*answer == ' ' || *answer == '\t')
+		answer++;
+	return tolower((unsigned char)*answer);
+}
+
+enum step { STEP_SHOW_QR, STEP_NOT_YET, STEP_UNKNOWN };
+
+/* Acts on one answer. Returns 1 with *code when approved, 0 to prompt
+ * again (with *next saying what to show), -1 on an error. */
+static int handle_choice(struct login *l, int choice, enum step *next, char **code,
+			 struct dt_err *err)
+{
+	int64_t stop = l->deadline_ms - CANCEL_RESERVE_MS;
+	int rc;
+
+	switch (choice) {
+	case '\0':
+		rc = check_phone(l, ENTER_CHECK_SECONDS, stop, code, err);
+		*next = STEP_NOT_YET;
+		return rc;
+	case 'r':
+		cancel_session(l);
+		*next = STEP_SHOW_QR;
+		return start_session(l, err);
+	case 'a':
+	case 'u':
+		l->style = choice == 'a' ? DT_QR_ASCII : DT_QR_UTF8;
+		if (l->ui->remember_style != NULL)
+			l->ui->remember_style(l->ui->ctx, l->style);
+		*next = STEP_SHOW_QR;
+		return 0;
+	default:
+		*next = STEP_UNKNOWN;
+		return 0;
+	}
+}
+
+/* wait = enter: the QR travels with a prompt, because OpenSSH before 10.3
+ * holds info messages until the next prompt. */
+static char *wait_for_enter(struct login *l, struct dt_err *err)
+{
+	enum step next = STEP_SHOW_QR;
+	char *body, *answer = NULL, *code = NULL;
+	unsigned tries;
+	int rc;
+
+	for (tries = 0; tries < l->cfg->max_tries; tries++) {
+		body = next == STEP_SHOW_QR
+			   ? full_prompt(l, err)
+			   : short_reminder(l, next == STEP_NOT_YET ? DT_MSG_NOT_YET
+								    : DT_MSG_UNKNOWN_KEY);
+		if (body == NULL) {
+			if (err->kind == DT_OK)
+				dt_err_set(err, DT_ERR_NOMEM, "out of memory");
+			return NULL;
+		}
+		rc = ask_choice(l, body, &answer, err);
+		free(body);
+		if (rc < 0)
+			return NULL;
+		if (strcmp(answer, DT_SSHD_FAKE_PASSWORD) == 0) {
+			dt_free_secret(answer);
+			dt_err_set(err, DT_ERR_DENIED, "sshd marked the user as invalid");
+			return NULL;
+		}
+		if (dt_now_ms() >= l->deadline_ms - CANCEL_RESERVE_MS) {
+			dt_free_secret(answer);
+			return timed_out(l, err);
+		}
+		rc = handle_choice(l, choice_of(answer), &next, &code, err);
+		dt_free_secret(answer);
+		if (rc != 0)
+			return rc > 0 ? code : NULL;
+	}
+	dt_err_set(err, DT_ERR_MAXTRIES, "session %s: not approved after %u prompts",
+		   l->registered.id, l->cfg->max_tries);
+	return NULL;
 }
 
 static int identify_and_map(struct login *l, const char *code, struct dt_err *err)
@@ -175,26 +322,38 @@ static int identify_and_map(struct login *l, const char *code, struct dt_err *er
 			  l->out->who.union_id, l->out->who.nick, l->cfg->map_file);
 }
 
+/* Chatter after success: skipped under PAM_SILENT, and in enter mode,
+ * where sshd would hold it back anyway. */
+static void tell_approved(struct login *l)
+{
+	struct dt_err ignored;
+	char *text;
+
+	if (l->req->silent || l->req->wait == DT_WAIT_ENTER)
+		return;
+	text = dt_msg_approved(l->req->lang, l->out->who.nick);
+	if (text != NULL)
+		l->ui->info(l->ui->ctx, text, &ignored);
+	free(text);
+}
+
 static int run(struct login *l, struct dt_err *err)
 {
 	char *code;
 	int rc;
 
-	if (dt_session_new(&l->session, err) < 0 || register_session(l, err) < 0)
+	if (start_session(l, err) < 0)
 		return -1;
-	dt_logf(l->log, LOG_DEBUG, "session %s registered for %s", l->registered.id, l->req->user);
-	if (show_prompt(l, err) < 0) {
-		cancel_session(l);
-		return -1;
-	}
-	code = wait_for_phone(l, err);
+	code = l->req->wait == DT_WAIT_ENTER ? wait_for_enter(l, err) : wait_polling(l, err);
 	if (code == NULL) {
-		if (err->kind == DT_ERR_TIMEOUT || err->kind == DT_ERR_CONV)
+		if (err->kind != DT_ERR_DENIED && err->kind != DT_ERR_UNAVAIL)
 			cancel_session(l);
 		return -1;
 	}
 	rc = identify_and_map(l, code, err);
 	dt_free_secret(code);
+	if (rc == 0)
+		tell_approved(l);
 	return rc;
 }
 
@@ -213,6 +372,7 @@ int dt_login_run(const struct dt_modcfg *cfg, const struct dt_login_request *req
 	l.ui = ui;
 	l.log = log;
 	l.out = out;
+	l.style = req->qr;
 	l.deadline_ms = dt_now_ms() + (int64_t)cfg->timeout * 1000;
 	if (gethostname(l.host, sizeof(l.host) - 1) != 0)
 		snprintf(l.host, sizeof(l.host), "localhost");

@@ -13,14 +13,25 @@
 struct dt_login_ui {
 	/* Shows text to the person at the terminal (PAM_TEXT_INFO). */
 	int (*info)(void *ctx, const char *text, struct dt_err *err);
+	/* Shows text and reads a line back (PAM_PROMPT_ECHO_ON); the answer is
+	 * malloc'd. */
+	int (*ask)(void *ctx, const char *text, char **answer, struct dt_err *err);
+	/* The person switched the QR rendering: remember it for next time.
+	 * May be NULL. */
+	void (*remember_style)(void *ctx, enum dt_qr_style style);
 	void *ctx;
 };
 
+/* What the caller has resolved: no AUTO values here. */
 struct dt_login_request {
 	const char *user;
 	const char *service;
-	const char *rhost; /* may be NULL */
-	const char *tty;   /* may be NULL */
+	const char *rhost;   /* may be NULL */
+	const char *command; /* sudo: the command being approved, or NULL */
+	enum dt_wait_mode wait;
+	enum dt_qr_style qr;
+	enum dt_lang lang;
+	int silent; /* PAM_SILENT: no chatter (the QR is always shown) */
 };
 
 struct dt_login_outcome {
@@ -28,9 +39,12 @@ struct dt_login_outcome {
 	char session_id[64];	/* the helper's id, for logs */
 };
 
+/* sshd answers prompts with this for users that do not exist. */
+#define DT_SSHD_FAKE_PASSWORD "\b\n\r\177INCORRECT"
+
 /* Returns 0 when the approved identity is bound to req->user; otherwise -1
  * with err's kind saying why (DT_ERR_DENIED, DT_ERR_TIMEOUT, DT_ERR_UNAVAIL,
- * DT_ERR_CONFIG ...). `out` may hold the identity even on failure, for the
+ * DT_ERR_MAXTRIES, DT_ERR_CONFIG ...). `out` may hold the identity even on failure, for the
  * log; free it with dt_login_outcome_free. */
 int dt_login_run(const struct dt_modcfg *cfg, const struct dt_login_request *req,
 		 const struct dt_login_ui *ui, const struct dt_log *log,

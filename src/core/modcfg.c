@@ -9,6 +9,8 @@
 #include <string.h>
 
 static const char *const qr_styles[] = {"auto", "utf8", "block", "ascii", "off", NULL};
+static const char *const wait_modes[] = {"auto", "enter", "poll", NULL};
+static const char *const langs[] = {"auto", "en", "zh_CN", NULL};
 
 #define STR(name, secret)                                                                          \
 	{                                                                                          \
@@ -26,6 +28,9 @@ const struct dt_cfg_key dt_modcfg_keys[] = {
     STR(map_file, 0),
     {"timeout", DT_CFG_UINT, offsetof(struct dt_modcfg, timeout), 10, 600, NULL, 0},
     {"qr", DT_CFG_ENUM, offsetof(struct dt_modcfg, qr), 0, 0, qr_styles, 0},
+    {"wait", DT_CFG_ENUM, offsetof(struct dt_modcfg, wait), 0, 0, wait_modes, 0},
+    {"lang", DT_CFG_ENUM, offsetof(struct dt_modcfg, lang), 0, 0, langs, 0},
+    {"max_tries", DT_CFG_UINT, offsetof(struct dt_modcfg, max_tries), 1, 100, NULL, 0},
     {"debug", DT_CFG_BOOL, offsetof(struct dt_modcfg, debug), 0, 0, NULL, 0},
     DT_CFG_END,
 };
@@ -149,6 +154,7 @@ int dt_modcfg_load(struct dt_modcfg *cfg, int argc, const char **argv, struct dt
 
 	memset(cfg, 0, sizeof(*cfg));
 	cfg->timeout = DT_DEFAULT_TIMEOUT;
+	cfg->max_tries = DT_DEFAULT_MAX_TRIES;
 	for (i = 0; i < argc; i++)
 		if (strncmp(argv[i], "conf=", 5) == 0)
 			path = argv[i] + 5;

@@ -16,6 +16,15 @@
 
 enum dt_qr_style { DT_QR_AUTO, DT_QR_UTF8, DT_QR_BLOCK, DT_QR_ASCII, DT_QR_OFF };
 
+/* How the module waits for the phone. OpenSSH before 10.3 holds info
+ * messages until the next prompt, so over sshd the QR must travel with a
+ * prompt (enter); sudo and login show info at once (poll). */
+enum dt_wait_mode { DT_WAIT_AUTO, DT_WAIT_ENTER, DT_WAIT_POLL };
+
+enum dt_lang { DT_LANG_AUTO, DT_LANG_EN, DT_LANG_ZH_CN };
+
+#define DT_DEFAULT_MAX_TRIES 10
+
 struct dt_modcfg {
 	char *client_id;
 	char *client_secret;
@@ -26,7 +35,10 @@ struct dt_modcfg {
 	char *helper;
 	char *map_file;
 	unsigned timeout;
-	int qr; /* enum dt_qr_style */
+	int qr;	  /* enum dt_qr_style */
+	int wait; /* enum dt_wait_mode */
+	int lang; /* enum dt_lang */
+	unsigned max_tries;
 	int debug;
 };
 

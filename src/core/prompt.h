@@ -14,6 +14,8 @@ struct dt_prompt_info {
 	unsigned number;
 	unsigned expires_in;
 	enum dt_qr_style qr; /* resolved: not DT_QR_AUTO */
+	enum dt_lang lang;   /* resolved: not DT_LANG_AUTO */
+	const char *command; /* sudo: the command being approved, or NULL */
 };
 
 /* One message, lines separated by '\n'. The first line is plain text,

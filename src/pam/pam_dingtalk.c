@@ -6,6 +6,7 @@
 #include "config.h"
 
 #include <pwd.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <syslog.h>
@@ -18,13 +19,18 @@
 #include "err.h"
 #include "log.h"
 #include "login.h"
+#include "messages.h"
 #include "modcfg.h"
+#include "qr.h"
+#include "util.h"
+#include "user_prefs.h"
 
 /* The build hides every symbol; these two are the module's interface. */
 #define DT_EXPORT __attribute__((visibility("default")))
 
 struct conv_state {
 	pam_handle_t *pamh;
+	const char *user;
 	int last_pam_rc; /* of the last conversation, to tell PAM_CONV_AGAIN apart */
 };
 
@@ -44,6 +50,28 @@ static int show_info(void *ctx, const char *text, struct dt_err *err)
 	return 0;
 }
 
+static int ask_line(void *ctx, const char *text, char **answer, struct dt_err *err)
+{
+	struct conv_state *cs = ctx;
+	char *resp = NULL;
+
+	cs->last_pam_rc = pam_prompt(cs->pamh, PAM_PROMPT_ECHO_ON, &resp, "%s", text);
+	if (cs->last_pam_rc != PAM_SUCCESS)
+		return dt_err_set(err, DT_ERR_CONV, "the PAM conversation failed: %s",
+				  pam_strerror(cs->pamh, cs->last_pam_rc));
+	*answer = resp != NULL ? resp : strdup("");
+	if (*answer == NULL)
+		return dt_err_set(err, DT_ERR_NOMEM, "out of memory");
+	return 0;
+}
+
+static void remember_style(void *ctx, enum dt_qr_style style)
+{
+	struct conv_state *cs = ctx;
+
+	pam_dt_save_style(cs->pamh, cs->user, style);
+}
+
 /* The single place where outcomes become PAM codes (DESIGN.md's table). */
 static int pam_code_for(enum dt_err_kind kind, int conv_rc)
 {
@@ -61,6 +89,8 @@ static int pam_code_for(enum dt_err_kind kind, int conv_rc)
 		return PAM_BUF_ERR;
 	case DT_ERR_CONV:
 		return conv_rc == PAM_CONV_AGAIN ? PAM_INCOMPLETE : PAM_CONV_ERR;
+	case DT_ERR_MAXTRIES:
+		return PAM_MAXTRIES;
 	case DT_ERR_CONFIG:
 	case DT_ERR_INTERNAL:
 		break;
@@ -104,6 +134,65 @@ static int check_preconditions(pam_handle_t *pamh, const char *user, struct dt_e
 	return 0;
 }
 
+/* sshd holds info messages until the next prompt (before OpenSSH 10.3),
+ * so there the QR must come with a prompt. sshd names its PAM_TTY "ssh". */
+static enum dt_wait_mode resolve_wait(const struct dt_modcfg *cfg, const char *service,
+				      const char *tty)
+{
+	if (cfg->wait != DT_WAIT_AUTO)
+		return (enum dt_wait_mode)cfg->wait;
+	if (strcmp(service, "sshd") == 0 || (tty != NULL && strcmp(tty, "ssh") == 0))
+		return DT_WAIT_ENTER;
+	return DT_WAIT_POLL;
+}
+
+static const char *locale_of(pam_handle_t *pamh)
+{
+	static const char *const names[] = {"LC_ALL", "LC_MESSAGES", "LANG", NULL};
+	const char *v;
+	int i;
+
+	for (i = 0; names[i] != NULL; i++)
+		if ((v = pam_getenv(pamh, names[i])) != NULL && v[0] != '\0')
+			return v;
+	for (i = 0; names[i] != NULL; i++)
+		if ((v = getenv(names[i])) != NULL && v[0] != '\0')
+			return v;
+	return NULL;
+}
+
+static enum dt_lang resolve_lang(pam_handle_t *pamh, const struct dt_modcfg *cfg)
+{
+	if (cfg->lang != DT_LANG_AUTO)
+		return (enum dt_lang)cfg->lang;
+	return dt_lang_from_locale(locale_of(pamh));
+}
+
+/* The administrator's choice, unless the person picked a rendering that
+ * their own terminal draws right (a/u at the prompt). "off" stays off. */
+static enum dt_qr_style resolve_qr(pam_handle_t *pamh, const struct dt_modcfg *cfg,
+				   const char *user, const char *tty)
+{
+	enum dt_qr_style configured =
+	    cfg->qr == DT_QR_AUTO ? dt_qr_auto_style(tty) : (enum dt_qr_style)cfg->qr;
+
+	if (configured == DT_QR_OFF)
+		return DT_QR_OFF;
+	return pam_dt_load_style(pamh, user, configured);
+}
+
+/* sudo: the command being approved, so the person knows what they allow. */
+static const char *sudo_command(pam_handle_t *pamh, const char *service)
+{
+	const char *cmd = pam_getenv(pamh, "SUDO_COMMAND");
+
+	if (strcmp(service, "sudo") != 0 && strcmp(service, "sudo-i") != 0)
+		return NULL;
+	if (cmd == NULL || cmd[0] == '\0')
+		cmd = getenv("SUDO_COMMAND");
+	return cmd != NULL && cmd[0] != '\0' ? cmd : NULL;
+}
+
 static void log_result(pam_handle_t *pamh, int pam_rc, const char *user,
 		       const struct dt_login_outcome *out, const struct dt_err *err)
 {
@@ -122,17 +211,17 @@ static void log_result(pam_handle_t *pamh, int pam_rc, const char *user,
 DT_EXPORT PAM_EXTERN int pam_sm_authenticate(pam_handle_t *pamh, int flags, int argc,
 					     const char **argv)
 {
-	struct conv_state cs = {pamh, PAM_SUCCESS};
-	struct dt_login_ui ui = {show_info, &cs};
+	struct conv_state cs = {pamh, NULL, PAM_SUCCESS};
+	struct dt_login_ui ui = {show_info, ask_line, remember_style, &cs};
 	struct dt_log log = {log_to_pam, pamh, 0};
 	struct dt_login_outcome out;
 	struct dt_login_request req;
 	struct dt_modcfg cfg;
 	struct dt_err err;
-	const char *user = NULL;
+	const char *user = NULL, *tty;
+	char command[256];
 	int rc;
 
-	(void)flags;
 	memset(&out, 0, sizeof(out));
 	dt_err_clear(&err);
 	if (dt_modcfg_load(&cfg, argc, argv, &err) < 0) {
@@ -147,14 +236,26 @@ DT_EXPORT PAM_EXTERN int pam_sm_authenticate(pam_handle_t *pamh, int flags, int 
 		rc = rc == PAM_CONV_AGAIN ? PAM_INCOMPLETE : PAM_USER_UNKNOWN;
 		goto done;
 	}
+	cs.user = user;
+	memset(&req, 0, sizeof(req));
 	req.user = user;
 	req.service = pam_item_string(pamh, PAM_SERVICE);
 	req.rhost = pam_item_string(pamh, PAM_RHOST);
-	req.tty = pam_item_string(pamh, PAM_TTY);
+	tty = pam_item_string(pamh, PAM_TTY);
 	if (req.service == NULL)
 		req.service = "unknown";
-	if (check_preconditions(pamh, user, &err) == 0)
+	req.wait = resolve_wait(&cfg, req.service, tty);
+	req.lang = resolve_lang(pamh, &cfg);
+	req.silent = (flags & (int)PAM_SILENT) != 0;
+	if (sudo_command(pamh, req.service) != NULL) {
+		snprintf(command, sizeof(command), "%s", sudo_command(pamh, req.service));
+		dt_sanitize_text(command);
+		req.command = command;
+	}
+	if (check_preconditions(pamh, user, &err) == 0) {
+		req.qr = resolve_qr(pamh, &cfg, user, tty);
 		dt_login_run(&cfg, &req, &ui, &log, &out, &err);
+	}
 	rc = pam_code_for(err.kind, cs.last_pam_rc);
 	log_result(pamh, rc, user, &out, &err);
 done:

@@ -125,7 +125,7 @@ static void test_auto_style_by_tty(void **state)
 /* With the default rendering, the prompt fits an 80x24 terminal. */
 static void test_prompt_fits_80x24(void **state)
 {
-	struct dt_prompt_info info = {"alice", "jump-01", "sshd", LINK, 42, 90, DT_QR_UTF8};
+	struct dt_prompt_info info = {"alice", "jump-01", "sshd", LINK, 42, 90, DT_QR_UTF8, DT_LANG_EN, NULL};
 	char *text = dt_prompt_text(&info, NULL);
 	int lines = 1;
 	const char *p, *line = text;
@@ -149,7 +149,7 @@ static void test_prompt_fits_80x24(void **state)
 
 static void test_prompt_without_qr(void **state)
 {
-	struct dt_prompt_info info = {"alice", "h", "sudo", LINK, 7, 60, DT_QR_OFF};
+	struct dt_prompt_info info = {"alice", "h", "sudo", LINK, 7, 60, DT_QR_OFF, DT_LANG_EN, NULL};
 	char *text = dt_prompt_text(&info, NULL);
 
 	(void)state;

@@ -1,0 +1,70 @@
+#include "config.h"
+
+#include "messages.h"
+
+#include <string.h>
+
+#include "util.h"
+
+static const char *const english[DT_MSG_COUNT] = {
+    [DT_MSG_SCAN] = "Scan the QR code with DingTalk, or open this link on your phone:",
+    [DT_MSG_PRESS_ENTER] = "Press Enter after approving in DingTalk "
+			   "(r = new QR, a = ASCII QR, u = UTF-8 QR): ",
+    [DT_MSG_NOT_YET] = "Not approved yet.",
+    [DT_MSG_UNKNOWN_KEY] = "Type nothing, r, a or u.",
+};
+
+/* The number and the link stay ASCII in every language; the English words
+ * in brackets help a client whose locale cannot show the Chinese. */
+static const char *const chinese[DT_MSG_COUNT] = {
+    [DT_MSG_SCAN] = "请用钉钉扫描二维码，或在手机上打开链接：",
+    [DT_MSG_PRESS_ENTER] = "在钉钉中批准后按回车 (Enter)（r = 新二维码，a = ASCII，u = UTF-8）：",
+    [DT_MSG_NOT_YET] = "尚未批准。",
+    [DT_MSG_UNKNOWN_KEY] = "请直接按回车，或输入 r、a 或 u。",
+};
+
+const char *dt_msg(enum dt_lang lang, enum dt_msg id)
+{
+	if ((unsigned)id >= DT_MSG_COUNT)
+		return "";
+	return lang == DT_LANG_ZH_CN ? chinese[id] : english[id];
+}
+
+char *dt_msg_title(enum dt_lang lang, const char *user, const char *host, const char *service,
+		   const char *command)
+{
+	if (command != NULL)
+		return lang == DT_LANG_ZH_CN
+			   ? dt_asprintf("钉钉审批 (DingTalk approval) %s @ %s: %s", user, host,
+					 command)
+			   : dt_asprintf("DingTalk approval for %s on %s to run: %s", user, host,
+					 command);
+	return lang == DT_LANG_ZH_CN
+		   ? dt_asprintf("钉钉登录 (DingTalk login) %s @ %s (%s)", user, host, service)
+		   : dt_asprintf("DingTalk login for %s on %s (%s)", user, host, service);
+}
+
+char *dt_msg_number(enum dt_lang lang, unsigned number, unsigned seconds)
+{
+	return lang == DT_LANG_ZH_CN
+		   ? dt_asprintf("然后选择数字 (choose the number) %02u。%u 秒内有效。", number,
+				 seconds)
+		   : dt_asprintf("Then choose the number %02u. This login expires in %u seconds.",
+				 number, seconds);
+}
+
+char *dt_msg_approved(enum dt_lang lang, const char *nick)
+{
+	return lang == DT_LANG_ZH_CN ? dt_asprintf("已由 %s 在钉钉中批准。", nick)
+				     : dt_asprintf("Approved in DingTalk by %s.", nick);
+}
+
+enum dt_lang dt_lang_from_locale(const char *locale)
+{
+	if (locale == NULL)
+		return DT_LANG_EN;
+	if (strncmp(locale, "zh_CN", 5) == 0 || strncmp(locale, "zh_SG", 5) == 0 ||
+	    strcmp(locale, "zh") == 0 || strncmp(locale, "zh.", 3) == 0)
+		return DT_LANG_ZH_CN;
+	return DT_LANG_EN;
+}

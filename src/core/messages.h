@@ -1,0 +1,34 @@
+/* What the person at the terminal reads, in English and Simplified
+ * Chinese. A built-in table rather than gettext: a PAM module must not
+ * change the locale of the sshd or sudo that loads it, and jump hosts
+ * rarely have the zh_CN locale or our .mo files installed. Every message
+ * keeps the link and the number in plain ASCII, so it reads in any
+ * client locale. */
+#ifndef DT_MESSAGES_H
+#define DT_MESSAGES_H
+
+#include "modcfg.h"
+
+/* Fixed texts. */
+enum dt_msg {
+	DT_MSG_SCAN,
+	DT_MSG_PRESS_ENTER,
+	DT_MSG_NOT_YET,
+	DT_MSG_UNKNOWN_KEY,
+	DT_MSG_COUNT,
+};
+
+const char *dt_msg(enum dt_lang lang, enum dt_msg id);
+
+/* Texts with values, as functions so that the compiler checks every format.
+ * Each returns a malloc'd string or NULL. */
+char *dt_msg_title(enum dt_lang lang, const char *user, const char *host, const char *service,
+		   const char *command);
+char *dt_msg_number(enum dt_lang lang, unsigned number, unsigned seconds);
+char *dt_msg_approved(enum dt_lang lang, const char *nick);
+
+/* DT_LANG_AUTO resolved from a locale string (LANG, LC_ALL, LC_MESSAGES):
+ * zh_CN, zh_SG and zh.UTF-8 give Chinese, anything else English. */
+enum dt_lang dt_lang_from_locale(const char *locale);
+
+#endif

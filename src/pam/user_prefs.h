@@ -1,0 +1,16 @@
+/* The person's remembered QR rendering, read and written as that person
+ * (pam_modutil_drop_priv), never as root. */
+#ifndef PAM_DT_USER_PREFS_H
+#define PAM_DT_USER_PREFS_H
+
+#include <security/pam_modules.h>
+
+#include "modcfg.h"
+
+/* Returns the remembered style, or `fallback` when there is none. */
+enum dt_qr_style pam_dt_load_style(pam_handle_t *pamh, const char *user, enum dt_qr_style fallback);
+
+/* Best effort: a failure is logged, the login goes on. */
+void pam_dt_save_style(pam_handle_t *pamh, const char *user, enum dt_qr_style style);
+
+#endif
