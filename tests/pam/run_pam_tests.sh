@@ -27,15 +27,21 @@ chmod 0644 "$unsafe"
 service dingtalk_unsafe "$unsafe"
 service dingtalk_unknownkey "$(dt_module_conf unknownkey 'clientid = typo')"
 service dingtalk_apidown "$(dt_module_conf apidown "api_base = http://127.0.0.1:$(dt_free_port)" 'timeout = 30')"
+service dingtalk_enter "$(dt_module_conf enter 'timeout = 30' 'wait = enter' 'max_tries = 4')"
+service dingtalk_zh "$(dt_module_conf zh 'timeout = 30' 'lang = zh_CN')"
+service sudo "$DT_WORK/ok.conf"
 echo "auth required $DT_PAM_MODULE conf=$DT_WORK/ok.conf no_such_argument" \
 	>"$DT_WORK/services/dingtalk_badarg"
 
 cat >"$DT_WORK/passwd" <<PW
 root:x:0:0:root:/root:/bin/bash
-alice:x:1001:1001:Alice:/home/alice:/bin/bash
+alice:x:1001:1001:Alice:$DT_WORK/home/alice:/bin/bash
 bob:x:1002:1002:Bob:/home/bob:/bin/bash
 alice-admin:x:1003:1003:Alice (admin):/home/alice:/bin/bash
 PW
+mkdir -p "$DT_WORK/home/alice"
+chown 1001:1001 "$DT_WORK/home/alice"
+chmod 0700 "$DT_WORK/home/alice"
 cat >"$DT_WORK/group" <<GR
 root:x:0:
 alice:x:1001:

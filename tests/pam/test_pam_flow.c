@@ -28,39 +28,51 @@ struct phone_plan {
 	const char *person;   /* NULL: nobody scans */
 	const char *decision; /* approve | refuse */
 	int wrong_number;     /* pick a number other than the one shown */
+	int on_link;	      /* approve the Nth distinct link shown (0 = the first) */
+	const char *delay;    /* seconds before the phone scans, "0" if NULL */
 };
+
+/* Answer to a prompt: wait until the phone has done its part, then Enter. */
+#define AFTER_PHONE "<after phone>"
 
 struct conv_ctx {
 	struct phone_plan plan;
-	char text[16384];
+	const char *answers[8]; /* to the prompts, in order; then "" */
+	char text[65536];
 	size_t text_len;
 	char link[512];
 	unsigned number;
+	int links_seen;
 	pid_t phone;
 	int prompts;
+	char last_prompt[8192];
 };
 
 static unsigned case_counter;
 
-/* Finds the short link and the number in the terminal text. */
-static void read_terminal(struct conv_ctx *c)
+/* Finds the short link and the number in one message from the module. */
+static void read_terminal(struct conv_ctx *c, const char *msg)
 {
-	const char *p = strstr(c->text, "/l/");
+	const char *p = strstr(msg, "/l/");
 	const char *start, *num;
 	size_t n;
 
-	if (p != NULL && c->link[0] == '\0') {
-		for (start = p; start > c->text && start[-1] != ' ' && start[-1] != '\n'; start--)
+	if (p != NULL) {
+		for (start = p; start > msg && start[-1] != ' ' && start[-1] != '\n'; start--)
 			;
 		n = strcspn(start, " \n");
-		if (n < sizeof(c->link)) {
+		if (n < sizeof(c->link) && strncmp(start, c->link, n) != 0) {
 			memcpy(c->link, start, n);
 			c->link[n] = '\0';
+			c->links_seen++;
 		}
 	}
-	num = strstr(c->text, "choose the number ");
-	if (num != NULL)
-		c->number = (unsigned)atoi(num + strlen("choose the number "));
+	num = strstr(msg, "choose the number");
+	if (num != NULL) {
+		num += strlen("choose the number");
+		num += strcspn(num, "0123456789");
+		c->number = (unsigned)atoi(num);
+	}
 }
 
 static void start_phone(struct conv_ctx *c)
@@ -72,7 +84,8 @@ static void start_phone(struct conv_ctx *c)
 			      "--person",   c->plan.person,
 			      "--number",   number,
 			      "--decision", c->plan.decision ? c->plan.decision : "approve",
-			      "--timeout",  "20",
+			      "--timeout",  "30",
+			      "--delay",    c->plan.delay ? c->plan.delay : "0",
 			      NULL};
 	char *argv[sizeof(args) / sizeof(args[0])];
 	size_t i;
@@ -95,6 +108,36 @@ static void start_phone(struct conv_ctx *c)
 	posix_spawn_file_actions_destroy(&fa);
 }
 
+static void reap_phone(struct conv_ctx *c);
+
+static char *answer_prompt(struct conv_ctx *c)
+{
+	const char *a = c->prompts < 8 ? c->answers[c->prompts] : NULL;
+
+	c->prompts++;
+	if (a != NULL && strcmp(a, AFTER_PHONE) == 0) {
+		reap_phone(c);
+		a = "";
+	}
+	return strdup(a != NULL ? a : "");
+}
+
+static void record_text(struct conv_ctx *c, const char *msg)
+{
+	size_t len = strlen(msg);
+
+	if (c->text_len + len + 2 < sizeof(c->text)) {
+		memcpy(c->text + c->text_len, msg, len);
+		c->text_len += len;
+		c->text[c->text_len++] = '\n';
+		c->text[c->text_len] = '\0';
+	}
+	read_terminal(c, msg);
+	if (c->plan.person != NULL && c->phone == 0 && c->number != 0 &&
+	    c->links_seen == c->plan.on_link + 1)
+		start_phone(c);
+}
+
 static int conversation(int n, const struct pam_message **msg, struct pam_response **resp,
 			void *data)
 {
@@ -105,22 +148,13 @@ static int conversation(int n, const struct pam_message **msg, struct pam_respon
 	if (r == NULL)
 		return PAM_BUF_ERR;
 	for (i = 0; i < n; i++) {
-		size_t len = strlen(msg[i]->msg);
+		record_text(c, msg[i]->msg);
 		if (msg[i]->msg_style == PAM_PROMPT_ECHO_ON ||
 		    msg[i]->msg_style == PAM_PROMPT_ECHO_OFF) {
-			c->prompts++;
-			r[i].resp = strdup("");
-		}
-		if (c->text_len + len + 2 < sizeof(c->text)) {
-			memcpy(c->text + c->text_len, msg[i]->msg, len);
-			c->text_len += len;
-			c->text[c->text_len++] = '\n';
-			c->text[c->text_len] = '\0';
+			snprintf(c->last_prompt, sizeof(c->last_prompt), "%s", msg[i]->msg);
+			r[i].resp = answer_prompt(c);
 		}
 	}
-	read_terminal(c);
-	if (c->plan.person != NULL && c->phone == 0 && c->link[0] != '\0' && c->number != 0)
-		start_phone(c);
 	*resp = r;
 	return PAM_SUCCESS;
 }
@@ -131,13 +165,16 @@ static void reap_phone(struct conv_ctx *c)
 
 	if (c->phone <= 0)
 		return;
-	for (i = 0; i < 100; i++) {
+	for (i = 0; i < 200; i++) {
 		if (waitpid(c->phone, &status, WNOHANG) == c->phone)
-			return;
+			break;
 		usleep(100000);
 	}
-	kill(c->phone, SIGKILL);
-	waitpid(c->phone, &status, 0);
+	if (i == 200) {
+		kill(c->phone, SIGKILL);
+		waitpid(c->phone, &status, 0);
+	}
+	c->phone = -1; /* done: no second phone for this login */
 }
 
 /* The module's log lines: pam_wrapper sends pam_syslog to stderr, which
@@ -178,9 +215,10 @@ static double elapsed_since(const struct timespec *t0)
 
 /* Runs one authentication; returns the PAM code and leaves the terminal
  * text in `c` and the log in read_case_log(). */
-static int authenticate(const char *service, const char *user, struct conv_ctx *c, double *seconds)
+static int authenticate_flags(const char *service, const char *user, struct conv_ctx *c, int flags,
+			      double *seconds)
 {
-	struct pam_testcase tests[] = {pam_test(PAMTEST_AUTHENTICATE, PAM_SUCCESS)};
+	struct pam_testcase tests[] = {pam_test_flags(PAMTEST_AUTHENTICATE, PAM_SUCCESS, flags)};
 	struct timespec t0;
 
 	case_counter++;
@@ -191,6 +229,11 @@ static int authenticate(const char *service, const char *user, struct conv_ctx *
 		*seconds = elapsed_since(&t0);
 	reap_phone(c);
 	return tests[0].op_rv;
+}
+
+static int authenticate(const char *service, const char *user, struct conv_ctx *c, double *seconds)
+{
+	return authenticate_flags(service, user, c, 0, seconds);
 }
 
 #define assert_pam(got, want)                                                                      \
@@ -383,6 +426,139 @@ static void test_no_secrets_in_logs(void **state)
 	assert_null(strstr(log, "authCode"));
 }
 
+/* ---- wait = enter (sshd): the QR travels with a prompt ---- */
+
+static void test_enter_after_approving(void **state)
+{
+	struct conv_ctx c = {.plan = {"alice", "approve", 0, 0}, .answers = {AFTER_PHONE}};
+
+	(void)state;
+	assert_pam(authenticate("dingtalk_enter", "alice", &c, NULL), PAM_SUCCESS);
+	assert_int_equal(c.prompts, 1);
+	/* The QR, link and number are in the prompt itself. */
+	assert_non_null(strstr(c.last_prompt, "\xe2\x96\x88"));
+	assert_non_null(strstr(c.last_prompt, "/l/"));
+	assert_non_null(strstr(c.last_prompt, "Press Enter after approving in DingTalk"));
+}
+
+static void test_enter_too_early_prompts_again(void **state)
+{
+	struct conv_ctx c = {.plan = {"alice", "approve", 0, 0, "5"}, .answers = {"", AFTER_PHONE}};
+
+	(void)state;
+	assert_pam(authenticate("dingtalk_enter", "alice", &c, NULL), PAM_SUCCESS);
+	assert_int_equal(c.prompts, 2);
+	/* The reminder repeats link and number, not the whole QR. */
+	assert_non_null(strstr(c.last_prompt, "Not approved yet."));
+	assert_non_null(strstr(c.last_prompt, c.link));
+	assert_null(strstr(c.last_prompt, "\xe2\x96\x88"));
+}
+
+static void test_r_draws_a_new_qr(void **state)
+{
+	struct conv_ctx c = {.plan = {"alice", "approve", 0, 1}, .answers = {"r", AFTER_PHONE}};
+
+	(void)state;
+	assert_pam(authenticate("dingtalk_enter", "alice", &c, NULL), PAM_SUCCESS);
+	assert_int_equal(c.links_seen, 2); /* a new session, a new link */
+	assert_logged("session");
+}
+
+static void test_old_link_is_dead_after_r(void **state)
+{
+	struct conv_ctx c = {.plan = {"alice", "approve", 0, 0}, .answers = {"r", ""}};
+
+	(void)state;
+	/* The phone approves the first link, which "r" cancelled: the new
+	 * session never hears of it. max_tries = 4 ends the loop. */
+	c.answers[2] = "";
+	c.answers[3] = "";
+	assert_pam(authenticate("dingtalk_enter", "alice", &c, NULL), PAM_MAXTRIES);
+}
+
+static void test_a_redraws_in_ascii_and_is_remembered(void **state)
+{
+	struct conv_ctx c = {.plan = {"alice", "approve", 0, 0}, .answers = {"a", AFTER_PHONE}};
+	struct conv_ctx again = {.plan = {"alice", "approve", 0, 0}, .answers = {AFTER_PHONE}};
+	char path[512], text[64] = "";
+	FILE *f;
+
+	(void)state;
+	assert_pam(authenticate("dingtalk_enter", "alice", &c, NULL), PAM_SUCCESS);
+	assert_int_equal(c.links_seen, 1); /* the same session, redrawn */
+	assert_non_null(strstr(c.last_prompt, "####"));
+	assert_null(strstr(c.last_prompt, "\xe2\x96"));
+	snprintf(path, sizeof(path), "%s/home/alice/.pam_dingtalk", getenv("DT_WORK"));
+	f = fopen(path, "r");
+	assert_non_null(f);
+	assert_non_null(fgets(text, sizeof(text), f));
+	fclose(f);
+	assert_string_equal(text, "qr = ascii\n");
+	/* Next time the first QR is already ASCII. */
+	assert_pam(authenticate("dingtalk_enter", "alice", &again, NULL), PAM_SUCCESS);
+	assert_non_null(strstr(again.last_prompt, "####"));
+	unlink(path);
+}
+
+static void test_prompts_are_bounded(void **state)
+{
+	struct conv_ctx c = {.plan = {NULL, NULL, 0, 0}, .answers = {"", "x", "", ""}};
+
+	(void)state;
+	assert_pam(authenticate("dingtalk_enter", "alice", &c, NULL), PAM_MAXTRIES);
+	assert_int_equal(c.prompts, 4);
+	assert_logged("not approved after 4 prompts");
+}
+
+static void test_sshd_fake_password_is_refused(void **state)
+{
+	struct conv_ctx c = {.plan = {NULL, NULL, 0, 0}, .answers = {"\b\n\r\177INCORRECT"}};
+
+	(void)state;
+	assert_pam(authenticate("dingtalk_enter", "alice", &c, NULL), PAM_AUTH_ERR);
+	assert_int_equal(c.prompts, 1);
+	assert_logged("sshd marked the user as invalid");
+}
+
+/* ---- language, PAM_SILENT, sudo ---- */
+
+static void test_chinese_messages(void **state)
+{
+	struct conv_ctx c = {.plan = {"alice", "approve", 0, 0}};
+
+	(void)state;
+	assert_pam(authenticate("dingtalk_zh", "alice", &c, NULL), PAM_SUCCESS);
+	assert_non_null(strstr(c.text, "钉钉登录"));
+	assert_non_null(strstr(c.text, "请用钉钉扫描二维码"));
+	assert_non_null(strstr(c.text, "已由 Alice Zhang 在钉钉中批准。"));
+}
+
+static void test_silent_drops_chatter_not_the_qr(void **state)
+{
+	struct conv_ctx loud = {.plan = {"alice", "approve", 0, 0}};
+	struct conv_ctx quiet = {.plan = {"alice", "approve", 0, 0}};
+
+	(void)state;
+	assert_pam(authenticate("dingtalk", "alice", &loud, NULL), PAM_SUCCESS);
+	assert_non_null(strstr(loud.text, "Approved in DingTalk by Alice Zhang."));
+	assert_pam(authenticate_flags("dingtalk", "alice", &quiet, PAM_SILENT, NULL), PAM_SUCCESS);
+	assert_null(strstr(quiet.text, "Approved in DingTalk"));
+	assert_non_null(strstr(quiet.text, "\xe2\x96\x88"));
+}
+
+static void test_sudo_names_the_command(void **state)
+{
+	struct conv_ctx c = {.plan = {"alice", "approve", 0, 0}};
+
+	(void)state;
+	setenv("SUDO_COMMAND", "/usr/bin/apt upgrade\033[2J", 1);
+	assert_pam(authenticate("sudo", "alice", &c, NULL), PAM_SUCCESS);
+	unsetenv("SUDO_COMMAND");
+	/* Named, and stripped of the escape character. */
+	assert_non_null(strstr(c.text, "DingTalk approval for alice on "));
+	assert_non_null(strstr(c.text, "to run: /usr/bin/apt upgrade?[2J"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -401,6 +577,16 @@ int main(void)
 	    cmocka_unit_test(test_unknown_argument_is_refused),
 	    cmocka_unit_test(test_unknown_local_user),
 	    cmocka_unit_test(test_no_secrets_in_logs),
+	    cmocka_unit_test(test_enter_after_approving),
+	    cmocka_unit_test(test_enter_too_early_prompts_again),
+	    cmocka_unit_test(test_r_draws_a_new_qr),
+	    cmocka_unit_test(test_old_link_is_dead_after_r),
+	    cmocka_unit_test(test_a_redraws_in_ascii_and_is_remembered),
+	    cmocka_unit_test(test_prompts_are_bounded),
+	    cmocka_unit_test(test_sshd_fake_password_is_refused),
+	    cmocka_unit_test(test_chinese_messages),
+	    cmocka_unit_test(test_silent_drops_chatter_not_the_qr),
+	    cmocka_unit_test(test_sudo_names_the_command),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
