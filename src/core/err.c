@@ -66,6 +66,8 @@ const char *dt_err_kind_name(enum dt_err_kind kind)
 		return "conversation";
 	case DT_ERR_MAXTRIES:
 		return "too many tries";
+	case DT_ERR_INTERRUPTED:
+		return "interrupted";
 	case DT_ERR_INTERNAL:
 		break;
 	}

@@ -7,15 +7,16 @@
 
 enum dt_err_kind {
 	DT_OK = 0,
-	DT_ERR_CONFIG,	 /* broken or unsafe configuration */
-	DT_ERR_UNAVAIL,	 /* helper or DingTalk unreachable or failing */
-	DT_ERR_DENIED,	 /* an explicit refusal: wrong person, number, phone said no */
-	DT_ERR_TIMEOUT,	 /* the login's deadline passed */
-	DT_ERR_NOUSER,	 /* the local user does not exist */
-	DT_ERR_NOMEM,	 /* out of memory */
-	DT_ERR_CONV,	 /* the PAM conversation failed */
-	DT_ERR_MAXTRIES, /* the person used up the prompts */
-	DT_ERR_INTERNAL, /* a bug or an impossible state */
+	DT_ERR_CONFIG,	    /* broken or unsafe configuration */
+	DT_ERR_UNAVAIL,	    /* helper or DingTalk unreachable or failing */
+	DT_ERR_DENIED,	    /* an explicit refusal: wrong person, number, phone said no */
+	DT_ERR_TIMEOUT,	    /* the login's deadline passed */
+	DT_ERR_NOUSER,	    /* the local user does not exist */
+	DT_ERR_NOMEM,	    /* out of memory */
+	DT_ERR_CONV,	    /* the PAM conversation failed */
+	DT_ERR_MAXTRIES,    /* the person used up the prompts */
+	DT_ERR_INTERRUPTED, /* Ctrl-C at the terminal while waiting */
+	DT_ERR_INTERNAL,    /* a bug or an impossible state */
 };
 
 struct dt_err {

@@ -41,6 +41,20 @@ static size_t collect(char *data, size_t size, size_t nmemb, void *userdata)
 	return n;
 }
 
+/* curl calls this about once a second even while idle, which lets a long
+ * wait notice Ctrl-C without a signal handler of ours. */
+static int check_interrupt(void *clientp, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal,
+			   curl_off_t ulnow)
+{
+	const struct dt_http *h = clientp;
+
+	(void)dltotal;
+	(void)dlnow;
+	(void)ultotal;
+	(void)ulnow;
+	return h->opts.interrupted() ? 1 : 0;
+}
+
 int dt_http_init(struct dt_http *h, const struct dt_http_opts *opts, struct dt_err *err)
 {
 	memset(h, 0, sizeof(*h));
@@ -98,6 +112,11 @@ static int set_options(struct dt_http *h, const char *method, const char *url, c
 		rc |= curl_easy_setopt(c, CURLOPT_CAINFO, h->opts.ca_file);
 	if (h->opts.unix_socket != NULL)
 		rc |= curl_easy_setopt(c, CURLOPT_UNIX_SOCKET_PATH, h->opts.unix_socket);
+	if (h->opts.interrupted != NULL) {
+		rc |= curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
+		rc |= curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, check_interrupt);
+		rc |= curl_easy_setopt(c, CURLOPT_XFERINFODATA, h);
+	}
 	if (body != NULL)
 		rc |= curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
 	rc |= curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
@@ -134,6 +153,11 @@ static int describe_failure(struct dt_http *h, CURLcode rc, const struct sink *s
 {
 	const char *detail = h->errbuf[0] != '\0' ? h->errbuf : curl_easy_strerror(rc);
 
+	if (rc == CURLE_ABORTED_BY_CALLBACK)
+		return dt_err_set(err, DT_ERR_INTERRUPTED,
+				  "interrupted at the terminal while "
+				  "waiting for the %s",
+				  h->opts.peer_name);
 	if (sink->too_large)
 		return dt_err_set(err, DT_ERR_UNAVAIL,
 				  "%s %s: answer larger than %d bytes, refused", h->opts.peer_name,
@@ -190,7 +214,7 @@ int dt_http_request(struct dt_http *h, const char *method, const char *url,
 	if (rc != CURLE_OK) {
 		dt_http_response_free(resp);
 		describe_failure(h, rc, &sink, shown, err);
-		if (dt_now_ms() >= deadline_ms)
+		if (dt_now_ms() >= deadline_ms && rc != CURLE_ABORTED_BY_CALLBACK)
 			err->kind = DT_ERR_TIMEOUT;
 		return -1;
 	}

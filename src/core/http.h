@@ -18,6 +18,9 @@ struct dt_http_opts {
 	const char *unix_socket; /* talk HTTP over this Unix socket instead of TCP */
 	const char *peer_name;	 /* for error messages: "DingTalk", "the helper" */
 	long connect_timeout_ms; /* capped by the deadline */
+	/* Checked about once a second during a transfer; non-zero aborts it
+	 * with DT_ERR_INTERRUPTED. NULL: never. */
+	int (*interrupted)(void);
 };
 
 struct dt_http {

@@ -52,6 +52,8 @@ static void cancel_session(struct login *l)
 
 	if (l->registered.id[0] == '\0')
 		return;
+	/* A pending Ctrl-C must not stop the cancel it caused. */
+	l->helper.opts.interrupted = NULL;
 	dt_err_clear(&cerr);
 	if (dt_helper_cancel(&l->helper, l->registered.id, l->deadline_ms, &cerr) < 0)
 		dt_logf(l->log, LOG_WARNING, "cannot cancel session %s: %s", l->registered.id,
@@ -297,7 +299,7 @@ static char *wait_for_enter(struct login *l, struct dt_err *err)
 
 static int identify_and_map(struct login *l, const char *code, struct dt_err *err)
 {
-	struct dt_http_opts opts = {l->cfg->ca_file, l->cfg->proxy, NULL, "DingTalk", 0};
+	struct dt_http_opts opts = {l->cfg->ca_file, l->cfg->proxy, NULL, "DingTalk", 0, NULL};
 	struct dt_map_result map;
 	struct dt_http api;
 	int rc;
@@ -361,7 +363,8 @@ int dt_login_run(const struct dt_modcfg *cfg, const struct dt_login_request *req
 		 const struct dt_login_ui *ui, const struct dt_log *log,
 		 struct dt_login_outcome *out, struct dt_err *err)
 {
-	struct dt_http_opts opts = {NULL, NULL, dt_helper_socket_path(cfg->helper), "helper", 0};
+	struct dt_http_opts opts = {NULL,     NULL, dt_helper_socket_path(cfg->helper),
+				    "helper", 0,    dt_interrupt_pending};
 	struct login l;
 	int rc;
 

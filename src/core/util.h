@@ -33,6 +33,12 @@ void dt_free_secret(char *s);
 /* Monotonic milliseconds, for deadlines. */
 int64_t dt_now_ms(void);
 
+/* Whether SIGINT or SIGQUIT is pending for this process: sudo and login
+ * block them while authenticating, so Ctrl-C waits there until PAM
+ * returns. Looking does not consume the signal; the host program still
+ * acts on it. */
+int dt_interrupt_pending(void);
+
 /* malloc'd printf. NULL on failure. */
 char *dt_asprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 

@@ -91,6 +91,9 @@ static int pam_code_for(enum dt_err_kind kind, int conv_rc)
 		return conv_rc == PAM_CONV_AGAIN ? PAM_INCOMPLETE : PAM_CONV_ERR;
 	case DT_ERR_MAXTRIES:
 		return PAM_MAXTRIES;
+	case DT_ERR_INTERRUPTED:
+		/* The person broke off the conversation (Ctrl-C). */
+		return PAM_CONV_ERR;
 	case DT_ERR_CONFIG:
 	case DT_ERR_INTERNAL:
 		break;
@@ -186,7 +189,7 @@ static const char *sudo_command(pam_handle_t *pamh, const char *service)
 {
 	const char *cmd = pam_getenv(pamh, "SUDO_COMMAND");
 
-	if (strcmp(service, "sudo") != 0 && strcmp(service, "sudo-i") != 0)
+	if (strncmp(service, "sudo", 4) != 0)
 		return NULL;
 	if (cmd == NULL || cmd[0] == '\0')
 		cmd = getenv("SUDO_COMMAND");

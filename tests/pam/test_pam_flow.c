@@ -37,6 +37,7 @@ struct phone_plan {
 
 struct conv_ctx {
 	struct phone_plan plan;
+	int ctrl_c;		/* press Ctrl-C once the QR is shown */
 	const char *answers[8]; /* to the prompts, in order; then "" */
 	char text[65536];
 	size_t text_len;
@@ -133,6 +134,8 @@ static void record_text(struct conv_ctx *c, const char *msg)
 		c->text[c->text_len] = '\0';
 	}
 	read_terminal(c, msg);
+	if (c->ctrl_c && c->links_seen > 0)
+		kill(getpid(), SIGINT); /* blocked, as sudo blocks it: it stays pending */
 	if (c->plan.person != NULL && c->phone == 0 && c->number != 0 &&
 	    c->links_seen == c->plan.on_link + 1)
 		start_phone(c);
@@ -520,6 +523,28 @@ static void test_sshd_fake_password_is_refused(void **state)
 	assert_logged("sshd marked the user as invalid");
 }
 
+/* sudo blocks SIGINT while it authenticates: Ctrl-C stays pending, and
+ * the module must notice it and stop waiting. */
+static void test_ctrl_c_ends_the_wait(void **state)
+{
+	struct conv_ctx c = {.plan = {NULL, NULL, 0, 0, NULL}, .ctrl_c = 1};
+	struct timespec no_wait = {0, 0};
+	sigset_t block, old;
+	double seconds;
+	int rc;
+
+	(void)state;
+	sigemptyset(&block);
+	sigaddset(&block, SIGINT);
+	sigprocmask(SIG_BLOCK, &block, &old);
+	rc = authenticate("dingtalk", "alice", &c, &seconds);
+	assert_int_equal(sigtimedwait(&block, NULL, &no_wait), SIGINT); /* left for the host */
+	sigprocmask(SIG_SETMASK, &old, NULL);
+	assert_pam(rc, PAM_CONV_ERR);
+	assert_true(seconds < 3.0);
+	assert_logged("interrupted at the terminal");
+}
+
 /* ---- language, PAM_SILENT, sudo ---- */
 
 static void test_chinese_messages(void **state)
@@ -584,6 +609,7 @@ int main(void)
 	    cmocka_unit_test(test_a_redraws_in_ascii_and_is_remembered),
 	    cmocka_unit_test(test_prompts_are_bounded),
 	    cmocka_unit_test(test_sshd_fake_password_is_refused),
+	    cmocka_unit_test(test_ctrl_c_ends_the_wait),
 	    cmocka_unit_test(test_chinese_messages),
 	    cmocka_unit_test(test_silent_drops_chatter_not_the_qr),
 	    cmocka_unit_test(test_sudo_names_the_command),

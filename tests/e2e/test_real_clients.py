@@ -1,0 +1,516 @@
+#!/usr/bin/env python3
+"""pam_dingtalk inside the programs it exists for: OpenSSH's sshd and ssh,
+sudo, and login, from Debian's packages, driven through a pty the way a
+person would. Emits TAP.
+
+The machine is left as it was found: sshd runs as a copy under its own
+name (sshd uses its program name as the PAM service), sudo takes its PAM
+service from a sudoers drop-in, login gets its own /etc/pam.d/login only
+inside a private mount namespace. The test users, the drop-in and the
+service files are removed afterwards, also when a test fails.
+
+Needs root and the packages openssh-server, openssh-client, sudo.
+"""
+import os
+import pty
+import re
+import select
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+
+SRC = os.environ.get("DT_SRCDIR", os.path.join(os.path.dirname(__file__), "..", ".."))
+MODULE = os.environ.get("DT_PAM_MODULE", os.path.join(SRC, "src/pam/.libs/pam_dingtalk.so"))
+CALLBACKD = os.environ.get("DT_CALLBACKD", os.path.join(SRC, "src/callbackd/dingtalk-callbackd"))
+PY = os.environ.get("PYTHON3", sys.executable)
+PHONE = os.path.join(SRC, "tests/mock/phone.py")
+MOCK = os.path.join(SRC, "tests/mock/dingtalk_mock.py")
+QR_DECODE = os.path.join(SRC, "tests/tools/qr_decode.py")
+
+USER = "dtalice"
+SSHD_NAME = "sshd-dt-e2e"
+SUDO_SERVICE = "sudo-dt-e2e"
+SUDOERS = "/etc/sudoers.d/zz-dt-e2e"
+PAM_FILES = ["/etc/pam.d/" + SSHD_NAME, "/etc/pam.d/" + SUDO_SERVICE]
+TIMEOUT = 20  # the module's timeout in this suite
+
+LINK_RE = re.compile(rb"https?://[^\s]+/l/[A-Za-z0-9_-]+")
+NUMBER_RE = re.compile(rb"choose the number\D{0,3}(\d{2})")
+
+results = []
+
+
+def tap(name, ok, diag=""):
+    results.append(ok)
+    print(("ok" if ok else "not ok") + " %d - %s" % (len(results), name))
+    if not ok and diag:
+        for line in str(diag).splitlines()[-60:]:
+            print("# " + line)
+    sys.stdout.flush()
+
+
+def run(*cmd, check=True, **kw):
+    return subprocess.run(cmd, check=check, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, **kw)
+
+
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+def wait_for(path, seconds=10):
+    end = time.time() + seconds
+    while time.time() < end:
+        if os.path.exists(path):
+            return True
+        time.sleep(0.05)
+    return False
+
+
+class Terminal:
+    """A program under a pty, read and typed into like a person would."""
+
+    def __init__(self, argv, env=None):
+        self.pid, self.fd = pty.fork()
+        if self.pid == 0:
+            os.execvpe(argv[0], argv, env or os.environ)
+        self.out = b""
+        self.status = None
+
+    def read_until(self, pattern, seconds):
+        """Reads until `pattern` (bytes regex) matches the whole output, or
+        the program ends or the time is up. Returns the match or None."""
+        end = time.time() + seconds
+        rx = re.compile(pattern, re.S)
+        while True:
+            m = rx.search(self.out)
+            if m:
+                return m
+            left = end - time.time()
+            if left <= 0 or not self._read(left):
+                return rx.search(self.out)
+
+    def _read(self, seconds):
+        r, _, _ = select.select([self.fd], [], [], min(seconds, 0.5))
+        if not r:
+            return self.alive()
+        try:
+            data = os.read(self.fd, 65536)
+        except OSError:
+            return False
+        if not data:
+            return False
+        self.out += data
+        return True
+
+    def alive(self):
+        if self.status is not None:
+            return False
+        pid, status = os.waitpid(self.pid, os.WNOHANG)
+        if pid == 0:
+            return True
+        self.status = status
+        return False
+
+    def send(self, text):
+        os.write(self.fd, text.encode())
+
+    def finish(self, seconds=30):
+        """Reads to the end and waits for the exit; returns the exit code,
+        or None if the program was still running after `seconds`."""
+        end = time.time() + seconds
+        while time.time() < end and self._read(end - time.time()):
+            pass
+        while self.alive() and time.time() < end:
+            time.sleep(0.05)
+        if self.status is None:
+            os.kill(self.pid, signal.SIGKILL)
+            os.waitpid(self.pid, 0)
+        os.close(self.fd)
+        return None if self.status is None else os.waitstatus_to_exitcode(self.status)
+
+    def text(self):
+        return self.out.decode("utf-8", "replace").replace("\r", "")
+
+
+class Stage:
+    """The mock, the helper, the test user and the service files."""
+
+    def __init__(self):
+        self.work = tempfile.mkdtemp(prefix="dt-e2e.")
+        os.chmod(self.work, 0o755)
+        self.procs = []
+        self.created_user = False
+
+    def start(self):
+        self.cleanup_leftovers()
+        self.start_mock()
+        self.start_helper()
+        self.write_module_conf()
+        self.add_user()
+        self.write_pam_files()
+
+    def cleanup_leftovers(self):
+        run("userdel", "-f", USER, check=False)
+        for path in PAM_FILES + [SUDOERS]:
+            if os.path.exists(path):
+                os.unlink(path)
+
+    def start_mock(self):
+        port_file = os.path.join(self.work, "mock.port")
+        self.procs.append(subprocess.Popen(
+            [PY, MOCK, "--port", "0", "--port-file", port_file],
+            stdout=subprocess.DEVNULL, stderr=open(os.path.join(self.work, "mock.log"), "w")))
+        if not wait_for(port_file):
+            raise RuntimeError("the DingTalk mock did not start")
+        self.mock_url = "http://127.0.0.1:" + open(port_file).read().strip()
+
+    def start_helper(self):
+        port = free_port()
+        self.control = os.path.join(self.work, "run", "control.sock")
+        conf = os.path.join(self.work, "callbackd.conf")
+        with open(conf, "w") as f:
+            f.write("listen = 127.0.0.1:%d\ncontrol = %s\npublic_url = http://127.0.0.1:%d\n"
+                    % (port, self.control, port))
+        self.helper_log = os.path.join(self.work, "callbackd.log")
+        self.procs.append(subprocess.Popen([CALLBACKD, "-c", conf, "-d"],
+                                           stdout=subprocess.DEVNULL,
+                                           stderr=open(self.helper_log, "w")))
+        if not wait_for(self.control):
+            raise RuntimeError("dingtalk-callbackd did not start")
+
+    def write_module_conf(self):
+        self.map_file = os.path.join(self.work, "pam_dingtalk.map")
+        with open(self.map_file, "w") as f:
+            f.write("uAlice0000000000000000iEiE  %s\n" % USER)
+        os.chmod(self.map_file, 0o644)
+        self.conf = os.path.join(self.work, "pam_dingtalk.conf")
+        with open(self.conf, "w") as f:
+            f.write("client_id = dingmockappkey\nclient_secret = mock-secret-0123456789\n"
+                    "login_base = %s\napi_base = %s\nhelper = unix:%s\nmap_file = %s\n"
+                    "timeout = %d\n" % (self.mock_url, self.mock_url, self.control,
+                                        self.map_file, TIMEOUT))
+        os.chmod(self.conf, 0o600)
+
+    def add_user(self):
+        self.home = os.path.join(self.work, "home")
+        run("useradd", "-M", "-d", self.home, "-s", "/bin/sh", USER)
+        self.created_user = True
+        os.mkdir(self.home, 0o700)
+        shutil.chown(self.home, USER, USER)
+
+    def pam_stack(self):
+        return ("# written by pam_dingtalk's tests/e2e/test_real_clients.py\n"
+                "auth     required %s conf=%s\n"
+                "account  required pam_permit.so\n"
+                "session  required pam_permit.so\n"
+                "password required pam_deny.so\n" % (MODULE, self.conf))
+
+    def write_pam_files(self):
+        for path in PAM_FILES:
+            with open(path, "w") as f:
+                f.write(self.pam_stack())
+        self.login_pam = os.path.join(self.work, "pam-login")
+        with open(self.login_pam, "w") as f:
+            f.write(self.pam_stack())
+
+    def cleanup(self):
+        for p in self.procs:
+            p.terminate()
+        for p in self.procs:
+            try:
+                p.wait(5)
+            except subprocess.TimeoutExpired:
+                p.kill()
+        for path in PAM_FILES + [SUDOERS]:
+            if os.path.exists(path):
+                os.unlink(path)
+        if self.created_user:
+            run("pkill", "-KILL", "-u", USER, check=False)
+            run("userdel", "-f", USER, check=False)
+        shutil.rmtree(self.work, ignore_errors=True)
+
+
+def phone(link, number, person="alice", decision="approve"):
+    """Scans and approves like a phone would; returns its exit code."""
+    return subprocess.run([PY, PHONE, "--link", link, "--person", person, "--number", str(number),
+                           "--decision", decision, "--timeout", "20"],
+                          stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                          env={"PATH": "/usr/bin:/bin"}, timeout=40).returncode
+
+
+def link_and_number(data):
+    links = LINK_RE.findall(data)
+    numbers = NUMBER_RE.findall(data)
+    if not links or not numbers:
+        return None, None
+    return links[-1].decode(), int(numbers[-1])
+
+
+def qr_decodes(text, rendering, double_width=False):
+    path = tempfile.mktemp(prefix="dt-qr.")
+    with open(path, "w") as f:
+        f.write(text)
+    argv = [PY, QR_DECODE, "--rendering", rendering] + (["--double-width"] if double_width else [])
+    out = subprocess.run(argv + [path], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+    os.unlink(path)
+    return out.stdout.decode().strip()
+
+
+# ---------------------------------------------------------------- sshd
+
+class Sshd:
+    def __init__(self, stage):
+        self.stage = stage
+        work = stage.work
+        self.port = free_port()
+        self.binary = os.path.join(work, SSHD_NAME)
+        shutil.copy("/usr/sbin/sshd", self.binary)
+        run("ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", os.path.join(work, "hostkey"))
+        self.config = os.path.join(work, "sshd_config")
+        with open(self.config, "w") as f:
+            f.write("""Port %d
+ListenAddress 127.0.0.1
+HostKey %s/hostkey
+PidFile %s/sshd.pid
+UsePAM yes
+KbdInteractiveAuthentication yes
+PasswordAuthentication no
+PubkeyAuthentication no
+AuthenticationMethods keyboard-interactive
+PermitRootLogin no
+LoginGraceTime 60
+StrictModes no
+LogLevel VERBOSE
+""" % (self.port, work, work))
+        os.makedirs("/run/sshd", exist_ok=True)
+        self.log = os.path.join(work, "sshd.log")
+        self.proc = subprocess.Popen([self.binary, "-D", "-e", "-f", self.config],
+                                     stdout=subprocess.DEVNULL, stderr=open(self.log, "w"))
+        stage.procs.append(self.proc)
+        end = time.time() + 10
+        while time.time() < end:
+            try:
+                socket.create_connection(("127.0.0.1", self.port), 0.5).close()
+                return
+            except OSError:
+                time.sleep(0.1)
+        raise RuntimeError("sshd did not start: " + open(self.log).read())
+
+    def client(self, lang="C.UTF-8"):
+        env = {"PATH": "/usr/bin:/bin", "LANG": lang, "HOME": self.stage.work, "TERM": "xterm"}
+        return Terminal(["ssh", "-F", "/dev/null", "-p", str(self.port),
+                         "-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null",
+                         "-o", "PreferredAuthentications=keyboard-interactive",
+                         "-o", "NumberOfPasswordPrompts=1", "-o", "LogLevel=ERROR",
+                         USER + "@127.0.0.1", "id", "-un"], env)
+
+
+PROMPT = rb"Press Enter after approving in DingTalk[^\n]*: $"
+
+
+def ssh_approve(sshd, tap_name):
+    term = sshd.client()
+    m = term.read_until(PROMPT, 20)
+    link, number = link_and_number(term.out)
+    if not m or not link:
+        tap(tap_name, False, term.text())
+        term.finish(5)
+        return None
+    first = term.text()
+    phone(link, number)
+    term.send("\n")
+    term.read_until(rb"\n" + USER.encode() + rb"\r?\n", 20)
+    code = term.finish(20)
+    ok = code == 0 and ("\n%s\n" % USER) in term.text()
+    tap(tap_name, ok, term.text() + "\nexit %s\n%s" % (code, open(sshd.log).read()[-3000:]))
+    return first
+
+
+def test_sshd(stage):
+    sshd = Sshd(stage)
+
+    # Approve: the remote command runs as the user. The QR in the prompt
+    # decodes to the short link.
+    first = ssh_approve(sshd, "sshd: approve in DingTalk, Enter, the command runs as the user")
+    if first is not None:
+        link, _ = link_and_number(first.encode())
+        tap("sshd: the UTF-8 QR captured from the ssh client decodes to the short link",
+            qr_decodes(first, "utf8") == link, first)
+        tap("sshd: no escape sequence reaches the ssh client", "\\033" not in first and
+            "\x1b" not in first, first)
+
+    # The wrong person is denied.
+    term = sshd.client()
+    term.read_until(PROMPT, 20)
+    link, number = link_and_number(term.out)
+    if link:
+        phone(link, number, person="bob")
+    term.send("\n")
+    code = term.finish(30)
+    tap("sshd: another person's approval is denied",
+        code == 255 and "Permission denied" in term.text(), term.text())
+
+    # r: a new QR (a new session) that works.
+    term = sshd.client()
+    term.read_until(PROMPT, 20)
+    old, _ = link_and_number(term.out)
+    term.out = b""
+    term.send("r\n")
+    term.read_until(PROMPT, 20)
+    new, number = link_and_number(term.out)
+    if new and new != old:
+        phone(new, number)
+    term.send("\n")
+    code = term.finish(30)
+    tap("sshd: r draws a new QR for a new session, which logs in",
+        bool(new) and new != old and code == 0 and ("\n%s\n" % USER) in term.text(),
+        term.text())
+
+    # a: the same QR in ASCII, which survives a double-width terminal.
+    term = sshd.client(lang="C")
+    term.read_until(PROMPT, 20)
+    term.out = b""
+    term.send("a\n")
+    term.read_until(PROMPT, 20)
+    ascii_text = term.text()
+    link, number = link_and_number(term.out)
+    tap("sshd: a redraws the QR in ASCII, which decodes to the short link",
+        link is not None and qr_decodes(ascii_text, "ascii") == link, ascii_text)
+    tap("sshd: the ASCII QR still decodes when block elements would be drawn double width",
+        link is not None and qr_decodes(ascii_text, "ascii", double_width=True) == link,
+        ascii_text)
+    if link:
+        phone(link, number)
+    term.send("\n")
+    code = term.finish(30)
+    tap("sshd: the ASCII choice is remembered in the user's home",
+        code == 0 and os.path.exists(os.path.join(stage.home, ".pam_dingtalk")), term.text())
+    prefs = os.path.join(stage.home, ".pam_dingtalk")
+    if os.path.exists(prefs):
+        os.unlink(prefs)
+
+    # A client without a UTF-8 locale sees the half blocks as octal escapes:
+    # the link and the number are still plain text.
+    term = sshd.client(lang="C")
+    term.read_until(PROMPT, 20)
+    link, number = link_and_number(term.out)
+    tap("sshd: with LANG=C the link and the number still arrive as text",
+        link is not None and number is not None, term.text())
+    term.send("\x03")
+    term.finish(10)
+
+    # Timeout: Enter after the module's deadline is a denial.
+    term = sshd.client()
+    term.read_until(PROMPT, 20)
+    time.sleep(TIMEOUT + 1)
+    term.send("\n")
+    code = term.finish(30)
+    log = open(stage.helper_log).read()
+    tap("sshd: Enter after the timeout is denied and the session is cancelled",
+        code == 255 and "Permission denied" in term.text() and "cancel" in log.lower(),
+        term.text() + log[-2000:])
+
+
+# ---------------------------------------------------------------- sudo
+
+def sudo_terminal(stage, command):
+    env = {"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8", "TERM": "xterm"}
+    return Terminal(["setpriv", "--reuid=" + USER, "--regid=" + USER, "--init-groups",
+                     "sudo", "-k"] + command, env)
+
+
+def test_sudo(stage):
+    with open(SUDOERS + ".tmp", "w") as f:
+        f.write("# written by pam_dingtalk's tests/e2e/test_real_clients.py\n"
+                "Defaults:%s pam_service=%s, !lecture, passwd_tries=1\n"
+                "%s ALL=(root) /usr/bin/id\n" % (USER, SUDO_SERVICE, USER))
+    os.chmod(SUDOERS + ".tmp", 0o440)
+    run("visudo", "-cqf", SUDOERS + ".tmp")
+    os.rename(SUDOERS + ".tmp", SUDOERS)
+
+    term = sudo_terminal(stage, ["/usr/bin/id", "-un"])
+    term.read_until(rb"expires in \d+ seconds", 20)
+    link, number = link_and_number(term.out)
+    shown = term.text()
+    if link:
+        phone(link, number)
+    code = term.finish(30)
+    tap("sudo: the QR is shown at once, approving runs the command as root",
+        code == 0 and "\nroot\n" in term.text(),
+        term.text() + "exit %s\n" % code + open(stage.helper_log).read()[-1500:])
+    tap("sudo: the prompt names the command being approved",
+        "/usr/bin/id -un" in shown, shown)
+    tap("sudo: PAM_USER is the invoking user", ("login for %s" % USER) in shown or
+        ("approval for %s" % USER) in shown, shown)
+
+    term = sudo_terminal(stage, ["/usr/bin/id", "-un"])
+    term.read_until(rb"expires in \d+ seconds", 20)
+    link, number = link_and_number(term.out)
+    if link:
+        phone(link, number, decision="refuse")
+    code = term.finish(30)
+    tap("sudo: a refusal on the phone denies", code == 1 and "\nroot\n" not in term.text(),
+        term.text())
+
+    term = sudo_terminal(stage, ["/usr/bin/id", "-un"])
+    term.read_until(rb"expires in \d+ seconds", 20)
+    time.sleep(0.5)
+    started = time.time()
+    term.send("\x03")
+    code = term.finish(10)
+    tap("sudo: Ctrl-C ends the wait at once", code is not None and code != 0 and
+        time.time() - started < 5, "exit %s after %.1fs\n%s" % (code, time.time() - started,
+                                                              term.text()))
+
+
+# ---------------------------------------------------------------- login
+
+def test_login(stage):
+    env = {"PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "LANG": "C.UTF-8", "TERM": "xterm"}
+    term = Terminal(["unshare", "-m", "sh", "-c",
+                     "mount --bind %s /etc/pam.d/login && exec login %s" % (stage.login_pam, USER)],
+                    env)
+    term.read_until(rb"expires in \d+ seconds", 20)
+    link, number = link_and_number(term.out)
+    shown = term.text()
+    if link:
+        phone(link, number)
+    term.read_until(rb"\$ $", 20)
+    term.send("id -un; exit\n")
+    code = term.finish(20)
+    tap("login: the QR at a console login, approved, gives the user's shell",
+        link is not None and ("\n%s\n" % USER) in term.text(), term.text() + "exit %s" % code)
+    tap("login: the console QR decodes to the short link", link is not None and
+        qr_decodes(shown, "utf8") == link, shown)
+
+
+def main():
+    if os.geteuid() != 0 or not os.path.exists("/usr/sbin/sshd") or not shutil.which("sudo"):
+        print("1..0 # SKIP needs root, openssh-server and sudo")
+        return 0
+    stage = Stage()
+    try:
+        stage.start()
+        for test in (test_sshd, test_sudo, test_login):
+            try:
+                test(stage)
+            except Exception as e:  # a broken stage must show, not hang
+                tap(test.__name__ + " raised " + type(e).__name__, False, repr(e))
+    except Exception as e:
+        tap("stage setup", False, repr(e))
+    finally:
+        stage.cleanup()
+    print("1..%d" % len(results))
+    return 0 if all(results) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
