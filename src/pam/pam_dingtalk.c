@@ -28,6 +28,9 @@
 /* The build hides every symbol; these two are the module's interface. */
 #define DT_EXPORT __attribute__((visibility("default")))
 
+/* Longer sudo commands are cut in the title. */
+#define DT_COMMAND_MAX 256
+
 struct conv_state {
 	pam_handle_t *pamh;
 	const char *user;
@@ -118,12 +121,35 @@ static int have_conversation(pam_handle_t *pamh)
 	       ((const struct pam_conv *)item)->conv != NULL;
 }
 
-static int local_user_exists(const char *user)
+/* The uid of a local user, or -1 if there is no such user. */
+static long local_uid(const char *user)
 {
 	struct passwd pw, *found = NULL;
 	char buf[4096];
 
-	return getpwnam_r(user, &pw, buf, sizeof(buf), &found) == 0 && found != NULL;
+	if (getpwnam_r(user, &pw, buf, sizeof(buf), &found) != 0 || found == NULL)
+		return -1;
+	return (long)found->pw_uid;
+}
+
+static int local_user_exists(const char *user)
+{
+	return local_uid(user) >= 0;
+}
+
+/* su to root proves who the caller is: nobody's DingTalk identity is bound
+ * to root, and the person at the keyboard is PAM_RUSER. Whether that
+ * caller may become root at all is for the stack to decide before this
+ * module (pam_wheel), as pam.d-examples/su shows. */
+static const char *user_to_verify(pam_handle_t *pamh, const char *service, const char *user)
+{
+	const char *ruser = pam_item_string(pamh, PAM_RUSER);
+
+	if (strcmp(service, "su") != 0 && strcmp(service, "su-l") != 0)
+		return user;
+	if (local_uid(user) != 0 || ruser == NULL || ruser[0] == '\0' || local_uid(ruser) <= 0)
+		return user;
+	return ruser;
 }
 
 /* Checks what must hold before anyone is shown a QR code. */
@@ -196,6 +222,34 @@ static const char *sudo_command(pam_handle_t *pamh, const char *service)
 	return cmd != NULL && cmd[0] != '\0' ? cmd : NULL;
 }
 
+/* Who is verified and how the terminal is used, with every "auto"
+ * resolved. `command` holds sudo's command for as long as req lives. */
+static void build_request(pam_handle_t *pamh, const struct dt_modcfg *cfg, const char *user,
+			  int flags, struct dt_login_request *req, char command[DT_COMMAND_MAX])
+{
+	const char *tty = pam_item_string(pamh, PAM_TTY);
+	const char *sudo_cmd;
+
+	memset(req, 0, sizeof(*req));
+	req->service = pam_item_string(pamh, PAM_SERVICE);
+	req->rhost = pam_item_string(pamh, PAM_RHOST);
+	if (req->service == NULL)
+		req->service = "unknown";
+	req->user = user_to_verify(pamh, req->service, user);
+	if (req->user != user) {
+		pam_syslog(pamh, LOG_NOTICE, "su to %s: DingTalk approval by the calling user %s",
+			   user, req->user);
+		req->command = "su root";
+	} else if ((sudo_cmd = sudo_command(pamh, req->service)) != NULL) {
+		snprintf(command, DT_COMMAND_MAX, "%s", sudo_cmd);
+		dt_sanitize_text(command);
+		req->command = command;
+	}
+	req->wait = resolve_wait(cfg, req->service, tty);
+	req->lang = resolve_lang(pamh, cfg);
+	req->silent = (flags & (int)PAM_SILENT) != 0;
+}
+
 static void log_result(pam_handle_t *pamh, int pam_rc, const char *user,
 		       const struct dt_login_outcome *out, const struct dt_err *err)
 {
@@ -222,7 +276,7 @@ DT_EXPORT PAM_EXTERN int pam_sm_authenticate(pam_handle_t *pamh, int flags, int 
 	struct dt_modcfg cfg;
 	struct dt_err err;
 	const char *user = NULL, *tty;
-	char command[256];
+	char command[DT_COMMAND_MAX];
 	int rc;
 
 	memset(&out, 0, sizeof(out));
@@ -239,28 +293,15 @@ DT_EXPORT PAM_EXTERN int pam_sm_authenticate(pam_handle_t *pamh, int flags, int 
 		rc = rc == PAM_CONV_AGAIN ? PAM_INCOMPLETE : PAM_USER_UNKNOWN;
 		goto done;
 	}
-	cs.user = user;
-	memset(&req, 0, sizeof(req));
-	req.user = user;
-	req.service = pam_item_string(pamh, PAM_SERVICE);
-	req.rhost = pam_item_string(pamh, PAM_RHOST);
 	tty = pam_item_string(pamh, PAM_TTY);
-	if (req.service == NULL)
-		req.service = "unknown";
-	req.wait = resolve_wait(&cfg, req.service, tty);
-	req.lang = resolve_lang(pamh, &cfg);
-	req.silent = (flags & (int)PAM_SILENT) != 0;
-	if (sudo_command(pamh, req.service) != NULL) {
-		snprintf(command, sizeof(command), "%s", sudo_command(pamh, req.service));
-		dt_sanitize_text(command);
-		req.command = command;
-	}
-	if (check_preconditions(pamh, user, &err) == 0) {
-		req.qr = resolve_qr(pamh, &cfg, user, tty);
+	build_request(pamh, &cfg, user, flags, &req, command);
+	cs.user = req.user;
+	if (check_preconditions(pamh, req.user, &err) == 0) {
+		req.qr = resolve_qr(pamh, &cfg, req.user, tty);
 		dt_login_run(&cfg, &req, &ui, &log, &out, &err);
 	}
 	rc = pam_code_for(err.kind, cs.last_pam_rc);
-	log_result(pamh, rc, user, &out, &err);
+	log_result(pamh, rc, req.user, &out, &err);
 done:
 	dt_login_outcome_free(&out);
 	dt_modcfg_free(&cfg);

@@ -30,6 +30,13 @@ service dingtalk_apidown "$(dt_module_conf apidown "api_base = http://127.0.0.1:
 service dingtalk_enter "$(dt_module_conf enter 'timeout = 30' 'wait = enter' 'max_tries = 4')"
 service dingtalk_zh "$(dt_module_conf zh 'timeout = 30' 'lang = zh_CN')"
 service sudo "$DT_WORK/ok.conf"
+# su: pam_wrapper's pam_set_items sets PAM_RUSER from the environment, as su
+# sets it to the calling user.
+set_items=$(ls /usr/lib/*/pam_wrapper/pam_set_items.so 2>/dev/null | head -n 1)
+{
+	echo "auth required $set_items"
+	echo "auth required $DT_PAM_MODULE conf=$DT_WORK/ok.conf"
+} >"$DT_WORK/services/su"
 echo "auth required $DT_PAM_MODULE conf=$DT_WORK/ok.conf no_such_argument" \
 	>"$DT_WORK/services/dingtalk_badarg"
 

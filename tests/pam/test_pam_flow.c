@@ -545,6 +545,47 @@ static void test_ctrl_c_ends_the_wait(void **state)
 	assert_logged("interrupted at the terminal");
 }
 
+/* ---- su ---- */
+
+static int su_as(const char *caller, const char *target, struct conv_ctx *c)
+{
+	int rc;
+
+	setenv("PAM_RUSER", caller, 1);
+	rc = authenticate("su", target, c, NULL);
+	unsetenv("PAM_RUSER");
+	return rc;
+}
+
+static void test_su_to_root_verifies_the_caller(void **state)
+{
+	struct conv_ctx c = {.plan = {"alice", "approve", 0, 0, NULL}};
+
+	(void)state;
+	assert_pam(su_as("alice", "root", &c), PAM_SUCCESS);
+	assert_non_null(strstr(c.text, "DingTalk approval for alice on "));
+	assert_non_null(strstr(c.text, "to run: su root"));
+	assert_logged("su to root: DingTalk approval by the calling user alice");
+}
+
+static void test_su_to_root_needs_the_callers_identity(void **state)
+{
+	struct conv_ctx c = {.plan = {"alice", "approve", 0, 0, NULL}};
+
+	(void)state;
+	assert_pam(su_as("bob", "root", &c), PAM_AUTH_ERR);
+	assert_logged("is bound to 'alice', not to 'bob'");
+}
+
+static void test_su_to_another_user_verifies_the_target(void **state)
+{
+	struct conv_ctx c = {.plan = {"alice", "approve", 0, 0, NULL}};
+
+	(void)state;
+	assert_pam(su_as("bob", "alice", &c), PAM_SUCCESS);
+	assert_non_null(strstr(c.text, "DingTalk login for alice on "));
+}
+
 /* ---- language, PAM_SILENT, sudo ---- */
 
 static void test_chinese_messages(void **state)
@@ -610,6 +651,9 @@ int main(void)
 	    cmocka_unit_test(test_prompts_are_bounded),
 	    cmocka_unit_test(test_sshd_fake_password_is_refused),
 	    cmocka_unit_test(test_ctrl_c_ends_the_wait),
+	    cmocka_unit_test(test_su_to_root_verifies_the_caller),
+	    cmocka_unit_test(test_su_to_root_needs_the_callers_identity),
+	    cmocka_unit_test(test_su_to_another_user_verifies_the_target),
 	    cmocka_unit_test(test_chinese_messages),
 	    cmocka_unit_test(test_silent_drops_chatter_not_the_qr),
 	    cmocka_unit_test(test_sudo_names_the_command),

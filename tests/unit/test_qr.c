@@ -6,6 +6,7 @@
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -112,6 +113,38 @@ static void test_utf8_half_blocks_match_matrix(void **state)
 	free(text);
 }
 
+/* Golden renderings (tests/unit/golden, each checked with zbarimg when it
+ * was made): any change to how a QR is drawn shows up here. */
+static void expect_golden(enum dt_qr_style style, const char *name)
+{
+	char path[1024], want[16384];
+	const char *srcdir = getenv("DT_SRCDIR");
+	char *got = dt_qr_render(LINK, style, NULL);
+	size_t n;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/tests/unit/golden/qr-%s.txt", srcdir ? srcdir : "..",
+		 name);
+	f = fopen(path, "r");
+	assert_non_null(f);
+	n = fread(want, 1, sizeof(want) - 1, f);
+	fclose(f);
+	want[n] = '\0';
+	assert_non_null(got);
+	assert_true(n > 0 && want[n - 1] == '\n');
+	want[n - 1] = '\0';
+	assert_string_equal(got, want);
+	free(got);
+}
+
+static void test_golden_renderings(void **state)
+{
+	(void)state;
+	expect_golden(DT_QR_UTF8, "utf8");
+	expect_golden(DT_QR_BLOCK, "block");
+	expect_golden(DT_QR_ASCII, "ascii");
+}
+
 static void test_auto_style_by_tty(void **state)
 {
 	(void)state;
@@ -125,7 +158,8 @@ static void test_auto_style_by_tty(void **state)
 /* With the default rendering, the prompt fits an 80x24 terminal. */
 static void test_prompt_fits_80x24(void **state)
 {
-	struct dt_prompt_info info = {"alice", "jump-01", "sshd", LINK, 42, 90, DT_QR_UTF8, DT_LANG_EN, NULL};
+	struct dt_prompt_info info = {"alice", "jump-01",  "sshd",     LINK, 42,
+				      90,      DT_QR_UTF8, DT_LANG_EN, NULL};
 	char *text = dt_prompt_text(&info, NULL);
 	int lines = 1;
 	const char *p, *line = text;
@@ -149,7 +183,8 @@ static void test_prompt_fits_80x24(void **state)
 
 static void test_prompt_without_qr(void **state)
 {
-	struct dt_prompt_info info = {"alice", "h", "sudo", LINK, 7, 60, DT_QR_OFF, DT_LANG_EN, NULL};
+	struct dt_prompt_info info = {"alice", "h",	  "sudo",     LINK, 7,
+				      60,      DT_QR_OFF, DT_LANG_EN, NULL};
 	char *text = dt_prompt_text(&info, NULL);
 
 	(void)state;
@@ -164,6 +199,7 @@ int main(void)
 	    cmocka_unit_test(test_ascii_matches_matrix),
 	    cmocka_unit_test(test_block_matches_matrix),
 	    cmocka_unit_test(test_utf8_half_blocks_match_matrix),
+	    cmocka_unit_test(test_golden_renderings),
 	    cmocka_unit_test(test_auto_style_by_tty),
 	    cmocka_unit_test(test_prompt_fits_80x24),
 	    cmocka_unit_test(test_prompt_without_qr),
