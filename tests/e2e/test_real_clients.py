@@ -31,10 +31,13 @@ PHONE = os.path.join(SRC, "tests/mock/phone.py")
 MOCK = os.path.join(SRC, "tests/mock/dingtalk_mock.py")
 QR_DECODE = os.path.join(SRC, "tests/tools/qr_decode.py")
 
-USER = "dtalice"
-SSHD_NAME = "sshd-dt-e2e"
-SUDO_SERVICE = "sudo-dt-e2e"
-SUDOERS = "/etc/sudoers.d/zz-dt-e2e"
+# Names of their own for each run, so that runs on one machine (CI, a
+# developer's tree, a distcheck) never remove each other's user or files.
+RUN_ID = os.urandom(3).hex()
+USER = "dte2e" + RUN_ID
+SSHD_NAME = "sshd-dt-" + RUN_ID
+SUDO_SERVICE = "sudo-dt-" + RUN_ID
+SUDOERS = "/etc/sudoers.d/zz-dt-e2e-" + RUN_ID
 PAM_FILES = ["/etc/pam.d/" + SSHD_NAME, "/etc/pam.d/" + SUDO_SERVICE]
 TIMEOUT = 20  # the module's timeout in this suite
 
@@ -150,18 +153,11 @@ class Stage:
         self.created_user = False
 
     def start(self):
-        self.cleanup_leftovers()
         self.start_mock()
         self.start_helper()
         self.write_module_conf()
         self.add_user()
         self.write_pam_files()
-
-    def cleanup_leftovers(self):
-        run("userdel", "-f", USER, check=False)
-        for path in PAM_FILES + [SUDOERS]:
-            if os.path.exists(path):
-                os.unlink(path)
 
     def start_mock(self):
         port_file = os.path.join(self.work, "mock.port")
