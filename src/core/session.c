@@ -43,9 +43,19 @@ static char *oauth2_url(const struct dt_modcfg *cfg, const char *client_id, cons
 
 char *dt_authorize_url(const struct dt_modcfg *cfg, const struct dt_session *s, struct dt_err *err)
 {
-	char *client_id = dt_urlencode(cfg->client_id);
+	char *client_id;
 	char *url = NULL;
 
+	/* Flow C needs the helper's page inside DingTalk (JSAPI
+	 * requestAuthCode), which the helper does not serve yet: fail closed
+	 * rather than send the phone to a flow whose code cannot be used. */
+	if (cfg->flow == DT_FLOW_INAPP) {
+		dt_err_set(err, DT_ERR_CONFIG,
+			   "flow = inapp: dingtalk-callbackd does not serve the in-DingTalk page "
+			   "yet; use flow = oauth2 or sns");
+		return NULL;
+	}
+	client_id = dt_urlencode(cfg->client_id);
 	if (client_id != NULL && cfg->flow == DT_FLOW_SNS)
 		/* Flow B: the legacy QR page; the redirect carries code and state. */
 		url = dt_asprintf("%s/connect/qrconnect?appid=%s&response_type=code"

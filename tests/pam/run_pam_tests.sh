@@ -11,7 +11,9 @@ trap 'dt_stop_all; rm -rf "$DT_WORK"' EXIT
 
 bail() { echo "Bail out! $*"; exit 1; }
 
+dt_make_test_ca || bail "cannot make the test CA"
 dt_start_mock || bail "the DingTalk mock did not start"
+dt_start_tls_mock || bail "the TLS mock did not start: $(cat "$DT_WORK/tls/mock.out")"
 dt_start_helper || bail "dingtalk-callbackd did not start: $(cat "$DT_WORK/callbackd.log")"
 dt_write_map
 
@@ -27,6 +29,16 @@ chmod 0644 "$unsafe"
 service dingtalk_unsafe "$unsafe"
 service dingtalk_unknownkey "$(dt_module_conf unknownkey 'clientid = typo')"
 service dingtalk_apidown "$(dt_module_conf apidown "api_base = http://127.0.0.1:$(dt_free_port)" 'timeout = 30')"
+# issue 4: the three flows, corp_id, the directory, TLS.
+oapi="oapi_base = $DT_MOCK_URL"
+cache="token_cache = $DT_WORK/cache/app-token"
+service dingtalk_sns "$(dt_module_conf sns 'flow = sns' "$oapi" 'timeout = 30')"
+service dingtalk_corp "$(dt_module_conf corp 'corp_id = dingmockcorp0000000000000000000000' 'timeout = 30')"
+service dingtalk_othercorp "$(dt_module_conf othercorp 'corp_id = dingothercorp' 'timeout = 30')"
+service dingtalk_dir "$(dt_module_conf dir 'directory = yes' "$oapi" "$cache" 'timeout = 30')"
+service dingtalk_dir_gettoken "$(dt_module_conf dir_gettoken 'directory = yes' 'token_api = gettoken' "$oapi" "token_cache = $DT_WORK/cache2/app-token" 'timeout = 30')"
+service dingtalk_tls_untrusted "$(dt_module_conf tls_untrusted "api_base = $DT_TLS_URL" 'timeout = 30')"
+service dingtalk_tls "$(dt_module_conf tls "login_base = $DT_TLS_URL" "api_base = $DT_TLS_URL" "ca_file = $DT_TEST_CA" 'timeout = 30')"
 echo "auth required $DT_PAM_MODULE conf=$DT_WORK/ok.conf no_such_argument" \
 	>"$DT_WORK/services/dingtalk_badarg"
 
