@@ -121,6 +121,14 @@ static void write_cache(const struct dt_modcfg *cfg, const struct cached *c)
 	free(tmp);
 }
 
+static int directory_is_ours(const char *dir)
+{
+	struct stat st;
+
+	return lstat(dir, &st) == 0 && S_ISDIR(st.st_mode) && st.st_uid == geteuid() &&
+	       (st.st_mode & 022) == 0;
+}
+
 /* Creates the cache's directory (only its last component, 0700) if it is
  * missing, and takes the lock that keeps processes from fetching at once.
  * Returns the lock's descriptor, or -1: the cache is then skipped. */
@@ -134,6 +142,10 @@ static int lock_cache(const struct dt_modcfg *cfg, int64_t deadline_ms)
 
 	if (lock != NULL && dir != NULL) {
 		if (mkdir(dirname(dir), 0700) < 0 && errno != EEXIST)
+			goto out;
+		/* Temporary files and renames in a directory others can write
+		 * to could be raced: such a directory is not used at all. */
+		if (!directory_is_ours(dir))
 			goto out;
 		fd = open(lock, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY, 0600);
 	}

@@ -367,7 +367,11 @@ def tests_flows_b_c(m):
         return "/sns/getuserinfo_bycode?accessKey=%s&timestamp=%s&signature=%s" % (
             key, ts, quote(sig, safe="") if encode else sig)
 
+    # A timestamp whose signature holds a '+', so that sending it without
+    # URL-encoding really differs (a '+' in a query reads as a space).
     now = int(time.time() * 1000)
+    while "%2B" not in signed(now):
+        now += 1
     st, r, _ = m.req("POST", signed(now, secret="wrong"), {"tmp_auth_code": code})
     check(r.get("errcode") == 853002 and r.get("errmsg") == "invalid signature", "sns: wrong secret -> invalid signature")
     st, r, _ = m.req("POST", signed(now - 3600 * 1000), {"tmp_auth_code": code})

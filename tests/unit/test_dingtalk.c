@@ -417,6 +417,21 @@ static void test_inapp_flow_and_token_cache(void **state)
 	assert_int_equal(stat(cache, &st), 0);
 	assert_int_equal(st.st_mode & 0777, 0600);
 	free(code);
+	dt_identity_free(&id);
+	/* In a directory others may write to, the cache is not used at all:
+	 * every login fetches its own token. */
+	*strrchr(cache, '/') = '\0';
+	assert_int_equal(chmod(cache, 0777), 0);
+	code = inapp_code("bob");
+	assert_ok(identify(&cfg, code, 20000, &id, &err), &err);
+	assert_int_equal(calls("accessToken"), 3);
+	free(code);
+	dt_identity_free(&id);
+	code = inapp_code("bob");
+	assert_ok(identify(&cfg, code, 20000, &id, &err), &err);
+	assert_int_equal(calls("accessToken"), 4);
+	assert_int_equal(chmod(cache, 0700), 0);
+	free(code);
 	free(cache);
 	dt_identity_free(&id);
 	dt_modcfg_free(&cfg);
