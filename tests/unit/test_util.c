@@ -93,14 +93,17 @@ static void test_sanitize_text(void **state)
 
 static void test_session_and_authorize_url(void **state)
 {
+	/* The config's strings are writable (dt_cfg_free frees them). */
+	static char client_id[] = "ding app&x";
+	static char login_base[] = "https://login.dingtalk.com";
 	struct dt_modcfg cfg;
 	struct dt_session s1, s2;
 	char *url;
 
 	(void)state;
 	memset(&cfg, 0, sizeof(cfg));
-	cfg.client_id = "ding app&x";
-	cfg.login_base = "https://login.dingtalk.com";
+	cfg.client_id = client_id;
+	cfg.login_base = login_base;
 	assert_int_equal(dt_session_new(&s1, NULL), 0);
 	assert_int_equal(dt_session_new(&s2, NULL), 0);
 	assert_true(s1.number >= 10 && s1.number <= 99);
