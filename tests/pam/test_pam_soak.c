@@ -89,6 +89,109 @@ struct login {
 	char phone_error[256];
 };
 
+/* ---- secrets the phone saw: none may reach a log or a page ---- */
+
+struct secrets {
+	char **v;
+	size_t n, cap;
+	unsigned on_pages; /* secrets found on a page */
+};
+
+static struct secrets seen;
+
+static void remember(const char *s, size_t len)
+{
+	char **v;
+
+	if (len < 8)
+		return;
+	if (seen.n == seen.cap) {
+		v = realloc(seen.v, (seen.cap * 2 + 64) * sizeof(*v));
+		if (v == NULL)
+			return;
+		seen.v = v;
+		seen.cap = seen.cap * 2 + 64;
+	}
+	seen.v[seen.n] = strndup(s, len);
+	if (seen.v[seen.n] != NULL)
+		seen.n++;
+}
+
+/* Remembers the value of `name=` in a URL's query. */
+static void remember_param(const char *url, const char *name)
+{
+	char needle[32];
+	const char *p;
+
+	snprintf(needle, sizeof(needle), "%s=", name);
+	for (p = strstr(url, needle); p != NULL; p = strstr(p + 1, needle))
+		if (p > url && (p[-1] == '?' || p[-1] == '&')) {
+			p += strlen(needle);
+			remember(p, strcspn(p, "&#"));
+			return;
+		}
+}
+
+/* A page may show the confirmation token (its form needs it), never the
+ * state or the code: the last `from` secrets are this login's. */
+static void check_page(const char *page, size_t from, const char *token)
+{
+	size_t i;
+
+	for (i = from; i < seen.n; i++)
+		if ((token == NULL || strcmp(seen.v[i], token) != 0) &&
+		    strstr(page, seen.v[i]) != NULL)
+			seen.on_pages++;
+}
+
+/* Counts the secrets found in the file at `path`. */
+static unsigned secrets_in_file(const char *path, size_t *bytes)
+{
+	FILE *f = fopen(path, "rb");
+	char *text;
+	long len;
+	unsigned found = 0;
+	size_t i;
+
+	if (f == NULL)
+		return 0;
+	if (fseek(f, 0, SEEK_END) == 0 && (len = ftell(f)) >= 0 && fseek(f, 0, SEEK_SET) == 0 &&
+	    (text = calloc(1, (size_t)len + 1)) != NULL) {
+		if (fread(text, 1, (size_t)len, f) == (size_t)len) {
+			*bytes += (size_t)len;
+			for (i = 0; i < seen.n; i++)
+				if (strstr(text, seen.v[i]) != NULL) {
+					fprintf(stderr, "soak: a secret (%zu bytes) is in %s\n",
+						strlen(seen.v[i]), path);
+					found++;
+				}
+		}
+		free(text);
+	}
+	fclose(f);
+	return found;
+}
+
+/* The module's log (stderr, through pam_wrapper), the helper's and the
+ * mock's. */
+static int secrets_in_logs(size_t *bytes)
+{
+	static const char *const logs[] = {"test.err", "callbackd.log", "mock.log", "mock.out"};
+	const char *work = getenv("DT_WORK");
+	char path[1024];
+	unsigned found = 0;
+	size_t i;
+
+	fflush(stderr);
+	if (work == NULL)
+		return -1;
+	for (i = 0; i < sizeof(logs) / sizeof(logs[0]); i++) {
+		snprintf(path, sizeof(path), "%s/%s", work, logs[i]);
+		found += secrets_in_file(path, bytes);
+	}
+	return (int)found;
+}
+
 /* ---- the phone: HTTP with libcurl ---- */
 
 struct buf {
@@ -165,6 +268,7 @@ static void *phone(void *arg)
 	char authorize[4096], url[4200], callback[4096], s[64], t[64], form[256];
 	CURL *c = curl_easy_init();
 	unsigned number = p->wrong_number ? (l->number % 89) + 11 : l->number;
+	size_t first = seen.n;
 
 	if (c == NULL) {
 		snprintf(l->phone_error, sizeof(l->phone_error), "curl_easy_init failed");
@@ -174,16 +278,19 @@ static void *phone(void *arg)
 		snprintf(l->phone_error, sizeof(l->phone_error), "the short link did not redirect");
 		goto done;
 	}
+	remember_param(authorize, "state");
 	snprintf(url, sizeof(url), "%s&mock_person=%s&mock_decision=%s", authorize, p->person,
 		 p->decision);
 	if (http(c, url, NULL, callback, sizeof(callback), &body) != 302) {
 		snprintf(l->phone_error, sizeof(l->phone_error), "authorize did not redirect");
 		goto done;
 	}
+	remember_param(callback, "authCode");
 	if (http(c, callback, NULL, NULL, 0, &body) != 200) {
 		snprintf(l->phone_error, sizeof(l->phone_error), "the callback failed");
 		goto done;
 	}
+	check_page(body.data, first, NULL);
 	if (strcmp(p->decision, "approve") != 0)
 		goto done;
 	if (hidden_value(body.data, "s", s, sizeof(s)) != 0 ||
@@ -191,11 +298,13 @@ static void *phone(void *arg)
 		snprintf(l->phone_error, sizeof(l->phone_error), "no confirmation form");
 		goto done;
 	}
+	remember(t, strlen(t));
 	snprintf(form, sizeof(form), "s=%s&t=%s&n=%u", s, t, number);
 	*strstr(callback, "/callback") = '\0';
 	snprintf(url, sizeof(url), "%s/confirm", callback);
 	if (http(c, url, form, NULL, 0, &body) != 200)
 		snprintf(l->phone_error, sizeof(l->phone_error), "confirm failed");
+	check_page(body.data, first, NULL);
 done:
 	curl_easy_cleanup(c);
 	return NULL;
@@ -300,7 +409,8 @@ int main(int argc, char **argv)
 	unsigned logins = argc > 1 ? (unsigned)strtoul(argv[1], NULL, 10) : 26;
 	unsigned runs[K_ALL] = {0}, fails[K_ALL] = {0}, i;
 	CURL *admin;
-	int got, failed = 0;
+	int got, failed = 0, leaked;
+	size_t bytes = 0;
 	enum kind k;
 
 	if (curl_global_init(CURL_GLOBAL_DEFAULT) != 0 || (admin = curl_easy_init()) == NULL)
@@ -313,13 +423,22 @@ int main(int argc, char **argv)
 	}
 	curl_easy_cleanup(admin);
 	curl_global_cleanup();
-	printf("1..%d\n", (int)K_ALL);
+	remember("mock-secret-0123456789", strlen("mock-secret-0123456789"));
+	leaked = secrets_in_logs(&bytes);
+	printf("1..%d\n", (int)K_ALL + 1);
 	for (k = 0; k < K_ALL; k++) {
 		if (fails[k] != 0)
 			failed = 1;
 		printf("%s %d - %s: %u logins, %u unexpected\n", fails[k] ? "not ok" : "ok",
 		       (int)k + 1, plans[k].name, runs[k], fails[k]);
 	}
+	printf("%s %d - no state, code, token or AppSecret in any log (%zu secrets, %zu bytes of "
+	       "logs), no state or code on any page (%u found)\n",
+	       leaked == 0 && seen.on_pages == 0 ? "ok" : "not ok", (int)K_ALL + 1, seen.n, bytes,
+	       seen.on_pages);
 	printf("# %u logins in one process\n", logins);
-	return failed;
+	for (i = 0; i < seen.n; i++)
+		free(seen.v[i]);
+	free(seen.v);
+	return failed || leaked != 0 || seen.on_pages != 0;
 }
