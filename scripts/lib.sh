@@ -87,3 +87,32 @@ dt_no_sanitizer_reports() {
 	done
 	[ "$found" -eq 0 ]
 }
+
+# dt_valgrind_helper_suite TOP DIR: tests/callbackd/test_callbackd.py with
+# every helper it starts (seven, with sessions in every state, a shutdown
+# with a waiter suspended, configuration errors) under valgrind memcheck.
+# Fails on a failed case or on any error or definite/indirect leak.
+dt_valgrind_helper_suite() {
+	local top=$1 dir=$2 log rc=0
+	mkdir -p "$dir" && rm -f "$dir"/*.log
+	cat >"$dir/helper.sh" <<WRAP
+#!/bin/sh
+exec valgrind --leak-check=full --errors-for-leak-kinds=definite,indirect --error-exitcode=1 \
+	--show-leak-kinds=definite,indirect --log-file=$dir/helper.%p.log \
+	$top/src/callbackd/dingtalk-callbackd "\$@"
+WRAP
+	chmod 0755 "$dir/helper.sh"
+	DT_SRCDIR=$top DT_BUILDDIR=$top DT_CALLBACKD=$dir/helper.sh \
+		python3 "$top/tests/callbackd/test_callbackd.py" >"$dir/tap" 2>&1
+	if grep -q '^not ok' "$dir/tap" || ! grep -q '^1\.\.[1-9]' "$dir/tap"; then
+		grep -A3 '^not ok' "$dir/tap"
+		rc=1
+	fi
+	for log in "$dir"/helper.*.log; do
+		[ -e "$log" ] || { echo "no valgrind log"; return 1; }
+		grep -q 'ERROR SUMMARY: 0 errors' "$log" || { cat "$log"; rc=1; }
+	done
+	echo "$(grep -c '^ok' "$dir/tap") cases; $(ls "$dir"/helper.*.log | wc -l) helpers under valgrind"
+	grep -h 'ERROR SUMMARY' "$dir"/helper.*.log | sed 's/^==[0-9]*== //' | sort | uniq -c
+	return $rc
+}
