@@ -11,10 +11,10 @@ dt_free_port() {
 	"${PYTHON3:-python3}" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
 }
 
-# Waits up to 10 s for a file (a port file, a socket) to appear.
+# Waits up to 10 s (DT_WAIT_TENTHS tenths) for a file (a port file, a socket) to appear.
 dt_wait_for() {
 	local i
-	for i in $(seq 1 100); do
+	for i in $(seq 1 "${DT_WAIT_TENTHS:-100}"); do
 		[ -e "$1" ] && return 0
 		sleep 0.1
 	done
@@ -44,7 +44,8 @@ public_url = $DT_PUBLIC_URL
 session_ttl = 600
 CONF
 	chmod 0644 "$DT_WORK/callbackd.conf"
-	"$DT_CALLBACKD" -c "$DT_WORK/callbackd.conf" -d >"$DT_WORK/callbackd.log" 2>&1 &
+	# DT_HELPER_WRAPPER: e.g. valgrind (run_pam_soak.sh).
+	${DT_HELPER_WRAPPER:-} "$DT_CALLBACKD" -c "$DT_WORK/callbackd.conf" -d >"$DT_WORK/callbackd.log" 2>&1 &
 	DT_HELPER_PID=$!
 	DT_PIDS="$DT_PIDS $DT_HELPER_PID"
 	dt_wait_for "$DT_CONTROL" || return 1

@@ -11,13 +11,13 @@
 #include "httpd.h"
 #include "json.h"
 #include "net.h"
+#include "register.h"
 #include "util.h"
 #include "wait.h"
 
 #define BODY_MAX	8192
 #define WAIT_DEFAULT_S	25
 #define WAIT_MAX_S	30
-#define TTL_MIN_S	10
 #define SESSIONS_PATH	"/v1/sessions"
 #define SESSION_PREFIX	"/v1/sessions/"
 #define SUSPEND_RETRIES 8
@@ -134,144 +134,6 @@ static int peer_allowed(struct cbd_control *ctl, struct MHD_Connection *conn)
 	return 0;
 }
 
-/* ---- register ---- */
-
-struct reg {
-	const char *state, *user, *service, *host, *rhost, *authorize_url;
-	unsigned number, ttl;
-	char *shown[4]; /* sanitized copies of user, service, host, rhost */
-};
-
-/* A string field of min..max bytes without NUL. `optional` fields may be
- * absent (then ""). */
-static int get_string(json_object *root, const char *key, size_t min, size_t max, int optional,
-		      const char **out, char *msg, size_t msg_size)
-{
-	json_object *v;
-	size_t len;
-
-	if (!json_object_object_get_ex(root, key, &v)) {
-		if (optional) {
-			*out = "";
-			return 0;
-		}
-		snprintf(msg, msg_size, "field '%s' is missing", key);
-		return -1;
-	}
-	if (!json_object_is_type(v, json_type_string)) {
-		snprintf(msg, msg_size, "field '%s' must be a string", key);
-		return -1;
-	}
-	*out = json_object_get_string(v);
-	len = (size_t)json_object_get_string_len(v);
-	if (len != strlen(*out) || len < min || len > max) {
-		snprintf(msg, msg_size, "field '%s' must be %zu..%zu bytes without NUL", key, min,
-			 max);
-		return -1;
-	}
-	return 0;
-}
-
-static int get_uint(json_object *root, const char *key, unsigned min, unsigned max, int optional,
-		    unsigned *out, char *msg, size_t msg_size)
-{
-	json_object *v;
-	int64_t n;
-
-	if (!json_object_object_get_ex(root, key, &v)) {
-		if (optional)
-			return 0;
-		snprintf(msg, msg_size, "field '%s' is missing", key);
-		return -1;
-	}
-	n = json_object_is_type(v, json_type_int) ? json_object_get_int64(v) : -1;
-	if (n < (int64_t)min || n > (int64_t)max) {
-		snprintf(msg, msg_size, "field '%s' must be an integer %u..%u", key, min, max);
-		return -1;
-	}
-	*out = (unsigned)n;
-	return 0;
-}
-
-/* http(s), printable ASCII, and no redirect_uri: we add that one. */
-static int check_authorize_url(const char *url, char *msg, size_t msg_size)
-{
-	const char *p;
-
-	if (strncmp(url, "https://", 8) != 0 && strncmp(url, "http://", 7) != 0) {
-		snprintf(msg, msg_size,
-			 "field 'authorize_url' must start with http:// or https://");
-		return -1;
-	}
-	for (p = url; *p != '\0'; p++) {
-		if (*p <= ' ' || *p >= 0x7f || *p == '"' || *p == '<' || *p == '>' || *p == '\\') {
-			snprintf(msg, msg_size,
-				 "field 'authorize_url' must be a URL of printable ASCII "
-				 "without spaces");
-			return -1;
-		}
-	}
-	if (strstr(url, "?redirect_uri=") != NULL || strstr(url, "&redirect_uri=") != NULL) {
-		snprintf(msg, msg_size,
-			 "field 'authorize_url' must not carry redirect_uri (the helper adds it)");
-		return -1;
-	}
-	return 0;
-}
-
-static int parse_register(json_object *root, unsigned max_ttl, struct reg *r, char *msg,
-			  size_t msg_size)
-{
-	r->ttl = max_ttl;
-	if (get_string(root, "state", 0, SIZE_MAX, 0, &r->state, msg, msg_size) != 0)
-		return -1;
-	if (!dt_is_token(r->state, CBD_STATE_MIN, CBD_STATE_MAX)) {
-		snprintf(msg, msg_size, "field 'state' must be %d..%d characters of [A-Za-z0-9_-]",
-			 CBD_STATE_MIN, CBD_STATE_MAX);
-		return -1;
-	}
-	if (get_uint(root, "number", 10, 99, 0, &r->number, msg, msg_size) != 0 ||
-	    get_string(root, "user", 1, CBD_FIELD_MAX, 0, &r->user, msg, msg_size) != 0 ||
-	    get_string(root, "service", 1, CBD_FIELD_MAX, 0, &r->service, msg, msg_size) != 0 ||
-	    get_string(root, "host", 1, CBD_FIELD_MAX, 0, &r->host, msg, msg_size) != 0 ||
-	    get_string(root, "rhost", 0, CBD_FIELD_MAX, 1, &r->rhost, msg, msg_size) != 0 ||
-	    get_string(root, "authorize_url", 1, CBD_URL_MAX, 0, &r->authorize_url, msg,
-		       msg_size) != 0 ||
-	    check_authorize_url(r->authorize_url, msg, msg_size) != 0 ||
-	    get_uint(root, "ttl", 1, UINT32_MAX, 1, &r->ttl, msg, msg_size) != 0)
-		return -1;
-	/* Clamped both ways: a module with a short timeout cancels on its own. */
-	if (r->ttl > max_ttl)
-		r->ttl = max_ttl;
-	if (r->ttl < TTL_MIN_S)
-		r->ttl = TTL_MIN_S;
-	return 0;
-}
-
-/* Shown on a page and written to the log: no control characters or broken
- * UTF-8 survive. */
-static int sanitize_shown(struct reg *r)
-{
-	const char *src[4] = {r->user, r->service, r->host, r->rhost};
-	int i;
-
-	for (i = 0; i < 4; i++) {
-		r->shown[i] = strdup(src[i]);
-		if (r->shown[i] == NULL)
-			return -1;
-		dt_sanitize_text(r->shown[i]);
-	}
-	return 0;
-}
-
-static void reg_free(struct reg *r)
-{
-	int i;
-
-	for (i = 0; i < 4; i++)
-		free(r->shown[i]);
-}
-
 static enum MHD_Result created(struct cbd_control *ctl, struct MHD_Connection *conn, const char *id,
 			       unsigned ttl)
 {
@@ -291,7 +153,7 @@ static enum MHD_Result created(struct cbd_control *ctl, struct MHD_Connection *c
 }
 
 static enum MHD_Result add_session(struct cbd_control *ctl, struct MHD_Connection *conn,
-				   struct reg *r)
+				   struct cbd_reg *r)
 {
 	struct cbd_new_session ns = {r->state,	  r->number,   r->shown[0],	 r->shown[1],
 				     r->shown[2], r->shown[3], r->authorize_url, r->ttl};
@@ -319,7 +181,7 @@ static enum MHD_Result add_session(struct cbd_control *ctl, struct MHD_Connectio
 static enum MHD_Result do_register(struct cbd_control *ctl, struct MHD_Connection *conn,
 				   struct creq *req)
 {
-	struct reg r;
+	struct cbd_reg r;
 	char msg[160];
 	json_object *root;
 	enum MHD_Result ret;
@@ -332,13 +194,13 @@ static enum MHD_Result do_register(struct cbd_control *ctl, struct MHD_Connectio
 	if (root == NULL)
 		return send_error(conn, MHD_HTTP_BAD_REQUEST, "body must be a JSON object");
 	memset(&r, 0, sizeof(r));
-	if (parse_register(root, ctl->conf->session_ttl, &r, msg, sizeof(msg)) != 0)
+	if (cbd_register_parse(root, ctl->conf->session_ttl, &r, msg, sizeof(msg)) != 0)
 		ret = send_error(conn, MHD_HTTP_BAD_REQUEST, msg);
-	else if (sanitize_shown(&r) != 0)
+	else if (cbd_register_sanitize(&r) != 0)
 		ret = send_error(conn, MHD_HTTP_INTERNAL_SERVER_ERROR, "out of memory");
 	else
 		ret = add_session(ctl, conn, &r);
-	reg_free(&r);
+	cbd_register_free(&r);
 	dt_json_wipe_put(root); /* it held the state */
 	return ret;
 }

@@ -570,6 +570,44 @@ def test_wrong_number(h):
          "a confirmation body over 1 KiB -> 413")
 
 
+def test_hostile_callbacks(h):
+    """Malformed and oversized callbacks, and one session's form used for
+    another: refused, and the sessions they aimed at are unharmed."""
+    r, state = h.register(number=42)
+    sid = r.json()["id"]
+    h.pub("GET", "/l/" + sid)
+    cases = [
+        ("a code over 512 bytes", {"authCode": "A" * 513, "state": state}),
+        ("a code with markup", {"authCode": "<script>x</script>", "state": state}),
+        ("a code with a quote (would break the JSON)", {"authCode": 'a"b', "state": state}),
+        ("an empty code", {"authCode": "", "state": state}),
+        ("a state with bad characters", {"authCode": new_code(), "state": state[:-1] + "!"}),
+        ("a state over 128 characters", {"authCode": new_code(), "state": "s" * 129}),
+    ]
+    for name, params in cases:
+        r = h.callback(**params)
+        T.ok(r.status == 400 and "<script" not in r.text, "a callback with %s -> 400" % name,
+             (r.status, title(r)))
+    try:
+        r = h.pub("GET", "/callback?state=%s&authCode=%s&pad=%s" % (state, new_code(), "x" * 40000))
+        status = r.status
+    except (OSError, http.client.HTTPException) as e:
+        status = "dropped: %s" % e
+    T.ok(status != 200, "a callback with a 40 KB query (over the 32 KiB connection memory) is not served", status)
+    T.eq(h.wait(sid, 1).json(), {"status": "pending"},
+         "...and the session they aimed at is still pending")
+
+    sid_a, _, _, page_a = session_at_confirm(h, number=42)
+    sid_b, _, _, page_b = session_at_confirm(h, number=42)
+    t_a, t_b = Page(page_a.text).hidden["t"], Page(page_b.text).hidden["t"]
+    T.eq((h.confirm(sid_b, t_a, 42).status, h.confirm(sid_a, t_b, 42).status), (403, 403),
+         "one session's confirmation token does not confirm another session")
+    T.eq((h.wait(sid_a, 1).json(), h.wait(sid_b, 1).json()),
+         ({"status": "pending"}, {"status": "pending"}), "...and both stay pending")
+    T.ok(h.confirm(sid_a, t_a, 42).status == 200 and h.confirm(sid_b, t_b, 42).status == 200,
+         "...and each still confirms with its own token")
+
+
 def test_denied(h):
     r, state = h.register()
     sid = r.json()["id"]
@@ -744,6 +782,7 @@ def main():
         test_link(h)
         test_callback_and_confirm(h)
         test_wrong_number(h)
+        test_hostile_callbacks(h)
         test_denied(h)
         test_cancel(h)
         test_escaping(h)

@@ -1,0 +1,141 @@
+/* Checking a register request's fields (docs/control-api.md). */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "register.h"
+#include "store.h"
+#include "util.h"
+
+#define TTL_MIN_S 10
+
+/* A string field of min..max bytes without NUL. `optional` fields may be
+ * absent (then ""). */
+static int get_string(json_object *root, const char *key, size_t min, size_t max, int optional,
+		      const char **out, char *msg, size_t msg_size)
+{
+	json_object *v;
+	size_t len;
+
+	if (!json_object_object_get_ex(root, key, &v)) {
+		if (optional) {
+			*out = "";
+			return 0;
+		}
+		snprintf(msg, msg_size, "field '%s' is missing", key);
+		return -1;
+	}
+	if (!json_object_is_type(v, json_type_string)) {
+		snprintf(msg, msg_size, "field '%s' must be a string", key);
+		return -1;
+	}
+	*out = json_object_get_string(v);
+	len = (size_t)json_object_get_string_len(v);
+	if (len != strlen(*out) || len < min || len > max) {
+		snprintf(msg, msg_size, "field '%s' must be %zu..%zu bytes without NUL", key, min,
+			 max);
+		return -1;
+	}
+	return 0;
+}
+
+static int get_uint(json_object *root, const char *key, unsigned min, unsigned max, int optional,
+		    unsigned *out, char *msg, size_t msg_size)
+{
+	json_object *v;
+	int64_t n;
+
+	if (!json_object_object_get_ex(root, key, &v)) {
+		if (optional)
+			return 0;
+		snprintf(msg, msg_size, "field '%s' is missing", key);
+		return -1;
+	}
+	n = json_object_is_type(v, json_type_int) ? json_object_get_int64(v) : -1;
+	if (n < (int64_t)min || n > (int64_t)max) {
+		snprintf(msg, msg_size, "field '%s' must be an integer %u..%u", key, min, max);
+		return -1;
+	}
+	*out = (unsigned)n;
+	return 0;
+}
+
+/* http(s), printable ASCII, and no redirect_uri: we add that one. */
+static int check_authorize_url(const char *url, char *msg, size_t msg_size)
+{
+	const char *p;
+
+	if (strncmp(url, "https://", 8) != 0 && strncmp(url, "http://", 7) != 0) {
+		snprintf(msg, msg_size,
+			 "field 'authorize_url' must start with http:// or https://");
+		return -1;
+	}
+	for (p = url; *p != '\0'; p++) {
+		if (*p <= ' ' || *p >= 0x7f || *p == '"' || *p == '<' || *p == '>' || *p == '\\') {
+			snprintf(msg, msg_size,
+				 "field 'authorize_url' must be a URL of printable ASCII "
+				 "without spaces");
+			return -1;
+		}
+	}
+	if (strstr(url, "?redirect_uri=") != NULL || strstr(url, "&redirect_uri=") != NULL) {
+		snprintf(msg, msg_size,
+			 "field 'authorize_url' must not carry redirect_uri (the helper adds it)");
+		return -1;
+	}
+	return 0;
+}
+
+int cbd_register_parse(json_object *root, unsigned max_ttl, struct cbd_reg *r, char *msg,
+		       size_t msg_size)
+{
+	r->ttl = max_ttl;
+	if (get_string(root, "state", 0, SIZE_MAX, 0, &r->state, msg, msg_size) != 0)
+		return -1;
+	if (!dt_is_token(r->state, CBD_STATE_MIN, CBD_STATE_MAX)) {
+		snprintf(msg, msg_size, "field 'state' must be %d..%d characters of [A-Za-z0-9_-]",
+			 CBD_STATE_MIN, CBD_STATE_MAX);
+		return -1;
+	}
+	if (get_uint(root, "number", 10, 99, 0, &r->number, msg, msg_size) != 0 ||
+	    get_string(root, "user", 1, CBD_FIELD_MAX, 0, &r->user, msg, msg_size) != 0 ||
+	    get_string(root, "service", 1, CBD_FIELD_MAX, 0, &r->service, msg, msg_size) != 0 ||
+	    get_string(root, "host", 1, CBD_FIELD_MAX, 0, &r->host, msg, msg_size) != 0 ||
+	    get_string(root, "rhost", 0, CBD_FIELD_MAX, 1, &r->rhost, msg, msg_size) != 0 ||
+	    get_string(root, "authorize_url", 1, CBD_URL_MAX, 0, &r->authorize_url, msg,
+		       msg_size) != 0 ||
+	    check_authorize_url(r->authorize_url, msg, msg_size) != 0 ||
+	    get_uint(root, "ttl", 1, UINT32_MAX, 1, &r->ttl, msg, msg_size) != 0)
+		return -1;
+	/* Clamped both ways: a module with a short timeout cancels on its own. */
+	if (r->ttl > max_ttl)
+		r->ttl = max_ttl;
+	if (r->ttl < TTL_MIN_S)
+		r->ttl = TTL_MIN_S;
+	return 0;
+}
+
+/* Shown on a page and written to the log: no control characters or broken
+ * UTF-8 survive. */
+int cbd_register_sanitize(struct cbd_reg *r)
+{
+	const char *src[4] = {r->user, r->service, r->host, r->rhost};
+	int i;
+
+	for (i = 0; i < 4; i++) {
+		r->shown[i] = strdup(src[i]);
+		if (r->shown[i] == NULL)
+			return -1;
+		dt_sanitize_text(r->shown[i]);
+	}
+	return 0;
+}
+
+void cbd_register_free(struct cbd_reg *r)
+{
+	int i;
+
+	for (i = 0; i < 4; i++)
+		free(r->shown[i]);
+}

@@ -1,0 +1,65 @@
+/* libFuzzer target: the control API's register request, from the raw body
+ * to the checked fields (dt_json_parse_object, cbd_register_parse,
+ * cbd_register_sanitize), as control.c runs them. */
+#include "config.h"
+
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "json.h"
+#include "register.h"
+#include "store.h"
+#include "util.h"
+
+#define MAX_TTL 600
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+static void check_shown(const char *s)
+{
+	for (; *s != '\0'; s++)
+		if ((unsigned char)*s < 0x20 || *s == 0x7f)
+			__builtin_trap();
+}
+
+static void check_accepted(const struct cbd_reg *r)
+{
+	int i;
+
+	if (!dt_is_token(r->state, CBD_STATE_MIN, CBD_STATE_MAX) || r->number < 10 ||
+	    r->number > 99 || r->ttl < 10 || r->ttl > MAX_TTL)
+		__builtin_trap();
+	if (strlen(r->authorize_url) > CBD_URL_MAX ||
+	    (strncmp(r->authorize_url, "https://", 8) != 0 &&
+	     strncmp(r->authorize_url, "http://", 7) != 0) ||
+	    strstr(r->authorize_url, "&redirect_uri=") != NULL ||
+	    strstr(r->authorize_url, "?redirect_uri=") != NULL)
+		__builtin_trap();
+	for (i = 0; i < 4; i++) {
+		if (strlen(r->shown[i]) > CBD_FIELD_MAX)
+			__builtin_trap();
+		check_shown(r->shown[i]);
+	}
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	json_object *root = dt_json_parse_object((const char *)data, size);
+	struct cbd_reg r;
+	char msg[160];
+
+	if (root == NULL)
+		return 0;
+	memset(&r, 0, sizeof(r));
+	msg[0] = '\0';
+	if (cbd_register_parse(root, MAX_TTL, &r, msg, sizeof(msg)) != 0) {
+		if (msg[0] == '\0')
+			__builtin_trap(); /* a refusal names the field */
+	} else if (cbd_register_sanitize(&r) == 0) {
+		check_accepted(&r);
+	}
+	cbd_register_free(&r);
+	dt_json_wipe_put(root);
+	return 0;
+}
