@@ -30,6 +30,23 @@ service dingtalk_apidown "$(dt_module_conf apidown "api_base = http://127.0.0.1:
 service dingtalk_enter "$(dt_module_conf enter 'timeout = 30' 'wait = enter' 'max_tries = 4')"
 service dingtalk_zh "$(dt_module_conf zh 'timeout = 30' 'lang = zh_CN')"
 service sudo "$DT_WORK/ok.conf"
+# Policy (issue 5): root, groups, failmode, audit, per-service sections.
+service dingtalk_root "$(dt_module_conf root 'timeout = 30' 'allow_root = yes')"
+service dingtalk_only "$(dt_module_conf only 'timeout = 30' 'only_groups = dingtalk-users, !contractors')"
+service dingtalk_skip "$(dt_module_conf skip 'timeout = 30' 'skip_groups = !dingtalk-users')"
+service dingtalk_safe "$(dt_module_conf safe 'timeout = 30' 'failmode = safe')"
+service dingtalk_safe_nohelper "$(dt_module_conf safe_nohelper 'failmode = safe' "helper = unix:$DT_WORK/absent.sock")"
+service dingtalk_nomap "$(dt_module_conf nomap 'timeout = 30' "map_file = $DT_WORK/absent.map")"
+service dingtalk_safe_nomap "$(dt_module_conf safe_nomap 'timeout = 30' 'failmode = safe' "map_file = $DT_WORK/absent.map")"
+service dingtalk_json "$(dt_module_conf json 'timeout = 30' 'audit = json')"
+sections=$(dt_module_conf sections 'timeout = 30' "helper = unix:$DT_WORK/absent.sock" \
+	'[service dingtalk_sect_safe]' 'failmode = safe' \
+	'[service dingtalk_sect_ok]' "helper = unix:$DT_CONTROL" \
+	'[service dingtalk_other]' 'allow_root = yes')
+service dingtalk_sect_safe "$sections"
+service dingtalk_sect_ok "$sections"
+service dingtalk_sect_plain "$sections"
+service dingtalk_sect_typo "$(dt_module_conf sect_typo '[service sshd]' 'alow_root = yes')"
 # su: pam_wrapper's pam_set_items sets PAM_RUSER from the environment, as su
 # sets it to the calling user.
 set_items=$(ls /usr/lib/*/pam_wrapper/pam_set_items.so 2>/dev/null | head -n 1)
@@ -53,6 +70,9 @@ cat >"$DT_WORK/group" <<GR
 root:x:0:
 alice:x:1001:
 bob:x:1002:
+alice-admin:x:1003:
+dingtalk-users:x:1010:alice,alice-admin
+contractors:x:1011:alice-admin
 GR
 
 export DT_WORK

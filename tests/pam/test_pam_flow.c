@@ -243,6 +243,9 @@ static int authenticate(const char *service, const char *user, struct conv_ctx *
 	do {                                                                                       \
 		int got_ = (got);                                                                  \
 		if (got_ != (want))                                                                \
+			printf("# PAM returned %d (%s), wanted %d\n", got_,                        \
+			       pam_strerror(NULL, got_), (want));                                  \
+		if (got_ != (want))                                                                \
 			fail_msg("PAM returned %d (%s), wanted %d (%s); log:\n%s", got_,           \
 				 pam_strerror(NULL, got_), (want), pam_strerror(NULL, (want)),     \
 				 read_case_log());                                                 \
@@ -264,7 +267,9 @@ static void test_mapped_user_logs_in(void **state)
 	assert_non_null(strstr(c.text, "DingTalk login for alice"));
 	assert_true(c.number >= 10 && c.number <= 99);
 	assert_int_equal(c.prompts, 0);
-	assert_logged("user alice: approved by unionId uAlice0000000000000000iEiE (Alice Zhang)");
+	assert_logged("audit: result=success pam=PAM_SUCCESS user=alice "
+		      "unionid=uAlice0000000000000000iEiE nick=\"Alice Zhang\" rhost=- "
+		      "service=dingtalk");
 }
 
 static void test_second_account_of_same_identity(void **state)
@@ -273,7 +278,7 @@ static void test_second_account_of_same_identity(void **state)
 
 	(void)state;
 	assert_pam(authenticate("dingtalk", "alice-admin", &c, NULL), PAM_SUCCESS);
-	assert_logged("user alice-admin: approved by unionId uAlice");
+	assert_logged("result=success pam=PAM_SUCCESS user=alice-admin unionid=uAlice");
 }
 
 static void test_person_mapped_to_another_user_is_refused(void **state)
@@ -625,6 +630,162 @@ static void test_sudo_names_the_command(void **state)
 	assert_non_null(strstr(c.text, "to run: /usr/bin/apt upgrade?[2J"));
 }
 
+/* ---- policy: root, groups, failmode, audit, per-service sections ---- */
+
+/* A stack whose only module answers PAM_IGNORE ends in PAM_PERM_DENIED:
+ * never a success. The audit line shows the module's own PAM_IGNORE. */
+#define ONLY_MODULE_IGNORED PAM_PERM_DENIED
+
+static void test_root_is_refused_by_default(void **state)
+{
+	struct conv_ctx c = {.plan = {"alice", "approve", 0}};
+
+	(void)state;
+	/* The map binds alice's identity to root too: allow_root still says no. */
+	assert_pam(authenticate("dingtalk", "root", &c, NULL), PAM_AUTH_ERR);
+	assert_int_equal(c.text_len, 0); /* refused before any QR */
+	assert_logged("'root' has uid 0 and allow_root = no");
+	assert_logged("result=denied pam=PAM_AUTH_ERR user=root");
+}
+
+static void test_root_with_allow_root(void **state)
+{
+	struct conv_ctx c = {.plan = {"alice", "approve", 0}};
+
+	(void)state;
+	assert_pam(authenticate("dingtalk_root", "root", &c, NULL), PAM_SUCCESS);
+}
+
+static void test_outside_only_groups_is_ignored(void **state)
+{
+	struct conv_ctx c = {.plan = {"bob", "approve", 0}};
+
+	(void)state;
+	assert_pam(authenticate("dingtalk_only", "bob", &c, NULL), ONLY_MODULE_IGNORED);
+	assert_int_equal(c.text_len, 0);
+	assert_logged("result=ignored pam=PAM_IGNORE user=bob");
+	assert_logged("not in only_groups");
+}
+
+static void test_negated_group_in_only_groups(void **state)
+{
+	struct conv_ctx c = {.plan = {"alice", "approve", 0}};
+
+	(void)state;
+	/* alice-admin is in dingtalk-users and in !contractors. */
+	assert_pam(authenticate("dingtalk_only", "alice-admin", &c, NULL), ONLY_MODULE_IGNORED);
+	assert_logged("pam=PAM_IGNORE");
+	assert_int_equal(c.text_len, 0);
+}
+
+static void test_inside_only_groups_logs_in(void **state)
+{
+	struct conv_ctx c = {.plan = {"alice", "approve", 0}};
+
+	(void)state;
+	assert_pam(authenticate("dingtalk_only", "alice", &c, NULL), PAM_SUCCESS);
+}
+
+static void test_skip_groups_with_negation(void **state)
+{
+	struct conv_ctx bob = {.plan = {"bob", "approve", 0}};
+	struct conv_ctx alice = {.plan = {"bob", "approve", 0}};
+
+	(void)state;
+	/* skip_groups = !dingtalk-users: everyone outside the group is skipped. */
+	assert_pam(authenticate("dingtalk_skip", "bob", &bob, NULL), ONLY_MODULE_IGNORED);
+	assert_logged("in skip_groups");
+	/* ... and alice is not: bob's identity is still refused for her. */
+	assert_pam(authenticate("dingtalk_skip", "alice", &alice, NULL), PAM_AUTH_ERR);
+}
+
+static void test_failmode_safe_ignores_an_absent_helper(void **state)
+{
+	struct conv_ctx c = {.plan = {"alice", "approve", 0}};
+
+	(void)state;
+	assert_pam(authenticate("dingtalk_safe_nohelper", "alice", &c, NULL), ONLY_MODULE_IGNORED);
+	assert_logged("SYSLOG(4): audit: result=ignored pam=PAM_IGNORE user=alice");
+	assert_logged("failmode = safe, not checked: ");
+	assert_logged("absent.sock");
+}
+
+static void test_failmode_safe_never_turns_a_denial(void **state)
+{
+	struct conv_ctx refused = {.plan = {"alice", "refuse", 0}};
+	struct conv_ctx other = {.plan = {"bob", "approve", 0}};
+
+	(void)state;
+	assert_pam(authenticate("dingtalk_safe", "alice", &refused, NULL), PAM_AUTH_ERR);
+	assert_pam(authenticate("dingtalk_safe", "alice", &other, NULL), PAM_AUTH_ERR);
+}
+
+static void test_broken_map_follows_failmode(void **state)
+{
+	struct conv_ctx secure = {.plan = {"alice", "approve", 0}};
+	struct conv_ctx safe = {.plan = {"alice", "approve", 0}};
+
+	(void)state;
+	assert_pam(authenticate("dingtalk_nomap", "alice", &secure, NULL), PAM_SERVICE_ERR);
+	assert_logged("absent.map: cannot open");
+	assert_pam(authenticate("dingtalk_safe_nomap", "alice", &safe, NULL), ONLY_MODULE_IGNORED);
+	assert_logged("pam=PAM_IGNORE");
+	assert_logged("failmode = safe, not checked: ");
+}
+
+static void test_audit_json(void **state)
+{
+	struct conv_ctx c = {.plan = {"alice", "approve", 0}};
+	const char *log;
+
+	(void)state;
+	assert_pam(authenticate("dingtalk_json", "alice", &c, NULL), PAM_SUCCESS);
+	assert_logged("{\"result\":\"success\",\"pam\":\"PAM_SUCCESS\",\"user\":\"alice\","
+		      "\"unionid\":\"uAlice0000000000000000iEiE\",\"nick\":\"Alice Zhang\","
+		      "\"rhost\":null,\"service\":\"dingtalk_json\",");
+	assert_logged("\"elapsed_ms\":");
+	log = read_case_log();
+	assert_null(strstr(log, "mock-secret-0123456789"));
+	assert_null(strstr(log, "state"));
+}
+
+static void test_audit_line_of_a_refusal(void **state)
+{
+	struct conv_ctx c = {.plan = {"bob", "approve", 0}};
+
+	(void)state;
+	assert_pam(authenticate("dingtalk", "alice", &c, NULL), PAM_AUTH_ERR);
+	assert_logged("audit: result=denied pam=PAM_AUTH_ERR user=alice "
+		      "unionid=uBob00000000000000000000iEiE nick=\"Bob Li\"");
+	assert_logged("reason=\"unionId uBob00000000000000000000iEiE (Bob Li) is bound to 'bob', "
+		      "not to 'alice'\"");
+}
+
+static void test_service_section_overrides(void **state)
+{
+	struct conv_ctx safe = {.plan = {"alice", "approve", 0}};
+	struct conv_ctx ok = {.plan = {"alice", "approve", 0}};
+	struct conv_ctx plain = {.plan = {"alice", "approve", 0}};
+
+	(void)state;
+	/* The top of the file names an absent helper; each section changes it. */
+	assert_pam(authenticate("dingtalk_sect_safe", "alice", &safe, NULL), ONLY_MODULE_IGNORED);
+	assert_logged("pam=PAM_IGNORE");
+	assert_pam(authenticate("dingtalk_sect_ok", "alice", &ok, NULL), PAM_SUCCESS);
+	assert_pam(authenticate("dingtalk_sect_plain", "alice", &plain, NULL),
+		   PAM_AUTHINFO_UNAVAIL);
+}
+
+static void test_typo_in_another_services_section(void **state)
+{
+	struct conv_ctx c = {.plan = {"alice", "approve", 0}};
+
+	(void)state;
+	assert_pam(authenticate("dingtalk_sect_typo", "alice", &c, NULL), PAM_SERVICE_ERR);
+	assert_logged("sect_typo.conf:8: unknown key 'alow_root'");
+	assert_logged("audit: result=error pam=PAM_SERVICE_ERR");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -657,6 +818,19 @@ int main(void)
 	    cmocka_unit_test(test_chinese_messages),
 	    cmocka_unit_test(test_silent_drops_chatter_not_the_qr),
 	    cmocka_unit_test(test_sudo_names_the_command),
+	    cmocka_unit_test(test_root_is_refused_by_default),
+	    cmocka_unit_test(test_root_with_allow_root),
+	    cmocka_unit_test(test_outside_only_groups_is_ignored),
+	    cmocka_unit_test(test_negated_group_in_only_groups),
+	    cmocka_unit_test(test_inside_only_groups_logs_in),
+	    cmocka_unit_test(test_skip_groups_with_negation),
+	    cmocka_unit_test(test_failmode_safe_ignores_an_absent_helper),
+	    cmocka_unit_test(test_failmode_safe_never_turns_a_denial),
+	    cmocka_unit_test(test_broken_map_follows_failmode),
+	    cmocka_unit_test(test_audit_json),
+	    cmocka_unit_test(test_audit_line_of_a_refusal),
+	    cmocka_unit_test(test_service_section_overrides),
+	    cmocka_unit_test(test_typo_in_another_services_section),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
