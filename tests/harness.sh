@@ -98,3 +98,35 @@ dt_stop_all() {
 	done
 	DT_PIDS=""
 }
+
+# dt_make_test_ca: a throwaway CA and a server certificate for 127.0.0.1
+# signed by it, in $DT_WORK/ca (ca.pem, server.pem, server.key).
+dt_make_test_ca() {
+	local ca="$DT_WORK/ca"
+	mkdir -p "$ca"
+	{
+		openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=pam_dingtalk test CA" \
+			-keyout "$ca/ca.key" -out "$ca/ca.pem" &&
+			openssl req -newkey rsa:2048 -nodes -subj "/CN=127.0.0.1" \
+				-keyout "$ca/server.key" -out "$ca/server.csr" &&
+			printf 'subjectAltName = IP:127.0.0.1, DNS:localhost\n' >"$ca/ext" &&
+			openssl x509 -req -in "$ca/server.csr" -CA "$ca/ca.pem" -CAkey "$ca/ca.key" \
+				-CAcreateserial -days 2 -extfile "$ca/ext" -out "$ca/server.pem"
+	} >"$ca/openssl.log" 2>&1 || { cat "$ca/openssl.log" >&2; return 1; }
+	DT_TEST_CA="$ca/ca.pem"
+	export DT_TEST_CA
+}
+
+# dt_start_tls_mock: a second DingTalk mock serving HTTPS with the test CA's
+# certificate (run dt_make_test_ca first); sets DT_TLS_URL.
+dt_start_tls_mock() {
+	mkdir -p "$DT_WORK/tls"
+	"${PYTHON3:-python3}" "$DT_SRCDIR/tests/mock/dingtalk_mock.py" --host 127.0.0.1 --port 0 \
+		--port-file "$DT_WORK/tls/mock.port" --log "$DT_WORK/tls/mock.log" \
+		--tls-cert "$DT_WORK/ca/server.pem" --tls-key "$DT_WORK/ca/server.key" \
+		>"$DT_WORK/tls/mock.out" 2>&1 &
+	DT_PIDS="$DT_PIDS $!"
+	dt_wait_for "$DT_WORK/tls/mock.port" || return 1
+	DT_TLS_URL="https://127.0.0.1:$(cat "$DT_WORK/tls/mock.port")"
+	export DT_TLS_URL
+}

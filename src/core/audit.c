@@ -49,7 +49,8 @@ static void append_text(FILE *f, const struct field *fl)
 	fputc('"', f);
 }
 
-static char *format_text(const struct field *fields, size_t n, long long elapsed_ms)
+static char *format_text(const struct field *fields, size_t n, long long elapsed_ms,
+			 const char *reason)
 {
 	char *line = NULL;
 	size_t size = 0, i;
@@ -61,6 +62,13 @@ static char *format_text(const struct field *fields, size_t n, long long elapsed
 	for (i = 0; i < n; i++)
 		append_text(f, &fields[i]);
 	fprintf(f, " elapsed_ms=%lld", elapsed_ms);
+	if (reason != NULL) {
+		/* Last and free text, so that DingTalk's own words read as
+		 * they were said; sanitized, it cannot start a new line. */
+		char v[DT_AUDIT_VALUE_MAX];
+		clean(reason, v);
+		fprintf(f, " reason: %s", v);
+	}
 	if (fclose(f) != 0) {
 		free(line);
 		return NULL;
@@ -103,5 +111,5 @@ char *dt_audit_format(const struct dt_audit *a, enum dt_audit_format format)
 	size_t n = sizeof(fields) / sizeof(fields[0]);
 
 	return format == DT_AUDIT_JSON ? format_json(fields, n, a->elapsed_ms)
-				       : format_text(fields, n, a->elapsed_ms);
+				       : format_text(fields, n - 1, a->elapsed_ms, a->reason);
 }

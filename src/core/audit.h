@@ -8,7 +8,7 @@
 #include "modcfg.h"
 
 /* Each value is bounded and stripped of control characters on output. */
-#define DT_AUDIT_VALUE_MAX 256
+#define DT_AUDIT_VALUE_MAX 600
 
 struct dt_audit {
 	const char *result;   /* success | denied | ignored | unavailable | error */
@@ -25,7 +25,9 @@ struct dt_audit {
 };
 
 /* The record as one line (malloc'd, no newline), or NULL when out of
- * memory. Absent values are "-" in text and null in JSON. */
+ * memory. Text: `audit: result=... elapsed_ms=N reason: free text`, values
+ * with spaces or quotes in double quotes, absent values "-". JSON: the
+ * same keys, absent values null. */
 char *dt_audit_format(const struct dt_audit *a, enum dt_audit_format format);
 
 #endif

@@ -3,28 +3,47 @@
 #ifndef DT_DINGTALK_H
 #define DT_DINGTALK_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "err.h"
 #include "http.h"
 #include "modcfg.h"
 
+/* Whom DingTalk named, for mapping and policy. Every string was checked
+ * and sanitized (no control characters) on the way in. */
 struct dt_identity {
 	char *union_id; /* the stable identity used for mapping */
 	char *nick;	/* display name, sanitized for terminals and logs */
+	char *corp_id;	/* the organisation chosen on the phone (flow oauth2 with corp_id) */
+	/* From the organisation's directory (directory = yes, or flow inapp). */
+	char *user_id;
+	char *name;
+	char *email;
+	char *org_email;
+	char *job_number;
+	char *title;
+	long long *dept_ids; /* dept_id_list */
+	size_t n_dept_ids;
+	int contact_type; /* 0 employee, 1 external contact, -1 not looked up */
+	int active;	  /* 1 activated, 0 not, -1 not looked up */
 };
 
-/* Flow A: POST /v1.0/oauth2/userAccessToken, then GET /v1.0/contact/users/me.
- * The code and the user token are wiped after use. */
+/* Per flow (cfg->flow):
+ *   oauth2: POST /v1.0/oauth2/userAccessToken, then GET /v1.0/contact/users/me;
+ *           with corp_id, the token's corpId must be corp_id.
+ *   sns:    POST {oapi}/sns/getuserinfo_bycode, signed (sign.h).
+ *   inapp:  POST {oapi}/topapi/v2/user/getuserinfo with the app token.
+ * then, with directory = yes, getbyunionid and topapi/v2/user/get, refusing
+ * external contacts (unless allow_external) and non-members. The code and
+ * every token are wiped after use. */
 int dt_dingtalk_identify(struct dt_http *h, const struct dt_modcfg *cfg, const char *code,
 			 int64_t deadline_ms, struct dt_identity *out, struct dt_err *err);
 
 void dt_identity_free(struct dt_identity *id);
 
-/* Turns a v1.0 error answer ({"code","message","requestid"}) into an error
- * that names the code, DingTalk's message and what the administrator
- * should do. */
-int dt_dingtalk_v1_error(const char *api, long status, const char *body, size_t len,
-			 struct dt_err *err);
+/* One DingTalk call takes at most this long, so that a slow answer leaves
+ * time to try again within the login's deadline. */
+#define DT_DINGTALK_REQUEST_MS 10000
 
 #endif

@@ -99,6 +99,9 @@ static int set_options(struct dt_http *h, const char *method, const char *url, c
 	rc |= curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
 	rc |= curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L);
 	rc |= curl_easy_setopt(c, CURLOPT_SSLVERSION, (long)CURL_SSLVERSION_TLSv1_2);
+	/* curl's defaults, restated: there is no switch to turn these off. */
+	rc |= curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 1L);
+	rc |= curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 2L);
 	rc |= curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, timeout_ms);
 	rc |= curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, connect_ms);
 	rc |= curl_easy_setopt(c, CURLOPT_ERRORBUFFER, h->errbuf);
@@ -106,8 +109,11 @@ static int set_options(struct dt_http *h, const char *method, const char *url, c
 	rc |= curl_easy_setopt(c, CURLOPT_WRITEDATA, sink);
 	rc |= curl_easy_setopt(c, CURLOPT_USERAGENT, "pam_dingtalk/" PACKAGE_VERSION);
 	rc |= curl_easy_setopt(c, CURLOPT_HTTPHEADER, headers);
-	/* An empty proxy string turns off the proxy environment variables. */
-	rc |= curl_easy_setopt(c, CURLOPT_PROXY, h->opts.proxy != NULL ? h->opts.proxy : "");
+	/* An empty proxy string turns off the proxy environment variables;
+	 * leaving it unset lets curl read http_proxy, https_proxy, no_proxy. */
+	if (h->opts.proxy != NULL || !h->proxy_env)
+		rc |=
+		    curl_easy_setopt(c, CURLOPT_PROXY, h->opts.proxy != NULL ? h->opts.proxy : "");
 	if (h->opts.ca_file != NULL)
 		rc |= curl_easy_setopt(c, CURLOPT_CAINFO, h->opts.ca_file);
 	if (h->opts.unix_socket != NULL)
@@ -146,6 +152,32 @@ static struct curl_slist *build_headers(const char *const *extra, const char *bo
 		list = next;
 	}
 	return list;
+}
+
+static void classify_failure(struct dt_http *h, CURLcode rc, const struct sink *sink)
+{
+	switch (rc) {
+	case CURLE_COULDNT_RESOLVE_PROXY:
+	case CURLE_COULDNT_RESOLVE_HOST:
+	case CURLE_COULDNT_CONNECT:
+		h->unsent = 1;
+		h->transient = 1;
+		break;
+	case CURLE_OPERATION_TIMEDOUT:
+	case CURLE_SEND_ERROR:
+	case CURLE_RECV_ERROR:
+	case CURLE_GOT_NOTHING:
+	case CURLE_PARTIAL_FILE:
+	case CURLE_HTTP2:
+	case CURLE_HTTP2_STREAM:
+		h->transient = 1;
+		break;
+	default:
+		/* Certificates, protocols, sizes: trying again gives the same. */
+		break;
+	}
+	if (sink->too_large)
+		h->transient = 0;
 }
 
 static int describe_failure(struct dt_http *h, CURLcode rc, const struct sink *sink,
@@ -195,6 +227,8 @@ int dt_http_request(struct dt_http *h, const char *method, const char *url,
 	CURLcode rc;
 
 	memset(resp, 0, sizeof(*resp));
+	h->transient = 0;
+	h->unsent = 0;
 	url_without_query(url, shown, sizeof(shown));
 	if (remaining <= 0)
 		return dt_err_set(err, DT_ERR_TIMEOUT, "%s %s: the login's deadline has passed",
@@ -203,6 +237,8 @@ int dt_http_request(struct dt_http *h, const char *method, const char *url,
 	if (list == NULL)
 		return dt_err_set(err, DT_ERR_NOMEM, "out of memory");
 	h->errbuf[0] = '\0';
+	if (h->request_timeout_ms > 0 && h->request_timeout_ms < remaining)
+		remaining = h->request_timeout_ms;
 	if (set_options(h, method, url, body, list, (long)remaining, &sink) < 0) {
 		curl_slist_free_all(list);
 		return dt_err_set(err, DT_ERR_INTERNAL, "%s: cannot set up the HTTP request",
@@ -213,6 +249,7 @@ int dt_http_request(struct dt_http *h, const char *method, const char *url,
 	curl_slist_free_all(list);
 	if (rc != CURLE_OK) {
 		dt_http_response_free(resp);
+		classify_failure(h, rc, &sink);
 		describe_failure(h, rc, &sink, shown, err);
 		if (dt_now_ms() >= deadline_ms && rc != CURLE_ABORTED_BY_CALLBACK)
 			err->kind = DT_ERR_TIMEOUT;

@@ -27,6 +27,15 @@ struct dt_http {
 	void *curl;
 	struct dt_http_opts opts;
 	char errbuf[256];
+	/* Set after dt_http_init by users that need them (kept out of
+	 * dt_http_opts so its initializers stay as they are): */
+	long request_timeout_ms; /* one request's total; 0: up to the deadline */
+	int proxy_env;		 /* opts.proxy NULL: honour http(s)_proxy, no_proxy */
+	/* After a failed dt_http_request: whether trying again may help (a
+	 * refused connection, a reset, a truncated answer) and whether the
+	 * request certainly never reached the server (no connection). */
+	int transient;
+	int unsent;
 };
 
 struct dt_http_response {

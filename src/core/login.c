@@ -299,7 +299,8 @@ static char *wait_for_enter(struct login *l, struct dt_err *err)
 
 static int identify_and_map(struct login *l, const char *code, struct dt_err *err)
 {
-	struct dt_http_opts opts = {l->cfg->ca_file, l->cfg->proxy, NULL, "DingTalk", 0, NULL};
+	struct dt_http_opts opts = {
+	    .ca_file = l->cfg->ca_file, .proxy = l->cfg->proxy, .peer_name = "DingTalk"};
 	struct dt_map_result map;
 	struct dt_http api;
 	int rc;
@@ -363,8 +364,9 @@ int dt_login_run(const struct dt_modcfg *cfg, const struct dt_login_request *req
 		 const struct dt_login_ui *ui, const struct dt_log *log,
 		 struct dt_login_outcome *out, struct dt_err *err)
 {
-	struct dt_http_opts opts = {NULL,     NULL, dt_helper_socket_path(cfg->helper),
-				    "helper", 0,    dt_interrupt_pending};
+	struct dt_http_opts opts = {.unix_socket = dt_helper_socket_path(cfg->helper),
+				    .peer_name = "helper",
+				    .interrupted = dt_interrupt_pending};
 	struct login l;
 	int rc;
 

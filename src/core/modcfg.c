@@ -15,6 +15,8 @@ static const char *const wait_modes[] = {"auto", "enter", "poll", NULL};
 static const char *const langs[] = {"auto", "en", "zh_CN", NULL};
 static const char *const failmodes[] = {"secure", "safe", NULL};
 static const char *const audit_formats[] = {"text", "json", NULL};
+static const char *const flows[] = {"oauth2", "sns", "inapp", NULL};
+static const char *const token_apis[] = {"v1", "gettoken", NULL};
 
 #define STR(name, secret)                                                                          \
 	{                                                                                          \
@@ -44,6 +46,14 @@ const struct dt_cfg_key dt_modcfg_keys[] = {
     {"lang", DT_CFG_ENUM, offsetof(struct dt_modcfg, lang), 0, 0, langs, 0},
     {"max_tries", DT_CFG_UINT, offsetof(struct dt_modcfg, max_tries), 1, 100, NULL, 0},
     {"debug", DT_CFG_BOOL, offsetof(struct dt_modcfg, debug), 0, 0, NULL, 0},
+    STR(corp_id, 0),
+    STR(oapi_base, 0),
+    STR(token_cache, 0),
+    {"flow", DT_CFG_ENUM, offsetof(struct dt_modcfg, flow), 0, 0, flows, 0},
+    {"token_api", DT_CFG_ENUM, offsetof(struct dt_modcfg, token_api), 0, 0, token_apis, 0},
+    {"directory", DT_CFG_BOOL, offsetof(struct dt_modcfg, directory), 0, 0, NULL, 0},
+    {"allow_external", DT_CFG_BOOL, offsetof(struct dt_modcfg, allow_external), 0, 0, NULL, 0},
+    {"proxy_env", DT_CFG_BOOL, offsetof(struct dt_modcfg, proxy_env), 0, 0, NULL, 0},
     DT_CFG_END,
 };
 
@@ -124,6 +134,26 @@ static int dt_modcfg_finish_policy(struct dt_modcfg *cfg, struct dt_err *err)
 	return 0;
 }
 
+/* The DingTalk client's keys (issue 4): defaults and checks. */
+static int dt_modcfg_finish_client(struct dt_modcfg *cfg, struct dt_err *err)
+{
+	if (set_default(&cfg->oapi_base, DT_DEFAULT_OAPI_BASE, err) < 0 ||
+	    set_default(&cfg->token_cache, DT_DEFAULT_TOKEN_CACHE, err) < 0 ||
+	    dt_check_base_url("oapi_base", cfg->oapi_base, err) < 0)
+		return -1;
+	if (cfg->corp_id != NULL && !dt_is_printable_id(cfg->corp_id))
+		return dt_err_set(err, DT_ERR_CONFIG,
+				  "corp_id: contains spaces or control characters");
+	if (cfg->flow == DT_FLOW_INAPP && cfg->corp_id == NULL)
+		return dt_err_set(err, DT_ERR_CONFIG,
+				  "flow = inapp needs corp_id (the JSAPI asks DingTalk for a code "
+				  "of that organisation)");
+	if (cfg->token_cache[0] != '/')
+		return dt_err_set(err, DT_ERR_CONFIG, "token_cache: '%s' must be an absolute path",
+				  cfg->token_cache);
+	return 0;
+}
+
 static int require(const char *key, const char *value, struct dt_err *err)
 {
 	if (value == NULL)
@@ -138,7 +168,8 @@ int dt_modcfg_finish(struct dt_modcfg *cfg, struct dt_err *err)
 	    set_default(&cfg->login_base, DT_DEFAULT_LOGIN_BASE, err) < 0 ||
 	    set_default(&cfg->api_base, DT_DEFAULT_API_BASE, err) < 0 ||
 	    set_default(&cfg->helper, DT_DEFAULT_HELPER, err) < 0 ||
-	    set_default(&cfg->map_file, DT_DEFAULT_MAP, err) < 0)
+	    set_default(&cfg->map_file, DT_DEFAULT_MAP, err) < 0 ||
+	    dt_modcfg_finish_client(cfg, err) < 0)
 		return -1;
 	if (dt_check_base_url("login_base", cfg->login_base, err) < 0 ||
 	    dt_check_base_url("api_base", cfg->api_base, err) < 0)

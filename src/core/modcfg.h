@@ -10,6 +10,10 @@
 #define DT_DEFAULT_HELPER     "unix:/run/dingtalk-callbackd/control.sock"
 #define DT_DEFAULT_LOGIN_BASE "https://login.dingtalk.com"
 #define DT_DEFAULT_API_BASE   "https://api.dingtalk.com"
+#define DT_DEFAULT_OAPI_BASE  "https://oapi.dingtalk.com"
+/* Root-only and shared by every process of the module on this host; /run
+ * is a tmpfs, so a stale token never outlives a reboot. */
+#define DT_DEFAULT_TOKEN_CACHE "/run/pam_dingtalk/app-token"
 /* Below sshd's default LoginGraceTime of 120 s, so the module gives up (and
  * cancels the session) before sshd cuts the connection. */
 #define DT_DEFAULT_TIMEOUT 90
@@ -24,6 +28,12 @@ enum dt_wait_mode { DT_WAIT_AUTO, DT_WAIT_ENTER, DT_WAIT_POLL };
 enum dt_lang { DT_LANG_AUTO, DT_LANG_EN, DT_LANG_ZH_CN };
 
 #define DT_DEFAULT_MAX_TRIES 10
+/* The three DingTalk login flows (shared/dingtalk-api.md: A, B, C). */
+enum dt_flow { DT_FLOW_OAUTH2, DT_FLOW_SNS, DT_FLOW_INAPP };
+
+/* Where the app token comes from: POST /v1.0/oauth2/accessToken or the old
+ * GET /gettoken. */
+enum dt_token_api { DT_TOKEN_API_V1, DT_TOKEN_API_GETTOKEN };
 
 /* What infrastructure errors (helper or DingTalk unreachable, a broken map
  * file) become: PAM_AUTHINFO_UNAVAIL (secure) or PAM_IGNORE (safe). */
@@ -59,6 +69,15 @@ struct dt_modcfg {
 	int lang; /* enum dt_lang */
 	unsigned max_tries;
 	int debug;
+	/* issue 4: the DingTalk client */
+	char *corp_id;
+	char *oapi_base;
+	char *token_cache;
+	int flow;	    /* enum dt_flow */
+	int token_api;	    /* enum dt_token_api */
+	int directory;	    /* look the person up in the organisation's directory */
+	int allow_external; /* let external contacts (contact_type 1) log in */
+	int proxy_env;	    /* honour http(s)_proxy/no_proxy when `proxy` is unset */
 };
 
 extern const struct dt_cfg_key dt_modcfg_keys[];

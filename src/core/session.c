@@ -20,15 +20,49 @@ void dt_session_wipe(struct dt_session *s)
 	OPENSSL_cleanse(s, sizeof(*s));
 }
 
+/* Flow A: scope openid, or "openid corpid" with corp_id so that the token
+ * answer names the organisation (checked in dingtalk.c); corpId pre-selects
+ * it on the phone. */
+static char *oauth2_url(const struct dt_modcfg *cfg, const char *client_id, const char *state)
+{
+	char *corp, *url;
+
+	if (cfg->corp_id == NULL)
+		return dt_asprintf("%s/oauth2/auth?response_type=code&client_id=%s&scope=openid"
+				   "&state=%s&prompt=consent",
+				   cfg->login_base, client_id, state);
+	corp = dt_urlencode(cfg->corp_id);
+	if (corp == NULL)
+		return NULL;
+	url = dt_asprintf("%s/oauth2/auth?response_type=code&client_id=%s&scope=openid%%20corpid"
+			  "&corpId=%s&state=%s&prompt=consent",
+			  cfg->login_base, client_id, corp, state);
+	free(corp);
+	return url;
+}
+
 char *dt_authorize_url(const struct dt_modcfg *cfg, const struct dt_session *s, struct dt_err *err)
 {
-	char *client_id = dt_urlencode(cfg->client_id);
+	char *client_id;
 	char *url = NULL;
 
-	if (client_id != NULL)
-		url = dt_asprintf("%s/oauth2/auth?response_type=code&client_id=%s&scope=openid"
-				  "&state=%s&prompt=consent",
-				  cfg->login_base, client_id, s->state);
+	/* Flow C needs the helper's page inside DingTalk (JSAPI
+	 * requestAuthCode), which the helper does not serve yet: fail closed
+	 * rather than send the phone to a flow whose code cannot be used. */
+	if (cfg->flow == DT_FLOW_INAPP) {
+		dt_err_set(err, DT_ERR_CONFIG,
+			   "flow = inapp: dingtalk-callbackd does not serve the in-DingTalk page "
+			   "yet; use flow = oauth2 or sns");
+		return NULL;
+	}
+	client_id = dt_urlencode(cfg->client_id);
+	if (client_id != NULL && cfg->flow == DT_FLOW_SNS)
+		/* Flow B: the legacy QR page; the redirect carries code and state. */
+		url = dt_asprintf("%s/connect/qrconnect?appid=%s&response_type=code"
+				  "&scope=snsapi_login&state=%s",
+				  cfg->oapi_base, client_id, s->state);
+	else if (client_id != NULL)
+		url = oauth2_url(cfg, client_id, s->state);
 	free(client_id);
 	if (url == NULL)
 		dt_err_set(err, DT_ERR_NOMEM, "out of memory");

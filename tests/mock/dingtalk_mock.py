@@ -14,10 +14,31 @@ Endpoints (stats/fault names in brackets):
   GET  /gettoken                         [gettoken]
   POST /topapi/user/getbyunionid         [getbyunionid]
   POST /topapi/v2/user/get               [user_get]
+  GET  /connect/qrconnect                [qrconnect]   flow B authorize
+  POST /sns/getuserinfo_bycode           [sns_userinfo] flow B, signed:
+       accessKey, timestamp (ms), signature = base64(HMAC-SHA256(secret,
+       timestamp)) URL-encoded once; a timestamp further than --sign-window
+       seconds from now -> "request expired" (errcodes 853001..3 stand in for
+       DingTalk's undocumented ones: request expired, invalid signature,
+       invalid appid)
+  POST /topapi/v2/user/getuserinfo       [inapp_userinfo] flow C, app token
+  POST /user/getuserinfo is not served (the older flat form).
 Admin (not DingTalk):
   POST /_mock/fault  {"endpoint": NAME|"*", "mode": MODE, "seconds": N, "count": K}
        MODE: none slow truncated nonjson http500 throttled wrongtypes hang
+             error ipban badtoken
        "count" (optional) limits the fault to the next K calls.
+       error: answer with a chosen DingTalk error in the endpoint's envelope:
+         {"code": "Forbidden.AccessDenied.IpNotInWhiteList", "status": 403,
+          "message": "..."} (v1 endpoints) or {"errcode": 60020,
+          "errmsg": "...", "sub_code": "60011"} (oapi endpoints; with
+          sub_code the answer is errcode 88 wrapping it, as topapi does).
+       ipban: {"status": 1111, "wait": N} (N = "seconds", default 5), HTTP 200.
+       badtoken: forget the current app token (as if it expired early), so
+         the next call with it fails with 40014 / InvalidAuthentication.
+  POST /_mock/inapp_code {"person": NAME, "corpId": CORP}: what the JSAPI
+       dd.runtime.permission.requestAuthCode gives a page inside DingTalk: a
+       免登 code (single use, --code-ttl), for corpId = --corp-id only.
   GET  /_mock/fault  current faults
   GET  /_mock/stats  {"authorize": 3, ...} calls per endpoint (incl. failures)
   POST /_mock/reset  clear stats and faults (codes and tokens are kept)
@@ -31,6 +52,9 @@ Never logs codes, secrets, tokens or query strings.
 """
 
 import argparse
+import base64
+import hashlib
+import hmac
 import html
 import json
 import os
@@ -76,9 +100,10 @@ BUILTIN_PERSONS = [
 ]
 
 FAULT_MODES = ("none", "slow", "truncated", "nonjson", "http500", "throttled",
-               "wrongtypes", "hang")
+               "wrongtypes", "hang", "error", "ipban", "badtoken")
 ENDPOINTS = ("authorize", "userAccessToken", "users_me", "accessToken",
-             "gettoken", "getbyunionid", "user_get")
+             "gettoken", "getbyunionid", "user_get", "qrconnect", "sns_userinfo",
+             "inapp_userinfo")
 V1_ENDPOINTS = ("userAccessToken", "users_me", "accessToken")
 
 
@@ -177,6 +202,8 @@ class State:
         self.lock = threading.Lock()
         self.client_id = args.client_id
         self.client_secret = args.client_secret
+        self.corp_id = args.corp_id
+        self.sign_window = args.sign_window
         self.code_ttl = args.code_ttl
         self.token_ttl = args.token_ttl
         self.redirect_domains = args.redirect_domain or []
@@ -290,6 +317,10 @@ class Handler(BaseHTTPRequestHandler):
         ("GET", "/gettoken"): ("gettoken", "h_gettoken"),
         ("POST", "/topapi/user/getbyunionid"): ("getbyunionid", "h_getbyunionid"),
         ("POST", "/topapi/v2/user/get"): ("user_get", "h_user_get"),
+        ("GET", "/connect/qrconnect"): ("qrconnect", "h_qrconnect"),
+        ("POST", "/sns/getuserinfo_bycode"): ("sns_userinfo", "h_sns_userinfo"),
+        ("POST", "/topapi/v2/user/getuserinfo"): ("inapp_userinfo", "h_inapp_userinfo"),
+        ("POST", "/_mock/inapp_code"): (None, "h_mock_inapp_code"),
         ("POST", "/_mock/fault"): (None, "h_mock_fault_set"),
         ("GET", "/_mock/fault"): (None, "h_mock_fault_get"),
         ("GET", "/_mock/stats"): (None, "h_mock_stats"),
@@ -364,6 +395,16 @@ class Handler(BaseHTTPRequestHandler):
         if mode == "throttled":
             self.send_reply(self.throttled(endpoint))
             return
+        if mode == "error":
+            self.send_reply(self.chosen_error(endpoint, fault))
+            return
+        if mode == "ipban":
+            self.send_reply(Reply(200, {"status": 1111, "wait": int(seconds or 5),
+                                        "message": "IP has been banned"}))
+            return
+        if mode == "badtoken":
+            with self.st.lock:
+                self.st.app_token = None
         if mode == "http500":
             if endpoint in V1_ENDPOINTS:
                 reply = v1_error(500, "ServiceUnavailable",
@@ -383,6 +424,17 @@ class Handler(BaseHTTPRequestHandler):
         if mode == "wrongtypes" and reply.is_json and reply.status == 200:
             reply.body = _to_wrong_types(reply.body)
         self.send_reply(reply, truncated=(mode == "truncated"))
+
+    def chosen_error(self, endpoint, fault):
+        if endpoint in V1_ENDPOINTS:
+            return v1_error(int(fault.get("status") or 400), fault.get("code") or "unknown",
+                            fault.get("message") or "mock error")
+        if fault.get("sub_code"):
+            sub = str(fault["sub_code"])
+            msg = fault.get("message") or "mock error"
+            return oapi_topapi(88, "ding talk error[subcode=%s,submsg=%s]" % (sub, msg),
+                               sub_code=sub, sub_msg=msg)
+        return oapi_topapi(int(fault.get("errcode") or -1), fault.get("errmsg") or "mock error")
 
     def throttled(self, endpoint):
         if endpoint in V1_ENDPOINTS:
@@ -466,6 +518,12 @@ class Handler(BaseHTTPRequestHandler):
             return html_page(400, "钉钉登录 - 参数错误",
                              "<h1>参数错误</h1><ul>%s</ul>" % items)
 
+        return self.consent(redirect, state, scope, cid)
+
+    def consent(self, redirect, state, scope, cid):
+        """The phone's step: mock_person/mock_decision (tests) or a page."""
+        st = self.st
+        q = self.q1
         person_name = q("mock_person")
         decision = q("mock_decision")
         if person_name is not None or decision is not None:
@@ -478,13 +536,15 @@ class Handler(BaseHTTPRequestHandler):
                 return html_page(400, "钉钉登录 - 参数错误",
                                  "<p>unknown mock_person or mock_decision</p>")
             code = st.issue_code(person, scope, cid)
-            loc = add_query(redirect, [("authCode", code), ("code", code),
-                                       ("state", state)])
+            params = [("code", code), ("state", state)]
+            if scope != "snsapi_login":     # flow A carries both, authCode first
+                params.insert(0, ("authCode", code))
+            loc = add_query(redirect, params)
             return Reply(302, "", ctype="text/plain", is_json=False,
                          headers={"Location": loc})
 
         # consent page for a human with a browser
-        here = "/oauth2/auth?" + urlsplit(self.path).query
+        here = self.req_path + "?" + urlsplit(self.path).query
         links = []
         for p in st.persons.values():
             url = add_query(here, [("mock_person", p["name"]),
@@ -533,7 +593,7 @@ class Handler(BaseHTTPRequestHandler):
         tok, ref = st.issue_user_token(rec)
         out = {"accessToken": tok, "refreshToken": ref, "expireIn": st.token_ttl}
         if "corpid" in rec["scope"].split(" "):
-            out["corpId"] = "dingmockcorp0000000000000000000000"
+            out["corpId"] = st.corp_id
         return v1_ok(out)
 
     def h_users_me(self):
@@ -611,6 +671,82 @@ class Handler(BaseHTTPRequestHandler):
         }
         return oapi_topapi(0, "ok", result=result)
 
+    # --- flow B: snsapi_login -------------------------------------------------
+    def h_qrconnect(self):
+        st = self.st
+        q = self.q1
+        problems = []
+        appid = q("appid")
+        if not appid or not secrets.compare_digest(appid.encode(), st.client_id.encode()):
+            problems.append("appid 无效 (invalid appid)")
+        if q("response_type") != "code":
+            problems.append("response_type 必须为 code")
+        if q("scope") != "snsapi_login":
+            problems.append("scope 必须为 snsapi_login")
+        redirect = q("redirect_uri")
+        rparts = urlsplit(redirect or "")
+        if not redirect or rparts.scheme not in ("http", "https") or not rparts.hostname:
+            problems.append("redirect_uri 无效")
+        if problems:
+            items = "".join("<li>%s</li>" % esc(p) for p in problems)
+            return html_page(400, "钉钉登录 - 参数错误",
+                             "<h1>参数错误</h1><ul>%s</ul>" % items)
+        return self.consent(redirect, q("state") or "", "snsapi_login", appid)
+
+    def expected_signature(self, timestamp):
+        mac = hmac.new(self.st.client_secret.encode(), timestamp.encode(), hashlib.sha256)
+        return base64.b64encode(mac.digest()).decode()
+
+    def h_sns_userinfo(self):
+        st = self.st
+        key = self.q1("accessKey")
+        ts = self.q1("timestamp") or ""
+        sig = self.q1("signature") or ""
+        if not key or not secrets.compare_digest(key.encode(), st.client_id.encode()):
+            return oapi(853003, "invalid appid")
+        if not ts.isdigit() or abs(int(ts) / 1000.0 - time.time()) > st.sign_window:
+            return oapi(853001, "request expired")
+        if not secrets.compare_digest(sig.encode(), self.expected_signature(ts).encode()):
+            return oapi(853002, "invalid signature")
+        code = self.json_body() or {}
+        code = code.get("tmp_auth_code")
+        rec = st.consume_code(code) if isinstance(code, str) and code else None
+        if rec is None or rec["scope"] != "snsapi_login":
+            return oapi(40078, "不存在的临时授权码")
+        p = rec["person"]
+        return oapi(0, "ok", user_info={"nick": p["nick"], "unionid": p["unionId"],
+                                        "openid": p["openId"],
+                                        "main_org_auth_high_level": True})
+
+    # --- flow C: in-DingTalk 免登 -----------------------------------------------
+    def h_inapp_userinfo(self):
+        st = self.st
+        if not st.app_token_valid(self.q1("access_token")):
+            return topapi_auth_error()
+        code = self.topapi_body().get("code")
+        rec = st.consume_code(code) if isinstance(code, str) and code else None
+        if rec is None or rec["scope"] != "inapp":
+            return oapi_topapi(40078, "不存在的临时授权码")
+        p = rec["person"]
+        if not p.get("userid"):
+            return oapi_topapi(60121, "找不到该用户")
+        return oapi_topapi(0, "ok", result={
+            "userid": p["userid"], "unionid": p["unionId"], "name": p["nick"],
+            "associated_unionid": "", "device_id": secrets.token_hex(8),
+            "sys": False, "sys_level": 0})
+
+    def h_mock_inapp_code(self):
+        try:
+            req = json.loads(self.body.decode("utf-8") or "{}")
+        except ValueError:
+            return Reply(400, {"error": "body must be JSON"})
+        p = self.st.persons.get(req.get("person") or "")
+        if p is None:
+            return Reply(400, {"error": "unknown person"})
+        if req.get("corpId") != self.st.corp_id:
+            return Reply(400, {"error": "corpId is not the mock's organisation"})
+        return Reply(200, {"code": self.st.issue_code(p, "inapp", self.st.client_id)})
+
     # --- admin ----------------------------------------------------------------
     def h_mock_fault_set(self):
         try:
@@ -631,6 +767,9 @@ class Handler(BaseHTTPRequestHandler):
                     self.st.faults.pop(ep, None)
             else:
                 f = {"mode": mode, "seconds": float(req.get("seconds") or 0)}
+                for k in ("code", "status", "message", "errcode", "errmsg", "sub_code"):
+                    if req.get(k) is not None:
+                        f[k] = req[k]
                 if req.get("count") is not None:
                     f["count"] = int(req["count"])
                 self.st.faults[ep] = f
@@ -688,6 +827,11 @@ def main(argv=None):
     ap.add_argument("--port-file")
     ap.add_argument("--client-id", default="dingmockappkey")
     ap.add_argument("--client-secret", default="mock-secret-0123456789")
+    ap.add_argument("--corp-id", default="dingmockcorp0000000000000000000000")
+    ap.add_argument("--sign-window", type=float, default=60,
+                    help="seconds a flow B timestamp may be off (UNCONFIRMED at DingTalk)")
+    ap.add_argument("--tls-cert", help="serve HTTPS with this certificate (PEM)")
+    ap.add_argument("--tls-key", help="the certificate's key (PEM)")
     ap.add_argument("--code-ttl", type=float, default=300)
     ap.add_argument("--token-ttl", type=int, default=7200,
                     help="lifetime of user and app tokens (expireIn)")
@@ -701,10 +845,18 @@ def main(argv=None):
         [dict(p) for p in BUILTIN_PERSONS]
     srv = Server((args.host, args.port), Handler)
     srv.state = State(args, persons)
+    scheme = "http"
+    if args.tls_cert:
+        import ssl
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        ctx.minimum_version = ssl.TLSVersion.TLSv1_2
+        ctx.load_cert_chain(args.tls_cert, args.tls_key)
+        srv.socket = ctx.wrap_socket(srv.socket, server_side=True)
+        scheme = "https"
     port = srv.server_address[1]
     if args.port_file:
         write_atomic(args.port_file, "%d\n" % port)
-    print("dingtalk_mock listening on http://%s:%d" % (args.host, port),
+    print("dingtalk_mock listening on %s://%s:%d" % (scheme, args.host, port),
           file=sys.stderr, flush=True)
 
     def stop(signum, frame):

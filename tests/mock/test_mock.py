@@ -347,6 +347,74 @@ def tests_ttl(tmp):
         m.stop()
 
 
+def tests_flows_b_c(m):
+    """Flow B (signed sns exchange) and flow C (免登 code), issue 4."""
+    import base64
+    import hashlib
+    import hmac
+    q = urlencode({"appid": CID, "response_type": "code", "scope": "snsapi_login", "state": "st",
+                   "redirect_uri": "http://127.0.0.1/cb", "mock_person": "alice",
+                   "mock_decision": "approve"})
+    resp, _ = m.req("GET", "/connect/qrconnect?" + q, raw=True)
+    loc = parse_qs(urlsplit(resp.getheader("Location") or "").query)
+    check(resp.status == 302 and "code" in loc and "authCode" not in loc and loc.get("state") == ["st"],
+          "qrconnect: redirect with code and state (no authCode)")
+    code = loc.get("code", [""])[0]
+
+    def signed(ts, secret=CSECRET, key=CID, encode=True):
+        sig = base64.b64encode(hmac.new(secret.encode(), str(ts).encode(), hashlib.sha256).digest()).decode()
+        from urllib.parse import quote
+        return "/sns/getuserinfo_bycode?accessKey=%s&timestamp=%s&signature=%s" % (
+            key, ts, quote(sig, safe="") if encode else sig)
+
+    # A timestamp whose signature holds a '+', so that sending it without
+    # URL-encoding really differs (a '+' in a query reads as a space).
+    now = int(time.time() * 1000)
+    while "%2B" not in signed(now):
+        now += 1
+    st, r, _ = m.req("POST", signed(now, secret="wrong"), {"tmp_auth_code": code})
+    check(r.get("errcode") == 853002 and r.get("errmsg") == "invalid signature", "sns: wrong secret -> invalid signature")
+    st, r, _ = m.req("POST", signed(now - 3600 * 1000), {"tmp_auth_code": code})
+    check(r.get("errcode") == 853001 and r.get("errmsg") == "request expired", "sns: stale timestamp -> request expired")
+    st, r, _ = m.req("POST", signed(now, key="other"), {"tmp_auth_code": code})
+    check(r.get("errcode") == 853003, "sns: unknown accessKey -> invalid appid")
+    st, r, _ = m.req("POST", signed(now, encode=False), {"tmp_auth_code": code})
+    check(r.get("errcode") == 853002, "sns: a signature not URL-encoded ('+' read as space) is refused")
+    st, r, _ = m.req("POST", signed(now), {"tmp_auth_code": code})
+    ui = r.get("user_info") or {}
+    check(r.get("errcode") == 0 and ui.get("unionid") == "uAlice0000000000000000iEiE" and ui.get("nick") == "Alice Zhang",
+          "sns: signed exchange -> user_info with unionid")
+    st, r, _ = m.req("POST", signed(now), {"tmp_auth_code": code})
+    check(r.get("errcode") == 40078, "sns: code is single use -> 40078")
+
+    st, c, _ = m.req("POST", "/_mock/inapp_code", {"person": "bob", "corpId": "dingother"})
+    check(st == 400, "inapp code only for the mock's corpId")
+    st, c, _ = m.req("POST", "/_mock/inapp_code", {"person": "bob", "corpId": "dingmockcorp0000000000000000000000"})
+    st2, a, _ = m.req("POST", "/v1.0/oauth2/accessToken", {"appKey": CID, "appSecret": CSECRET})
+    path = "/topapi/v2/user/getuserinfo?access_token=" + a["accessToken"]
+    st, r, _ = m.req("POST", "/topapi/v2/user/getuserinfo", {"code": c["code"]})
+    check(r.get("errcode") == 88 and r.get("sub_code") == "40014", "inapp getuserinfo without token -> 88/40014")
+    st, r, _ = m.req("POST", path, {"code": c["code"]})
+    res = r.get("result") or {}
+    check(r.get("errcode") == 0 and res.get("userid") == "libob02" and res.get("unionid") == "uBob00000000000000000000iEiE",
+          "inapp getuserinfo -> userid and unionid")
+    st, r, _ = m.req("POST", path, {"code": c["code"]})
+    check(r.get("errcode") == 40078, "inapp code is single use -> 40078")
+
+    m.req("POST", "/_mock/fault", {"endpoint": "getbyunionid", "mode": "error", "errcode": 60020,
+                                   "errmsg": "ip", "count": 1})
+    st, r, _ = m.req("POST", "/topapi/user/getbyunionid?access_token=" + a["accessToken"], {"unionid": "x"})
+    check(r.get("errcode") == 60020 and r.get("errmsg") == "ip", "fault error: chosen oapi errcode")
+    m.req("POST", "/_mock/fault", {"endpoint": "users_me", "mode": "error", "status": 403,
+                                   "code": "Forbidden.AccessDenied.IpNotInWhiteList", "count": 1})
+    st, r, _ = m.req("GET", "/v1.0/contact/users/me")
+    check(st == 403 and r.get("code") == "Forbidden.AccessDenied.IpNotInWhiteList" and "requestid" in r,
+          "fault error: chosen v1 code and status")
+    m.req("POST", "/_mock/fault", {"endpoint": "user_get", "mode": "ipban", "seconds": 7, "count": 1})
+    st, r, _ = m.req("POST", "/topapi/v2/user/get?access_token=" + a["accessToken"], {"userid": "libob02"})
+    check(r.get("status") == 1111 and r.get("wait") == 7, "fault ipban: status 1111 with wait")
+
+
 def main():
     tmp = tempfile.mkdtemp(prefix="dtmock-test-")
     m = None
@@ -357,6 +425,7 @@ def main():
         app = tests_app(m)
         tests_faults(m, token, app)
         tests_misc(m, token)
+        tests_flows_b_c(m)
         tests_ttl(tmp)
     except Exception as e:  # a crash is a failure, not a silent pass
         import traceback

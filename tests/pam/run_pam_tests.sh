@@ -11,7 +11,9 @@ trap 'dt_stop_all; rm -rf "$DT_WORK"' EXIT
 
 bail() { echo "Bail out! $*"; exit 1; }
 
+dt_make_test_ca || bail "cannot make the test CA"
 dt_start_mock || bail "the DingTalk mock did not start"
+dt_start_tls_mock || bail "the TLS mock did not start: $(cat "$DT_WORK/tls/mock.out")"
 dt_start_helper || bail "dingtalk-callbackd did not start: $(cat "$DT_WORK/callbackd.log")"
 dt_write_map
 
@@ -54,6 +56,16 @@ set_items=$(ls /usr/lib/*/pam_wrapper/pam_set_items.so 2>/dev/null | head -n 1)
 	echo "auth required $set_items"
 	echo "auth required $DT_PAM_MODULE conf=$DT_WORK/ok.conf"
 } >"$DT_WORK/services/su"
+# issue 4: the three flows, corp_id, the directory, TLS.
+oapi="oapi_base = $DT_MOCK_URL"
+cache="token_cache = $DT_WORK/cache/app-token"
+service dingtalk_sns "$(dt_module_conf sns 'flow = sns' "$oapi" 'timeout = 30')"
+service dingtalk_corp "$(dt_module_conf corp 'corp_id = dingmockcorp0000000000000000000000' 'timeout = 30')"
+service dingtalk_othercorp "$(dt_module_conf othercorp 'corp_id = dingothercorp' 'timeout = 30')"
+service dingtalk_dir "$(dt_module_conf dir 'directory = yes' "$oapi" "$cache" 'timeout = 30')"
+service dingtalk_dir_gettoken "$(dt_module_conf dir_gettoken 'directory = yes' 'token_api = gettoken' "$oapi" "token_cache = $DT_WORK/cache2/app-token" 'timeout = 30')"
+service dingtalk_tls_untrusted "$(dt_module_conf tls_untrusted "api_base = $DT_TLS_URL" 'timeout = 30')"
+service dingtalk_tls "$(dt_module_conf tls "login_base = $DT_TLS_URL" "api_base = $DT_TLS_URL" "ca_file = $DT_TEST_CA" 'timeout = 30')"
 echo "auth required $DT_PAM_MODULE conf=$DT_WORK/ok.conf no_such_argument" \
 	>"$DT_WORK/services/dingtalk_badarg"
 

@@ -80,13 +80,23 @@ static void start_phone(struct conv_ctx *c)
 {
 	char number[16], logpath[512];
 	const char *python = getenv("PYTHON3") ? getenv("PYTHON3") : "python3";
-	const char *args[] = {python,	    getenv("DT_PHONE"),
-			      "--link",	    c->link,
-			      "--person",   c->plan.person,
-			      "--number",   number,
-			      "--decision", c->plan.decision ? c->plan.decision : "approve",
-			      "--timeout",  "30",
-			      "--delay",    c->plan.delay ? c->plan.delay : "0",
+	const char *ca = getenv("DT_TEST_CA");
+	const char *args[] = {python,
+			      getenv("DT_PHONE"),
+			      "--link",
+			      c->link,
+			      "--person",
+			      c->plan.person,
+			      "--number",
+			      number,
+			      "--decision",
+			      c->plan.decision ? c->plan.decision : "approve",
+			      "--timeout",
+			      "30",
+			      "--delay",
+			      c->plan.delay ? c->plan.delay : "0",
+			      ca ? "--cafile" : NULL,
+			      ca,
 			      NULL};
 	char *argv[sizeof(args) / sizeof(args[0])];
 	size_t i;
@@ -630,6 +640,196 @@ static void test_sudo_names_the_command(void **state)
 	assert_non_null(strstr(c.text, "to run: /usr/bin/apt upgrade?[2J"));
 }
 
+/* ---- issue 4: each flow end to end, corp_id, the directory, TLS ---- */
+static void test_sns_flow_logs_in(void **state)
+{
+	struct conv_ctx c = {.plan = {"alice", "approve", 0}};
+
+	(void)state;
+	assert_pam(authenticate("dingtalk_sns", "alice", &c, NULL), PAM_SUCCESS);
+	assert_logged("result=success pam=PAM_SUCCESS user=alice "
+		      "unionid=uAlice0000000000000000iEiE nick=\"Alice Zhang\"");
+}
+
+static void test_sns_flow_maps_like_oauth2(void **state)
+{
+	struct conv_ctx c = {.plan = {"bob", "approve", 0}};
+
+	(void)state;
+	assert_pam(authenticate("dingtalk_sns", "alice", &c, NULL), PAM_AUTH_ERR);
+	assert_logged("is bound to 'bob', not to 'alice'");
+}
+
+static void test_corp_id_of_the_organisation_logs_in(void **state)
+{
+	struct conv_ctx c = {.plan = {"alice", "approve", 0}};
+
+	(void)state;
+	assert_pam(authenticate("dingtalk_corp", "alice", &c, NULL), PAM_SUCCESS);
+}
+
+static void test_other_organisation_is_refused(void **state)
+{
+	struct conv_ctx c = {.plan = {"alice", "approve", 0}};
+
+	(void)state;
+	assert_pam(authenticate("dingtalk_othercorp", "alice", &c, NULL), PAM_AUTH_ERR);
+	assert_logged("not corp_id dingothercorp: refused");
+}
+
+static void test_directory_member_logs_in(void **state)
+{
+	struct conv_ctx c = {.plan = {"alice", "approve", 0}};
+
+	(void)state;
+	assert_pam(authenticate("dingtalk_dir", "alice", &c, NULL), PAM_SUCCESS);
+}
+
+static void test_external_contact_is_refused(void **state)
+{
+	struct conv_ctx c = {.plan = {"carol", "approve", 0}};
+
+	(void)state;
+	assert_pam(authenticate("dingtalk_dir", "alice", &c, NULL), PAM_AUTH_ERR);
+	assert_logged("unionId uCarol0000000000000000iEiE (Carol Wang) is an external contact");
+}
+
+static void test_untrusted_certificate_is_refused(void **state)
+{
+	struct conv_ctx c = {.plan = {"alice", "approve", 0}};
+
+	(void)state;
+	assert_pam(authenticate("dingtalk_tls_untrusted", "alice", &c, NULL), PAM_AUTHINFO_UNAVAIL);
+	assert_logged("certificate");
+}
+
+static void test_trusted_certificate_through_ca_file(void **state)
+{
+	struct conv_ctx c = {.plan = {"alice", "approve", 0}};
+
+	(void)state;
+	assert_pam(authenticate("dingtalk_tls", "alice", &c, NULL), PAM_SUCCESS);
+}
+
+/* shared/dingtalk-api.md's error table, row by row, through PAM: the mock
+ * answers with the error, the module logs one line naming the code,
+ * DingTalk's message and what to do, and returns the PAM code. */
+struct error_row {
+	const char *service, *person;
+	const char *fault; /* for /_mock/fault */
+	int pam_rc;
+	const char *line; /* in the log */
+};
+
+static const struct error_row error_rows[] = {
+    {"dingtalk", "alice",
+     "{\"endpoint\":\"userAccessToken\",\"mode\":\"error\",\"status\":403,\"code\":"
+     "\"Forbidden.AccessDenied.IpNotInWhiteList\",\"message\":\"ip not allowed\"}",
+     PAM_AUTHINFO_UNAVAIL,
+     "DingTalk userAccessToken: HTTP 403 Forbidden.AccessDenied.IpNotInWhiteList (\"ip not "
+     "allowed\"): this host's egress IP is not in the app's server IP whitelist"},
+    {"dingtalk_dir", "alice",
+     "{\"endpoint\":\"getbyunionid\",\"mode\":\"error\",\"errcode\":60020,\"errmsg\":"
+     "\"访问ip不在白名单之中\"}",
+     PAM_AUTHINFO_UNAVAIL,
+     "DingTalk topapi/user/getbyunionid: errcode 60020 (\"访问ip不在白名单之中\"): this "
+     "host's "
+     "egress IP"},
+    {"dingtalk", "alice",
+     "{\"endpoint\":\"users_me\",\"mode\":\"error\",\"status\":401,\"code\":"
+     "\"InvalidAuthentication\",\"message\":\"不合法的access_token\"}",
+     PAM_AUTHINFO_UNAVAIL,
+     "DingTalk contact/users/me: HTTP 401 InvalidAuthentication "
+     "(\"不合法的access_token\"): the "
+     "access token was refused"},
+    {"dingtalk_dir", "alice",
+     "{\"endpoint\":\"user_get\",\"mode\":\"error\",\"errcode\":42001,\"errmsg\":"
+     "\"access_token超时\"}",
+     PAM_AUTHINFO_UNAVAIL,
+     "DingTalk topapi/v2/user/get: errcode 42001 (\"access_token超时\"): the access token "
+     "was "
+     "refused or has expired"},
+    {"dingtalk", "alice",
+     "{\"endpoint\":\"userAccessToken\",\"mode\":\"error\",\"status\":400,\"code\":"
+     "\"invalidClientIdOrSecret\",\"message\":\"无效的clientId或clientSecret\"}",
+     PAM_AUTHINFO_UNAVAIL,
+     "HTTP 400 invalidClientIdOrSecret (\"无效的clientId或clientSecret\"): the AppKey or "
+     "AppSecret is wrong: check client_id and client_secret for pasted spaces"},
+    {"dingtalk_dir_gettoken", "alice",
+     "{\"endpoint\":\"gettoken\",\"mode\":\"error\",\"errcode\":40096,\"errmsg\":"
+     "\"不合法的appKey或appSecret\"}",
+     PAM_AUTHINFO_UNAVAIL,
+     "DingTalk gettoken: errcode 40096 (\"不合法的appKey或appSecret\"): the AppKey or "
+     "AppSecret "
+     "is wrong"},
+    {"dingtalk", "alice",
+     "{\"endpoint\":\"userAccessToken\",\"mode\":\"error\",\"status\":409,\"code\":"
+     "\"invalidCode\",\"message\":\"code无效\"}",
+     PAM_AUTH_ERR,
+     "HTTP 409 invalidCode (\"code无效\"): the authorization code is unknown, used "
+     "or expired: scan again"},
+    {"dingtalk_sns", "alice",
+     "{\"endpoint\":\"sns_userinfo\",\"mode\":\"error\",\"errcode\":40078,\"errmsg\":"
+     "\"不存在的临时授权码\"}",
+     PAM_AUTH_ERR, "errcode 40078 (\"不存在的临时授权码\"): the authorization code is unknown"},
+    {"dingtalk_dir", "eve", NULL, PAM_AUTH_ERR,
+     "unionId uEve000000000000000000000iEiE: DingTalk topapi/user/getbyunionid: errcode "
+     "60121 "
+     "(\"找不到该用户\"): the person is not a member of the organisation: refused"},
+    {"dingtalk", "alice",
+     "{\"endpoint\":\"users_me\",\"mode\":\"error\",\"status\":403,\"code\":"
+     "\"Forbidden.AccessDenied.AccessTokenPermissionDenied\",\"message\":\"没有权限\"}",
+     PAM_AUTHINFO_UNAVAIL,
+     "HTTP 403 Forbidden.AccessDenied.AccessTokenPermissionDenied (\"没有权限\"): the app "
+     "lacks "
+     "an API permission"},
+    {"dingtalk_dir", "alice",
+     "{\"endpoint\":\"user_get\",\"mode\":\"error\",\"sub_code\":\"60011\",\"message\":"
+     "\"没有调用该接口的权限\"}",
+     PAM_AUTHINFO_UNAVAIL,
+     "errcode 88 sub_code 60011 (\"没有调用该接口的权限\"): the app lacks an API "
+     "permission"},
+    {"dingtalk_dir", "alice", "{\"endpoint\":\"getbyunionid\",\"mode\":\"throttled\"}",
+     PAM_AUTHINFO_UNAVAIL,
+     "errcode 90018 (\"当前企业调用该接口超过限制，请稍后再试\"): DingTalk is throttling "
+     "this app"},
+    {"dingtalk", "alice", "{\"endpoint\":\"users_me\",\"mode\":\"throttled\"}",
+     PAM_AUTHINFO_UNAVAIL,
+     "HTTP 403 Forbidden.AccessDenied.QpsLimitForAppkeyAndApi "
+     "(\"调用该接口触发了限流，请稍后再试"
+     "\"): DingTalk is throttling this app"},
+    {"dingtalk_dir", "alice",
+     "{\"endpoint\":\"user_get\",\"mode\":\"error\",\"errcode\":90020,\"errmsg\":"
+     "\"超过月调用量\"}",
+     PAM_AUTHINFO_UNAVAIL,
+     "errcode 90020 (\"超过月调用量\"): the organisation's monthly API quota is exhausted"},
+    {"dingtalk_dir", "alice", "{\"endpoint\":\"getbyunionid\",\"mode\":\"ipban\",\"seconds\":120}",
+     PAM_AUTHINFO_UNAVAIL, "status 1111, this host's IP is banned for 120 s"},
+    {NULL, NULL, NULL, 0, NULL},
+};
+
+static void test_error_table_through_pam(void **state)
+{
+	const struct error_row *r;
+
+	(void)state;
+	for (r = error_rows; r->service != NULL; r++) {
+		struct conv_ctx c;
+		int rc;
+
+		memset(&c, 0, sizeof(c));
+		c.plan.person = r->person;
+		c.plan.decision = "approve";
+		if (r->fault != NULL)
+			mock_fault(r->fault);
+		rc = authenticate(r->service, "alice", &c, NULL);
+		mock_fault("{\"endpoint\": \"*\", \"mode\": \"none\"}");
+		if (rc != r->pam_rc || strstr(read_case_log(), r->line) == NULL)
+			fail_msg("row \"%s\": PAM %d (%s), wanted %d; log:\n%s", r->line, rc,
+				 pam_strerror(NULL, rc), r->pam_rc, read_case_log());
+	}
+}
+
 /* ---- policy: root, groups, failmode, audit, per-service sections ---- */
 
 /* A stack whose only module answers PAM_IGNORE ends in PAM_PERM_DENIED:
@@ -757,8 +957,8 @@ static void test_audit_line_of_a_refusal(void **state)
 	assert_pam(authenticate("dingtalk", "alice", &c, NULL), PAM_AUTH_ERR);
 	assert_logged("audit: result=denied pam=PAM_AUTH_ERR user=alice "
 		      "unionid=uBob00000000000000000000iEiE nick=\"Bob Li\"");
-	assert_logged("reason=\"unionId uBob00000000000000000000iEiE (Bob Li) is bound to 'bob', "
-		      "not to 'alice'\"");
+	assert_logged("reason: unionId uBob00000000000000000000iEiE (Bob Li) is bound to 'bob', "
+		      "not to 'alice'");
 }
 
 static void test_service_section_overrides(void **state)
@@ -818,6 +1018,15 @@ int main(void)
 	    cmocka_unit_test(test_chinese_messages),
 	    cmocka_unit_test(test_silent_drops_chatter_not_the_qr),
 	    cmocka_unit_test(test_sudo_names_the_command),
+	    cmocka_unit_test(test_sns_flow_logs_in),
+	    cmocka_unit_test(test_sns_flow_maps_like_oauth2),
+	    cmocka_unit_test(test_corp_id_of_the_organisation_logs_in),
+	    cmocka_unit_test(test_other_organisation_is_refused),
+	    cmocka_unit_test(test_directory_member_logs_in),
+	    cmocka_unit_test(test_external_contact_is_refused),
+	    cmocka_unit_test(test_untrusted_certificate_is_refused),
+	    cmocka_unit_test(test_trusted_certificate_through_ca_file),
+	    cmocka_unit_test(test_error_table_through_pam),
 	    cmocka_unit_test(test_root_is_refused_by_default),
 	    cmocka_unit_test(test_root_with_allow_root),
 	    cmocka_unit_test(test_outside_only_groups_is_ignored),

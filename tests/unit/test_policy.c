@@ -127,7 +127,7 @@ static void test_audit_text(void **state)
 	(void)state;
 	assert_string_equal(line, "audit: result=denied pam=PAM_AUTH_ERR user=alice unionid=uAlice "
 				  "nick=\"Alice Zhang\" rhost=- service=sshd tty=ssh session=S1 "
-				  "reason=\"bound to 'bob'\" elapsed_ms=42");
+				  "elapsed_ms=42 reason: bound to 'bob'");
 	free(line);
 }
 
@@ -151,7 +151,7 @@ static void test_audit_hostile_values(void **state)
 	long_user[sizeof(long_user) - 1] = '\0';
 	a.user = long_user;
 	line = dt_audit_format(&a, DT_AUDIT_TEXT);
-	assert_true(strlen(line) < 2 * DT_AUDIT_VALUE_MAX + 300);
+	assert_true(strlen(line) < 2 * DT_AUDIT_VALUE_MAX + 200);
 	free(line);
 }
 

@@ -5,12 +5,15 @@
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <cmocka.h>
 
+#include "cfg.h"
 #include "mapping.h"
+#include "modcfg.h"
 #include "session.h"
 #include "util.h"
 
@@ -119,6 +122,72 @@ static void test_session_and_authorize_url(void **state)
 	assert_int_equal(s1.state[0], '\0');
 }
 
+static void test_authorize_url_per_flow(void **state)
+{
+	char client_id[] = "dingapp", login_base[] = "https://login.dingtalk.com",
+	     oapi_base[] = "https://oapi.dingtalk.com", corp[] = "dingcorp";
+	struct dt_modcfg cfg;
+	struct dt_session s;
+	struct dt_err err;
+	char *url;
+
+	(void)state;
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.client_id = client_id;
+	cfg.login_base = login_base;
+	cfg.oapi_base = oapi_base;
+	assert_int_equal(dt_session_new(&s, NULL), 0);
+	cfg.corp_id = corp;
+	url = dt_authorize_url(&cfg, &s, NULL);
+	assert_non_null(strstr(url, "/oauth2/auth?"));
+	assert_non_null(strstr(url, "&scope=openid%20corpid&corpId=dingcorp&"));
+	free(url);
+	cfg.flow = DT_FLOW_SNS;
+	url = dt_authorize_url(&cfg, &s, NULL);
+	assert_non_null(strstr(url, "https://oapi.dingtalk.com/connect/qrconnect?appid=dingapp"
+				    "&response_type=code&scope=snsapi_login&state="));
+	assert_non_null(strstr(url, s.state));
+	assert_null(strstr(url, "redirect_uri"));
+	free(url);
+	cfg.flow = DT_FLOW_INAPP;
+	assert_null(dt_authorize_url(&cfg, &s, &err));
+	assert_int_equal(err.kind, DT_ERR_CONFIG);
+	assert_non_null(strstr(err.msg, "flow = inapp"));
+}
+
+static int finish_with(const char *extra, struct dt_err *err)
+{
+	char text[512];
+	struct dt_modcfg cfg;
+	int rc;
+
+	memset(&cfg, 0, sizeof(cfg));
+	snprintf(text, sizeof(text), "client_id = a\nclient_secret = b\n%s\n", extra);
+	rc = dt_cfg_parse_text(text, strlen(text), "t", dt_modcfg_keys, &cfg, NULL, NULL, err);
+	if (rc == 0)
+		rc = dt_modcfg_finish(&cfg, err);
+	dt_modcfg_free(&cfg);
+	return rc;
+}
+
+static void test_client_keys_are_checked(void **state)
+{
+	struct dt_err err;
+
+	(void)state;
+	assert_int_equal(finish_with("flow = sns\ntoken_api = gettoken\ndirectory = yes", &err), 0);
+	assert_int_equal(finish_with("flow = inapp", &err), -1);
+	assert_non_null(strstr(err.msg, "flow = inapp needs corp_id"));
+	assert_int_equal(finish_with("flow = inapp\ncorp_id = dingcorp", &err), 0);
+	assert_int_equal(finish_with("flow = qr", &err), -1);
+	assert_non_null(strstr(err.msg, "oauth2|sns|inapp"));
+	assert_int_equal(finish_with("token_cache = relative/file", &err), -1);
+	assert_non_null(strstr(err.msg, "must be an absolute path"));
+	assert_int_equal(finish_with("oapi_base = http://oapi.example.com", &err), -1);
+	assert_non_null(strstr(err.msg, "oapi_base"));
+	assert_int_equal(finish_with("corp_id = ding\x01corp", &err), -1);
+}
+
 #define MAP                                                                                        \
 	"# unionId   accounts\n"                                                                   \
 	"\n"                                                                                       \
@@ -189,6 +258,8 @@ int main(void)
 	    cmocka_unit_test(test_is_token),
 	    cmocka_unit_test(test_sanitize_text),
 	    cmocka_unit_test(test_session_and_authorize_url),
+	    cmocka_unit_test(test_authorize_url_per_flow),
+	    cmocka_unit_test(test_client_keys_are_checked),
 	    cmocka_unit_test(test_map_lookup),
 	    cmocka_unit_test(test_map_errors_name_the_line),
 	    cmocka_unit_test(test_map_long_lines),

@@ -1,0 +1,628 @@
+/* The DingTalk client against the mock (run_dingtalk_tests.sh starts it):
+ * each flow's success and refusals, the corp_id check, retries only where
+ * they are safe and never past the deadline, the app token cache, the
+ * directory, TLS verification and the proxy settings. */
+#include "config.h"
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <curl/curl.h>
+
+#include "apptoken.h"
+#include "dingtalk.h"
+#include "json.h"
+#include "modcfg.h"
+#include "util.h"
+
+#define MOCK_CORP "dingmockcorp0000000000000000000000"
+
+static const char *mock_url(void)
+{
+	return getenv("DT_MOCK_URL");
+}
+
+/* A module configuration pointing at `base`, plus extra "key = value" lines. */
+static void load_cfg(struct dt_modcfg *cfg, const char *base, const char *extra)
+{
+	char text[4096];
+	struct dt_err err;
+
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->timeout = 30;
+	snprintf(text, sizeof(text),
+		 "client_id = dingmockappkey\nclient_secret = mock-secret-0123456789\n"
+		 "login_base = %s\napi_base = %s\noapi_base = %s\n"
+		 "token_cache = %s/cache/app-token\n%s\n",
+		 base, base, base, getenv("DT_WORK"), extra != NULL ? extra : "");
+	if (dt_cfg_parse_text(text, strlen(text), "test", dt_modcfg_keys, cfg, NULL, NULL, &err) <
+		0 ||
+	    dt_modcfg_finish(cfg, &err) < 0)
+		fail_msg("config: %s", err.msg);
+}
+
+static void admin(const char *method, const char *path, const char *body, char **answer)
+{
+	struct dt_http_opts opts = {.peer_name = "mock"};
+	struct dt_http_response resp;
+	struct dt_http h;
+	struct dt_err err;
+	char *url = dt_asprintf("%s%s", mock_url(), path);
+
+	assert_int_equal(dt_http_init(&h, &opts, &err), 0);
+	if (dt_http_request(&h, method, url, NULL, body, dt_now_ms() + 5000, &resp, &err) < 0)
+		fail_msg("mock admin %s: %s", path, err.msg);
+	assert_int_equal(resp.status, 200);
+	if (answer != NULL)
+		*answer = strdup(resp.body);
+	dt_http_response_free(&resp);
+	dt_http_cleanup(&h);
+	free(url);
+}
+
+static void fault(const char *json)
+{
+	admin("POST", "/_mock/fault", json, NULL);
+}
+
+static unsigned calls(const char *endpoint)
+{
+	char *text = NULL;
+	json_object *obj;
+	unsigned n = 0;
+
+	admin("GET", "/_mock/stats", NULL, &text);
+	obj = dt_json_parse_object(text, strlen(text));
+	if (dt_json_uint(obj, endpoint, 1000000, &n) < 0)
+		n = 0;
+	json_object_put(obj);
+	free(text);
+	return n;
+}
+
+static int reset(void **state)
+{
+	char *cache = dt_asprintf("%s/cache/app-token", getenv("DT_WORK"));
+
+	(void)state;
+	admin("POST", "/_mock/reset", "{}", NULL);
+	unlink(cache);
+	free(cache);
+	return 0;
+}
+
+/* What the phone's redirect carries: approve as `person` at an authorize
+ * page (`path_query` without redirect_uri) and read the code. */
+static char *code_from(const char *base, const char *path_query, const char *person)
+{
+	char *url = dt_asprintf("%s%s&redirect_uri=http%%3A%%2F%%2F127.0.0.1%%2Fcb&mock_person=%s"
+				"&mock_decision=approve",
+				base, path_query, person);
+	CURL *c = curl_easy_init();
+	char *location = NULL, *code = NULL, *p;
+
+	curl_easy_setopt(c, CURLOPT_URL, url);
+	curl_easy_setopt(c, CURLOPT_CAINFO, getenv("DT_TEST_CA"));
+	curl_easy_setopt(c, CURLOPT_NOBODY, 0L);
+	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, fwrite);
+	curl_easy_setopt(c, CURLOPT_WRITEDATA, fopen("/dev/null", "w"));
+	if (curl_easy_perform(c) == CURLE_OK &&
+	    curl_easy_getinfo(c, CURLINFO_REDIRECT_URL, &location) == CURLE_OK &&
+	    location != NULL && (p = strstr(location, "code=")) != NULL)
+		code = strndup(p + 5, strcspn(p + 5, "&"));
+	curl_easy_cleanup(c);
+	free(url);
+	if (code == NULL)
+		fail_msg("no code from %s", path_query);
+	return code;
+}
+
+static char *oauth2_code(const char *person, int corpid)
+{
+	return code_from(mock_url(),
+			 corpid ? "/oauth2/auth?response_type=code&client_id=dingmockappkey&scope="
+				  "openid%20corpid&state=s&prompt=consent"
+				: "/oauth2/auth?response_type=code&client_id=dingmockappkey&scope="
+				  "openid&state=s&prompt=consent",
+			 person);
+}
+
+static char *sns_code(const char *person)
+{
+	return code_from(mock_url(),
+			 "/connect/qrconnect?appid=dingmockappkey&response_type=code&scope="
+			 "snsapi_login&state=s",
+			 person);
+}
+
+static char *inapp_code(const char *person)
+{
+	char body[256], *answer = NULL, *code;
+	json_object *obj;
+
+	snprintf(body, sizeof(body), "{\"person\":\"%s\",\"corpId\":\"" MOCK_CORP "\"}", person);
+	admin("POST", "/_mock/inapp_code", body, &answer);
+	obj = dt_json_parse_object(answer, strlen(answer));
+	code = strdup(dt_json_string(obj, "code"));
+	json_object_put(obj);
+	free(answer);
+	return code;
+}
+
+/* Runs dt_dingtalk_identify; returns its result with id and err filled. */
+static int identify(const struct dt_modcfg *cfg, const char *code, int64_t budget_ms,
+		    struct dt_identity *id, struct dt_err *err)
+{
+	struct dt_http_opts opts = {
+	    .ca_file = cfg->ca_file, .proxy = cfg->proxy, .peer_name = "DingTalk"};
+	struct dt_http h;
+	int rc;
+
+	dt_err_clear(err);
+	assert_int_equal(dt_http_init(&h, &opts, err), 0);
+	rc = dt_dingtalk_identify(&h, cfg, code, dt_now_ms() + budget_ms, id, err);
+	dt_http_cleanup(&h);
+	return rc;
+}
+
+#define assert_msg(err, needle)                                                                    \
+	do {                                                                                       \
+		if (strstr((err)->msg, (needle)) == NULL)                                          \
+			fail_msg("message lacks \"%s\": %s", (needle), (err)->msg);                \
+	} while (0)
+
+#define assert_ok(rc, err)                                                                         \
+	do {                                                                                       \
+		if ((rc) != 0)                                                                     \
+			fail_msg("failed: %s", (err)->msg);                                        \
+	} while (0)
+
+static void run_oauth2(const char *extra, const char *person, int corpid, int expect_rc,
+		       enum dt_err_kind kind, const char *needle)
+{
+	struct dt_modcfg cfg;
+	struct dt_identity id;
+	struct dt_err err;
+	char *code;
+	int rc;
+
+	load_cfg(&cfg, mock_url(), extra);
+	code = oauth2_code(person, corpid);
+	rc = identify(&cfg, code, 20000, &id, &err);
+	if (expect_rc == 0)
+		assert_ok(rc, &err);
+	else {
+		assert_int_equal(rc, -1);
+		assert_int_equal(err.kind, kind);
+		assert_msg(&err, needle);
+	}
+	free(code);
+	dt_identity_free(&id);
+	dt_modcfg_free(&cfg);
+}
+
+static void test_oauth2_names_the_person(void **state)
+{
+	struct dt_modcfg cfg;
+	struct dt_identity id;
+	struct dt_err err;
+	char *code;
+
+	(void)state;
+	load_cfg(&cfg, mock_url(), NULL);
+	code = oauth2_code("alice", 0);
+	assert_ok(identify(&cfg, code, 20000, &id, &err), &err);
+	assert_string_equal(id.union_id, "uAlice0000000000000000iEiE");
+	assert_string_equal(id.nick, "Alice Zhang");
+	assert_null(id.corp_id);
+	assert_int_equal(id.contact_type, -1);
+	/* A code is single use: the second try is a refusal ("scan again"),
+	 * and it is not retried. */
+	dt_identity_free(&id);
+	assert_int_equal(identify(&cfg, code, 20000, &id, &err), -1);
+	assert_int_equal(err.kind, DT_ERR_DENIED);
+	assert_msg(&err, "invalidParameter.authCode.notFound");
+	assert_msg(&err, "scan again");
+	assert_int_equal(calls("userAccessToken"), 2);
+	free(code);
+	dt_identity_free(&id);
+	dt_modcfg_free(&cfg);
+}
+
+static void test_oauth2_corp_id_matches(void **state)
+{
+	(void)state;
+	run_oauth2("corp_id = " MOCK_CORP, "alice", 1, 0, DT_OK, NULL);
+}
+
+static void test_oauth2_other_organisation_is_refused(void **state)
+{
+	(void)state;
+	run_oauth2("corp_id = dingothercorp", "alice", 1, -1, DT_ERR_DENIED,
+		   "logged in through organisation " MOCK_CORP ", not corp_id dingothercorp");
+}
+
+static void test_oauth2_without_corpid_scope_is_refused(void **state)
+{
+	(void)state;
+	run_oauth2("corp_id = " MOCK_CORP, "alice", 0, -1, DT_ERR_DENIED, "no corpId");
+}
+
+static void test_throttled_then_success(void **state)
+{
+	(void)state;
+	fault("{\"endpoint\":\"users_me\",\"mode\":\"throttled\",\"count\":1}");
+	run_oauth2(NULL, "alice", 0, 0, DT_OK, NULL);
+	assert_int_equal(calls("users_me"), 2);
+}
+
+static void test_5xx_then_success(void **state)
+{
+	(void)state;
+	fault("{\"endpoint\":\"users_me\",\"mode\":\"http500\",\"count\":2}");
+	run_oauth2(NULL, "alice", 0, 0, DT_OK, NULL);
+	assert_int_equal(calls("users_me"), 3);
+}
+
+/* A code DingTalk may have seen is never sent again: a 5xx or a truncated
+ * answer on the exchange ends the login as unavailable after one call. */
+static void test_code_exchange_is_not_retried_after_5xx(void **state)
+{
+	(void)state;
+	fault("{\"endpoint\":\"userAccessToken\",\"mode\":\"http500\",\"count\":1}");
+	run_oauth2(NULL, "alice", 0, -1, DT_ERR_UNAVAIL, "HTTP 500 ServiceUnavailable");
+	assert_int_equal(calls("userAccessToken"), 1);
+	fault("{\"endpoint\":\"userAccessToken\",\"mode\":\"truncated\",\"count\":1}");
+	run_oauth2(NULL, "alice", 0, -1, DT_ERR_UNAVAIL, "DingTalk");
+	assert_int_equal(calls("userAccessToken"), 2);
+}
+
+/* Throttling refuses before any work: even the code exchange is retried. */
+static void test_code_exchange_is_retried_when_throttled(void **state)
+{
+	(void)state;
+	fault("{\"endpoint\":\"userAccessToken\",\"mode\":\"throttled\",\"count\":1}");
+	run_oauth2(NULL, "alice", 0, 0, DT_OK, NULL);
+	assert_int_equal(calls("userAccessToken"), 2);
+}
+
+static void test_retries_stop_at_the_deadline(void **state)
+{
+	struct dt_modcfg cfg;
+	struct dt_identity id;
+	struct dt_err err;
+	int64_t t0;
+	char *code;
+
+	(void)state;
+	load_cfg(&cfg, mock_url(), NULL);
+	code = oauth2_code("alice", 0);
+	fault("{\"endpoint\":\"users_me\",\"mode\":\"throttled\"}");
+	t0 = dt_now_ms();
+	assert_int_equal(identify(&cfg, code, 1500, &id, &err), -1);
+	assert_true(dt_now_ms() - t0 < 1500);
+	assert_int_equal(err.kind, DT_ERR_UNAVAIL);
+	assert_msg(&err, "QpsLimitForAppkeyAndApi");
+	assert_msg(&err, " tries)");
+	/* And with time enough, at most DT_RETRY_MAX_TRIES calls. */
+	free(code);
+	dt_identity_free(&id);
+	code = oauth2_code("alice", 0);
+	assert_int_equal(identify(&cfg, code, 20000, &id, &err), -1);
+	assert_msg(&err, "(after 4 tries)");
+	free(code);
+	dt_identity_free(&id);
+	dt_modcfg_free(&cfg);
+}
+
+static void test_bad_answers_are_errors(void **state)
+{
+	(void)state;
+	fault("{\"endpoint\":\"users_me\",\"mode\":\"nonjson\"}");
+	run_oauth2(NULL, "alice", 0, -1, DT_ERR_UNAVAIL, "not a JSON object");
+	fault("{\"endpoint\":\"users_me\",\"mode\":\"wrongtypes\"}");
+	run_oauth2(NULL, "alice", 0, -1, DT_ERR_UNAVAIL, "'unionId' is not a string");
+	fault("{\"endpoint\":\"userAccessToken\",\"mode\":\"wrongtypes\"}");
+	run_oauth2(NULL, "alice", 0, -1, DT_ERR_UNAVAIL, "without a usable accessToken");
+	fault("{\"endpoint\":\"*\",\"mode\":\"none\"}");
+	fault("{\"endpoint\":\"users_me\",\"mode\":\"truncated\"}");
+	run_oauth2(NULL, "alice", 0, -1, DT_ERR_UNAVAIL, "(after 4 tries)");
+}
+
+static void test_sns_flow(void **state)
+{
+	struct dt_modcfg cfg;
+	struct dt_identity id;
+	struct dt_err err;
+	char *code;
+
+	(void)state;
+	load_cfg(&cfg, mock_url(), "flow = sns");
+	code = sns_code("bob");
+	assert_ok(identify(&cfg, code, 20000, &id, &err), &err);
+	assert_string_equal(id.union_id, "uBob00000000000000000000iEiE");
+	assert_string_equal(id.nick, "Bob Li");
+	dt_identity_free(&id);
+	assert_int_equal(identify(&cfg, code, 20000, &id, &err), -1);
+	assert_int_equal(err.kind, DT_ERR_DENIED);
+	assert_msg(&err, "errcode 40078");
+	free(code);
+	dt_identity_free(&id);
+	dt_modcfg_free(&cfg);
+}
+
+static void test_sns_wrong_secret_is_a_refused_signature(void **state)
+{
+	struct dt_modcfg cfg;
+	struct dt_identity id;
+	struct dt_err err;
+	char *code;
+
+	(void)state;
+	load_cfg(&cfg, mock_url(), "flow = sns\nclient_secret = not-the-secret");
+	code = sns_code("bob");
+	assert_int_equal(identify(&cfg, code, 20000, &id, &err), -1);
+	assert_int_equal(err.kind, DT_ERR_UNAVAIL);
+	assert_msg(&err, "DingTalk sns/getuserinfo_bycode: errcode 853002 (\"invalid signature\"): "
+			 "DingTalk refused the signature");
+	free(code);
+	dt_identity_free(&id);
+	dt_modcfg_free(&cfg);
+}
+
+static void test_inapp_flow_and_token_cache(void **state)
+{
+	struct dt_modcfg cfg;
+	struct dt_identity id;
+	struct dt_err err;
+	struct stat st;
+	char *code, *cache;
+
+	(void)state;
+	load_cfg(&cfg, mock_url(), "flow = inapp\ncorp_id = " MOCK_CORP);
+	code = inapp_code("alice");
+	assert_ok(identify(&cfg, code, 20000, &id, &err), &err);
+	assert_string_equal(id.user_id, "zhangalice01");
+	assert_string_equal(id.union_id, "uAlice0000000000000000iEiE");
+	assert_string_equal(id.nick, "Alice Zhang");
+	assert_int_equal(calls("accessToken"), 1);
+	/* The cache: root-only (well, owner-only), and used next time. */
+	cache = dt_asprintf("%s/cache/app-token", getenv("DT_WORK"));
+	assert_int_equal(stat(cache, &st), 0);
+	assert_int_equal(st.st_mode & 0777, 0600);
+	assert_int_equal(st.st_uid, geteuid());
+	dt_identity_free(&id);
+	assert_int_equal(identify(&cfg, code, 20000, &id, &err), -1);
+	assert_int_equal(err.kind, DT_ERR_DENIED);
+	assert_msg(&err, "errcode 40078");
+	free(code);
+	dt_identity_free(&id);
+	code = inapp_code("bob");
+	assert_ok(identify(&cfg, code, 20000, &id, &err), &err);
+	assert_int_equal(calls("accessToken"), 1);
+	free(code);
+	dt_identity_free(&id);
+	/* A cache file others could read is never trusted: it is replaced. */
+	assert_int_equal(chmod(cache, 0644), 0);
+	code = inapp_code("bob");
+	assert_ok(identify(&cfg, code, 20000, &id, &err), &err);
+	assert_int_equal(calls("accessToken"), 2);
+	assert_int_equal(stat(cache, &st), 0);
+	assert_int_equal(st.st_mode & 0777, 0600);
+	free(code);
+	dt_identity_free(&id);
+	/* In a directory others may write to, the cache is not used at all:
+	 * every login fetches its own token. */
+	*strrchr(cache, '/') = '\0';
+	assert_int_equal(chmod(cache, 0777), 0);
+	code = inapp_code("bob");
+	assert_ok(identify(&cfg, code, 20000, &id, &err), &err);
+	assert_int_equal(calls("accessToken"), 3);
+	free(code);
+	dt_identity_free(&id);
+	code = inapp_code("bob");
+	assert_ok(identify(&cfg, code, 20000, &id, &err), &err);
+	assert_int_equal(calls("accessToken"), 4);
+	assert_int_equal(chmod(cache, 0700), 0);
+	free(code);
+	free(cache);
+	dt_identity_free(&id);
+	dt_modcfg_free(&cfg);
+}
+
+/* DingTalk refuses the cached token: one refresh, one more try. */
+static void test_refused_token_is_refreshed_once(void **state)
+{
+	struct dt_modcfg cfg;
+	struct dt_identity id;
+	struct dt_err err;
+	char *code;
+
+	(void)state;
+	load_cfg(&cfg, mock_url(), "flow = inapp\ncorp_id = " MOCK_CORP);
+	code = inapp_code("alice");
+	assert_ok(identify(&cfg, code, 20000, &id, &err), &err);
+	free(code);
+	dt_identity_free(&id);
+	fault("{\"endpoint\":\"inapp_userinfo\",\"mode\":\"badtoken\",\"count\":1}");
+	code = inapp_code("alice");
+	assert_ok(identify(&cfg, code, 20000, &id, &err), &err);
+	assert_int_equal(calls("accessToken"), 2);
+	assert_int_equal(calls("inapp_userinfo"), 3);
+	free(code);
+	dt_identity_free(&id);
+	/* A token refused even when fresh is an error, not a loop. */
+	fault("{\"endpoint\":\"inapp_userinfo\",\"mode\":\"error\",\"errcode\":88,"
+	      "\"sub_code\":\"40014\",\"message\":\"不合法的access_token\"}");
+	code = inapp_code("alice");
+	assert_int_equal(identify(&cfg, code, 20000, &id, &err), -1);
+	assert_msg(&err, "errcode 88 sub_code 40014");
+	assert_int_equal(calls("inapp_userinfo"), 5);
+	free(code);
+	dt_identity_free(&id);
+	dt_modcfg_free(&cfg);
+}
+
+static void test_old_gettoken_api(void **state)
+{
+	struct dt_modcfg cfg;
+	struct dt_http_opts opts = {.peer_name = "DingTalk"};
+	struct dt_http h;
+	struct dt_err err;
+	char *token;
+
+	(void)state;
+	load_cfg(&cfg, mock_url(), "token_api = gettoken");
+	assert_int_equal(dt_http_init(&h, &opts, &err), 0);
+	token = dt_app_token(&h, &cfg, 0, dt_now_ms() + 5000, &err);
+	assert_non_null(token);
+	assert_int_equal(calls("gettoken"), 1);
+	assert_int_equal(calls("accessToken"), 0);
+	dt_free_secret(token);
+	dt_modcfg_free(&cfg);
+	/* Wrong secret: errcode 40096, not cached. */
+	load_cfg(&cfg, mock_url(), "token_api = gettoken\nclient_secret = wrong");
+	assert_null(dt_app_token(&h, &cfg, 1, dt_now_ms() + 5000, &err));
+	assert_msg(&err, "DingTalk gettoken: errcode 40096");
+	assert_msg(&err, "pasted spaces");
+	dt_http_cleanup(&h);
+	dt_modcfg_free(&cfg);
+}
+
+static void test_directory(void **state)
+{
+	struct dt_modcfg cfg;
+	struct dt_identity id;
+	struct dt_err err;
+	char *code;
+
+	(void)state;
+	load_cfg(&cfg, mock_url(), "directory = yes");
+	code = oauth2_code("alice", 0);
+	assert_ok(identify(&cfg, code, 20000, &id, &err), &err);
+	assert_string_equal(id.user_id, "zhangalice01");
+	assert_string_equal(id.name, "Alice Zhang");
+	assert_string_equal(id.email, "alice@example.com");
+	assert_string_equal(id.title, "SRE");
+	assert_int_equal(id.contact_type, 0);
+	assert_int_equal(id.active, 1);
+	assert_int_equal(id.n_dept_ids, 2);
+	assert_true(id.dept_ids[0] == 1 && id.dept_ids[1] == 100);
+	free(code);
+	dt_identity_free(&id);
+	dt_modcfg_free(&cfg);
+	run_oauth2("directory = yes", "carol", 0, -1, DT_ERR_DENIED,
+		   "is an external contact of the organisation");
+	run_oauth2("directory = yes\nallow_external = yes", "carol", 0, 0, DT_OK, NULL);
+	run_oauth2("directory = yes", "eve", 0, -1, DT_ERR_DENIED,
+		   "unionId uEve000000000000000000000iEiE: DingTalk topapi/user/getbyunionid: "
+		   "errcode 60121");
+}
+
+static void test_ip_ban_is_waited_out(void **state)
+{
+	int64_t t0 = dt_now_ms();
+
+	(void)state;
+	fault("{\"endpoint\":\"getbyunionid\",\"mode\":\"ipban\",\"seconds\":1,\"count\":1}");
+	run_oauth2("directory = yes", "alice", 0, 0, DT_OK, NULL);
+	assert_true(dt_now_ms() - t0 >= 1000);
+	assert_int_equal(calls("getbyunionid"), 2);
+}
+
+static void test_tls(void **state)
+{
+	struct dt_modcfg cfg;
+	struct dt_http_opts opts = {.peer_name = "DingTalk"};
+	struct dt_http h;
+	struct dt_err err;
+	char *token, extra[512];
+
+	(void)state;
+	/* The test CA is not in the system store: refused, and not retried. */
+	load_cfg(&cfg, getenv("DT_TLS_URL"), NULL);
+	assert_int_equal(dt_http_init(&h, &opts, &err), 0);
+	assert_null(dt_app_token(&h, &cfg, 1, dt_now_ms() + 5000, &err));
+	assert_int_equal(err.kind, DT_ERR_UNAVAIL);
+	assert_msg(&err, "certificate");
+	assert_null(strstr(err.msg, "tries"));
+	dt_http_cleanup(&h);
+	dt_modcfg_free(&cfg);
+	/* With ca_file naming it, the same server is trusted. */
+	snprintf(extra, sizeof(extra), "ca_file = %s", getenv("DT_TEST_CA"));
+	load_cfg(&cfg, getenv("DT_TLS_URL"), extra);
+	opts.ca_file = cfg.ca_file;
+	assert_int_equal(dt_http_init(&h, &opts, &err), 0);
+	token = dt_app_token(&h, &cfg, 1, dt_now_ms() + 5000, &err);
+	if (token == NULL)
+		fail_msg("%s", err.msg);
+	dt_free_secret(token);
+	dt_http_cleanup(&h);
+	dt_modcfg_free(&cfg);
+}
+
+static void test_proxy_settings(void **state)
+{
+	struct dt_modcfg cfg;
+	struct dt_http_opts opts = {.proxy = "http://127.0.0.1:9", .peer_name = "DingTalk"};
+	struct dt_http h;
+	struct dt_err err;
+	char *token;
+
+	(void)state;
+	load_cfg(&cfg, mock_url(), NULL);
+	/* `proxy` is used: a dead proxy fails the call. */
+	assert_int_equal(dt_http_init(&h, &opts, &err), 0);
+	assert_null(dt_app_token(&h, &cfg, 1, dt_now_ms() + 3000, &err));
+	assert_int_equal(err.kind, DT_ERR_UNAVAIL);
+	dt_http_cleanup(&h);
+	/* The environment is ignored unless proxy_env says otherwise. */
+	setenv("http_proxy", "http://127.0.0.1:9", 1);
+	unsetenv("no_proxy");
+	opts.proxy = NULL;
+	assert_int_equal(dt_http_init(&h, &opts, &err), 0);
+	token = dt_app_token(&h, &cfg, 1, dt_now_ms() + 3000, &err);
+	if (token == NULL)
+		fail_msg("%s", err.msg);
+	dt_free_secret(token);
+	h.proxy_env = 1;
+	assert_null(dt_app_token(&h, &cfg, 1, dt_now_ms() + 3000, &err));
+	unsetenv("http_proxy");
+	dt_http_cleanup(&h);
+	dt_modcfg_free(&cfg);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test_setup(test_oauth2_names_the_person, reset),
+	    cmocka_unit_test_setup(test_oauth2_corp_id_matches, reset),
+	    cmocka_unit_test_setup(test_oauth2_other_organisation_is_refused, reset),
+	    cmocka_unit_test_setup(test_oauth2_without_corpid_scope_is_refused, reset),
+	    cmocka_unit_test_setup(test_throttled_then_success, reset),
+	    cmocka_unit_test_setup(test_5xx_then_success, reset),
+	    cmocka_unit_test_setup(test_code_exchange_is_not_retried_after_5xx, reset),
+	    cmocka_unit_test_setup(test_code_exchange_is_retried_when_throttled, reset),
+	    cmocka_unit_test_setup(test_retries_stop_at_the_deadline, reset),
+	    cmocka_unit_test_setup(test_bad_answers_are_errors, reset),
+	    cmocka_unit_test_setup(test_sns_flow, reset),
+	    cmocka_unit_test_setup(test_sns_wrong_secret_is_a_refused_signature, reset),
+	    cmocka_unit_test_setup(test_inapp_flow_and_token_cache, reset),
+	    cmocka_unit_test_setup(test_refused_token_is_refreshed_once, reset),
+	    cmocka_unit_test_setup(test_old_gettoken_api, reset),
+	    cmocka_unit_test_setup(test_directory, reset),
+	    cmocka_unit_test_setup(test_ip_ban_is_waited_out, reset),
+	    cmocka_unit_test_setup(test_tls, reset),
+	    cmocka_unit_test_setup(test_proxy_settings, reset),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

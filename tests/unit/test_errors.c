@@ -1,0 +1,323 @@
+/* The DingTalk client's pure parts: the flow B signature (the documented
+ * test vector), backoff bounds, and one test per row of the error table in
+ * shared/dingtalk-api.md: the line names the code, DingTalk's message and
+ * what to do, and the kind decides the PAM code (pam_code_for:
+ * DT_ERR_DENIED -> PAM_AUTH_ERR, DT_ERR_UNAVAIL -> PAM_AUTHINFO_UNAVAIL). */
+#include "config.h"
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "api.h"
+#include "directory.h"
+#include "json.h"
+#include "retry.h"
+#include "sign.h"
+#include "util.h"
+
+static void test_sns_signature_vector(void **state)
+{
+	char b64[DT_SIGN_B64_SIZE];
+	char *param;
+
+	(void)state;
+	assert_int_equal(dt_sns_sign("testappSecret", 1546084445901LL, b64, sizeof(b64)), 0);
+	assert_string_equal(b64, "HCbG3xNE3vzhO+u7qCUL1jS5hsu2n5r2cFhnTrtyDAE=");
+	param = dt_sns_signature_param("testappSecret", 1546084445901LL);
+	/* Encoded exactly once. */
+	assert_string_equal(param, "HCbG3xNE3vzhO%2Bu7qCUL1jS5hsu2n5r2cFhnTrtyDAE%3D");
+	free(param);
+	assert_int_equal(dt_sns_sign("testappSecret", 1546084445901LL, b64, 44), -1);
+	assert_int_equal(dt_sns_sign("testappSecret", -1, b64, sizeof(b64)), -1);
+}
+
+static void test_retry_delay_grows_with_jitter_and_cap(void **state)
+{
+	unsigned attempt, i;
+
+	(void)state;
+	for (attempt = 1; attempt <= 8; attempt++) {
+		int64_t ceiling = DT_RETRY_BASE_MS << (attempt - 1);
+		if (ceiling > DT_RETRY_CAP_MS)
+			ceiling = DT_RETRY_CAP_MS;
+		for (i = 0; i < 50; i++) {
+			int64_t d = dt_retry_delay_ms(attempt, 0);
+			assert_true(d >= ceiling / 2 && d <= ceiling);
+		}
+	}
+	/* A server's own hint wins when it is longer. */
+	assert_true(dt_retry_delay_ms(1, 5000) == 5000);
+}
+
+static void test_retry_never_sleeps_past_the_deadline(void **state)
+{
+	int64_t t0 = dt_now_ms();
+
+	(void)state;
+	assert_int_equal(dt_retry_sleep(2000, t0 + 1000, 0), -1);
+	assert_true(dt_now_ms() - t0 < 100);
+	assert_int_equal(dt_retry_sleep(50, t0 + 1000, 500), 0);
+	assert_true(dt_now_ms() - t0 >= 50);
+}
+
+struct row {
+	const char *body;	/* the answer */
+	long status;		/* HTTP status (v1) or 0 for an oapi errcode answer */
+	enum dt_err_kind kind;	/* -> PAM code */
+	enum dt_api_class cls;	/* retried? refreshed? */
+	const char *names;	/* the code as the line names it */
+	const char *advice;	/* what the administrator reads */
+	const char *dt_message; /* DingTalk's message, quoted */
+};
+
+static const struct row rows[] = {
+    /* IP whitelist */
+    {"{\"code\":\"Forbidden.AccessDenied.IpNotInWhiteList\",\"message\":\"ip not in "
+     "whitelist\",\"requestid\":\"R\"}",
+     403, DT_ERR_UNAVAIL, DT_API_FAIL, "HTTP 403 Forbidden.AccessDenied.IpNotInWhiteList",
+     "add it in the developer console", "ip not in whitelist"},
+    {"{\"errcode\":60020,\"errmsg\":\"访问ip不在白名单之中\"}", 0, DT_ERR_UNAVAIL, DT_API_FAIL,
+     "errcode 60020", "egress IP", "访问ip不在白名单之中"},
+    /* bad or expired token */
+    {"{\"errcode\":40014,\"errmsg\":\"不合法的access_token\"}", 0, DT_ERR_UNAVAIL, DT_API_TOKEN,
+     "errcode 40014", "refreshed and the call tried once more", "不合法的access_token"},
+    {"{\"errcode\":42001,\"errmsg\":\"access_token超时\"}", 0, DT_ERR_UNAVAIL, DT_API_TOKEN,
+     "errcode 42001", "refreshed", "access_token超时"},
+    {"{\"errcode\":88,\"sub_code\":\"40014\",\"sub_msg\":\"不合法的access_token\","
+     "\"errmsg\":\"ding talk error[subcode=40014]\"}",
+     0, DT_ERR_UNAVAIL, DT_API_TOKEN, "errcode 88 sub_code 40014", "refreshed",
+     "不合法的access_token"},
+    {"{\"code\":\"InvalidAuthentication\",\"message\":\"不合法的access_token\"}", 401,
+     DT_ERR_UNAVAIL, DT_API_TOKEN, "HTTP 401 InvalidAuthentication", "refreshed",
+     "不合法的access_token"},
+    {"{\"code\":\"accesstoken.expired\",\"message\":\"expired\"}", 400, DT_ERR_UNAVAIL,
+     DT_API_TOKEN, "HTTP 400 accesstoken.expired", "refreshed", "expired"},
+    /* wrong AppKey / AppSecret */
+    {"{\"errcode\":40096,\"errmsg\":\"不合法的appKey或appSecret\"}", 0, DT_ERR_UNAVAIL, DT_API_FAIL,
+     "errcode 40096", "pasted spaces", "不合法的appKey或appSecret"},
+    {"{\"errcode\":40089,\"errmsg\":\"不合法的corpid或corpsecret\"}", 0, DT_ERR_UNAVAIL,
+     DT_API_FAIL, "errcode 40089", "pasted spaces", "不合法的corpid或corpsecret"},
+    {"{\"code\":\"invalidClientIdOrSecret\",\"message\":\"无效的clientId或clientSecret\"}", 400,
+     DT_ERR_UNAVAIL, DT_API_FAIL, "HTTP 400 invalidClientIdOrSecret", "pasted spaces",
+     "无效的clientId或clientSecret"},
+    /* code unknown, used or expired */
+    {"{\"errcode\":40078,\"errmsg\":\"不存在的临时授权码\"}", 0, DT_ERR_DENIED, DT_API_FAIL,
+     "errcode 40078", "scan again", "不存在的临时授权码"},
+    {"{\"errcode\":40102,\"errmsg\":\"code已过期\"}", 0, DT_ERR_DENIED, DT_API_FAIL,
+     "errcode 40102", "scan again", "code已过期"},
+    {"{\"errcode\":42008,\"errmsg\":\"code已使用\"}", 0, DT_ERR_DENIED, DT_API_FAIL,
+     "errcode 42008", "scan again", "code已使用"},
+    {"{\"code\":\"invalidParameter.authCode.notFound\",\"message\":\"不合法的临时授权码\"}", 400,
+     DT_ERR_DENIED, DT_API_FAIL, "HTTP 400 invalidParameter.authCode.notFound", "scan again",
+     "不合法的临时授权码"},
+    {"{\"code\":\"invalidCode\",\"message\":\"code无效\"}", 409, DT_ERR_DENIED, DT_API_FAIL,
+     "HTTP 409 invalidCode", "scan again", "code无效"},
+    /* not a member */
+    {"{\"errcode\":60121,\"errmsg\":\"找不到该用户\"}", 0, DT_ERR_DENIED, DT_API_FAIL,
+     "errcode 60121", "not a member of the organisation", "找不到该用户"},
+    /* missing API permission */
+    {"{\"errcode\":60011,\"errmsg\":\"没有调用该接口的权限\"}", 0, DT_ERR_UNAVAIL, DT_API_FAIL,
+     "errcode 60011", "grant it under 接口权限", "没有调用该接口的权限"},
+    {"{\"errcode\":88,\"sub_code\":\"60011\",\"sub_msg\":\"没有调用该接口的权限\","
+     "\"errmsg\":\"ding talk error[subcode=60011]\"}",
+     0, DT_ERR_UNAVAIL, DT_API_FAIL, "errcode 88 sub_code 60011", "grant it",
+     "没有调用该接口的权限"},
+    {"{\"code\":\"Forbidden.AccessDenied.AccessTokenPermissionDenied\",\"message\":\"没有权限"
+     "\"}",
+     403, DT_ERR_UNAVAIL, DT_API_FAIL,
+     "HTTP 403 Forbidden.AccessDenied.AccessTokenPermissionDenied", "grant it", "没有权限"},
+    /* throttled */
+    {"{\"errcode\":90018,\"errmsg\":\"当前企业调用该接口超过限制\"}", 0, DT_ERR_UNAVAIL,
+     DT_API_THROTTLED, "errcode 90018", "backing off", "当前企业调用该接口超过限制"},
+    {"{\"errcode\":90002,\"errmsg\":\"QPS\"}", 0, DT_ERR_UNAVAIL, DT_API_THROTTLED, "errcode 90002",
+     "backing off", "QPS"},
+    {"{\"code\":\"Forbidden.AccessDenied.QpsLimitForAppkeyAndApi\",\"message\":\"限流\"}", 403,
+     DT_ERR_UNAVAIL, DT_API_THROTTLED, "HTTP 403 Forbidden.AccessDenied.QpsLimitForAppkeyAndApi",
+     "backing off", "限流"},
+    {"{\"code\":\"Forbidden.AccessDenied.QpsLimitForApi\",\"message\":\"限流\"}", 403,
+     DT_ERR_UNAVAIL, DT_API_THROTTLED, "HTTP 403 Forbidden.AccessDenied.QpsLimitForApi",
+     "backing off", "限流"},
+    /* monthly quota */
+    {"{\"errcode\":90020,\"errmsg\":\"超过月调用量\"}", 0, DT_ERR_UNAVAIL, DT_API_FAIL,
+     "errcode 90020", "monthly API quota", "超过月调用量"},
+    {"{\"code\":\"Forbidden.AccessDenied.ApiCountLimitForOrg\",\"message\":\"quota\"}", 403,
+     DT_ERR_UNAVAIL, DT_API_FAIL, "Forbidden.AccessDenied.ApiCountLimitForOrg", "monthly API quota",
+     "quota"},
+    {"{\"code\":\"ApiCountLimitForOrg\",\"message\":\"quota\"}", 403, DT_ERR_UNAVAIL, DT_API_FAIL,
+     "HTTP 403 ApiCountLimitForOrg", "monthly API quota", "quota"},
+    /* directory look-up failures */
+    {"{\"errcode\":33012,\"errmsg\":\"无效的userid\"}", 0, DT_ERR_UNAVAIL, DT_API_FAIL,
+     "errcode 33012", "retry the login", "无效的userid"},
+    {"{\"errcode\":400002,\"errmsg\":\"无效的参数\"}", 0, DT_ERR_INTERNAL, DT_API_FAIL,
+     "errcode 400002", "please report it", "无效的参数"},
+    {"{\"errcode\":-1,\"errmsg\":\"系统繁忙\"}", 0, DT_ERR_UNAVAIL, DT_API_RETRY, "errcode -1",
+     "retry later", "系统繁忙"},
+    /* flow B signature failures (by message; codes UNCONFIRMED) */
+    {"{\"errcode\":853001,\"errmsg\":\"request expired\"}", 0, DT_ERR_UNAVAIL, DT_API_FAIL,
+     "errcode 853001", "clock in sync (NTP)", "request expired"},
+    {"{\"errcode\":99999,\"errmsg\":\"invalid signature\"}", 0, DT_ERR_UNAVAIL, DT_API_FAIL,
+     "errcode 99999", "refused the signature", "invalid signature"},
+    {"{\"errcode\":99998,\"errmsg\":\"invalid appid\"}", 0, DT_ERR_UNAVAIL, DT_API_FAIL,
+     "errcode 99998", "AppKey or AppSecret is wrong", "invalid appid"},
+    /* unknown codes still name themselves */
+    {"{\"errcode\":77777,\"errmsg\":\"新错误\"}", 0, DT_ERR_UNAVAIL, DT_API_FAIL, "errcode 77777",
+     "see DingTalk's error code list", "新错误"},
+    {NULL, 0, DT_OK, DT_API_FAIL, NULL, NULL, NULL},
+};
+
+static void test_every_row_of_the_error_table(void **state)
+{
+	const struct row *r;
+	char want[256];
+
+	(void)state;
+	for (r = rows; r->body != NULL; r++) {
+		struct dt_err err;
+		enum dt_api_class cls;
+		int64_t wait = 0;
+
+		dt_err_clear(&err);
+		if (r->status != 0) {
+			cls = dt_api_v1_error("someApi", r->status, r->body, strlen(r->body), &wait,
+					      &err);
+		} else {
+			json_object *obj = dt_json_parse_object(r->body, strlen(r->body));
+			assert_non_null(obj);
+			cls = dt_api_oapi_error("someApi", obj, &err);
+			json_object_put(obj);
+		}
+		snprintf(want, sizeof(want), "(\"%s\")", r->dt_message);
+		if (err.kind != r->kind || cls != r->cls || strstr(err.msg, r->names) == NULL ||
+		    strstr(err.msg, r->advice) == NULL || strstr(err.msg, want) == NULL ||
+		    strncmp(err.msg, "DingTalk someApi: ", 18) != 0)
+			fail_msg("row %s: kind %d class %d: %s", r->names, err.kind, cls, err.msg);
+	}
+}
+
+static void test_http_errors_without_a_dingtalk_body(void **state)
+{
+	struct dt_err err;
+	int64_t wait = 0;
+	const char *html = "<html><body>502 Bad Gateway</body></html>";
+	const char *ban = "{\"status\":1111,\"wait\":5,\"message\":\"banned\"}";
+
+	(void)state;
+	assert_int_equal(dt_api_v1_error("x", 502, html, strlen(html), &wait, &err), DT_API_RETRY);
+	assert_non_null(strstr(err.msg, "HTTP 502 without a DingTalk error body: DingTalk is "
+					"failing, retry later"));
+	assert_int_equal(dt_api_http_error("x", 429, "", 0, &wait, &err), DT_API_THROTTLED);
+	assert_int_equal(err.kind, DT_ERR_UNAVAIL);
+	assert_int_equal(dt_api_http_error("x", 404, "", 0, &wait, &err), DT_API_FAIL);
+	assert_non_null(strstr(err.msg, "check api_base/oapi_base"));
+	/* A 5xx is DingTalk failing whatever code it names. */
+	assert_int_equal(dt_api_v1_error("x", 503,
+					 "{\"code\":\"ServiceUnavailable\",\"message\":\"m\"}", 47,
+					 &wait, &err),
+			 DT_API_RETRY);
+	/* The IP ban, with its wait hint. */
+	assert_int_equal(dt_api_http_error("x", 403, ban, strlen(ban), &wait, &err),
+			 DT_API_THROTTLED);
+	assert_int_equal(wait, 5000);
+	assert_non_null(strstr(err.msg, "status 1111"));
+	assert_non_null(strstr(err.msg, "banned for 5 s"));
+}
+
+static void test_oapi_answers_of_the_wrong_shape(void **state)
+{
+	const char *bodies[] = {"{\"errcode\":\"0\",\"errmsg\":\"ok\"}", "{\"errmsg\":\"ok\"}",
+				"{\"errcode\":1.5}", NULL};
+	struct dt_err err;
+	int i;
+
+	(void)state;
+	for (i = 0; bodies[i] != NULL; i++) {
+		json_object *obj = dt_json_parse_object(bodies[i], strlen(bodies[i]));
+		assert_int_equal(dt_api_oapi_error("x", obj, &err), DT_API_FAIL);
+		assert_non_null(strstr(err.msg, "without a numeric errcode"));
+		json_object_put(obj);
+	}
+}
+
+static void test_server_text_is_sanitized(void **state)
+{
+	const char *body = "{\"errcode\":60020,\"errmsg\":\"evil\\u001b[31m\\nline\"}";
+	json_object *obj = dt_json_parse_object(body, strlen(body));
+	struct dt_err err;
+
+	(void)state;
+	dt_api_oapi_error("x", obj, &err);
+	json_object_put(obj);
+	assert_null(strchr(err.msg, '\033'));
+	assert_null(strchr(err.msg, '\n'));
+}
+
+static void test_directory_user_types_are_checked(void **state)
+{
+	const char *good = "{\"userid\":\"u1\",\"unionid\":\"U\",\"name\":\"N\",\"email\":\"e@x\","
+			   "\"job_number\":\"7\",\"active\":true,\"dept_id_list\":[1,100]}";
+	const char *bad[] = {
+	    "{\"userid\":1}",
+	    "{\"userid\":\"u1\",\"active\":\"true\"}",
+	    "{\"userid\":\"u1\",\"dept_id_list\":[\"1\"]}",
+	    "{\"userid\":\"u1\",\"dept_id_list\":1}",
+	    "{\"userid\":\"u1\",\"email\":[]}",
+	    "{\"name\":\"no userid\"}",
+	    NULL,
+	};
+	struct dt_identity id;
+	struct dt_err err;
+	json_object *obj;
+	int i;
+
+	(void)state;
+	memset(&id, 0, sizeof(id));
+	obj = dt_json_parse_object(good, strlen(good));
+	assert_int_equal(dt_directory_read_user(obj, &id, &err), 0);
+	json_object_put(obj);
+	assert_string_equal(id.user_id, "u1");
+	assert_string_equal(id.email, "e@x");
+	assert_string_equal(id.job_number, "7");
+	assert_int_equal(id.active, 1);
+	assert_int_equal(id.n_dept_ids, 2);
+	assert_true(id.dept_ids[1] == 100);
+	dt_identity_free(&id);
+	for (i = 0; bad[i] != NULL; i++) {
+		memset(&id, 0, sizeof(id));
+		obj = dt_json_parse_object(bad[i], strlen(bad[i]));
+		if (dt_directory_read_user(obj, &id, &err) != -1 || err.kind != DT_ERR_UNAVAIL)
+			fail_msg("accepted %s", bad[i]);
+		json_object_put(obj);
+		dt_identity_free(&id);
+	}
+	/* The directory must name the person the login named. */
+	memset(&id, 0, sizeof(id));
+	id.union_id = strdup("OTHER");
+	obj = dt_json_parse_object(good, strlen(good));
+	assert_int_equal(dt_directory_read_user(obj, &id, &err), -1);
+	assert_int_equal(err.kind, DT_ERR_DENIED);
+	json_object_put(obj);
+	dt_identity_free(&id);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_sns_signature_vector),
+	    cmocka_unit_test(test_retry_delay_grows_with_jitter_and_cap),
+	    cmocka_unit_test(test_retry_never_sleeps_past_the_deadline),
+	    cmocka_unit_test(test_every_row_of_the_error_table),
+	    cmocka_unit_test(test_http_errors_without_a_dingtalk_body),
+	    cmocka_unit_test(test_oapi_answers_of_the_wrong_shape),
+	    cmocka_unit_test(test_server_text_is_sanitized),
+	    cmocka_unit_test(test_directory_user_types_are_checked),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
