@@ -74,6 +74,7 @@ dt_write_map() {
 # unionId                     local accounts
 uAlice0000000000000000iEiE    alice alice-admin root
 uBob00000000000000000000iEiE  bob
+uDave00000000000000000000iEiE bob
 MAP
 	chmod 0644 "$DT_WORK/pam_dingtalk.map"
 }

@@ -1,6 +1,8 @@
 #include "config.h"
 
 #include "modcfg.h"
+#include "access.h"
+#include "mapsrc.h"
 #include "policy.h"
 #include "util.h"
 
@@ -36,6 +38,9 @@ const struct dt_cfg_key dt_modcfg_keys[] = {
     STR(only_groups, 0),
     STR(skip_groups, 0),
     STR(recovery_file, 0),
+    STR(map_transform, 0),
+    STR(allowed_depts, 0),
+    {"require_active", DT_CFG_BOOL, offsetof(struct dt_modcfg, require_active), 0, 0, NULL, 0},
     {"allow_root", DT_CFG_BOOL, offsetof(struct dt_modcfg, allow_root), 0, 0, NULL, 0},
     {"set_user", DT_CFG_BOOL, offsetof(struct dt_modcfg, set_user), 0, 0, NULL, 0},
     {"failmode", DT_CFG_ENUM, offsetof(struct dt_modcfg, failmode), 0, 0, failmodes, 0},
@@ -123,6 +128,9 @@ const char *dt_helper_socket_path(const char *helper)
 /* Who may log in as whom (issue 5): defaults and checks. */
 static int dt_modcfg_finish_policy(struct dt_modcfg *cfg, struct dt_err *err)
 {
+	struct dt_map_spec spec;
+	unsigned xform;
+
 	if (set_default(&cfg->map, DT_DEFAULT_MAP_SOURCES, err) < 0 ||
 	    set_default(&cfg->recovery_file, DT_DEFAULT_RECOVERY, err) < 0)
 		return -1;
@@ -130,6 +138,11 @@ static int dt_modcfg_finish_policy(struct dt_modcfg *cfg, struct dt_err *err)
 	     dt_group_list_check("only_groups", cfg->only_groups, err) < 0) ||
 	    (cfg->skip_groups != NULL &&
 	     dt_group_list_check("skip_groups", cfg->skip_groups, err) < 0))
+		return -1;
+	if (dt_map_spec_parse(cfg->map, &spec, err) < 0 ||
+	    (cfg->map_transform != NULL &&
+	     dt_map_transform_parse(cfg->map_transform, &xform, err) < 0) ||
+	    (cfg->allowed_depts != NULL && dt_dept_list_check(cfg->allowed_depts, err) < 0))
 		return -1;
 	return 0;
 }

@@ -59,10 +59,13 @@ struct dt_modcfg {
 	char *only_groups; /* local groups in scope ("!" negates) */
 	char *skip_groups; /* local groups left to the rest of the stack */
 	char *recovery_file;
-	int allow_root; /* may a DingTalk identity log in as uid 0 */
-	int set_user;	/* the identity chooses the account (console login) */
-	int failmode;	/* enum dt_failmode */
-	int audit;	/* enum dt_audit_format */
+	char *map_transform; /* directory:<field> names: lower strip_domain */
+	char *allowed_depts; /* department ids, through dept_id_list */
+	int require_active;  /* the directory must say active */
+	int allow_root;	     /* may a DingTalk identity log in as uid 0 */
+	int set_user;	     /* the identity chooses the account (console login) */
+	int failmode;	     /* enum dt_failmode */
+	int audit;	     /* enum dt_audit_format */
 	unsigned timeout;
 	int qr;	  /* enum dt_qr_style */
 	int wait; /* enum dt_wait_mode */

@@ -16,6 +16,7 @@
 #include <security/pam_ext.h>
 #include <security/pam_modules.h>
 
+#include "access.h"
 #include "err.h"
 #include "log.h"
 #include "login.h"
@@ -25,6 +26,7 @@
 #include "policy.h"
 #include "util.h"
 #include "audit_log.h"
+#include "user_binding.h"
 #include "user_prefs.h"
 
 /* The build hides every symbol; these two are the module's interface. */
@@ -277,6 +279,11 @@ static int apply_failmode(const struct dt_modcfg *cfg, int rc, struct pam_dt_att
 	return PAM_IGNORE;
 }
 
+static int authorize(void *ctx, const struct dt_identity *who, struct dt_err *err)
+{
+	return dt_access_check(ctx, who, err);
+}
+
 /* Everything after the configuration and the user are known. */
 static int authenticate(pam_handle_t *pamh, const struct dt_modcfg *cfg, const char *user,
 			int flags, struct dt_login_outcome *out, struct dt_err *err)
@@ -285,11 +292,15 @@ static int authenticate(pam_handle_t *pamh, const struct dt_modcfg *cfg, const c
 	struct dt_login_ui ui = {show_info, ask_line, remember_style, &cs};
 	struct dt_log log = {log_to_pam, pamh, cfg->debug};
 	struct dt_login_request req;
+	struct dt_access access = {cfg, NULL, pam_dt_read_binding, pamh, &log};
 	char command[DT_COMMAND_MAX];
 	int go;
 
 	build_request(pamh, cfg, user, flags, &req, command);
 	cs.user = req.user;
+	access.user = req.user;
+	req.authorize = authorize;
+	req.authorize_ctx = &access;
 	go = check_preconditions(pamh, cfg, req.user, err);
 	if (go <= 0)
 		return go == 0 ? PAM_IGNORE : pam_code_for(err->kind, PAM_SUCCESS);

@@ -59,6 +59,14 @@ set_items=$(ls /usr/lib/*/pam_wrapper/pam_set_items.so 2>/dev/null | head -n 1)
 # issue 4: the three flows, corp_id, the directory, TLS.
 oapi="oapi_base = $DT_MOCK_URL"
 cache="token_cache = $DT_WORK/cache/app-token"
+# Map sources and directory rules (issue 5).
+service dingtalk_userfile "$(dt_module_conf userfile 'timeout = 30' 'map = userfile')"
+service dingtalk_file_userfile "$(dt_module_conf file_userfile 'timeout = 30' 'map = file userfile')"
+service dingtalk_dir_email "$(dt_module_conf dir_email 'timeout = 30' 'map = directory:email' 'directory = yes' "$oapi" "$cache")"
+service dingtalk_dir_userid "$(dt_module_conf dir_userid 'timeout = 30' 'map = directory:userid' 'map_transform = lower' 'directory = yes' "$oapi" "$cache")"
+service dingtalk_active "$(dt_module_conf active 'timeout = 30' 'require_active = yes' 'directory = yes' "$oapi" "$cache")"
+service dingtalk_depts "$(dt_module_conf depts 'timeout = 30' 'allowed_depts = 1, 7' 'directory = yes' "$oapi" "$cache")"
+service dingtalk_active_nodir "$(dt_module_conf active_nodir 'timeout = 30' 'require_active = yes')"
 service dingtalk_sns "$(dt_module_conf sns 'flow = sns' "$oapi" 'timeout = 30')"
 service dingtalk_corp "$(dt_module_conf corp 'corp_id = dingmockcorp0000000000000000000000' 'timeout = 30')"
 service dingtalk_othercorp "$(dt_module_conf othercorp 'corp_id = dingothercorp' 'timeout = 30')"
@@ -74,6 +82,7 @@ root:x:0:0:root:/root:/bin/bash
 alice:x:1001:1001:Alice:$DT_WORK/home/alice:/bin/bash
 bob:x:1002:1002:Bob:/home/bob:/bin/bash
 alice-admin:x:1003:1003:Alice (admin):/home/alice:/bin/bash
+zhangalice01:x:1004:1004:Alice by userid:/home/zhangalice01:/bin/bash
 PW
 mkdir -p "$DT_WORK/home/alice"
 chown 1001:1001 "$DT_WORK/home/alice"

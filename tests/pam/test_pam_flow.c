@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -986,6 +987,138 @@ static void test_typo_in_another_services_section(void **state)
 	assert_logged("audit: result=error pam=PAM_SERVICE_ERR");
 }
 
+/* ---- map sources: userfile, directory:<field>; directory rules ---- */
+
+/* Writes alice's binding file as alice would (owner 1001, `mode`). */
+static void write_binding(const char *text, mode_t mode)
+{
+	char path[512];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/home/alice/.pam_dingtalk_id", getenv("DT_WORK"));
+	unlink(path);
+	f = fopen(path, "w");
+	assert_non_null(f);
+	fputs(text, f);
+	fclose(f);
+	assert_int_equal(chown(path, 1001, 1001), 0);
+	assert_int_equal(chmod(path, mode), 0);
+}
+
+static void remove_binding(void)
+{
+	char path[512];
+
+	snprintf(path, sizeof(path), "%s/home/alice/.pam_dingtalk_id", getenv("DT_WORK"));
+	unlink(path);
+}
+
+static void test_userfile_binds(void **state)
+{
+	struct conv_ctx c = {.plan = {"alice", "approve", 0}};
+	struct conv_ctx none = {.plan = {"alice", "approve", 0}};
+
+	(void)state;
+	write_binding("# mine\nuAlice0000000000000000iEiE\n", 0600);
+	assert_pam(authenticate("dingtalk_userfile", "alice", &c, NULL), PAM_SUCCESS);
+	remove_binding();
+	assert_pam(authenticate("dingtalk_userfile", "alice", &none, NULL), PAM_AUTH_ERR);
+	assert_logged("is not in alice's binding file");
+}
+
+static void test_userfile_group_writable_is_refused(void **state)
+{
+	struct conv_ctx c = {.plan = {"alice", "approve", 0}};
+
+	(void)state;
+	write_binding("uAlice0000000000000000iEiE\n", 0620);
+	assert_pam(authenticate("dingtalk_userfile", "alice", &c, NULL), PAM_AUTH_ERR);
+	assert_logged("ignored: writable by group or others");
+	remove_binding();
+}
+
+static void test_userfile_symlink_is_refused(void **state)
+{
+	struct conv_ctx c = {.plan = {"alice", "approve", 0}};
+	char path[512], target[512];
+
+	(void)state;
+	write_binding("uAlice0000000000000000iEiE\n", 0600);
+	snprintf(path, sizeof(path), "%s/home/alice/.pam_dingtalk_id", getenv("DT_WORK"));
+	snprintf(target, sizeof(target), "%s/home/alice/real_id", getenv("DT_WORK"));
+	assert_int_equal(rename(path, target), 0);
+	assert_int_equal(symlink(target, path), 0);
+	assert_pam(authenticate("dingtalk_userfile", "alice", &c, NULL), PAM_AUTH_ERR);
+	assert_logged("symbolic links are refused");
+	unlink(path);
+	unlink(target);
+}
+
+static void test_sources_are_tried_in_order(void **state)
+{
+	struct conv_ctx c = {.plan = {"bob", "approve", 0}};
+
+	(void)state;
+	/* The map file binds bob elsewhere; alice's own file lets him in. */
+	write_binding("uBob00000000000000000000iEiE\n", 0600);
+	assert_pam(authenticate("dingtalk_file_userfile", "alice", &c, NULL), PAM_SUCCESS);
+	remove_binding();
+}
+
+static void test_directory_email_local_part(void **state)
+{
+	struct conv_ctx alice = {.plan = {"alice", "approve", 0}};
+	struct conv_ctx bob = {.plan = {"bob", "approve", 0}};
+
+	(void)state;
+	assert_pam(authenticate("dingtalk_dir_email", "alice", &alice, NULL), PAM_SUCCESS);
+	assert_pam(authenticate("dingtalk_dir_email", "alice", &bob, NULL), PAM_AUTH_ERR);
+	assert_logged("directory:email names 'bob', not 'alice'");
+}
+
+static void test_directory_userid(void **state)
+{
+	struct conv_ctx c = {.plan = {"alice", "approve", 0}};
+	struct conv_ctx other = {.plan = {"alice", "approve", 0}};
+
+	(void)state;
+	assert_pam(authenticate("dingtalk_dir_userid", "zhangalice01", &c, NULL), PAM_SUCCESS);
+	assert_pam(authenticate("dingtalk_dir_userid", "alice", &other, NULL), PAM_AUTH_ERR);
+	assert_logged("directory:userid names 'zhangalice01', not 'alice'");
+}
+
+static void test_require_active(void **state)
+{
+	struct conv_ctx gone = {.plan = {"dave", "approve", 0}};
+	struct conv_ctx without = {.plan = {"dave", "approve", 0}};
+
+	(void)state;
+	assert_pam(authenticate("dingtalk_active", "bob", &gone, NULL), PAM_AUTH_ERR);
+	assert_logged("is not active in the directory (require_active)");
+	/* The same person without the rule: the map file lets dave in. */
+	assert_pam(authenticate("dingtalk_dir", "bob", &without, NULL), PAM_SUCCESS);
+}
+
+static void test_require_active_needs_the_directory(void **state)
+{
+	struct conv_ctx c = {.plan = {"alice", "approve", 0}};
+
+	(void)state;
+	assert_pam(authenticate("dingtalk_active_nodir", "alice", &c, NULL), PAM_SERVICE_ERR);
+	assert_logged("require_active and allowed_depts need directory = yes");
+}
+
+static void test_allowed_depts(void **state)
+{
+	struct conv_ctx alice = {.plan = {"alice", "approve", 0}};
+	struct conv_ctx bob = {.plan = {"bob", "approve", 0}};
+
+	(void)state;
+	assert_pam(authenticate("dingtalk_depts", "alice", &alice, NULL), PAM_SUCCESS);
+	assert_pam(authenticate("dingtalk_depts", "bob", &bob, NULL), PAM_AUTH_ERR);
+	assert_logged("is in none of allowed_depts 1, 7");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1040,6 +1173,15 @@ int main(void)
 	    cmocka_unit_test(test_audit_line_of_a_refusal),
 	    cmocka_unit_test(test_service_section_overrides),
 	    cmocka_unit_test(test_typo_in_another_services_section),
+	    cmocka_unit_test(test_userfile_binds),
+	    cmocka_unit_test(test_userfile_group_writable_is_refused),
+	    cmocka_unit_test(test_userfile_symlink_is_refused),
+	    cmocka_unit_test(test_sources_are_tried_in_order),
+	    cmocka_unit_test(test_directory_email_local_part),
+	    cmocka_unit_test(test_directory_userid),
+	    cmocka_unit_test(test_require_active),
+	    cmocka_unit_test(test_require_active_needs_the_directory),
+	    cmocka_unit_test(test_allowed_depts),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
