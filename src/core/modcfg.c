@@ -37,12 +37,10 @@ const struct dt_cfg_key dt_modcfg_keys[] = {
     STR(map, 0),
     STR(only_groups, 0),
     STR(skip_groups, 0),
-    STR(recovery_file, 0),
     STR(map_transform, 0),
     STR(allowed_depts, 0),
     {"require_active", DT_CFG_BOOL, offsetof(struct dt_modcfg, require_active), 0, 0, NULL, 0},
     {"allow_root", DT_CFG_BOOL, offsetof(struct dt_modcfg, allow_root), 0, 0, NULL, 0},
-    {"set_user", DT_CFG_BOOL, offsetof(struct dt_modcfg, set_user), 0, 0, NULL, 0},
     {"failmode", DT_CFG_ENUM, offsetof(struct dt_modcfg, failmode), 0, 0, failmodes, 0},
     {"audit", DT_CFG_ENUM, offsetof(struct dt_modcfg, audit), 0, 0, audit_formats, 0},
     {"timeout", DT_CFG_UINT, offsetof(struct dt_modcfg, timeout), 10, 600, NULL, 0},
@@ -131,8 +129,7 @@ static int dt_modcfg_finish_policy(struct dt_modcfg *cfg, struct dt_err *err)
 	struct dt_map_spec spec;
 	unsigned xform;
 
-	if (set_default(&cfg->map, DT_DEFAULT_MAP_SOURCES, err) < 0 ||
-	    set_default(&cfg->recovery_file, DT_DEFAULT_RECOVERY, err) < 0)
+	if (set_default(&cfg->map, DT_DEFAULT_MAP_SOURCES, err) < 0)
 		return -1;
 	if ((cfg->only_groups != NULL &&
 	     dt_group_list_check("only_groups", cfg->only_groups, err) < 0) ||

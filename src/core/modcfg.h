@@ -43,7 +43,6 @@ enum dt_failmode { DT_FAILMODE_SECURE, DT_FAILMODE_SAFE };
 enum dt_audit_format { DT_AUDIT_TEXT, DT_AUDIT_JSON };
 
 #define DT_DEFAULT_MAP_SOURCES "file"
-#define DT_DEFAULT_RECOVERY    "/etc/security/pam_dingtalk.recovery"
 
 struct dt_modcfg {
 	char *client_id;
@@ -55,15 +54,13 @@ struct dt_modcfg {
 	char *helper;
 	char *map_file;
 	/* issue 5: who may log in as whom */
-	char *map;	   /* map sources in order: file userfile directory:<field> */
-	char *only_groups; /* local groups in scope ("!" negates) */
-	char *skip_groups; /* local groups left to the rest of the stack */
-	char *recovery_file;
+	char *map;	     /* map sources in order: file userfile directory:<field> */
+	char *only_groups;   /* local groups in scope ("!" negates) */
+	char *skip_groups;   /* local groups left to the rest of the stack */
 	char *map_transform; /* directory:<field> names: lower strip_domain */
 	char *allowed_depts; /* department ids, through dept_id_list */
 	int require_active;  /* the directory must say active */
 	int allow_root;	     /* may a DingTalk identity log in as uid 0 */
-	int set_user;	     /* the identity chooses the account (console login) */
 	int failmode;	     /* enum dt_failmode */
 	int audit;	     /* enum dt_audit_format */
 	unsigned timeout;

@@ -345,7 +345,6 @@ static void test_policy_keys(void **state)
 	assert_int_equal(cfg.allow_root, 0);
 	assert_int_equal(cfg.failmode, DT_FAILMODE_SECURE);
 	assert_int_equal(cfg.audit, DT_AUDIT_TEXT);
-	assert_int_equal(cfg.set_user, 0);
 	assert_string_equal(cfg.map, "file");
 	assert_null(cfg.only_groups);
 	dt_modcfg_free(&cfg);
