@@ -73,8 +73,9 @@ dt_module_conf() {
 dt_write_map() {
 	cat >"$DT_WORK/pam_dingtalk.map" <<MAP
 # unionId                     local accounts
-uAlice0000000000000000iEiE    alice alice-admin
+uAlice0000000000000000iEiE    alice alice-admin root
 uBob00000000000000000000iEiE  bob
+uDave00000000000000000000iEiE bob
 MAP
 	chmod 0644 "$DT_WORK/pam_dingtalk.map"
 }

@@ -10,7 +10,6 @@
 
 #include "helper_client.h"
 #include "http.h"
-#include "mapping.h"
 #include "messages.h"
 #include "prompt.h"
 #include "session.h"
@@ -301,7 +300,6 @@ static int identify_and_map(struct login *l, const char *code, struct dt_err *er
 {
 	struct dt_http_opts opts = {
 	    .ca_file = l->cfg->ca_file, .proxy = l->cfg->proxy, .peer_name = "DingTalk"};
-	struct dt_map_result map;
 	struct dt_http api;
 	int rc;
 
@@ -313,16 +311,11 @@ static int identify_and_map(struct login *l, const char *code, struct dt_err *er
 		return unreachable_if_late(err);
 	dt_logf(l->log, LOG_DEBUG, "session %s: DingTalk names unionId %s (%s)", l->registered.id,
 		l->out->who.union_id, l->out->who.nick);
-	if (dt_map_match_file(l->cfg->map_file, l->out->who.union_id, l->req->user, &map, err) < 0)
-		return -1;
-	if (map.allowed)
+	if (l->req->identify_only)
 		return 0;
-	if (map.known)
-		return dt_err_set(
-		    err, DT_ERR_DENIED, "unionId %s (%s) is bound to '%s', not to '%s'",
-		    l->out->who.union_id, l->out->who.nick, map.other_user, l->req->user);
-	return dt_err_set(err, DT_ERR_DENIED, "unionId %s (%s) is not in the map file %s",
-			  l->out->who.union_id, l->out->who.nick, l->cfg->map_file);
+	if (l->req->authorize == NULL)
+		return dt_err_set(err, DT_ERR_INTERNAL, "no authorization step: refused");
+	return l->req->authorize(l->req->authorize_ctx, &l->out->who, err);
 }
 
 /* Chatter after success: skipped under PAM_SILENT, and in enter mode,

@@ -32,6 +32,12 @@ struct dt_login_request {
 	enum dt_qr_style qr;
 	enum dt_lang lang;
 	int silent; /* PAM_SILENT: no chatter (the QR is always shown) */
+	/* Decides whether the person DingTalk named may log in as `user`
+	 * (dt_access_check): 0, or -1 with err set. Required, unless
+	 * identify_only. */
+	int (*authorize)(void *ctx, const struct dt_identity *who, struct dt_err *err);
+	void *authorize_ctx;
+	int identify_only; /* enrollment: name the person, check no binding */
 };
 
 struct dt_login_outcome {

@@ -1,16 +1,22 @@
 #include "config.h"
 
 #include "modcfg.h"
+#include "access.h"
+#include "mapsrc.h"
+#include "policy.h"
 #include "util.h"
 
 #include <arpa/inet.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 static const char *const qr_styles[] = {"auto", "utf8", "block", "ascii", "off", NULL};
 static const char *const wait_modes[] = {"auto", "enter", "poll", NULL};
 static const char *const langs[] = {"auto", "en", "zh_CN", NULL};
+static const char *const failmodes[] = {"secure", "safe", NULL};
+static const char *const audit_formats[] = {"text", "json", NULL};
 static const char *const flows[] = {"oauth2", "sns", "inapp", NULL};
 static const char *const token_apis[] = {"v1", "gettoken", NULL};
 
@@ -28,6 +34,15 @@ const struct dt_cfg_key dt_modcfg_keys[] = {
     STR(proxy, 0),
     STR(helper, 0),
     STR(map_file, 0),
+    STR(map, 0),
+    STR(only_groups, 0),
+    STR(skip_groups, 0),
+    STR(map_transform, 0),
+    STR(allowed_depts, 0),
+    {"require_active", DT_CFG_BOOL, offsetof(struct dt_modcfg, require_active), 0, 0, NULL, 0},
+    {"allow_root", DT_CFG_BOOL, offsetof(struct dt_modcfg, allow_root), 0, 0, NULL, 0},
+    {"failmode", DT_CFG_ENUM, offsetof(struct dt_modcfg, failmode), 0, 0, failmodes, 0},
+    {"audit", DT_CFG_ENUM, offsetof(struct dt_modcfg, audit), 0, 0, audit_formats, 0},
     {"timeout", DT_CFG_UINT, offsetof(struct dt_modcfg, timeout), 10, 600, NULL, 0},
     {"qr", DT_CFG_ENUM, offsetof(struct dt_modcfg, qr), 0, 0, qr_styles, 0},
     {"wait", DT_CFG_ENUM, offsetof(struct dt_modcfg, wait), 0, 0, wait_modes, 0},
@@ -108,6 +123,27 @@ const char *dt_helper_socket_path(const char *helper)
 	return helper + 5;
 }
 
+/* Who may log in as whom (issue 5): defaults and checks. */
+static int dt_modcfg_finish_policy(struct dt_modcfg *cfg, struct dt_err *err)
+{
+	struct dt_map_spec spec;
+	unsigned xform;
+
+	if (set_default(&cfg->map, DT_DEFAULT_MAP_SOURCES, err) < 0)
+		return -1;
+	if ((cfg->only_groups != NULL &&
+	     dt_group_list_check("only_groups", cfg->only_groups, err) < 0) ||
+	    (cfg->skip_groups != NULL &&
+	     dt_group_list_check("skip_groups", cfg->skip_groups, err) < 0))
+		return -1;
+	if (dt_map_spec_parse(cfg->map, &spec, err) < 0 ||
+	    (cfg->map_transform != NULL &&
+	     dt_map_transform_parse(cfg->map_transform, &xform, err) < 0) ||
+	    (cfg->allowed_depts != NULL && dt_dept_list_check(cfg->allowed_depts, err) < 0))
+		return -1;
+	return 0;
+}
+
 /* The DingTalk client's keys (issue 4): defaults and checks. */
 static int dt_modcfg_finish_client(struct dt_modcfg *cfg, struct dt_err *err)
 {
@@ -155,7 +191,7 @@ int dt_modcfg_finish(struct dt_modcfg *cfg, struct dt_err *err)
 	if (!dt_is_printable_id(cfg->client_id))
 		return dt_err_set(err, DT_ERR_CONFIG,
 				  "client_id: contains spaces or control characters");
-	return 0;
+	return dt_modcfg_finish_policy(cfg, err);
 }
 
 static int apply_argument(struct dt_modcfg *cfg, const char *arg, struct dt_err *err)
@@ -178,7 +214,64 @@ static int apply_argument(struct dt_modcfg *cfg, const char *arg, struct dt_err 
 	return dt_cfg_set(dt_modcfg_keys, cfg, key, eq + 1, "module argument", err);
 }
 
-int dt_modcfg_load(struct dt_modcfg *cfg, int argc, const char **argv, struct dt_err *err)
+/* `[service NAME]`: the name, or NULL (err set) for any other header. */
+static const char *section_service(const char *section, const char *where, struct dt_err *err)
+{
+	const char *name = section + 7;
+
+	if (strncmp(section, "service", 7) != 0 || (*name != ' ' && *name != '\t')) {
+		dt_err_set(err, DT_ERR_CONFIG, "%s: unknown section '[%s]' (want [service NAME])",
+			   where, section);
+		return NULL;
+	}
+	name += strspn(name, " \t");
+	if (name[0] == '\0' || strpbrk(name, " \t") != NULL) {
+		dt_err_set(err, DT_ERR_CONFIG, "%s: '[%s]' must name exactly one service", where,
+			   section);
+		return NULL;
+	}
+	return name;
+}
+
+/* Every section is parsed (into a scratch copy) so that a typo in the
+ * sshd section is found when sudo runs too. */
+static int any_section(void *ctx, const char *section, const char *where, struct dt_err *err)
+{
+	(void)ctx;
+	return section_service(section, where, err) == NULL ? -1 : 1;
+}
+
+static int this_service(void *ctx, const char *section, const char *where, struct dt_err *err)
+{
+	const char *service = ctx, *name = section_service(section, where, err);
+
+	if (name == NULL)
+		return -1;
+	return service != NULL && strcmp(name, service) == 0;
+}
+
+static int load_file(struct dt_modcfg *cfg, const char *path, const char *service,
+		     struct dt_err *err)
+{
+	struct dt_modcfg scratch;
+	size_t len = 0;
+	char *text = dt_read_protected_file(path, DT_CFG_SECRET, DT_CFG_MAX_BYTES, &len, err);
+	int rc;
+
+	if (text == NULL)
+		return -1;
+	memset(&scratch, 0, sizeof(scratch));
+	rc = dt_cfg_parse_text(text, len, path, dt_modcfg_keys, &scratch, any_section, NULL, err);
+	dt_modcfg_free(&scratch);
+	if (rc == 0)
+		rc = dt_cfg_parse_text(text, len, path, dt_modcfg_keys, cfg, this_service,
+				       (void *)(uintptr_t)service, err);
+	dt_free_secret(text);
+	return rc;
+}
+
+int dt_modcfg_load_for(struct dt_modcfg *cfg, const char *service, int argc, const char **argv,
+		       struct dt_err *err)
 {
 	const char *path = DT_DEFAULT_CONF;
 	int i;
@@ -189,12 +282,17 @@ int dt_modcfg_load(struct dt_modcfg *cfg, int argc, const char **argv, struct dt
 	for (i = 0; i < argc; i++)
 		if (strncmp(argv[i], "conf=", 5) == 0)
 			path = argv[i] + 5;
-	if (dt_cfg_load_file(path, DT_CFG_SECRET, dt_modcfg_keys, cfg, NULL, NULL, err) < 0)
+	if (load_file(cfg, path, service, err) < 0)
 		return -1;
 	for (i = 0; i < argc; i++)
 		if (apply_argument(cfg, argv[i], err) < 0)
 			return -1;
 	return dt_modcfg_finish(cfg, err);
+}
+
+int dt_modcfg_load(struct dt_modcfg *cfg, int argc, const char **argv, struct dt_err *err)
+{
+	return dt_modcfg_load_for(cfg, NULL, argc, argv, err);
 }
 
 void dt_modcfg_free(struct dt_modcfg *cfg)

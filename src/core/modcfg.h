@@ -35,6 +35,15 @@ enum dt_flow { DT_FLOW_OAUTH2, DT_FLOW_SNS, DT_FLOW_INAPP };
  * GET /gettoken. */
 enum dt_token_api { DT_TOKEN_API_V1, DT_TOKEN_API_GETTOKEN };
 
+/* What infrastructure errors (helper or DingTalk unreachable, a broken map
+ * file) become: PAM_AUTHINFO_UNAVAIL (secure) or PAM_IGNORE (safe). */
+enum dt_failmode { DT_FAILMODE_SECURE, DT_FAILMODE_SAFE };
+
+/* The audit line: key=value text or one JSON object. */
+enum dt_audit_format { DT_AUDIT_TEXT, DT_AUDIT_JSON };
+
+#define DT_DEFAULT_MAP_SOURCES "file"
+
 struct dt_modcfg {
 	char *client_id;
 	char *client_secret;
@@ -44,6 +53,16 @@ struct dt_modcfg {
 	char *proxy;
 	char *helper;
 	char *map_file;
+	/* issue 5: who may log in as whom */
+	char *map;	     /* map sources in order: file userfile directory:<field> */
+	char *only_groups;   /* local groups in scope ("!" negates) */
+	char *skip_groups;   /* local groups left to the rest of the stack */
+	char *map_transform; /* directory:<field> names: lower strip_domain */
+	char *allowed_depts; /* department ids, through dept_id_list */
+	int require_active;  /* the directory must say active */
+	int allow_root;	     /* may a DingTalk identity log in as uid 0 */
+	int failmode;	     /* enum dt_failmode */
+	int audit;	     /* enum dt_audit_format */
 	unsigned timeout;
 	int qr;	  /* enum dt_qr_style */
 	int wait; /* enum dt_wait_mode */
@@ -67,6 +86,12 @@ extern const struct dt_cfg_key dt_modcfg_keys[];
  * file, `debug` turns on debug logging, any `key=value` overrides the file.
  * Checks required keys and that every URL is safe to use. */
 int dt_modcfg_load(struct dt_modcfg *cfg, int argc, const char **argv, struct dt_err *err);
+
+/* The same for one PAM service: keys in a `[service NAME]` section of the
+ * file override the top of the file when NAME is `service`; module
+ * arguments override both. Sections for other services are checked too. */
+int dt_modcfg_load_for(struct dt_modcfg *cfg, const char *service, int argc, const char **argv,
+		       struct dt_err *err);
 
 /* Applies defaults and validates; exposed for tests and the CLI. */
 int dt_modcfg_finish(struct dt_modcfg *cfg, struct dt_err *err);

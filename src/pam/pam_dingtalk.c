@@ -16,13 +16,17 @@
 #include <security/pam_ext.h>
 #include <security/pam_modules.h>
 
+#include "access.h"
 #include "err.h"
 #include "log.h"
 #include "login.h"
 #include "messages.h"
 #include "modcfg.h"
 #include "qr.h"
+#include "policy.h"
 #include "util.h"
+#include "audit_log.h"
+#include "user_binding.h"
 #include "user_prefs.h"
 
 /* The build hides every symbol; these two are the module's interface. */
@@ -152,17 +156,6 @@ static const char *user_to_verify(pam_handle_t *pamh, const char *service, const
 	return ruser;
 }
 
-/* Checks what must hold before anyone is shown a QR code. */
-static int check_preconditions(pam_handle_t *pamh, const char *user, struct dt_err *err)
-{
-	if (!local_user_exists(user))
-		return dt_err_set(err, DT_ERR_NOUSER, "user '%s' does not exist here", user);
-	if (!have_conversation(pamh))
-		return dt_err_set(err, DT_ERR_UNAVAIL,
-				  "no PAM conversation: cannot show a QR code (non-interactive)");
-	return 0;
-}
-
 /* sshd holds info messages until the next prompt (before OpenSSH 10.3),
  * so there the QR must come with a prompt. sshd names its PAM_TTY "ssh". */
 static enum dt_wait_mode resolve_wait(const struct dt_modcfg *cfg, const char *service,
@@ -250,59 +243,102 @@ static void build_request(pam_handle_t *pamh, const struct dt_modcfg *cfg, const
 	req->silent = (flags & (int)PAM_SILENT) != 0;
 }
 
-static void log_result(pam_handle_t *pamh, int pam_rc, const char *user,
-		       const struct dt_login_outcome *out, const struct dt_err *err)
+/* What must hold before anyone is shown a QR code: the user exists, is in
+ * the module's scope (only_groups, skip_groups), may log in here
+ * (allow_root), and there is someone to show it to. Returns 1 to go on, 0
+ * when the user is out of scope (PAM_IGNORE), -1 with err set. */
+static int check_preconditions(pam_handle_t *pamh, const struct dt_modcfg *cfg, const char *user,
+			       struct dt_err *err)
 {
-	const char *union_id = out->who.union_id != NULL ? out->who.union_id : "-";
-	const char *session = out->session_id[0] != '\0' ? out->session_id : "-";
+	const char *why = NULL;
 
-	if (pam_rc == PAM_SUCCESS)
-		pam_syslog(pamh, LOG_NOTICE, "user %s: approved by unionId %s (%s), session %s",
-			   user, union_id, out->who.nick != NULL ? out->who.nick : "", session);
-	else
-		pam_syslog(pamh, pam_rc == PAM_AUTH_ERR ? LOG_NOTICE : LOG_ERR,
-			   "user %s: %s (%s), session %s", user, pam_strerror(pamh, pam_rc),
-			   err->msg, session);
+	if (!local_user_exists(user))
+		return dt_err_set(err, DT_ERR_NOUSER, "user '%s' does not exist here", user);
+	if (!dt_policy_in_scope(cfg->only_groups, cfg->skip_groups, user, dt_user_in_group, NULL,
+				&why)) {
+		dt_err_set(err, DT_OK, "user %s is out of scope (%s)", user, why);
+		return 0;
+	}
+	if (dt_policy_check_root(cfg->allow_root, user, local_uid(user), err) < 0)
+		return -1;
+	if (!have_conversation(pamh))
+		return dt_err_set(err, DT_ERR_UNAVAIL,
+				  "no PAM conversation: cannot show a QR code (non-interactive)");
+	return 1;
+}
+
+/* failmode = safe: infrastructure errors (and a broken map) leave the
+ * decision to the rest of the stack. A denial is never touched. */
+static int apply_failmode(const struct dt_modcfg *cfg, int rc, struct pam_dt_attempt *at)
+{
+	if (cfg->failmode != DT_FAILMODE_SAFE)
+		return rc;
+	if (rc != PAM_AUTHINFO_UNAVAIL && rc != PAM_SERVICE_ERR)
+		return rc;
+	at->degraded = 1;
+	return PAM_IGNORE;
+}
+
+static int authorize(void *ctx, const struct dt_identity *who, struct dt_err *err)
+{
+	return dt_access_check(ctx, who, err);
+}
+
+/* Everything after the configuration and the user are known. */
+static int authenticate(pam_handle_t *pamh, const struct dt_modcfg *cfg, const char *user,
+			int flags, struct dt_login_outcome *out, struct dt_err *err)
+{
+	struct conv_state cs = {pamh, NULL, PAM_SUCCESS};
+	struct dt_login_ui ui = {show_info, ask_line, remember_style, &cs};
+	struct dt_log log = {log_to_pam, pamh, cfg->debug};
+	struct dt_login_request req;
+	struct dt_access access = {cfg, NULL, pam_dt_read_binding, pamh, &log};
+	char command[DT_COMMAND_MAX];
+	int go;
+
+	build_request(pamh, cfg, user, flags, &req, command);
+	cs.user = req.user;
+	access.user = req.user;
+	req.authorize = authorize;
+	req.authorize_ctx = &access;
+	go = check_preconditions(pamh, cfg, req.user, err);
+	if (go <= 0)
+		return go == 0 ? PAM_IGNORE : pam_code_for(err->kind, PAM_SUCCESS);
+	req.qr = resolve_qr(pamh, cfg, req.user, pam_item_string(pamh, PAM_TTY));
+	dt_login_run(cfg, &req, &ui, &log, out, err);
+	return pam_code_for(err->kind, cs.last_pam_rc);
 }
 
 DT_EXPORT PAM_EXTERN int pam_sm_authenticate(pam_handle_t *pamh, int flags, int argc,
 					     const char **argv)
 {
-	struct conv_state cs = {pamh, NULL, PAM_SUCCESS};
-	struct dt_login_ui ui = {show_info, ask_line, remember_style, &cs};
-	struct dt_log log = {log_to_pam, pamh, 0};
+	struct pam_dt_attempt at = {dt_now_ms(), NULL, DT_AUDIT_TEXT, 0};
 	struct dt_login_outcome out;
-	struct dt_login_request req;
 	struct dt_modcfg cfg;
 	struct dt_err err;
-	const char *user = NULL, *tty;
-	char command[DT_COMMAND_MAX];
 	int rc;
 
 	memset(&out, 0, sizeof(out));
 	dt_err_clear(&err);
-	if (dt_modcfg_load(&cfg, argc, argv, &err) < 0) {
-		pam_syslog(pamh, LOG_ERR, "%s", err.msg);
+	if (dt_modcfg_load_for(&cfg, pam_item_string(pamh, PAM_SERVICE), argc, argv, &err) < 0) {
+		/* Half a configuration says nothing about failmode. */
 		rc = pam_code_for(err.kind, PAM_SUCCESS);
 		goto done;
 	}
-	log.debug = cfg.debug;
-	rc = pam_get_user(pamh, &user, NULL);
-	if (rc != PAM_SUCCESS || user == NULL || user[0] == '\0') {
-		pam_syslog(pamh, LOG_ERR, "cannot determine the user: %s", pam_strerror(pamh, rc));
+	at.format = cfg.audit;
+	rc = pam_get_user(pamh, &at.user, NULL);
+	if (rc != PAM_SUCCESS || at.user == NULL || at.user[0] == '\0') {
+		dt_err_set(&err, DT_ERR_NOUSER, "cannot determine the user: %s",
+			   pam_strerror(pamh, rc));
 		rc = rc == PAM_CONV_AGAIN ? PAM_INCOMPLETE : PAM_USER_UNKNOWN;
+		at.user = NULL;
 		goto done;
 	}
-	tty = pam_item_string(pamh, PAM_TTY);
-	build_request(pamh, &cfg, user, flags, &req, command);
-	cs.user = req.user;
-	if (check_preconditions(pamh, req.user, &err) == 0) {
-		req.qr = resolve_qr(pamh, &cfg, req.user, tty);
-		dt_login_run(&cfg, &req, &ui, &log, &out, &err);
-	}
-	rc = pam_code_for(err.kind, cs.last_pam_rc);
-	log_result(pamh, rc, req.user, &out, &err);
+	rc = apply_failmode(&cfg, authenticate(pamh, &cfg, at.user, flags, &out, &err), &at);
+	if (at.degraded)
+		dt_err_prefix(&err, "failmode = safe, not checked: ");
 done:
+	pam_dt_audit(pamh, &at, rc, &out, &err);
 	dt_login_outcome_free(&out);
 	dt_modcfg_free(&cfg);
 	return rc;

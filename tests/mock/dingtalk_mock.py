@@ -92,6 +92,12 @@ BUILTIN_PERSONS = [
      "avatarUrl": "https://static.example.invalid/avatar/carol.png",
      "email": "carol@partner.example", "userid": "extcarol04", "contact_type": 1,
      "dept_id_list": []},
+    # left the company: the directory says active = false
+    {"name": "dave", "nick": "Dave Gone",
+     "unionId": "uDave00000000000000000000iEiE", "openId": "oDave0000000000000000iEiE",
+     "avatarUrl": "https://static.example.invalid/avatar/dave.png",
+     "email": "dave@example.com", "userid": "dave05", "contact_type": 0,
+     "active": False, "dept_id_list": [100]},
     # has a DingTalk account, not in the organisation: getbyunionid -> 60121
     {"name": "eve", "nick": "Eve Stranger",
      "unionId": "uEve000000000000000000000iEiE", "openId": "oEve00000000000000000iEiE",
@@ -659,13 +665,13 @@ class Handler(BaseHTTPRequestHandler):
             "userid": p["userid"], "unionid": p["unionId"], "name": p["nick"],
             "avatar": p["avatarUrl"], "state_code": "86",
             "mobile": p.get("mobile", ""), "hide_mobile": False, "telephone": "",
-            "job_number": "", "title": p.get("title", ""),
+            "job_number": p.get("job_number", ""), "title": p.get("title", ""),
             "email": p.get("email", ""), "org_email": "", "work_place": "",
             "remark": "", "dept_id_list": depts,
             "dept_order_list": [{"dept_id": d, "order": 176294576350761512} for d in depts],
             "leader_in_dept": [{"dept_id": d, "leader": False} for d in depts],
             "role_list": [{"id": 1, "name": "负责人", "group_name": "默认"}],
-            "active": True, "admin": False, "boss": False, "senior": False,
+            "active": p.get("active", True), "admin": False, "boss": False, "senior": False,
             "real_authed": True, "exclusive_account": False,
             "hired_date": 1597573616828, "manager_userid": "",
         }

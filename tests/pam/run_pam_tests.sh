@@ -32,6 +32,23 @@ service dingtalk_apidown "$(dt_module_conf apidown "api_base = http://127.0.0.1:
 service dingtalk_enter "$(dt_module_conf enter 'timeout = 30' 'wait = enter' 'max_tries = 4')"
 service dingtalk_zh "$(dt_module_conf zh 'timeout = 30' 'lang = zh_CN')"
 service sudo "$DT_WORK/ok.conf"
+# Policy (issue 5): root, groups, failmode, audit, per-service sections.
+service dingtalk_root "$(dt_module_conf root 'timeout = 30' 'allow_root = yes')"
+service dingtalk_only "$(dt_module_conf only 'timeout = 30' 'only_groups = dingtalk-users, !contractors')"
+service dingtalk_skip "$(dt_module_conf skip 'timeout = 30' 'skip_groups = !dingtalk-users')"
+service dingtalk_safe "$(dt_module_conf safe 'timeout = 30' 'failmode = safe')"
+service dingtalk_safe_nohelper "$(dt_module_conf safe_nohelper 'failmode = safe' "helper = unix:$DT_WORK/absent.sock")"
+service dingtalk_nomap "$(dt_module_conf nomap 'timeout = 30' "map_file = $DT_WORK/absent.map")"
+service dingtalk_safe_nomap "$(dt_module_conf safe_nomap 'timeout = 30' 'failmode = safe' "map_file = $DT_WORK/absent.map")"
+service dingtalk_json "$(dt_module_conf json 'timeout = 30' 'audit = json')"
+sections=$(dt_module_conf sections 'timeout = 30' "helper = unix:$DT_WORK/absent.sock" \
+	'[service dingtalk_sect_safe]' 'failmode = safe' \
+	'[service dingtalk_sect_ok]' "helper = unix:$DT_CONTROL" \
+	'[service dingtalk_other]' 'allow_root = yes')
+service dingtalk_sect_safe "$sections"
+service dingtalk_sect_ok "$sections"
+service dingtalk_sect_plain "$sections"
+service dingtalk_sect_typo "$(dt_module_conf sect_typo '[service sshd]' 'alow_root = yes')"
 # su: pam_wrapper's pam_set_items sets PAM_RUSER from the environment, as su
 # sets it to the calling user.
 set_items=$(ls /usr/lib/*/pam_wrapper/pam_set_items.so 2>/dev/null | head -n 1)
@@ -42,6 +59,14 @@ set_items=$(ls /usr/lib/*/pam_wrapper/pam_set_items.so 2>/dev/null | head -n 1)
 # issue 4: the three flows, corp_id, the directory, TLS.
 oapi="oapi_base = $DT_MOCK_URL"
 cache="token_cache = $DT_WORK/cache/app-token"
+# Map sources and directory rules (issue 5).
+service dingtalk_userfile "$(dt_module_conf userfile 'timeout = 30' 'map = userfile')"
+service dingtalk_file_userfile "$(dt_module_conf file_userfile 'timeout = 30' 'map = file userfile')"
+service dingtalk_dir_email "$(dt_module_conf dir_email 'timeout = 30' 'map = directory:email' 'directory = yes' "$oapi" "$cache")"
+service dingtalk_dir_userid "$(dt_module_conf dir_userid 'timeout = 30' 'map = directory:userid' 'map_transform = lower' 'directory = yes' "$oapi" "$cache")"
+service dingtalk_active "$(dt_module_conf active 'timeout = 30' 'require_active = yes' 'directory = yes' "$oapi" "$cache")"
+service dingtalk_depts "$(dt_module_conf depts 'timeout = 30' 'allowed_depts = 1, 7' 'directory = yes' "$oapi" "$cache")"
+service dingtalk_active_nodir "$(dt_module_conf active_nodir 'timeout = 30' 'require_active = yes')"
 service dingtalk_sns "$(dt_module_conf sns 'flow = sns' "$oapi" 'timeout = 30')"
 service dingtalk_corp "$(dt_module_conf corp 'corp_id = dingmockcorp0000000000000000000000' 'timeout = 30')"
 service dingtalk_othercorp "$(dt_module_conf othercorp 'corp_id = dingothercorp' 'timeout = 30')"
@@ -57,6 +82,7 @@ root:x:0:0:root:/root:/bin/bash
 alice:x:1001:1001:Alice:$DT_WORK/home/alice:/bin/bash
 bob:x:1002:1002:Bob:/home/bob:/bin/bash
 alice-admin:x:1003:1003:Alice (admin):/home/alice:/bin/bash
+zhangalice01:x:1004:1004:Alice by userid:/home/zhangalice01:/bin/bash
 PW
 mkdir -p "$DT_WORK/home/alice"
 chown 1001:1001 "$DT_WORK/home/alice"
@@ -65,6 +91,9 @@ cat >"$DT_WORK/group" <<GR
 root:x:0:
 alice:x:1001:
 bob:x:1002:
+alice-admin:x:1003:
+dingtalk-users:x:1010:alice,alice-admin
+contractors:x:1011:alice-admin
 GR
 
 export DT_WORK

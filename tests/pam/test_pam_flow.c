@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -253,6 +254,9 @@ static int authenticate(const char *service, const char *user, struct conv_ctx *
 	do {                                                                                       \
 		int got_ = (got);                                                                  \
 		if (got_ != (want))                                                                \
+			printf("# PAM returned %d (%s), wanted %d\n", got_,                        \
+			       pam_strerror(NULL, got_), (want));                                  \
+		if (got_ != (want))                                                                \
 			fail_msg("PAM returned %d (%s), wanted %d (%s); log:\n%s", got_,           \
 				 pam_strerror(NULL, got_), (want), pam_strerror(NULL, (want)),     \
 				 read_case_log());                                                 \
@@ -274,7 +278,9 @@ static void test_mapped_user_logs_in(void **state)
 	assert_non_null(strstr(c.text, "DingTalk login for alice"));
 	assert_true(c.number >= 10 && c.number <= 99);
 	assert_int_equal(c.prompts, 0);
-	assert_logged("user alice: approved by unionId uAlice0000000000000000iEiE (Alice Zhang)");
+	assert_logged("audit: result=success pam=PAM_SUCCESS user=alice "
+		      "unionid=uAlice0000000000000000iEiE nick=\"Alice Zhang\" rhost=- "
+		      "service=dingtalk");
 }
 
 static void test_second_account_of_same_identity(void **state)
@@ -283,7 +289,7 @@ static void test_second_account_of_same_identity(void **state)
 
 	(void)state;
 	assert_pam(authenticate("dingtalk", "alice-admin", &c, NULL), PAM_SUCCESS);
-	assert_logged("user alice-admin: approved by unionId uAlice");
+	assert_logged("result=success pam=PAM_SUCCESS user=alice-admin unionid=uAlice");
 }
 
 static void test_person_mapped_to_another_user_is_refused(void **state)
@@ -642,7 +648,8 @@ static void test_sns_flow_logs_in(void **state)
 
 	(void)state;
 	assert_pam(authenticate("dingtalk_sns", "alice", &c, NULL), PAM_SUCCESS);
-	assert_logged("user alice: approved by unionId uAlice0000000000000000iEiE (Alice Zhang)");
+	assert_logged("result=success pam=PAM_SUCCESS user=alice "
+		      "unionid=uAlice0000000000000000iEiE nick=\"Alice Zhang\"");
 }
 
 static void test_sns_flow_maps_like_oauth2(void **state)
@@ -824,6 +831,294 @@ static void test_error_table_through_pam(void **state)
 	}
 }
 
+/* ---- policy: root, groups, failmode, audit, per-service sections ---- */
+
+/* A stack whose only module answers PAM_IGNORE ends in PAM_PERM_DENIED:
+ * never a success. The audit line shows the module's own PAM_IGNORE. */
+#define ONLY_MODULE_IGNORED PAM_PERM_DENIED
+
+static void test_root_is_refused_by_default(void **state)
+{
+	struct conv_ctx c = {.plan = {"alice", "approve", 0}};
+
+	(void)state;
+	/* The map binds alice's identity to root too: allow_root still says no. */
+	assert_pam(authenticate("dingtalk", "root", &c, NULL), PAM_AUTH_ERR);
+	assert_int_equal(c.text_len, 0); /* refused before any QR */
+	assert_logged("'root' has uid 0 and allow_root = no");
+	assert_logged("result=denied pam=PAM_AUTH_ERR user=root");
+}
+
+static void test_root_with_allow_root(void **state)
+{
+	struct conv_ctx c = {.plan = {"alice", "approve", 0}};
+
+	(void)state;
+	assert_pam(authenticate("dingtalk_root", "root", &c, NULL), PAM_SUCCESS);
+}
+
+static void test_outside_only_groups_is_ignored(void **state)
+{
+	struct conv_ctx c = {.plan = {"bob", "approve", 0}};
+
+	(void)state;
+	assert_pam(authenticate("dingtalk_only", "bob", &c, NULL), ONLY_MODULE_IGNORED);
+	assert_int_equal(c.text_len, 0);
+	assert_logged("result=ignored pam=PAM_IGNORE user=bob");
+	assert_logged("not in only_groups");
+}
+
+static void test_negated_group_in_only_groups(void **state)
+{
+	struct conv_ctx c = {.plan = {"alice", "approve", 0}};
+
+	(void)state;
+	/* alice-admin is in dingtalk-users and in !contractors. */
+	assert_pam(authenticate("dingtalk_only", "alice-admin", &c, NULL), ONLY_MODULE_IGNORED);
+	assert_logged("pam=PAM_IGNORE");
+	assert_int_equal(c.text_len, 0);
+}
+
+static void test_inside_only_groups_logs_in(void **state)
+{
+	struct conv_ctx c = {.plan = {"alice", "approve", 0}};
+
+	(void)state;
+	assert_pam(authenticate("dingtalk_only", "alice", &c, NULL), PAM_SUCCESS);
+}
+
+static void test_skip_groups_with_negation(void **state)
+{
+	struct conv_ctx bob = {.plan = {"bob", "approve", 0}};
+	struct conv_ctx alice = {.plan = {"bob", "approve", 0}};
+
+	(void)state;
+	/* skip_groups = !dingtalk-users: everyone outside the group is skipped. */
+	assert_pam(authenticate("dingtalk_skip", "bob", &bob, NULL), ONLY_MODULE_IGNORED);
+	assert_logged("in skip_groups");
+	/* ... and alice is not: bob's identity is still refused for her. */
+	assert_pam(authenticate("dingtalk_skip", "alice", &alice, NULL), PAM_AUTH_ERR);
+}
+
+static void test_failmode_safe_ignores_an_absent_helper(void **state)
+{
+	struct conv_ctx c = {.plan = {"alice", "approve", 0}};
+
+	(void)state;
+	assert_pam(authenticate("dingtalk_safe_nohelper", "alice", &c, NULL), ONLY_MODULE_IGNORED);
+	assert_logged("SYSLOG(4): audit: result=ignored pam=PAM_IGNORE user=alice");
+	assert_logged("failmode = safe, not checked: ");
+	assert_logged("absent.sock");
+}
+
+static void test_failmode_safe_never_turns_a_denial(void **state)
+{
+	struct conv_ctx refused = {.plan = {"alice", "refuse", 0}};
+	struct conv_ctx other = {.plan = {"bob", "approve", 0}};
+
+	(void)state;
+	assert_pam(authenticate("dingtalk_safe", "alice", &refused, NULL), PAM_AUTH_ERR);
+	assert_pam(authenticate("dingtalk_safe", "alice", &other, NULL), PAM_AUTH_ERR);
+}
+
+static void test_broken_map_follows_failmode(void **state)
+{
+	struct conv_ctx secure = {.plan = {"alice", "approve", 0}};
+	struct conv_ctx safe = {.plan = {"alice", "approve", 0}};
+
+	(void)state;
+	assert_pam(authenticate("dingtalk_nomap", "alice", &secure, NULL), PAM_SERVICE_ERR);
+	assert_logged("absent.map: cannot open");
+	assert_pam(authenticate("dingtalk_safe_nomap", "alice", &safe, NULL), ONLY_MODULE_IGNORED);
+	assert_logged("pam=PAM_IGNORE");
+	assert_logged("failmode = safe, not checked: ");
+}
+
+static void test_audit_json(void **state)
+{
+	struct conv_ctx c = {.plan = {"alice", "approve", 0}};
+	const char *log;
+
+	(void)state;
+	assert_pam(authenticate("dingtalk_json", "alice", &c, NULL), PAM_SUCCESS);
+	assert_logged("{\"result\":\"success\",\"pam\":\"PAM_SUCCESS\",\"user\":\"alice\","
+		      "\"unionid\":\"uAlice0000000000000000iEiE\",\"nick\":\"Alice Zhang\","
+		      "\"rhost\":null,\"service\":\"dingtalk_json\",");
+	assert_logged("\"elapsed_ms\":");
+	log = read_case_log();
+	assert_null(strstr(log, "mock-secret-0123456789"));
+	assert_null(strstr(log, "state"));
+}
+
+static void test_audit_line_of_a_refusal(void **state)
+{
+	struct conv_ctx c = {.plan = {"bob", "approve", 0}};
+
+	(void)state;
+	assert_pam(authenticate("dingtalk", "alice", &c, NULL), PAM_AUTH_ERR);
+	assert_logged("audit: result=denied pam=PAM_AUTH_ERR user=alice "
+		      "unionid=uBob00000000000000000000iEiE nick=\"Bob Li\"");
+	assert_logged("reason: unionId uBob00000000000000000000iEiE (Bob Li) is bound to 'bob', "
+		      "not to 'alice'");
+}
+
+static void test_service_section_overrides(void **state)
+{
+	struct conv_ctx safe = {.plan = {"alice", "approve", 0}};
+	struct conv_ctx ok = {.plan = {"alice", "approve", 0}};
+	struct conv_ctx plain = {.plan = {"alice", "approve", 0}};
+
+	(void)state;
+	/* The top of the file names an absent helper; each section changes it. */
+	assert_pam(authenticate("dingtalk_sect_safe", "alice", &safe, NULL), ONLY_MODULE_IGNORED);
+	assert_logged("pam=PAM_IGNORE");
+	assert_pam(authenticate("dingtalk_sect_ok", "alice", &ok, NULL), PAM_SUCCESS);
+	assert_pam(authenticate("dingtalk_sect_plain", "alice", &plain, NULL),
+		   PAM_AUTHINFO_UNAVAIL);
+}
+
+static void test_typo_in_another_services_section(void **state)
+{
+	struct conv_ctx c = {.plan = {"alice", "approve", 0}};
+
+	(void)state;
+	assert_pam(authenticate("dingtalk_sect_typo", "alice", &c, NULL), PAM_SERVICE_ERR);
+	assert_logged("sect_typo.conf:8: unknown key 'alow_root'");
+	assert_logged("audit: result=error pam=PAM_SERVICE_ERR");
+}
+
+/* ---- map sources: userfile, directory:<field>; directory rules ---- */
+
+/* Writes alice's binding file as alice would (owner 1001, `mode`). */
+static void write_binding(const char *text, mode_t mode)
+{
+	char path[512];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/home/alice/.pam_dingtalk_id", getenv("DT_WORK"));
+	unlink(path);
+	f = fopen(path, "w");
+	assert_non_null(f);
+	fputs(text, f);
+	fclose(f);
+	assert_int_equal(chown(path, 1001, 1001), 0);
+	assert_int_equal(chmod(path, mode), 0);
+}
+
+static void remove_binding(void)
+{
+	char path[512];
+
+	snprintf(path, sizeof(path), "%s/home/alice/.pam_dingtalk_id", getenv("DT_WORK"));
+	unlink(path);
+}
+
+static void test_userfile_binds(void **state)
+{
+	struct conv_ctx c = {.plan = {"alice", "approve", 0}};
+	struct conv_ctx none = {.plan = {"alice", "approve", 0}};
+
+	(void)state;
+	write_binding("# mine\nuAlice0000000000000000iEiE\n", 0600);
+	assert_pam(authenticate("dingtalk_userfile", "alice", &c, NULL), PAM_SUCCESS);
+	remove_binding();
+	assert_pam(authenticate("dingtalk_userfile", "alice", &none, NULL), PAM_AUTH_ERR);
+	assert_logged("is not in alice's binding file");
+}
+
+static void test_userfile_group_writable_is_refused(void **state)
+{
+	struct conv_ctx c = {.plan = {"alice", "approve", 0}};
+
+	(void)state;
+	write_binding("uAlice0000000000000000iEiE\n", 0620);
+	assert_pam(authenticate("dingtalk_userfile", "alice", &c, NULL), PAM_AUTH_ERR);
+	assert_logged("ignored: writable by group or others");
+	remove_binding();
+}
+
+static void test_userfile_symlink_is_refused(void **state)
+{
+	struct conv_ctx c = {.plan = {"alice", "approve", 0}};
+	char path[512], target[512];
+
+	(void)state;
+	write_binding("uAlice0000000000000000iEiE\n", 0600);
+	snprintf(path, sizeof(path), "%s/home/alice/.pam_dingtalk_id", getenv("DT_WORK"));
+	snprintf(target, sizeof(target), "%s/home/alice/real_id", getenv("DT_WORK"));
+	assert_int_equal(rename(path, target), 0);
+	assert_int_equal(symlink(target, path), 0);
+	assert_pam(authenticate("dingtalk_userfile", "alice", &c, NULL), PAM_AUTH_ERR);
+	assert_logged("symbolic links are refused");
+	unlink(path);
+	unlink(target);
+}
+
+static void test_sources_are_tried_in_order(void **state)
+{
+	struct conv_ctx c = {.plan = {"bob", "approve", 0}};
+
+	(void)state;
+	/* The map file binds bob elsewhere; alice's own file lets him in. */
+	write_binding("uBob00000000000000000000iEiE\n", 0600);
+	assert_pam(authenticate("dingtalk_file_userfile", "alice", &c, NULL), PAM_SUCCESS);
+	remove_binding();
+}
+
+static void test_directory_email_local_part(void **state)
+{
+	struct conv_ctx alice = {.plan = {"alice", "approve", 0}};
+	struct conv_ctx bob = {.plan = {"bob", "approve", 0}};
+
+	(void)state;
+	assert_pam(authenticate("dingtalk_dir_email", "alice", &alice, NULL), PAM_SUCCESS);
+	assert_pam(authenticate("dingtalk_dir_email", "alice", &bob, NULL), PAM_AUTH_ERR);
+	assert_logged("directory:email names 'bob', not 'alice'");
+}
+
+static void test_directory_userid(void **state)
+{
+	struct conv_ctx c = {.plan = {"alice", "approve", 0}};
+	struct conv_ctx other = {.plan = {"alice", "approve", 0}};
+
+	(void)state;
+	assert_pam(authenticate("dingtalk_dir_userid", "zhangalice01", &c, NULL), PAM_SUCCESS);
+	assert_pam(authenticate("dingtalk_dir_userid", "alice", &other, NULL), PAM_AUTH_ERR);
+	assert_logged("directory:userid names 'zhangalice01', not 'alice'");
+}
+
+static void test_require_active(void **state)
+{
+	struct conv_ctx gone = {.plan = {"dave", "approve", 0}};
+	struct conv_ctx without = {.plan = {"dave", "approve", 0}};
+
+	(void)state;
+	assert_pam(authenticate("dingtalk_active", "bob", &gone, NULL), PAM_AUTH_ERR);
+	assert_logged("is not active in the directory (require_active)");
+	/* The same person without the rule: the map file lets dave in. */
+	assert_pam(authenticate("dingtalk_dir", "bob", &without, NULL), PAM_SUCCESS);
+}
+
+static void test_require_active_needs_the_directory(void **state)
+{
+	struct conv_ctx c = {.plan = {"alice", "approve", 0}};
+
+	(void)state;
+	assert_pam(authenticate("dingtalk_active_nodir", "alice", &c, NULL), PAM_SERVICE_ERR);
+	assert_logged("require_active and allowed_depts need directory = yes");
+}
+
+static void test_allowed_depts(void **state)
+{
+	struct conv_ctx alice = {.plan = {"alice", "approve", 0}};
+	struct conv_ctx bob = {.plan = {"bob", "approve", 0}};
+
+	(void)state;
+	assert_pam(authenticate("dingtalk_depts", "alice", &alice, NULL), PAM_SUCCESS);
+	assert_pam(authenticate("dingtalk_depts", "bob", &bob, NULL), PAM_AUTH_ERR);
+	assert_logged("is in none of allowed_depts 1, 7");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -865,6 +1160,28 @@ int main(void)
 	    cmocka_unit_test(test_untrusted_certificate_is_refused),
 	    cmocka_unit_test(test_trusted_certificate_through_ca_file),
 	    cmocka_unit_test(test_error_table_through_pam),
+	    cmocka_unit_test(test_root_is_refused_by_default),
+	    cmocka_unit_test(test_root_with_allow_root),
+	    cmocka_unit_test(test_outside_only_groups_is_ignored),
+	    cmocka_unit_test(test_negated_group_in_only_groups),
+	    cmocka_unit_test(test_inside_only_groups_logs_in),
+	    cmocka_unit_test(test_skip_groups_with_negation),
+	    cmocka_unit_test(test_failmode_safe_ignores_an_absent_helper),
+	    cmocka_unit_test(test_failmode_safe_never_turns_a_denial),
+	    cmocka_unit_test(test_broken_map_follows_failmode),
+	    cmocka_unit_test(test_audit_json),
+	    cmocka_unit_test(test_audit_line_of_a_refusal),
+	    cmocka_unit_test(test_service_section_overrides),
+	    cmocka_unit_test(test_typo_in_another_services_section),
+	    cmocka_unit_test(test_userfile_binds),
+	    cmocka_unit_test(test_userfile_group_writable_is_refused),
+	    cmocka_unit_test(test_userfile_symlink_is_refused),
+	    cmocka_unit_test(test_sources_are_tried_in_order),
+	    cmocka_unit_test(test_directory_email_local_part),
+	    cmocka_unit_test(test_directory_userid),
+	    cmocka_unit_test(test_require_active),
+	    cmocka_unit_test(test_require_active_needs_the_directory),
+	    cmocka_unit_test(test_allowed_depts),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

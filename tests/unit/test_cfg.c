@@ -264,6 +264,99 @@ static void test_module_config_requires_credentials(void **state)
 	dt_modcfg_free(&cfg);
 }
 
+static int load_for(const char *text, const char *service, struct dt_modcfg *cfg,
+		    struct dt_err *err, const char *extra_arg)
+{
+	char *path = write_temp(text, 0600);
+	char conf_arg[512];
+	const char *argv[] = {conf_arg, extra_arg};
+	int rc;
+
+	snprintf(conf_arg, sizeof(conf_arg), "conf=%s", path);
+	dt_err_clear(err);
+	rc = dt_modcfg_load_for(cfg, service, extra_arg != NULL ? 2 : 1, argv, err);
+	unlink(path);
+	free(path);
+	return rc;
+}
+
+#define CREDENTIALS "client_id = dingabc\nclient_secret = s\n"
+
+static void test_service_sections(void **state)
+{
+	const char *text = CREDENTIALS "timeout = 20\n"
+				       "[service sudo]\ntimeout = 40\nfailmode = safe\n"
+				       "[ service  sshd ]\ntimeout = 50\n";
+	struct dt_modcfg cfg;
+	struct dt_err err;
+
+	(void)state;
+	if (geteuid() != 0)
+		skip();
+	assert_int_equal(load_for(text, "sudo", &cfg, &err, NULL), 0);
+	assert_int_equal(cfg.timeout, 40);
+	assert_int_equal(cfg.failmode, DT_FAILMODE_SAFE);
+	dt_modcfg_free(&cfg);
+	assert_int_equal(load_for(text, "sshd", &cfg, &err, NULL), 0);
+	assert_int_equal(cfg.timeout, 50);
+	assert_int_equal(cfg.failmode, DT_FAILMODE_SECURE);
+	dt_modcfg_free(&cfg);
+	assert_int_equal(load_for(text, "login", &cfg, &err, NULL), 0);
+	assert_int_equal(cfg.timeout, 20);
+	dt_modcfg_free(&cfg);
+	/* A module argument is the most specific of all. */
+	assert_int_equal(load_for(text, "sudo", &cfg, &err, "timeout=60"), 0);
+	assert_int_equal(cfg.timeout, 60);
+	dt_modcfg_free(&cfg);
+}
+
+static void test_bad_sections(void **state)
+{
+	struct dt_modcfg cfg;
+	struct dt_err err;
+
+	(void)state;
+	if (geteuid() != 0)
+		skip();
+	assert_int_equal(load_for(CREDENTIALS "[sudo]\ntimeout = 40\n", "sudo", &cfg, &err, NULL),
+			 -1);
+	assert_non_null(strstr(err.msg, ":3: unknown section '[sudo]' (want [service NAME])"));
+	dt_modcfg_free(&cfg);
+	assert_int_equal(load_for(CREDENTIALS "[service]\n", "sudo", &cfg, &err, NULL), -1);
+	assert_int_equal(load_for(CREDENTIALS "[service a b]\n", "a", &cfg, &err, NULL), -1);
+	assert_non_null(strstr(err.msg, "must name exactly one service"));
+	dt_modcfg_free(&cfg);
+	/* A typo in another service's section is still an error. */
+	assert_int_equal(
+	    load_for(CREDENTIALS "[service sshd]\ntimout = 5\n", "sudo", &cfg, &err, NULL), -1);
+	assert_non_null(strstr(err.msg, ":4: unknown key 'timout'"));
+	dt_modcfg_free(&cfg);
+}
+
+static void test_policy_keys(void **state)
+{
+	struct dt_modcfg cfg;
+	struct dt_err err;
+
+	(void)state;
+	if (geteuid() != 0)
+		skip();
+	assert_int_equal(load_for(CREDENTIALS, NULL, &cfg, &err, NULL), 0);
+	assert_int_equal(cfg.allow_root, 0);
+	assert_int_equal(cfg.failmode, DT_FAILMODE_SECURE);
+	assert_int_equal(cfg.audit, DT_AUDIT_TEXT);
+	assert_string_equal(cfg.map, "file");
+	assert_null(cfg.only_groups);
+	dt_modcfg_free(&cfg);
+	assert_int_equal(load_for(CREDENTIALS "only_groups = staff !\n", NULL, &cfg, &err, NULL),
+			 -1);
+	assert_string_equal(err.msg, "only_groups: '!' is not a group name");
+	dt_modcfg_free(&cfg);
+	assert_int_equal(load_for(CREDENTIALS "failmode = open\n", NULL, &cfg, &err, NULL), -1);
+	assert_non_null(strstr(err.msg, "wants one of secure|safe"));
+	dt_modcfg_free(&cfg);
+}
+
 static void test_base_urls(void **state)
 {
 	struct dt_err err;
@@ -296,6 +389,9 @@ int main(void)
 	    cmocka_unit_test(test_module_config_defaults_and_arguments),
 	    cmocka_unit_test(test_module_config_requires_credentials),
 	    cmocka_unit_test(test_base_urls),
+	    cmocka_unit_test(test_service_sections),
+	    cmocka_unit_test(test_bad_sections),
+	    cmocka_unit_test(test_policy_keys),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,0 +1,26 @@
+/* The per-user binding file (map source `userfile`, pam-u2f style):
+ * ~/.pam_dingtalk_id lists the unionIds that may log in as the file's
+ * owner, one a line, '#' comments. Self-service enrollment writes it. The
+ * caller runs these with the user's own privileges, never as root. */
+#ifndef DT_USERFILE_H
+#define DT_USERFILE_H
+
+#include <sys/types.h>
+
+#include "err.h"
+
+#define DT_USERFILE_NAME      ".pam_dingtalk_id"
+#define DT_USERFILE_MAX_BYTES 4096
+
+/* Sets *bound when `union_id` is listed. Returns 0 (also when there is no
+ * file), or -1 (err set, DT_ERR_DENIED) when the file is unsafe -- a
+ * symlink, not a regular file, not owned by `owner`, writable by group or
+ * others, too large -- or malformed (the line is named). */
+int dt_userfile_match(const char *home, uid_t owner, const char *union_id, int *bound,
+		      struct dt_err *err);
+
+/* Replaces the file with `union_id` atomically (temp file, fsync,
+ * rename), mode 0600. */
+int dt_userfile_write(const char *home, const char *union_id, struct dt_err *err);
+
+#endif

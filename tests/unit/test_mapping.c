@@ -1,0 +1,307 @@
+/* Every map source with hostile inputs: the map file (comments, several
+ * accounts, errors naming the line, very long lines, odd user names), the
+ * per-user binding file (symlinks, group-writable, other owners), names
+ * from the directory, and the directory rules. */
+#include "config.h"
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "access.h"
+#include "mapping.h"
+#include "mapsrc.h"
+#include "userfile.h"
+
+static int match(const char *text, const char *id, const char *user, struct dt_map_result *r,
+		 struct dt_err *err)
+{
+	dt_err_clear(err);
+	return dt_map_match_text(text, strlen(text), "m", id, user, r, err);
+}
+
+static void test_map_file_entries(void **state)
+{
+	const char *text = "# comment\n\n  u1   alice  alice-admin \nu2\tbob\n";
+	struct dt_map_result r;
+	struct dt_err err;
+
+	(void)state;
+	assert_int_equal(match(text, "u1", "alice-admin", &r, &err), 0);
+	assert_true(r.allowed);
+	assert_int_equal(match(text, "u1", "bob", &r, &err), 0);
+	assert_false(r.allowed);
+	assert_true(r.known);
+	assert_string_equal(r.other_user, "alice");
+	assert_int_equal(match(text, "u3", "bob", &r, &err), 0);
+	assert_false(r.known);
+}
+
+static void test_map_file_errors_name_the_line(void **state)
+{
+	struct dt_map_result r;
+	struct dt_err err;
+
+	(void)state;
+	assert_int_equal(match("u1 alice\n# x\nu2\n", "u1", "alice", &r, &err), -1);
+	assert_string_equal(err.msg, "m:3: 'u2' names no local account (want 'unionId user...')");
+}
+
+static void test_map_file_very_long_lines(void **state)
+{
+	size_t n = 1024 * 1024;
+	char *text = malloc(n + 64);
+	struct dt_map_result r;
+	struct dt_err err;
+
+	(void)state;
+	/* A megabyte of one token: no account, an error on line 2. */
+	strcpy(text, "u1 alice\n");
+	memset(text + 9, 'x', n);
+	text[9 + n] = '\0';
+	assert_int_equal(match(text, "u1", "alice", &r, &err), -1);
+	assert_non_null(strstr(err.msg, "m:2: 'xxxx"));
+	assert_true(strlen(err.msg) < 200);
+	/* A megabyte of accounts after the id: the last one still counts. */
+	strcpy(text, "u1 ");
+	memset(text + 3, ' ', n);
+	strcpy(text + 3 + n, "bob");
+	assert_int_equal(match(text, "u1", "bob", &r, &err), 0);
+	assert_true(r.allowed);
+	free(text);
+}
+
+static void test_map_file_odd_user_names(void **state)
+{
+	struct dt_map_result r;
+	struct dt_err err;
+
+	(void)state;
+	/* "alice bob" is two accounts, never one named "alice bob". */
+	assert_int_equal(match("u1 alice bob\n", "u1", "alice bob", &r, &err), 0);
+	assert_false(r.allowed);
+	assert_int_equal(match("u1 alice\n", "u1", "alice\n", &r, &err), 0);
+	assert_false(r.allowed);
+	assert_int_equal(match("u1 alice\n", "u1", "", &r, &err), 0);
+	assert_false(r.allowed);
+	assert_int_equal(match("u1 alice\n", "u1 alice", "alice", &r, &err), 0);
+	assert_false(r.allowed);
+}
+
+static char home[] = "/tmp/dt-home.XXXXXX";
+
+static int make_home(void **state)
+{
+	(void)state;
+	return mkdtemp(home) == NULL ? -1 : 0;
+}
+
+static int remove_home(void **state)
+{
+	char cmd[64];
+
+	(void)state;
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", home);
+	return system(cmd) == 0 ? 0 : -1;
+}
+
+static void binding(const char *text, mode_t mode)
+{
+	char path[256];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s", home, DT_USERFILE_NAME);
+	unlink(path);
+	f = fopen(path, "w");
+	assert_non_null(f);
+	fputs(text, f);
+	fclose(f);
+	assert_int_equal(chmod(path, mode), 0);
+}
+
+static void test_userfile(void **state)
+{
+	struct dt_err err;
+	int bound = -1;
+
+	(void)state;
+	assert_int_equal(dt_userfile_match(home, getuid(), "u1", &bound, &err), 0);
+	assert_false(bound); /* no file: no binding, no error */
+	binding("# x\n  u1  \n", 0600);
+	assert_int_equal(dt_userfile_match(home, getuid(), "u1", &bound, &err), 0);
+	assert_true(bound);
+	assert_int_equal(dt_userfile_match(home, getuid(), "u2", &bound, &err), 0);
+	assert_false(bound);
+	binding("u1\nnot\x01id\n", 0600);
+	assert_int_equal(dt_userfile_match(home, getuid(), "u1", &bound, &err), -1);
+	assert_non_null(strstr(err.msg, DT_USERFILE_NAME ":2: not a unionId"));
+	assert_false(bound);
+}
+
+static void test_userfile_unsafe(void **state)
+{
+	char path[256], target[256];
+	struct dt_err err;
+	int bound;
+
+	(void)state;
+	binding("u1\n", 0664);
+	assert_int_equal(dt_userfile_match(home, getuid(), "u1", &bound, &err), -1);
+	assert_non_null(strstr(err.msg, "writable by group or others"));
+	assert_int_equal(err.kind, DT_ERR_DENIED);
+	binding("u1\n", 0600);
+	assert_int_equal(dt_userfile_match(home, getuid() + 1, "u1", &bound, &err), -1);
+	assert_non_null(strstr(err.msg, "not owned by the user"));
+	snprintf(path, sizeof(path), "%s/%s", home, DT_USERFILE_NAME);
+	snprintf(target, sizeof(target), "%s/elsewhere", home);
+	assert_int_equal(rename(path, target), 0);
+	assert_int_equal(symlink(target, path), 0);
+	assert_int_equal(dt_userfile_match(home, getuid(), "u1", &bound, &err), -1);
+	assert_non_null(strstr(err.msg, "symbolic links are refused"));
+	assert_false(bound);
+	unlink(path);
+	unlink(target);
+}
+
+static void test_userfile_write(void **state)
+{
+	struct dt_err err;
+	struct stat st;
+	char path[256];
+	int bound;
+
+	(void)state;
+	assert_int_equal(dt_userfile_write(home, "uNew", &err), 0);
+	snprintf(path, sizeof(path), "%s/%s", home, DT_USERFILE_NAME);
+	assert_int_equal(stat(path, &st), 0);
+	assert_int_equal(st.st_mode & 0777, 0600);
+	assert_int_equal(dt_userfile_match(home, getuid(), "uNew", &bound, &err), 0);
+	assert_true(bound);
+	assert_int_equal(dt_userfile_write(home, "bad id", &err), -1);
+}
+
+static void test_map_spec(void **state)
+{
+	struct dt_map_spec spec;
+	unsigned x;
+	struct dt_err err;
+
+	(void)state;
+	assert_int_equal(dt_map_spec_parse("file userfile, directory:org_email", &spec, &err), 0);
+	assert_int_equal(spec.n, 3);
+	assert_int_equal(spec.src[2].kind, DT_MAP_DIRECTORY);
+	assert_int_equal(spec.src[2].field, DT_DIR_ORG_EMAIL);
+	assert_int_equal(dt_map_spec_parse("file directory:mobile", &spec, &err), -1);
+	assert_non_null(strstr(err.msg, "unknown source 'directory:mobile'"));
+	assert_int_equal(dt_map_spec_parse("  ", &spec, &err), -1);
+	assert_int_equal(
+	    dt_map_spec_parse("file file file file file file file file file", &spec, &err), -1);
+	assert_int_equal(dt_map_transform_parse("lower strip_domain", &x, &err), 0);
+	assert_int_equal(x, DT_XFORM_LOWER | DT_XFORM_STRIP_DOMAIN);
+	assert_int_equal(dt_map_transform_parse("upper", &x, &err), -1);
+}
+
+static void test_valid_user_names(void **state)
+{
+	(void)state;
+	assert_true(dt_valid_user_name("alice"));
+	assert_true(dt_valid_user_name("a.b_c-d"));
+	assert_true(dt_valid_user_name("host$"));
+	assert_false(dt_valid_user_name(""));
+	assert_false(dt_valid_user_name("-rf"));
+	assert_false(dt_valid_user_name("../etc"));
+	assert_false(dt_valid_user_name("a b"));
+	assert_false(dt_valid_user_name("a/b"));
+	assert_false(dt_valid_user_name("a:b"));
+	assert_false(dt_valid_user_name("a\nb"));
+	assert_false(dt_valid_user_name("张三"));
+	assert_false(dt_valid_user_name("aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa")); /* 33 */
+}
+
+static void test_directory_names(void **state)
+{
+	char email[] = "Alice.Zhang@Example.COM", userid[] = "Zhang@corp", job[] = "007";
+	char bad[] = "x;rm -rf@example.com";
+	struct dt_identity who = {.email = email, .user_id = userid, .job_number = job};
+	char out[64];
+	struct dt_err err;
+
+	(void)state;
+	assert_int_equal(dt_directory_name(&who, DT_DIR_EMAIL, 0, out, sizeof(out), &err), 0);
+	assert_string_equal(out, "Alice.Zhang");
+	assert_int_equal(
+	    dt_directory_name(&who, DT_DIR_EMAIL, DT_XFORM_LOWER, out, sizeof(out), &err), 0);
+	assert_string_equal(out, "alice.zhang");
+	assert_int_equal(dt_directory_name(&who, DT_DIR_USERID, 0, out, sizeof(out), &err), -1);
+	assert_int_equal(err.kind, DT_ERR_DENIED);
+	assert_int_equal(dt_directory_name(&who, DT_DIR_USERID,
+					   DT_XFORM_STRIP_DOMAIN | DT_XFORM_LOWER, out, sizeof(out),
+					   &err),
+			 0);
+	assert_string_equal(out, "zhang");
+	assert_int_equal(dt_directory_name(&who, DT_DIR_JOB_NUMBER, 0, out, sizeof(out), &err), 0);
+	assert_int_equal(dt_directory_name(&who, DT_DIR_ORG_EMAIL, 0, out, sizeof(out), &err), -1);
+	assert_non_null(strstr(err.msg, "the directory gives none"));
+	who.email = bad;
+	assert_int_equal(dt_directory_name(&who, DT_DIR_EMAIL, 0, out, sizeof(out), &err), -1);
+	assert_non_null(strstr(err.msg, "is not a valid local user name"));
+}
+
+static void test_directory_rules(void **state)
+{
+	char id[] = "u1", nick[] = "N";
+	long long depts[] = {100, 7};
+	struct dt_identity who = {.union_id = id, .nick = nick, .active = 1};
+	struct dt_modcfg cfg;
+	struct dt_err err;
+
+	(void)state;
+	memset(&cfg, 0, sizeof(cfg));
+	who.dept_ids = depts;
+	who.n_dept_ids = 2;
+	assert_int_equal(dt_directory_policy(&cfg, &who, &err), 0);
+	cfg.require_active = 1;
+	assert_int_equal(dt_directory_policy(&cfg, &who, &err), 0);
+	who.active = 0;
+	assert_int_equal(dt_directory_policy(&cfg, &who, &err), -1);
+	assert_int_equal(err.kind, DT_ERR_DENIED);
+	who.active = -1; /* not looked up: a configuration mistake, not a pass */
+	assert_int_equal(dt_directory_policy(&cfg, &who, &err), -1);
+	assert_int_equal(err.kind, DT_ERR_CONFIG);
+	who.active = 1;
+	cfg.allowed_depts = (char *)(uintptr_t) "1, 7";
+	assert_int_equal(dt_directory_policy(&cfg, &who, &err), 0);
+	cfg.allowed_depts = (char *)(uintptr_t) "1 2";
+	assert_int_equal(dt_directory_policy(&cfg, &who, &err), -1);
+	assert_int_equal(dt_dept_list_check("1, 2 3", &err), 0);
+	assert_int_equal(dt_dept_list_check("1, sales", &err), -1);
+	assert_int_equal(dt_dept_list_check("-1", &err), -1);
+	assert_int_equal(dt_dept_list_check("99999999999999999999999", &err), -1);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_map_file_entries),
+	    cmocka_unit_test(test_map_file_errors_name_the_line),
+	    cmocka_unit_test(test_map_file_very_long_lines),
+	    cmocka_unit_test(test_map_file_odd_user_names),
+	    cmocka_unit_test(test_userfile),
+	    cmocka_unit_test(test_userfile_unsafe),
+	    cmocka_unit_test(test_userfile_write),
+	    cmocka_unit_test(test_map_spec),
+	    cmocka_unit_test(test_valid_user_names),
+	    cmocka_unit_test(test_directory_names),
+	    cmocka_unit_test(test_directory_rules),
+	};
+
+	return cmocka_run_group_tests(tests, make_home, remove_home);
+}

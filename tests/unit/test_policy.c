@@ -1,0 +1,187 @@
+/* Policy rules without the network: group lists with '!' negation, the
+ * scope of only_groups/skip_groups, allow_root; and the audit line's
+ * formats with hostile values. */
+#include "config.h"
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "audit.h"
+#include "policy.h"
+
+/* Fake membership: "user:group" pairs; "ghost" does not exist. */
+static int member(void *ctx, const char *user, const char *group)
+{
+	const char *const *pairs = ctx;
+	char want[128];
+
+	if (strcmp(group, "ghost") == 0)
+		return -1;
+	snprintf(want, sizeof(want), "%s:%s", user, group);
+	for (; *pairs != NULL; pairs++)
+		if (strcmp(*pairs, want) == 0)
+			return 1;
+	return 0;
+}
+
+static const char *const groups[] = {"alice:staff", "bob:staff", "bob:contractors", NULL};
+
+static int matches(const char *list, const char *user)
+{
+	return dt_group_list_matches(list, user, member, (void *)(uintptr_t)groups);
+}
+
+static void test_plain_groups(void **state)
+{
+	(void)state;
+	assert_true(matches("staff", "alice"));
+	assert_false(matches("admins", "alice"));
+	assert_true(matches("admins, staff", "alice"));
+	assert_true(matches("  admins\tstaff  ", "alice"));
+}
+
+static void test_negated_groups(void **state)
+{
+	(void)state;
+	assert_true(matches("staff !contractors", "alice"));
+	assert_false(matches("staff !contractors", "bob"));
+	assert_true(matches("!contractors", "alice"));
+	assert_false(matches("!contractors", "bob"));
+	assert_true(matches("!staff", "carol"));
+}
+
+static void test_missing_group_has_no_members(void **state)
+{
+	(void)state;
+	assert_false(matches("ghost", "alice"));
+	assert_true(matches("!ghost", "alice"));
+}
+
+static void test_list_syntax(void **state)
+{
+	struct dt_err err;
+	char long_name[300];
+
+	(void)state;
+	assert_int_equal(dt_group_list_check("only_groups", "staff, !contractors", &err), 0);
+	assert_int_equal(dt_group_list_check("only_groups", "staff !", &err), -1);
+	assert_string_equal(err.msg, "only_groups: '!' is not a group name");
+	assert_int_equal(dt_group_list_check("only_groups", "!!x", &err), -1);
+	assert_int_equal(dt_group_list_check("only_groups", "a:b", &err), -1);
+	assert_int_equal(dt_group_list_check("only_groups", "-x", &err), -1);
+	assert_int_equal(dt_group_list_check("skip_groups", "a\x1b", &err), -1);
+	memset(long_name, 'g', sizeof(long_name) - 1);
+	long_name[sizeof(long_name) - 1] = '\0';
+	assert_int_equal(dt_group_list_check("skip_groups", long_name, &err), -1);
+	/* Never a match for a name the check refuses. */
+	assert_false(matches(long_name, "alice"));
+}
+
+static void test_scope(void **state)
+{
+	void *ctx = (void *)(uintptr_t)groups;
+	const char *why = NULL;
+
+	(void)state;
+	assert_int_equal(dt_policy_in_scope(NULL, NULL, "alice", member, ctx, &why), 1);
+	assert_int_equal(dt_policy_in_scope("staff", NULL, "carol", member, ctx, &why), 0);
+	assert_string_equal(why, "not in only_groups");
+	assert_int_equal(dt_policy_in_scope("staff", "contractors", "bob", member, ctx, &why), 0);
+	assert_string_equal(why, "in skip_groups");
+	assert_int_equal(dt_policy_in_scope("staff", "contractors", "alice", member, ctx, &why), 1);
+	assert_int_equal(dt_policy_in_scope(NULL, "!staff", "carol", member, ctx, &why), 0);
+}
+
+static void test_root(void **state)
+{
+	struct dt_err err;
+
+	(void)state;
+	dt_err_clear(&err);
+	assert_int_equal(dt_policy_check_root(0, "root", 0, &err), -1);
+	assert_int_equal(err.kind, DT_ERR_DENIED);
+	assert_int_equal(dt_policy_check_root(0, "toor", 0, &err), -1); /* any uid 0 */
+	assert_int_equal(dt_policy_check_root(1, "root", 0, &err), 0);
+	assert_int_equal(dt_policy_check_root(0, "alice", 1001, &err), 0);
+}
+
+static struct dt_audit sample(void)
+{
+	struct dt_audit a = {"denied", "PAM_AUTH_ERR", "alice", "uAlice", "Alice Zhang",   NULL,
+			     "sshd",   "ssh",	       "S1",	42,	  "bound to 'bob'"};
+	return a;
+}
+
+static void test_audit_text(void **state)
+{
+	struct dt_audit a = sample();
+	char *line = dt_audit_format(&a, DT_AUDIT_TEXT);
+
+	(void)state;
+	assert_string_equal(line, "audit: result=denied pam=PAM_AUTH_ERR user=alice unionid=uAlice "
+				  "nick=\"Alice Zhang\" rhost=- service=sshd tty=ssh session=S1 "
+				  "elapsed_ms=42 reason: bound to 'bob'");
+	free(line);
+}
+
+/* A name typed at a login prompt cannot forge fields or lines. */
+static void test_audit_hostile_values(void **state)
+{
+	struct dt_audit a = sample();
+	char long_user[1000];
+	char *line;
+
+	(void)state;
+	a.user = "x result=success\n\"\\\x1b[2J";
+	line = dt_audit_format(&a, DT_AUDIT_TEXT);
+	assert_non_null(strstr(line, "user=\"x result=success?\\\"\\\\?[2J\""));
+	assert_null(strchr(line, '\n'));
+	free(line);
+	line = dt_audit_format(&a, DT_AUDIT_JSON);
+	assert_non_null(strstr(line, "\"user\":\"x result=success?\\\"\\\\?[2J\""));
+	free(line);
+	memset(long_user, 'a', sizeof(long_user) - 1);
+	long_user[sizeof(long_user) - 1] = '\0';
+	a.user = long_user;
+	line = dt_audit_format(&a, DT_AUDIT_TEXT);
+	assert_true(strlen(line) < 2 * DT_AUDIT_VALUE_MAX + 200);
+	free(line);
+}
+
+static void test_audit_json(void **state)
+{
+	struct dt_audit a = sample();
+	char *line = dt_audit_format(&a, DT_AUDIT_JSON);
+
+	(void)state;
+	assert_string_equal(line,
+			    "{\"result\":\"denied\",\"pam\":\"PAM_AUTH_ERR\",\"user\":\"alice\","
+			    "\"unionid\":\"uAlice\",\"nick\":\"Alice Zhang\",\"rhost\":null,"
+			    "\"service\":\"sshd\",\"tty\":\"ssh\",\"session\":\"S1\","
+			    "\"reason\":\"bound to 'bob'\",\"elapsed_ms\":42}");
+	free(line);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_plain_groups),
+	    cmocka_unit_test(test_negated_groups),
+	    cmocka_unit_test(test_missing_group_has_no_members),
+	    cmocka_unit_test(test_list_syntax),
+	    cmocka_unit_test(test_scope),
+	    cmocka_unit_test(test_root),
+	    cmocka_unit_test(test_audit_text),
+	    cmocka_unit_test(test_audit_hostile_values),
+	    cmocka_unit_test(test_audit_json),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
