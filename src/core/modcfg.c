@@ -8,6 +8,7 @@
 
 #include <arpa/inet.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -194,23 +195,39 @@ int dt_modcfg_finish(struct dt_modcfg *cfg, struct dt_err *err)
 	return dt_modcfg_finish_policy(cfg, err);
 }
 
+static int key_is_secret(const char *key)
+{
+	const struct dt_cfg_key *k;
+
+	for (k = dt_modcfg_keys; k->name != NULL; k++)
+		if (strcmp(k->name, key) == 0)
+			return k->secret;
+	return 0;
+}
+
 static int apply_argument(struct dt_modcfg *cfg, const char *arg, struct dt_err *err)
 {
-	char key[64];
+	char key[64], shown[80];
 	const char *eq = strchr(arg, '=');
 	size_t klen;
 
+	/* Arguments come from a pam.d file; keep a log line one line. */
+	snprintf(shown, sizeof(shown), "%s", arg);
+	dt_sanitize_text(shown);
 	if (strcmp(arg, "debug") == 0)
 		return cfg->debug = 1, 0;
-	if (eq == NULL)
-		return dt_err_set(err, DT_ERR_CONFIG, "module argument '%s': unknown", arg);
-	klen = (size_t)(eq - arg);
-	if (klen == 0 || klen >= sizeof(key))
-		return dt_err_set(err, DT_ERR_CONFIG, "module argument '%s': unknown", arg);
+	klen = eq != NULL ? (size_t)(eq - arg) : 0;
+	if (eq == NULL || klen == 0 || klen >= sizeof(key))
+		return dt_err_set(err, DT_ERR_CONFIG, "module argument '%s': unknown", shown);
 	memcpy(key, arg, klen);
 	key[klen] = '\0';
 	if (strcmp(key, "conf") == 0)
 		return 0;
+	if (key_is_secret(key))
+		return dt_err_set(err, DT_ERR_CONFIG,
+				  "module argument '%s': refused: files in /etc/pam.d are "
+				  "world-readable; put it in the configuration file",
+				  key);
 	return dt_cfg_set(dt_modcfg_keys, cfg, key, eq + 1, "module argument", err);
 }
 

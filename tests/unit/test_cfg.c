@@ -244,6 +244,15 @@ static void test_module_config_defaults_and_arguments(void **state)
 	assert_int_equal(dt_modcfg_load(&cfg, 2, argv, &err), -1);
 	assert_string_equal(err.msg, "module argument 'nosuchoption': unknown");
 	dt_modcfg_free(&cfg);
+	argv[1] = "client_secret=leaked";
+	assert_int_equal(dt_modcfg_load(&cfg, 2, argv, &err), -1);
+	assert_non_null(strstr(err.msg, "'client_secret': refused: files in /etc/pam.d"));
+	assert_null(strstr(err.msg, "leaked"));
+	dt_modcfg_free(&cfg);
+	argv[1] = "bad\033[2Jarg";
+	assert_int_equal(dt_modcfg_load(&cfg, 2, argv, &err), -1);
+	assert_string_equal(err.msg, "module argument 'bad?[2Jarg': unknown");
+	dt_modcfg_free(&cfg);
 	argv[1] = "api_base=http://dingtalk.example.com";
 	assert_int_equal(dt_modcfg_load(&cfg, 2, argv, &err), -1);
 	assert_non_null(strstr(err.msg, "only allowed to a loopback"));
