@@ -223,10 +223,10 @@ char *cbd_page_not_found(void)
 	return page_simple(CBD_TITLE_NOTFOUND, "Not found", "There is nothing here.");
 }
 
-int cbd_add_security_headers(struct MHD_Response *resp)
+static int add_headers(struct MHD_Response *resp, const char *csp)
 {
-	static const char *const headers[][2] = {
-	    {"Content-Security-Policy", CSP},	   {"Cache-Control", "no-store"},
+	const char *const headers[][2] = {
+	    {"Content-Security-Policy", csp},	   {"Cache-Control", "no-store"},
 	    {"X-Frame-Options", "DENY"},	   {"Referrer-Policy", "no-referrer"},
 	    {"X-Content-Type-Options", "nosniff"},
 	};
@@ -238,6 +238,11 @@ int cbd_add_security_headers(struct MHD_Response *resp)
 	return 0;
 }
 
+int cbd_add_security_headers(struct MHD_Response *resp)
+{
+	return add_headers(resp, CSP);
+}
+
 static void wipe_free(void *p)
 {
 	if (p != NULL) {
@@ -246,14 +251,14 @@ static void wipe_free(void *p)
 	}
 }
 
-static enum MHD_Result queue_and_release(struct MHD_Connection *conn, unsigned status,
-					 struct MHD_Response *resp)
+static enum MHD_Result queue_with_csp(struct MHD_Connection *conn, unsigned status,
+				      struct MHD_Response *resp, const char *csp)
 {
 	enum MHD_Result ret;
 
 	if (resp == NULL)
 		return MHD_NO;
-	if (cbd_add_security_headers(resp) != 0) {
+	if (add_headers(resp, csp) != 0) {
 		MHD_destroy_response(resp);
 		return MHD_NO;
 	}
@@ -262,7 +267,19 @@ static enum MHD_Result queue_and_release(struct MHD_Connection *conn, unsigned s
 	return ret;
 }
 
+static enum MHD_Result queue_and_release(struct MHD_Connection *conn, unsigned status,
+					 struct MHD_Response *resp)
+{
+	return queue_with_csp(conn, status, resp, CSP);
+}
+
 enum MHD_Result cbd_page_send(struct MHD_Connection *conn, unsigned status, char *html)
+{
+	return cbd_page_send_csp(conn, status, html, CSP);
+}
+
+enum MHD_Result cbd_page_send_csp(struct MHD_Connection *conn, unsigned status, char *html,
+				  const char *csp)
 {
 	static char oom[] = "Internal error\n";
 	struct MHD_Response *resp;
@@ -283,7 +300,7 @@ enum MHD_Result cbd_page_send(struct MHD_Connection *conn, unsigned status, char
 		MHD_destroy_response(resp);
 		return MHD_NO;
 	}
-	return queue_and_release(conn, status, resp);
+	return queue_with_csp(conn, status, resp, csp);
 }
 
 enum MHD_Result cbd_redirect_send(struct MHD_Connection *conn, const char *location)

@@ -25,6 +25,11 @@ char *cbd_page_not_found(void);
  * 500) with the security headers. */
 enum MHD_Result cbd_page_send(struct MHD_Connection *conn, unsigned status, char *html);
 
+/* The same with a page-specific Content-Security-Policy (the in-DingTalk
+ * page runs DingTalk's JSAPI script). */
+enum MHD_Result cbd_page_send_csp(struct MHD_Connection *conn, unsigned status, char *html,
+				  const char *csp);
+
 /* A 302 to `location` with the same headers and an empty body. */
 enum MHD_Result cbd_redirect_send(struct MHD_Connection *conn, const char *location);
 

@@ -8,6 +8,7 @@
 #include "form.h"
 #include "httpd.h"
 #include "net.h"
+#include "inapp.h"
 #include "pages.h"
 #include "public.h"
 #include "util.h"
@@ -21,7 +22,8 @@ struct cbd_public {
 	const struct cbd_conf *conf;
 	struct cbd_store *store;
 	const struct dt_log *log;
-	char *redirect_enc; /* urlencoded {public_url}/callback */
+	char *callback_url; /* {public_url}/callback */
+	char *redirect_enc; /* the same, urlencoded */
 };
 
 struct preq {
@@ -70,9 +72,17 @@ static enum MHD_Result redirect(struct cbd_public *pub, struct MHD_Connection *c
 				const char *url)
 {
 	const char *sep = strchr(url, '?') != NULL ? "&" : "?";
-	char *location = dt_asprintf("%s%sredirect_uri=%s", url, sep, pub->redirect_enc);
+	struct cbd_inapp inapp;
+	char *location;
 	enum MHD_Result ret;
 
+	if (cbd_inapp_parse(url, &inapp) == 0) {
+		dt_logf(pub->log, LOG_INFO, "link followed id=%s (in-DingTalk page)", id);
+		ret = cbd_inapp_send(conn, &inapp, pub->callback_url);
+		OPENSSL_cleanse(&inapp, sizeof(inapp));
+		return ret;
+	}
+	location = dt_asprintf("%s%sredirect_uri=%s", url, sep, pub->redirect_enc);
 	if (location == NULL)
 		return cbd_page_send(conn, MHD_HTTP_INTERNAL_SERVER_ERROR, NULL);
 	dt_logf(pub->log, LOG_INFO, "link followed id=%s", id);
@@ -355,11 +365,9 @@ static int start_server(struct cbd_public *pub, struct dt_err *err)
 
 static int make_redirect(struct cbd_public *pub, struct dt_err *err)
 {
-	char *callback_url = dt_asprintf("%s/callback", pub->conf->public_url);
-
-	if (callback_url != NULL)
-		pub->redirect_enc = dt_urlencode(callback_url);
-	free(callback_url);
+	pub->callback_url = dt_asprintf("%s/callback", pub->conf->public_url);
+	if (pub->callback_url != NULL)
+		pub->redirect_enc = dt_urlencode(pub->callback_url);
 	if (pub->redirect_enc == NULL)
 		return dt_err_set(err, DT_ERR_NOMEM, "out of memory");
 	return 0;
@@ -382,6 +390,7 @@ struct cbd_public *cbd_public_start(const struct cbd_conf *conf, struct cbd_stor
 	    start_server(pub, err) != 0) {
 		if (pub->fd >= 0)
 			close(pub->fd);
+		free(pub->callback_url);
 		free(pub->redirect_enc);
 		free(pub);
 		return NULL;
@@ -394,6 +403,7 @@ void cbd_public_stop(struct cbd_public *pub)
 	if (pub == NULL)
 		return;
 	MHD_stop_daemon(pub->mhd); /* closes the listening socket too */
+	free(pub->callback_url);
 	free(pub->redirect_enc);
 	free(pub);
 }

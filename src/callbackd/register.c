@@ -5,6 +5,10 @@
 #include <string.h>
 
 #include "register.h"
+
+#include <openssl/crypto.h>
+
+#include "inapp_url.h"
 #include "store.h"
 #include "util.h"
 
@@ -61,11 +65,23 @@ static int get_uint(json_object *root, const char *key, unsigned min, unsigned m
 	return 0;
 }
 
-/* http(s), printable ASCII, and no redirect_uri: we add that one. */
+/* http(s), printable ASCII, and no redirect_uri: we add that one. Or the
+ * in-DingTalk pseudo-URL of flow C (inapp.h). */
 static int check_authorize_url(const char *url, char *msg, size_t msg_size)
 {
+	struct cbd_inapp inapp;
 	const char *p;
+	int rc = cbd_inapp_parse(url, &inapp);
 
+	OPENSSL_cleanse(&inapp, sizeof(inapp));
+	if (rc == 0)
+		return 0;
+	if (rc < 0) {
+		snprintf(msg, msg_size,
+			 "field 'authorize_url' is not a valid "
+			 "dingtalk-inapp:?corpId=...&state=... URL");
+		return -1;
+	}
 	if (strncmp(url, "https://", 8) != 0 && strncmp(url, "http://", 7) != 0) {
 		snprintf(msg, msg_size,
 			 "field 'authorize_url' must start with http:// or https://");

@@ -8,8 +8,8 @@
 
 static const char *const english[DT_MSG_COUNT] = {
     [DT_MSG_SCAN] = "Scan the QR code with DingTalk, or open this link on your phone:",
-    [DT_MSG_PRESS_ENTER] = "Press Enter after approving in DingTalk "
-			   "(r = new QR, a = ASCII QR, u = UTF-8 QR): ",
+    [DT_MSG_PRESS_ENTER] = ("Press Enter after approving in DingTalk "
+			    "(r = new QR, a = ASCII QR, u = UTF-8 QR): "),
     [DT_MSG_NOT_YET] = "Not approved yet.",
     [DT_MSG_UNKNOWN_KEY] = "Type nothing, r, a or u.",
 };

@@ -46,14 +46,20 @@ char *dt_authorize_url(const struct dt_modcfg *cfg, const struct dt_session *s, 
 	char *client_id;
 	char *url = NULL;
 
-	/* Flow C needs the helper's page inside DingTalk (JSAPI
-	 * requestAuthCode), which the helper does not serve yet: fail closed
-	 * rather than send the phone to a flow whose code cannot be used. */
+	/* Flow C: the helper's own page inside DingTalk asks the JSAPI for a
+	 * code (docs/control-api.md, the dingtalk-inapp pseudo-URL). */
 	if (cfg->flow == DT_FLOW_INAPP) {
-		dt_err_set(err, DT_ERR_CONFIG,
-			   "flow = inapp: dingtalk-callbackd does not serve the in-DingTalk page "
-			   "yet; use flow = oauth2 or sns");
-		return NULL;
+		if (!dt_is_token(cfg->corp_id, 1, 64)) {
+			dt_err_set(
+			    err, DT_ERR_CONFIG,
+			    "corp_id: '%s' is not a DingTalk corpId (letters, digits, - and _)",
+			    cfg->corp_id != NULL ? cfg->corp_id : "");
+			return NULL;
+		}
+		url = dt_asprintf("dingtalk-inapp:?corpId=%s&state=%s", cfg->corp_id, s->state);
+		if (url == NULL)
+			dt_err_set(err, DT_ERR_NOMEM, "out of memory");
+		return url;
 	}
 	client_id = dt_urlencode(cfg->client_id);
 	if (client_id != NULL && cfg->flow == DT_FLOW_SNS)

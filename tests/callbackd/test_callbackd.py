@@ -480,6 +480,41 @@ def test_link(h):
     T.eq(r.status, 405, "POST /l/<id> -> 405")
 
 
+def test_inapp_page(h):
+    """Flow C: a dingtalk-inapp pseudo-URL makes the short link serve the
+    page that runs DingTalk's JSAPI, with a nonce-only script policy."""
+    state = new_state()
+    r, _ = h.register(state=state,
+                      authorize_url="dingtalk-inapp:?corpId=dingcorp42&state=" + state)
+    T.ok(r.status == 201, "register with a dingtalk-inapp URL -> 201", r.text)
+    sid = (r.json() or {}).get("id", "?")
+    r = h.pub("GET", "/l/" + sid)
+    T.eq(r.status, 200, "GET /l/<id> of an in-DingTalk session -> 200 page")
+    csp = r.headers.get("content-security-policy", "")
+    m = re.search(r"script-src 'nonce-([A-Za-z0-9_-]{20,})' https://g\.alicdn\.com;", csp)
+    T.ok(m is not None and csp.startswith("default-src 'none';"),
+         "the page's CSP allows only its nonce and DingTalk's JSAPI host", csp)
+    nonce = m.group(1) if m else "?"
+    scripts = re.findall(r"<script([^>]*)>", r.text)
+    T.ok(len(scripts) == 2 and all('nonce="%s"' % nonce in a for a in scripts),
+         "both scripts carry the nonce", scripts)
+    T.ok('data-corp-id="dingcorp42"' in r.text and ('data-state="%s"' % state) in r.text and
+         ('data-callback="%s/callback"' % h.public_url) in r.text,
+         "corpId, state and callback travel in data attributes", r.text[:600])
+    T.ok("requestAuthCode" in r.text and "g.alicdn.com/dingding/dingtalk-jsapi" in r.text,
+         "the page asks DingTalk's JSAPI for the code")
+    r2 = h.pub("GET", "/l/" + sid)
+    T.eq(r2.status, 410, "the in-DingTalk link is single use too")
+    r = h.callback(code="inapp-code-1", state=state)
+    T.eq(title(r), "Confirm DingTalk login", "its callback leads to the confirmation page")
+    for bad in ("dingtalk-inapp:?corpId=ding%3Cx%3E&state=" + state,
+                "dingtalk-inapp:?corpId=dingcorp42",
+                "dingtalk-inapp:?corpId=dingcorp42&state=short",
+                "dingtalk-inapp:corpId=dingcorp42&state=" + state):
+        r, _ = h.register(authorize_url=bad)
+        T.eq(r.status, 400, "a malformed dingtalk-inapp URL -> 400 (%s)" % bad[:40])
+
+
 def test_callback_and_confirm(h):
     r = h.callback(authCode=new_code(), state=new_state())
     T.ok(r.status == 404 and title(r) == "Link not valid",
@@ -780,6 +815,7 @@ def main():
         test_register_bad(h)
         test_control_routes(h)
         test_link(h)
+        test_inapp_page(h)
         test_callback_and_confirm(h)
         test_wrong_number(h)
         test_hostile_callbacks(h)

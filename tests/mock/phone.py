@@ -17,6 +17,7 @@ whatever the page says; 2 on transport errors or unusable input.
 """
 
 import argparse
+import json
 import http.client
 import re
 import ssl
@@ -55,6 +56,7 @@ class PageParser(HTMLParser):
         self._title_parts = []
         self.forms = []
         self._form = None
+        self.inapp = None  # data-* of the in-DingTalk page's <div id="dt">
 
     def handle_starttag(self, tag, attrs):
         a = {k: (v if v is not None else "") for k, v in attrs}
@@ -69,6 +71,8 @@ class PageParser(HTMLParser):
             self._form["inputs"].append(a)
         elif tag == "button" and self._form is not None:
             self._form["buttons"].append(a)
+        elif tag == "div" and a.get("id") == "dt":
+            self.inapp = {k[5:]: v for k, v in a.items() if k.startswith("data-")}
 
     def handle_startendtag(self, tag, attrs):
         self.handle_starttag(tag, attrs)
@@ -159,6 +163,26 @@ def page_title(status, body):
     return parse_page(body).title or "(no title, HTTP %d)" % status
 
 
+def inapp_callback(inapp, args, remaining):
+    """What the in-DingTalk page does: requestAuthCode (here the mock's
+    /_mock/inapp_code stands in for the JSAPI), then the callback."""
+    if not args.mock:
+        raise TransportError("an in-DingTalk page: need --mock to get a code")
+    state = inapp.get("state", "")
+    if args.decision != "approve":
+        return "%s?error=request_auth_code_failed&state=%s" % (inapp["callback"], state)
+    client = Client(min(args.request_timeout, remaining()), args.cafile)
+    status, _, body = client.request(
+        "POST", args.mock.rstrip("/") + "/_mock/inapp_code",
+        body=json.dumps({"person": args.person, "corpId": inapp.get("corp-id", "")}),
+        headers={"Content-Type": "application/json"})
+    say("in-DingTalk page for corpId %s: requestAuthCode -> %d" % (inapp.get("corp-id"), status))
+    if status != 200:
+        raise TransportError("the mock gave no in-DingTalk code (HTTP %d)" % status)
+    code = json.loads(body)["code"]
+    return "%s?%s" % (inapp["callback"], urlencode([("code", code), ("state", state)]))
+
+
 def run(args):
     deadline = time.monotonic() + args.timeout
 
@@ -189,18 +213,23 @@ def run(args):
 
     # 1. the short link from the QR
     status, loc, body = get(link, "short link")
-    if not (300 <= status < 400 and loc):
-        return page_title(status, body)
+    inapp = parse_page(body).inapp if status == 200 else None
+    if inapp is not None:
+        # Flow C: inside DingTalk the page's JSAPI asks for a code.
+        callback = inapp_callback(inapp, args, remaining)
+    else:
+        if not (300 <= status < 400 and loc):
+            return page_title(status, body)
 
-    # 2. DingTalk authorize + the user's decision on the phone
-    auth = with_params(loc, [("mock_person", args.person),
-                             ("mock_decision", args.decision)])
-    status, loc, body = get(auth, "authorize")
-    if not (300 <= status < 400 and loc):
-        return page_title(status, body)
+        # 2. DingTalk authorize + the user's decision on the phone
+        auth = with_params(loc, [("mock_person", args.person),
+                                 ("mock_decision", args.decision)])
+        status, loc, body = get(auth, "authorize")
+        if not (300 <= status < 400 and loc):
+            return page_title(status, body)
+        callback = loc
 
     # 3. back to the helper
-    callback = loc
     status, loc, body = get(callback, "callback")
     page = parse_page(body)
     if args.decision != "approve":
@@ -245,6 +274,7 @@ def main(argv=None):
     ap.add_argument("--number-regex", default=r"number\s+(\d{2})",
                     help="regex with one group for the number in --number-from text")
     ap.add_argument("--cafile", help="CA bundle for an https helper")
+    ap.add_argument("--mock", help="the DingTalk mock's URL, for flow C's in-DingTalk page")
     args = ap.parse_args(argv)
     try:
         title = run(args)

@@ -68,6 +68,7 @@ service dingtalk_active "$(dt_module_conf active 'timeout = 30' 'require_active 
 service dingtalk_depts "$(dt_module_conf depts 'timeout = 30' 'allowed_depts = 1, 7' 'directory = yes' "$oapi" "$cache")"
 service dingtalk_active_nodir "$(dt_module_conf active_nodir 'timeout = 30' 'require_active = yes')"
 service dingtalk_sns "$(dt_module_conf sns 'flow = sns' "$oapi" 'timeout = 30')"
+service dingtalk_inapp "$(dt_module_conf inapp 'flow = inapp' 'corp_id = dingmockcorp0000000000000000000000' "$oapi" "token_cache = $DT_WORK/cache3/app-token" 'timeout = 30')"
 service dingtalk_corp "$(dt_module_conf corp 'corp_id = dingmockcorp0000000000000000000000' 'timeout = 30')"
 service dingtalk_othercorp "$(dt_module_conf othercorp 'corp_id = dingothercorp' 'timeout = 30')"
 service dingtalk_dir "$(dt_module_conf dir 'directory = yes' "$oapi" "$cache" 'timeout = 30')"

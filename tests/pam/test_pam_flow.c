@@ -96,6 +96,8 @@ static void start_phone(struct conv_ctx *c)
 			      "30",
 			      "--delay",
 			      c->plan.delay ? c->plan.delay : "0",
+			      "--mock",
+			      getenv("DT_MOCK_URL"),
 			      ca ? "--cafile" : NULL,
 			      ca,
 			      NULL};
@@ -271,7 +273,7 @@ static int authenticate(const char *service, const char *user, struct conv_ctx *
 
 static void test_mapped_user_logs_in(void **state)
 {
-	struct conv_ctx c = {.plan = {"alice", "approve", 0}};
+	struct conv_ctx c = {.plan = {"alice", "approve", 0, 0, NULL}};
 
 	(void)state;
 	assert_pam(authenticate("dingtalk", "alice", &c, NULL), PAM_SUCCESS);
@@ -285,7 +287,7 @@ static void test_mapped_user_logs_in(void **state)
 
 static void test_second_account_of_same_identity(void **state)
 {
-	struct conv_ctx c = {.plan = {"alice", "approve", 0}};
+	struct conv_ctx c = {.plan = {"alice", "approve", 0, 0, NULL}};
 
 	(void)state;
 	assert_pam(authenticate("dingtalk", "alice-admin", &c, NULL), PAM_SUCCESS);
@@ -294,7 +296,7 @@ static void test_second_account_of_same_identity(void **state)
 
 static void test_person_mapped_to_another_user_is_refused(void **state)
 {
-	struct conv_ctx c = {.plan = {"bob", "approve", 0}};
+	struct conv_ctx c = {.plan = {"bob", "approve", 0, 0, NULL}};
 
 	(void)state;
 	assert_pam(authenticate("dingtalk", "alice", &c, NULL), PAM_AUTH_ERR);
@@ -303,7 +305,7 @@ static void test_person_mapped_to_another_user_is_refused(void **state)
 
 static void test_unmapped_person_is_refused(void **state)
 {
-	struct conv_ctx c = {.plan = {"mallory", "approve", 0}};
+	struct conv_ctx c = {.plan = {"mallory", "approve", 0, 0, NULL}};
 
 	(void)state;
 	assert_pam(authenticate("dingtalk", "alice", &c, NULL), PAM_AUTH_ERR);
@@ -314,7 +316,7 @@ static void test_unmapped_person_is_refused(void **state)
 
 static void test_wrong_number_is_refused(void **state)
 {
-	struct conv_ctx c = {.plan = {"alice", "approve", 1}};
+	struct conv_ctx c = {.plan = {"alice", "approve", 1, 0, NULL}};
 
 	(void)state;
 	assert_pam(authenticate("dingtalk", "alice", &c, NULL), PAM_AUTH_ERR);
@@ -323,7 +325,7 @@ static void test_wrong_number_is_refused(void **state)
 
 static void test_refusal_on_the_phone(void **state)
 {
-	struct conv_ctx c = {.plan = {"alice", "refuse", 0}};
+	struct conv_ctx c = {.plan = {"alice", "refuse", 0, 0, NULL}};
 
 	(void)state;
 	assert_pam(authenticate("dingtalk", "alice", &c, NULL), PAM_AUTH_ERR);
@@ -332,7 +334,7 @@ static void test_refusal_on_the_phone(void **state)
 
 static void test_timeout(void **state)
 {
-	struct conv_ctx c = {.plan = {NULL, NULL, 0}};
+	struct conv_ctx c = {.plan = {NULL, NULL, 0, 0, NULL}};
 	double seconds;
 
 	(void)state;
@@ -344,7 +346,7 @@ static void test_timeout(void **state)
 
 static void test_helper_not_running(void **state)
 {
-	struct conv_ctx c = {.plan = {"alice", "approve", 0}};
+	struct conv_ctx c = {.plan = {"alice", "approve", 0, 0, NULL}};
 	double seconds;
 
 	(void)state;
@@ -356,7 +358,7 @@ static void test_helper_not_running(void **state)
 
 static void test_dingtalk_unreachable(void **state)
 {
-	struct conv_ctx c = {.plan = {"alice", "approve", 0}};
+	struct conv_ctx c = {.plan = {"alice", "approve", 0, 0, NULL}};
 
 	(void)state;
 	assert_pam(authenticate("dingtalk_apidown", "alice", &c, NULL), PAM_AUTHINFO_UNAVAIL);
@@ -379,7 +381,7 @@ static void mock_fault(const char *json)
  * deadline as "unavailable", not as a refusal. */
 static void test_dingtalk_silent_after_approval(void **state)
 {
-	struct conv_ctx c = {.plan = {"alice", "approve", 0}};
+	struct conv_ctx c = {.plan = {"alice", "approve", 0, 0, NULL}};
 	double seconds;
 	int rc;
 
@@ -394,7 +396,7 @@ static void test_dingtalk_silent_after_approval(void **state)
 
 static void test_unsafe_config_is_refused(void **state)
 {
-	struct conv_ctx c = {.plan = {"alice", "approve", 0}};
+	struct conv_ctx c = {.plan = {"alice", "approve", 0, 0, NULL}};
 
 	(void)state;
 	assert_pam(authenticate("dingtalk_unsafe", "alice", &c, NULL), PAM_SERVICE_ERR);
@@ -404,7 +406,7 @@ static void test_unsafe_config_is_refused(void **state)
 
 static void test_unknown_key_is_refused(void **state)
 {
-	struct conv_ctx c = {.plan = {"alice", "approve", 0}};
+	struct conv_ctx c = {.plan = {"alice", "approve", 0, 0, NULL}};
 
 	(void)state;
 	assert_pam(authenticate("dingtalk_unknownkey", "alice", &c, NULL), PAM_SERVICE_ERR);
@@ -413,7 +415,7 @@ static void test_unknown_key_is_refused(void **state)
 
 static void test_unknown_argument_is_refused(void **state)
 {
-	struct conv_ctx c = {.plan = {"alice", "approve", 0}};
+	struct conv_ctx c = {.plan = {"alice", "approve", 0, 0, NULL}};
 
 	(void)state;
 	assert_pam(authenticate("dingtalk_badarg", "alice", &c, NULL), PAM_SERVICE_ERR);
@@ -422,7 +424,7 @@ static void test_unknown_argument_is_refused(void **state)
 
 static void test_unknown_local_user(void **state)
 {
-	struct conv_ctx c = {.plan = {"alice", "approve", 0}};
+	struct conv_ctx c = {.plan = {"alice", "approve", 0, 0, NULL}};
 
 	(void)state;
 	assert_pam(authenticate("dingtalk", "nosuchuser", &c, NULL), PAM_USER_UNKNOWN);
@@ -434,7 +436,7 @@ static void test_unknown_local_user(void **state)
  * the state, the code or the secret. */
 static void test_no_secrets_in_logs(void **state)
 {
-	struct conv_ctx c = {.plan = {"alice", "approve", 0}};
+	struct conv_ctx c = {.plan = {"alice", "approve", 0, 0, NULL}};
 	const char *log;
 
 	(void)state;
@@ -449,7 +451,7 @@ static void test_no_secrets_in_logs(void **state)
 
 static void test_enter_after_approving(void **state)
 {
-	struct conv_ctx c = {.plan = {"alice", "approve", 0, 0}, .answers = {AFTER_PHONE}};
+	struct conv_ctx c = {.plan = {"alice", "approve", 0, 0, NULL}, .answers = {AFTER_PHONE}};
 
 	(void)state;
 	assert_pam(authenticate("dingtalk_enter", "alice", &c, NULL), PAM_SUCCESS);
@@ -475,7 +477,8 @@ static void test_enter_too_early_prompts_again(void **state)
 
 static void test_r_draws_a_new_qr(void **state)
 {
-	struct conv_ctx c = {.plan = {"alice", "approve", 0, 1}, .answers = {"r", AFTER_PHONE}};
+	struct conv_ctx c = {.plan = {"alice", "approve", 0, 1, NULL},
+			     .answers = {"r", AFTER_PHONE}};
 
 	(void)state;
 	assert_pam(authenticate("dingtalk_enter", "alice", &c, NULL), PAM_SUCCESS);
@@ -485,7 +488,7 @@ static void test_r_draws_a_new_qr(void **state)
 
 static void test_old_link_is_dead_after_r(void **state)
 {
-	struct conv_ctx c = {.plan = {"alice", "approve", 0, 0}, .answers = {"r", ""}};
+	struct conv_ctx c = {.plan = {"alice", "approve", 0, 0, NULL}, .answers = {"r", ""}};
 
 	(void)state;
 	/* The phone approves the first link, which "r" cancelled: the new
@@ -497,8 +500,10 @@ static void test_old_link_is_dead_after_r(void **state)
 
 static void test_a_redraws_in_ascii_and_is_remembered(void **state)
 {
-	struct conv_ctx c = {.plan = {"alice", "approve", 0, 0}, .answers = {"a", AFTER_PHONE}};
-	struct conv_ctx again = {.plan = {"alice", "approve", 0, 0}, .answers = {AFTER_PHONE}};
+	struct conv_ctx c = {.plan = {"alice", "approve", 0, 0, NULL},
+			     .answers = {"a", AFTER_PHONE}};
+	struct conv_ctx again = {.plan = {"alice", "approve", 0, 0, NULL},
+				 .answers = {AFTER_PHONE}};
 	char path[512], text[64] = "";
 	FILE *f;
 
@@ -521,7 +526,7 @@ static void test_a_redraws_in_ascii_and_is_remembered(void **state)
 
 static void test_prompts_are_bounded(void **state)
 {
-	struct conv_ctx c = {.plan = {NULL, NULL, 0, 0}, .answers = {"", "x", "", ""}};
+	struct conv_ctx c = {.plan = {NULL, NULL, 0, 0, NULL}, .answers = {"", "x", "", ""}};
 
 	(void)state;
 	assert_pam(authenticate("dingtalk_enter", "alice", &c, NULL), PAM_MAXTRIES);
@@ -531,7 +536,7 @@ static void test_prompts_are_bounded(void **state)
 
 static void test_sshd_fake_password_is_refused(void **state)
 {
-	struct conv_ctx c = {.plan = {NULL, NULL, 0, 0}, .answers = {"\b\n\r\177INCORRECT"}};
+	struct conv_ctx c = {.plan = {NULL, NULL, 0, 0, NULL}, .answers = {"\b\n\r\177INCORRECT"}};
 
 	(void)state;
 	assert_pam(authenticate("dingtalk_enter", "alice", &c, NULL), PAM_AUTH_ERR);
@@ -606,7 +611,7 @@ static void test_su_to_another_user_verifies_the_target(void **state)
 
 static void test_chinese_messages(void **state)
 {
-	struct conv_ctx c = {.plan = {"alice", "approve", 0, 0}};
+	struct conv_ctx c = {.plan = {"alice", "approve", 0, 0, NULL}};
 
 	(void)state;
 	assert_pam(authenticate("dingtalk_zh", "alice", &c, NULL), PAM_SUCCESS);
@@ -617,8 +622,8 @@ static void test_chinese_messages(void **state)
 
 static void test_silent_drops_chatter_not_the_qr(void **state)
 {
-	struct conv_ctx loud = {.plan = {"alice", "approve", 0, 0}};
-	struct conv_ctx quiet = {.plan = {"alice", "approve", 0, 0}};
+	struct conv_ctx loud = {.plan = {"alice", "approve", 0, 0, NULL}};
+	struct conv_ctx quiet = {.plan = {"alice", "approve", 0, 0, NULL}};
 
 	(void)state;
 	assert_pam(authenticate("dingtalk", "alice", &loud, NULL), PAM_SUCCESS);
@@ -630,7 +635,7 @@ static void test_silent_drops_chatter_not_the_qr(void **state)
 
 static void test_sudo_names_the_command(void **state)
 {
-	struct conv_ctx c = {.plan = {"alice", "approve", 0, 0}};
+	struct conv_ctx c = {.plan = {"alice", "approve", 0, 0, NULL}};
 
 	(void)state;
 	setenv("SUDO_COMMAND", "/usr/bin/apt upgrade\033[2J", 1);
@@ -642,9 +647,31 @@ static void test_sudo_names_the_command(void **state)
 }
 
 /* ---- issue 4: each flow end to end, corp_id, the directory, TLS ---- */
+
+/* Flow C: the short link opens the helper's page inside DingTalk, whose
+ * JSAPI gets a code (the phone asks the mock for it), exchanged with the
+ * app token at topapi/v2/user/getuserinfo. */
+static void test_inapp_flow_logs_in(void **state)
+{
+	struct conv_ctx c = {.plan = {"alice", "approve", 0, 0, NULL}};
+
+	(void)state;
+	assert_pam(authenticate("dingtalk_inapp", "alice", &c, NULL), PAM_SUCCESS);
+	assert_logged(
+	    "result=success pam=PAM_SUCCESS user=alice unionid=uAlice0000000000000000iEiE");
+}
+
+static void test_inapp_flow_maps_like_the_others(void **state)
+{
+	struct conv_ctx c = {.plan = {"bob", "approve", 0, 0, NULL}};
+
+	(void)state;
+	assert_pam(authenticate("dingtalk_inapp", "alice", &c, NULL), PAM_AUTH_ERR);
+	assert_logged("is bound to 'bob', not to 'alice'");
+}
 static void test_sns_flow_logs_in(void **state)
 {
-	struct conv_ctx c = {.plan = {"alice", "approve", 0}};
+	struct conv_ctx c = {.plan = {"alice", "approve", 0, 0, NULL}};
 
 	(void)state;
 	assert_pam(authenticate("dingtalk_sns", "alice", &c, NULL), PAM_SUCCESS);
@@ -654,7 +681,7 @@ static void test_sns_flow_logs_in(void **state)
 
 static void test_sns_flow_maps_like_oauth2(void **state)
 {
-	struct conv_ctx c = {.plan = {"bob", "approve", 0}};
+	struct conv_ctx c = {.plan = {"bob", "approve", 0, 0, NULL}};
 
 	(void)state;
 	assert_pam(authenticate("dingtalk_sns", "alice", &c, NULL), PAM_AUTH_ERR);
@@ -663,7 +690,7 @@ static void test_sns_flow_maps_like_oauth2(void **state)
 
 static void test_corp_id_of_the_organisation_logs_in(void **state)
 {
-	struct conv_ctx c = {.plan = {"alice", "approve", 0}};
+	struct conv_ctx c = {.plan = {"alice", "approve", 0, 0, NULL}};
 
 	(void)state;
 	assert_pam(authenticate("dingtalk_corp", "alice", &c, NULL), PAM_SUCCESS);
@@ -671,7 +698,7 @@ static void test_corp_id_of_the_organisation_logs_in(void **state)
 
 static void test_other_organisation_is_refused(void **state)
 {
-	struct conv_ctx c = {.plan = {"alice", "approve", 0}};
+	struct conv_ctx c = {.plan = {"alice", "approve", 0, 0, NULL}};
 
 	(void)state;
 	assert_pam(authenticate("dingtalk_othercorp", "alice", &c, NULL), PAM_AUTH_ERR);
@@ -680,7 +707,7 @@ static void test_other_organisation_is_refused(void **state)
 
 static void test_directory_member_logs_in(void **state)
 {
-	struct conv_ctx c = {.plan = {"alice", "approve", 0}};
+	struct conv_ctx c = {.plan = {"alice", "approve", 0, 0, NULL}};
 
 	(void)state;
 	assert_pam(authenticate("dingtalk_dir", "alice", &c, NULL), PAM_SUCCESS);
@@ -688,7 +715,7 @@ static void test_directory_member_logs_in(void **state)
 
 static void test_external_contact_is_refused(void **state)
 {
-	struct conv_ctx c = {.plan = {"carol", "approve", 0}};
+	struct conv_ctx c = {.plan = {"carol", "approve", 0, 0, NULL}};
 
 	(void)state;
 	assert_pam(authenticate("dingtalk_dir", "alice", &c, NULL), PAM_AUTH_ERR);
@@ -697,7 +724,7 @@ static void test_external_contact_is_refused(void **state)
 
 static void test_untrusted_certificate_is_refused(void **state)
 {
-	struct conv_ctx c = {.plan = {"alice", "approve", 0}};
+	struct conv_ctx c = {.plan = {"alice", "approve", 0, 0, NULL}};
 
 	(void)state;
 	assert_pam(authenticate("dingtalk_tls_untrusted", "alice", &c, NULL), PAM_AUTHINFO_UNAVAIL);
@@ -706,7 +733,7 @@ static void test_untrusted_certificate_is_refused(void **state)
 
 static void test_trusted_certificate_through_ca_file(void **state)
 {
-	struct conv_ctx c = {.plan = {"alice", "approve", 0}};
+	struct conv_ctx c = {.plan = {"alice", "approve", 0, 0, NULL}};
 
 	(void)state;
 	assert_pam(authenticate("dingtalk_tls", "alice", &c, NULL), PAM_SUCCESS);
@@ -839,7 +866,7 @@ static void test_error_table_through_pam(void **state)
 
 static void test_root_is_refused_by_default(void **state)
 {
-	struct conv_ctx c = {.plan = {"alice", "approve", 0}};
+	struct conv_ctx c = {.plan = {"alice", "approve", 0, 0, NULL}};
 
 	(void)state;
 	/* The map binds alice's identity to root too: allow_root still says no. */
@@ -851,7 +878,7 @@ static void test_root_is_refused_by_default(void **state)
 
 static void test_root_with_allow_root(void **state)
 {
-	struct conv_ctx c = {.plan = {"alice", "approve", 0}};
+	struct conv_ctx c = {.plan = {"alice", "approve", 0, 0, NULL}};
 
 	(void)state;
 	assert_pam(authenticate("dingtalk_root", "root", &c, NULL), PAM_SUCCESS);
@@ -859,7 +886,7 @@ static void test_root_with_allow_root(void **state)
 
 static void test_outside_only_groups_is_ignored(void **state)
 {
-	struct conv_ctx c = {.plan = {"bob", "approve", 0}};
+	struct conv_ctx c = {.plan = {"bob", "approve", 0, 0, NULL}};
 
 	(void)state;
 	assert_pam(authenticate("dingtalk_only", "bob", &c, NULL), ONLY_MODULE_IGNORED);
@@ -870,7 +897,7 @@ static void test_outside_only_groups_is_ignored(void **state)
 
 static void test_negated_group_in_only_groups(void **state)
 {
-	struct conv_ctx c = {.plan = {"alice", "approve", 0}};
+	struct conv_ctx c = {.plan = {"alice", "approve", 0, 0, NULL}};
 
 	(void)state;
 	/* alice-admin is in dingtalk-users and in !contractors. */
@@ -881,7 +908,7 @@ static void test_negated_group_in_only_groups(void **state)
 
 static void test_inside_only_groups_logs_in(void **state)
 {
-	struct conv_ctx c = {.plan = {"alice", "approve", 0}};
+	struct conv_ctx c = {.plan = {"alice", "approve", 0, 0, NULL}};
 
 	(void)state;
 	assert_pam(authenticate("dingtalk_only", "alice", &c, NULL), PAM_SUCCESS);
@@ -889,8 +916,8 @@ static void test_inside_only_groups_logs_in(void **state)
 
 static void test_skip_groups_with_negation(void **state)
 {
-	struct conv_ctx bob = {.plan = {"bob", "approve", 0}};
-	struct conv_ctx alice = {.plan = {"bob", "approve", 0}};
+	struct conv_ctx bob = {.plan = {"bob", "approve", 0, 0, NULL}};
+	struct conv_ctx alice = {.plan = {"bob", "approve", 0, 0, NULL}};
 
 	(void)state;
 	/* skip_groups = !dingtalk-users: everyone outside the group is skipped. */
@@ -902,7 +929,7 @@ static void test_skip_groups_with_negation(void **state)
 
 static void test_failmode_safe_ignores_an_absent_helper(void **state)
 {
-	struct conv_ctx c = {.plan = {"alice", "approve", 0}};
+	struct conv_ctx c = {.plan = {"alice", "approve", 0, 0, NULL}};
 
 	(void)state;
 	assert_pam(authenticate("dingtalk_safe_nohelper", "alice", &c, NULL), ONLY_MODULE_IGNORED);
@@ -913,8 +940,8 @@ static void test_failmode_safe_ignores_an_absent_helper(void **state)
 
 static void test_failmode_safe_never_turns_a_denial(void **state)
 {
-	struct conv_ctx refused = {.plan = {"alice", "refuse", 0}};
-	struct conv_ctx other = {.plan = {"bob", "approve", 0}};
+	struct conv_ctx refused = {.plan = {"alice", "refuse", 0, 0, NULL}};
+	struct conv_ctx other = {.plan = {"bob", "approve", 0, 0, NULL}};
 
 	(void)state;
 	assert_pam(authenticate("dingtalk_safe", "alice", &refused, NULL), PAM_AUTH_ERR);
@@ -923,8 +950,8 @@ static void test_failmode_safe_never_turns_a_denial(void **state)
 
 static void test_broken_map_follows_failmode(void **state)
 {
-	struct conv_ctx secure = {.plan = {"alice", "approve", 0}};
-	struct conv_ctx safe = {.plan = {"alice", "approve", 0}};
+	struct conv_ctx secure = {.plan = {"alice", "approve", 0, 0, NULL}};
+	struct conv_ctx safe = {.plan = {"alice", "approve", 0, 0, NULL}};
 
 	(void)state;
 	assert_pam(authenticate("dingtalk_nomap", "alice", &secure, NULL), PAM_SERVICE_ERR);
@@ -936,7 +963,7 @@ static void test_broken_map_follows_failmode(void **state)
 
 static void test_audit_json(void **state)
 {
-	struct conv_ctx c = {.plan = {"alice", "approve", 0}};
+	struct conv_ctx c = {.plan = {"alice", "approve", 0, 0, NULL}};
 	const char *log;
 
 	(void)state;
@@ -952,7 +979,7 @@ static void test_audit_json(void **state)
 
 static void test_audit_line_of_a_refusal(void **state)
 {
-	struct conv_ctx c = {.plan = {"bob", "approve", 0}};
+	struct conv_ctx c = {.plan = {"bob", "approve", 0, 0, NULL}};
 
 	(void)state;
 	assert_pam(authenticate("dingtalk", "alice", &c, NULL), PAM_AUTH_ERR);
@@ -964,9 +991,9 @@ static void test_audit_line_of_a_refusal(void **state)
 
 static void test_service_section_overrides(void **state)
 {
-	struct conv_ctx safe = {.plan = {"alice", "approve", 0}};
-	struct conv_ctx ok = {.plan = {"alice", "approve", 0}};
-	struct conv_ctx plain = {.plan = {"alice", "approve", 0}};
+	struct conv_ctx safe = {.plan = {"alice", "approve", 0, 0, NULL}};
+	struct conv_ctx ok = {.plan = {"alice", "approve", 0, 0, NULL}};
+	struct conv_ctx plain = {.plan = {"alice", "approve", 0, 0, NULL}};
 
 	(void)state;
 	/* The top of the file names an absent helper; each section changes it. */
@@ -979,7 +1006,7 @@ static void test_service_section_overrides(void **state)
 
 static void test_typo_in_another_services_section(void **state)
 {
-	struct conv_ctx c = {.plan = {"alice", "approve", 0}};
+	struct conv_ctx c = {.plan = {"alice", "approve", 0, 0, NULL}};
 
 	(void)state;
 	assert_pam(authenticate("dingtalk_sect_typo", "alice", &c, NULL), PAM_SERVICE_ERR);
@@ -1015,8 +1042,8 @@ static void remove_binding(void)
 
 static void test_userfile_binds(void **state)
 {
-	struct conv_ctx c = {.plan = {"alice", "approve", 0}};
-	struct conv_ctx none = {.plan = {"alice", "approve", 0}};
+	struct conv_ctx c = {.plan = {"alice", "approve", 0, 0, NULL}};
+	struct conv_ctx none = {.plan = {"alice", "approve", 0, 0, NULL}};
 
 	(void)state;
 	write_binding("# mine\nuAlice0000000000000000iEiE\n", 0600);
@@ -1028,7 +1055,7 @@ static void test_userfile_binds(void **state)
 
 static void test_userfile_group_writable_is_refused(void **state)
 {
-	struct conv_ctx c = {.plan = {"alice", "approve", 0}};
+	struct conv_ctx c = {.plan = {"alice", "approve", 0, 0, NULL}};
 
 	(void)state;
 	write_binding("uAlice0000000000000000iEiE\n", 0620);
@@ -1039,7 +1066,7 @@ static void test_userfile_group_writable_is_refused(void **state)
 
 static void test_userfile_symlink_is_refused(void **state)
 {
-	struct conv_ctx c = {.plan = {"alice", "approve", 0}};
+	struct conv_ctx c = {.plan = {"alice", "approve", 0, 0, NULL}};
 	char path[512], target[512];
 
 	(void)state;
@@ -1056,7 +1083,7 @@ static void test_userfile_symlink_is_refused(void **state)
 
 static void test_sources_are_tried_in_order(void **state)
 {
-	struct conv_ctx c = {.plan = {"bob", "approve", 0}};
+	struct conv_ctx c = {.plan = {"bob", "approve", 0, 0, NULL}};
 
 	(void)state;
 	/* The map file binds bob elsewhere; alice's own file lets him in. */
@@ -1067,8 +1094,8 @@ static void test_sources_are_tried_in_order(void **state)
 
 static void test_directory_email_local_part(void **state)
 {
-	struct conv_ctx alice = {.plan = {"alice", "approve", 0}};
-	struct conv_ctx bob = {.plan = {"bob", "approve", 0}};
+	struct conv_ctx alice = {.plan = {"alice", "approve", 0, 0, NULL}};
+	struct conv_ctx bob = {.plan = {"bob", "approve", 0, 0, NULL}};
 
 	(void)state;
 	assert_pam(authenticate("dingtalk_dir_email", "alice", &alice, NULL), PAM_SUCCESS);
@@ -1078,8 +1105,8 @@ static void test_directory_email_local_part(void **state)
 
 static void test_directory_userid(void **state)
 {
-	struct conv_ctx c = {.plan = {"alice", "approve", 0}};
-	struct conv_ctx other = {.plan = {"alice", "approve", 0}};
+	struct conv_ctx c = {.plan = {"alice", "approve", 0, 0, NULL}};
+	struct conv_ctx other = {.plan = {"alice", "approve", 0, 0, NULL}};
 
 	(void)state;
 	assert_pam(authenticate("dingtalk_dir_userid", "zhangalice01", &c, NULL), PAM_SUCCESS);
@@ -1089,8 +1116,8 @@ static void test_directory_userid(void **state)
 
 static void test_require_active(void **state)
 {
-	struct conv_ctx gone = {.plan = {"dave", "approve", 0}};
-	struct conv_ctx without = {.plan = {"dave", "approve", 0}};
+	struct conv_ctx gone = {.plan = {"dave", "approve", 0, 0, NULL}};
+	struct conv_ctx without = {.plan = {"dave", "approve", 0, 0, NULL}};
 
 	(void)state;
 	assert_pam(authenticate("dingtalk_active", "bob", &gone, NULL), PAM_AUTH_ERR);
@@ -1101,7 +1128,7 @@ static void test_require_active(void **state)
 
 static void test_require_active_needs_the_directory(void **state)
 {
-	struct conv_ctx c = {.plan = {"alice", "approve", 0}};
+	struct conv_ctx c = {.plan = {"alice", "approve", 0, 0, NULL}};
 
 	(void)state;
 	assert_pam(authenticate("dingtalk_active_nodir", "alice", &c, NULL), PAM_SERVICE_ERR);
@@ -1110,8 +1137,8 @@ static void test_require_active_needs_the_directory(void **state)
 
 static void test_allowed_depts(void **state)
 {
-	struct conv_ctx alice = {.plan = {"alice", "approve", 0}};
-	struct conv_ctx bob = {.plan = {"bob", "approve", 0}};
+	struct conv_ctx alice = {.plan = {"alice", "approve", 0, 0, NULL}};
+	struct conv_ctx bob = {.plan = {"bob", "approve", 0, 0, NULL}};
 
 	(void)state;
 	assert_pam(authenticate("dingtalk_depts", "alice", &alice, NULL), PAM_SUCCESS);
@@ -1148,6 +1175,8 @@ int main(void)
 	    cmocka_unit_test(test_su_to_root_verifies_the_caller),
 	    cmocka_unit_test(test_su_to_root_needs_the_callers_identity),
 	    cmocka_unit_test(test_su_to_another_user_verifies_the_target),
+	    cmocka_unit_test(test_inapp_flow_logs_in),
+	    cmocka_unit_test(test_inapp_flow_maps_like_the_others),
 	    cmocka_unit_test(test_chinese_messages),
 	    cmocka_unit_test(test_silent_drops_chatter_not_the_qr),
 	    cmocka_unit_test(test_sudo_names_the_command),

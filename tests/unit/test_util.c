@@ -150,9 +150,15 @@ static void test_authorize_url_per_flow(void **state)
 	assert_null(strstr(url, "redirect_uri"));
 	free(url);
 	cfg.flow = DT_FLOW_INAPP;
-	assert_null(dt_authorize_url(&cfg, &s, &err));
+	cfg.corp_id = NULL;
+	assert_null(dt_authorize_url(&cfg, &s, &err)); /* no corp_id */
 	assert_int_equal(err.kind, DT_ERR_CONFIG);
-	assert_non_null(strstr(err.msg, "flow = inapp"));
+	assert_non_null(strstr(err.msg, "corp_id"));
+	cfg.corp_id = corp;
+	url = dt_authorize_url(&cfg, &s, NULL);
+	assert_non_null(strstr(url, "dingtalk-inapp:?corpId=dingcorp&state="));
+	assert_non_null(strstr(url, s.state));
+	free(url);
 }
 
 static int finish_with(const char *extra, struct dt_err *err)

@@ -1,0 +1,37 @@
+#include "config.h"
+
+#include "inapp_url.h"
+
+#include <string.h>
+
+#include "util.h"
+
+/* Copies a [A-Za-z0-9_-] run of min..size-1 characters ending at `end`
+ * (or the string's end) into out. */
+static int copy_token(const char *s, const char *end, size_t min, char *out, size_t size)
+{
+	size_t n = end != NULL ? (size_t)(end - s) : strlen(s);
+
+	if (n < min || n >= size)
+		return -1;
+	memcpy(out, s, n);
+	out[n] = '\0';
+	return dt_is_token(out, min, size - 1) ? 0 : -1;
+}
+
+int cbd_inapp_parse(const char *url, struct cbd_inapp *out)
+{
+	const char *corp, *amp;
+
+	if (strncmp(url, "dingtalk-inapp:", 15) != 0)
+		return 1;
+	if (strncmp(url, CBD_INAPP_PREFIX, strlen(CBD_INAPP_PREFIX)) != 0)
+		return -1;
+	corp = url + strlen(CBD_INAPP_PREFIX);
+	amp = strchr(corp, '&');
+	if (amp == NULL || strncmp(amp, "&state=", 7) != 0 ||
+	    copy_token(corp, amp, 1, out->corp_id, sizeof(out->corp_id)) != 0 ||
+	    copy_token(amp + 7, NULL, 22, out->state, sizeof(out->state)) != 0)
+		return -1;
+	return 0;
+}
