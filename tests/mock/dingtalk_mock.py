@@ -26,7 +26,7 @@ Endpoints (stats/fault names in brackets):
 Admin (not DingTalk):
   POST /_mock/fault  {"endpoint": NAME|"*", "mode": MODE, "seconds": N, "count": K}
        MODE: none slow truncated nonjson http500 throttled wrongtypes hang
-             error ipban badtoken
+             error ipban badtoken huge clockskew
        "count" (optional) limits the fault to the next K calls.
        error: answer with a chosen DingTalk error in the endpoint's envelope:
          {"code": "Forbidden.AccessDenied.IpNotInWhiteList", "status": 403,
@@ -36,6 +36,11 @@ Admin (not DingTalk):
        ipban: {"status": 1111, "wait": N} (N = "seconds", default 5), HTTP 200.
        badtoken: forget the current app token (as if it expired early), so
          the next call with it fails with 40014 / InvalidAuthentication.
+       huge: HTTP 200, a JSON body of "bytes" bytes (default 10 MB), sent
+         with its Content-Length; a client that hangs up early is fine.
+       clockskew: the mock's clock runs "seconds" ahead (negative: behind)
+         when it checks a signed request's timestamp (sns_userinfo), as if
+         this host's clock were that far off.
   POST /_mock/inapp_code {"person": NAME, "corpId": CORP}: what the JSAPI
        dd.runtime.permission.requestAuthCode gives a page inside DingTalk: a
        免登 code (single use, --code-ttl), for corpId = --corp-id only.
@@ -106,7 +111,7 @@ BUILTIN_PERSONS = [
 ]
 
 FAULT_MODES = ("none", "slow", "truncated", "nonjson", "http500", "throttled",
-               "wrongtypes", "hang", "error", "ipban", "badtoken")
+               "wrongtypes", "hang", "error", "ipban", "badtoken", "huge", "clockskew")
 ENDPOINTS = ("authorize", "userAccessToken", "users_me", "accessToken",
              "gettoken", "getbyunionid", "user_get", "qrconnect", "sns_userinfo",
              "inapp_userinfo")
@@ -312,6 +317,7 @@ class State:
 
 
 class Handler(BaseHTTPRequestHandler):
+    clock_offset = 0.0                 # clockskew fault, per request
     protocol_version = "HTTP/1.1"
     timeout = 60          # idle keep-alive connections do not pin threads
 
@@ -420,6 +426,10 @@ class Handler(BaseHTTPRequestHandler):
                               ctype="text/html", is_json=False)
             self.send_reply(reply)
             return
+        if mode == "huge":
+            self.send_huge(int(fault.get("bytes") or 10 * 1024 * 1024))
+            return
+        self.clock_offset = seconds if mode == "clockskew" else 0.0
         if mode == "nonjson":
             self.send_reply(Reply(200, "<html><head><title>系统繁忙</title></head>"
                                        "<body>系统繁忙，请稍后再试</body></html>",
@@ -430,6 +440,27 @@ class Handler(BaseHTTPRequestHandler):
         if mode == "wrongtypes" and reply.is_json and reply.status == 200:
             reply.body = _to_wrong_types(reply.body)
         self.send_reply(reply, truncated=(mode == "truncated"))
+
+    def send_huge(self, size):
+        head, tail = b'{"errcode": 0, "pad": "', b'"}'
+        pad = max(0, size - len(head) - len(tail))
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json;charset=utf-8")
+        self.send_header("Content-Length", str(len(head) + pad + len(tail)))
+        self.send_header("Connection", "close")
+        self.close_connection = True
+        self.end_headers()
+        chunk = b"x" * 65536
+        try:
+            self.wfile.write(head)
+            while pad > 0:
+                self.wfile.write(chunk[:pad])
+                pad -= min(pad, len(chunk))
+            self.wfile.write(tail)
+            self.wfile.flush()
+        except OSError:
+            pass                       # the client refused the rest
+        self.log_request_line(200)
 
     def chosen_error(self, endpoint, fault):
         if endpoint in V1_ENDPOINTS:
@@ -710,7 +741,8 @@ class Handler(BaseHTTPRequestHandler):
         sig = self.q1("signature") or ""
         if not key or not secrets.compare_digest(key.encode(), st.client_id.encode()):
             return oapi(853003, "invalid appid")
-        if not ts.isdigit() or abs(int(ts) / 1000.0 - time.time()) > st.sign_window:
+        now = time.time() + self.clock_offset
+        if not ts.isdigit() or abs(int(ts) / 1000.0 - now) > st.sign_window:
             return oapi(853001, "request expired")
         if not secrets.compare_digest(sig.encode(), self.expected_signature(ts).encode()):
             return oapi(853002, "invalid signature")
@@ -773,7 +805,7 @@ class Handler(BaseHTTPRequestHandler):
                     self.st.faults.pop(ep, None)
             else:
                 f = {"mode": mode, "seconds": float(req.get("seconds") or 0)}
-                for k in ("code", "status", "message", "errcode", "errmsg", "sub_code"):
+                for k in ("code", "status", "message", "errcode", "errmsg", "sub_code", "bytes"):
                     if req.get(k) is not None:
                         f[k] = req[k]
                 if req.get("count") is not None:

@@ -1,0 +1,480 @@
+/* The fault matrix through PAM (pam_wrapper + libpamtest): the helper
+ * killed or restarted mid-wait, a helper answering garbage, DingTalk slow,
+ * truncated, mistyped, oversized or throttled, bad TLS certificates and a
+ * skewed clock. Each case asserts the PAM code, that the login ends within
+ * the module's deadline and the log line naming the problem.
+ * run_pam_faults.sh sets the stage; the phone is tests/mock/phone.py. */
+#include "config.h"
+
+#include <fcntl.h>
+#include <setjmp.h>
+#include <spawn.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <libpamtest.h>
+#include <security/pam_appl.h>
+
+/* Every service of run_pam_faults.sh has `timeout = 10`. */
+#define DEADLINE 10.0
+/* What a login may take beyond it: never more. */
+#define MARGIN 0.5
+
+enum helper_action {
+	HELPER_KEEP,
+	HELPER_KILL_AT_QR,	 /* kill -9 the second helper 1 s after the QR is shown */
+	HELPER_RESTART_AT_PROMPT /* a fresh second helper before Enter is answered */
+};
+
+struct conv_ctx {
+	const char *person; /* approves on the phone; NULL: nobody scans */
+	enum helper_action helper;
+	char text[65536];
+	size_t text_len;
+	char link[512];
+	unsigned number;
+	int links_seen;
+	int helper_done;
+	pid_t phone;
+	int prompts;
+};
+
+static unsigned case_counter;
+
+static void helper2(const char *what)
+{
+	char cmd[1024];
+
+	snprintf(cmd, sizeof(cmd), "%s %s", getenv("DT_HELPER2"), what);
+	assert_int_equal(system(cmd), 0);
+}
+
+static void read_terminal(struct conv_ctx *c, const char *msg)
+{
+	const char *p = strstr(msg, "/l/");
+	const char *start, *num;
+	size_t n;
+
+	if (p != NULL && c->links_seen == 0) {
+		for (start = p; start > msg && start[-1] != ' ' && start[-1] != '\n'; start--)
+			;
+		n = strcspn(start, " \n");
+		if (n < sizeof(c->link)) {
+			memcpy(c->link, start, n);
+			c->link[n] = '\0';
+			c->links_seen++;
+		}
+	}
+	num = strstr(msg, "choose the number");
+	if (num != NULL) {
+		num += strlen("choose the number");
+		num += strcspn(num, "0123456789");
+		c->number = (unsigned)atoi(num);
+	}
+}
+
+static void start_phone(struct conv_ctx *c)
+{
+	char number[16], logpath[512];
+	const char *python = getenv("PYTHON3") ? getenv("PYTHON3") : "python3";
+	const char *args[] = {python,	    getenv("DT_PHONE"),
+			      "--link",	    c->link,
+			      "--person",   c->person,
+			      "--number",   number,
+			      "--decision", "approve",
+			      "--timeout",  "30",
+			      "--mock",	    getenv("DT_MOCK_URL"),
+			      NULL};
+	char *argv[sizeof(args) / sizeof(args[0])];
+	size_t i;
+	posix_spawn_file_actions_t fa;
+	static char path_env[] = "PATH=/usr/local/bin:/usr/bin:/bin";
+	char *phone_env[] = {path_env, NULL};
+
+	snprintf(number, sizeof(number), "%u", c->number);
+	snprintf(logpath, sizeof(logpath), "%s/phone-%u.log", getenv("DT_WORK"), case_counter);
+	/* posix_spawn's argv is not const but is not written to. */
+	for (i = 0; i < sizeof(args) / sizeof(args[0]); i++)
+		argv[i] = (char *)(uintptr_t)args[i];
+	posix_spawn_file_actions_init(&fa);
+	posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
+	posix_spawn_file_actions_addopen(&fa, 2, logpath, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+	if (posix_spawn(&c->phone, python, &fa, NULL, argv, phone_env) != 0 &&
+	    posix_spawnp(&c->phone, python, &fa, NULL, argv, phone_env) != 0)
+		c->phone = -1;
+	posix_spawn_file_actions_destroy(&fa);
+}
+
+static void reap_phone(struct conv_ctx *c)
+{
+	int i, status;
+
+	if (c->phone <= 0)
+		return;
+	for (i = 0; i < 200; i++) {
+		if (waitpid(c->phone, &status, WNOHANG) == c->phone)
+			break;
+		usleep(100000);
+	}
+	if (i == 200) {
+		kill(c->phone, SIGKILL);
+		waitpid(c->phone, &status, 0);
+	}
+	c->phone = -1;
+}
+
+static void record_text(struct conv_ctx *c, const char *msg)
+{
+	size_t len = strlen(msg);
+
+	if (c->text_len + len + 2 < sizeof(c->text)) {
+		memcpy(c->text + c->text_len, msg, len);
+		c->text_len += len;
+		c->text[c->text_len++] = '\n';
+		c->text[c->text_len] = '\0';
+	}
+	read_terminal(c, msg);
+	if (c->helper == HELPER_KILL_AT_QR && !c->helper_done && c->links_seen > 0) {
+		/* A second later the module is inside its long-poll. */
+		helper2("kill-later");
+		c->helper_done = 1;
+	}
+	if (c->person != NULL && c->phone == 0 && c->number != 0 && c->links_seen > 0)
+		start_phone(c);
+}
+
+static int conversation(int n, const struct pam_message **msg, struct pam_response **resp,
+			void *data)
+{
+	struct conv_ctx *c = data;
+	struct pam_response *r = calloc((size_t)n, sizeof(*r));
+	int i;
+
+	if (r == NULL)
+		return PAM_BUF_ERR;
+	for (i = 0; i < n; i++) {
+		record_text(c, msg[i]->msg);
+		if (msg[i]->msg_style == PAM_PROMPT_ECHO_ON ||
+		    msg[i]->msg_style == PAM_PROMPT_ECHO_OFF) {
+			c->prompts++;
+			if (c->helper == HELPER_RESTART_AT_PROMPT && !c->helper_done) {
+				helper2("start");
+				c->helper_done = 1;
+			}
+			r[i].resp = strdup("");
+		}
+	}
+	*resp = r;
+	return PAM_SUCCESS;
+}
+
+/* pam_wrapper sends pam_syslog to stderr, which each case points at a file
+ * of its own. */
+static char case_log[512];
+
+static char *read_case_log(void)
+{
+	static char buf[65536];
+	FILE *f;
+	size_t n;
+
+	fflush(stderr);
+	f = fopen(case_log, "r");
+	if (f == NULL)
+		return strcpy(buf, "");
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	buf[n] = '\0';
+	fclose(f);
+	return buf;
+}
+
+/* Runs one authentication; returns the PAM code, *seconds what it took. */
+static int authenticate(const char *service, struct conv_ctx *c, double *seconds)
+{
+	struct pam_testcase tests[] = {pam_test(PAMTEST_AUTHENTICATE, PAM_SUCCESS)};
+	struct timespec t0, t1;
+
+	case_counter++;
+	snprintf(case_log, sizeof(case_log), "%s/case-%u.log", getenv("DT_WORK"), case_counter);
+	fflush(stderr);
+	if (freopen(case_log, "w", stderr) == NULL)
+		abort();
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	(void)_pamtest_conv(service, "alice", conversation, c, tests, 1, NULL);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	*seconds = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+	reap_phone(c);
+	return tests[0].op_rv;
+}
+
+#define assert_pam(got, want)                                                                      \
+	do {                                                                                       \
+		int got_ = (got);                                                                  \
+		if (got_ != (want))                                                                \
+			fail_msg("PAM returned %d (%s), wanted %d (%s); log:\n%s", got_,           \
+				 pam_strerror(NULL, got_), (want), pam_strerror(NULL, (want)),     \
+				 read_case_log());                                                 \
+	} while (0)
+
+#define assert_logged(needle)                                                                      \
+	do {                                                                                       \
+		const char *log_ = read_case_log();                                                \
+		if (strstr(log_, (needle)) == NULL)                                                \
+			fail_msg("log lacks \"%s\":\n%s", (needle), log_);                         \
+	} while (0)
+
+#define assert_within_deadline(seconds)                                                            \
+	do {                                                                                       \
+		if ((seconds) > DEADLINE + MARGIN)                                                 \
+			fail_msg("the login took %.1f s, its deadline is %.0f s", (seconds),       \
+				 DEADLINE);                                                        \
+	} while (0)
+
+/* Sets a fault in the DingTalk mock (see tests/mock/dingtalk_mock.py). */
+static void mock_fault(const char *json)
+{
+	char cmd[1024];
+
+	snprintf(cmd, sizeof(cmd),
+		 "curl -sf -o /dev/null -X POST -H 'Content-Type: application/json' -d '%s' "
+		 "%s/_mock/fault",
+		 json, getenv("DT_MOCK_URL"));
+	assert_int_equal(system(cmd), 0);
+}
+
+static void clear_faults(void)
+{
+	mock_fault("{\"endpoint\": \"*\", \"mode\": \"none\"}");
+}
+
+/* A fresh conversation: `person` approves on the phone (NULL: nobody). */
+static void new_case(struct conv_ctx *c, const char *person, enum helper_action helper)
+{
+	memset(c, 0, sizeof(*c));
+	c->person = person;
+	c->helper = helper;
+}
+
+/* Runs `service` with alice approving on the phone under a mock fault. */
+static int approve_under_fault(const char *service, const char *fault, struct conv_ctx *c,
+			       double *seconds)
+{
+	int rc;
+
+	new_case(c, "alice", HELPER_KEEP);
+	mock_fault(fault);
+	rc = authenticate(service, c, seconds);
+	clear_faults();
+	return rc;
+}
+
+/* ---- the helper ---- */
+
+static void test_helper_killed_mid_wait(void **state)
+{
+	struct conv_ctx c;
+	char where[600];
+	double seconds;
+
+	(void)state;
+	new_case(&c, NULL, HELPER_KILL_AT_QR);
+	helper2("start");
+	assert_pam(authenticate("dingtalk_helper2", &c, &seconds), PAM_AUTHINFO_UNAVAIL);
+	assert_true(c.helper_done);
+	snprintf(where, sizeof(where), "cannot reach the helper on unix:%s/run2/control.sock",
+		 getenv("DT_WORK"));
+	assert_logged(where);
+	assert_within_deadline(seconds);
+	assert_true(seconds >= 0.9); /* it ended because of the kill, mid-wait */
+	helper2("start");	     /* for whoever comes next */
+}
+
+static void test_helper_restarted_mid_wait(void **state)
+{
+	struct conv_ctx c;
+	double seconds;
+
+	(void)state;
+	new_case(&c, NULL, HELPER_RESTART_AT_PROMPT);
+	helper2("start");
+	assert_pam(authenticate("dingtalk_helper2_enter", &c, &seconds), PAM_AUTHINFO_UNAVAIL);
+	assert_true(c.helper_done);
+	assert_logged("the helper no longer knows session ");
+	assert_logged("(was it restarted?)");
+	assert_within_deadline(seconds);
+}
+
+static void test_helper_answers_html(void **state)
+{
+	struct conv_ctx c;
+	double seconds;
+
+	(void)state;
+	new_case(&c, "alice", HELPER_KEEP);
+	assert_pam(authenticate("dingtalk_fake_html", &c, &seconds), PAM_AUTHINFO_UNAVAIL);
+	assert_logged("helper: registration: HTTP 201 with an answer that is not a JSON object");
+	assert_within_deadline(seconds);
+	assert_int_equal(c.links_seen, 0);
+}
+
+static void test_helper_answers_wrong_types(void **state)
+{
+	struct conv_ctx c;
+	double seconds;
+
+	(void)state;
+	new_case(&c, "alice", HELPER_KEEP);
+	assert_pam(authenticate("dingtalk_fake_types", &c, &seconds), PAM_AUTHINFO_UNAVAIL);
+	assert_logged("helper: the registration answer lacks id, short_url or expires_in");
+	assert_within_deadline(seconds);
+	assert_int_equal(c.links_seen, 0);
+}
+
+/* ---- DingTalk ---- */
+
+static void test_dingtalk_slower_than_the_deadline(void **state)
+{
+	struct conv_ctx c;
+	double seconds;
+
+	(void)state;
+	assert_pam(approve_under_fault("dingtalk",
+				       "{\"endpoint\": \"users_me\", \"mode\": \"slow\", "
+				       "\"seconds\": 30}",
+				       &c, &seconds),
+		   PAM_AUTHINFO_UNAVAIL);
+	assert_logged("/v1.0/contact/users/me: no answer in time");
+	assert_within_deadline(seconds);
+	assert_true(seconds >= DEADLINE - 1.0);
+}
+
+static void test_dingtalk_truncated_json(void **state)
+{
+	struct conv_ctx c;
+	double seconds;
+
+	(void)state;
+	assert_pam(approve_under_fault("dingtalk",
+				       "{\"endpoint\": \"users_me\", \"mode\": \"truncated\"}", &c,
+				       &seconds),
+		   PAM_AUTHINFO_UNAVAIL);
+	assert_logged("/v1.0/contact/users/me: transfer closed with ");
+	assert_logged("(after 4 tries)");
+	assert_within_deadline(seconds);
+}
+
+static void test_dingtalk_wrong_types(void **state)
+{
+	struct conv_ctx c;
+	double seconds;
+
+	(void)state;
+	assert_pam(approve_under_fault("dingtalk",
+				       "{\"endpoint\": \"users_me\", \"mode\": \"wrongtypes\"}", &c,
+				       &seconds),
+		   PAM_AUTHINFO_UNAVAIL);
+	assert_logged("DingTalk contact/users/me: 'unionId' is not a string");
+	assert_within_deadline(seconds);
+}
+
+static void test_dingtalk_huge_body(void **state)
+{
+	struct conv_ctx c;
+	double seconds;
+
+	(void)state;
+	assert_pam(approve_under_fault("dingtalk",
+				       "{\"endpoint\": \"users_me\", \"mode\": \"huge\"}", &c,
+				       &seconds),
+		   PAM_AUTHINFO_UNAVAIL);
+	assert_logged("/v1.0/contact/users/me: answer larger than 262144 bytes, refused");
+	assert_within_deadline(seconds);
+}
+
+static void test_dingtalk_throttles_every_try(void **state)
+{
+	struct conv_ctx c;
+	double seconds;
+
+	(void)state;
+	assert_pam(approve_under_fault("dingtalk",
+				       "{\"endpoint\": \"users_me\", \"mode\": \"throttled\"}", &c,
+				       &seconds),
+		   PAM_AUTHINFO_UNAVAIL);
+	assert_logged("HTTP 403 Forbidden.AccessDenied.QpsLimitForAppkeyAndApi");
+	assert_logged("DingTalk is throttling this app");
+	assert_logged("(after 4 tries)");
+	assert_within_deadline(seconds);
+}
+
+/* ---- TLS ---- */
+
+static void test_certificate_for_another_host(void **state)
+{
+	struct conv_ctx c;
+	double seconds;
+
+	(void)state;
+	new_case(&c, "alice", HELPER_KEEP);
+	assert_pam(authenticate("dingtalk_wronghost", &c, &seconds), PAM_AUTHINFO_UNAVAIL);
+	assert_logged("no alternative certificate subject name matches target host name");
+	assert_within_deadline(seconds);
+}
+
+static void test_expired_certificate(void **state)
+{
+	struct conv_ctx c;
+	double seconds;
+
+	(void)state;
+	new_case(&c, "alice", HELPER_KEEP);
+	assert_pam(authenticate("dingtalk_expired", &c, &seconds), PAM_AUTHINFO_UNAVAIL);
+	assert_logged("certificate has expired");
+	assert_within_deadline(seconds);
+}
+
+/* ---- the clock ---- */
+
+static void test_clock_skew_on_signed_requests(void **state)
+{
+	struct conv_ctx c;
+	double seconds;
+
+	(void)state;
+	assert_pam(approve_under_fault("dingtalk_sns",
+				       "{\"endpoint\": \"sns_userinfo\", \"mode\": \"clockskew\", "
+				       "\"seconds\": 3600}",
+				       &c, &seconds),
+		   PAM_AUTHINFO_UNAVAIL);
+	assert_logged("errcode 853001 (\"request expired\"): DingTalk refused the request's "
+		      "timestamp as stale: keep this host's clock in sync (NTP)");
+	assert_within_deadline(seconds);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_helper_killed_mid_wait),
+	    cmocka_unit_test(test_helper_restarted_mid_wait),
+	    cmocka_unit_test(test_helper_answers_html),
+	    cmocka_unit_test(test_helper_answers_wrong_types),
+	    cmocka_unit_test(test_dingtalk_slower_than_the_deadline),
+	    cmocka_unit_test(test_dingtalk_truncated_json),
+	    cmocka_unit_test(test_dingtalk_wrong_types),
+	    cmocka_unit_test(test_dingtalk_huge_body),
+	    cmocka_unit_test(test_dingtalk_throttles_every_try),
+	    cmocka_unit_test(test_certificate_for_another_host),
+	    cmocka_unit_test(test_expired_certificate),
+	    cmocka_unit_test(test_clock_skew_on_signed_requests),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
