@@ -47,16 +47,20 @@ static int unreachable_if_late(struct dt_err *err)
 
 static void cancel_session(struct login *l)
 {
+	int (*interrupted)(void);
 	struct dt_err cerr;
 
 	if (l->registered.id[0] == '\0')
 		return;
-	/* A pending Ctrl-C must not stop the cancel it caused. */
+	/* A pending Ctrl-C must not stop the cancel it caused; after `r` the
+	 * new session listens for Ctrl-C again. */
+	interrupted = l->helper.opts.interrupted;
 	l->helper.opts.interrupted = NULL;
 	dt_err_clear(&cerr);
 	if (dt_helper_cancel(&l->helper, l->registered.id, l->deadline_ms, &cerr) < 0)
 		dt_logf(l->log, LOG_WARNING, "cannot cancel session %s: %s", l->registered.id,
 			cerr.msg);
+	l->helper.opts.interrupted = interrupted;
 	dt_helper_session_free(&l->registered);
 	memset(&l->registered, 0, sizeof(l->registered));
 }

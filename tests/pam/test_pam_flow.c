@@ -147,7 +147,7 @@ static void record_text(struct conv_ctx *c, const char *msg)
 		c->text[c->text_len] = '\0';
 	}
 	read_terminal(c, msg);
-	if (c->ctrl_c && c->links_seen > 0)
+	if (c->ctrl_c && c->links_seen >= c->ctrl_c)
 		kill(getpid(), SIGINT); /* blocked, as sudo blocks it: it stays pending */
 	if (c->plan.person != NULL && c->phone == 0 && c->number != 0 &&
 	    c->links_seen == c->plan.on_link + 1)
@@ -546,6 +546,36 @@ static void test_sshd_fake_password_is_refused(void **state)
 
 /* sudo blocks SIGINT while it authenticates: Ctrl-C stays pending, and
  * the module must notice it and stop waiting. */
+static int authenticate_blocking_sigint(const char *service, struct conv_ctx *c, double *seconds)
+{
+	struct timespec no_wait = {0, 0};
+	sigset_t block, old;
+	int rc;
+
+	sigemptyset(&block);
+	sigaddset(&block, SIGINT);
+	sigprocmask(SIG_BLOCK, &block, &old);
+	rc = authenticate(service, "alice", c, seconds);
+	assert_int_equal(sigtimedwait(&block, NULL, &no_wait), SIGINT); /* left for the host */
+	sigprocmask(SIG_SETMASK, &old, NULL);
+	return rc;
+}
+
+/* After "r" the new session must still notice Ctrl-C: cancelling the old
+ * one may not switch the check off. */
+static void test_ctrl_c_after_r(void **state)
+{
+	struct conv_ctx c = {.plan = {NULL, NULL, 0, 0, NULL}, .ctrl_c = 2, .answers = {"r", ""}};
+	double seconds;
+
+	(void)state;
+	c.answers[2] = "";
+	c.answers[3] = "";
+	assert_pam(authenticate_blocking_sigint("dingtalk_enter", &c, &seconds), PAM_CONV_ERR);
+	assert_int_equal(c.prompts, 2);
+	assert_logged("interrupted at the terminal");
+}
+
 static void test_ctrl_c_ends_the_wait(void **state)
 {
 	struct conv_ctx c = {.plan = {NULL, NULL, 0, 0, NULL}, .ctrl_c = 1};
@@ -1172,6 +1202,7 @@ int main(void)
 	    cmocka_unit_test(test_prompts_are_bounded),
 	    cmocka_unit_test(test_sshd_fake_password_is_refused),
 	    cmocka_unit_test(test_ctrl_c_ends_the_wait),
+	    cmocka_unit_test(test_ctrl_c_after_r),
 	    cmocka_unit_test(test_su_to_root_verifies_the_caller),
 	    cmocka_unit_test(test_su_to_root_needs_the_callers_identity),
 	    cmocka_unit_test(test_su_to_another_user_verifies_the_target),
