@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "json.h"
+#include "inapp_url.h"
 #include "register.h"
 #include "store.h"
 #include "util.h"
@@ -25,22 +26,28 @@ static void check_shown(const char *s)
 
 static void check_accepted(const struct cbd_reg *r)
 {
+	struct cbd_inapp inapp;
 	int i;
 
 	if (!dt_is_token(r->state, CBD_STATE_MIN, CBD_STATE_MAX) || r->number < 10 ||
 	    r->number > 99 || r->ttl < 10 || r->ttl > MAX_TTL)
-		__builtin_trap();
-	if (strlen(r->authorize_url) > CBD_URL_MAX ||
-	    (strncmp(r->authorize_url, "https://", 8) != 0 &&
-	     strncmp(r->authorize_url, "http://", 7) != 0) ||
-	    strstr(r->authorize_url, "&redirect_uri=") != NULL ||
-	    strstr(r->authorize_url, "?redirect_uri=") != NULL)
 		__builtin_trap();
 	for (i = 0; i < 4; i++) {
 		if (strlen(r->shown[i]) > CBD_FIELD_MAX)
 			__builtin_trap();
 		check_shown(r->shown[i]);
 	}
+	if (strlen(r->authorize_url) > CBD_URL_MAX)
+		__builtin_trap();
+	/* Either flow C's pseudo-URL, well formed, or an http(s) URL without
+	 * redirect_uri (docs/control-api.md). */
+	if (cbd_inapp_parse(r->authorize_url, &inapp) == 0)
+		return;
+	if ((strncmp(r->authorize_url, "https://", 8) != 0 &&
+	     strncmp(r->authorize_url, "http://", 7) != 0) ||
+	    strstr(r->authorize_url, "&redirect_uri=") != NULL ||
+	    strstr(r->authorize_url, "?redirect_uri=") != NULL)
+		__builtin_trap();
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
