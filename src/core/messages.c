@@ -12,6 +12,8 @@ static const char *const english[DT_MSG_COUNT] = {
 			    "(r = new QR, a = ASCII QR, u = UTF-8 QR): "),
     [DT_MSG_NOT_YET] = "Not approved yet.",
     [DT_MSG_UNKNOWN_KEY] = "Type nothing, r, a or u.",
+    [DT_MSG_RECOVERY] = ("DingTalk cannot be reached.\n"
+			 "Recovery code (or Enter to give up): "),
 };
 
 /* The number and the link stay ASCII in every language; the English words
@@ -21,6 +23,7 @@ static const char *const chinese[DT_MSG_COUNT] = {
     [DT_MSG_PRESS_ENTER] = "在钉钉中批准后按回车 (Enter)（r = 新二维码，a = ASCII，u = UTF-8）：",
     [DT_MSG_NOT_YET] = "尚未批准。",
     [DT_MSG_UNKNOWN_KEY] = "请直接按回车，或输入 r、a 或 u。",
+    [DT_MSG_RECOVERY] = "暂时无法连接钉钉。\n请输入恢复码 (recovery code)，或直接按回车放弃：",
 };
 
 const char *dt_msg(enum dt_lang lang, enum dt_msg id)

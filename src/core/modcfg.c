@@ -1,6 +1,7 @@
 #include "config.h"
 
 #include "modcfg.h"
+#include "recovery.h"
 #include "access.h"
 #include "mapsrc.h"
 #include "policy.h"
@@ -58,6 +59,8 @@ const struct dt_cfg_key dt_modcfg_keys[] = {
     {"directory", DT_CFG_BOOL, offsetof(struct dt_modcfg, directory), 0, 0, NULL, 0},
     {"allow_external", DT_CFG_BOOL, offsetof(struct dt_modcfg, allow_external), 0, 0, NULL, 0},
     {"proxy_env", DT_CFG_BOOL, offsetof(struct dt_modcfg, proxy_env), 0, 0, NULL, 0},
+    {"recovery", DT_CFG_BOOL, offsetof(struct dt_modcfg, recovery), 0, 0, NULL, 0},
+    STR(recovery_file, 0),
     DT_CFG_END,
 };
 
@@ -130,8 +133,13 @@ static int dt_modcfg_finish_policy(struct dt_modcfg *cfg, struct dt_err *err)
 	struct dt_map_spec spec;
 	unsigned xform;
 
-	if (set_default(&cfg->map, DT_DEFAULT_MAP_SOURCES, err) < 0)
+	if (set_default(&cfg->map, DT_DEFAULT_MAP_SOURCES, err) < 0 ||
+	    set_default(&cfg->recovery_file, DT_DEFAULT_RECOVERY_FILE, err) < 0)
 		return -1;
+	if (cfg->recovery_file[0] != '/')
+		return dt_err_set(err, DT_ERR_CONFIG,
+				  "recovery_file: '%s' must be an absolute path",
+				  cfg->recovery_file);
 	if ((cfg->only_groups != NULL &&
 	     dt_group_list_check("only_groups", cfg->only_groups, err) < 0) ||
 	    (cfg->skip_groups != NULL &&
@@ -296,6 +304,7 @@ int dt_modcfg_load_for(struct dt_modcfg *cfg, const char *service, int argc, con
 	memset(cfg, 0, sizeof(*cfg));
 	cfg->timeout = DT_DEFAULT_TIMEOUT;
 	cfg->max_tries = DT_DEFAULT_MAX_TRIES;
+	cfg->recovery = 1;
 	for (i = 0; i < argc; i++)
 		if (strncmp(argv[i], "conf=", 5) == 0)
 			path = argv[i] + 5;

@@ -78,6 +78,9 @@ struct dt_modcfg {
 	int directory;	    /* look the person up in the organisation's directory */
 	int allow_external; /* let external contacts (contact_type 1) log in */
 	int proxy_env;	    /* honour http(s)_proxy/no_proxy when `proxy` is unset */
+	/* break-glass codes, accepted only while DingTalk is unreachable */
+	int recovery;
+	char *recovery_file;
 };
 
 extern const struct dt_cfg_key dt_modcfg_keys[];

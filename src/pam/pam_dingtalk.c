@@ -26,6 +26,7 @@
 #include "policy.h"
 #include "util.h"
 #include "audit_log.h"
+#include "recovery_prompt.h"
 #include "user_binding.h"
 #include "user_prefs.h"
 
@@ -305,7 +306,11 @@ static int authenticate(pam_handle_t *pamh, const struct dt_modcfg *cfg, const c
 	if (go <= 0)
 		return go == 0 ? PAM_IGNORE : pam_code_for(err->kind, PAM_SUCCESS);
 	req.qr = resolve_qr(pamh, cfg, req.user, pam_item_string(pamh, PAM_TTY));
-	dt_login_run(cfg, &req, &ui, &log, out, err);
+	if (dt_login_run(cfg, &req, &ui, &log, out, err) < 0 && err->kind == DT_ERR_UNAVAIL) {
+		int recovered = pam_dt_offer_recovery(pamh, cfg, req.user, req.lang, err);
+		if (recovered >= 0)
+			return recovered;
+	}
 	return pam_code_for(err->kind, cs.last_pam_rc);
 }
 

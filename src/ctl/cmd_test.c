@@ -1,0 +1,129 @@
+/* dingtalk-ctl test: the whole login the module would run, in this
+ * terminal, with the same policy, but without PAM: to check a deployment
+ * before anyone depends on it. */
+#include "config.h"
+
+#include <getopt.h>
+#include <pwd.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "access.h"
+#include "ctl.h"
+#include "mapsrc.h"
+#include "policy.h"
+#include "userfile.h"
+
+static int parse(int argc, char **argv, const char **user)
+{
+	static const struct option opts[] = {{"user", required_argument, NULL, 'u'},
+					     {NULL, 0, NULL, 0}};
+	int opt;
+
+	*user = NULL;
+	optind = 0;
+	while ((opt = getopt_long(argc, argv, "u:", opts, NULL)) != -1) {
+		if (opt != 'u')
+			return ctl_usage_error("test", "unknown option");
+		*user = optarg;
+	}
+	if (optind != argc)
+		return ctl_usage_error("test", "unexpected argument '%s'", argv[optind]);
+	if (*user == NULL || !dt_valid_user_name(*user))
+		return ctl_usage_error("test", "needs --user USER");
+	return 0;
+}
+
+struct lookup {
+	const char *home, *union_id;
+	uid_t uid;
+};
+
+static int match_binding(void *ctx, struct dt_err *err)
+{
+	const struct lookup *l = ctx;
+	int bound = 0;
+
+	if (dt_userfile_match(l->home, l->uid, l->union_id, &bound, err) < 0)
+		return -1;
+	return bound ? 0 : dt_err_set(err, DT_ERR_DENIED, "not bound");
+}
+
+/* The binding file is read as its owner, as the module does. */
+static int read_binding(void *ctx, const char *user, const char *union_id, int *bound,
+			struct dt_err *err)
+{
+	struct passwd *pw = getpwnam(user);
+	struct lookup l;
+	struct dt_err child;
+
+	(void)ctx;
+	*bound = 0;
+	if (pw == NULL)
+		return dt_err_set(err, DT_ERR_DENIED, "no such user '%s'", user);
+	l.home = pw->pw_dir;
+	l.uid = pw->pw_uid;
+	l.union_id = union_id;
+	dt_err_clear(&child);
+	if (ctl_as_user(pw, match_binding, &l, &child) == 0) {
+		*bound = 1;
+		return 0;
+	}
+	if (child.kind == DT_ERR_DENIED && strcmp(child.msg, "not bound") == 0)
+		return 0;
+	*err = child;
+	return -1;
+}
+
+static int authorize(void *ctx, const struct dt_identity *who, struct dt_err *err)
+{
+	return dt_access_check(ctx, who, err);
+}
+
+/* What the module checks before it shows a QR code. */
+static int check_scope(const struct dt_modcfg *cfg, const char *user, struct dt_err *err)
+{
+	struct passwd *pw = getpwnam(user);
+	const char *why = NULL;
+
+	if (pw == NULL)
+		return dt_err_set(err, DT_ERR_NOUSER, "no local user '%s'", user);
+	if (!dt_policy_in_scope(cfg->only_groups, cfg->skip_groups, user, dt_user_in_group, NULL,
+				&why))
+		return dt_err_set(err, DT_ERR_DENIED,
+				  "%s is out of scope (%s): the module would return PAM_IGNORE",
+				  user, why);
+	return dt_policy_check_root(cfg->allow_root, user, (long)pw->pw_uid, err);
+}
+
+int ctl_cmd_test(struct ctl *c, int argc, char **argv)
+{
+	struct dt_login_outcome out;
+	struct dt_access access;
+	struct dt_err err;
+	const char *user;
+	int rc;
+
+	if (parse(argc, argv, &user) != 0)
+		return CTL_USAGE;
+	if (ctl_require_root("test") < 0)
+		return CTL_FAILED;
+	dt_err_clear(&err);
+	if (ctl_load_config(c, &err) < 0)
+		return ctl_fail(&err);
+	if (check_scope(&c->cfg, user, &err) < 0)
+		return ctl_fail(&err);
+	access.cfg = &c->cfg;
+	access.user = user;
+	access.read_binding = read_binding;
+	access.ctx = NULL;
+	access.log = &c->log;
+	rc = ctl_run_login(c, user, "test", authorize, &access, &out, &err);
+	if (out.who.union_id != NULL)
+		ctl_print_identity(&out.who);
+	dt_login_outcome_free(&out);
+	if (rc < 0)
+		return ctl_fail(&err);
+	printf("OK: this person may log in as %s\n", user);
+	return CTL_OK;
+}

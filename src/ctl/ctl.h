@@ -1,0 +1,66 @@
+/* dingtalk-ctl: the administrator's command line. Each command lives in
+ * its own file; this header is what they share. */
+#ifndef DT_CTL_H
+#define DT_CTL_H
+
+#include <pwd.h>
+
+#include "dingtalk.h"
+#include "err.h"
+#include "log.h"
+#include "login.h"
+#include "modcfg.h"
+
+#define PROG "dingtalk-ctl"
+
+/* Exit statuses (dingtalk-ctl(1)). */
+enum {
+	CTL_OK = 0,
+	CTL_FAILED = 1, /* the command ran and did not succeed */
+	CTL_USAGE = 2,	/* wrong arguments */
+	CTL_CONFIG = 3, /* the configuration or a file is broken or unsafe */
+	CTL_UNAVAIL = 4 /* the helper or DingTalk cannot be reached */
+};
+
+struct ctl {
+	const char *conf_path; /* --conf, or NULL for the default */
+	const char *service;   /* --service: use that [service NAME] section */
+	struct dt_modcfg cfg;
+	struct dt_log log;
+};
+
+/* Loads the module's configuration as the module would for --service. */
+int ctl_load_config(struct ctl *c, struct dt_err *err);
+
+/* Prints "dingtalk-ctl: message" and returns the exit status for err. */
+int ctl_fail(const struct dt_err *err);
+int ctl_usage_error(const char *command, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+/* The command needs root (the files it changes are root's). */
+int ctl_require_root(const char *command);
+
+/* A whole DingTalk login on this terminal (wait = poll): draws the QR,
+ * waits for the phone, and gives the identity. With `authorize` NULL the
+ * identity is only named (enrollment). Ctrl-C cancels the session. */
+int ctl_run_login(struct ctl *c, const char *user, const char *purpose,
+		  int (*authorize)(void *ctx, const struct dt_identity *who, struct dt_err *err),
+		  void *authorize_ctx, struct dt_login_outcome *out, struct dt_err *err);
+
+/* Prints what DingTalk says about the person. */
+void ctl_print_identity(const struct dt_identity *who);
+
+/* Asks a yes/no question on the terminal; `assume_yes` answers it. */
+int ctl_confirm(const char *question, int assume_yes);
+
+/* Runs fn as `pw` (its uid, gid and groups) in a child process, so the
+ * user's own files are touched with the user's rights only. */
+int ctl_as_user(const struct passwd *pw, int (*fn)(void *ctx, struct dt_err *err), void *ctx,
+		struct dt_err *err);
+
+int ctl_cmd_enroll(struct ctl *c, int argc, char **argv);
+int ctl_cmd_map(struct ctl *c, int argc, char **argv);
+int ctl_cmd_recovery(struct ctl *c, int argc, char **argv);
+int ctl_cmd_test(struct ctl *c, int argc, char **argv);
+
+#endif
