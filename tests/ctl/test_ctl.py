@@ -1,0 +1,387 @@
+#!/usr/bin/env python3
+"""dingtalk-ctl against the DingTalk mock and a real dingtalk-callbackd
+(started by run_ctl_tests.sh), with local users from nss_wrapper. Speaks TAP.
+
+Covers: usage and exit codes, root only, map list|add|remove (backup, mode,
+no duplicates, a broken file refused and left alone), enroll by the
+administrator (approve, refuse, not confirmed, an inactive person, Ctrl-C),
+self-service enroll through sudo's SUDO_UID (binding file owned by the user,
+refused where map has no userfile), recovery codes (printed once, only
+hashes stored, status, revoke), `test`, and writers killed mid-way or
+racing each other: the map file always parses and loses nothing.
+"""
+
+import os
+import random
+import re
+import signal
+import stat
+import subprocess
+import sys
+import tempfile
+import time
+
+WORK = os.environ["DT_WORK"]
+CTL = os.environ["DT_CTL"]
+PHONE = os.environ["DT_PHONE"]
+MOCK = os.environ["DT_MOCK_URL"]
+CONTROL = os.environ["DT_CONTROL"]
+PY = sys.executable
+UNION = {"alice": "uAlice0000000000000000iEiE", "bob": "uBob00000000000000000000iEiE",
+         "dave": "uDave00000000000000000000iEiE", "mallory": "uMallory000000000000000iEiE"}
+STEP_TIMEOUT = 60
+
+
+class Tap:
+    def __init__(self):
+        self.n = 0
+        self.failed = 0
+
+    def ok(self, cond, name, detail=None):
+        self.n += 1
+        print("%s %d - %s" % ("ok" if cond else "not ok", self.n, name), flush=True)
+        if not cond:
+            self.failed += 1
+            for line in str(detail or "").splitlines():
+                print("#   " + line, flush=True)
+        return cond
+
+
+T = Tap()
+
+
+def env_for_ctl(extra=None):
+    env = dict(os.environ)
+    env["LD_PRELOAD"] = "libnss_wrapper.so" + (" " + env["LD_PRELOAD"] if env.get("LD_PRELOAD") else "")
+    env["NSS_WRAPPER_PASSWD"] = os.environ["DT_NSS_PASSWD"]
+    env["NSS_WRAPPER_GROUP"] = os.environ["DT_NSS_GROUP"]
+    env["LANG"] = "C"
+    env.pop("SUDO_UID", None)
+    env.update(extra or {})
+    return env
+
+
+def write_conf(name, *extra):
+    path = os.path.join(WORK, name + ".conf")
+    lines = ["client_id = dingmockappkey", "client_secret = mock-secret-0123456789",
+             "login_base = " + MOCK, "api_base = " + MOCK, "oapi_base = " + MOCK,
+             "helper = unix:" + CONTROL, "map_file = " + os.path.join(WORK, name + ".map"),
+             "recovery_file = " + os.path.join(WORK, name + ".recovery"), "timeout = 30",
+             "qr = ascii"] + list(extra)
+    with open(path, "w") as fh:
+        fh.write("\n".join(lines) + "\n")
+    os.chmod(path, 0o600)
+    return path
+
+
+def map_path(conf):
+    return conf[:-len(".conf")] + ".map"
+
+
+def write_map(conf, text):
+    path = map_path(conf)
+    with open(path, "w") as fh:
+        fh.write(text)
+    os.chmod(path, 0o644)
+    return path
+
+
+def read(path):
+    with open(path) as fh:
+        return fh.read()
+
+
+def ctl(conf, *args, stdin=subprocess.DEVNULL, extra_env=None, timeout=STEP_TIMEOUT):
+    cmd = [CTL] + (["--conf", conf] if conf else []) + list(args)
+    p = subprocess.run(cmd, stdin=stdin, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                       env=env_for_ctl(extra_env), timeout=timeout, text=True)
+    return p.returncode, p.stdout, p.stderr
+
+
+def with_phone(conf, args, person, decision="approve", stdin_text=None, extra_env=None,
+               interrupt=False):
+    """Runs a ctl command that shows a QR; the phone reads the terminal."""
+    term = tempfile.NamedTemporaryFile("w+", dir=WORK, delete=False, suffix=".term")
+    cmd = [CTL, "--conf", conf] + list(args)
+    proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=term, stderr=subprocess.STDOUT,
+                            env=env_for_ctl(extra_env), text=True)
+    if interrupt:
+        deadline = time.monotonic() + 20
+        while "number" not in read(term.name) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        started = time.monotonic()
+        proc.send_signal(signal.SIGINT)
+        proc.communicate(timeout=STEP_TIMEOUT)
+        return proc.returncode, read(term.name), time.monotonic() - started
+    phone = subprocess.run([PY, PHONE, "--number-from", term.name, "--person", person,
+                            "--decision", decision, "--timeout", "30"],
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                           timeout=STEP_TIMEOUT)
+    proc.communicate(input=stdin_text, timeout=STEP_TIMEOUT)
+    out = read(term.name)
+    os.unlink(term.name)
+    return proc.returncode, out, phone.stdout + phone.stderr
+
+
+# ------------------------------------------------------------------ usage
+
+def test_usage():
+    rc, out, _ = ctl(None, "--help")
+    T.ok(rc == 0 and "enroll --user USER" in out, "--help prints the commands, exit 0")
+    T.ok(ctl(None)[0] == 2, "no command: exit 2")
+    rc, _, err = ctl(None, "frobnicate")
+    T.ok(rc == 2 and "unknown command" in err, "an unknown command: exit 2", err)
+    conf = write_conf("usage")
+    rc, _, err = ctl(conf, "enroll")
+    T.ok(rc == 2 and "--user USER or --self" in err, "enroll needs --user or --self", err)
+    rc, _, err = ctl(conf, "enroll", "--user", "../etc")
+    T.ok(rc == 2 and "not a user name" in err, "enroll refuses an odd user name", err)
+    rc, _, err = ctl(conf, "recovery", "--user", "dtuser", "--count", "0")
+    T.ok(rc == 2, "recovery --count 0: exit 2", err)
+    rc, _, err = ctl(conf, "map", "frob")
+    T.ok(rc == 2, "map frob: exit 2", err)
+
+
+def test_root_only():
+    conf = write_conf("rootonly")
+    p = subprocess.run(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", CTL,
+                        "--conf", conf, "map", "list"], stdout=subprocess.PIPE,
+                       stderr=subprocess.PIPE, text=True, timeout=STEP_TIMEOUT)
+    T.ok(p.returncode == 1 and "must run as root" in p.stderr, "a non-root caller is refused",
+         p.stderr)
+
+
+def test_bad_config():
+    conf = write_conf("badconf", "clientid = typo")
+    rc, _, err = ctl(conf, "map", "list")
+    T.ok(rc == 3 and "badconf.conf:" in err and "clientid" in err,
+         "a wrong config line names the file, line and key (exit 3)", err)
+
+
+# -------------------------------------------------------------------- map
+
+def test_map_edit():
+    conf = write_conf("edit")
+    path = write_map(conf, "# the map\nuAlice0000000000000000iEiE alice\n\nuBob1 bob\n")
+    rc, out, err = ctl(conf, "map", "list")
+    T.ok(rc == 0 and re.search(r"uAlice\S+\s+alice\n", out) and "uBob1" in out,
+         "map list shows each binding", out + err)
+    rc, out, _ = ctl(conf, "map", "list", "--user", "bob")
+    T.ok(rc == 0 and "uBob1" in out and "alice" not in out, "map list --user filters", out)
+    before = read(path)
+    rc, out, err = ctl(conf, "map", "add", "--user", "dtuser", "--union-id", "uNew1")
+    after = read(path)
+    T.ok(rc == 0 and after == before + "uNew1\tdtuser\n", "map add appends a line", after + err)
+    T.ok(read(path + ".bak") == before, "the previous file is kept as .bak")
+    st = os.stat(path)
+    T.ok(stat.S_IMODE(st.st_mode) == 0o644 and st.st_uid == 0, "the new file is root's, 0644")
+    rc, out, _ = ctl(conf, "map", "add", "--user", "dtuser", "--union-id", "uNew1")
+    T.ok(rc == 0 and "already" in out and read(path) == after, "adding twice changes nothing",
+         out)
+    rc, _, _ = ctl(conf, "map", "add", "--user", "alice-admin", "--union-id",
+                   "uAlice0000000000000000iEiE")
+    T.ok(rc == 0 and "uAlice0000000000000000iEiE alice alice-admin\n" in read(path),
+         "a second account joins the identity's line")
+    rc, out, _ = ctl(conf, "map", "remove", "--user", "dtuser")
+    T.ok(rc == 0 and "uNew1" not in read(path) and "# the map\n" in read(path),
+         "map remove drops the binding, comments stay", out)
+    rc, _, err = ctl(conf, "map", "remove", "--user", "dtuser")
+    T.ok(rc == 1 and "no binding" in err, "removing what is not there: exit 1", err)
+    rc, _, err = ctl(conf, "map", "add", "--user", "dtuser", "--union-id", "has space")
+    T.ok(rc != 0 and "uNew1" not in read(path), "a unionId with a space is refused", err)
+
+
+def test_map_broken_file_left_alone():
+    conf = write_conf("broken")
+    text = "uAlice0000000000000000iEiE alice\nlonely-id\n"
+    path = write_map(conf, text)
+    rc, _, err = ctl(conf, "map", "add", "--user", "bob", "--union-id", "uBob1")
+    T.ok(rc == 3 and "broken.map:2" in err and read(path) == text,
+         "a broken map file is refused with its line and left as it was", err)
+    os.chmod(path, 0o666)
+    rc, _, err = ctl(conf, "map", "add", "--user", "bob", "--union-id", "uBob1")
+    T.ok(rc == 3 and read(path) == text, "a world-writable map file is refused", err)
+    os.chmod(path, 0o644)
+
+
+# ----------------------------------------------------------------- enroll
+
+def test_enroll_admin():
+    conf = write_conf("enroll")
+    path = write_map(conf, "# enrolled here\n")
+    rc, out, phone = with_phone(conf, ["enroll", "--user", "dtuser", "--yes"], "bob")
+    T.ok(rc == 0 and read(path) == "# enrolled here\n%s\tdtuser\n" % UNION["bob"],
+         "enroll --user: the approving person's unionId now serves the user",
+         out[-1500:] + phone[-800:])
+    T.ok("Bob Li" in out and UNION["bob"] in out, "enroll shows who DingTalk named", out[-600:])
+    rc, out, phone = with_phone(conf, ["enroll", "--user", "dtuser", "--yes"], "bob")
+    T.ok(rc == 0 and read(path).count(UNION["bob"]) == 1 and "already" in out,
+         "enrolling the same person again adds no duplicate", out[-400:])
+    before = read(path)
+    rc, out, phone = with_phone(conf, ["enroll", "--user", "dtuser", "--yes"], "alice",
+                                decision="refuse")
+    T.ok(rc == 1 and read(path) == before, "refused on the phone: exit 1, map unchanged",
+         out[-600:])
+    rc, out, phone = with_phone(conf, ["enroll", "--user", "dtuser"], "alice", stdin_text="n\n")
+    T.ok(rc == 1 and read(path) == before and "not confirmed" in out,
+         "not confirmed at the terminal: map unchanged", out[-600:])
+    rc, out, phone = with_phone(conf, ["enroll", "--user", "dtuser"], "alice", stdin_text="y\n")
+    T.ok(rc == 0 and UNION["alice"] in read(path), "confirmed with y: enrolled", out[-600:])
+
+
+def test_enroll_directory_rules():
+    conf = write_conf("enrolldir", "directory = yes", "require_active = yes")
+    path = write_map(conf, "")
+    rc, out, _ = with_phone(conf, ["enroll", "--user", "dtuser", "--yes"], "dave")
+    T.ok(rc == 1 and read(path) == "" and "active" in out,
+         "a person the directory calls inactive is not enrolled", out[-600:])
+
+
+def test_enroll_interrupted():
+    conf = write_conf("enrollint")
+    path = write_map(conf, "")
+    rc, out, took = with_phone(conf, ["enroll", "--user", "dtuser", "--yes"], "bob",
+                               interrupt=True)
+    T.ok(rc != 0 and took < 5 and read(path) == "",
+         "Ctrl-C while waiting ends enroll within 5 s (%.1f s), map unchanged" % took, out[-400:])
+
+
+def test_enroll_self():
+    conf = write_conf("self", "map = file userfile")
+    home = os.path.join(WORK, "home", "dtself")
+    binding = os.path.join(home, ".pam_dingtalk_id")
+    rc, _, err = ctl(conf, "enroll", "--self", "--yes")
+    T.ok(rc == 3 and "sudo" in err, "enroll --self outside sudo is refused", err)
+    rc, out, phone = with_phone(conf, ["enroll", "--self", "--yes"], "bob",
+                                extra_env={"SUDO_UID": "2002"})
+    ok = os.path.exists(binding)
+    st = os.lstat(binding) if ok else None
+    T.ok(rc == 0 and ok and UNION["bob"] in read(binding),
+         "enroll --self (SUDO_UID) writes the person to the user's binding file",
+         out[-800:] + phone[-400:])
+    T.ok(st is not None and st.st_uid == 2002 and stat.S_IMODE(st.st_mode) == 0o600,
+         "the binding file is the user's own, mode 0600")
+    # A symlink planted in its place is replaced, its target untouched.
+    target = os.path.join(WORK, "precious")
+    with open(target, "w") as fh:
+        fh.write("keep\n")
+    os.unlink(binding)
+    os.symlink(target, binding)
+    rc, out, _ = with_phone(conf, ["enroll", "--self", "--yes"], "bob",
+                            extra_env={"SUDO_UID": "2002"})
+    T.ok(rc == 0 and read(target) == "keep\n" and not os.path.islink(binding),
+         "a symlinked binding file is replaced, not followed", out[-400:])
+    conf2 = write_conf("selfnouserfile")
+    rc, _, err = ctl(conf2, "enroll", "--self", "--yes", extra_env={"SUDO_UID": "2002"})
+    T.ok(rc == 3 and "userfile" in err, "enroll --self where map has no userfile is refused",
+         err)
+    rc, _, err = ctl(conf, "enroll", "--self", "--yes", extra_env={"SUDO_UID": "0"})
+    T.ok(rc == 3, "SUDO_UID=0 is not a user to enroll for", err)
+
+
+# --------------------------------------------------------------- recovery
+
+def test_recovery():
+    conf = write_conf("rec")
+    path = conf[:-len(".conf")] + ".recovery"
+    rc, out, err = ctl(conf, "recovery", "--user", "dtuser", "--count", "4")
+    codes = re.findall(r"^  ([0-9a-z]{4}-[0-9a-z]{4}-[0-9a-z]{4}-[0-9a-z]{4})$", out, re.M)
+    T.ok(rc == 0 and len(codes) == 4 and len(set(codes)) == 4, "recovery prints 4 new codes",
+         out + err)
+    text = read(path)
+    T.ok(stat.S_IMODE(os.stat(path).st_mode) == 0o600 and text.count("dtuser\tpbkdf2-sha256$")
+         == 4 and not any(c in text or c.replace("-", "") in text for c in codes),
+         "the file is root-only and holds hashes, not codes", text)
+    rc, out, _ = ctl(conf, "recovery", "--user", "dtuser", "--status")
+    T.ok(rc == 0 and "4 recovery code(s) left" in out, "--status counts them", out)
+    rc, out, _ = ctl(conf, "recovery", "--user", "dtuser", "--revoke")
+    rc2, out2, _ = ctl(conf, "recovery", "--user", "dtuser", "--status")
+    T.ok(rc == 0 and "0 recovery code(s)" in out2, "--revoke removes them", out + out2)
+    rc, _, err = ctl(conf, "recovery", "--user", "nosuchuser")
+    T.ok(rc == 1 and "no local user" in err, "codes for a user that does not exist: refused",
+         err)
+
+
+# ------------------------------------------------------------------- test
+
+def test_test_command():
+    conf = write_conf("testcmd")
+    write_map(conf, "%s bob\n" % UNION["bob"])
+    rc, out, _ = with_phone(conf, ["test", "--user", "bob"], "bob")
+    T.ok(rc == 0 and "may log in as bob" in out, "test: the bound person passes", out[-500:])
+    rc, out, _ = with_phone(conf, ["test", "--user", "bob"], "alice")
+    T.ok(rc == 1 and "may log in" not in out, "test: someone else is denied", out[-500:])
+
+
+# ------------------------------------------------------- crash and races
+
+def lines_of(text):
+    return [l for l in text.split("\n") if l and not l.startswith("#")]
+
+
+def test_killed_writers():
+    """SIGKILL map writers at random moments: the map always parses, every
+    completed add is there, nothing else was lost."""
+    conf = write_conf("kill")
+    base = "# big map\n" + "".join("uBase%06d\tuser%d\n" % (i, i % 500) for i in range(60000))
+    path = write_map(conf, base)
+    random.seed(int(os.environ.get("DT_CTL_SEED", "1")))
+    done, killed, torn = [], 0, []
+    start = time.monotonic()
+    for i in range(40):
+        uid = "uKill%04d" % i
+        p = subprocess.Popen([CTL, "--conf", conf, "map", "add", "--user", "bob", "--union-id",
+                              uid], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                             env=env_for_ctl())
+        time.sleep(random.uniform(0.0, 0.06))
+        p.send_signal(signal.SIGKILL)
+        p.wait()
+        if p.returncode == 0:
+            done.append(uid)
+        else:
+            killed += 1
+        rc, out, err = ctl(conf, "map", "list", "--user", "bob")
+        if rc != 0:
+            torn.append(err)
+    text = read(path)
+    present = set(l.split()[0] for l in lines_of(text))
+    lost = [u for u in done if u not in present]
+    base_ok = all(("uBase%06d" % i) in present for i in range(0, 60000, 997))
+    T.ok(not torn and not lost and base_ok and text.startswith("# big map\n"),
+         "40 writers, %d killed mid-way: the map always parsed, nothing lost (%.1f s)"
+         % (killed, time.monotonic() - start), "torn=%r lost=%r" % (torn[:3], lost))
+    T.ok(killed > 0, "some writers really were killed mid-way (%d)" % killed)
+    rc, _, err = ctl(conf, "map", "add", "--user", "bob", "--union-id", "uAfter")
+    T.ok(rc == 0 and not os.path.exists(path + ".tmp") and "uAfter\tbob" in read(path),
+         "the next writer replaces any leftover temp file", err)
+
+
+def test_racing_writers():
+    conf = write_conf("race")
+    path = write_map(conf, "# race\n")
+    procs = [subprocess.Popen([CTL, "--conf", conf, "map", "add", "--user", "user%d" % (i % 3),
+                               "--union-id", "uRace%02d" % i], stdout=subprocess.DEVNULL,
+                              stderr=subprocess.PIPE, env=env_for_ctl())
+             for i in range(24)]
+    codes = [p.wait(timeout=STEP_TIMEOUT) for p in procs]
+    ids = [l.split()[0] for l in lines_of(read(path))]
+    T.ok(all(c == 0 for c in codes) and sorted(ids) == sorted("uRace%02d" % i for i in range(24)),
+         "24 concurrent writers: every binding is there, once", "codes=%r ids=%r" % (codes, ids))
+
+
+def main():
+    tests = [test_usage, test_root_only, test_bad_config, test_map_edit,
+             test_map_broken_file_left_alone, test_enroll_admin, test_enroll_directory_rules,
+             test_enroll_interrupted, test_enroll_self, test_recovery, test_test_command,
+             test_killed_writers, test_racing_writers]
+    for t in tests:
+        try:
+            t()
+        except Exception as e:  # a broken step is a failure, not a crash
+            T.ok(False, "%s ran to the end" % t.__name__, repr(e))
+    print("1..%d" % T.n, flush=True)
+    return 1 if T.failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
