@@ -75,6 +75,11 @@ service dingtalk_dir "$(dt_module_conf dir 'directory = yes' "$oapi" "$cache" 't
 service dingtalk_dir_gettoken "$(dt_module_conf dir_gettoken 'directory = yes' 'token_api = gettoken' "$oapi" "token_cache = $DT_WORK/cache2/app-token" 'timeout = 30')"
 service dingtalk_tls_untrusted "$(dt_module_conf tls_untrusted "api_base = $DT_TLS_URL" 'timeout = 30')"
 service dingtalk_tls "$(dt_module_conf tls "login_base = $DT_TLS_URL" "api_base = $DT_TLS_URL" "ca_file = $DT_TEST_CA" 'timeout = 30')"
+# Recovery codes (issue 5): offered only while the helper is unreachable.
+rec="recovery_file = $DT_WORK/recovery"
+service dingtalk_recovery "$(dt_module_conf recovery "$rec" "helper = unix:$DT_WORK/absent.sock")"
+service dingtalk_recovery_up "$(dt_module_conf recovery_up "$rec" 'timeout = 30')"
+service dingtalk_recovery_off "$(dt_module_conf recovery_off "$rec" 'recovery = no' "helper = unix:$DT_WORK/absent.sock")"
 echo "auth required $DT_PAM_MODULE conf=$DT_WORK/ok.conf no_such_argument" \
 	>"$DT_WORK/services/dingtalk_badarg"
 

@@ -1176,6 +1176,94 @@ static void test_allowed_depts(void **state)
 	assert_logged("is in none of allowed_depts 1, 7");
 }
 
+/* Recovery codes: made by the real dingtalk-ctl, offered only while the
+ * helper cannot be reached. Returns how many codes were read into `codes`. */
+static int issue_recovery_codes(const char *user, char codes[][32], int want)
+{
+	char cmd[1024], path[512], line[256];
+	FILE *f;
+	int n = 0;
+
+	snprintf(path, sizeof(path), "%s/codes.txt", getenv("DT_WORK"));
+	snprintf(cmd, sizeof(cmd),
+		 "'%s/src/ctl/dingtalk-ctl' --conf '%s/recovery.conf' recovery --user %s "
+		 "--count %d >'%s' 2>&1",
+		 getenv("DT_BUILDDIR"), getenv("DT_WORK"), user, want, path);
+	assert_int_equal(system(cmd), 0);
+	f = fopen(path, "r");
+	assert_non_null(f);
+	while (n < want && fgets(line, sizeof(line), f) != NULL)
+		if (sscanf(line, "  %31[0-9a-z-]", codes[n]) == 1 && strlen(codes[n]) == 19)
+			n++;
+	fclose(f);
+	assert_int_equal(n, want);
+	return n;
+}
+
+static void test_recovery_code_while_helper_down(void **state)
+{
+	char codes[2][32];
+	struct conv_ctx right = {.plan = {NULL, NULL, 0, 0, NULL}};
+	struct conv_ctx again = {.plan = {NULL, NULL, 0, 0, NULL}};
+	struct conv_ctx wrong = {.plan = {NULL, NULL, 0, 0, NULL}};
+	struct conv_ctx enter = {.plan = {NULL, NULL, 0, 0, NULL}};
+
+	(void)state;
+	issue_recovery_codes("alice", codes, 2);
+	right.answers[0] = codes[1];
+	assert_pam(authenticate("dingtalk_recovery", "alice", &right, NULL), PAM_SUCCESS);
+	assert_non_null(strstr(right.last_prompt, "Recovery code"));
+	assert_logged("recovery code used by alice (1 left) because DingTalk was unreachable");
+	assert_logged("absent.sock");
+	/* Single use. */
+	again.answers[0] = codes[1];
+	assert_pam(authenticate("dingtalk_recovery", "alice", &again, NULL), PAM_AUTH_ERR);
+	assert_logged("wrong recovery code for alice");
+	wrong.answers[0] = "0000-0000-0000-0000";
+	assert_pam(authenticate("dingtalk_recovery", "alice", &wrong, NULL), PAM_AUTH_ERR);
+	/* Enter alone: the original answer stands. */
+	enter.answers[0] = "";
+	assert_pam(authenticate("dingtalk_recovery", "alice", &enter, NULL), PAM_AUTHINFO_UNAVAIL);
+}
+
+static void test_recovery_not_offered_when_dingtalk_answers(void **state)
+{
+	char codes[1][32];
+	struct conv_ctx c = {.plan = {"alice", "refuse", 0, 0, NULL}};
+
+	(void)state;
+	issue_recovery_codes("alice", codes, 1);
+	c.answers[0] = codes[0];
+	assert_pam(authenticate("dingtalk_recovery_up", "alice", &c, NULL), PAM_AUTH_ERR);
+	assert_null(strstr(c.text, "Recovery code"));
+	assert_int_equal(c.prompts, 0);
+}
+
+static void test_recovery_not_offered_without_codes_or_when_off(void **state)
+{
+	char codes[1][32], path[512];
+	struct conv_ctx none = {.plan = {NULL, NULL, 0, 0, NULL}};
+	struct conv_ctx off = {.plan = {NULL, NULL, 0, 0, NULL}};
+	struct conv_ctx unsafe = {.plan = {NULL, NULL, 0, 0, NULL}};
+
+	(void)state;
+	issue_recovery_codes("alice", codes, 1);
+	assert_pam(authenticate("dingtalk_recovery", "bob", &none, NULL), PAM_AUTHINFO_UNAVAIL);
+	assert_int_equal(none.prompts, 0);
+	off.answers[0] = codes[0];
+	assert_pam(authenticate("dingtalk_recovery_off", "alice", &off, NULL),
+		   PAM_AUTHINFO_UNAVAIL);
+	assert_int_equal(off.prompts, 0);
+	/* A file others can read is not trusted: no prompt, and the log says why. */
+	snprintf(path, sizeof(path), "%s/recovery", getenv("DT_WORK"));
+	assert_int_equal(chmod(path, 0644), 0);
+	unsafe.answers[0] = codes[0];
+	assert_pam(authenticate("dingtalk_recovery", "alice", &unsafe, NULL), PAM_AUTHINFO_UNAVAIL);
+	assert_int_equal(unsafe.prompts, 0);
+	assert_logged("recovery codes not offered");
+	assert_int_equal(chmod(path, 0600), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1242,6 +1330,9 @@ int main(void)
 	    cmocka_unit_test(test_require_active),
 	    cmocka_unit_test(test_require_active_needs_the_directory),
 	    cmocka_unit_test(test_allowed_depts),
+	    cmocka_unit_test(test_recovery_code_while_helper_down),
+	    cmocka_unit_test(test_recovery_not_offered_when_dingtalk_answers),
+	    cmocka_unit_test(test_recovery_not_offered_without_codes_or_when_off),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
