@@ -1,0 +1,94 @@
+/* libFuzzer target: editing the map file (mapedit.h) and the recovery
+ * file's parser (recovery.h). The input's first line is "unionId user",
+ * the rest is the file. Checks what dingtalk-ctl relies on: an accepted
+ * add really binds (as the module's own parser reads it), adding twice
+ * changes nothing, a remove really unbinds, and an error always says why. */
+#include "config.h"
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "mapedit.h"
+#include "mapping.h"
+#include "recovery.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+static int binds(const char *text, const char *union_id, const char *user)
+{
+	struct dt_map_result r;
+	struct dt_err err;
+
+	dt_err_clear(&err);
+	if (dt_map_match_text(text, strlen(text), "out", union_id, user, &r, &err) < 0)
+		__builtin_trap(); /* the editor wrote a file the module refuses */
+	return r.allowed;
+}
+
+static void check_add_remove(const char *text, size_t size, const char *union_id, const char *user)
+{
+	char *added = NULL, *again = NULL, *removed = NULL;
+	struct dt_err err;
+	unsigned n = 0;
+
+	dt_err_clear(&err);
+	if (dt_map_add(text, size, "fuzz.map", union_id, user, &added, &err) < 0) {
+		if (err.msg[0] == '\0' || added != NULL)
+			__builtin_trap();
+		return;
+	}
+	if (added == NULL) {
+		if (!binds(text, union_id, user)) /* "already there" must be true */
+			__builtin_trap();
+		return;
+	}
+	if (!binds(added, union_id, user))
+		__builtin_trap();
+	if (dt_map_add(added, strlen(added), "f", union_id, user, &again, &err) < 0 ||
+	    again != NULL)
+		__builtin_trap();
+	if (dt_map_remove(added, strlen(added), "f", user, union_id, &removed, &n, &err) < 0 ||
+	    n == 0 || removed == NULL || binds(removed, union_id, user))
+		__builtin_trap();
+	free(removed);
+	free(added);
+}
+
+static void check_recovery(const char *text, size_t size, const char *user)
+{
+	struct dt_err err;
+	unsigned left = 0;
+	char *out = NULL;
+
+	dt_err_clear(&err);
+	if (dt_recovery_count(text, size, "fuzz.recovery", user, &left, &err) < 0 &&
+	    err.msg[0] == '\0')
+		__builtin_trap();
+	dt_err_clear(&err);
+	/* Not the shape of a code: the parser runs, nothing is hashed. */
+	if (dt_recovery_consume(text, size, "r", user, "?", &out, &left, &err) == 0 && out != NULL)
+		__builtin_trap();
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	const char *text = (const char *)data, *nl = memchr(data, '\n', size);
+	char union_id[300] = "uAlice0000000000000000iEiE", user[64] = "alice";
+	char line[320];
+	size_t head;
+
+	if (nl != NULL) {
+		head = (size_t)(nl - text);
+		snprintf(line, sizeof(line), "%.*s", (int)(head < 319 ? head : 319), text);
+		if (sscanf(line, "%299s %63s", union_id, user) < 1)
+			union_id[0] = '\0';
+		text = nl + 1;
+		size -= head + 1;
+	}
+	check_add_remove(text, size, union_id, user);
+	check_recovery(text, size, user);
+	return 0;
+}
