@@ -103,8 +103,27 @@ struct edit {
 	const char *union_id, *user;
 	struct dt_textbuf out;
 	unsigned changes;
-	int seen; /* add: the identity's line exists */
+	unsigned lineno;
+	int bound;	 /* add: some line already binds union_id to user */
+	unsigned target; /* add: the line to extend (1-based), 0 for a new line */
 };
+
+/* add, first pass: is the binding there already, and which of the
+ * identity's lines has room for one more account? */
+static int scan_line(void *ctx, struct map_line *l, struct dt_err *err)
+{
+	struct edit *e = ctx;
+
+	(void)err;
+	e->lineno++;
+	if (l->id == NULL || strcmp(l->id, e->union_id) != 0)
+		return 0;
+	if (has_account(l, e->user))
+		e->bound = 1;
+	else if (e->target == 0 && l->n < MAX_ACCOUNTS)
+		e->target = e->lineno;
+	return 0;
+}
 
 static int add_line(void *ctx, struct map_line *l, struct dt_err *err)
 {
@@ -112,9 +131,7 @@ static int add_line(void *ctx, struct map_line *l, struct dt_err *err)
 
 	(void)err;
 	put_raw(&e->out, l);
-	if (l->id == NULL || strcmp(l->id, e->union_id) != 0)
-		return 0;
-	if (e->seen++ == 0 && !has_account(l, e->user) && !e->out.failed) {
+	if (++e->lineno == e->target && !e->out.failed) {
 		/* Append to the line just written, before its '\n'. */
 		e->out.len--;
 		dt_textbuf_addf(&e->out, " %s\n", e->user);
@@ -125,7 +142,9 @@ static int add_line(void *ctx, struct map_line *l, struct dt_err *err)
 
 static int check_args(const char *union_id, const char *user, struct dt_err *err)
 {
-	if (union_id != NULL && (!dt_is_printable_id(union_id) || strlen(union_id) > 128))
+	/* A leading '#' would make the new line a comment. */
+	if (union_id != NULL &&
+	    (!dt_is_printable_id(union_id) || strlen(union_id) > 128 || union_id[0] == '#'))
 		return dt_err_set(err, DT_ERR_CONFIG, "'%.64s' is not a unionId", union_id);
 	if (!dt_valid_user_name(user))
 		return dt_err_set(err, DT_ERR_CONFIG, "'%.64s' is not a user name", user);
@@ -152,13 +171,17 @@ int dt_map_add(const char *text, size_t len, const char *file, const char *union
 	struct edit e = {.union_id = union_id, .user = user};
 
 	*out = NULL;
-	if (check_args(union_id, user, err) < 0)
+	if (check_args(union_id, user, err) < 0 ||
+	    each_line(text, len, file, scan_line, &e, err) < 0)
 		return -1;
+	if (e.bound)
+		return 0;
+	e.lineno = 0;
 	if (each_line(text, len, file, add_line, &e, err) < 0) {
 		dt_free_secret(dt_textbuf_take(&e.out));
 		return -1;
 	}
-	if (!e.seen) {
+	if (e.target == 0) {
 		dt_textbuf_addf(&e.out, "%s\t%s\n", union_id, user);
 		e.changes++;
 	}

@@ -17,13 +17,13 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-static int binds(const char *text, const char *union_id, const char *user)
+static int binds(const char *text, size_t len, const char *union_id, const char *user)
 {
 	struct dt_map_result r;
 	struct dt_err err;
 
 	dt_err_clear(&err);
-	if (dt_map_match_text(text, strlen(text), "out", union_id, user, &r, &err) < 0)
+	if (dt_map_match_text(text, len, "out", union_id, user, &r, &err) < 0)
 		__builtin_trap(); /* the editor wrote a file the module refuses */
 	return r.allowed;
 }
@@ -41,17 +41,17 @@ static void check_add_remove(const char *text, size_t size, const char *union_id
 		return;
 	}
 	if (added == NULL) {
-		if (!binds(text, union_id, user)) /* "already there" must be true */
+		if (!binds(text, size, union_id, user)) /* "already there" must be true */
 			__builtin_trap();
 		return;
 	}
-	if (!binds(added, union_id, user))
+	if (!binds(added, strlen(added), union_id, user))
 		__builtin_trap();
 	if (dt_map_add(added, strlen(added), "f", union_id, user, &again, &err) < 0 ||
 	    again != NULL)
 		__builtin_trap();
 	if (dt_map_remove(added, strlen(added), "f", user, union_id, &removed, &n, &err) < 0 ||
-	    n == 0 || removed == NULL || binds(removed, union_id, user))
+	    n == 0 || removed == NULL || binds(removed, strlen(removed), union_id, user))
 		__builtin_trap();
 	free(removed);
 	free(added);

@@ -65,6 +65,31 @@ static void test_add_twice_changes_nothing(void **state)
 	out = add("u1 alice bob\n", "u1", "bob", &rc);
 	assert_int_equal(rc, 0);
 	assert_null(out);
+	/* Also when the binding is on the identity's second line. */
+	out = add("u1 alice\nu2 carol\nu1 bob\n", "u1", "bob", &rc);
+	assert_int_equal(rc, 0);
+	assert_null(out);
+}
+
+/* A line never grows past what the editor itself reads back. */
+static void test_full_line_gets_a_new_one(void **state)
+{
+	char text[1024] = "u1";
+	char *out, *again;
+	int i, rc;
+
+	(void)state;
+	for (i = 0; i < 64; i++)
+		snprintf(text + strlen(text), sizeof(text) - strlen(text), " a%d", i);
+	strcat(text, "\n");
+	out = add(text, "u1", "bob", &rc);
+	assert_int_equal(rc, 0);
+	assert_non_null(out);
+	assert_non_null(strstr(out, "\nu1\tbob\n"));
+	again = add(out, "u1", "bob", &rc);
+	assert_int_equal(rc, 0);
+	assert_null(again);
+	free(out);
 }
 
 static void test_add_refuses_hostile_input(void **state)
@@ -82,6 +107,8 @@ static void test_add_refuses_hostile_input(void **state)
 	out = add("u1 alice\n", "u2\nu3", "eve", &rc);
 	assert_int_equal(rc, -1);
 	out = add("u1 alice\n", "", "eve", &rc);
+	assert_int_equal(rc, -1);
+	out = add("u1 alice\n", "#u2", "eve", &rc); /* would be a comment */
 	assert_int_equal(rc, -1);
 	/* A broken file is refused, naming the line, not repaired. */
 	dt_err_clear(&err);
@@ -298,6 +325,7 @@ int main(void)
 	    cmocka_unit_test(test_add_new_line_keeps_the_rest),
 	    cmocka_unit_test(test_add_to_existing_identity),
 	    cmocka_unit_test(test_add_twice_changes_nothing),
+	    cmocka_unit_test(test_full_line_gets_a_new_one),
 	    cmocka_unit_test(test_add_refuses_hostile_input),
 	    cmocka_unit_test(test_add_very_long_line),
 	    cmocka_unit_test(test_remove),
