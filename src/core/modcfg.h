@@ -78,6 +78,8 @@ struct dt_modcfg {
 	int directory;	    /* look the person up in the organisation's directory */
 	int allow_external; /* let external contacts (contact_type 1) log in */
 	int proxy_env;	    /* honour http(s)_proxy/no_proxy when `proxy` is unset */
+	/* issue 5: console login without a typed name */
+	int set_user; /* no PAM_USER yet: the approved identity names the account */
 };
 
 extern const struct dt_cfg_key dt_modcfg_keys[];
