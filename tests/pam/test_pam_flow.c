@@ -6,10 +6,8 @@
 #include "config.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <setjmp.h>
 #include <signal.h>
-#include <spawn.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -17,7 +15,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -25,13 +22,7 @@
 #include <libpamtest.h>
 #include <security/pam_appl.h>
 
-struct phone_plan {
-	const char *person;   /* NULL: nobody scans */
-	const char *decision; /* approve | refuse */
-	int wrong_number;     /* pick a number other than the one shown */
-	int on_link;	      /* approve the Nth distinct link shown (0 = the first) */
-	const char *delay;    /* seconds before the phone scans, "0" if NULL */
-};
+#include "pamtest_support.h"
 
 /* Answer to a prompt: wait until the phone has done its part, then Enter. */
 #define AFTER_PHONE "<after phone>"
@@ -50,87 +41,13 @@ struct conv_ctx {
 	char last_prompt[8192];
 };
 
-static unsigned case_counter;
-
-/* Finds the short link and the number in one message from the module. */
-static void read_terminal(struct conv_ctx *c, const char *msg)
-{
-	const char *p = strstr(msg, "/l/");
-	const char *start, *num;
-	size_t n;
-
-	if (p != NULL) {
-		for (start = p; start > msg && start[-1] != ' ' && start[-1] != '\n'; start--)
-			;
-		n = strcspn(start, " \n");
-		if (n < sizeof(c->link) && strncmp(start, c->link, n) != 0) {
-			memcpy(c->link, start, n);
-			c->link[n] = '\0';
-			c->links_seen++;
-		}
-	}
-	num = strstr(msg, "choose the number");
-	if (num != NULL) {
-		num += strlen("choose the number");
-		num += strcspn(num, "0123456789");
-		c->number = (unsigned)atoi(num);
-	}
-}
-
-static void start_phone(struct conv_ctx *c)
-{
-	char number[16], logpath[512];
-	const char *python = getenv("PYTHON3") ? getenv("PYTHON3") : "python3";
-	const char *ca = getenv("DT_TEST_CA");
-	const char *args[] = {python,
-			      getenv("DT_PHONE"),
-			      "--link",
-			      c->link,
-			      "--person",
-			      c->plan.person,
-			      "--number",
-			      number,
-			      "--decision",
-			      c->plan.decision ? c->plan.decision : "approve",
-			      "--timeout",
-			      "30",
-			      "--delay",
-			      c->plan.delay ? c->plan.delay : "0",
-			      "--mock",
-			      getenv("DT_MOCK_URL"),
-			      ca ? "--cafile" : NULL,
-			      ca,
-			      NULL};
-	char *argv[sizeof(args) / sizeof(args[0])];
-	size_t i;
-	posix_spawn_file_actions_t fa;
-	static char path_env[] = "PATH=/usr/local/bin:/usr/bin:/bin";
-	char *phone_env[] = {path_env, NULL};
-
-	snprintf(number, sizeof(number), "%u",
-		 c->plan.wrong_number ? (c->number % 89) + 11 : c->number);
-	snprintf(logpath, sizeof(logpath), "%s/phone-%u.log", getenv("DT_WORK"), case_counter);
-	/* posix_spawn's argv is not const but is not written to. */
-	for (i = 0; i < sizeof(args) / sizeof(args[0]); i++)
-		argv[i] = (char *)(uintptr_t)args[i];
-	posix_spawn_file_actions_init(&fa);
-	posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
-	posix_spawn_file_actions_addopen(&fa, 2, logpath, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-	if (posix_spawn(&c->phone, python, &fa, NULL, argv, phone_env) != 0 &&
-	    posix_spawnp(&c->phone, python, &fa, NULL, argv, phone_env) != 0)
-		c->phone = -1;
-	posix_spawn_file_actions_destroy(&fa);
-}
-
-static void reap_phone(struct conv_ctx *c);
-
 static char *answer_prompt(struct conv_ctx *c)
 {
 	const char *a = c->prompts < 8 ? c->answers[c->prompts] : NULL;
 
 	c->prompts++;
 	if (a != NULL && strcmp(a, AFTER_PHONE) == 0) {
-		reap_phone(c);
+		pt_reap_phone(&c->phone);
 		a = "";
 	}
 	return strdup(a != NULL ? a : "");
@@ -138,20 +55,15 @@ static char *answer_prompt(struct conv_ctx *c)
 
 static void record_text(struct conv_ctx *c, const char *msg)
 {
-	size_t len = strlen(msg);
-
-	if (c->text_len + len + 2 < sizeof(c->text)) {
-		memcpy(c->text + c->text_len, msg, len);
-		c->text_len += len;
-		c->text[c->text_len++] = '\n';
-		c->text[c->text_len] = '\0';
-	}
-	read_terminal(c, msg);
+	pt_append_text(c->text, sizeof(c->text), &c->text_len, msg);
+	if (pt_find_link(msg, c->link, sizeof(c->link)))
+		c->links_seen++;
+	pt_find_number(msg, &c->number);
 	if (c->ctrl_c && c->links_seen >= c->ctrl_c)
 		kill(getpid(), SIGINT); /* blocked, as sudo blocks it: it stays pending */
 	if (c->plan.person != NULL && c->phone == 0 && c->number != 0 &&
 	    c->links_seen == c->plan.on_link + 1)
-		start_phone(c);
+		c->phone = pt_start_phone(&c->plan, c->link, c->number);
 }
 
 static int conversation(int n, const struct pam_message **msg, struct pam_response **resp,
@@ -175,101 +87,21 @@ static int conversation(int n, const struct pam_message **msg, struct pam_respon
 	return PAM_SUCCESS;
 }
 
-static void reap_phone(struct conv_ctx *c)
-{
-	int i, status;
-
-	if (c->phone <= 0)
-		return;
-	for (i = 0; i < 200; i++) {
-		if (waitpid(c->phone, &status, WNOHANG) == c->phone)
-			break;
-		usleep(100000);
-	}
-	if (i == 200) {
-		kill(c->phone, SIGKILL);
-		waitpid(c->phone, &status, 0);
-	}
-	c->phone = -1; /* done: no second phone for this login */
-}
-
-/* The module's log lines: pam_wrapper sends pam_syslog to stderr, which
- * each case points at a file of its own. */
-static char case_log[512];
-
-static void capture_stderr(void)
-{
-	snprintf(case_log, sizeof(case_log), "%s/case-%u.log", getenv("DT_WORK"), case_counter);
-	fflush(stderr);
-	if (freopen(case_log, "w", stderr) == NULL)
-		abort();
-}
-
-static char *read_case_log(void)
-{
-	static char buf[65536];
-	FILE *f;
-	size_t n;
-
-	fflush(stderr);
-	f = fopen(case_log, "r");
-	if (f == NULL)
-		return strcpy(buf, "");
-	n = fread(buf, 1, sizeof(buf) - 1, f);
-	buf[n] = '\0';
-	fclose(f);
-	return buf;
-}
-
-static double elapsed_since(const struct timespec *t0)
-{
-	struct timespec t1;
-
-	clock_gettime(CLOCK_MONOTONIC, &t1);
-	return (double)(t1.tv_sec - t0->tv_sec) + (double)(t1.tv_nsec - t0->tv_nsec) / 1e9;
-}
-
 /* Runs one authentication; returns the PAM code and leaves the terminal
  * text in `c` and the log in read_case_log(). */
 static int authenticate_flags(const char *service, const char *user, struct conv_ctx *c, int flags,
 			      double *seconds)
 {
-	struct pam_testcase tests[] = {pam_test_flags(PAMTEST_AUTHENTICATE, PAM_SUCCESS, flags)};
-	struct timespec t0;
+	int rc = pt_authenticate(service, user, conversation, c, flags, seconds);
 
-	case_counter++;
-	capture_stderr();
-	clock_gettime(CLOCK_MONOTONIC, &t0);
-	(void)_pamtest_conv(service, user, conversation, c, tests, 1, NULL);
-	if (seconds != NULL)
-		*seconds = elapsed_since(&t0);
-	reap_phone(c);
-	return tests[0].op_rv;
+	pt_reap_phone(&c->phone);
+	return rc;
 }
 
 static int authenticate(const char *service, const char *user, struct conv_ctx *c, double *seconds)
 {
 	return authenticate_flags(service, user, c, 0, seconds);
 }
-
-#define assert_pam(got, want)                                                                      \
-	do {                                                                                       \
-		int got_ = (got);                                                                  \
-		if (got_ != (want))                                                                \
-			printf("# PAM returned %d (%s), wanted %d\n", got_,                        \
-			       pam_strerror(NULL, got_), (want));                                  \
-		if (got_ != (want))                                                                \
-			fail_msg("PAM returned %d (%s), wanted %d (%s); log:\n%s", got_,           \
-				 pam_strerror(NULL, got_), (want), pam_strerror(NULL, (want)),     \
-				 read_case_log());                                                 \
-	} while (0)
-
-#define assert_logged(needle)                                                                      \
-	do {                                                                                       \
-		const char *log_ = read_case_log();                                                \
-		if (strstr(log_, (needle)) == NULL)                                                \
-			fail_msg("log lacks \"%s\":\n%s", (needle), log_);                         \
-	} while (0)
 
 static void test_mapped_user_logs_in(void **state)
 {
@@ -363,18 +195,6 @@ static void test_dingtalk_unreachable(void **state)
 	(void)state;
 	assert_pam(authenticate("dingtalk_apidown", "alice", &c, NULL), PAM_AUTHINFO_UNAVAIL);
 	assert_logged("DingTalk http://127.0.0.1:");
-}
-
-/* Sets a fault in the DingTalk mock (see tests/mock/dingtalk_mock.py). */
-static void mock_fault(const char *json)
-{
-	char cmd[1024];
-
-	snprintf(cmd, sizeof(cmd),
-		 "curl -sf -o /dev/null -X POST -H 'Content-Type: application/json' -d '%s' "
-		 "%s/_mock/fault",
-		 json, getenv("DT_MOCK_URL"));
-	assert_int_equal(system(cmd), 0);
 }
 
 /* DingTalk accepts the connection and never answers: the login ends at its
