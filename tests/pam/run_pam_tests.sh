@@ -75,6 +75,15 @@ service dingtalk_dir "$(dt_module_conf dir 'directory = yes' "$oapi" "$cache" 't
 service dingtalk_dir_gettoken "$(dt_module_conf dir_gettoken 'directory = yes' 'token_api = gettoken' "$oapi" "token_cache = $DT_WORK/cache2/app-token" 'timeout = 30')"
 service dingtalk_tls_untrusted "$(dt_module_conf tls_untrusted "api_base = $DT_TLS_URL" 'timeout = 30')"
 service dingtalk_tls "$(dt_module_conf tls "login_base = $DT_TLS_URL" "api_base = $DT_TLS_URL" "ca_file = $DT_TEST_CA" 'timeout = 30')"
+# set_user: bob serves one account, alice two, dave only root, mallory none.
+cat >"$DT_WORK/setuser.map" <<MAP
+uAlice0000000000000000iEiE    alice alice-admin
+uBob00000000000000000000iEiE  bob
+uDave00000000000000000000iEiE root
+MAP
+chmod 0644 "$DT_WORK/setuser.map"
+service dingtalk_setuser "$(dt_module_conf setuser 'timeout = 30' "map_file = $DT_WORK/setuser.map" \
+	'[service dingtalk_setuser]' 'set_user = yes')"
 echo "auth required $DT_PAM_MODULE conf=$DT_WORK/ok.conf no_such_argument" \
 	>"$DT_WORK/services/dingtalk_badarg"
 

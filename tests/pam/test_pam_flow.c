@@ -39,6 +39,9 @@ struct conv_ctx {
 	pid_t phone;
 	int prompts;
 	char last_prompt[8192];
+	int fail_at; /* the conversation's Nth call (from 1) fails ... */
+	int fail_rc; /* ... with this code */
+	int calls;
 };
 
 static char *answer_prompt(struct conv_ctx *c)
@@ -70,9 +73,14 @@ static int conversation(int n, const struct pam_message **msg, struct pam_respon
 			void *data)
 {
 	struct conv_ctx *c = data;
-	struct pam_response *r = calloc((size_t)n, sizeof(*r));
+	struct pam_response *r;
 	int i;
 
+	if (++c->calls == c->fail_at) {
+		record_text(c, msg[0]->msg);
+		return c->fail_rc;
+	}
+	r = calloc((size_t)n, sizeof(*r));
 	if (r == NULL)
 		return PAM_BUF_ERR;
 	for (i = 0; i < n; i++) {
@@ -996,7 +1004,143 @@ static void test_allowed_depts(void **state)
 	assert_logged("is in none of allowed_depts 1, 7");
 }
 
-int main(void)
+/* ---- set_user: console login without a typed name ---- */
+
+static int set_user_login(const char *user, struct conv_ctx *c, char pam_user[64])
+{
+	int rc = pt_authenticate_user("dingtalk_setuser", user, conversation, c, pam_user, 64);
+
+	pt_reap_phone(&c->phone);
+	return rc;
+}
+
+static void test_set_user_one_account(void **state)
+{
+	struct conv_ctx c = {.plan = {"bob", "approve", 0, 0, NULL}};
+	char pam_user[64];
+
+	(void)state;
+	assert_pam(set_user_login(NULL, &c, pam_user), PAM_SUCCESS);
+	assert_string_equal(pam_user, "bob");
+	assert_int_equal(c.prompts, 0); /* nobody was asked for a name */
+	assert_non_null(strstr(c.text, "to the account bound to your DingTalk identity"));
+	assert_logged("set_user: unionId uBob00000000000000000000iEiE serves one account here: "
+		      "PAM_USER=bob");
+	assert_logged("audit: result=success pam=PAM_SUCCESS user=bob "
+		      "unionid=uBob00000000000000000000iEiE");
+}
+
+static void test_set_user_several_accounts(void **state)
+{
+	struct conv_ctx c = {.plan = {"alice", "approve", 0, 0, NULL}};
+	char pam_user[64];
+
+	(void)state;
+	assert_pam(set_user_login(NULL, &c, pam_user), PAM_AUTH_ERR);
+	assert_string_equal(pam_user, "");
+	assert_logged("serves several accounts (alice alice-admin): set_user does not choose; "
+		      "type the user name to log in");
+	assert_logged("result=denied pam=PAM_AUTH_ERR user=- unionid=uAlice");
+}
+
+static void test_set_user_no_account(void **state)
+{
+	struct conv_ctx c = {.plan = {"mallory", "approve", 0, 0, NULL}};
+	char pam_user[64];
+
+	(void)state;
+	assert_pam(set_user_login(NULL, &c, pam_user), PAM_AUTH_ERR);
+	assert_string_equal(pam_user, "");
+	assert_logged("set_user: unionId uMallory000000000000000iEiE (");
+	assert_logged(") is bound to no local account here");
+}
+
+static void test_set_user_root_needs_allow_root(void **state)
+{
+	struct conv_ctx c = {.plan = {"dave", "approve", 0, 0, NULL}};
+	char pam_user[64];
+
+	(void)state;
+	assert_pam(set_user_login(NULL, &c, pam_user), PAM_AUTH_ERR);
+	assert_string_equal(pam_user, "");
+	assert_logged("'root' has uid 0 and allow_root = no");
+	assert_logged("result=denied pam=PAM_AUTH_ERR user=root unionid=uDave");
+}
+
+/* A name given by the application wins: alice serves two accounts, which
+ * set_user would refuse, but she asked for one of them. */
+static void test_set_user_with_a_user_changes_nothing(void **state)
+{
+	struct conv_ctx c = {.plan = {"alice", "approve", 0, 0, NULL}};
+	char pam_user[64];
+
+	(void)state;
+	assert_pam(set_user_login("alice-admin", &c, pam_user), PAM_SUCCESS);
+	assert_string_equal(pam_user, "alice-admin");
+	assert_non_null(strstr(c.text, "DingTalk login for alice-admin"));
+	assert_null(strstr(read_case_log(), "set_user"));
+}
+
+/* Without set_user the module asks for the name, as always. */
+static void test_no_set_user_asks_for_the_name(void **state)
+{
+	struct conv_ctx c = {.plan = {"alice", "approve", 0, 0, NULL}, .answers = {"alice"}};
+
+	(void)state;
+	assert_pam(authenticate("dingtalk", NULL, &c, NULL), PAM_SUCCESS);
+	assert_int_equal(c.prompts, 1);
+	assert_null(strstr(c.last_prompt, "/l/")); /* the name prompt, not a QR */
+	assert_non_null(strstr(c.text, "DingTalk login for alice"));
+	assert_logged("result=success pam=PAM_SUCCESS user=alice");
+}
+
+/* ---- the conversation's own failures (DESIGN.md's PAM table) ---- */
+
+static int failing_conversation(const char *service, const char *user, int at, int rc)
+{
+	struct conv_ctx c = {.plan = {NULL, NULL, 0, 0, NULL}, .fail_at = at, .fail_rc = rc};
+
+	return authenticate(service, user, &c, NULL);
+}
+
+static void test_conv_again_asking_the_name(void **state)
+{
+	(void)state;
+	assert_pam(failing_conversation("dingtalk", NULL, 1, PAM_CONV_AGAIN), PAM_INCOMPLETE);
+	assert_logged("audit: result=error pam=PAM_INCOMPLETE user=-");
+}
+
+static void test_conv_again_showing_the_qr(void **state)
+{
+	(void)state;
+	/* wait = poll shows the QR as info; wait = enter asks with it. */
+	assert_pam(failing_conversation("dingtalk", "alice", 1, PAM_CONV_AGAIN), PAM_INCOMPLETE);
+	assert_logged("pam=PAM_INCOMPLETE user=alice");
+	assert_pam(failing_conversation("dingtalk_enter", "alice", 1, PAM_CONV_AGAIN),
+		   PAM_INCOMPLETE);
+	assert_pam(failing_conversation("dingtalk_setuser", NULL, 1, PAM_CONV_AGAIN),
+		   PAM_INCOMPLETE);
+}
+
+static void test_conv_out_of_memory(void **state)
+{
+	(void)state;
+	assert_pam(failing_conversation("dingtalk", NULL, 1, PAM_BUF_ERR), PAM_BUF_ERR);
+	assert_pam(failing_conversation("dingtalk", "alice", 1, PAM_BUF_ERR), PAM_BUF_ERR);
+	assert_logged("audit: result=error pam=PAM_BUF_ERR user=alice");
+	assert_pam(failing_conversation("dingtalk_enter", "alice", 1, PAM_BUF_ERR), PAM_BUF_ERR);
+}
+
+static void test_conv_error(void **state)
+{
+	(void)state;
+	assert_pam(failing_conversation("dingtalk", "alice", 1, PAM_CONV_ERR), PAM_CONV_ERR);
+	assert_pam(failing_conversation("dingtalk", NULL, 1, PAM_CONV_ERR), PAM_CONV_ERR);
+}
+
+/* An argument picks cases by name (cmocka's * and ? wildcards), e.g.
+ * DT_PAM_ARGS='*set_user*' tests/pam/run_pam_tests.sh. */
+int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_mapped_user_logs_in),
@@ -1062,7 +1206,19 @@ int main(void)
 	    cmocka_unit_test(test_require_active),
 	    cmocka_unit_test(test_require_active_needs_the_directory),
 	    cmocka_unit_test(test_allowed_depts),
+	    cmocka_unit_test(test_set_user_one_account),
+	    cmocka_unit_test(test_set_user_several_accounts),
+	    cmocka_unit_test(test_set_user_no_account),
+	    cmocka_unit_test(test_set_user_root_needs_allow_root),
+	    cmocka_unit_test(test_set_user_with_a_user_changes_nothing),
+	    cmocka_unit_test(test_no_set_user_asks_for_the_name),
+	    cmocka_unit_test(test_conv_again_asking_the_name),
+	    cmocka_unit_test(test_conv_again_showing_the_qr),
+	    cmocka_unit_test(test_conv_out_of_memory),
+	    cmocka_unit_test(test_conv_error),
 	};
 
+	if (argc > 1)
+		cmocka_set_test_filter(argv[1]);
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
