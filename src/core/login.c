@@ -79,7 +79,7 @@ static int start_session(struct login *l, struct dt_err *err)
 		return -1;
 	reg.state = l->session.state;
 	reg.number = l->session.number;
-	reg.user = l->req->user;
+	reg.user = l->req->user != NULL ? l->req->user : DT_LOGIN_ANY_ACCOUNT;
 	reg.service = l->req->service;
 	reg.host = l->host;
 	reg.rhost = l->req->rhost != NULL ? l->req->rhost : "";
@@ -91,7 +91,7 @@ static int start_session(struct login *l, struct dt_err *err)
 		return unreachable_if_late(err);
 	l->expires_ms = dt_now_ms() + (int64_t)l->registered.expires_in * 1000;
 	snprintf(l->out->session_id, sizeof(l->out->session_id), "%s", l->registered.id);
-	dt_logf(l->log, LOG_DEBUG, "session %s registered for %s", l->registered.id, l->req->user);
+	dt_logf(l->log, LOG_DEBUG, "session %s registered for %s", l->registered.id, reg.user);
 	return 0;
 }
 
@@ -369,6 +369,8 @@ int dt_login_run(const struct dt_modcfg *cfg, const struct dt_login_request *req
 
 	memset(&l, 0, sizeof(l));
 	memset(out, 0, sizeof(*out));
+	if (req->user == NULL && !req->identify_only)
+		return dt_err_set(err, DT_ERR_INTERNAL, "a login for nobody: refused");
 	l.cfg = cfg;
 	l.req = req;
 	l.ui = ui;

@@ -24,7 +24,7 @@ struct dt_login_ui {
 
 /* What the caller has resolved: no AUTO values here. */
 struct dt_login_request {
-	const char *user;
+	const char *user; /* NULL only with identify_only: no account known yet */
 	const char *service;
 	const char *rhost;   /* may be NULL */
 	const char *command; /* sudo: the command being approved, or NULL */
@@ -37,8 +37,14 @@ struct dt_login_request {
 	 * identify_only. */
 	int (*authorize)(void *ctx, const struct dt_identity *who, struct dt_err *err);
 	void *authorize_ctx;
-	int identify_only; /* enrollment: name the person, check no binding */
+	/* Name the person and check no binding: enrollment, and set_user,
+	 * where the caller maps the identity to an account afterwards. */
+	int identify_only;
 };
+
+/* What the helper's confirmation page shows as the user when req->user is
+ * NULL: the phone must not suggest that some named account is at stake. */
+#define DT_LOGIN_ANY_ACCOUNT "(the account bound to your DingTalk identity)"
 
 struct dt_login_outcome {
 	struct dt_identity who; /* set once DingTalk named the person */

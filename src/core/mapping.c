@@ -11,26 +11,13 @@
 
 #define SEPARATORS " \t\r"
 
-/* Checks one entry's accounts against `user`; fills `out`. */
-static void match_accounts(char *rest, const char *user, struct dt_map_result *out)
+/* One entry of the map: calls `fn` for each account when the entry is
+ * `union_id`'s. Both the check of one account (a normal login) and the
+ * list of all of them (set_user) read the map through here. */
+static int scan_line(char *line, const char *where, const char *union_id, dt_map_account_fn fn,
+		     void *ctx, struct dt_err *err)
 {
 	char *save = NULL, *account;
-
-	for (account = strtok_r(rest, SEPARATORS, &save); account != NULL;
-	     account = strtok_r(NULL, SEPARATORS, &save)) {
-		if (strcmp(account, user) == 0) {
-			out->allowed = 1;
-			return;
-		}
-		if (out->other_user[0] == '\0')
-			snprintf(out->other_user, sizeof(out->other_user), "%s", account);
-	}
-}
-
-static int match_line(char *line, const char *where, const char *union_id, const char *user,
-		      struct dt_map_result *out, struct dt_err *err)
-{
-	char *save = NULL;
 	char *id = strtok_r(line, SEPARATORS, &save);
 	char *rest = strtok_r(NULL, "", &save);
 
@@ -42,20 +29,21 @@ static int match_line(char *line, const char *where, const char *union_id, const
 				  where, id);
 	if (strcmp(id, union_id) != 0)
 		return 0;
-	out->known = 1;
-	match_accounts(rest, user, out);
+	for (account = strtok_r(rest, SEPARATORS, &save); account != NULL;
+	     account = strtok_r(NULL, SEPARATORS, &save))
+		if (fn(ctx, account, where, err) < 0)
+			return -1;
 	return 0;
 }
 
-int dt_map_match_text(const char *text, size_t len, const char *file, const char *union_id,
-		      const char *user, struct dt_map_result *out, struct dt_err *err)
+int dt_map_accounts_text(const char *text, size_t len, const char *file, const char *union_id,
+			 dt_map_account_fn fn, void *ctx, struct dt_err *err)
 {
 	char where[512];
 	char *copy, *line, *next;
 	unsigned lineno = 0;
 	int rc = 0;
 
-	memset(out, 0, sizeof(*out));
 	if (memchr(text, '\0', len) != NULL)
 		return dt_err_set(err, DT_ERR_CONFIG, "%s: contains a NUL byte", file);
 	copy = strndup(text, len);
@@ -66,10 +54,56 @@ int dt_map_match_text(const char *text, size_t len, const char *file, const char
 		if (next != NULL)
 			*next++ = '\0';
 		snprintf(where, sizeof(where), "%s:%u", file, ++lineno);
-		rc = match_line(line, where, union_id, user, out, err);
+		rc = scan_line(line, where, union_id, fn, ctx, err);
 	}
 	free(copy);
 	return rc;
+}
+
+int dt_map_accounts_file(const char *path, const char *union_id, dt_map_account_fn fn, void *ctx,
+			 struct dt_err *err)
+{
+	size_t len = 0;
+	char *text = dt_read_protected_file(path, DT_CFG_PUBLIC, DT_MAP_MAX_BYTES, &len, err);
+	int rc;
+
+	if (text == NULL)
+		return -1;
+	rc = dt_map_accounts_text(text, len, path, union_id, fn, ctx, err);
+	free(text);
+	return rc;
+}
+
+struct match {
+	const char *user;
+	struct dt_map_result *out;
+};
+
+/* The first account of the identity that is not `user` is kept for the
+ * log ("is bound to 'bob', not to 'alice'"). */
+static int match_account(void *ctx, const char *account, const char *where, struct dt_err *err)
+{
+	struct match *m = ctx;
+
+	(void)where;
+	(void)err;
+	m->out->known = 1;
+	if (m->out->allowed)
+		return 0;
+	if (strcmp(account, m->user) == 0)
+		m->out->allowed = 1;
+	else if (m->out->other_user[0] == '\0')
+		snprintf(m->out->other_user, sizeof(m->out->other_user), "%s", account);
+	return 0;
+}
+
+int dt_map_match_text(const char *text, size_t len, const char *file, const char *union_id,
+		      const char *user, struct dt_map_result *out, struct dt_err *err)
+{
+	struct match m = {.user = user, .out = out};
+
+	memset(out, 0, sizeof(*out));
+	return dt_map_accounts_text(text, len, file, union_id, match_account, &m, err);
 }
 
 int dt_map_match_file(const char *path, const char *union_id, const char *user,

@@ -20,6 +20,19 @@ struct dt_map_result {
 	char other_user[64]; /* when known but not allowed: the first account it serves */
 };
 
+/* Called for each account bound to the identity, in file order (several
+ * lines for one unionId add up); `where` is "file:line". Returns 0, or -1
+ * with err set to stop. */
+typedef int (*dt_map_account_fn)(void *ctx, const char *account, const char *where,
+				 struct dt_err *err);
+
+/* Every account the map binds `union_id` to (set_user). Returns 0, or -1
+ * with err naming the file and line of a malformed entry, or fn's error. */
+int dt_map_accounts_text(const char *text, size_t len, const char *file, const char *union_id,
+			 dt_map_account_fn fn, void *ctx, struct dt_err *err);
+int dt_map_accounts_file(const char *path, const char *union_id, dt_map_account_fn fn, void *ctx,
+			 struct dt_err *err);
+
 /* Looks `union_id` up in map text. Returns 0, or -1 with err naming the
  * file and line of a malformed entry. */
 int dt_map_match_text(const char *text, size_t len, const char *file, const char *union_id,

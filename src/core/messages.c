@@ -33,9 +33,23 @@ const char *dt_msg(enum dt_lang lang, enum dt_msg id)
 	return lang == DT_LANG_ZH_CN ? chinese[id] : english[id];
 }
 
+/* set_user: nobody typed a name, so the title says whose account it will
+ * be instead of naming one. */
+static char *title_without_user(enum dt_lang lang, const char *host, const char *service)
+{
+	return lang == DT_LANG_ZH_CN
+		   ? dt_asprintf("钉钉登录 (DingTalk login) @ %s (%s)：登录与您钉钉身份绑定的账号",
+				 host, service)
+		   : dt_asprintf("DingTalk login on %s (%s) to the account bound to your DingTalk "
+				 "identity",
+				 host, service);
+}
+
 char *dt_msg_title(enum dt_lang lang, const char *user, const char *host, const char *service,
 		   const char *command)
 {
+	if (user == NULL)
+		return title_without_user(lang, host, service);
 	if (command != NULL)
 		return lang == DT_LANG_ZH_CN
 			   ? dt_asprintf("钉钉审批 (DingTalk approval) %s @ %s: %s", user, host,

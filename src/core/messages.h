@@ -22,7 +22,8 @@ enum dt_msg {
 const char *dt_msg(enum dt_lang lang, enum dt_msg id);
 
 /* Texts with values, as functions so that the compiler checks every format.
- * Each returns a malloc'd string or NULL. */
+ * Each returns a malloc'd string or NULL. The title's user may be NULL
+ * (set_user: the approved identity names the account). */
 char *dt_msg_title(enum dt_lang lang, const char *user, const char *host, const char *service,
 		   const char *command);
 char *dt_msg_number(enum dt_lang lang, unsigned number, unsigned seconds);

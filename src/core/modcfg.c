@@ -61,6 +61,7 @@ const struct dt_cfg_key dt_modcfg_keys[] = {
     {"proxy_env", DT_CFG_BOOL, offsetof(struct dt_modcfg, proxy_env), 0, 0, NULL, 0},
     {"recovery", DT_CFG_BOOL, offsetof(struct dt_modcfg, recovery), 0, 0, NULL, 0},
     STR(recovery_file, 0),
+    {"set_user", DT_CFG_BOOL, offsetof(struct dt_modcfg, set_user), 0, 0, NULL, 0},
     DT_CFG_END,
 };
 
@@ -127,6 +128,23 @@ const char *dt_helper_socket_path(const char *helper)
 	return helper + 5;
 }
 
+/* set_user lists the accounts of an identity; a map of userfile alone
+ * could never name one, which is a configuration mistake, not a denial. */
+static int check_set_user(const struct dt_modcfg *cfg, const struct dt_map_spec *spec,
+			  struct dt_err *err)
+{
+	size_t i;
+
+	if (!cfg->set_user)
+		return 0;
+	for (i = 0; i < spec->n; i++)
+		if (spec->src[i].kind != DT_MAP_USERFILE)
+			return 0;
+	return dt_err_set(err, DT_ERR_CONFIG,
+			  "set_user needs a map source that can be listed (file or "
+			  "directory:<field>); userfile cannot");
+}
+
 /* Who may log in as whom (issue 5): defaults and checks. */
 static int dt_modcfg_finish_policy(struct dt_modcfg *cfg, struct dt_err *err)
 {
@@ -150,7 +168,7 @@ static int dt_modcfg_finish_policy(struct dt_modcfg *cfg, struct dt_err *err)
 	     dt_map_transform_parse(cfg->map_transform, &xform, err) < 0) ||
 	    (cfg->allowed_depts != NULL && dt_dept_list_check(cfg->allowed_depts, err) < 0))
 		return -1;
-	return 0;
+	return check_set_user(cfg, &spec, err);
 }
 
 /* The DingTalk client's keys (issue 4): defaults and checks. */

@@ -81,6 +81,8 @@ struct dt_modcfg {
 	/* break-glass codes, accepted only while DingTalk is unreachable */
 	int recovery;
 	char *recovery_file;
+	/* issue 5: console login without a typed name */
+	int set_user; /* no PAM_USER yet: the approved identity names the account */
 };
 
 extern const struct dt_cfg_key dt_modcfg_keys[];

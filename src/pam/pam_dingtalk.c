@@ -17,6 +17,8 @@
 #include <security/pam_modules.h>
 
 #include "access.h"
+#include "account_checks.h"
+#include "accounts.h"
 #include "err.h"
 #include "log.h"
 #include "login.h"
@@ -27,6 +29,7 @@
 #include "util.h"
 #include "audit_log.h"
 #include "recovery_prompt.h"
+#include "set_user.h"
 #include "user_binding.h"
 #include "user_prefs.h"
 
@@ -96,7 +99,11 @@ static int pam_code_for(enum dt_err_kind kind, int conv_rc)
 	case DT_ERR_NOMEM:
 		return PAM_BUF_ERR;
 	case DT_ERR_CONV:
-		return conv_rc == PAM_CONV_AGAIN ? PAM_INCOMPLETE : PAM_CONV_ERR;
+		/* The application's own reason: PAM_CONV_AGAIN asks the caller
+		 * to come back, PAM_BUF_ERR is its out of memory. */
+		if (conv_rc == PAM_CONV_AGAIN)
+			return PAM_INCOMPLETE;
+		return conv_rc == PAM_BUF_ERR ? PAM_BUF_ERR : PAM_CONV_ERR;
 	case DT_ERR_MAXTRIES:
 		return PAM_MAXTRIES;
 	case DT_ERR_INTERRUPTED:
@@ -126,22 +133,6 @@ static int have_conversation(pam_handle_t *pamh)
 	       ((const struct pam_conv *)item)->conv != NULL;
 }
 
-/* The uid of a local user, or -1 if there is no such user. */
-static long local_uid(const char *user)
-{
-	struct passwd pw, *found = NULL;
-	char buf[4096];
-
-	if (getpwnam_r(user, &pw, buf, sizeof(buf), &found) != 0 || found == NULL)
-		return -1;
-	return (long)found->pw_uid;
-}
-
-static int local_user_exists(const char *user)
-{
-	return local_uid(user) >= 0;
-}
-
 /* su to root proves who the caller is: nobody's DingTalk identity is bound
  * to root, and the person at the keyboard is PAM_RUSER. Whether that
  * caller may become root at all is for the stack to decide before this
@@ -150,9 +141,10 @@ static const char *user_to_verify(pam_handle_t *pamh, const char *service, const
 {
 	const char *ruser = pam_item_string(pamh, PAM_RUSER);
 
-	if (strcmp(service, "su") != 0 && strcmp(service, "su-l") != 0)
+	if (user == NULL || (strcmp(service, "su") != 0 && strcmp(service, "su-l") != 0))
 		return user;
-	if (local_uid(user) != 0 || ruser == NULL || ruser[0] == '\0' || local_uid(ruser) <= 0)
+	if (pam_dt_local_uid(user) != 0 || ruser == NULL || ruser[0] == '\0' ||
+	    pam_dt_local_uid(ruser) <= 0)
 		return user;
 	return ruser;
 }
@@ -199,8 +191,9 @@ static enum dt_qr_style resolve_qr(pam_handle_t *pamh, const struct dt_modcfg *c
 	enum dt_qr_style configured =
 	    cfg->qr == DT_QR_AUTO ? dt_qr_auto_style(tty) : (enum dt_qr_style)cfg->qr;
 
-	if (configured == DT_QR_OFF)
-		return DT_QR_OFF;
+	/* set_user: nobody's preference before the person is known. */
+	if (configured == DT_QR_OFF || user == NULL)
+		return configured;
 	return pam_dt_load_style(pamh, user, configured);
 }
 
@@ -244,28 +237,23 @@ static void build_request(pam_handle_t *pamh, const struct dt_modcfg *cfg, const
 	req->silent = (flags & (int)PAM_SILENT) != 0;
 }
 
-/* What must hold before anyone is shown a QR code: the user exists, is in
- * the module's scope (only_groups, skip_groups), may log in here
- * (allow_root), and there is someone to show it to. Returns 1 to go on, 0
- * when the user is out of scope (PAM_IGNORE), -1 with err set. */
-static int check_preconditions(pam_handle_t *pamh, const struct dt_modcfg *cfg, const char *user,
-			       struct dt_err *err)
+static int need_conversation(pam_handle_t *pamh, struct dt_err *err)
 {
-	const char *why = NULL;
-
-	if (!local_user_exists(user))
-		return dt_err_set(err, DT_ERR_NOUSER, "user '%s' does not exist here", user);
-	if (!dt_policy_in_scope(cfg->only_groups, cfg->skip_groups, user, dt_user_in_group, NULL,
-				&why)) {
-		dt_err_set(err, DT_OK, "user %s is out of scope (%s)", user, why);
-		return 0;
-	}
-	if (dt_policy_check_root(cfg->allow_root, user, local_uid(user), err) < 0)
-		return -1;
 	if (!have_conversation(pamh))
 		return dt_err_set(err, DT_ERR_UNAVAIL,
 				  "no PAM conversation: cannot show a QR code (non-interactive)");
 	return 1;
+}
+
+/* What must hold before anyone is shown a QR code: the account passes
+ * pam_dt_check_account, and there is someone to show it to. Returns 1 to
+ * go on, 0 when the user is out of scope (PAM_IGNORE), -1 with err set. */
+static int check_preconditions(pam_handle_t *pamh, const struct dt_modcfg *cfg, const char *user,
+			       struct dt_err *err)
+{
+	int go = pam_dt_check_account(cfg, user, err);
+
+	return go <= 0 ? go : need_conversation(pamh, err);
 }
 
 /* failmode = safe: infrastructure errors (and a broken map) leave the
@@ -280,6 +268,14 @@ static int apply_failmode(const struct dt_modcfg *cfg, int rc, struct pam_dt_att
 	return PAM_IGNORE;
 }
 
+/* 1, 0 or -1 from the checks, as a PAM code. */
+static int code_for_checks(int go, const struct dt_err *err)
+{
+	if (go > 0)
+		return PAM_SUCCESS;
+	return go == 0 ? PAM_IGNORE : pam_code_for(err->kind, PAM_SUCCESS);
+}
+
 static int authorize(void *ctx, const struct dt_identity *who, struct dt_err *err)
 {
 	return dt_access_check(ctx, who, err);
@@ -289,11 +285,16 @@ static int authorize(void *ctx, const struct dt_identity *who, struct dt_err *er
 static int authenticate(pam_handle_t *pamh, const struct dt_modcfg *cfg, const char *user,
 			int flags, struct dt_login_outcome *out, struct dt_err *err)
 {
-	struct conv_state cs = {pamh, NULL, PAM_SUCCESS};
-	struct dt_login_ui ui = {show_info, ask_line, remember_style, &cs};
-	struct dt_log log = {log_to_pam, pamh, cfg->debug};
+	struct conv_state cs = {.pamh = pamh, .user = NULL, .last_pam_rc = PAM_SUCCESS};
+	struct dt_login_ui ui = {
+	    .info = show_info, .ask = ask_line, .remember_style = remember_style, .ctx = &cs};
+	struct dt_log log = {.fn = log_to_pam, .ctx = pamh, .debug = cfg->debug};
 	struct dt_login_request req;
-	struct dt_access access = {cfg, NULL, pam_dt_read_binding, pamh, &log};
+	struct dt_access access = {.cfg = cfg,
+				   .user = NULL,
+				   .read_binding = pam_dt_read_binding,
+				   .ctx = pamh,
+				   .log = &log};
 	char command[DT_COMMAND_MAX];
 	int go;
 
@@ -304,7 +305,7 @@ static int authenticate(pam_handle_t *pamh, const struct dt_modcfg *cfg, const c
 	req.authorize_ctx = &access;
 	go = check_preconditions(pamh, cfg, req.user, err);
 	if (go <= 0)
-		return go == 0 ? PAM_IGNORE : pam_code_for(err->kind, PAM_SUCCESS);
+		return code_for_checks(go, err);
 	req.qr = resolve_qr(pamh, cfg, req.user, pam_item_string(pamh, PAM_TTY));
 	if (dt_login_run(cfg, &req, &ui, &log, out, err) < 0 && err->kind == DT_ERR_UNAVAIL) {
 		int recovered = pam_dt_offer_recovery(pamh, cfg, req.user, req.lang, err);
@@ -314,10 +315,65 @@ static int authenticate(pam_handle_t *pamh, const struct dt_modcfg *cfg, const c
 	return pam_code_for(err->kind, cs.last_pam_rc);
 }
 
+/* set_user: the login runs before any account is known; the identity that
+ * approved names it (pam_dt_adopt_account). `chosen` receives that
+ * account for the audit line. */
+static int authenticate_unnamed(pam_handle_t *pamh, const struct dt_modcfg *cfg, int flags,
+				char chosen[DT_ACCOUNT_NAME_MAX + 1], struct dt_login_outcome *out,
+				struct dt_err *err)
+{
+	struct conv_state cs = {.pamh = pamh, .user = NULL, .last_pam_rc = PAM_SUCCESS};
+	/* No remember_style: there is nobody yet to remember it for. */
+	struct dt_login_ui ui = {
+	    .info = show_info, .ask = ask_line, .remember_style = NULL, .ctx = &cs};
+	struct dt_log log = {.fn = log_to_pam, .ctx = pamh, .debug = cfg->debug};
+	struct dt_login_request req;
+	char command[DT_COMMAND_MAX];
+
+	build_request(pamh, cfg, NULL, flags, &req, command);
+	req.identify_only = 1;
+	if (need_conversation(pamh, err) < 0)
+		return pam_code_for(err->kind, PAM_SUCCESS);
+	req.qr = resolve_qr(pamh, cfg, NULL, pam_item_string(pamh, PAM_TTY));
+	if (dt_login_run(cfg, &req, &ui, &log, out, err) < 0)
+		return pam_code_for(err->kind, cs.last_pam_rc);
+	return code_for_checks(
+	    pam_dt_adopt_account(pamh, cfg, &log, &out->who, chosen, DT_ACCOUNT_NAME_MAX + 1, err),
+	    err);
+}
+
+/* pam_get_user's failures keep their meaning (DESIGN.md): PAM_CONV_AGAIN
+ * becomes PAM_INCOMPLETE, an application out of memory PAM_BUF_ERR. */
+static int get_user(pam_handle_t *pamh, const char **user, struct dt_err *err)
+{
+	int rc = pam_get_user(pamh, user, NULL);
+
+	if (rc == PAM_SUCCESS && *user != NULL && (*user)[0] != '\0')
+		return PAM_SUCCESS;
+	*user = NULL;
+	if (rc == PAM_SUCCESS)
+		dt_err_set(err, DT_ERR_NOUSER, "cannot determine the user: no name given");
+	else
+		dt_err_set(err, DT_ERR_NOUSER, "cannot determine the user: %s",
+			   pam_strerror(pamh, rc));
+	switch (rc) {
+	case PAM_CONV_AGAIN:
+	case PAM_INCOMPLETE:
+		return PAM_INCOMPLETE;
+	case PAM_BUF_ERR:
+	case PAM_CONV_ERR:
+		return rc;
+	default:
+		return PAM_USER_UNKNOWN;
+	}
+}
+
 DT_EXPORT PAM_EXTERN int pam_sm_authenticate(pam_handle_t *pamh, int flags, int argc,
 					     const char **argv)
 {
-	struct pam_dt_attempt at = {dt_now_ms(), NULL, DT_AUDIT_TEXT, 0};
+	struct pam_dt_attempt at = {
+	    .start_ms = dt_now_ms(), .user = NULL, .format = DT_AUDIT_TEXT, .degraded = 0};
+	char chosen[DT_ACCOUNT_NAME_MAX + 1] = "";
 	struct dt_login_outcome out;
 	struct dt_modcfg cfg;
 	struct dt_err err;
@@ -331,15 +387,16 @@ DT_EXPORT PAM_EXTERN int pam_sm_authenticate(pam_handle_t *pamh, int flags, int 
 		goto done;
 	}
 	at.format = cfg.audit;
-	rc = pam_get_user(pamh, &at.user, NULL);
-	if (rc != PAM_SUCCESS || at.user == NULL || at.user[0] == '\0') {
-		dt_err_set(&err, DT_ERR_NOUSER, "cannot determine the user: %s",
-			   pam_strerror(pamh, rc));
-		rc = rc == PAM_CONV_AGAIN ? PAM_INCOMPLETE : PAM_USER_UNKNOWN;
-		at.user = NULL;
-		goto done;
+	if (pam_dt_wants_set_user(pamh, &cfg)) {
+		rc = authenticate_unnamed(pamh, &cfg, flags, chosen, &out, &err);
+		at.user = chosen[0] != '\0' ? chosen : NULL;
+	} else {
+		rc = get_user(pamh, &at.user, &err);
+		if (rc != PAM_SUCCESS)
+			goto done;
+		rc = authenticate(pamh, &cfg, at.user, flags, &out, &err);
 	}
-	rc = apply_failmode(&cfg, authenticate(pamh, &cfg, at.user, flags, &out, &err), &at);
+	rc = apply_failmode(&cfg, rc, &at);
 	if (at.degraded)
 		dt_err_prefix(&err, "failmode = safe, not checked: ");
 done:

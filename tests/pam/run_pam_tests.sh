@@ -80,6 +80,15 @@ rec="recovery_file = $DT_WORK/recovery"
 service dingtalk_recovery "$(dt_module_conf recovery "$rec" "helper = unix:$DT_WORK/absent.sock")"
 service dingtalk_recovery_up "$(dt_module_conf recovery_up "$rec" 'timeout = 30')"
 service dingtalk_recovery_off "$(dt_module_conf recovery_off "$rec" 'recovery = no' "helper = unix:$DT_WORK/absent.sock")"
+# set_user: bob serves one account, alice two, dave only root, mallory none.
+cat >"$DT_WORK/setuser.map" <<MAP
+uAlice0000000000000000iEiE    alice alice-admin
+uBob00000000000000000000iEiE  bob
+uDave00000000000000000000iEiE root
+MAP
+chmod 0644 "$DT_WORK/setuser.map"
+service dingtalk_setuser "$(dt_module_conf setuser 'timeout = 30' "map_file = $DT_WORK/setuser.map" \
+	'[service dingtalk_setuser]' 'set_user = yes')"
 echo "auth required $DT_PAM_MODULE conf=$DT_WORK/ok.conf no_such_argument" \
 	>"$DT_WORK/services/dingtalk_badarg"
 

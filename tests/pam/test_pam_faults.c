@@ -6,22 +6,19 @@
  * run_pam_faults.sh sets the stage; the phone is tests/mock/phone.py. */
 #include "config.h"
 
-#include <fcntl.h>
 #include <setjmp.h>
-#include <spawn.h>
 #include <stdarg.h>
 #include <stddef.h>
-#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
 #include <libpamtest.h>
 #include <security/pam_appl.h>
+
+#include "pamtest_support.h"
 
 /* Every service of run_pam_faults.sh has `timeout = 10`. */
 #define DEADLINE 10.0
@@ -47,8 +44,6 @@ struct conv_ctx {
 	int prompts;
 };
 
-static unsigned case_counter;
-
 static void helper2(const char *what)
 {
 	char cmd[1024];
@@ -57,98 +52,22 @@ static void helper2(const char *what)
 	assert_int_equal(system(cmd), 0);
 }
 
-static void read_terminal(struct conv_ctx *c, const char *msg)
-{
-	const char *p = strstr(msg, "/l/");
-	const char *start, *num;
-	size_t n;
-
-	if (p != NULL && c->links_seen == 0) {
-		for (start = p; start > msg && start[-1] != ' ' && start[-1] != '\n'; start--)
-			;
-		n = strcspn(start, " \n");
-		if (n < sizeof(c->link)) {
-			memcpy(c->link, start, n);
-			c->link[n] = '\0';
-			c->links_seen++;
-		}
-	}
-	num = strstr(msg, "choose the number");
-	if (num != NULL) {
-		num += strlen("choose the number");
-		num += strcspn(num, "0123456789");
-		c->number = (unsigned)atoi(num);
-	}
-}
-
-static void start_phone(struct conv_ctx *c)
-{
-	char number[16], logpath[512];
-	const char *python = getenv("PYTHON3") ? getenv("PYTHON3") : "python3";
-	const char *args[] = {python,	    getenv("DT_PHONE"),
-			      "--link",	    c->link,
-			      "--person",   c->person,
-			      "--number",   number,
-			      "--decision", "approve",
-			      "--timeout",  "30",
-			      "--mock",	    getenv("DT_MOCK_URL"),
-			      NULL};
-	char *argv[sizeof(args) / sizeof(args[0])];
-	size_t i;
-	posix_spawn_file_actions_t fa;
-	static char path_env[] = "PATH=/usr/local/bin:/usr/bin:/bin";
-	char *phone_env[] = {path_env, NULL};
-
-	snprintf(number, sizeof(number), "%u", c->number);
-	snprintf(logpath, sizeof(logpath), "%s/phone-%u.log", getenv("DT_WORK"), case_counter);
-	/* posix_spawn's argv is not const but is not written to. */
-	for (i = 0; i < sizeof(args) / sizeof(args[0]); i++)
-		argv[i] = (char *)(uintptr_t)args[i];
-	posix_spawn_file_actions_init(&fa);
-	posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
-	posix_spawn_file_actions_addopen(&fa, 2, logpath, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-	if (posix_spawn(&c->phone, python, &fa, NULL, argv, phone_env) != 0 &&
-	    posix_spawnp(&c->phone, python, &fa, NULL, argv, phone_env) != 0)
-		c->phone = -1;
-	posix_spawn_file_actions_destroy(&fa);
-}
-
-static void reap_phone(struct conv_ctx *c)
-{
-	int i, status;
-
-	if (c->phone <= 0)
-		return;
-	for (i = 0; i < 200; i++) {
-		if (waitpid(c->phone, &status, WNOHANG) == c->phone)
-			break;
-		usleep(100000);
-	}
-	if (i == 200) {
-		kill(c->phone, SIGKILL);
-		waitpid(c->phone, &status, 0);
-	}
-	c->phone = -1;
-}
-
+/* The first link shown is the one the phone follows. */
 static void record_text(struct conv_ctx *c, const char *msg)
 {
-	size_t len = strlen(msg);
+	struct phone_plan plan = {.person = c->person, .decision = "approve"};
 
-	if (c->text_len + len + 2 < sizeof(c->text)) {
-		memcpy(c->text + c->text_len, msg, len);
-		c->text_len += len;
-		c->text[c->text_len++] = '\n';
-		c->text[c->text_len] = '\0';
-	}
-	read_terminal(c, msg);
+	pt_append_text(c->text, sizeof(c->text), &c->text_len, msg);
+	if (c->links_seen == 0 && pt_find_link(msg, c->link, sizeof(c->link)))
+		c->links_seen++;
+	pt_find_number(msg, &c->number);
 	if (c->helper == HELPER_KILL_AT_QR && !c->helper_done && c->links_seen > 0) {
 		/* A second later the module is inside its long-poll. */
 		helper2("kill-later");
 		c->helper_done = 1;
 	}
 	if (c->person != NULL && c->phone == 0 && c->number != 0 && c->links_seen > 0)
-		start_phone(c);
+		c->phone = pt_start_phone(&plan, c->link, c->number);
 }
 
 static int conversation(int n, const struct pam_message **msg, struct pam_response **resp,
@@ -176,60 +95,14 @@ static int conversation(int n, const struct pam_message **msg, struct pam_respon
 	return PAM_SUCCESS;
 }
 
-/* pam_wrapper sends pam_syslog to stderr, which each case points at a file
- * of its own. */
-static char case_log[512];
-
-static char *read_case_log(void)
-{
-	static char buf[65536];
-	FILE *f;
-	size_t n;
-
-	fflush(stderr);
-	f = fopen(case_log, "r");
-	if (f == NULL)
-		return strcpy(buf, "");
-	n = fread(buf, 1, sizeof(buf) - 1, f);
-	buf[n] = '\0';
-	fclose(f);
-	return buf;
-}
-
 /* Runs one authentication; returns the PAM code, *seconds what it took. */
 static int authenticate(const char *service, struct conv_ctx *c, double *seconds)
 {
-	struct pam_testcase tests[] = {pam_test(PAMTEST_AUTHENTICATE, PAM_SUCCESS)};
-	struct timespec t0, t1;
+	int rc = pt_authenticate(service, "alice", conversation, c, 0, seconds);
 
-	case_counter++;
-	snprintf(case_log, sizeof(case_log), "%s/case-%u.log", getenv("DT_WORK"), case_counter);
-	fflush(stderr);
-	if (freopen(case_log, "w", stderr) == NULL)
-		abort();
-	clock_gettime(CLOCK_MONOTONIC, &t0);
-	(void)_pamtest_conv(service, "alice", conversation, c, tests, 1, NULL);
-	clock_gettime(CLOCK_MONOTONIC, &t1);
-	*seconds = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
-	reap_phone(c);
-	return tests[0].op_rv;
+	pt_reap_phone(&c->phone);
+	return rc;
 }
-
-#define assert_pam(got, want)                                                                      \
-	do {                                                                                       \
-		int got_ = (got);                                                                  \
-		if (got_ != (want))                                                                \
-			fail_msg("PAM returned %d (%s), wanted %d (%s); log:\n%s", got_,           \
-				 pam_strerror(NULL, got_), (want), pam_strerror(NULL, (want)),     \
-				 read_case_log());                                                 \
-	} while (0)
-
-#define assert_logged(needle)                                                                      \
-	do {                                                                                       \
-		const char *log_ = read_case_log();                                                \
-		if (strstr(log_, (needle)) == NULL)                                                \
-			fail_msg("log lacks \"%s\":\n%s", (needle), log_);                         \
-	} while (0)
 
 #define assert_within_deadline(seconds)                                                            \
 	do {                                                                                       \
@@ -237,23 +110,6 @@ static int authenticate(const char *service, struct conv_ctx *c, double *seconds
 			fail_msg("the login took %.1f s, its deadline is %.0f s", (seconds),       \
 				 DEADLINE);                                                        \
 	} while (0)
-
-/* Sets a fault in the DingTalk mock (see tests/mock/dingtalk_mock.py). */
-static void mock_fault(const char *json)
-{
-	char cmd[1024];
-
-	snprintf(cmd, sizeof(cmd),
-		 "curl -sf -o /dev/null -X POST -H 'Content-Type: application/json' -d '%s' "
-		 "%s/_mock/fault",
-		 json, getenv("DT_MOCK_URL"));
-	assert_int_equal(system(cmd), 0);
-}
-
-static void clear_faults(void)
-{
-	mock_fault("{\"endpoint\": \"*\", \"mode\": \"none\"}");
-}
 
 /* A fresh conversation: `person` approves on the phone (NULL: nobody). */
 static void new_case(struct conv_ctx *c, const char *person, enum helper_action helper)

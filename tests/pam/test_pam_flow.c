@@ -6,10 +6,8 @@
 #include "config.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <setjmp.h>
 #include <signal.h>
-#include <spawn.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -17,7 +15,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -25,13 +22,7 @@
 #include <libpamtest.h>
 #include <security/pam_appl.h>
 
-struct phone_plan {
-	const char *person;   /* NULL: nobody scans */
-	const char *decision; /* approve | refuse */
-	int wrong_number;     /* pick a number other than the one shown */
-	int on_link;	      /* approve the Nth distinct link shown (0 = the first) */
-	const char *delay;    /* seconds before the phone scans, "0" if NULL */
-};
+#include "pamtest_support.h"
 
 /* Answer to a prompt: wait until the phone has done its part, then Enter. */
 #define AFTER_PHONE "<after phone>"
@@ -48,81 +39,10 @@ struct conv_ctx {
 	pid_t phone;
 	int prompts;
 	char last_prompt[8192];
+	int fail_at; /* the conversation's Nth call (from 1) fails ... */
+	int fail_rc; /* ... with this code */
+	int calls;
 };
-
-static unsigned case_counter;
-
-/* Finds the short link and the number in one message from the module. */
-static void read_terminal(struct conv_ctx *c, const char *msg)
-{
-	const char *p = strstr(msg, "/l/");
-	const char *start, *num;
-	size_t n;
-
-	if (p != NULL) {
-		for (start = p; start > msg && start[-1] != ' ' && start[-1] != '\n'; start--)
-			;
-		n = strcspn(start, " \n");
-		if (n < sizeof(c->link) && strncmp(start, c->link, n) != 0) {
-			memcpy(c->link, start, n);
-			c->link[n] = '\0';
-			c->links_seen++;
-		}
-	}
-	num = strstr(msg, "choose the number");
-	if (num != NULL) {
-		num += strlen("choose the number");
-		num += strcspn(num, "0123456789");
-		c->number = (unsigned)atoi(num);
-	}
-}
-
-static void start_phone(struct conv_ctx *c)
-{
-	char number[16], logpath[512];
-	const char *python = getenv("PYTHON3") ? getenv("PYTHON3") : "python3";
-	const char *ca = getenv("DT_TEST_CA");
-	const char *args[] = {python,
-			      getenv("DT_PHONE"),
-			      "--link",
-			      c->link,
-			      "--person",
-			      c->plan.person,
-			      "--number",
-			      number,
-			      "--decision",
-			      c->plan.decision ? c->plan.decision : "approve",
-			      "--timeout",
-			      "30",
-			      "--delay",
-			      c->plan.delay ? c->plan.delay : "0",
-			      "--mock",
-			      getenv("DT_MOCK_URL"),
-			      ca ? "--cafile" : NULL,
-			      ca,
-			      NULL};
-	char *argv[sizeof(args) / sizeof(args[0])];
-	size_t i;
-	posix_spawn_file_actions_t fa;
-	static char path_env[] = "PATH=/usr/local/bin:/usr/bin:/bin";
-	char *phone_env[] = {path_env, NULL};
-
-	snprintf(number, sizeof(number), "%u",
-		 c->plan.wrong_number ? (c->number % 89) + 11 : c->number);
-	snprintf(logpath, sizeof(logpath), "%s/phone-%u.log", getenv("DT_WORK"), case_counter);
-	/* posix_spawn's argv is not const but is not written to. */
-	for (i = 0; i < sizeof(args) / sizeof(args[0]); i++)
-		argv[i] = (char *)(uintptr_t)args[i];
-	posix_spawn_file_actions_init(&fa);
-	posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
-	posix_spawn_file_actions_addopen(&fa, 2, logpath, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-	if (posix_spawn(&c->phone, python, &fa, NULL, argv, phone_env) != 0 &&
-	    posix_spawnp(&c->phone, python, &fa, NULL, argv, phone_env) != 0)
-		c->phone = -1;
-	posix_spawn_file_actions_destroy(&fa);
-}
-
-static void reap_phone(struct conv_ctx *c);
 
 static char *answer_prompt(struct conv_ctx *c)
 {
@@ -130,7 +50,7 @@ static char *answer_prompt(struct conv_ctx *c)
 
 	c->prompts++;
 	if (a != NULL && strcmp(a, AFTER_PHONE) == 0) {
-		reap_phone(c);
+		pt_reap_phone(&c->phone);
 		a = "";
 	}
 	return strdup(a != NULL ? a : "");
@@ -138,29 +58,29 @@ static char *answer_prompt(struct conv_ctx *c)
 
 static void record_text(struct conv_ctx *c, const char *msg)
 {
-	size_t len = strlen(msg);
-
-	if (c->text_len + len + 2 < sizeof(c->text)) {
-		memcpy(c->text + c->text_len, msg, len);
-		c->text_len += len;
-		c->text[c->text_len++] = '\n';
-		c->text[c->text_len] = '\0';
-	}
-	read_terminal(c, msg);
+	pt_append_text(c->text, sizeof(c->text), &c->text_len, msg);
+	if (pt_find_link(msg, c->link, sizeof(c->link)))
+		c->links_seen++;
+	pt_find_number(msg, &c->number);
 	if (c->ctrl_c && c->links_seen >= c->ctrl_c)
 		kill(getpid(), SIGINT); /* blocked, as sudo blocks it: it stays pending */
 	if (c->plan.person != NULL && c->phone == 0 && c->number != 0 &&
 	    c->links_seen == c->plan.on_link + 1)
-		start_phone(c);
+		c->phone = pt_start_phone(&c->plan, c->link, c->number);
 }
 
 static int conversation(int n, const struct pam_message **msg, struct pam_response **resp,
 			void *data)
 {
 	struct conv_ctx *c = data;
-	struct pam_response *r = calloc((size_t)n, sizeof(*r));
+	struct pam_response *r;
 	int i;
 
+	if (++c->calls == c->fail_at) {
+		record_text(c, msg[0]->msg);
+		return c->fail_rc;
+	}
+	r = calloc((size_t)n, sizeof(*r));
 	if (r == NULL)
 		return PAM_BUF_ERR;
 	for (i = 0; i < n; i++) {
@@ -175,101 +95,21 @@ static int conversation(int n, const struct pam_message **msg, struct pam_respon
 	return PAM_SUCCESS;
 }
 
-static void reap_phone(struct conv_ctx *c)
-{
-	int i, status;
-
-	if (c->phone <= 0)
-		return;
-	for (i = 0; i < 200; i++) {
-		if (waitpid(c->phone, &status, WNOHANG) == c->phone)
-			break;
-		usleep(100000);
-	}
-	if (i == 200) {
-		kill(c->phone, SIGKILL);
-		waitpid(c->phone, &status, 0);
-	}
-	c->phone = -1; /* done: no second phone for this login */
-}
-
-/* The module's log lines: pam_wrapper sends pam_syslog to stderr, which
- * each case points at a file of its own. */
-static char case_log[512];
-
-static void capture_stderr(void)
-{
-	snprintf(case_log, sizeof(case_log), "%s/case-%u.log", getenv("DT_WORK"), case_counter);
-	fflush(stderr);
-	if (freopen(case_log, "w", stderr) == NULL)
-		abort();
-}
-
-static char *read_case_log(void)
-{
-	static char buf[65536];
-	FILE *f;
-	size_t n;
-
-	fflush(stderr);
-	f = fopen(case_log, "r");
-	if (f == NULL)
-		return strcpy(buf, "");
-	n = fread(buf, 1, sizeof(buf) - 1, f);
-	buf[n] = '\0';
-	fclose(f);
-	return buf;
-}
-
-static double elapsed_since(const struct timespec *t0)
-{
-	struct timespec t1;
-
-	clock_gettime(CLOCK_MONOTONIC, &t1);
-	return (double)(t1.tv_sec - t0->tv_sec) + (double)(t1.tv_nsec - t0->tv_nsec) / 1e9;
-}
-
 /* Runs one authentication; returns the PAM code and leaves the terminal
  * text in `c` and the log in read_case_log(). */
 static int authenticate_flags(const char *service, const char *user, struct conv_ctx *c, int flags,
 			      double *seconds)
 {
-	struct pam_testcase tests[] = {pam_test_flags(PAMTEST_AUTHENTICATE, PAM_SUCCESS, flags)};
-	struct timespec t0;
+	int rc = pt_authenticate(service, user, conversation, c, flags, seconds);
 
-	case_counter++;
-	capture_stderr();
-	clock_gettime(CLOCK_MONOTONIC, &t0);
-	(void)_pamtest_conv(service, user, conversation, c, tests, 1, NULL);
-	if (seconds != NULL)
-		*seconds = elapsed_since(&t0);
-	reap_phone(c);
-	return tests[0].op_rv;
+	pt_reap_phone(&c->phone);
+	return rc;
 }
 
 static int authenticate(const char *service, const char *user, struct conv_ctx *c, double *seconds)
 {
 	return authenticate_flags(service, user, c, 0, seconds);
 }
-
-#define assert_pam(got, want)                                                                      \
-	do {                                                                                       \
-		int got_ = (got);                                                                  \
-		if (got_ != (want))                                                                \
-			printf("# PAM returned %d (%s), wanted %d\n", got_,                        \
-			       pam_strerror(NULL, got_), (want));                                  \
-		if (got_ != (want))                                                                \
-			fail_msg("PAM returned %d (%s), wanted %d (%s); log:\n%s", got_,           \
-				 pam_strerror(NULL, got_), (want), pam_strerror(NULL, (want)),     \
-				 read_case_log());                                                 \
-	} while (0)
-
-#define assert_logged(needle)                                                                      \
-	do {                                                                                       \
-		const char *log_ = read_case_log();                                                \
-		if (strstr(log_, (needle)) == NULL)                                                \
-			fail_msg("log lacks \"%s\":\n%s", (needle), log_);                         \
-	} while (0)
 
 static void test_mapped_user_logs_in(void **state)
 {
@@ -363,18 +203,6 @@ static void test_dingtalk_unreachable(void **state)
 	(void)state;
 	assert_pam(authenticate("dingtalk_apidown", "alice", &c, NULL), PAM_AUTHINFO_UNAVAIL);
 	assert_logged("DingTalk http://127.0.0.1:");
-}
-
-/* Sets a fault in the DingTalk mock (see tests/mock/dingtalk_mock.py). */
-static void mock_fault(const char *json)
-{
-	char cmd[1024];
-
-	snprintf(cmd, sizeof(cmd),
-		 "curl -sf -o /dev/null -X POST -H 'Content-Type: application/json' -d '%s' "
-		 "%s/_mock/fault",
-		 json, getenv("DT_MOCK_URL"));
-	assert_int_equal(system(cmd), 0);
 }
 
 /* DingTalk accepts the connection and never answers: the login ends at its
@@ -1264,7 +1092,143 @@ static void test_recovery_not_offered_without_codes_or_when_off(void **state)
 	assert_int_equal(chmod(path, 0600), 0);
 }
 
-int main(void)
+/* ---- set_user: console login without a typed name ---- */
+
+static int set_user_login(const char *user, struct conv_ctx *c, char pam_user[64])
+{
+	int rc = pt_authenticate_user("dingtalk_setuser", user, conversation, c, pam_user, 64);
+
+	pt_reap_phone(&c->phone);
+	return rc;
+}
+
+static void test_set_user_one_account(void **state)
+{
+	struct conv_ctx c = {.plan = {"bob", "approve", 0, 0, NULL}};
+	char pam_user[64];
+
+	(void)state;
+	assert_pam(set_user_login(NULL, &c, pam_user), PAM_SUCCESS);
+	assert_string_equal(pam_user, "bob");
+	assert_int_equal(c.prompts, 0); /* nobody was asked for a name */
+	assert_non_null(strstr(c.text, "to the account bound to your DingTalk identity"));
+	assert_logged("set_user: unionId uBob00000000000000000000iEiE serves one account here: "
+		      "PAM_USER=bob");
+	assert_logged("audit: result=success pam=PAM_SUCCESS user=bob "
+		      "unionid=uBob00000000000000000000iEiE");
+}
+
+static void test_set_user_several_accounts(void **state)
+{
+	struct conv_ctx c = {.plan = {"alice", "approve", 0, 0, NULL}};
+	char pam_user[64];
+
+	(void)state;
+	assert_pam(set_user_login(NULL, &c, pam_user), PAM_AUTH_ERR);
+	assert_string_equal(pam_user, "");
+	assert_logged("serves several accounts (alice alice-admin): set_user does not choose; "
+		      "type the user name to log in");
+	assert_logged("result=denied pam=PAM_AUTH_ERR user=- unionid=uAlice");
+}
+
+static void test_set_user_no_account(void **state)
+{
+	struct conv_ctx c = {.plan = {"mallory", "approve", 0, 0, NULL}};
+	char pam_user[64];
+
+	(void)state;
+	assert_pam(set_user_login(NULL, &c, pam_user), PAM_AUTH_ERR);
+	assert_string_equal(pam_user, "");
+	assert_logged("set_user: unionId uMallory000000000000000iEiE (");
+	assert_logged(") is bound to no local account here");
+}
+
+static void test_set_user_root_needs_allow_root(void **state)
+{
+	struct conv_ctx c = {.plan = {"dave", "approve", 0, 0, NULL}};
+	char pam_user[64];
+
+	(void)state;
+	assert_pam(set_user_login(NULL, &c, pam_user), PAM_AUTH_ERR);
+	assert_string_equal(pam_user, "");
+	assert_logged("'root' has uid 0 and allow_root = no");
+	assert_logged("result=denied pam=PAM_AUTH_ERR user=root unionid=uDave");
+}
+
+/* A name given by the application wins: alice serves two accounts, which
+ * set_user would refuse, but she asked for one of them. */
+static void test_set_user_with_a_user_changes_nothing(void **state)
+{
+	struct conv_ctx c = {.plan = {"alice", "approve", 0, 0, NULL}};
+	char pam_user[64];
+
+	(void)state;
+	assert_pam(set_user_login("alice-admin", &c, pam_user), PAM_SUCCESS);
+	assert_string_equal(pam_user, "alice-admin");
+	assert_non_null(strstr(c.text, "DingTalk login for alice-admin"));
+	assert_null(strstr(read_case_log(), "set_user"));
+}
+
+/* Without set_user the module asks for the name, as always. */
+static void test_no_set_user_asks_for_the_name(void **state)
+{
+	struct conv_ctx c = {.plan = {"alice", "approve", 0, 0, NULL}, .answers = {"alice"}};
+
+	(void)state;
+	assert_pam(authenticate("dingtalk", NULL, &c, NULL), PAM_SUCCESS);
+	assert_int_equal(c.prompts, 1);
+	assert_null(strstr(c.last_prompt, "/l/")); /* the name prompt, not a QR */
+	assert_non_null(strstr(c.text, "DingTalk login for alice"));
+	assert_logged("result=success pam=PAM_SUCCESS user=alice");
+}
+
+/* ---- the conversation's own failures (DESIGN.md's PAM table) ---- */
+
+static int failing_conversation(const char *service, const char *user, int at, int rc)
+{
+	struct conv_ctx c = {.plan = {NULL, NULL, 0, 0, NULL}, .fail_at = at, .fail_rc = rc};
+
+	return authenticate(service, user, &c, NULL);
+}
+
+static void test_conv_again_asking_the_name(void **state)
+{
+	(void)state;
+	assert_pam(failing_conversation("dingtalk", NULL, 1, PAM_CONV_AGAIN), PAM_INCOMPLETE);
+	assert_logged("audit: result=error pam=PAM_INCOMPLETE user=-");
+}
+
+static void test_conv_again_showing_the_qr(void **state)
+{
+	(void)state;
+	/* wait = poll shows the QR as info; wait = enter asks with it. */
+	assert_pam(failing_conversation("dingtalk", "alice", 1, PAM_CONV_AGAIN), PAM_INCOMPLETE);
+	assert_logged("pam=PAM_INCOMPLETE user=alice");
+	assert_pam(failing_conversation("dingtalk_enter", "alice", 1, PAM_CONV_AGAIN),
+		   PAM_INCOMPLETE);
+	assert_pam(failing_conversation("dingtalk_setuser", NULL, 1, PAM_CONV_AGAIN),
+		   PAM_INCOMPLETE);
+}
+
+static void test_conv_out_of_memory(void **state)
+{
+	(void)state;
+	assert_pam(failing_conversation("dingtalk", NULL, 1, PAM_BUF_ERR), PAM_BUF_ERR);
+	assert_pam(failing_conversation("dingtalk", "alice", 1, PAM_BUF_ERR), PAM_BUF_ERR);
+	assert_logged("audit: result=error pam=PAM_BUF_ERR user=alice");
+	assert_pam(failing_conversation("dingtalk_enter", "alice", 1, PAM_BUF_ERR), PAM_BUF_ERR);
+}
+
+static void test_conv_error(void **state)
+{
+	(void)state;
+	assert_pam(failing_conversation("dingtalk", "alice", 1, PAM_CONV_ERR), PAM_CONV_ERR);
+	assert_pam(failing_conversation("dingtalk", NULL, 1, PAM_CONV_ERR), PAM_CONV_ERR);
+}
+
+/* An argument picks cases by name (cmocka's * and ? wildcards), e.g.
+ * DT_PAM_ARGS='*set_user*' tests/pam/run_pam_tests.sh. */
+int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_mapped_user_logs_in),
@@ -1333,7 +1297,19 @@ int main(void)
 	    cmocka_unit_test(test_recovery_code_while_helper_down),
 	    cmocka_unit_test(test_recovery_not_offered_when_dingtalk_answers),
 	    cmocka_unit_test(test_recovery_not_offered_without_codes_or_when_off),
+	    cmocka_unit_test(test_set_user_one_account),
+	    cmocka_unit_test(test_set_user_several_accounts),
+	    cmocka_unit_test(test_set_user_no_account),
+	    cmocka_unit_test(test_set_user_root_needs_allow_root),
+	    cmocka_unit_test(test_set_user_with_a_user_changes_nothing),
+	    cmocka_unit_test(test_no_set_user_asks_for_the_name),
+	    cmocka_unit_test(test_conv_again_asking_the_name),
+	    cmocka_unit_test(test_conv_again_showing_the_qr),
+	    cmocka_unit_test(test_conv_out_of_memory),
+	    cmocka_unit_test(test_conv_error),
 	};
 
+	if (argc > 1)
+		cmocka_set_test_filter(argv[1]);
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
