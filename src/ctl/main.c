@@ -45,6 +45,8 @@ static int dispatch(struct ctl *c, int argc, char **argv)
 		return ctl_cmd_recovery(c, argc, argv);
 	if (strcmp(cmd, "test") == 0)
 		return ctl_cmd_test(c, argc, argv);
+	if (strcmp(cmd, "doctor") == 0)
+		return ctl_cmd_doctor(c, argc, argv);
 	return ctl_usage_error(cmd, "unknown command");
 }
 

@@ -18,6 +18,7 @@ root:x:0:0:root:/root:/bin/bash
 dtuser:x:2001:2001:Enrolled by the admin:$DT_WORK/home/dtuser:/bin/bash
 dtself:x:2002:2002:Enrolls self:$DT_WORK/home/dtself:/bin/bash
 bob:x:2003:2003:Bob:$DT_WORK/home/bob:/bin/bash
+sshd:x:2100:65534:sshd -T needs its privilege separation user:/run/sshd:/usr/sbin/nologin
 PW
 cat >"$DT_WORK/group" <<GR
 root:x:0:

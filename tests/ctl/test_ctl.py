@@ -313,6 +313,60 @@ def test_test_command():
     T.ok(rc == 1 and "may log in" not in out, "test: someone else is denied", out[-500:])
 
 
+# ----------------------------------------------------------------- doctor
+
+def doctor_stage():
+    pamd = os.path.join(WORK, "pam.d")
+    os.makedirs(pamd, exist_ok=True)
+    with open(os.path.join(pamd, "sshd"), "w") as fh:
+        fh.write("# pam_dingtalk.so in a comment does not count\n"
+                 "auth required pam_dingtalk.so\n")
+    with open(os.path.join(pamd, "common-auth"), "w") as fh:
+        fh.write("auth sufficient pam_dingtalk.so\n")
+    key = os.path.join(WORK, "hostkey")
+    if not os.path.exists(key):
+        subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", key],
+                       check=True, timeout=STEP_TIMEOUT)
+    sshd = os.path.join(WORK, "sshd_config")
+    with open(sshd, "w") as fh:
+        fh.write("HostKey %s\nUsePAM yes\nKbdInteractiveAuthentication no\n"
+                 "LoginGraceTime 20\n" % key)
+    return ["--pam-dir", pamd, "--sshd-config", sshd]
+
+
+def test_doctor():
+    stage = doctor_stage()
+    conf = write_conf("doc", "token_cache = " + os.path.join(WORK, "doc.token"))
+    write_map(conf, "%s bob\n" % UNION["bob"])
+    rc, out, err = ctl(conf, "doctor", *stage)
+    T.ok(rc == 0 and re.search(r"^ok +helper", out, re.M) and
+         re.search(r"^ok +dingtalk +client_id dingmockappkey: credentials accepted", out, re.M)
+         and re.search(r"^ok +map .*1 binding", out, re.M),
+         "doctor: helper, DingTalk credentials and the map check out (exit 0)", out + err)
+    T.ok(re.search(r"^warn +pam .*common-auth calls pam_dingtalk.so", out, re.M) and
+         re.search(r"^ok +pam +used by: .*sshd", out, re.M),
+         "doctor lists the services using the module and warns about common-auth", out)
+    have_sshd = any(os.access(os.path.join(d, "sshd"), os.X_OK)
+                    for d in ("/usr/sbin", "/usr/bin", "/sbin"))
+    T.ok(not have_sshd or (re.search(r"^warn +sshd +KbdInteractiveAuthentication is no", out,
+                                     re.M) and
+                           re.search(r"^warn +sshd +LoginGraceTime 20s is not above timeout = "
+                                     r"30", out, re.M)),
+         "doctor reads sshd -T: keyboard-interactive off and a short LoginGraceTime", out)
+    bad = write_conf("docbad", "client_secret = wrong-secret",
+                     "helper = unix:" + os.path.join(WORK, "absent.sock"),
+                     "token_cache = " + os.path.join(WORK, "docbad.token"))
+    write_map(bad, "lonely\n")
+    rc, out, _ = ctl(bad, "doctor", *stage)
+    T.ok(rc == 1 and re.search(r"^FAIL +helper .*absent.sock", out, re.M) and
+         re.search(r"^FAIL +dingtalk .*client_secret", out, re.M) and
+         re.search(r"^FAIL +map .*docbad.map:1", out, re.M) and "3 failed" in out,
+         "doctor names each failure and what to fix (exit 1)", out)
+    rc, out, _ = ctl(write_conf("docconf", "timeout = 5"), "doctor", *stage)
+    T.ok(rc == 3 and re.search(r"^FAIL +config .*timeout", out, re.M),
+         "doctor: a bad config value fails at once (exit 3)", out)
+
+
 # ------------------------------------------------------- crash and races
 
 def lines_of(text):
@@ -373,6 +427,7 @@ def main():
     tests = [test_usage, test_root_only, test_bad_config, test_map_edit,
              test_map_broken_file_left_alone, test_enroll_admin, test_enroll_directory_rules,
              test_enroll_interrupted, test_enroll_self, test_recovery, test_test_command,
+             test_doctor,
              test_killed_writers, test_racing_writers]
     for t in tests:
         try:

@@ -1,0 +1,323 @@
+/* dingtalk-ctl doctor: what would stop a login, found before a person
+ * meets it. Each check prints one line, "ok", "warn" or "FAIL", and says
+ * what to do; the exit status is 1 when anything failed. */
+#include "config.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <getopt.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "apptoken.h"
+#include "cfg.h"
+#include "ctl.h"
+#include "helper_client.h"
+#include "http.h"
+#include "mapedit.h"
+#include "mapping.h"
+#include "mapsrc.h"
+#include "recovery.h"
+#include "util.h"
+
+#define CHECK_MS 10000
+
+struct doctor {
+	struct ctl *c;
+	const char *pam_dir, *sshd_config;
+	unsigned failed, warned;
+};
+
+static void report(struct doctor *d, int level, const char *what, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+/* level: 0 ok, 1 warn, 2 FAIL */
+static void report(struct doctor *d, int level, const char *what, const char *fmt, ...)
+{
+	static const char *const words[] = {"ok  ", "warn", "FAIL"};
+	va_list ap;
+
+	printf("%s  %-10s ", words[level], what);
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	printf("\n");
+	d->failed += level == 2;
+	d->warned += level == 1;
+}
+
+static void count_entry(void *ctx, const char *union_id, const char *accounts)
+{
+	(void)union_id;
+	(void)accounts;
+	(*(unsigned *)ctx)++;
+}
+
+static void check_map(struct doctor *d)
+{
+	const struct dt_modcfg *cfg = &d->c->cfg;
+	struct dt_map_spec spec;
+	struct dt_err err;
+	unsigned entries = 0;
+	size_t len = 0, i;
+	char *text;
+	int uses_file = 0;
+
+	dt_err_clear(&err);
+	if (dt_map_spec_parse(cfg->map, &spec, &err) == 0)
+		for (i = 0; i < spec.n; i++)
+			uses_file |= spec.src[i].kind == DT_MAP_FILE;
+	if (!uses_file) {
+		report(d, 0, "map", "map = %s (no map file read)", cfg->map);
+		return;
+	}
+	text = dt_read_protected_file(cfg->map_file, DT_CFG_PUBLIC, DT_MAP_MAX_BYTES, &len, &err);
+	if (text == NULL || dt_map_each(text, len, cfg->map_file, count_entry, &entries, &err) < 0)
+		report(d, 2, "map", "%s (every login fails until it is fixed)", err.msg);
+	else
+		report(d, entries > 0 ? 0 : 1, "map", "%s: %u binding(s)%s", cfg->map_file, entries,
+		       entries > 0 ? "" : "; add some with 'dingtalk-ctl enroll --user NAME'");
+	free(text);
+}
+
+static void check_recovery(struct doctor *d)
+{
+	const struct dt_modcfg *cfg = &d->c->cfg;
+	struct dt_err err;
+	struct stat st;
+	size_t len = 0;
+	char *text;
+
+	if (!cfg->recovery) {
+		report(d, 0, "recovery", "recovery = no");
+		return;
+	}
+	if (lstat(cfg->recovery_file, &st) != 0 && errno == ENOENT) {
+		report(d, 0, "recovery", "%s: none issued", cfg->recovery_file);
+		return;
+	}
+	dt_err_clear(&err);
+	text = dt_read_protected_file(cfg->recovery_file, DT_CFG_SECRET, DT_RECOVERY_MAX_BYTES,
+				      &len, &err);
+	if (text == NULL)
+		report(d, 2, "recovery", "%s (no code will be accepted)", err.msg);
+	else
+		report(d, 0, "recovery", "%s: root-only", cfg->recovery_file);
+	dt_free_secret(text);
+}
+
+static void check_helper(struct doctor *d)
+{
+	struct dt_http_opts opts = {.unix_socket = dt_helper_socket_path(d->c->cfg.helper),
+				    .peer_name = "helper"};
+	struct dt_http h;
+	struct dt_err err;
+	char probe[32];
+
+	dt_err_clear(&err);
+	/* Cancelling a session nobody has is harmless and needs the whole
+	 * path: socket, peer check, HTTP, the API. */
+	if (dt_random_token(probe, sizeof(probe), 12) < 0 || dt_http_init(&h, &opts, &err) < 0) {
+		report(d, 2, "helper", "cannot set up a request");
+		return;
+	}
+	if (dt_helper_cancel(&h, probe, dt_now_ms() + CHECK_MS, &err) < 0)
+		report(d, 2, "helper", "%s", err.msg);
+	else
+		report(d, 0, "helper", "%s answers", d->c->cfg.helper);
+	dt_http_cleanup(&h);
+}
+
+static void check_dingtalk(struct doctor *d)
+{
+	const struct dt_modcfg *cfg = &d->c->cfg;
+	struct dt_http_opts opts = {
+	    .ca_file = cfg->ca_file, .proxy = cfg->proxy, .peer_name = "DingTalk"};
+	struct dt_http h;
+	struct dt_err err;
+	char *token;
+
+	dt_err_clear(&err);
+	if (dt_http_init(&h, &opts, &err) < 0) {
+		report(d, 2, "dingtalk", "%s", err.msg);
+		return;
+	}
+	h.proxy_env = cfg->proxy_env;
+	/* The app token proves the AppKey and AppSecret, the network path,
+	 * TLS and the IP whitelist, without a person. */
+	token = dt_app_token(&h, cfg, 1, dt_now_ms() + CHECK_MS, &err);
+	if (token == NULL)
+		report(d, 2, "dingtalk", "%s", err.msg);
+	else
+		report(d, 0, "dingtalk", "client_id %s: credentials accepted", cfg->client_id);
+	dt_free_secret(token);
+	dt_http_cleanup(&h);
+}
+
+/* A pam.d file that calls the module (on a line that is not a comment). */
+static int calls_module(const char *path)
+{
+	char line[1024];
+	FILE *f = fopen(path, "re");
+	int found = 0;
+
+	if (f == NULL)
+		return 0;
+	while (!found && fgets(line, sizeof(line), f) != NULL)
+		found = line[strspn(line, " \t")] != '#' && strstr(line, "pam_dingtalk.so") != NULL;
+	fclose(f);
+	return found;
+}
+
+static void check_pam_stack(struct doctor *d)
+{
+	char path[4200], services[512] = "";
+	struct dirent *e;
+	DIR *dir = opendir(d->pam_dir);
+	unsigned n = 0;
+
+	if (dir == NULL) {
+		report(d, 1, "pam", "%s: %s", d->pam_dir, strerror(errno));
+		return;
+	}
+	while ((e = readdir(dir)) != NULL) {
+		if (e->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", d->pam_dir, e->d_name);
+		if (!calls_module(path))
+			continue;
+		n++;
+		if (strlen(services) + strlen(e->d_name) + 2 < sizeof(services))
+			snprintf(services + strlen(services), sizeof(services) - strlen(services),
+				 "%s%s", services[0] != '\0' ? " " : "", e->d_name);
+		if (strncmp(e->d_name, "common-", 7) == 0 || strcmp(e->d_name, "system-auth") == 0)
+			report(d, 1, "pam",
+			       "%s calls pam_dingtalk.so: every service including cron and "
+			       "non-interactive ones would; name the services instead",
+			       path);
+	}
+	closedir(dir);
+	if (n == 0)
+		report(d, 1, "pam",
+		       "no service in %s calls pam_dingtalk.so yet (see pam.d-examples)",
+		       d->pam_dir);
+	else
+		report(d, 0, "pam", "used by: %s", services);
+}
+
+struct sshd_settings {
+	char usepam[16], kbd[16], methods[256];
+	long grace;
+};
+
+static void sshd_setting(struct sshd_settings *s, const char *line)
+{
+	char key[64], value[256];
+
+	if (sscanf(line, "%63s %255[^\n]", key, value) != 2)
+		return;
+	if (strcmp(key, "usepam") == 0)
+		snprintf(s->usepam, sizeof(s->usepam), "%.15s", value);
+	else if (strcmp(key, "kbdinteractiveauthentication") == 0)
+		snprintf(s->kbd, sizeof(s->kbd), "%.15s", value);
+	else if (strcmp(key, "authenticationmethods") == 0)
+		snprintf(s->methods, sizeof(s->methods), "%.250s", value);
+	else if (strcmp(key, "logingracetime") == 0)
+		s->grace = strtol(value, NULL, 10);
+}
+
+/* sshd -T: the settings sshd would really use. */
+static int read_sshd(const char *config, struct sshd_settings *s, char *why, size_t size)
+{
+	char cmd[4300], line[512];
+	FILE *p;
+	int status;
+
+	memset(s, 0, sizeof(*s));
+	s->grace = -1;
+	if (strchr(config, '\'') != NULL)
+		return snprintf(why, size, "odd path"), -1;
+	snprintf(cmd, sizeof(cmd), "sshd -T -f '%s' 2>&1", config);
+	if ((p = popen(cmd, "r")) == NULL)
+		return snprintf(why, size, "cannot run sshd"), -1;
+	why[0] = '\0';
+	while (fgets(line, sizeof(line), p) != NULL) {
+		sshd_setting(s, line);
+		if (why[0] == '\0' && strchr(line, ' ') != NULL && s->usepam[0] == '\0')
+			snprintf(why, size, "%.*s", (int)strcspn(line, "\n"), line);
+	}
+	status = pclose(p);
+	return status == 0 && s->usepam[0] != '\0' ? 0 : -1;
+}
+
+static void check_sshd(struct doctor *d)
+{
+	struct sshd_settings s;
+	char why[256];
+	struct stat st;
+
+	if (stat(d->sshd_config, &st) != 0) {
+		report(d, 0, "sshd", "%s not found: not checked", d->sshd_config);
+		return;
+	}
+	if (read_sshd(d->sshd_config, &s, why, sizeof(why)) < 0) {
+		report(d, 1, "sshd", "cannot read sshd's settings (sshd -T): %s", why);
+		return;
+	}
+	if (strcmp(s.usepam, "yes") != 0)
+		report(d, 1, "sshd", "UsePAM is %s: sshd never calls the module", s.usepam);
+	if (strcmp(s.kbd, "yes") != 0)
+		report(d, 1, "sshd",
+		       "KbdInteractiveAuthentication is %s: the QR needs keyboard-interactive",
+		       s.kbd);
+	if (s.grace > 0 && (unsigned long)s.grace <= d->c->cfg.timeout)
+		report(d, 1, "sshd",
+		       "LoginGraceTime %lds is not above timeout = %u: sshd would cut logins "
+		       "first",
+		       s.grace, d->c->cfg.timeout);
+	if (strcmp(s.usepam, "yes") == 0 && strcmp(s.kbd, "yes") == 0)
+		report(d, 0, "sshd",
+		       "UsePAM yes, keyboard-interactive on, AuthenticationMethods %s",
+		       s.methods[0] != '\0' ? s.methods : "any");
+}
+
+int ctl_cmd_doctor(struct ctl *c, int argc, char **argv)
+{
+	static const struct option opts[] = {{"pam-dir", required_argument, NULL, 'p'},
+					     {"sshd-config", required_argument, NULL, 's'},
+					     {NULL, 0, NULL, 0}};
+	struct doctor d = {.c = c, .pam_dir = "/etc/pam.d", .sshd_config = "/etc/ssh/sshd_config"};
+	struct dt_err err;
+	int opt;
+
+	optind = 0;
+	while ((opt = getopt_long(argc, argv, "p:s:", opts, NULL)) != -1) {
+		if (opt == 'p')
+			d.pam_dir = optarg;
+		else if (opt == 's')
+			d.sshd_config = optarg;
+		else
+			return ctl_usage_error("doctor", "unknown option");
+	}
+	if (optind != argc)
+		return ctl_usage_error("doctor", "unexpected argument '%s'", argv[optind]);
+	if (ctl_require_root("doctor") < 0)
+		return CTL_FAILED;
+	dt_err_clear(&err);
+	if (ctl_load_config(c, &err) < 0) {
+		report(&d, 2, "config", "%s", err.msg);
+		return CTL_CONFIG;
+	}
+	report(&d, 0, "config", "%s", c->conf_path != NULL ? c->conf_path : DT_DEFAULT_CONF);
+	check_map(&d);
+	check_recovery(&d);
+	check_helper(&d);
+	check_dingtalk(&d);
+	check_pam_stack(&d);
+	check_sshd(&d);
+	printf("%u failed, %u warning(s)\n", d.failed, d.warned);
+	return d.failed > 0 ? CTL_FAILED : CTL_OK;
+}
