@@ -62,10 +62,10 @@ void fz_inject_arm(unsigned at);
 void fz_inject_disarm(void);
 /* Non-zero: the calls that follow are the application's, not failed. */
 void fz_inject_hold(int on);
+/* Whether a failure was injected this run, and how many wrapped calls
+ * were counted (to pick N for a seed). */
 int fz_injected(void);
 unsigned fz_inject_calls(void);
-    /* wrapped calls counted this run */ /* a failure was injected this run */
-int fz_rand_injected(void);		 /* ... into RAND_bytes */
 
 /* Log lines the module wrote (pam_syslog is wrapped), NUL-separated. */
 const char *fz_log_text(size_t *len);

@@ -68,7 +68,7 @@ void __wrap_pam_syslog(const pam_handle_t *pamh, int priority, const char *fmt, 
 #define FZ_LOG_MAX     (64 * 1024)
 static int64_t clock_ms = FZ_CLOCK_START;
 static unsigned calls, fail_at;
-static int injected, rand_injected, held;
+static int injected, held;
 static pthread_t armed_thread;
 static char log_text[FZ_LOG_MAX];
 static size_t log_len;
@@ -112,7 +112,6 @@ void fz_inject_arm(unsigned at)
 	held = 0;
 	armed_thread = pthread_self();
 	injected = 0;
-	rand_injected = 0;
 }
 
 void fz_inject_disarm(void)
@@ -134,11 +133,6 @@ unsigned fz_inject_calls(void)
 int fz_injected(void)
 {
 	return injected;
-}
-
-int fz_rand_injected(void)
-{
-	return rand_injected;
 }
 
 /* Whether this call is the one that fails. Calls from libFuzzer's own
@@ -213,11 +207,9 @@ ssize_t __wrap_read(int fd, void *buf, size_t n)
 
 int __wrap_RAND_bytes(unsigned char *buf, int n)
 {
-	if (fail_now()) {
-		rand_injected = 1;
-		return 0;
-	}
-	return __real_RAND_bytes(buf, n);
+	/* A failed draw must end the login, not leave a guessable state:
+	 * fuzz_pam_fakes.c checks every registered state. */
+	return fail_now() ? 0 : __real_RAND_bytes(buf, n);
 }
 
 json_tokener *__wrap_json_tokener_new_ex(int depth)
