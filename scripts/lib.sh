@@ -89,12 +89,13 @@ dt_no_sanitizer_reports() {
 	[ "$found" -eq 0 ]
 }
 
-# dt_valgrind_helper_suite TOP DIR: tests/callbackd/test_callbackd.py with
-# every helper it starts (seven, with sessions in every state, a shutdown
-# with a waiter suspended, configuration errors) under valgrind memcheck.
-# Fails on a failed case or on any error or definite/indirect leak.
+# dt_valgrind_helper_suite TOP DIR [SCRIPT]: tests/callbackd/test_callbackd.py
+# (or SCRIPT, e.g. tests/callbackd/test_load.py) with every helper it starts
+# (seven, with sessions in every state, a shutdown with a waiter suspended,
+# configuration errors) under valgrind memcheck. Fails on a failed case or
+# on any error or definite/indirect leak.
 dt_valgrind_helper_suite() {
-	local top=$1 dir=$2 log rc=0
+	local top=$1 dir=$2 script=${3:-$1/tests/callbackd/test_callbackd.py} log rc=0
 	mkdir -p "$dir" && rm -f "$dir"/*.log
 	cat >"$dir/helper.sh" <<WRAP
 #!/bin/sh
@@ -104,7 +105,7 @@ exec valgrind --leak-check=full --errors-for-leak-kinds=definite,indirect --erro
 WRAP
 	chmod 0755 "$dir/helper.sh"
 	DT_SRCDIR=$top DT_BUILDDIR=$top DT_CALLBACKD=$dir/helper.sh \
-		python3 "$top/tests/callbackd/test_callbackd.py" >"$dir/tap" 2>&1
+		python3 "$script" >"$dir/tap" 2>&1
 	if grep -q '^not ok' "$dir/tap" || ! grep -q '^1\.\.[1-9]' "$dir/tap"; then
 		grep -A3 '^not ok' "$dir/tap"
 		rc=1

@@ -12,7 +12,13 @@
 #include "conf.h"
 #include "net.h"
 
-#define BACKLOG 128
+/* At least the listeners' connection limits (control.c, public.c): a burst
+ * of logins must queue, not fail. A full Unix socket backlog makes
+ * connect() fail at once with EAGAIN, which the module reports as "cannot
+ * reach the helper" (found by tests/callbackd/test_load.py: 200 waiters at
+ * once against a helper slowed by valgrind). The kernel caps it at
+ * net.core.somaxconn. */
+#define BACKLOG 512
 
 static int bind_first(const struct addrinfo *list, const char *addr, struct dt_err *err)
 {

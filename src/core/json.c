@@ -10,13 +10,16 @@
 
 json_object *dt_json_parse_object(const char *text, size_t len)
 {
-	json_tokener *tok = json_tokener_new_ex(MAX_DEPTH);
+	json_tokener *tok;
 	json_object *obj;
 
-	if (tok == NULL || len > INT32_MAX) {
-		json_tokener_free(tok);
+	if (len > INT32_MAX)
 		return NULL;
-	}
+	/* json_tokener_free(NULL) crashes (json-c 0.16): out of memory here
+	 * must be an error, not a dead sshd (found by fuzz_pam). */
+	tok = json_tokener_new_ex(MAX_DEPTH);
+	if (tok == NULL)
+		return NULL;
 	obj = json_tokener_parse_ex(tok, text, (int)len);
 	if (obj != NULL && (json_tokener_get_error(tok) != json_tokener_success ||
 			    json_tokener_get_parse_end(tok) != len ||

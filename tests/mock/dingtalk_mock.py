@@ -25,8 +25,13 @@ Endpoints (stats/fault names in brackets):
   POST /user/getuserinfo is not served (the older flat form).
 Admin (not DingTalk):
   POST /_mock/fault  {"endpoint": NAME|"*", "mode": MODE, "seconds": N, "count": K}
-       MODE: none slow truncated nonjson http500 throttled wrongtypes hang
-             error ipban badtoken huge clockskew
+       MODE: none slow trickle truncated nonjson http500 throttled wrongtypes
+             hang error ipban badtoken huge clockskew
+       slow: the whole answer waits "seconds" (default 3).
+       trickle: the status line and headers (with the full Content-Length)
+         at once, then the body one byte every "interval_ms" (default 250),
+         so only a deadline on the whole transfer stops it, not one on the
+         first byte.
        "count" (optional) limits the fault to the next K calls.
        error: answer with a chosen DingTalk error in the endpoint's envelope:
          {"code": "Forbidden.AccessDenied.IpNotInWhiteList", "status": 403,
@@ -110,7 +115,7 @@ BUILTIN_PERSONS = [
      "userid": None},
 ]
 
-FAULT_MODES = ("none", "slow", "truncated", "nonjson", "http500", "throttled",
+FAULT_MODES = ("none", "slow", "trickle", "truncated", "nonjson", "http500", "throttled",
                "wrongtypes", "hang", "error", "ipban", "badtoken", "huge", "clockskew")
 ENDPOINTS = ("authorize", "userAccessToken", "users_me", "accessToken",
              "gettoken", "getbyunionid", "user_get", "qrconnect", "sns_userinfo",
@@ -439,7 +444,28 @@ class Handler(BaseHTTPRequestHandler):
         reply = getattr(self, fname)()
         if mode == "wrongtypes" and reply.is_json and reply.status == 200:
             reply.body = _to_wrong_types(reply.body)
+        if mode == "trickle":
+            self.send_trickle(reply, float(fault.get("interval_ms") or 250) / 1000)
+            return
         self.send_reply(reply, truncated=(mode == "truncated"))
+
+    def send_trickle(self, reply, interval):
+        data = reply.payload()
+        self.send_response(reply.status)
+        self.send_header("Content-Type", reply.ctype)
+        self.send_header("Content-Length", str(len(data)))
+        self.send_header("Connection", "close")
+        self.close_connection = True
+        self.end_headers()
+        try:
+            self.wfile.flush()
+            for i in range(len(data)):
+                time.sleep(interval)
+                self.wfile.write(data[i:i + 1])
+                self.wfile.flush()
+        except OSError:
+            pass                       # the client gave up: that is the point
+        self.log_request_line(reply.status)
 
     def send_huge(self, size):
         head, tail = b'{"errcode": 0, "pad": "', b'"}'
@@ -805,7 +831,8 @@ class Handler(BaseHTTPRequestHandler):
                     self.st.faults.pop(ep, None)
             else:
                 f = {"mode": mode, "seconds": float(req.get("seconds") or 0)}
-                for k in ("code", "status", "message", "errcode", "errmsg", "sub_code", "bytes"):
+                for k in ("code", "status", "message", "errcode", "errmsg", "sub_code", "bytes",
+                          "interval_ms"):
                     if req.get(k) is not None:
                         f[k] = req[k]
                 if req.get("count") is not None:

@@ -3,6 +3,7 @@
 
 import http.client
 import json
+import re
 import os
 import shutil
 import socket
@@ -285,6 +286,8 @@ def tests_faults(m, token, app):
     t0 = time.monotonic()
     st, b, _ = m.req("GET", "/v1.0/contact/users/me", headers=hdr)
     check(st == 200 and time.monotonic() - t0 >= 0.9, "fault slow 1s -> answer after >= 1s")
+    m.fault("*", "none")
+    tests_trickle(m, hdr)
     m.fault("*", "hang", seconds=3)
     t0 = time.monotonic()
     try:
@@ -295,6 +298,37 @@ def tests_faults(m, token, app):
     m.fault("*", "none")
     st, b, _ = m.req("GET", "/v1.0/contact/users/me", headers=hdr)
     check(st == 200 and b.get("unionId"), "fault none clears '*'")
+
+
+def tests_trickle(m, hdr):
+    """trickle: the headers at once, then the body a byte at a time, so a
+    client sees the status long before the body is complete."""
+    m.fault("users_me", "trickle", interval_ms=5, count=1)
+    sock = socket.create_connection(("127.0.0.1", m.port), timeout=10)
+    t0 = time.monotonic()
+    sock.sendall(("GET /v1.0/contact/users/me HTTP/1.1\r\nHost: x\r\n"
+                  "x-acs-dingtalk-access-token: %s\r\n\r\n" % hdr["x-acs-dingtalk-access-token"])
+                 .encode())
+    data, t_head, chunks = b"", None, 0
+    while True:
+        part = sock.recv(65536)
+        if not part:
+            break
+        data += part
+        chunks += 1
+        if t_head is None and b"\r\n\r\n" in data:
+            t_head = time.monotonic() - t0
+    total = time.monotonic() - t0
+    sock.close()
+    head, _, body = data.partition(b"\r\n\r\n")
+    length = int(re.search(rb"Content-Length: (\d+)", head).group(1))
+    check(head.startswith(b"HTTP/1.1 200") and t_head is not None and t_head < 0.5,
+          "fault trickle -> status and headers at once (%.2f s)" % (t_head or -1))
+    check(len(body) == length and json.loads(body).get("unionId"),
+          "fault trickle -> the whole body arrives, as its Content-Length says")
+    check(total >= 0.005 * (length - 1) * 0.9 and chunks > length // 2,
+          "fault trickle -> one byte every interval_ms (%d bytes in %.2f s, %d reads)"
+          % (length, total, chunks))
 
 
 def tests_misc(m, token):

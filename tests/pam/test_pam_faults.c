@@ -1,9 +1,10 @@
 /* The fault matrix through PAM (pam_wrapper + libpamtest): the helper
- * killed or restarted mid-wait, a helper answering garbage, DingTalk slow,
- * truncated, mistyped, oversized or throttled, bad TLS certificates and a
- * skewed clock. Each case asserts the PAM code, that the login ends within
- * the module's deadline and the log line naming the problem.
- * run_pam_faults.sh sets the stage; the phone is tests/mock/phone.py. */
+ * killed or restarted mid-wait, a helper answering garbage, DingTalk slow
+ * (the whole answer, or the body a byte at a time), truncated, mistyped,
+ * oversized or throttled, bad TLS certificates and a skewed clock. Each
+ * case asserts the PAM code, that the login ends within the module's
+ * deadline and the log line naming the problem. run_pam_faults.sh sets
+ * the stage; the phone is tests/mock/phone.py. */
 #include "config.h"
 
 #include <setjmp.h>
@@ -315,6 +316,31 @@ static void test_clock_skew_on_signed_requests(void **state)
 	assert_within_deadline(seconds);
 }
 
+/* ---- a slow body ---- */
+
+/* The status and headers come at once, the body a byte every 400 ms: only
+ * a deadline on the whole transfer (not on connecting or on the first
+ * byte) ends the login in time. */
+static void test_dingtalk_trickles_the_body(void **state)
+{
+	struct conv_ctx c;
+	double seconds;
+
+	(void)state;
+	assert_pam(approve_under_fault("dingtalk",
+				       "{\"endpoint\": \"users_me\", \"mode\": \"trickle\", "
+				       "\"interval_ms\": 400}",
+				       &c, &seconds),
+		   PAM_AUTHINFO_UNAVAIL);
+	assert_logged("/v1.0/contact/users/me: no answer in time");
+	/* curl counts what arrived: the body had begun, so the headers were in. */
+	assert_logged(" bytes received");
+	if (strstr(read_case_log(), " with 0 out of ") != NULL)
+		fail_msg("no byte of the body arrived:\n%s", read_case_log());
+	assert_within_deadline(seconds);
+	assert_true(seconds >= DEADLINE - 1.0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -330,6 +356,7 @@ int main(void)
 	    cmocka_unit_test(test_certificate_for_another_host),
 	    cmocka_unit_test(test_expired_certificate),
 	    cmocka_unit_test(test_clock_skew_on_signed_requests),
+	    cmocka_unit_test(test_dingtalk_trickles_the_body),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
