@@ -283,6 +283,9 @@ static char *wait_for_enter(struct login *l, struct dt_err *err)
 			return NULL;
 		if (strcmp(answer, DT_SSHD_FAKE_PASSWORD) == 0) {
 			dt_free_secret(answer);
+			/* A denial nobody made on the phone: the helper still
+			 * waits for one, so end the session there. */
+			cancel_session(l);
 			dt_err_set(err, DT_ERR_DENIED, "sshd marked the user as invalid");
 			return NULL;
 		}

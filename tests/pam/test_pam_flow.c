@@ -362,6 +362,35 @@ static void test_prompts_are_bounded(void **state)
 	assert_logged("not approved after 4 prompts");
 }
 
+/* Whether the helper logged the cancel of the session named in the
+ * module's audit line ("session=ID"). */
+static int helper_logged_cancel(const char *module_log)
+{
+	const char *p = strstr(module_log, "session=");
+	char id[32] = "", needle[64], path[512], buf[65536];
+	FILE *f;
+	size_t n;
+	int tries;
+
+	if (p == NULL || sscanf(p + 8, "%31[A-Za-z0-9_-]", id) != 1)
+		return 0;
+	snprintf(needle, sizeof(needle), "cancelled id=%s", id);
+	snprintf(path, sizeof(path), "%s/callbackd.log", getenv("DT_WORK"));
+	for (tries = 0; tries < 20; tries++, usleep(100000)) {
+		if ((f = fopen(path, "r")) == NULL)
+			continue;
+		/* The end of the log: earlier cases wrote the rest. */
+		if (fseek(f, -(long)(sizeof(buf) - 1), SEEK_END) != 0)
+			rewind(f);
+		n = fread(buf, 1, sizeof(buf) - 1, f);
+		buf[n] = '\0';
+		fclose(f);
+		if (strstr(buf, needle) != NULL)
+			return 1;
+	}
+	return 0;
+}
+
 static void test_sshd_fake_password_is_refused(void **state)
 {
 	struct conv_ctx c = {.plan = {NULL, NULL, 0, 0, NULL}, .answers = {"\b\n\r\177INCORRECT"}};
@@ -370,6 +399,8 @@ static void test_sshd_fake_password_is_refused(void **state)
 	assert_pam(authenticate("dingtalk_enter", "alice", &c, NULL), PAM_AUTH_ERR);
 	assert_int_equal(c.prompts, 1);
 	assert_logged("sshd marked the user as invalid");
+	/* The session does not linger at the helper until its ttl. */
+	assert_true(helper_logged_cancel(read_case_log()));
 }
 
 /* sudo blocks SIGINT while it authenticates: Ctrl-C stays pending, and
