@@ -1,8 +1,8 @@
-/* libFuzzer target: editing the map file (mapedit.h) and the recovery
- * file's parser (recovery.h). The input's first line is "unionId user",
- * the rest is the file. Checks what dingtalk-ctl relies on: an accepted
- * add really binds (as the module's own parser reads it), adding twice
- * changes nothing, a remove really unbinds, and an error always says why. */
+/* libFuzzer target: editing the map file (mapedit.h), the recovery
+ * file's parser (recovery.h) and the per-user binding file (userfile.h). The input's first line is
+ * "unionId user", the rest is the file. Checks what dingtalk-ctl relies on: an accepted add really
+ * binds (as the module's own parser reads it), adding twice changes nothing, a remove really
+ * unbinds, and an error always says why. */
 #include "config.h"
 
 #include <stddef.h>
@@ -10,10 +10,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "mapedit.h"
 #include "mapping.h"
 #include "recovery.h"
+#include "userfile.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -73,6 +76,51 @@ static void check_recovery(const char *text, size_t size, const char *user)
 		__builtin_trap();
 }
 
+/* Whether `id` is the first word of a line of `text`, which is how the
+ * binding file names an identity. */
+static int listed(const char *text, size_t size, const char *id)
+{
+	size_t n = strlen(id), i = 0, start, end;
+
+	while (i < size) {
+		start = i;
+		while (i < size && text[i] != '\n')
+			i++;
+		end = i++;
+		while (start < end && strchr(" \t\r", text[start]) != NULL)
+			start++;
+		if (end - start >= n && memcmp(text + start, id, n) == 0 &&
+		    (start + n == end || strchr(" \t\r", text[start + n]) != NULL))
+			return 1;
+	}
+	return 0;
+}
+
+/* The binding file as the module reads it: written to a private home. */
+static void check_userfile(const char *text, size_t size, const char *union_id)
+{
+	static char home[] = "/tmp/dt-fuzz-home.XXXXXX";
+	static int made;
+	char path[64];
+	struct dt_err err;
+	int bound = 0, rc;
+	FILE *f;
+
+	if (!made && (made = mkdtemp(home) != NULL) == 0)
+		return;
+	snprintf(path, sizeof(path), "%s/%s", home, DT_USERFILE_NAME);
+	if ((f = fopen(path, "w")) == NULL)
+		return;
+	fwrite(text, 1, size, f);
+	fclose(f);
+	chmod(path, 0600);
+	dt_err_clear(&err);
+	rc = dt_userfile_match(home, geteuid(), union_id, &bound, &err);
+	if ((rc < 0 && (bound || err.msg[0] == '\0')) ||
+	    (bound && (!listed(text, size, union_id) || memchr(text, '\0', size) != NULL)))
+		__builtin_trap();
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	const char *text = (const char *)data, *nl = memchr(data, '\n', size);
@@ -90,5 +138,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	check_add_remove(text, size, union_id, user);
 	check_recovery(text, size, user);
+	check_userfile(text, size, union_id);
 	return 0;
 }
