@@ -30,11 +30,7 @@ static json_object *interpret(const struct dt_api_call *c, const struct dt_http_
 	}
 	obj = dt_json_parse_object(resp->body, resp->len);
 	if (obj == NULL) {
-		*cls = DT_API_FAIL;
-		dt_err_set(err, DT_ERR_UNAVAIL,
-			   "DingTalk %s: HTTP 200 with a body that is not a JSON object (a proxy's "
-			   "page or a DingTalk outage?)",
-			   c->name);
+		*cls = dt_api_not_json(c->name, resp->status, resp->body, resp->len, err);
 		return NULL;
 	}
 	if (dt_api_ip_ban(c->name, obj, wait_ms, err)) {

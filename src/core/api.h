@@ -54,5 +54,11 @@ enum dt_api_class dt_api_http_error(const char *api, long status, const char *bo
 /* DingTalk's IP ban ({"status":1111,"wait":N}) in any answer: 1 (err set,
  * *wait_ms from the hint) or 0. */
 int dt_api_ip_ban(const char *api, json_object *obj, int64_t *wait_ms, struct dt_err *err);
+/* An answer that is not JSON at all (HTTP `status`): an HTML page names
+ * DingTalk's other form of IP ban as a cause, with what to do. Sets err
+ * (DT_ERR_UNAVAIL) and returns DT_API_FAIL: neither a ban nor a proxy's
+ * page goes away within one login. */
+enum dt_api_class dt_api_not_json(const char *api, long status, const char *body, size_t len,
+				  struct dt_err *err);
 
 #endif

@@ -148,6 +148,34 @@ int dt_api_ip_ban(const char *api, json_object *obj, int64_t *wait_ms, struct dt
 	return 1;
 }
 
+/* The first non-blank byte of an HTML document or fragment. */
+static int html_page(const char *body, size_t len)
+{
+	size_t i = 0;
+
+	while (i < len && (body[i] == ' ' || body[i] == '\t' || body[i] == '\r' || body[i] == '\n'))
+		i++;
+	return i < len && body[i] == '<';
+}
+
+enum dt_api_class dt_api_not_json(const char *api, long status, const char *body, size_t len,
+				  struct dt_err *err)
+{
+	if (html_page(body, len))
+		dt_err_set(err, DT_ERR_UNAVAIL,
+			   "DingTalk %s: HTTP %ld with an HTML page instead of JSON: DingTalk "
+			   "answers so when this host's IP is banned (over 10,000 calls in 20 s "
+			   "from one IP: find what calls DingTalk so often and wait some minutes); "
+			   "a proxy in between or a DingTalk outage can too",
+			   api, status);
+	else
+		dt_err_set(err, DT_ERR_UNAVAIL,
+			   "DingTalk %s: HTTP %ld with a body that is not a JSON object (a proxy's "
+			   "page or a DingTalk outage?)",
+			   api, status);
+	return DT_API_FAIL;
+}
+
 enum dt_api_class dt_api_http_error(const char *api, long status, const char *body, size_t len,
 				    int64_t *wait_ms, struct dt_err *err)
 {

@@ -326,8 +326,11 @@ static void test_retries_stop_at_the_deadline(void **state)
 static void test_bad_answers_are_errors(void **state)
 {
 	(void)state;
+	/* The mock's page is HTML, which is also how DingTalk's IP ban looks. */
 	fault("{\"endpoint\":\"users_me\",\"mode\":\"nonjson\"}");
-	run_oauth2(NULL, "alice", 0, -1, DT_ERR_UNAVAIL, "not a JSON object");
+	run_oauth2(NULL, "alice", 0, -1, DT_ERR_UNAVAIL,
+		   "HTTP 200 with an HTML page instead of JSON: DingTalk answers so when this "
+		   "host's IP is banned");
 	fault("{\"endpoint\":\"users_me\",\"mode\":\"wrongtypes\"}");
 	run_oauth2(NULL, "alice", 0, -1, DT_ERR_UNAVAIL, "'unionId' is not a string");
 	fault("{\"endpoint\":\"userAccessToken\",\"mode\":\"wrongtypes\"}");
