@@ -13,6 +13,7 @@ Needs root and the packages openssh-server, openssh-client, sudo.
 """
 import os
 import pty
+import pwd
 import re
 import select
 import shutil
@@ -26,6 +27,7 @@ import time
 SRC = os.environ.get("DT_SRCDIR", os.path.join(os.path.dirname(__file__), "..", ".."))
 MODULE = os.environ.get("DT_PAM_MODULE", os.path.join(SRC, "src/pam/.libs/pam_dingtalk.so"))
 CALLBACKD = os.environ.get("DT_CALLBACKD", os.path.join(SRC, "src/callbackd/dingtalk-callbackd"))
+CTL = os.path.join(os.environ.get("DT_BUILDDIR", SRC), "src/ctl/dingtalk-ctl")
 PY = os.environ.get("PYTHON3", sys.executable)
 PHONE = os.path.join(SRC, "tests/mock/phone.py")
 MOCK = os.path.join(SRC, "tests/mock/dingtalk_mock.py")
@@ -467,6 +469,39 @@ def test_sudo(stage):
                                                               term.text()))
 
 
+def test_sudo_self_enroll(stage):
+    """sudo dingtalk-ctl enroll --self: the identity lands in the invoking
+    user's own binding file, told apart by real sudo's SUDO_UID."""
+    ctl_conf = os.path.join(stage.work, "ctl.conf")
+    with open(stage.conf) as f, open(ctl_conf, "w") as out:
+        out.write(f.read() + "map = file userfile\n")
+    os.chmod(ctl_conf, 0o600)
+    command = [CTL, "--conf", ctl_conf, "enroll", "--self", "--yes"]
+    with open(SUDOERS + ".tmp", "w") as f:
+        f.write("# written by pam_dingtalk's tests/e2e/test_real_clients.py\n"
+                "%s ALL=(root) NOPASSWD: %s\n" % (USER, " ".join(command)))
+    os.chmod(SUDOERS + ".tmp", 0o440)
+    run("visudo", "-cqf", SUDOERS + ".tmp")
+    os.rename(SUDOERS + ".tmp", SUDOERS)
+    # SUDO_UID=0 from the user is overridden by sudo itself.
+    env = {"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8", "TERM": "xterm", "SUDO_UID": "0"}
+    term = Terminal(["setpriv", "--reuid=" + USER, "--regid=" + USER, "--init-groups",
+                     "sudo", "-n"] + command, env)
+    term.read_until(rb"expires in \d+ seconds", 20)
+    link, number = link_and_number(term.out)
+    if link:
+        phone(link, number, person="bob")
+    code = term.finish(30)
+    binding = os.path.join(stage.home, ".pam_dingtalk_id")
+    st = os.lstat(binding) if os.path.exists(binding) else None
+    text = open(binding).read() if st is not None else ""
+    owned = st is not None and st.st_uid == pwd.getpwnam(USER).pw_uid
+    tap("sudo dingtalk-ctl enroll --self: the person is bound in the user's own file",
+        code == 0 and "uBob00000000000000000000iEiE" in text and owned,
+        term.text() + "exit %s\n" % code)
+    os.unlink(SUDOERS)
+
+
 # ---------------------------------------------------------------- login
 
 def test_login(stage):
@@ -510,7 +545,7 @@ def main():
     stage = Stage()
     try:
         stage.start()
-        for test in (test_sshd, test_sudo, test_login):
+        for test in (test_sshd, test_sudo, test_sudo_self_enroll, test_login):
             try:
                 test(stage)
             except Exception as e:  # a broken stage must show, not hang
