@@ -13,11 +13,12 @@
 
 /* One entry of the map: calls `fn` for each account when the entry is
  * `union_id`'s. Both the check of one account (a normal login) and the
- * list of all of them (set_user) read the map through here. */
-static int scan_line(char *line, const char *where, const char *union_id, dt_map_account_fn fn,
-		     void *ctx, struct dt_err *err)
+ * list of all of them (set_user) read the map through here. The map is
+ * read at every login, so "file:line" is only formatted when it is shown. */
+static int scan_line(char *line, const char *file, unsigned lineno, const char *union_id,
+		     dt_map_account_fn fn, void *ctx, struct dt_err *err)
 {
-	char *save = NULL, *account;
+	char *save = NULL, *account, where[512];
 	char *id = strtok_r(line, SEPARATORS, &save);
 	char *rest = strtok_r(NULL, "", &save);
 
@@ -25,10 +26,11 @@ static int scan_line(char *line, const char *where, const char *union_id, dt_map
 		return 0;
 	if (rest == NULL || rest[strspn(rest, SEPARATORS)] == '\0')
 		return dt_err_set(err, DT_ERR_CONFIG,
-				  "%s: '%.64s' names no local account (want 'unionId user...')",
-				  where, id);
+				  "%s:%u: '%.64s' names no local account (want 'unionId user...')",
+				  file, lineno, id);
 	if (strcmp(id, union_id) != 0)
 		return 0;
+	snprintf(where, sizeof(where), "%s:%u", file, lineno);
 	for (account = strtok_r(rest, SEPARATORS, &save); account != NULL;
 	     account = strtok_r(NULL, SEPARATORS, &save))
 		if (fn(ctx, account, where, err) < 0)
@@ -39,7 +41,6 @@ static int scan_line(char *line, const char *where, const char *union_id, dt_map
 int dt_map_accounts_text(const char *text, size_t len, const char *file, const char *union_id,
 			 dt_map_account_fn fn, void *ctx, struct dt_err *err)
 {
-	char where[512];
 	char *copy, *line, *next;
 	unsigned lineno = 0;
 	int rc = 0;
@@ -53,8 +54,7 @@ int dt_map_accounts_text(const char *text, size_t len, const char *file, const c
 		next = strchr(line, '\n');
 		if (next != NULL)
 			*next++ = '\0';
-		snprintf(where, sizeof(where), "%s:%u", file, ++lineno);
-		rc = scan_line(line, where, union_id, fn, ctx, err);
+		rc = scan_line(line, file, ++lineno, union_id, fn, ctx, err);
 	}
 	free(copy);
 	return rc;
