@@ -38,28 +38,43 @@ static int scan_line(char *line, const char *file, unsigned lineno, const char *
 	return 0;
 }
 
+/* Scans a buffer of our own in place (it is cut into lines). */
+static int scan_buffer(char *buf, size_t len, const char *file, const char *union_id,
+		       dt_map_account_fn fn, void *ctx, struct dt_err *err)
+{
+	char *line, *next;
+	unsigned lineno = 0;
+	int rc = 0;
+
+	if (memchr(buf, '\0', len) != NULL)
+		return dt_err_set(err, DT_ERR_CONFIG, "%s: contains a NUL byte", file);
+	for (line = buf; line != NULL && rc == 0; line = next) {
+		next = strchr(line, '\n');
+		if (next != NULL)
+			*next++ = '\0';
+		rc = scan_line(line, file, ++lineno, union_id, fn, ctx, err);
+	}
+	return rc;
+}
+
 int dt_map_accounts_text(const char *text, size_t len, const char *file, const char *union_id,
 			 dt_map_account_fn fn, void *ctx, struct dt_err *err)
 {
-	char *copy, *line, *next;
-	unsigned lineno = 0;
-	int rc = 0;
+	char *copy;
+	int rc;
 
 	if (memchr(text, '\0', len) != NULL)
 		return dt_err_set(err, DT_ERR_CONFIG, "%s: contains a NUL byte", file);
 	copy = strndup(text, len);
 	if (copy == NULL)
 		return dt_err_set(err, DT_ERR_NOMEM, "out of memory");
-	for (line = copy; line != NULL && rc == 0; line = next) {
-		next = strchr(line, '\n');
-		if (next != NULL)
-			*next++ = '\0';
-		rc = scan_line(line, file, ++lineno, union_id, fn, ctx, err);
-	}
+	rc = scan_buffer(copy, len, file, union_id, fn, ctx, err);
 	free(copy);
 	return rc;
 }
 
+/* The file's buffer is ours: scanned in place, without a copy (the map is
+ * read at every login, and large maps make copies show). */
 int dt_map_accounts_file(const char *path, const char *union_id, dt_map_account_fn fn, void *ctx,
 			 struct dt_err *err)
 {
@@ -69,7 +84,7 @@ int dt_map_accounts_file(const char *path, const char *union_id, dt_map_account_
 
 	if (text == NULL)
 		return -1;
-	rc = dt_map_accounts_text(text, len, path, union_id, fn, ctx, err);
+	rc = scan_buffer(text, len, path, union_id, fn, ctx, err);
 	free(text);
 	return rc;
 }
@@ -109,14 +124,8 @@ int dt_map_match_text(const char *text, size_t len, const char *file, const char
 int dt_map_match_file(const char *path, const char *union_id, const char *user,
 		      struct dt_map_result *out, struct dt_err *err)
 {
-	size_t len = 0;
-	char *text = dt_read_protected_file(path, DT_CFG_PUBLIC, DT_MAP_MAX_BYTES, &len, err);
-	int rc;
+	struct match m = {.user = user, .out = out};
 
 	memset(out, 0, sizeof(*out));
-	if (text == NULL)
-		return -1;
-	rc = dt_map_match_text(text, len, path, union_id, user, out, err);
-	free(text);
-	return rc;
+	return dt_map_accounts_file(path, union_id, match_account, &m, err);
 }
