@@ -20,26 +20,32 @@ static int drop_to(const struct passwd *pw)
 	return setuid(0) == 0 && pw->pw_uid != 0 ? -1 : 0;
 }
 
+/* The child's report: fn's answer, and its error when it failed. */
+struct report {
+	int answer;
+	struct dt_err err;
+};
+
 static void child(const struct passwd *pw, int (*fn)(void *, struct dt_err *), void *ctx, int out)
 {
-	struct dt_err err;
+	struct report r = {.answer = -1};
 	ssize_t n;
 
-	dt_err_clear(&err);
+	dt_err_clear(&r.err);
 	if (drop_to(pw) != 0)
-		dt_err_set(&err, DT_ERR_INTERNAL, "cannot become %s: %s", pw->pw_name,
+		dt_err_set(&r.err, DT_ERR_INTERNAL, "cannot become %s: %s", pw->pw_name,
 			   strerror(errno));
-	else
-		fn(ctx, &err);
-	n = write(out, &err, sizeof(err));
-	_exit(n == (ssize_t)sizeof(err) && err.kind == DT_OK ? 0 : 1);
+	else if ((r.answer = fn(ctx, &r.err)) > 100)
+		r.answer = dt_err_set(&r.err, DT_ERR_INTERNAL, "answer out of range");
+	n = write(out, &r, sizeof(r));
+	_exit(n == (ssize_t)sizeof(r) ? 0 : 1);
 }
 
 int ctl_as_user(const struct passwd *pw, int (*fn)(void *ctx, struct dt_err *err), void *ctx,
 		struct dt_err *err)
 {
 	int fds[2], status = 0;
-	struct dt_err got;
+	struct report r;
 	ssize_t n;
 	pid_t pid;
 
@@ -56,19 +62,18 @@ int ctl_as_user(const struct passwd *pw, int (*fn)(void *ctx, struct dt_err *err
 		child(pw, fn, ctx, fds[1]);
 	}
 	close(fds[1]);
-	n = read(fds[0], &got, sizeof(got));
+	n = read(fds[0], &r, sizeof(r));
 	close(fds[0]);
 	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
 		;
-	if (n != (ssize_t)sizeof(got))
+	if (n != (ssize_t)sizeof(r) || !WIFEXITED(status) || WEXITSTATUS(status) != 0)
 		return dt_err_set(err, DT_ERR_INTERNAL, "the process run as %s died", pw->pw_name);
-	got.msg[sizeof(got.msg) - 1] = '\0';
-	if (got.kind != DT_OK) {
-		*err = got;
+	if (r.answer < 0) {
+		r.err.msg[sizeof(r.err.msg) - 1] = '\0';
+		*err = r.err;
+		if (err->kind == DT_OK)
+			err->kind = DT_ERR_INTERNAL;
 		return -1;
 	}
-	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
-		return dt_err_set(err, DT_ERR_INTERNAL, "the process run as %s failed",
-				  pw->pw_name);
-	return 0;
+	return r.answer;
 }

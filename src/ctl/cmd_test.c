@@ -39,6 +39,7 @@ struct lookup {
 	uid_t uid;
 };
 
+/* 1 when the user's binding file names the identity, 0 when not. */
 static int match_binding(void *ctx, struct dt_err *err)
 {
 	const struct lookup *l = ctx;
@@ -46,7 +47,7 @@ static int match_binding(void *ctx, struct dt_err *err)
 
 	if (dt_userfile_match(l->home, l->uid, l->union_id, &bound, err) < 0)
 		return -1;
-	return bound ? 0 : dt_err_set(err, DT_ERR_DENIED, "not bound");
+	return bound;
 }
 
 /* The binding file is read as its owner, as the module does. */
@@ -55,7 +56,7 @@ static int read_binding(void *ctx, const char *user, const char *union_id, int *
 {
 	struct passwd *pw = getpwnam(user);
 	struct lookup l;
-	struct dt_err child;
+	int rc;
 
 	(void)ctx;
 	*bound = 0;
@@ -64,15 +65,11 @@ static int read_binding(void *ctx, const char *user, const char *union_id, int *
 	l.home = pw->pw_dir;
 	l.uid = pw->pw_uid;
 	l.union_id = union_id;
-	dt_err_clear(&child);
-	if (ctl_as_user(pw, match_binding, &l, &child) == 0) {
-		*bound = 1;
-		return 0;
-	}
-	if (child.kind == DT_ERR_DENIED && strcmp(child.msg, "not bound") == 0)
-		return 0;
-	*err = child;
-	return -1;
+	rc = ctl_as_user(pw, match_binding, &l, err);
+	if (rc < 0)
+		return -1;
+	*bound = rc;
+	return 0;
 }
 
 static int authorize(void *ctx, const struct dt_identity *who, struct dt_err *err)

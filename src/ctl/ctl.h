@@ -54,7 +54,8 @@ void ctl_print_identity(const struct dt_identity *who);
 int ctl_confirm(const char *question, int assume_yes);
 
 /* Runs fn as `pw` (its uid, gid and groups) in a child process, so the
- * user's own files are touched with the user's rights only. */
+ * user's own files are touched with the user's rights only. fn returns
+ * -1 with err set, or an answer from 0 to 100, which is returned here. */
 int ctl_as_user(const struct passwd *pw, int (*fn)(void *ctx, struct dt_err *err), void *ctx,
 		struct dt_err *err);
 

@@ -311,6 +311,15 @@ def test_test_command():
     T.ok(rc == 0 and "may log in as bob" in out, "test: the bound person passes", out[-500:])
     rc, out, _ = with_phone(conf, ["test", "--user", "bob"], "alice")
     T.ok(rc == 1 and "may log in" not in out, "test: someone else is denied", out[-500:])
+    # The user's own binding file (written by test_enroll_self), read as
+    # that user: bob is bound to dtself there, alice is not.
+    uconf = write_conf("testuser", "map = userfile")
+    rc, out, _ = with_phone(uconf, ["test", "--user", "dtself"], "bob")
+    T.ok(rc == 0 and "may log in as dtself" in out,
+         "test: a binding file read as its owner lets the bound person in", out[-500:])
+    rc, out, _ = with_phone(uconf, ["test", "--user", "dtself"], "alice")
+    T.ok(rc == 1 and "may log in" not in out,
+         "test: a binding file that names someone else refuses", out[-500:])
 
 
 # ----------------------------------------------------------------- doctor
