@@ -29,6 +29,8 @@ from html.parser import HTMLParser
 from urllib.parse import parse_qs, quote, urlencode, urlsplit
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, ".."))
+from tap import Tap  # noqa: E402  (tests/tap.py)
 HELPER = os.environ.get("DT_CALLBACKD") or os.path.join(
     HERE, "..", "..", "src", "callbackd", "dingtalk-callbackd")
 AUTH_URL = ("https://login.dingtalk.com/oauth2/auth?response_type=code"
@@ -44,31 +46,6 @@ SECURITY_HEADERS = {
 IO_TIMEOUT = 40
 
 # ---------------------------------------------------------------- TAP
-
-
-class Tap:
-    def __init__(self):
-        self.n = 0
-        self.failed = 0
-
-    def ok(self, cond, name, detail=None):
-        self.n += 1
-        if cond:
-            print("ok %d - %s" % (self.n, name), flush=True)
-        else:
-            self.failed += 1
-            print("not ok %d - %s" % (self.n, name), flush=True)
-            if detail is not None:
-                for line in str(detail).splitlines():
-                    print("#   " + line, flush=True)
-        return cond
-
-    def eq(self, got, want, name):
-        return self.ok(got == want, name, "got %r, want %r" % (got, want))
-
-    def diag(self, msg):
-        for line in str(msg).splitlines():
-            print("# " + line, flush=True)
 
 
 T = Tap()

@@ -30,21 +30,8 @@ PY = sys.executable
 UNION = {"alice": "uAlice0000000000000000iEiE", "bob": "uBob00000000000000000000iEiE",
          "dave": "uDave00000000000000000000iEiE", "mallory": "uMallory000000000000000iEiE"}
 STEP_TIMEOUT = 60
-
-
-class Tap:
-    def __init__(self):
-        self.n = 0
-        self.failed = 0
-
-    def ok(self, cond, name, detail=None):
-        self.n += 1
-        print("%s %d - %s" % ("ok" if cond else "not ok", self.n, name), flush=True)
-        if not cond:
-            self.failed += 1
-            for line in str(detail or "").splitlines():
-                print("#   " + line, flush=True)
-        return cond
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from tap import Tap  # noqa: E402  (tests/tap.py)
 
 
 T = Tap()
