@@ -76,6 +76,18 @@ char *dt_msg_approved(enum dt_lang lang, const char *nick)
 				     : dt_asprintf("Approved in DingTalk by %s.", nick);
 }
 
+const char *dt_locale_from_env(dt_env_fn get, void *ctx)
+{
+	static const char *const names[] = {"LC_ALL", "LC_MESSAGES", "LANG", NULL};
+	const char *v;
+	int i;
+
+	for (i = 0; names[i] != NULL; i++)
+		if ((v = get(ctx, names[i])) != NULL && v[0] != '\0')
+			return v;
+	return NULL;
+}
+
 enum dt_lang dt_lang_from_locale(const char *locale)
 {
 	if (locale == NULL)

@@ -33,4 +33,9 @@ char *dt_msg_approved(enum dt_lang lang, const char *nick);
  * zh_CN, zh_SG and zh.UTF-8 give Chinese, anything else English. */
 enum dt_lang dt_lang_from_locale(const char *locale);
 
+/* The locale an environment names: the first non-empty of LC_ALL,
+ * LC_MESSAGES, LANG as `get` reads them (getenv, pam_getenv), or NULL. */
+typedef const char *(*dt_env_fn)(void *ctx, const char *name);
+const char *dt_locale_from_env(dt_env_fn get, void *ctx);
+
 #endif

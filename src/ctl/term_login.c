@@ -36,16 +36,15 @@ static int ask(void *ctx, const char *text, char **answer, struct dt_err *err)
 	return *answer != NULL ? 0 : dt_err_set(err, DT_ERR_NOMEM, "out of memory");
 }
 
+static const char *process_env(void *ctx, const char *name)
+{
+	(void)ctx;
+	return getenv(name);
+}
+
 static enum dt_lang lang_from_env(void)
 {
-	static const char *const names[] = {"LC_ALL", "LC_MESSAGES", "LANG", NULL};
-	const char *v;
-	int i;
-
-	for (i = 0; names[i] != NULL; i++)
-		if ((v = getenv(names[i])) != NULL && v[0] != '\0')
-			return dt_lang_from_locale(v);
-	return DT_LANG_EN;
+	return dt_lang_from_locale(dt_locale_from_env(process_env, NULL));
 }
 
 static enum dt_qr_style qr_style(const struct dt_modcfg *cfg)

@@ -161,19 +161,23 @@ static enum dt_wait_mode resolve_wait(const struct dt_modcfg *cfg, const char *s
 	return DT_WAIT_POLL;
 }
 
+static const char *pam_env(void *pamh, const char *name)
+{
+	return pam_getenv(pamh, name);
+}
+
+static const char *process_env(void *ctx, const char *name)
+{
+	(void)ctx;
+	return getenv(name);
+}
+
+/* The session's environment first (pam_env, sshd's AcceptEnv), then ours. */
 static const char *locale_of(pam_handle_t *pamh)
 {
-	static const char *const names[] = {"LC_ALL", "LC_MESSAGES", "LANG", NULL};
-	const char *v;
-	int i;
+	const char *v = dt_locale_from_env(pam_env, pamh);
 
-	for (i = 0; names[i] != NULL; i++)
-		if ((v = pam_getenv(pamh, names[i])) != NULL && v[0] != '\0')
-			return v;
-	for (i = 0; names[i] != NULL; i++)
-		if ((v = getenv(names[i])) != NULL && v[0] != '\0')
-			return v;
-	return NULL;
+	return v != NULL ? v : dt_locale_from_env(process_env, NULL);
 }
 
 static enum dt_lang resolve_lang(pam_handle_t *pamh, const struct dt_modcfg *cfg)
