@@ -81,6 +81,19 @@ int dt_map_transform_parse(const char *text, unsigned *flags, struct dt_err *err
 	return 0;
 }
 
+int dt_map_uses(const char *map, enum dt_map_kind kind)
+{
+	struct dt_map_spec spec;
+	size_t i;
+
+	if (map == NULL || dt_map_spec_parse(map, &spec, NULL) < 0)
+		return 0;
+	for (i = 0; i < spec.n; i++)
+		if (spec.src[i].kind == kind)
+			return 1;
+	return 0;
+}
+
 int dt_valid_user_name(const char *name)
 {
 	size_t len = strlen(name), i;

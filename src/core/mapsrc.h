@@ -25,6 +25,9 @@ struct dt_map_spec {
 
 int dt_map_spec_parse(const char *text, struct dt_map_spec *out, struct dt_err *err);
 
+/* Whether the `map` key's sources include `kind` (0 for a bad spec). */
+int dt_map_uses(const char *map, enum dt_map_kind kind);
+
 /* map_transform: `lower` and/or `strip_domain` (cut at '@'). */
 #define DT_XFORM_LOWER	      1u
 #define DT_XFORM_STRIP_DOMAIN 2u

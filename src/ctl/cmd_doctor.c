@@ -59,21 +59,16 @@ static void count_entry(void *ctx, const char *union_id, const char *accounts)
 static void check_map(struct doctor *d)
 {
 	const struct dt_modcfg *cfg = &d->c->cfg;
-	struct dt_map_spec spec;
 	struct dt_err err;
 	unsigned entries = 0;
-	size_t len = 0, i;
+	size_t len = 0;
 	char *text;
-	int uses_file = 0;
 
-	dt_err_clear(&err);
-	if (dt_map_spec_parse(cfg->map, &spec, &err) == 0)
-		for (i = 0; i < spec.n; i++)
-			uses_file |= spec.src[i].kind == DT_MAP_FILE;
-	if (!uses_file) {
+	if (!dt_map_uses(cfg->map, DT_MAP_FILE)) {
 		report(d, 0, "map", "map = %s (no map file read)", cfg->map);
 		return;
 	}
+	dt_err_clear(&err);
 	text = dt_read_protected_file(cfg->map_file, DT_CFG_PUBLIC, DT_MAP_MAX_BYTES, &len, &err);
 	if (text == NULL || dt_map_each(text, len, cfg->map_file, count_entry, &entries, &err) < 0)
 		report(d, 2, "map", "%s (every login fails until it is fixed)", err.msg);
@@ -246,7 +241,7 @@ static int read_sshd(const char *config, struct sshd_settings *s, char *why, siz
 	why[0] = '\0';
 	while (fgets(line, sizeof(line), p) != NULL) {
 		sshd_setting(s, line);
-		if (why[0] == '\0' && strchr(line, ' ') != NULL && s->usepam[0] == '\0')
+		if (why[0] == '\0') /* a failing sshd -T says why first */
 			snprintf(why, size, "%.*s", (int)strcspn(line, "\n"), line);
 	}
 	status = pclose(p);

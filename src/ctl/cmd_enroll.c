@@ -79,19 +79,6 @@ static const char *invoking_user(char *name, size_t size, struct dt_err *err)
 	return name;
 }
 
-static int map_uses(const struct dt_modcfg *cfg, enum dt_map_kind kind)
-{
-	struct dt_map_spec spec;
-	size_t i;
-
-	if (dt_map_spec_parse(cfg->map, &spec, NULL) < 0)
-		return 0;
-	for (i = 0; i < spec.n; i++)
-		if (spec.src[i].kind == kind)
-			return 1;
-	return 0;
-}
-
 struct binding {
 	const char *union_id;
 	const char *home;
@@ -130,7 +117,7 @@ static int bind_in_map(const struct dt_modcfg *cfg, const char *user, const char
 		return -1;
 	printf("%s: %s %s %s\n", cfg->map_file, union_id, rc > 0 ? "now serves" : "already serves",
 	       user);
-	if (!map_uses(cfg, DT_MAP_FILE))
+	if (!dt_map_uses(cfg->map, DT_MAP_FILE))
 		fprintf(stderr, PROG ": warning: map = %s does not read the map file\n", cfg->map);
 	return 0;
 }
@@ -155,7 +142,7 @@ static int enroll(struct ctl *c, const struct enroll_args *a, const char *user)
 		fprintf(stderr, PROG " enroll: no local user '%s'\n", user);
 		return CTL_FAILED;
 	}
-	if (a->self && !map_uses(&c->cfg, DT_MAP_USERFILE)) {
+	if (a->self && !dt_map_uses(c->cfg.map, DT_MAP_USERFILE)) {
 		fprintf(stderr,
 			PROG " enroll --self: map = %s has no 'userfile': a binding file "
 			     "would not be read; ask an administrator to enroll you\n",
