@@ -16,8 +16,9 @@ struct dt_login_ui {
 	/* Shows text and reads a line back (PAM_PROMPT_ECHO_ON); the answer is
 	 * malloc'd. */
 	int (*ask)(void *ctx, const char *text, char **answer, struct dt_err *err);
-	/* The person switched the QR rendering: remember it for next time.
-	 * May be NULL. */
+	/* The person switched the QR rendering. Called mid-login, before
+	 * anyone is authenticated: note it, and persist it only once the
+	 * login has succeeded. May be NULL. */
 	void (*remember_style)(void *ctx, enum dt_qr_style style);
 	void *ctx;
 };

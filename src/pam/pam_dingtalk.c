@@ -43,6 +43,11 @@ struct conv_state {
 	pam_handle_t *pamh;
 	const char *user;
 	int last_pam_rc; /* of the last conversation, to tell PAM_CONV_AGAIN apart */
+	/* A QR rendering switched to mid-login: written to the person's
+	 * home only after PAM_SUCCESS (save_style_if_chosen), never for
+	 * someone who has not authenticated. */
+	int style_chosen;
+	enum dt_qr_style style;
 };
 
 static void log_to_pam(void *ctx, int priority, const char *msg)
@@ -76,11 +81,21 @@ static int ask_line(void *ctx, const char *text, char **answer, struct dt_err *e
 	return 0;
 }
 
+/* Only noted here: anyone at sshd's prompt may press a or u before
+ * authenticating, and root must not write their target's home for them. */
 static void remember_style(void *ctx, enum dt_qr_style style)
 {
 	struct conv_state *cs = ctx;
 
-	pam_dt_save_style(cs->pamh, cs->user, style);
+	cs->style = style;
+	cs->style_chosen = 1;
+}
+
+static int save_style_if_chosen(const struct conv_state *cs, int rc)
+{
+	if (rc == PAM_SUCCESS && cs->style_chosen)
+		pam_dt_save_style(cs->pamh, cs->user, cs->style);
+	return rc;
 }
 
 /* The single place where outcomes become PAM codes (DESIGN.md's table). */
@@ -316,7 +331,7 @@ static int authenticate(pam_handle_t *pamh, const struct dt_modcfg *cfg, const c
 		if (recovered >= 0)
 			return recovered;
 	}
-	return pam_code_for(err->kind, cs.last_pam_rc);
+	return save_style_if_chosen(&cs, pam_code_for(err->kind, cs.last_pam_rc));
 }
 
 /* set_user: the login runs before any account is known; the identity that

@@ -352,6 +352,26 @@ static void test_a_redraws_in_ascii_and_is_remembered(void **state)
 	unlink(path);
 }
 
+/* Before authenticating, anyone at sshd's prompt can press a or u: that
+ * must not make root write (and fsync) the target's ~/.pam_dingtalk. */
+static void test_style_is_not_saved_without_success(void **state)
+{
+	struct conv_ctx c = {.plan = {NULL, NULL, 0, 0, NULL}, .answers = {"a", "u", "a", "u"}};
+	struct conv_ctx refused = {.plan = {"alice", "refuse", 0, 0, NULL},
+				   .answers = {"a", AFTER_PHONE}};
+	char path[512];
+	struct stat st;
+
+	(void)state;
+	snprintf(path, sizeof(path), "%s/home/alice/.pam_dingtalk", getenv("DT_WORK"));
+	unlink(path);
+	assert_pam(authenticate("dingtalk_enter", "alice", &c, NULL), PAM_MAXTRIES);
+	assert_non_null(strstr(c.last_prompt, "####")); /* the switch itself worked */
+	assert_int_equal(stat(path, &st), -1);
+	assert_pam(authenticate("dingtalk_enter", "alice", &refused, NULL), PAM_AUTH_ERR);
+	assert_int_equal(stat(path, &st), -1);
+}
+
 static void test_prompts_are_bounded(void **state)
 {
 	struct conv_ctx c = {.plan = {NULL, NULL, 0, 0, NULL}, .answers = {"", "x", "", ""}};
@@ -1282,6 +1302,7 @@ int main(int argc, char **argv)
 	    cmocka_unit_test(test_r_draws_a_new_qr),
 	    cmocka_unit_test(test_old_link_is_dead_after_r),
 	    cmocka_unit_test(test_a_redraws_in_ascii_and_is_remembered),
+	    cmocka_unit_test(test_style_is_not_saved_without_success),
 	    cmocka_unit_test(test_prompts_are_bounded),
 	    cmocka_unit_test(test_sshd_fake_password_is_refused),
 	    cmocka_unit_test(test_ctrl_c_ends_the_wait),
