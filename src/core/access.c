@@ -112,7 +112,8 @@ static int try_source(const struct dt_access *a, const struct dt_map_source *src
 		if (a->cfg->map_transform != NULL &&
 		    dt_map_transform_parse(a->cfg->map_transform, &xform, err) < 0)
 			return -1;
-		if (dt_directory_name(who, src->field, xform, name, sizeof(name), &soft) < 0)
+		if (dt_directory_name(who, src->field, xform, a->cfg->email_domain, name,
+				      sizeof(name), &soft) < 0)
 			return snprintf(why, size, "%.300s", soft.msg), 0;
 		if (strcmp(name, a->user) != 0 || !user_exists(name))
 			return snprintf(why, size, "directory:%s names '%s', not '%s'",

@@ -54,7 +54,8 @@ static int from_directory(struct collect *c, const struct dt_identity *who, enum
 	snprintf(where, sizeof(where), "directory:%s", dt_dir_field_name(field));
 	dt_err_clear(&soft);
 	/* An empty or unusable field names nobody, as in a normal login. */
-	if (dt_directory_name(who, field, xform, name, sizeof(name), &soft) < 0) {
+	if (dt_directory_name(who, field, xform, cfg->email_domain, name, sizeof(name), &soft) <
+	    0) {
 		dt_logf(c->q->log, LOG_DEBUG, "set_user: unionId %s: %s", who->union_id, soft.msg);
 		return 0;
 	}

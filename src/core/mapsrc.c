@@ -6,6 +6,9 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "emaildomain.h"
+#include "util.h"
+
 #define SEPARATORS  " \t,"
 #define USER_MAX    32
 #define TOKEN_SHOWN 64
@@ -125,24 +128,51 @@ static const char *field_value(const struct dt_identity *who, enum dt_dir_field 
 	return NULL;
 }
 
+/* An address outside email_domain names nobody: its local part alone
+ * would let alice@anywhere log in as alice. */
+static int email_local_part(const char *value, enum dt_dir_field field, const char *email_domains,
+			    char *out, size_t size, struct dt_err *err)
+{
+	int local = dt_email_local_len(value, email_domains);
+	const char *at = strchr(value, '@');
+	char shown[TOKEN_SHOWN + 1];
+
+	if (local < 0) {
+		snprintf(shown, sizeof(shown), "%s", at != NULL ? at + 1 : "");
+		dt_sanitize_text(shown);
+		return dt_err_set(err, DT_ERR_DENIED,
+				  "directory:%s: the address's domain '%s' is not in email_domain",
+				  dt_dir_field_name(field), shown);
+	}
+	snprintf(out, size, "%.*s", local, value);
+	return (size_t)local >= size ? 1 : 0;
+}
+
 int dt_directory_name(const struct dt_identity *who, enum dt_dir_field field, unsigned xform,
-		      char *out, size_t size, struct dt_err *err)
+		      const char *email_domains, char *out, size_t size, struct dt_err *err)
 {
 	const char *value = field_value(who, field);
+	int too_long;
 	char *p;
 
 	if (value == NULL || value[0] == '\0')
 		return dt_err_set(err, DT_ERR_DENIED, "directory:%s: the directory gives none%s",
 				  dt_dir_field_name(field),
 				  who->active < 0 ? " (is directory = yes set?)" : "");
-	snprintf(out, size, "%s", value);
-	if (field == DT_DIR_EMAIL || field == DT_DIR_ORG_EMAIL || (xform & DT_XFORM_STRIP_DOMAIN))
-		if ((p = strchr(out, '@')) != NULL)
+	if (field == DT_DIR_EMAIL || field == DT_DIR_ORG_EMAIL) {
+		too_long = email_local_part(value, field, email_domains, out, size, err);
+		if (too_long < 0)
+			return -1;
+	} else {
+		snprintf(out, size, "%s", value);
+		too_long = strlen(value) >= size;
+		if ((xform & DT_XFORM_STRIP_DOMAIN) && (p = strchr(out, '@')) != NULL)
 			*p = '\0';
+	}
 	if (xform & DT_XFORM_LOWER)
 		for (p = out; *p != '\0'; p++)
 			*p = (char)tolower((unsigned char)*p);
-	if (strlen(value) >= size || !dt_valid_user_name(out))
+	if (too_long || !dt_valid_user_name(out))
 		return dt_err_set(err, DT_ERR_DENIED,
 				  "directory:%s: '%.64s' is not a valid local user name",
 				  dt_dir_field_name(field), out);

@@ -38,10 +38,12 @@ int dt_map_transform_parse(const char *text, unsigned *flags, struct dt_err *err
 int dt_valid_user_name(const char *name);
 
 /* The local name from a directory field: email and org_email give their
- * local part; then the transformations. Returns 0, or -1 with a
- * DT_ERR_DENIED reason (field empty or not looked up, invalid name). */
+ * local part, and only for an address in one of `email_domains` (the
+ * email_domain key; NULL trusts no address); then the transformations.
+ * Returns 0, or -1 with a DT_ERR_DENIED reason (field empty or not looked
+ * up, an address in another domain, invalid name). */
 int dt_directory_name(const struct dt_identity *who, enum dt_dir_field field, unsigned xform,
-		      char *out, size_t size, struct dt_err *err);
+		      const char *email_domains, char *out, size_t size, struct dt_err *err);
 
 const char *dt_dir_field_name(enum dt_dir_field field);
 

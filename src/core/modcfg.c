@@ -4,6 +4,7 @@
 #include "recovery.h"
 #include "access.h"
 #include "mapsrc.h"
+#include "emaildomain.h"
 #include "policy.h"
 #include "util.h"
 
@@ -41,6 +42,7 @@ const struct dt_cfg_key dt_modcfg_keys[] = {
     STR(skip_groups, 0),
     STR(map_transform, 0),
     STR(allowed_depts, 0),
+    STR(email_domain, 0),
     {"require_active", DT_CFG_BOOL, offsetof(struct dt_modcfg, require_active), 0, 0, NULL, 0},
     {"allow_root", DT_CFG_BOOL, offsetof(struct dt_modcfg, allow_root), 0, 0, NULL, 0},
     {"failmode", DT_CFG_ENUM, offsetof(struct dt_modcfg, failmode), 0, 0, failmodes, 0},
@@ -145,6 +147,26 @@ static int check_set_user(const struct dt_modcfg *cfg, const struct dt_map_spec 
 			  "directory:<field>); userfile cannot");
 }
 
+/* directory:email and directory:org_email trust only the local part of an
+ * address, so they are refused unless email_domain says which domains. */
+static int check_email_domain(const struct dt_modcfg *cfg, const struct dt_map_spec *spec,
+			      struct dt_err *err)
+{
+	size_t i;
+
+	if (cfg->email_domain != NULL)
+		return dt_email_domains_check(cfg->email_domain, err);
+	for (i = 0; i < spec->n; i++)
+		if (spec->src[i].kind == DT_MAP_DIRECTORY &&
+		    (spec->src[i].field == DT_DIR_EMAIL || spec->src[i].field == DT_DIR_ORG_EMAIL))
+			return dt_err_set(err, DT_ERR_CONFIG,
+					  "map = directory:%s needs email_domain (the domains "
+					  "whose addresses name local accounts, e.g. "
+					  "email_domain = example.com)",
+					  dt_dir_field_name(spec->src[i].field));
+	return 0;
+}
+
 /* Who may log in as whom (issue 5): defaults and checks. */
 static int dt_modcfg_finish_policy(struct dt_modcfg *cfg, struct dt_err *err)
 {
@@ -167,6 +189,8 @@ static int dt_modcfg_finish_policy(struct dt_modcfg *cfg, struct dt_err *err)
 	    (cfg->map_transform != NULL &&
 	     dt_map_transform_parse(cfg->map_transform, &xform, err) < 0) ||
 	    (cfg->allowed_depts != NULL && dt_dept_list_check(cfg->allowed_depts, err) < 0))
+		return -1;
+	if (check_email_domain(cfg, &spec, err) < 0)
 		return -1;
 	return check_set_user(cfg, &spec, err);
 }

@@ -59,6 +59,7 @@ struct dt_modcfg {
 	char *skip_groups;   /* local groups left to the rest of the stack */
 	char *map_transform; /* directory:<field> names: lower strip_domain */
 	char *allowed_depts; /* department ids, through dept_id_list */
+	char *email_domain;  /* directory:email: the domains whose addresses name accounts */
 	int require_active;  /* the directory must say active */
 	int allow_root;	     /* may a DingTalk identity log in as uid 0 */
 	int failmode;	     /* enum dt_failmode */

@@ -62,7 +62,9 @@ cache="token_cache = $DT_WORK/cache/app-token"
 # Map sources and directory rules (issue 5).
 service dingtalk_userfile "$(dt_module_conf userfile 'timeout = 30' 'map = userfile')"
 service dingtalk_file_userfile "$(dt_module_conf file_userfile 'timeout = 30' 'map = file userfile')"
-service dingtalk_dir_email "$(dt_module_conf dir_email 'timeout = 30' 'map = directory:email' 'directory = yes' "$oapi" "$cache")"
+service dingtalk_dir_email "$(dt_module_conf dir_email 'timeout = 30' 'map = directory:email' 'email_domain = corp.example, example.com' 'directory = yes' "$oapi" "$cache")"
+# alice's address (alice@example.com) is in a domain this one does not trust.
+service dingtalk_dir_email_foreign "$(dt_module_conf dir_email_foreign 'timeout = 30' 'map = directory:email' 'email_domain = corp.example' 'directory = yes' "$oapi" "$cache")"
 service dingtalk_dir_userid "$(dt_module_conf dir_userid 'timeout = 30' 'map = directory:userid' 'map_transform = lower' 'directory = yes' "$oapi" "$cache")"
 service dingtalk_active "$(dt_module_conf active 'timeout = 30' 'require_active = yes' 'directory = yes' "$oapi" "$cache")"
 service dingtalk_depts "$(dt_module_conf depts 'timeout = 30' 'allowed_depts = 1, 7' 'directory = yes' "$oapi" "$cache")"

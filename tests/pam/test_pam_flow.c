@@ -1012,6 +1012,17 @@ static void test_directory_email_local_part(void **state)
 	assert_logged("directory:email names 'bob', not 'alice'");
 }
 
+/* The local part alone proves nothing: alice@example.com is not alice
+ * where only corp.example addresses name accounts. */
+static void test_directory_email_other_domain(void **state)
+{
+	struct conv_ctx alice = {.plan = {"alice", "approve", 0, 0, NULL}};
+
+	(void)state;
+	assert_pam(authenticate("dingtalk_dir_email_foreign", "alice", &alice, NULL), PAM_AUTH_ERR);
+	assert_logged("directory:email: the address's domain 'example.com' is not in email_domain");
+}
+
 static void test_directory_userid(void **state)
 {
 	struct conv_ctx c = {.plan = {"alice", "approve", 0, 0, NULL}};
@@ -1342,6 +1353,7 @@ int main(int argc, char **argv)
 	    cmocka_unit_test(test_userfile_symlink_is_refused),
 	    cmocka_unit_test(test_sources_are_tried_in_order),
 	    cmocka_unit_test(test_directory_email_local_part),
+	    cmocka_unit_test(test_directory_email_other_domain),
 	    cmocka_unit_test(test_directory_userid),
 	    cmocka_unit_test(test_require_active),
 	    cmocka_unit_test(test_require_active_needs_the_directory),

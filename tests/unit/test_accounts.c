@@ -61,7 +61,8 @@ static void write_map(const char *text)
 static int resolve(const char *map, const struct dt_identity *who, struct dt_accounts *out,
 		   struct dt_err *err)
 {
-	struct dt_modcfg cfg = {.map = TEXT(map), .map_file = map_path};
+	struct dt_modcfg cfg = {
+	    .map = TEXT(map), .map_file = map_path, .email_domain = TEXT("example.com")};
 	struct dt_accounts_query q = {.cfg = &cfg, .exists = exists, .ctx = NULL, .log = NULL};
 
 	dt_err_clear(err);
@@ -220,7 +221,9 @@ static void test_directory_email(void **state)
 	    .union_id = TEXT("u1"), .nick = TEXT("A"), .email = TEXT("Alice@example.com")};
 	struct dt_accounts a;
 	struct dt_err err;
-	struct dt_modcfg cfg = {.map = TEXT("directory:email"), .map_transform = TEXT("lower")};
+	struct dt_modcfg cfg = {.map = TEXT("directory:email"),
+				.map_transform = TEXT("lower"),
+				.email_domain = TEXT("example.com")};
 	struct dt_accounts_query q = {.cfg = &cfg, .exists = exists, .ctx = NULL, .log = NULL};
 
 	(void)state;
@@ -231,6 +234,34 @@ static void test_directory_email(void **state)
 	cfg.map_transform = NULL;
 	assert_int_equal(dt_accounts_for(&q, &who, &a, &err), 0);
 	assert_int_equal(a.n, 0);
+	/* The right local part in a domain outside email_domain names nobody. */
+	cfg.map_transform = TEXT("lower");
+	who.email = TEXT("alice@anywhere.example");
+	assert_int_equal(dt_accounts_for(&q, &who, &a, &err), 0);
+	assert_int_equal(a.n, 0);
+}
+
+/* directory:email without email_domain is a configuration error. */
+static void test_email_map_needs_email_domain(void **state)
+{
+	struct dt_modcfg cfg = {.client_id = strdup("id"),
+				.client_secret = strdup("secret"),
+				.map = strdup("file directory:org_email")};
+	struct dt_err err;
+
+	(void)state;
+	assert_int_equal(dt_modcfg_finish(&cfg, &err), -1);
+	assert_int_equal(err.kind, DT_ERR_CONFIG);
+	assert_string_equal(err.msg, "map = directory:org_email needs email_domain (the domains "
+				     "whose addresses name local accounts, e.g. email_domain = "
+				     "example.com)");
+	cfg.email_domain = strdup("alice@example.com");
+	assert_int_equal(dt_modcfg_finish(&cfg, &err), -1);
+	assert_non_null(strstr(err.msg, "email_domain: 'alice@example.com' is not a domain name"));
+	free(cfg.email_domain);
+	cfg.email_domain = strdup("example.com corp.example");
+	assert_int_equal(dt_modcfg_finish(&cfg, &err), 0);
+	dt_modcfg_free(&cfg);
 }
 
 /* A directory field that names nobody usable names nobody, as in a
@@ -240,7 +271,8 @@ static void test_directory_unusable_fields(void **state)
 	static const char *const bad[] = {"", "../x@example.com", "-rf@example.com",
 					  "a b@example.com", NULL};
 	struct dt_identity who = {.union_id = TEXT("u1"), .nick = TEXT("A")};
-	struct dt_modcfg cfg = {.map = TEXT("directory:email")};
+	struct dt_modcfg cfg = {.map = TEXT("directory:email"),
+				.email_domain = TEXT("example.com")};
 	struct dt_accounts_query q = {.cfg = &cfg, .exists = exists, .ctx = NULL, .log = NULL};
 	struct dt_accounts a;
 	struct dt_err err;
@@ -359,6 +391,7 @@ int main(void)
 	    cmocka_unit_test(test_malformed_map_is_an_error),
 	    cmocka_unit_test(test_many_accounts),
 	    cmocka_unit_test(test_directory_email),
+	    cmocka_unit_test(test_email_map_needs_email_domain),
 	    cmocka_unit_test(test_directory_unusable_fields),
 	    cmocka_unit_test(test_sources_together),
 	    cmocka_unit_test(test_userfile_takes_no_part),

@@ -18,6 +18,7 @@
 
 #include "access.h"
 #include "mapping.h"
+#include "emaildomain.h"
 #include "mapsrc.h"
 #include "userfile.h"
 
@@ -226,6 +227,12 @@ static void test_valid_user_names(void **state)
 	assert_false(dt_valid_user_name("aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa")); /* 33 */
 }
 
+/* Identity fields are not const; these tests never write them. */
+#define TEXT(s) ((char *)(uintptr_t)(s))
+
+/* email_domain as a configuration would give it. */
+#define DOMAINS "corp.example, example.com"
+
 static void test_directory_names(void **state)
 {
 	char email[] = "Alice.Zhang@Example.COM", userid[] = "Zhang@corp", job[] = "007";
@@ -235,24 +242,90 @@ static void test_directory_names(void **state)
 	struct dt_err err;
 
 	(void)state;
-	assert_int_equal(dt_directory_name(&who, DT_DIR_EMAIL, 0, out, sizeof(out), &err), 0);
+	assert_int_equal(dt_directory_name(&who, DT_DIR_EMAIL, 0, DOMAINS, out, sizeof(out), &err),
+			 0);
 	assert_string_equal(out, "Alice.Zhang");
 	assert_int_equal(
-	    dt_directory_name(&who, DT_DIR_EMAIL, DT_XFORM_LOWER, out, sizeof(out), &err), 0);
+	    dt_directory_name(&who, DT_DIR_EMAIL, DT_XFORM_LOWER, DOMAINS, out, sizeof(out), &err),
+	    0);
 	assert_string_equal(out, "alice.zhang");
-	assert_int_equal(dt_directory_name(&who, DT_DIR_USERID, 0, out, sizeof(out), &err), -1);
+	assert_int_equal(dt_directory_name(&who, DT_DIR_USERID, 0, NULL, out, sizeof(out), &err),
+			 -1);
 	assert_int_equal(err.kind, DT_ERR_DENIED);
 	assert_int_equal(dt_directory_name(&who, DT_DIR_USERID,
-					   DT_XFORM_STRIP_DOMAIN | DT_XFORM_LOWER, out, sizeof(out),
-					   &err),
+					   DT_XFORM_STRIP_DOMAIN | DT_XFORM_LOWER, NULL, out,
+					   sizeof(out), &err),
 			 0);
 	assert_string_equal(out, "zhang");
-	assert_int_equal(dt_directory_name(&who, DT_DIR_JOB_NUMBER, 0, out, sizeof(out), &err), 0);
-	assert_int_equal(dt_directory_name(&who, DT_DIR_ORG_EMAIL, 0, out, sizeof(out), &err), -1);
+	assert_int_equal(
+	    dt_directory_name(&who, DT_DIR_JOB_NUMBER, 0, NULL, out, sizeof(out), &err), 0);
+	assert_int_equal(
+	    dt_directory_name(&who, DT_DIR_ORG_EMAIL, 0, DOMAINS, out, sizeof(out), &err), -1);
 	assert_non_null(strstr(err.msg, "the directory gives none"));
 	who.email = bad;
-	assert_int_equal(dt_directory_name(&who, DT_DIR_EMAIL, 0, out, sizeof(out), &err), -1);
+	assert_int_equal(dt_directory_name(&who, DT_DIR_EMAIL, 0, DOMAINS, out, sizeof(out), &err),
+			 -1);
 	assert_non_null(strstr(err.msg, "is not a valid local user name"));
+}
+
+/* Only the local part becomes the name, so the domain must be one of
+ * email_domain: alice@anywhere names nobody. */
+static void test_email_outside_domains_names_nobody(void **state)
+{
+	static const char *const foreign[] = {"alice@anywhere.example",
+					      "alice@example.com.evil",
+					      "alice@x@example.com",
+					      "alice@sub.example.com",
+					      "alice",
+					      "@example.com",
+					      "alice@",
+					      NULL};
+	struct dt_identity who = {.email = NULL, .org_email = NULL};
+	char out[64], shown[] = "alice@evil\033[2J.example";
+	struct dt_err err;
+	size_t i;
+
+	(void)state;
+	for (i = 0; foreign[i] != NULL; i++) {
+		who.email = TEXT(foreign[i]);
+		dt_err_clear(&err);
+		assert_int_equal(
+		    dt_directory_name(&who, DT_DIR_EMAIL, 0, DOMAINS, out, sizeof(out), &err), -1);
+		assert_int_equal(err.kind, DT_ERR_DENIED);
+	}
+	assert_non_null(strstr(err.msg, "is not in email_domain"));
+	/* Without email_domain no address is trusted. */
+	who.email = TEXT("alice@example.com");
+	assert_int_equal(dt_directory_name(&who, DT_DIR_EMAIL, 0, NULL, out, sizeof(out), &err),
+			 -1);
+	who.org_email = TEXT("alice@anywhere.example");
+	assert_int_equal(
+	    dt_directory_name(&who, DT_DIR_ORG_EMAIL, 0, DOMAINS, out, sizeof(out), &err), -1);
+	/* Case does not matter in a domain; each listed domain counts. */
+	who.org_email = TEXT("alice@CORP.Example");
+	assert_int_equal(
+	    dt_directory_name(&who, DT_DIR_ORG_EMAIL, 0, DOMAINS, out, sizeof(out), &err), 0);
+	assert_string_equal(out, "alice");
+	/* A hostile domain is shown without its control characters. */
+	who.email = shown;
+	assert_int_equal(dt_directory_name(&who, DT_DIR_EMAIL, 0, DOMAINS, out, sizeof(out), &err),
+			 -1);
+	assert_null(strchr(err.msg, '\033'));
+}
+
+static void test_email_domain_key(void **state)
+{
+	struct dt_err err;
+
+	(void)state;
+	assert_int_equal(dt_email_domains_check("example.com", &err), 0);
+	assert_int_equal(dt_email_domains_check("example.com, corp.example cn.example", &err), 0);
+	assert_int_equal(dt_email_domains_check("@example.com", &err), -1);
+	assert_string_equal(err.msg, "email_domain: '@example.com' is not a domain name (want "
+				     "e.g. example.com, without '@')");
+	assert_int_equal(dt_email_domains_check(" , ", &err), -1);
+	assert_int_equal(dt_email_domains_check("example.com.", &err), -1);
+	assert_int_equal(dt_email_domains_check("ex ample.com/x", &err), -1);
 }
 
 static void test_directory_rules(void **state)
@@ -300,6 +373,8 @@ int main(void)
 	    cmocka_unit_test(test_map_spec),
 	    cmocka_unit_test(test_valid_user_names),
 	    cmocka_unit_test(test_directory_names),
+	    cmocka_unit_test(test_email_outside_domains_names_nobody),
+	    cmocka_unit_test(test_email_domain_key),
 	    cmocka_unit_test(test_directory_rules),
 	};
 
