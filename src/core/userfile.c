@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "dirchain.h"
 #include "util.h"
 
 #define UNION_ID_MAX 128
@@ -47,6 +48,18 @@ static int read_checked(int fd, const char *path, uid_t owner, char *buf, struct
 	if (memchr(buf, '\0', (size_t)n) != NULL)
 		return refuse(err, path, "contains a NUL byte");
 	return 0;
+}
+
+/* The file's own checks say nothing if someone else can write its
+ * directory or one above: they could have put their file there. */
+static int check_home_chain(const char *home, const char *path, uid_t owner, struct dt_err *err)
+{
+	char why[600];
+
+	if (dt_dir_chain_check(home, owner, why, sizeof(why)) == 0)
+		return 0;
+	return dt_err_set(err, DT_ERR_DENIED, "%s: ignored: %s (as sshd's StrictModes would)", path,
+			  why);
 }
 
 static int match_lines(char *text, const char *path, const char *union_id, int *bound,
@@ -92,6 +105,8 @@ int dt_userfile_match(const char *home, uid_t owner, const char *union_id, int *
 	}
 	rc = read_checked(fd, path, owner, text, err);
 	close(fd);
+	if (rc == 0)
+		rc = check_home_chain(home, path, owner, err);
 	return rc < 0 ? -1 : match_lines(text, path, union_id, bound, err);
 }
 

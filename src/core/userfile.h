@@ -15,7 +15,9 @@
 /* Sets *bound when `union_id` is listed. Returns 0 (also when there is no
  * file), or -1 (err set, DT_ERR_DENIED) when the file is unsafe -- a
  * symlink, not a regular file, not owned by `owner`, writable by group or
- * others, too large -- or malformed (the line is named). */
+ * others, too large, or in a directory chain that someone other than root
+ * and `owner` can write (dt_dir_chain_check, from `home` up to /) -- or
+ * malformed (the line is named). */
 int dt_userfile_match(const char *home, uid_t owner, const char *union_id, int *bound,
 		      struct dt_err *err);
 

@@ -973,6 +973,29 @@ static void test_userfile_group_writable_is_refused(void **state)
 	remove_binding();
 }
 
+/* As sshd's StrictModes: a home (or a directory above it) others can
+ * write makes the binding file worthless, whatever its own mode. */
+static void test_userfile_in_open_home_is_refused(void **state)
+{
+	struct conv_ctx c = {.plan = {"alice", "approve", 0, 0, NULL}};
+	struct conv_ctx up = {.plan = {"alice", "approve", 0, 0, NULL}};
+	char home[512], parent[512];
+
+	(void)state;
+	snprintf(home, sizeof(home), "%s/home/alice", getenv("DT_WORK"));
+	snprintf(parent, sizeof(parent), "%s/home", getenv("DT_WORK"));
+	write_binding("uAlice0000000000000000iEiE\n", 0600);
+	assert_int_equal(chmod(home, 0777), 0);
+	assert_pam(authenticate("dingtalk_userfile", "alice", &c, NULL), PAM_AUTH_ERR);
+	assert_logged("is writable by group or others (mode 0777)");
+	assert_int_equal(chmod(home, 0700), 0);
+	assert_int_equal(chmod(parent, 0777), 0);
+	assert_pam(authenticate("dingtalk_userfile", "alice", &up, NULL), PAM_AUTH_ERR);
+	assert_logged("/home is writable by group or others (mode 0777)");
+	assert_int_equal(chmod(parent, 0755), 0);
+	remove_binding();
+}
+
 static void test_userfile_symlink_is_refused(void **state)
 {
 	struct conv_ctx c = {.plan = {"alice", "approve", 0, 0, NULL}};
@@ -1350,6 +1373,7 @@ int main(int argc, char **argv)
 	    cmocka_unit_test(test_typo_in_another_services_section),
 	    cmocka_unit_test(test_userfile_binds),
 	    cmocka_unit_test(test_userfile_group_writable_is_refused),
+	    cmocka_unit_test(test_userfile_in_open_home_is_refused),
 	    cmocka_unit_test(test_userfile_symlink_is_refused),
 	    cmocka_unit_test(test_sources_are_tried_in_order),
 	    cmocka_unit_test(test_directory_email_local_part),

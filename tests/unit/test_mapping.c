@@ -172,6 +172,62 @@ static void test_userfile_unsafe(void **state)
 	unlink(target);
 }
 
+/* A safe file in a directory others can write proves nothing: they could
+ * have put it there. The whole chain up to / is checked. */
+static void test_userfile_in_unsafe_directories(void **state)
+{
+	char parent[64], dir[128], path[256];
+	struct dt_err err;
+	int bound;
+	FILE *f;
+
+	(void)state;
+	snprintf(parent, sizeof(parent), "%s/parent", home);
+	snprintf(dir, sizeof(dir), "%s/alice", parent);
+	snprintf(path, sizeof(path), "%s/%s", dir, DT_USERFILE_NAME);
+	assert_int_equal(mkdir(parent, 0755), 0);
+	assert_int_equal(mkdir(dir, 0700), 0);
+	f = fopen(path, "w");
+	assert_non_null(f);
+	fputs("u1\n", f);
+	fclose(f);
+	assert_int_equal(chmod(path, 0600), 0);
+	assert_int_equal(dt_userfile_match(dir, getuid(), "u1", &bound, &err), 0);
+	assert_true(bound);
+	/* The home itself open to all. */
+	assert_int_equal(chmod(dir, 0777), 0);
+	assert_int_equal(dt_userfile_match(dir, getuid(), "u1", &bound, &err), -1);
+	assert_false(bound);
+	assert_int_equal(err.kind, DT_ERR_DENIED);
+	assert_non_null(strstr(err.msg, "is writable by group or others (mode 0777)"));
+	assert_non_null(strstr(err.msg, "StrictModes"));
+	/* Group-writable, sticky or not: the home gets no exception. */
+	assert_int_equal(chmod(dir, 01770), 0);
+	assert_int_equal(dt_userfile_match(dir, getuid(), "u1", &bound, &err), -1);
+	/* A parent open to all (the home itself is fine). */
+	assert_int_equal(chmod(dir, 0700), 0);
+	assert_int_equal(chmod(parent, 0777), 0);
+	assert_int_equal(dt_userfile_match(dir, getuid(), "u1", &bound, &err), -1);
+	assert_non_null(strstr(err.msg, parent));
+	assert_false(bound);
+	/* A root-owned sticky parent (like /tmp) is safe: nobody else can
+	 * rename or remove the home inside it. */
+	assert_int_equal(chmod(parent, 01777), 0);
+	assert_int_equal(dt_userfile_match(dir, getuid(), "u1", &bound, &err), 0);
+	assert_true(bound);
+	/* A parent owned by someone else (needs root to set up). */
+	assert_int_equal(chmod(parent, 0755), 0);
+	if (getuid() == 0) {
+		assert_int_equal(chown(parent, 4242, 4242), 0);
+		assert_int_equal(dt_userfile_match(dir, getuid(), "u1", &bound, &err), -1);
+		assert_non_null(strstr(err.msg, "is owned by uid 4242, not root or the user"));
+		assert_int_equal(chown(parent, 0, 0), 0);
+	}
+	unlink(path);
+	rmdir(dir);
+	rmdir(parent);
+}
+
 static void test_userfile_write(void **state)
 {
 	struct dt_err err;
@@ -369,6 +425,7 @@ int main(void)
 	    cmocka_unit_test(test_map_file_odd_user_names),
 	    cmocka_unit_test(test_userfile),
 	    cmocka_unit_test(test_userfile_unsafe),
+	    cmocka_unit_test(test_userfile_in_unsafe_directories),
 	    cmocka_unit_test(test_userfile_write),
 	    cmocka_unit_test(test_map_spec),
 	    cmocka_unit_test(test_valid_user_names),
