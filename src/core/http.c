@@ -4,9 +4,11 @@
 
 #include <curl/curl.h>
 #include <openssl/crypto.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "peer.h"
 #include "util.h"
 
 struct sink {
@@ -55,10 +57,51 @@ static int check_interrupt(void *clientp, curl_off_t dltotal, curl_off_t dlnow, 
 	return h->opts.interrupted() ? 1 : 0;
 }
 
+/* curl creates the socket of every new connection through here (before
+ * connecting); a reused connection keeps its socket. So the last socket
+ * seen is the one check_peer is asked about. (CURLINFO_ACTIVESOCKET does
+ * not name it yet while PREREQFUNCTION runs.) */
+static int note_socket(void *clientp, curl_socket_t fd, curlsocktype purpose)
+{
+	struct dt_http *h = clientp;
+
+	(void)purpose;
+	h->peer_fd = (int)fd;
+	return CURL_SOCKOPT_OK;
+}
+
+/* Runs once a connection is made or reused, before the request is sent:
+ * the last moment to refuse a Unix socket peer that is not the helper. */
+static int check_peer(void *clientp, char *primary_ip, char *local_ip, int primary_port,
+		      int local_port)
+{
+	struct dt_http *h = clientp;
+	uid_t uid;
+
+	(void)primary_ip;
+	(void)local_ip;
+	(void)primary_port;
+	(void)local_port;
+	h->peer_seen = -1;
+	if (dt_peer_uid(h->peer_fd, &uid) == 0) {
+		if (uid == 0 || (h->peer_uid_set && uid == h->peer_uid))
+			return CURL_PREREQFUNC_OK;
+		h->peer_seen = (long)uid;
+	}
+	h->peer_refused = 1;
+	return CURL_PREREQFUNC_ABORT;
+}
+
 int dt_http_init(struct dt_http *h, const struct dt_http_opts *opts, struct dt_err *err)
 {
 	memset(h, 0, sizeof(*h));
 	h->opts = *opts;
+	h->peer_fd = -1;
+	if (opts->unix_socket != NULL && opts->peer_user != NULL) {
+		if (dt_peer_user_uid("helper_user", opts->peer_user, &h->peer_uid, err) < 0)
+			return -1;
+		h->peer_uid_set = 1;
+	}
 	if (h->opts.peer_name == NULL)
 		h->opts.peer_name = "server";
 	if (h->opts.connect_timeout_ms <= 0)
@@ -116,8 +159,13 @@ static int set_options(struct dt_http *h, const char *method, const char *url, c
 		    curl_easy_setopt(c, CURLOPT_PROXY, h->opts.proxy != NULL ? h->opts.proxy : "");
 	if (h->opts.ca_file != NULL)
 		rc |= curl_easy_setopt(c, CURLOPT_CAINFO, h->opts.ca_file);
-	if (h->opts.unix_socket != NULL)
+	if (h->opts.unix_socket != NULL) {
 		rc |= curl_easy_setopt(c, CURLOPT_UNIX_SOCKET_PATH, h->opts.unix_socket);
+		rc |= curl_easy_setopt(c, CURLOPT_SOCKOPTFUNCTION, note_socket);
+		rc |= curl_easy_setopt(c, CURLOPT_SOCKOPTDATA, h);
+		rc |= curl_easy_setopt(c, CURLOPT_PREREQFUNCTION, check_peer);
+		rc |= curl_easy_setopt(c, CURLOPT_PREREQDATA, h);
+	}
 	if (h->opts.interrupted != NULL) {
 		rc |= curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
 		rc |= curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, check_interrupt);
@@ -176,8 +224,22 @@ static void classify_failure(struct dt_http *h, CURLcode rc, const struct sink *
 		/* Certificates, protocols, sizes: trying again gives the same. */
 		break;
 	}
-	if (sink->too_large)
+	if (sink->too_large || h->peer_refused)
 		h->transient = 0;
+}
+
+static int describe_refused_peer(const struct dt_http *h, struct dt_err *err)
+{
+	char seen[64] = "an unknown uid (its credentials could not be read)";
+
+	if (h->peer_seen >= 0)
+		snprintf(seen, sizeof(seen), "uid %ld", h->peer_seen);
+	return dt_err_set(err, DT_ERR_UNAVAIL,
+			  "the %s on unix:%s runs as %s, not as root%s: refused before sending "
+			  "anything. If dingtalk-callbackd runs as its own user, set helper_user "
+			  "to it; otherwise another program holds the socket path",
+			  h->opts.peer_name, h->opts.unix_socket, seen,
+			  h->peer_uid_set ? " or helper_user" : "");
 }
 
 static int describe_failure(struct dt_http *h, CURLcode rc, const struct sink *sink,
@@ -185,6 +247,8 @@ static int describe_failure(struct dt_http *h, CURLcode rc, const struct sink *s
 {
 	const char *detail = h->errbuf[0] != '\0' ? h->errbuf : curl_easy_strerror(rc);
 
+	if (h->peer_refused)
+		return describe_refused_peer(h, err);
 	if (rc == CURLE_ABORTED_BY_CALLBACK)
 		return dt_err_set(err, DT_ERR_INTERRUPTED,
 				  "interrupted at the terminal while "
@@ -229,6 +293,7 @@ int dt_http_request(struct dt_http *h, const char *method, const char *url,
 	memset(resp, 0, sizeof(*resp));
 	h->transient = 0;
 	h->unsent = 0;
+	h->peer_refused = 0;
 	url_without_query(url, shown, sizeof(shown));
 	if (remaining <= 0)
 		return dt_err_set(err, DT_ERR_TIMEOUT, "%s %s: the login's deadline has passed",

@@ -365,6 +365,7 @@ int dt_login_run(const struct dt_modcfg *cfg, const struct dt_login_request *req
 		 struct dt_login_outcome *out, struct dt_err *err)
 {
 	struct dt_http_opts opts = {.unix_socket = dt_helper_socket_path(cfg->helper),
+				    .peer_user = cfg->helper_user,
 				    .peer_name = "helper",
 				    .interrupted = dt_interrupt_pending};
 	struct login l;

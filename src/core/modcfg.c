@@ -36,6 +36,7 @@ const struct dt_cfg_key dt_modcfg_keys[] = {
     STR(ca_file, 0),
     STR(proxy, 0),
     STR(helper, 0),
+    STR(helper_user, 0),
     STR(map_file, 0),
     STR(map, 0),
     STR(only_groups, 0),
@@ -239,6 +240,9 @@ int dt_modcfg_finish(struct dt_modcfg *cfg, struct dt_err *err)
 		return dt_err_set(err, DT_ERR_CONFIG,
 				  "helper: '%s' is not supported: use unix:/path/to/control.sock",
 				  cfg->helper);
+	if (cfg->helper_user != NULL && !dt_is_printable_id(cfg->helper_user))
+		return dt_err_set(err, DT_ERR_CONFIG,
+				  "helper_user: contains spaces or control characters");
 	if (!dt_is_printable_id(cfg->client_id))
 		return dt_err_set(err, DT_ERR_CONFIG,
 				  "client_id: contains spaces or control characters");

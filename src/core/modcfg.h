@@ -52,6 +52,7 @@ struct dt_modcfg {
 	char *ca_file;
 	char *proxy;
 	char *helper;
+	char *helper_user; /* besides root, who may listen on the helper's socket */
 	char *map_file;
 	/* issue 5: who may log in as whom */
 	char *map;	     /* map sources in order: file userfile directory:<field> */

@@ -107,6 +107,7 @@ static void check_recovery(struct doctor *d)
 static void check_helper(struct doctor *d)
 {
 	struct dt_http_opts opts = {.unix_socket = dt_helper_socket_path(d->c->cfg.helper),
+				    .peer_user = d->c->cfg.helper_user,
 				    .peer_name = "helper"};
 	struct dt_http h;
 	struct dt_err err;
@@ -116,7 +117,8 @@ static void check_helper(struct doctor *d)
 	/* Cancelling a session nobody has is harmless and needs the whole
 	 * path: socket, peer check, HTTP, the API. */
 	if (dt_random_token(probe, sizeof(probe), 12) < 0 || dt_http_init(&h, &opts, &err) < 0) {
-		report(d, 2, "helper", "cannot set up a request");
+		report(d, 2, "helper", "%s",
+		       err.msg[0] != '\0' ? err.msg : "cannot set up a request");
 		return;
 	}
 	if (dt_helper_cancel(&h, probe, dt_now_ms() + CHECK_MS, &err) < 0)

@@ -70,15 +70,19 @@ wronghost_url=$(start_tls_mock wronghost) || bail "the wrong-host TLS mock did n
 expired_url=$(start_tls_mock expired) || bail "the expired TLS mock did not start"
 
 # Fake helpers: one answering HTML, one answering JSON with the wrong types.
-fake_helper() { # NAME STATUS BODY
+fake_helper() { # NAME STATUS BODY [UID]
 	"${PYTHON3:-python3}" "$DT_SRCDIR/tests/pam/fake_helper.py" "$DT_WORK/$1.sock" "$2" "$3" \
-		2>"$DT_WORK/$1.log" &
+		${4:+"$4"} 2>"$DT_WORK/$1.log" &
 	DT_PIDS="$DT_PIDS $!"
-	dt_wait_for "$DT_WORK/$1.sock"
+	dt_wait_for "$DT_WORK/$1.sock" && until grep -q listening "$DT_WORK/$1.log"; do sleep 0.1; done
 }
 fake_helper fake_html 201 '<html><body>502 Bad Gateway</body></html>' || bail "fake helper"
 fake_helper fake_types 201 '{"id": 12345678, "short_url": ["http://x/l/a"], "expires_in": "soon"}' ||
 	bail "fake helper"
+# Fakes listening as a user who is not root: one nobody allowed, one that
+# helper_user allows (it answers HTML, so a request that arrives shows).
+fake_helper fake_nonroot 201 '<html>impostor</html>' 4242 || bail "fake helper"
+fake_helper fake_helper_user 201 '<html>allowed</html>' 4243 || bail "fake helper"
 
 # A second helper, on a socket of its own: the tests kill it and start it
 # again (helper2.sh start|kill|kill-later); its pid is in helper2.pid.
@@ -124,6 +128,8 @@ service dingtalk_helper2 "$(dt_module_conf helper2 "$t" "$helper2")"
 service dingtalk_helper2_enter "$(dt_module_conf helper2_enter "$t" "$helper2" 'wait = enter')"
 service dingtalk_fake_html "$(dt_module_conf fake_html "$t" "helper = unix:$DT_WORK/fake_html.sock")"
 service dingtalk_fake_types "$(dt_module_conf fake_types "$t" "helper = unix:$DT_WORK/fake_types.sock")"
+service dingtalk_fake_nonroot "$(dt_module_conf fake_nonroot "$t" "helper = unix:$DT_WORK/fake_nonroot.sock" 'helper_user = 4243')"
+service dingtalk_fake_helper_user "$(dt_module_conf fake_helper_user "$t" "helper = unix:$DT_WORK/fake_helper_user.sock" 'helper_user = 4243')"
 service dingtalk_wronghost "$(dt_module_conf wronghost "$t" "api_base = $wronghost_url" "ca_file = $DT_TEST_CA")"
 service dingtalk_expired "$(dt_module_conf expired "$t" "api_base = $expired_url" "ca_file = $DT_TEST_CA")"
 service dingtalk_sns "$(dt_module_conf sns "$t" 'flow = sns' "$oapi")"

@@ -169,6 +169,54 @@ static void test_helper_restarted_mid_wait(void **state)
 	assert_within_deadline(seconds);
 }
 
+/* Whether the fake helper NAME logged a request (fake_helper.py). */
+static int fake_got_request(const char *name)
+{
+	char path[512], line[512];
+	int seen = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s.log", getenv("DT_WORK"), name);
+	f = fopen(path, "r");
+	assert_non_null(f);
+	while (fgets(line, sizeof(line), f) != NULL)
+		seen |= strstr(line, "fake helper: request ") != NULL;
+	fclose(f);
+	return seen;
+}
+
+/* A local user holding the socket path (uid 4242, not root nor
+ * helper_user) learns nothing: the module hangs up before it sends the
+ * registration (user, host, rhost). */
+static void test_helper_socket_held_by_another_user(void **state)
+{
+	struct conv_ctx c;
+	double seconds;
+
+	(void)state;
+	new_case(&c, NULL, HELPER_KEEP);
+	assert_pam(authenticate("dingtalk_fake_nonroot", &c, &seconds), PAM_AUTHINFO_UNAVAIL);
+	assert_false(fake_got_request("fake_nonroot")); /* nothing was sent */
+	assert_logged(
+	    "runs as uid 4242, not as root or helper_user: refused before sending anything");
+	assert_int_equal(c.links_seen, 0);
+	assert_within_deadline(seconds);
+}
+
+/* helper_user = 4243 lets a helper running as that uid serve the module
+ * (this fake answers HTML, which shows that the request went through). */
+static void test_helper_user_may_serve(void **state)
+{
+	struct conv_ctx c;
+	double seconds;
+
+	(void)state;
+	new_case(&c, NULL, HELPER_KEEP);
+	assert_pam(authenticate("dingtalk_fake_helper_user", &c, &seconds), PAM_AUTHINFO_UNAVAIL);
+	assert_logged("not a JSON object");
+	assert_true(fake_got_request("fake_helper_user"));
+}
+
 static void test_helper_answers_html(void **state)
 {
 	struct conv_ctx c;
@@ -346,6 +394,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_helper_killed_mid_wait),
 	    cmocka_unit_test(test_helper_restarted_mid_wait),
+	    cmocka_unit_test(test_helper_socket_held_by_another_user),
+	    cmocka_unit_test(test_helper_user_may_serve),
 	    cmocka_unit_test(test_helper_answers_html),
 	    cmocka_unit_test(test_helper_answers_wrong_types),
 	    cmocka_unit_test(test_dingtalk_slower_than_the_deadline),

@@ -13,9 +13,30 @@
 
 #include "cfg.h"
 #include "mapping.h"
+#include "peer.h"
 #include "modcfg.h"
 #include "session.h"
 #include "util.h"
+
+/* helper_user: a name or a numeric uid; an unknown name is a
+ * configuration error naming the key. */
+static void test_peer_user(void **state)
+{
+	struct dt_err err;
+	uid_t uid = 1;
+
+	(void)state;
+	assert_int_equal(dt_peer_user_uid("helper_user", "root", &uid, &err), 0);
+	assert_int_equal(uid, 0);
+	assert_int_equal(dt_peer_user_uid("helper_user", "4243", &uid, &err), 0);
+	assert_int_equal(uid, 4243);
+	assert_int_equal(dt_peer_user_uid("helper_user", "no-such-user-dt", &uid, &err), -1);
+	assert_int_equal(err.kind, DT_ERR_CONFIG);
+	assert_string_equal(err.msg, "helper_user: no user 'no-such-user-dt' on this host");
+	assert_int_equal(dt_peer_user_uid("helper_user", "-1", &uid, &err), -1);
+	assert_int_equal(dt_peer_user_uid("helper_user", "4294967295", &uid, &err), -1);
+	assert_int_equal(dt_peer_uid(-1, &uid), -1);
+}
 
 static void test_urlencode(void **state)
 {
@@ -257,6 +278,7 @@ static void test_map_long_lines(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_peer_user),
 	    cmocka_unit_test(test_urlencode),
 	    cmocka_unit_test(test_base64url),
 	    cmocka_unit_test(test_random_token_shape),
