@@ -14,6 +14,11 @@ const struct dt_cfg_key cbd_conf_keys[] = {
     {"confirm", DT_CFG_BOOL, offsetof(struct cbd_conf, confirm), 0, 1, NULL, 0},
     {"session_ttl", DT_CFG_UINT, offsetof(struct cbd_conf, session_ttl), 10, 3600, NULL, 0},
     {"debug", DT_CFG_BOOL, offsetof(struct cbd_conf, debug), 0, 1, NULL, 0},
+    /* the public listener's limits */
+    {"max_connections", DT_CFG_UINT, offsetof(struct cbd_conf, max_connections), 1, 10000, NULL, 0},
+    {"max_connections_per_ip", DT_CFG_UINT, offsetof(struct cbd_conf, max_connections_per_ip), 0,
+     10000, NULL, 0},
+    {"request_timeout", DT_CFG_UINT, offsetof(struct cbd_conf, request_timeout), 1, 600, NULL, 0},
     DT_CFG_END,
 };
 
@@ -23,6 +28,9 @@ void cbd_conf_init(struct cbd_conf *conf)
 	conf->max_pending = 1024;
 	conf->confirm = 1;
 	conf->session_ttl = 120;
+	conf->max_connections = CBD_DEFAULT_MAX_CONNECTIONS;
+	conf->max_connections_per_ip = CBD_DEFAULT_MAX_CONNECTIONS_PER_IP;
+	conf->request_timeout = CBD_DEFAULT_REQUEST_TIMEOUT;
 }
 
 static int default_string(char **field, const char *value, struct dt_err *err)

@@ -13,6 +13,11 @@
 #define CBD_DEFAULT_CONTROL "/run/dingtalk-callbackd/control.sock"
 #define CBD_PUBLIC_URL_MAX  512
 
+/* The public listener's limits: see dingtalk-callbackd(8). */
+#define CBD_DEFAULT_MAX_CONNECTIONS	   512
+#define CBD_DEFAULT_MAX_CONNECTIONS_PER_IP 16
+#define CBD_DEFAULT_REQUEST_TIMEOUT	   10
+
 struct cbd_conf {
 	char *listen;	      /* public HTTP address: host:port or [v6]:port */
 	char *control;	      /* control socket path */
@@ -21,6 +26,10 @@ struct cbd_conf {
 	int confirm;	      /* show the confirmation page before approving */
 	unsigned session_ttl; /* seconds, the longest a session may live */
 	int debug;
+	/* The public listener's limits (slowloris, floods from one address) */
+	unsigned max_connections;	 /* at once, from everyone */
+	unsigned max_connections_per_ip; /* at once, from one address; 0: no limit */
+	unsigned request_timeout;	 /* seconds to receive and answer a request */
 };
 
 extern const struct dt_cfg_key cbd_conf_keys[];

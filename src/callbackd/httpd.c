@@ -28,16 +28,35 @@ __attribute__((format(printf, 2, 0))) static void mhd_logger(void *cls, const ch
 
 struct MHD_Daemon *cbd_mhd_start(const struct cbd_mhd_params *p, struct dt_err *err)
 {
+	struct MHD_OptionItem opts[8];
 	struct MHD_Daemon *d;
 	unsigned flags =
 	    MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG | p->extra_flags;
+	size_t n = 0;
 
+	if (p->deadlines != NULL) {
+		/* The deadlines see each completed request first, then pass
+		 * it on to the listener's own callback. */
+		cbd_deadlines_wrap_completed(p->deadlines, p->completed, p->cls);
+		opts[n++] =
+		    (struct MHD_OptionItem){MHD_OPTION_NOTIFY_COMPLETED,
+					    (intptr_t)cbd_deadlines_on_completed, p->deadlines};
+		opts[n++] = (struct MHD_OptionItem){MHD_OPTION_NOTIFY_CONNECTION,
+						    (intptr_t)cbd_deadlines_notify, p->deadlines};
+	} else {
+		opts[n++] = (struct MHD_OptionItem){MHD_OPTION_NOTIFY_COMPLETED,
+						    (intptr_t)p->completed, p->cls};
+	}
+	if (p->per_ip_limit > 0)
+		opts[n++] = (struct MHD_OptionItem){MHD_OPTION_PER_IP_CONNECTION_LIMIT,
+						    (intptr_t)p->per_ip_limit, NULL};
+	opts[n++] = (struct MHD_OptionItem){MHD_OPTION_END, 0, NULL};
 	d = MHD_start_daemon(flags, 0, NULL, NULL, p->handler, p->cls, MHD_OPTION_EXTERNAL_LOGGER,
 			     mhd_logger, p->log, MHD_OPTION_LISTEN_SOCKET, p->listen_fd,
 			     MHD_OPTION_CONNECTION_TIMEOUT, p->timeout_s,
 			     MHD_OPTION_CONNECTION_LIMIT, p->connection_limit,
-			     MHD_OPTION_CONNECTION_MEMORY_LIMIT, p->memory_limit,
-			     MHD_OPTION_NOTIFY_COMPLETED, p->completed, p->cls, MHD_OPTION_END);
+			     MHD_OPTION_CONNECTION_MEMORY_LIMIT, p->memory_limit, MHD_OPTION_ARRAY,
+			     opts, MHD_OPTION_END);
 	if (d == NULL)
 		dt_err_set(err, DT_ERR_INTERNAL, "%s listener: cannot start the HTTP server",
 			   p->name);

@@ -7,13 +7,18 @@
 #include <microhttpd.h>
 
 #include "err.h"
+#include "deadline.h"
 #include "log.h"
 
 struct cbd_mhd_params {
 	int listen_fd;
 	unsigned extra_flags; /* e.g. MHD_ALLOW_SUSPEND_RESUME */
 	unsigned connection_limit;
-	unsigned timeout_s;
+	unsigned per_ip_limit; /* connections at once from one address; 0: no limit */
+	unsigned timeout_s;    /* idle time before MHD drops a connection */
+	/* NULL, or deadlines each request must meet (deadline.h); they must
+	 * outlive the daemon. */
+	struct cbd_deadlines *deadlines;
 	size_t memory_limit;
 	MHD_AccessHandlerCallback handler;
 	MHD_RequestCompletedCallback completed;

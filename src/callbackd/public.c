@@ -18,6 +18,7 @@
 
 struct cbd_public {
 	struct MHD_Daemon *mhd;
+	struct cbd_deadlines *deadlines; /* request_timeout, against slowloris */
 	int fd;
 	const struct cbd_conf *conf;
 	struct cbd_store *store;
@@ -349,8 +350,10 @@ static int start_server(struct cbd_public *pub, struct dt_err *err)
 	struct cbd_mhd_params p = {
 	    .listen_fd = pub->fd,
 	    .extra_flags = 0,
-	    .connection_limit = 512,
-	    .timeout_s = 30,
+	    .connection_limit = pub->conf->max_connections,
+	    .per_ip_limit = pub->conf->max_connections_per_ip,
+	    .timeout_s = pub->conf->request_timeout,
+	    .deadlines = NULL,
 	    .memory_limit = 32 * 1024,
 	    .handler = handle,
 	    .completed = completed,
@@ -359,8 +362,17 @@ static int start_server(struct cbd_public *pub, struct dt_err *err)
 	    .name = "public",
 	};
 
+	pub->deadlines = cbd_deadlines_new(pub->conf->request_timeout, pub->conf->max_connections,
+					   pub->log, err);
+	if (pub->deadlines == NULL)
+		return -1;
+	p.deadlines = pub->deadlines;
 	pub->mhd = cbd_mhd_start(&p, err);
-	return pub->mhd != NULL ? 0 : -1;
+	if (pub->mhd != NULL)
+		return 0;
+	cbd_deadlines_free(pub->deadlines);
+	pub->deadlines = NULL;
+	return -1;
 }
 
 static int make_redirect(struct cbd_public *pub, struct dt_err *err)
@@ -403,6 +415,7 @@ void cbd_public_stop(struct cbd_public *pub)
 	if (pub == NULL)
 		return;
 	MHD_stop_daemon(pub->mhd); /* closes the listening socket too */
+	cbd_deadlines_free(pub->deadlines);
 	free(pub->callback_url);
 	free(pub->redirect_enc);
 	free(pub);

@@ -735,6 +735,98 @@ def test_shutdown(h):
     T.ok(not os.path.exists(h.sock), "the control socket is removed on shutdown")
 
 
+def slow_client(port, source="127.0.0.1"):
+    """A slowloris: connects and starts a request it never finishes."""
+    s = socket.create_connection(("127.0.0.1", port), timeout=2, source_address=(source, 0))
+    s.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-Slow: ")
+    return s
+
+
+def trickle(s):
+    """One more header byte; False once the helper has closed the
+    connection (EOF, reset or a broken pipe)."""
+    try:
+        s.setblocking(False)
+        try:
+            if s.recv(1024) == b"":
+                return False
+        except BlockingIOError:
+            pass
+        s.sendall(b"x")
+        return True
+    except OSError:
+        return False
+    finally:
+        s.setblocking(True)
+
+
+def get_from(port, source, path="/healthz", conn=None):
+    conn = conn or http.client.HTTPConnection("127.0.0.1", port, timeout=5,
+                                              source_address=(source, 0))
+    conn.request("GET", path)
+    r = conn.getresponse()
+    r.read()
+    return conn, r.status
+
+
+def test_slow_clients(tmp):
+    """Slowloris against the public listener: one address may hold only
+    max_connections_per_ip connections, and a request that is not received
+    and answered within request_timeout is cut, however slowly it keeps
+    sending; other addresses are served all along."""
+    h = Helper(tmp, "slow", "max_connections_per_ip = 4\nrequest_timeout = 3\n")
+    slow, closed_at = [], {}
+    done = threading.Event()
+
+    def keep_trickling(start):
+        # A header byte every 0.5 s: MHD's idle timeout never fires.
+        while not done.is_set() and time.monotonic() - start < 10:
+            for i, s in enumerate(slow):
+                if i not in closed_at and not trickle(s):
+                    closed_at[i] = time.monotonic() - start
+            if len(closed_at) == len(slow):
+                break
+            time.sleep(0.5)
+
+    try:
+        time.sleep(1)  # the start-up check's connection is gone
+        start = time.monotonic()
+        slow.extend(slow_client(h.port) for _ in range(6))
+        th = threading.Thread(target=keep_trickling, args=(start,), daemon=True)
+        th.start()
+        time.sleep(1)
+        refused = sorted(i for i, t in closed_at.items() if t < 1.5)
+        T.ok(len(refused) == 2,
+             "max_connections_per_ip = 4: two more slow connections from 127.0.0.1 are "
+             "closed at once", dict(closed_at))
+        conn, status = get_from(h.port, "127.0.0.2")
+        T.eq(status, 200, "meanwhile 127.0.0.2 is served (/healthz)")
+        # Keep-alive: each completed request renews the deadline, so a
+        # normal client that keeps its connection is not cut.
+        time.sleep(2)
+        _, again = get_from(h.port, "127.0.0.2", conn=conn)
+        time.sleep(2)
+        _, third = get_from(h.port, "127.0.0.2", conn=conn)
+        conn.close()
+        T.ok(again == 200 and third == 200,
+             "a keep-alive client making a request every 2 s is served past 3 s",
+             (again, third))
+        th.join(12)
+        late = sorted(t for i, t in closed_at.items() if i not in refused)
+        T.ok(len(late) == 4 and all(2.5 <= t <= 4.5 for t in late),
+             "request_timeout = 3: the 4 slow connections, sending a byte every 0.5 s, "
+             "are cut after about 3 s", dict(closed_at))
+        T.ok("did not complete a request in 3 s (request_timeout)" in h.log_text(),
+             "the cut is logged")
+        _, status = get_from(h.port, "127.0.0.1")
+        T.eq(status, 200, "then 127.0.0.1 is served again")
+    finally:
+        done.set()
+        for s in slow:
+            s.close()
+        h.stop()
+
+
 def test_bad_config(tmp):
     path = os.path.join(tmp, "bad.conf")
     with open(path, "w") as f:
@@ -759,6 +851,14 @@ def test_bad_config(tmp):
     err = p.stderr.decode("utf-8", "replace")
     T.ok(p.returncode == 1 and "public_url" in err, "a trailing slash in public_url -> exit 1",
          (p.returncode, err))
+
+    for bad in ("request_timeout = 0", "max_connections = 0", "max_connections_per_ip = -1"):
+        with open(path, "w") as f:
+            f.write("public_url = http://127.0.0.1:1\n%s\n" % bad)
+        p = subprocess.run([HELPER, "-c", path], capture_output=True, timeout=10)
+        err = p.stderr.decode("utf-8", "replace")
+        T.ok(p.returncode == 1 and ("%s:2" % path) in err and bad.split()[0] in err,
+             "%s -> exit 1 naming file:line and the key" % bad, (p.returncode, err))
 
     p = subprocess.run([HELPER, "--version"], capture_output=True, timeout=10)
     T.ok(p.returncode == 0 and p.stdout.startswith(b"dingtalk-callbackd "),
@@ -802,6 +902,7 @@ def main():
         test_not_root(h)
         test_expiry_finish(h, *expiry)
         test_small_helper(tmp)
+        test_slow_clients(tmp)
         logs.append(h.log_text())
         test_shutdown(h)
         test_bad_config(tmp)
