@@ -20,6 +20,12 @@
 /* Test-program state: one case runs at a time. */
 static unsigned case_counter;
 static char case_log[512];
+static const char *case_rhost;
+
+void pt_set_rhost(const char *rhost)
+{
+	case_rhost = rhost;
+}
 
 void pt_append_text(char *text, size_t size, size_t *len, const char *msg)
 {
@@ -171,6 +177,8 @@ static int run_auth(const char *service, const char *user, pt_conv_fn conv, void
 	rc = pam_start(service, user, &pc, &ph);
 	if (rc != PAM_SUCCESS)
 		fail_msg("pam_start(%s): %s", service, pam_strerror(NULL, rc));
+	if (case_rhost != NULL && pam_set_item(ph, PAM_RHOST, case_rhost) != PAM_SUCCESS)
+		fail_msg("pam_set_item(PAM_RHOST)");
 	rc = pam_authenticate(ph, flags);
 	if (pam_user != NULL)
 		snprintf(pam_user, size, "%s",

@@ -49,6 +49,9 @@ int pt_authenticate(const char *service, const char *user, pt_conv_fn conv, void
 int pt_authenticate_user(const char *service, const char *user, pt_conv_fn conv, void *data,
 			 char *pam_user, size_t size);
 
+/* PAM_RHOST for the logins that follow (NULL: none, the default). */
+void pt_set_rhost(const char *rhost);
+
 /* The case's number (for file names) and the module's log lines so far. */
 unsigned pt_case_number(void);
 char *read_case_log(void);

@@ -33,7 +33,12 @@ enum helper_action {
 };
 
 struct conv_ctx {
-	const char *person; /* approves on the phone; NULL: nobody scans */
+	const char *person;   /* approves on the phone; NULL: nobody scans */
+	const char *decision; /* what the phone does: NULL approve, or "refuse" */
+	int wrong_number;     /* the phone picks another number */
+	/* wait = enter: answer the prompt this many seconds after the phone is
+	 * done (0: at once). */
+	double enter_after_phone;
 	enum helper_action helper;
 	char text[65536];
 	size_t text_len;
@@ -56,7 +61,9 @@ static void helper2(const char *what)
 /* The first link shown is the one the phone follows. */
 static void record_text(struct conv_ctx *c, const char *msg)
 {
-	struct phone_plan plan = {.person = c->person, .decision = "approve"};
+	struct phone_plan plan = {.person = c->person,
+				  .decision = c->decision != NULL ? c->decision : "approve",
+				  .wrong_number = c->wrong_number};
 
 	pt_append_text(c->text, sizeof(c->text), &c->text_len, msg);
 	if (c->links_seen == 0 && pt_find_link(msg, c->link, sizeof(c->link)))
@@ -88,6 +95,10 @@ static int conversation(int n, const struct pam_message **msg, struct pam_respon
 			if (c->helper == HELPER_RESTART_AT_PROMPT && !c->helper_done) {
 				helper2("start");
 				c->helper_done = 1;
+			}
+			if (c->enter_after_phone > 0 && c->prompts == 1) {
+				pt_reap_phone(&c->phone);
+				usleep((useconds_t)(c->enter_after_phone * 1e6));
 			}
 			r[i].resp = strdup("");
 		}
@@ -165,7 +176,7 @@ static void test_helper_restarted_mid_wait(void **state)
 	assert_pam(authenticate("dingtalk_helper2_enter", &c, &seconds), PAM_AUTHINFO_UNAVAIL);
 	assert_true(c.helper_done);
 	assert_logged("the helper no longer knows session ");
-	assert_logged("(was it restarted?)");
+	assert_logged("it was restarted (its instance changed)");
 	assert_within_deadline(seconds);
 }
 
@@ -341,6 +352,98 @@ static void test_dingtalk_trickles_the_body(void **state)
 	assert_true(seconds >= DEADLINE - 1.0);
 }
 
+/* ---- downgrades: once a session is registered, nothing the person at
+ * the terminal or on the phone does ends the login as "unavailable" ---- */
+
+/* A recovery code for alice, so that a module that took a refusal for an
+ * outage would offer it (the prompt is what these tests look for). */
+static void issue_recovery_code(void)
+{
+	char cmd[1024];
+
+	snprintf(cmd, sizeof(cmd),
+		 "'%s/src/ctl/dingtalk-ctl' --conf '%s/recovery.conf' recovery --user alice "
+		 "--count 1 >/dev/null 2>&1",
+		 getenv("DT_BUILDDIR"), getenv("DT_WORK"));
+	assert_int_equal(system(cmd), 0);
+}
+
+/* wait = enter: the phone refuses (error= on the callback, then a wrong
+ * number), the second helper forgets the ended session (linger = 2), and
+ * only then is Enter pressed: the same helper instance answers "unknown
+ * session", which is the refusal it was, with no recovery prompt. */
+static void test_refusal_the_helper_forgot(void **state)
+{
+	struct conv_ctx c;
+	double seconds;
+	int i, rc;
+
+	(void)state;
+	issue_recovery_code();
+	helper2("start");
+	for (i = 0; i < 2; i++) {
+		new_case(&c, "alice", HELPER_KEEP);
+		c.decision = i == 0 ? "refuse" : "approve";
+		c.wrong_number = i == 1;
+		c.enter_after_phone = 3.5;
+		rc = authenticate("dingtalk_helper2_rec", &c, &seconds);
+		/* First what the person saw: no recovery code was asked for. */
+		if (strstr(c.text, "Recovery code") != NULL || c.prompts != 1)
+			fail_msg("a recovery code was asked for after a refusal (%d prompts)",
+				 c.prompts);
+		assert_pam(rc, PAM_AUTH_ERR);
+		assert_logged("ended at the helper (refused, cancelled, expired or used) and its "
+			      "outcome was forgotten");
+		assert_within_deadline(seconds);
+	}
+}
+
+/* Registers a pending session at the second helper for `requester`, as a
+ * module would (ttl 10: gone by the next case). */
+static void register_at_helper2(const char *requester)
+{
+	char cmd[2048];
+
+	snprintf(
+	    cmd, sizeof(cmd),
+	    "curl -s -o /dev/null --unix-socket '%s/run2/control.sock' -X POST "
+	    "-H 'Content-Type: application/json' -d '{\"state\": \"st%08dxxxxxxxxxxxxxxxxxxxxx\", "
+	    "\"number\": 42, \"user\": \"alice\", \"service\": \"sshd\", \"host\": \"h\", "
+	    "\"authorize_url\": \"http://127.0.0.1/a\", \"ttl\": 10, \"requester\": \"%s\"}' "
+	    "http://localhost/v1/sessions",
+	    getenv("DT_WORK"), rand() % 100000000, requester);
+	assert_int_equal(system(cmd), 0);
+}
+
+/* The second helper has max_pending = 3 and max_pending_per_requester = 2.
+ * One requester (alice from 10.9.9.9) tries three pending logins: it gets
+ * its two, and its next login is refused (PAM_AUTH_ERR, said at the
+ * terminal), not "unavailable"; alice from another address still logs
+ * in, since that requester could not fill max_pending. */
+static void test_pending_limit_per_requester(void **state)
+{
+	struct conv_ctx c;
+	double seconds;
+	int i;
+
+	(void)state;
+	helper2("start");
+	for (i = 0; i < 3; i++)
+		register_at_helper2("rhost:10.9.9.9 user:alice");
+	pt_set_rhost("10.9.9.9");
+	new_case(&c, NULL, HELPER_KEEP);
+	assert_pam(authenticate("dingtalk_helper2", &c, &seconds), PAM_AUTH_ERR);
+	assert_logged("too many logins pending for requester rhost:10.9.9.9 user:alice");
+	assert_non_null(strstr(c.text, "Too many DingTalk logins are pending for you"));
+	assert_int_equal(c.links_seen, 0);
+	assert_true(seconds < 2.0);
+	pt_set_rhost("10.9.9.8");
+	new_case(&c, "alice", HELPER_KEEP);
+	assert_pam(authenticate("dingtalk_helper2", &c, &seconds), PAM_SUCCESS);
+	pt_set_rhost(NULL);
+	helper2("start"); /* nothing pending for whoever comes next */
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -357,6 +460,8 @@ int main(void)
 	    cmocka_unit_test(test_expired_certificate),
 	    cmocka_unit_test(test_clock_skew_on_signed_requests),
 	    cmocka_unit_test(test_dingtalk_trickles_the_body),
+	    cmocka_unit_test(test_refusal_the_helper_forgot),
+	    cmocka_unit_test(test_pending_limit_per_requester),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
