@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -23,6 +24,8 @@
 
 /* Every service of run_pam_faults.sh has `timeout = 10`. */
 #define DEADLINE 10.0
+/* Past it, the code exchange may use its own budget (DT_EXCHANGE_BUDGET_S). */
+#define EXCHANGE_BUDGET 10.0
 /* What a login may take beyond it: never more. */
 #define MARGIN 0.5
 
@@ -37,8 +40,11 @@ struct conv_ctx {
 	const char *decision; /* what the phone does: NULL approve, or "refuse" */
 	int wrong_number;     /* the phone picks another number */
 	/* wait = enter: answer the prompt this many seconds after the phone is
-	 * done (0: at once). */
+	 * done (0: at once) ... */
 	double enter_after_phone;
+	/* ... or this many seconds after the QR was shown (0: not). */
+	double enter_at;
+	double qr_shown_at;
 	enum helper_action helper;
 	char text[65536];
 	size_t text_len;
@@ -58,6 +64,14 @@ static void helper2(const char *what)
 	assert_int_equal(system(cmd), 0);
 }
 
+static double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
 /* The first link shown is the one the phone follows. */
 static void record_text(struct conv_ctx *c, const char *msg)
 {
@@ -66,8 +80,10 @@ static void record_text(struct conv_ctx *c, const char *msg)
 				  .wrong_number = c->wrong_number};
 
 	pt_append_text(c->text, sizeof(c->text), &c->text_len, msg);
-	if (c->links_seen == 0 && pt_find_link(msg, c->link, sizeof(c->link)))
+	if (c->links_seen == 0 && pt_find_link(msg, c->link, sizeof(c->link))) {
 		c->links_seen++;
+		c->qr_shown_at = now_s();
+	}
 	pt_find_number(msg, &c->number);
 	if (c->helper == HELPER_KILL_AT_QR && !c->helper_done && c->links_seen > 0) {
 		/* A second later the module is inside its long-poll. */
@@ -100,6 +116,10 @@ static int conversation(int n, const struct pam_message **msg, struct pam_respon
 				pt_reap_phone(&c->phone);
 				usleep((useconds_t)(c->enter_after_phone * 1e6));
 			}
+			if (c->enter_at > 0 && c->prompts == 1 &&
+			    now_s() < c->qr_shown_at + c->enter_at)
+				usleep(
+				    (useconds_t)((c->qr_shown_at + c->enter_at - now_s()) * 1e6));
 			r[i].resp = strdup("");
 		}
 	}
@@ -444,6 +464,48 @@ static void test_pending_limit_per_requester(void **state)
 	helper2("start"); /* nothing pending for whoever comes next */
 }
 
+/* wait = enter: alice approves at once but presses Enter only 2.5 s before
+ * the deadline, and DingTalk takes 3 s to exchange the code: the exchange
+ * has its own budget, so she logs in a little after `timeout`. */
+static void test_enter_at_the_last_moment(void **state)
+{
+	struct conv_ctx c;
+	double seconds;
+	int rc;
+
+	(void)state;
+	new_case(&c, "alice", HELPER_KEEP);
+	c.enter_at = DEADLINE - 2.5;
+	mock_fault("{\"endpoint\": \"userAccessToken\", \"mode\": \"slow\", \"seconds\": 3, "
+		   "\"count\": 1}");
+	rc = authenticate("dingtalk_enter", &c, &seconds);
+	clear_faults();
+	assert_pam(rc, PAM_SUCCESS);
+	assert_true(seconds > DEADLINE);
+	assert_true(seconds <= DEADLINE + EXCHANGE_BUDGET + MARGIN);
+}
+
+/* The same, with DingTalk silent for the whole budget: that is DingTalk
+ * unreachable, and stays PAM_AUTHINFO_UNAVAIL, within the budget. */
+static void test_enter_at_the_last_moment_dingtalk_silent(void **state)
+{
+	struct conv_ctx c;
+	double seconds;
+	int rc;
+
+	(void)state;
+	new_case(&c, "alice", HELPER_KEEP);
+	c.enter_at = DEADLINE - 2.5;
+	mock_fault("{\"endpoint\": \"userAccessToken\", \"mode\": \"hang\", \"seconds\": 30, "
+		   "\"count\": 1}");
+	rc = authenticate("dingtalk_enter", &c, &seconds);
+	clear_faults();
+	assert_pam(rc, PAM_AUTHINFO_UNAVAIL);
+	assert_logged("no answer in time");
+	assert_true(seconds >= DEADLINE - 2.5 + EXCHANGE_BUDGET - 1.0);
+	assert_true(seconds <= DEADLINE + EXCHANGE_BUDGET + MARGIN);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -462,6 +524,8 @@ int main(void)
 	    cmocka_unit_test(test_dingtalk_trickles_the_body),
 	    cmocka_unit_test(test_refusal_the_helper_forgot),
 	    cmocka_unit_test(test_pending_limit_per_requester),
+	    cmocka_unit_test(test_enter_at_the_last_moment),
+	    cmocka_unit_test(test_enter_at_the_last_moment_dingtalk_silent),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
