@@ -70,10 +70,10 @@ struct dt_login_outcome {
  * DT_ERR_UNAVAIL (nor in DT_ERR_INTERNAL or DT_ERR_CONFIG, which failmode =
  * safe would also turn into PAM_IGNORE). Refusing, a wrong number, letting
  * the helper forget the session, too many pending logins of one's own,
- * Enter at the last moment: each is DT_ERR_DENIED or DT_ERR_TIMEOUT.
- * DT_ERR_UNAVAIL means that the helper or DingTalk could not be reached,
- * or that the helper restarted (its instance changed). SECURITY.md, "The
- * person at the terminal". */
+ * Enter at the last moment, a made-up code: each is DT_ERR_DENIED or
+ * DT_ERR_TIMEOUT. DT_ERR_UNAVAIL means that the helper or DingTalk could
+ * not be reached, or that the helper restarted (its instance changed).
+ * SECURITY.md, "The person at the terminal". */
 int dt_login_run(const struct dt_modcfg *cfg, const struct dt_login_request *req,
 		 const struct dt_login_ui *ui, const struct dt_log *log,
 		 struct dt_login_outcome *out, struct dt_err *err);

@@ -89,8 +89,10 @@ pid_t pt_start_phone(const struct phone_plan *plan, const char *link, unsigned n
 			      plan->delay ? plan->delay : "0",
 			      "--mock",
 			      getenv("DT_MOCK_URL"),
-			      ca ? "--cafile" : NULL,
-			      ca,
+			      plan->inject_code ? "--inject-code" : NULL,
+			      plan->inject_code,
+			      NULL,
+			      NULL,
 			      NULL};
 	char *argv[sizeof(args) / sizeof(args[0])];
 	size_t i;
@@ -99,6 +101,12 @@ pid_t pt_start_phone(const struct phone_plan *plan, const char *link, unsigned n
 	char *phone_env[] = {path_env, NULL};
 	pid_t pid;
 
+	/* The optional arguments fill the NULLs at the end, in order. */
+	i = plan->inject_code ? 18 : 16;
+	if (ca != NULL) {
+		args[i] = "--cafile";
+		args[i + 1] = ca;
+	}
 	snprintf(shown, sizeof(shown), "%u", plan->wrong_number ? (number % 89) + 11 : number);
 	snprintf(logpath, sizeof(logpath), "%s/phone-%u.log", getenv("DT_WORK"), case_counter);
 	/* posix_spawn's argv is not const but is not written to. */

@@ -18,6 +18,9 @@ struct phone_plan {
 	int wrong_number;     /* pick a number other than the one shown */
 	int on_link;	      /* approve the Nth distinct link shown (0 = the first) */
 	const char *delay;    /* seconds before the phone scans, "0" if NULL */
+	/* Not NULL: skip DingTalk and answer the helper's callback with this
+	 * made-up code (and the state from the short link's redirect). */
+	const char *inject_code;
 };
 
 typedef int (*pt_conv_fn)(int n, const struct pam_message **msg, struct pam_response **resp,

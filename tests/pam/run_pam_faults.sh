@@ -133,9 +133,10 @@ service dingtalk_wronghost "$(dt_module_conf wronghost "$t" "api_base = $wrongho
 service dingtalk_expired "$(dt_module_conf expired "$t" "api_base = $expired_url" "ca_file = $DT_TEST_CA")"
 service dingtalk_sns "$(dt_module_conf sns "$t" 'flow = sns' "$oapi")"
 # The downgrade cases: recovery codes on (a refusal must never offer them),
-# Enter at the last moment.
+# Enter at the last moment, failmode = safe.
 service dingtalk_helper2_rec "$(dt_module_conf recovery "$t" "$helper2" 'wait = enter' "recovery_file = $DT_WORK/recovery")"
 service dingtalk_enter "$(dt_module_conf enter "$t" 'wait = enter')"
+service dingtalk_safe "$(dt_module_conf safe "$t" 'failmode = safe')"
 
 cat >"$DT_WORK/passwd" <<PW
 root:x:0:0:root:/root:/bin/bash

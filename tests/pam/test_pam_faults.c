@@ -36,9 +36,10 @@ enum helper_action {
 };
 
 struct conv_ctx {
-	const char *person;   /* approves on the phone; NULL: nobody scans */
-	const char *decision; /* what the phone does: NULL approve, or "refuse" */
-	int wrong_number;     /* the phone picks another number */
+	const char *person;	 /* approves on the phone; NULL: nobody scans */
+	const char *decision;	 /* what the phone does: NULL approve, or "refuse" */
+	int wrong_number;	 /* the phone picks another number */
+	const char *inject_code; /* the phone answers the callback with this code */
 	/* wait = enter: answer the prompt this many seconds after the phone is
 	 * done (0: at once) ... */
 	double enter_after_phone;
@@ -77,7 +78,8 @@ static void record_text(struct conv_ctx *c, const char *msg)
 {
 	struct phone_plan plan = {.person = c->person,
 				  .decision = c->decision != NULL ? c->decision : "approve",
-				  .wrong_number = c->wrong_number};
+				  .wrong_number = c->wrong_number,
+				  .inject_code = c->inject_code};
 
 	pt_append_text(c->text, sizeof(c->text), &c->text_len, msg);
 	if (c->links_seen == 0 && pt_find_link(msg, c->link, sizeof(c->link))) {
@@ -506,6 +508,28 @@ static void test_enter_at_the_last_moment_dingtalk_silent(void **state)
 	assert_true(seconds <= DEADLINE + EXCHANGE_BUDGET + MARGIN);
 }
 
+/* Whoever holds the short link can answer the helper's callback with a
+ * made-up code (the state is in the link's redirect) and pick the number
+ * they see. DingTalk refuses the code (the mock: InvalidParameter): a
+ * refusal, also under failmode = safe, never PAM_SERVICE_ERR/PAM_IGNORE. */
+static void test_made_up_code_is_a_refusal(void **state)
+{
+	static const char *const services[] = {"dingtalk", "dingtalk_safe"};
+	struct conv_ctx c;
+	double seconds;
+	int i;
+
+	(void)state;
+	for (i = 0; i < 2; i++) {
+		new_case(&c, "alice", HELPER_KEEP);
+		c.inject_code = "made-up-code";
+		assert_pam(authenticate(services[i], &c, &seconds), PAM_AUTH_ERR);
+		assert_logged("the code from the phone was refused: ");
+		assert_logged("InvalidParameter");
+		assert_within_deadline(seconds);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -526,6 +550,7 @@ int main(void)
 	    cmocka_unit_test(test_pending_limit_per_requester),
 	    cmocka_unit_test(test_enter_at_the_last_moment),
 	    cmocka_unit_test(test_enter_at_the_last_moment_dingtalk_silent),
+	    cmocka_unit_test(test_made_up_code_is_a_refusal),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
