@@ -11,6 +11,9 @@ const struct dt_cfg_key cbd_conf_keys[] = {
     {"control", DT_CFG_STRING, offsetof(struct cbd_conf, control), 0, 0, NULL, 0},
     {"public_url", DT_CFG_STRING, offsetof(struct cbd_conf, public_url), 0, 0, NULL, 0},
     {"max_pending", DT_CFG_UINT, offsetof(struct cbd_conf, max_pending), 1, 100000, NULL, 0},
+    {"max_pending_per_requester", DT_CFG_UINT, offsetof(struct cbd_conf, max_pending_per_requester),
+     1, 100000, NULL, 0},
+    {"linger", DT_CFG_UINT, offsetof(struct cbd_conf, linger), 1, 3600, NULL, 0},
     {"confirm", DT_CFG_BOOL, offsetof(struct cbd_conf, confirm), 0, 1, NULL, 0},
     {"session_ttl", DT_CFG_UINT, offsetof(struct cbd_conf, session_ttl), 10, 3600, NULL, 0},
     {"debug", DT_CFG_BOOL, offsetof(struct cbd_conf, debug), 0, 1, NULL, 0},
@@ -26,6 +29,8 @@ void cbd_conf_init(struct cbd_conf *conf)
 {
 	memset(conf, 0, sizeof(*conf));
 	conf->max_pending = 1024;
+	conf->max_pending_per_requester = 8;
+	conf->linger = 60;
 	conf->confirm = 1;
 	conf->session_ttl = 120;
 	conf->max_connections = CBD_DEFAULT_MAX_CONNECTIONS;

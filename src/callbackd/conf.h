@@ -23,6 +23,10 @@ struct cbd_conf {
 	char *control;	      /* control socket path */
 	char *public_url;     /* what phones reach, no trailing slash */
 	unsigned max_pending; /* live pending sessions at most */
+	/* ... of them from one requester (a local uid, a remote address and
+	 * account): one user cannot fill max_pending for everyone. */
+	unsigned max_pending_per_requester;
+	unsigned linger;      /* seconds an ended session's outcome is kept */
 	int confirm;	      /* show the confirmation page before approving */
 	unsigned session_ttl; /* seconds, the longest a session may live */
 	int debug;

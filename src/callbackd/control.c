@@ -89,13 +89,18 @@ static enum MHD_Result send_json(struct MHD_Connection *conn, unsigned status, j
 	return send_text(conn, status, copy);
 }
 
-static enum MHD_Result send_error(struct MHD_Connection *conn, unsigned status, const char *msg)
+/* Every error names the store's instance: a module told "unknown session"
+ * compares it with the one it registered under, and so tells a session
+ * that ended (same instance) from a helper that lost its memory. */
+static enum MHD_Result send_error(struct cbd_control *ctl, struct MHD_Connection *conn,
+				  unsigned status, const char *msg)
 {
 	json_object *obj = json_object_new_object();
 
 	if (obj == NULL)
 		return MHD_NO;
 	json_object_object_add(obj, "error", json_object_new_string(msg));
+	json_object_object_add(obj, "instance", json_object_new_string(ctl->store->instance));
 	return send_json(conn, status, obj);
 }
 
@@ -143,11 +148,12 @@ static enum MHD_Result created(struct cbd_control *ctl, struct MHD_Connection *c
 	if (obj == NULL || short_url == NULL) {
 		json_object_put(obj);
 		free(short_url);
-		return send_error(conn, MHD_HTTP_INTERNAL_SERVER_ERROR, "out of memory");
+		return send_error(ctl, conn, MHD_HTTP_INTERNAL_SERVER_ERROR, "out of memory");
 	}
 	json_object_object_add(obj, "id", json_object_new_string(id));
 	json_object_object_add(obj, "short_url", json_object_new_string(short_url));
 	json_object_object_add(obj, "expires_in", json_object_new_int((int)ttl));
+	json_object_object_add(obj, "instance", json_object_new_string(ctl->store->instance));
 	free(short_url);
 	return send_json(conn, MHD_HTTP_CREATED, obj);
 }
@@ -155,26 +161,39 @@ static enum MHD_Result created(struct cbd_control *ctl, struct MHD_Connection *c
 static enum MHD_Result add_session(struct cbd_control *ctl, struct MHD_Connection *conn,
 				   struct cbd_reg *r)
 {
-	struct cbd_new_session ns = {r->state,	  r->number,   r->shown[0],	 r->shown[1],
-				     r->shown[2], r->shown[3], r->authorize_url, r->ttl};
+	struct cbd_new_session ns = {r->state,	       r->number,    r->shown[0],
+				     r->shown[1],      r->shown[2],  r->shown[3],
+				     r->authorize_url, r->requester, r->ttl};
 	char id[CBD_ID_LEN + 1];
 
 	switch (cbd_store_add(ctl->store, &ns, id)) {
 	case CBD_OK:
 		dt_logf(ctl->log, LOG_INFO,
-			"registered id=%s user=%s service=%s host=%s rhost=%s ttl=%us", id,
-			r->shown[0], r->shown[1], r->shown[2], r->shown[3], r->ttl);
+			"registered id=%s user=%s service=%s host=%s rhost=%s requester=%s ttl=%us",
+			id, r->shown[0], r->shown[1], r->shown[2], r->shown[3], r->shown[4],
+			r->ttl);
 		return created(ctl, conn, id, r->ttl);
+	case CBD_E_REQUESTER_FULL:
+		/* A refusal of this requester's login, not a helper that cannot
+		 * serve: the module maps 429 to PAM_AUTH_ERR. */
+		dt_logf(ctl->log, LOG_WARNING,
+			"register refused: requester %s has max_pending_per_requester (%u) "
+			"sessions pending",
+			r->shown[4], ctl->conf->max_pending_per_requester);
+		return send_error(ctl, conn, MHD_HTTP_TOO_MANY_REQUESTS,
+				  "too many pending sessions for this requester "
+				  "(max_pending_per_requester)");
 	case CBD_E_DUP:
 		dt_logf(ctl->log, LOG_WARNING, "register refused: duplicate state");
-		return send_error(conn, MHD_HTTP_CONFLICT, "duplicate state");
+		return send_error(ctl, conn, MHD_HTTP_CONFLICT, "duplicate state");
 	case CBD_E_FULL:
 		dt_logf(ctl->log, LOG_WARNING, "register refused: max_pending (%u) reached",
 			ctl->conf->max_pending);
-		return send_error(conn, MHD_HTTP_SERVICE_UNAVAILABLE,
+		return send_error(ctl, conn, MHD_HTTP_SERVICE_UNAVAILABLE,
 				  "too many pending sessions (max_pending)");
 	default:
-		return send_error(conn, MHD_HTTP_INTERNAL_SERVER_ERROR, "cannot store the session");
+		return send_error(ctl, conn, MHD_HTTP_INTERNAL_SERVER_ERROR,
+				  "cannot store the session");
 	}
 }
 
@@ -187,17 +206,17 @@ static enum MHD_Result do_register(struct cbd_control *ctl, struct MHD_Connectio
 	enum MHD_Result ret;
 
 	if (!cbd_content_type_is(conn, "application/json"))
-		return send_error(conn, MHD_HTTP_UNSUPPORTED_MEDIA_TYPE,
+		return send_error(ctl, conn, MHD_HTTP_UNSUPPORTED_MEDIA_TYPE,
 				  "Content-Type must be application/json");
 	root = req->body.data != NULL ? dt_json_parse_object(req->body.data, req->body.len) : NULL;
 	cbd_body_clear(&req->body);
 	if (root == NULL)
-		return send_error(conn, MHD_HTTP_BAD_REQUEST, "body must be a JSON object");
+		return send_error(ctl, conn, MHD_HTTP_BAD_REQUEST, "body must be a JSON object");
 	memset(&r, 0, sizeof(r));
 	if (cbd_register_parse(root, ctl->conf->session_ttl, &r, msg, sizeof(msg)) != 0)
-		ret = send_error(conn, MHD_HTTP_BAD_REQUEST, msg);
+		ret = send_error(ctl, conn, MHD_HTTP_BAD_REQUEST, msg);
 	else if (cbd_register_sanitize(&r) != 0)
-		ret = send_error(conn, MHD_HTTP_INTERNAL_SERVER_ERROR, "out of memory");
+		ret = send_error(ctl, conn, MHD_HTTP_INTERNAL_SERVER_ERROR, "out of memory");
 	else
 		ret = add_session(ctl, conn, &r);
 	cbd_register_free(&r);
@@ -238,7 +257,7 @@ static enum MHD_Result send_approved(struct cbd_control *ctl, struct MHD_Connect
 	dt_free_secret(code);
 	dt_logf(ctl->log, LOG_INFO, "released the code of id=%s", id);
 	if (text == NULL)
-		return send_error(conn, MHD_HTTP_INTERNAL_SERVER_ERROR, "out of memory");
+		return send_error(ctl, conn, MHD_HTTP_INTERNAL_SERVER_ERROR, "out of memory");
 	return send_text(conn, MHD_HTTP_OK, text);
 }
 
@@ -274,9 +293,10 @@ static enum MHD_Result wait_step(struct cbd_control *ctl, struct MHD_Connection 
 		case CBD_OK:
 			break;
 		case CBD_E_UNKNOWN:
-			return send_error(conn, MHD_HTTP_NOT_FOUND, "unknown session");
+			return send_error(ctl, conn, MHD_HTTP_NOT_FOUND, "unknown session");
 		default:
-			return send_error(conn, MHD_HTTP_INTERNAL_SERVER_ERROR, "store failed");
+			return send_error(ctl, conn, MHD_HTTP_INTERNAL_SERVER_ERROR,
+					  "store failed");
 		}
 		now = dt_now_ms();
 		if (p.status != CBD_PENDING || now >= req->deadline_ms)
@@ -304,7 +324,7 @@ static enum MHD_Result do_wait(struct cbd_control *ctl, struct MHD_Connection *c
 
 	if (!req->wait_started) {
 		if (parse_timeout(conn, &timeout) != 0)
-			return send_error(conn, MHD_HTTP_BAD_REQUEST,
+			return send_error(ctl, conn, MHD_HTTP_BAD_REQUEST,
 					  "timeout must be an integer 1..30");
 		req->deadline_ms = dt_now_ms() + (int64_t)timeout * 1000;
 		req->wait_started = 1;
@@ -318,7 +338,7 @@ static enum MHD_Result do_cancel(struct cbd_control *ctl, struct MHD_Connection 
 				 const char *id)
 {
 	if (cbd_store_cancel(ctl->store, id) != CBD_OK)
-		return send_error(conn, MHD_HTTP_NOT_FOUND, "unknown session");
+		return send_error(ctl, conn, MHD_HTTP_NOT_FOUND, "unknown session");
 	dt_logf(ctl->log, LOG_INFO, "cancelled id=%s", id);
 	return send_empty(conn, MHD_HTTP_NO_CONTENT);
 }
@@ -333,11 +353,11 @@ static enum MHD_Result route_session(struct cbd_control *ctl, struct MHD_Connect
 	char id[CBD_ID_LEN + 1];
 
 	if (idlen != CBD_ID_LEN)
-		return send_error(conn, MHD_HTTP_NOT_FOUND, "unknown session");
+		return send_error(ctl, conn, MHD_HTTP_NOT_FOUND, "unknown session");
 	memcpy(id, rest, CBD_ID_LEN);
 	id[CBD_ID_LEN] = '\0';
 	if (!dt_is_token(id, CBD_ID_LEN, CBD_ID_LEN))
-		return send_error(conn, MHD_HTTP_NOT_FOUND, "unknown session");
+		return send_error(ctl, conn, MHD_HTTP_NOT_FOUND, "unknown session");
 	if (slash == NULL) {
 		if (strcmp(method, MHD_HTTP_METHOD_DELETE) == 0)
 			return do_cancel(ctl, conn, id);
@@ -345,9 +365,9 @@ static enum MHD_Result route_session(struct cbd_control *ctl, struct MHD_Connect
 		if (strcmp(method, MHD_HTTP_METHOD_GET) == 0)
 			return do_wait(ctl, conn, id, req);
 	} else {
-		return send_error(conn, MHD_HTTP_NOT_FOUND, "not found");
+		return send_error(ctl, conn, MHD_HTTP_NOT_FOUND, "not found");
 	}
-	return send_error(conn, MHD_HTTP_METHOD_NOT_ALLOWED, "method not allowed");
+	return send_error(ctl, conn, MHD_HTTP_METHOD_NOT_ALLOWED, "method not allowed");
 }
 
 static enum MHD_Result route(struct cbd_control *ctl, struct MHD_Connection *conn, const char *url,
@@ -356,11 +376,11 @@ static enum MHD_Result route(struct cbd_control *ctl, struct MHD_Connection *con
 	if (strcmp(url, SESSIONS_PATH) == 0) {
 		if (strcmp(method, MHD_HTTP_METHOD_POST) == 0)
 			return do_register(ctl, conn, req);
-		return send_error(conn, MHD_HTTP_METHOD_NOT_ALLOWED, "method not allowed");
+		return send_error(ctl, conn, MHD_HTTP_METHOD_NOT_ALLOWED, "method not allowed");
 	}
 	if (strncmp(url, SESSION_PREFIX, strlen(SESSION_PREFIX)) == 0)
 		return route_session(ctl, conn, url + strlen(SESSION_PREFIX), method, req);
-	return send_error(conn, MHD_HTTP_NOT_FOUND, "not found");
+	return send_error(ctl, conn, MHD_HTTP_NOT_FOUND, "not found");
 }
 
 /* First call for a request: check the peer and the declared size. */
@@ -369,9 +389,9 @@ static enum MHD_Result begin(struct cbd_control *ctl, struct MHD_Connection *con
 	struct creq *req;
 
 	if (!peer_allowed(ctl, conn))
-		return send_error(conn, MHD_HTTP_FORBIDDEN, "forbidden");
+		return send_error(ctl, conn, MHD_HTTP_FORBIDDEN, "forbidden");
 	if (cbd_body_too_long(conn, BODY_MAX))
-		return send_error(conn, MHD_HTTP_CONTENT_TOO_LARGE, "body larger than 8 KiB");
+		return send_error(ctl, conn, MHD_HTTP_CONTENT_TOO_LARGE, "body larger than 8 KiB");
 	req = calloc(1, sizeof(*req));
 	if (req == NULL)
 		return MHD_NO;

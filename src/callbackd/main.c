@@ -94,7 +94,10 @@ static int load_conf(struct app *app, const char *path, struct dt_err *err)
 
 static int start(struct app *app, struct dt_err *err)
 {
-	app->store = cbd_store_memory_new(app->conf.max_pending, &app->log, err);
+	struct cbd_store_limits limits = {
+	    app->conf.max_pending, app->conf.max_pending_per_requester, app->conf.linger * 1000u};
+
+	app->store = cbd_store_memory_new(&limits, &app->log, err);
 	if (app->store == NULL)
 		return -1;
 	app->control = cbd_control_start(&app->conf, app->store, &app->log, err);

@@ -122,6 +122,8 @@ int cbd_register_parse(json_object *root, unsigned max_ttl, struct cbd_reg *r, c
 	    get_string(root, "authorize_url", 1, CBD_URL_MAX, 0, &r->authorize_url, msg,
 		       msg_size) != 0 ||
 	    check_authorize_url(r->authorize_url, msg, msg_size) != 0 ||
+	    get_string(root, "requester", 1, CBD_REQUESTER_MAX, 0, &r->requester, msg, msg_size) !=
+		0 ||
 	    get_uint(root, "ttl", 1, UINT32_MAX, 1, &r->ttl, msg, msg_size) != 0)
 		return -1;
 	/* Clamped both ways: a module with a short timeout cancels on its own. */
@@ -136,10 +138,10 @@ int cbd_register_parse(json_object *root, unsigned max_ttl, struct cbd_reg *r, c
  * UTF-8 survive. */
 int cbd_register_sanitize(struct cbd_reg *r)
 {
-	const char *src[4] = {r->user, r->service, r->host, r->rhost};
+	const char *src[5] = {r->user, r->service, r->host, r->rhost, r->requester};
 	int i;
 
-	for (i = 0; i < 4; i++) {
+	for (i = 0; i < 5; i++) {
 		r->shown[i] = strdup(src[i]);
 		if (r->shown[i] == NULL)
 			return -1;
@@ -152,6 +154,6 @@ void cbd_register_free(struct cbd_reg *r)
 {
 	int i;
 
-	for (i = 0; i < 4; i++)
+	for (i = 0; i < 5; i++)
 		free(r->shown[i]);
 }

@@ -9,8 +9,10 @@
 
 struct cbd_reg {
 	const char *state, *user, *service, *host, *rhost, *authorize_url;
+	const char *requester; /* who asks: the key of max_pending_per_requester */
 	unsigned number, ttl;
-	char *shown[4]; /* sanitized copies of user, service, host, rhost */
+	/* Sanitized copies of user, service, host, rhost and requester. */
+	char *shown[5];
 };
 
 /* Reads and checks the fields of `root` into `r` (which points into root;

@@ -22,6 +22,13 @@
 #define CBD_STATE_MIN 22
 #define CBD_STATE_MAX 128
 #define CBD_CHOICES   3
+/* Who asked for a login (the module's "requester"): compared as bytes. */
+#define CBD_REQUESTER_MAX 600
+/* The store's instance id: base64url of 12 random bytes, made when the
+ * store is created. A module that registered under one instance and later
+ * hears "unknown session" from another knows the helper lost its memory
+ * (a restart), not that the session ended. */
+#define CBD_INSTANCE_LEN 16
 
 enum cbd_status {
 	CBD_PENDING,
@@ -40,13 +47,14 @@ enum cbd_reason {
 /* What a store call found. */
 enum cbd_rc {
 	CBD_OK = 0,
-	CBD_E_UNKNOWN,	/* no such session (or no such state) */
-	CBD_E_USED,	/* link already followed / callback already seen */
-	CBD_E_ENDED,	/* approved, refused or expired already */
-	CBD_E_DUP,	/* state already registered */
-	CBD_E_FULL,	/* max_pending reached */
-	CBD_E_TOKEN,	/* confirmation token does not match */
-	CBD_E_INTERNAL, /* out of memory, random source failed */
+	CBD_E_UNKNOWN,	      /* no such session (or no such state) */
+	CBD_E_USED,	      /* link already followed / callback already seen */
+	CBD_E_ENDED,	      /* approved, refused or expired already */
+	CBD_E_DUP,	      /* state already registered */
+	CBD_E_FULL,	      /* max_pending reached */
+	CBD_E_REQUESTER_FULL, /* this requester has max_pending_per_requester pending */
+	CBD_E_TOKEN,	      /* confirmation token does not match */
+	CBD_E_INTERNAL,	      /* out of memory, random source failed */
 };
 
 struct cbd_new_session {
@@ -54,6 +62,7 @@ struct cbd_new_session {
 	unsigned number;
 	const char *user, *service, *host, *rhost;
 	const char *authorize_url;
+	const char *requester; /* counted against max_pending_per_requester */
 	unsigned ttl_s;
 };
 
@@ -109,14 +118,23 @@ struct cbd_store_ops {
 
 struct cbd_store {
 	const struct cbd_store_ops *ops;
+	char instance[CBD_INSTANCE_LEN + 1];
 	cbd_store_notify_fn notify;
 	void *notify_ctx;
 	const struct dt_log *log;
 };
 
-/* The memory store: one process, a mutex, sessions in a list. */
-struct cbd_store *cbd_store_memory_new(unsigned max_pending, const struct dt_log *log,
-				       struct dt_err *err);
+/* What a store bounds. */
+struct cbd_store_limits {
+	unsigned max_pending;		    /* pending sessions in all */
+	unsigned max_pending_per_requester; /* pending sessions of one requester */
+	unsigned linger_ms;		    /* how long an ended session's outcome is kept */
+};
+
+/* The memory store: one process, a mutex, sessions in a list. Its instance
+ * is new at every start: it remembers nothing from before. */
+struct cbd_store *cbd_store_memory_new(const struct cbd_store_limits *limits,
+				       const struct dt_log *log, struct dt_err *err);
 
 static inline void cbd_store_set_notify(struct cbd_store *st, cbd_store_notify_fn fn, void *ctx)
 {

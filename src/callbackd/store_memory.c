@@ -12,17 +12,14 @@
 #include "store.h"
 #include "util.h"
 
-/* How long an ended session is remembered, so that a module polling a
- * moment later still learns how it ended. */
-#define LINGER_MS 60000
-
 struct msession {
 	struct msession *prev, *next;
 	struct cbd_view view; /* id, shown fields, choices, token */
 	unsigned char state_hash[SHA256_DIGEST_LENGTH];
 	unsigned number;
 	char *authorize_url;
-	char *code; /* held until released, wiped on every exit */
+	char *requester; /* who asked: pending sessions are counted per requester */
+	char *code;	 /* held until released, wiped on every exit */
 	int64_t expires_ms, reap_ms;
 	enum cbd_status status;
 	enum cbd_reason reason;
@@ -33,7 +30,12 @@ struct mstore {
 	struct cbd_store base;
 	pthread_mutex_t lock;
 	struct msession *head;
-	unsigned npending, ntotal, max_pending;
+	unsigned npending, ntotal;
+	/* linger_ms: how long an ended session is remembered, so that a
+	 * module polling later still learns how it ended. A module that asks
+	 * after that hears "unknown session" from the same instance, which it
+	 * reads as "ended" too (docs/control-api.md). */
+	struct cbd_store_limits limits;
 };
 
 /* Ids of sessions whose status changed under the lock, to be announced
@@ -87,6 +89,7 @@ static void session_free(struct msession *s)
 {
 	dt_free_secret(s->code);
 	free(s->authorize_url);
+	free(s->requester);
 	OPENSSL_cleanse(s, sizeof(*s));
 	free(s);
 }
@@ -122,8 +125,10 @@ static void session_end(struct mstore *ms, struct msession *s, enum cbd_status s
 	dt_free_secret(s->code);
 	s->code = NULL;
 	OPENSSL_cleanse(s->view.token, sizeof(s->view.token));
-	s->reap_ms = dt_now_ms() + LINGER_MS;
+	s->reap_ms = dt_now_ms() + ms->limits.linger_ms;
 	changes_add(ch, s->view.id);
+	/* The reap may now be due before whatever the timer sleeps for. */
+	ch->kick = 1;
 }
 
 static int is_live(const struct msession *s)
@@ -194,7 +199,7 @@ static void evict_if_crowded(struct mstore *ms, struct changes *ch)
 {
 	struct msession *s, *oldest = NULL;
 
-	if (ms->ntotal < 2 * ms->max_pending)
+	if (ms->ntotal < 2 * ms->limits.max_pending)
 		return;
 	for (s = ms->head; s != NULL; s = s->next)
 		if (!is_live(s) && (oldest == NULL || s->reap_ms < oldest->reap_ms))
@@ -231,7 +236,9 @@ static struct msession *session_new(const struct cbd_new_session *ns, int64_t no
 	if (s == NULL)
 		return NULL;
 	s->authorize_url = strdup(ns->authorize_url);
-	if (s->authorize_url == NULL || cbd_make_choices(ns->number, s->view.choices) != 0) {
+	s->requester = strdup(ns->requester);
+	if (s->authorize_url == NULL || s->requester == NULL ||
+	    cbd_make_choices(ns->number, s->view.choices) != 0) {
 		session_free(s);
 		return NULL;
 	}
@@ -245,6 +252,19 @@ static struct msession *session_new(const struct cbd_new_session *ns, int64_t no
 	s->expires_ms = now + (int64_t)ns->ttl_s * 1000;
 	s->status = CBD_PENDING;
 	return s;
+}
+
+/* Pending sessions of one requester. A linear walk, like the state lookup
+ * that precedes it; max_pending bounds the list. */
+static unsigned pending_of(const struct mstore *ms, const char *requester)
+{
+	const struct msession *s;
+	unsigned n = 0;
+
+	for (s = ms->head; s != NULL; s = s->next)
+		if (s->status == CBD_PENDING && strcmp(s->requester, requester) == 0)
+			n++;
+	return n;
 }
 
 static enum cbd_rc m_add(struct cbd_store *st, const struct cbd_new_session *ns,
@@ -263,7 +283,11 @@ static enum cbd_rc m_add(struct cbd_store *st, const struct cbd_new_session *ns,
 	s = find_state_hash(ms, hash);
 	if (s != NULL) {
 		rc = CBD_E_DUP;
-	} else if (ms->npending >= ms->max_pending) {
+	} else if (pending_of(ms, ns->requester) >= ms->limits.max_pending_per_requester) {
+		/* Checked before the global limit: one requester at its quota
+		 * is told so (a refusal of its own login), whatever the rest. */
+		rc = CBD_E_REQUESTER_FULL;
+	} else if (ms->npending >= ms->limits.max_pending) {
 		rc = CBD_E_FULL;
 	} else {
 		evict_if_crowded(ms, &ch);
@@ -494,13 +518,20 @@ static const struct cbd_store_ops memory_ops = {
     m_add, m_follow_link, m_callback, m_confirm, m_poll, m_cancel, m_tick, m_destroy,
 };
 
-struct cbd_store *cbd_store_memory_new(unsigned max_pending, const struct dt_log *log,
-				       struct dt_err *err)
+struct cbd_store *cbd_store_memory_new(const struct cbd_store_limits *limits,
+				       const struct dt_log *log, struct dt_err *err)
 {
 	struct mstore *ms = calloc(1, sizeof(*ms));
 
 	if (ms == NULL) {
 		dt_err_set(err, DT_ERR_NOMEM, "out of memory");
+		return NULL;
+	}
+	/* Memory only: a new process remembers nothing, so it is a new
+	 * instance. */
+	if (dt_random_token(ms->base.instance, sizeof(ms->base.instance), 12) != 0) {
+		free(ms);
+		dt_err_set(err, DT_ERR_INTERNAL, "the random source failed");
 		return NULL;
 	}
 	if (pthread_mutex_init(&ms->lock, NULL) != 0) {
@@ -510,6 +541,6 @@ struct cbd_store *cbd_store_memory_new(unsigned max_pending, const struct dt_log
 	}
 	ms->base.ops = &memory_ops;
 	ms->base.log = log;
-	ms->max_pending = max_pending;
+	ms->limits = *limits;
 	return &ms->base;
 }

@@ -88,6 +88,14 @@ json_object *dt_api_call(struct dt_http *h, const struct dt_api_call *c, int64_t
 			break;
 	}
 	note_tries(err, attempt);
+	/* The code came through the phone's side, where the person at the
+	 * terminal can put any code with the right state: DingTalk refusing
+	 * it must not read as an outage (failmode, recovery codes) nor as our
+	 * bug (PAM_SERVICE_ERR, which failmode = safe ignores). */
+	if (c->single_use && cls == DT_API_REFUSED && err->kind != DT_ERR_DENIED) {
+		err->kind = DT_ERR_DENIED;
+		dt_err_prefix(err, "the code from the phone was refused: ");
+	}
 	if (cls_out != NULL)
 		*cls_out = cls;
 	return NULL;

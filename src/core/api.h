@@ -22,6 +22,12 @@ enum dt_api_class {
 	DT_API_RETRY,	  /* DingTalk is failing (5xx, busy): try again later */
 	DT_API_THROTTLED, /* refused before any work was done: back off, try again */
 	DT_API_TOKEN,	  /* the access token was refused: refresh it, try once more */
+	/* DingTalk refused the request itself: a parameter, a code it does
+	 * not know or that was used, an error code not in our table. Not
+	 * tried again. In the call that carries the person's code
+	 * (single_use) it blames that code: a refusal (DT_ERR_DENIED), since
+	 * whoever reached the helper's callback with the state chose it. */
+	DT_API_REFUSED,
 };
 
 struct dt_api_call {
@@ -33,7 +39,8 @@ struct dt_api_call {
 	enum dt_envelope envelope;
 	/* The request carries a single-use code: once DingTalk may have seen
 	 * it, a second try would only report it used. Such a call is tried
-	 * again only when it never left or was throttled. */
+	 * again only when it never left or was throttled, and DT_API_REFUSED
+	 * answers to it are refusals (see above). */
 	int single_use;
 };
 

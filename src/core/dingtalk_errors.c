@@ -42,10 +42,13 @@ struct error_advice {
 #define NOT_MEMBER "the person is not a member of the organisation: refused"
 #define BAD_PARAM  "DingTalk refused a parameter: this is a bug in pam_dingtalk, please report it"
 
+/* The last row stands for every code not listed: DT_API_REFUSED, so that
+ * in the exchange of the person's code an unknown answer is a refusal
+ * (api.h), and elsewhere "unavailable" as before. */
 static const struct error_advice errors[] = {
     /* api.dingtalk.com v1.0 */
-    {"invalidParameter.authCode.notFound", DT_ERR_DENIED, DT_API_FAIL, CODE_USED},
-    {"invalidCode", DT_ERR_DENIED, DT_API_FAIL, CODE_USED},
+    {"invalidParameter.authCode.notFound", DT_ERR_DENIED, DT_API_REFUSED, CODE_USED},
+    {"invalidCode", DT_ERR_DENIED, DT_API_REFUSED, CODE_USED},
     {"invalidClientIdOrSecret", DT_ERR_UNAVAIL, DT_API_FAIL, BAD_APP},
     {"Forbidden.AccessDenied.IpNotInWhiteList", DT_ERR_UNAVAIL, DT_API_FAIL, WHITELIST},
     {"Forbidden.AccessDenied.AccessTokenPermissionDenied", DT_ERR_UNAVAIL, DT_API_FAIL, PERMISSION},
@@ -55,18 +58,18 @@ static const struct error_advice errors[] = {
     {"Forbidden.AccessDenied.QpsLimitForApi", DT_ERR_UNAVAIL, DT_API_THROTTLED, THROTTLED},
     {"Forbidden.AccessDenied.ApiCountLimitForOrg", DT_ERR_UNAVAIL, DT_API_FAIL, QUOTA},
     {"ApiCountLimitForOrg", DT_ERR_UNAVAIL, DT_API_FAIL, QUOTA},
-    {"AuthenticationFailed.MissingParameter", DT_ERR_INTERNAL, DT_API_FAIL, BAD_PARAM},
-    {"MissingParameter", DT_ERR_INTERNAL, DT_API_FAIL, BAD_PARAM},
-    {"InvalidParameter", DT_ERR_INTERNAL, DT_API_FAIL, BAD_PARAM},
+    {"AuthenticationFailed.MissingParameter", DT_ERR_INTERNAL, DT_API_REFUSED, BAD_PARAM},
+    {"MissingParameter", DT_ERR_INTERNAL, DT_API_REFUSED, BAD_PARAM},
+    {"InvalidParameter", DT_ERR_INTERNAL, DT_API_REFUSED, BAD_PARAM},
     /* oapi.dingtalk.com errcode */
     {"60020", DT_ERR_UNAVAIL, DT_API_FAIL, WHITELIST},
     {"40014", DT_ERR_UNAVAIL, DT_API_TOKEN, TOKEN},
     {"42001", DT_ERR_UNAVAIL, DT_API_TOKEN, TOKEN},
     {"40096", DT_ERR_UNAVAIL, DT_API_FAIL, BAD_APP},
     {"40089", DT_ERR_UNAVAIL, DT_API_FAIL, BAD_APP},
-    {"40078", DT_ERR_DENIED, DT_API_FAIL, CODE_USED},
-    {"40102", DT_ERR_DENIED, DT_API_FAIL, CODE_USED},
-    {"42008", DT_ERR_DENIED, DT_API_FAIL, CODE_USED},
+    {"40078", DT_ERR_DENIED, DT_API_REFUSED, CODE_USED},
+    {"40102", DT_ERR_DENIED, DT_API_REFUSED, CODE_USED},
+    {"42008", DT_ERR_DENIED, DT_API_REFUSED, CODE_USED},
     {"60121", DT_ERR_DENIED, DT_API_FAIL, NOT_MEMBER},
     {"60011", DT_ERR_UNAVAIL, DT_API_FAIL, PERMISSION},
     {"90018", DT_ERR_UNAVAIL, DT_API_THROTTLED, THROTTLED},
@@ -74,7 +77,7 @@ static const struct error_advice errors[] = {
     {"90020", DT_ERR_UNAVAIL, DT_API_FAIL, QUOTA},
     {"33012", DT_ERR_UNAVAIL, DT_API_FAIL,
      "DingTalk rejected the userid: the directory changed under us, retry the login"},
-    {"400002", DT_ERR_INTERNAL, DT_API_FAIL, BAD_PARAM},
+    {"400002", DT_ERR_INTERNAL, DT_API_REFUSED, BAD_PARAM},
     {"-1", DT_ERR_UNAVAIL, DT_API_RETRY, "DingTalk is busy (系统繁忙): retry later"},
     /* Legacy snsapi_login signature errors (UNCONFIRMED codes; the mock
      * uses these and the messages below are matched as well). */
@@ -83,7 +86,7 @@ static const struct error_advice errors[] = {
     {"853002", DT_ERR_UNAVAIL, DT_API_FAIL,
      "DingTalk refused the signature: check client_secret for pasted spaces or a wrong app"},
     {"853003", DT_ERR_UNAVAIL, DT_API_FAIL, BAD_APP},
-    {NULL, DT_ERR_UNAVAIL, DT_API_FAIL, NULL},
+    {NULL, DT_ERR_UNAVAIL, DT_API_REFUSED, NULL},
 };
 
 /* The sns endpoint's documented failures come as messages. */
@@ -212,7 +215,7 @@ enum dt_api_class dt_api_v1_error(const char *api, long status, const char *body
 	cls = report(api, what, dt_json_string(obj, "code"), dt_json_string(obj, "message"), err);
 	json_object_put(obj);
 	/* Whatever the code says, a 5xx is DingTalk failing. */
-	if (cls == DT_API_FAIL && status >= 500)
+	if ((cls == DT_API_FAIL || cls == DT_API_REFUSED) && status >= 500)
 		cls = DT_API_RETRY;
 	return cls;
 }

@@ -53,6 +53,7 @@ static char *registration_json(const struct dt_helper_registration *reg)
 	    json_object_object_add(o, "rhost", json_object_new_string(reg->rhost)) == 0 &&
 	    json_object_object_add(o, "authorize_url",
 				   json_object_new_string(reg->authorize_url)) == 0 &&
+	    json_object_object_add(o, "requester", json_object_new_string(reg->requester)) == 0 &&
 	    json_object_object_add(o, "ttl", json_object_new_int((int)reg->ttl)) == 0)
 		out = strdup(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN));
 	/* The serialized form holds the state: wipe json-c's copy too. */
@@ -64,15 +65,23 @@ static int read_registration(json_object *obj, struct dt_helper_session *out, st
 {
 	const char *id = dt_json_string(obj, "id");
 	const char *url = dt_json_string(obj, "short_url");
+	const char *instance = dt_json_string(obj, "instance");
 
 	if (id == NULL || !dt_is_token(id, 8, sizeof(out->id) - 1) || url == NULL ||
 	    strlen(url) > 512 || dt_json_uint(obj, "expires_in", 3600, &out->expires_in) < 0)
 		return dt_err_set(err, DT_ERR_UNAVAIL,
 				  "helper: the registration answer lacks id, short_url or "
 				  "expires_in");
+	/* Without it a later 404 could not be told apart from a restart:
+	 * a helper that does not name its instance is not used at all. */
+	if (instance == NULL || !dt_is_token(instance, 8, sizeof(out->instance) - 1))
+		return dt_err_set(err, DT_ERR_UNAVAIL,
+				  "helper: the registration answer lacks a valid instance (a "
+				  "helper older than this module?)");
 	if (strncmp(url, "https://", 8) != 0 && strncmp(url, "http://", 7) != 0)
 		return dt_err_set(err, DT_ERR_UNAVAIL, "helper: short_url is not an http(s) URL");
 	snprintf(out->id, sizeof(out->id), "%s", id);
+	snprintf(out->instance, sizeof(out->instance), "%s", instance);
 	out->short_url = strdup(url);
 	if (out->short_url == NULL)
 		return dt_err_set(err, DT_ERR_NOMEM, "out of memory");
@@ -98,6 +107,11 @@ int dt_helper_register(struct dt_http *h, const struct dt_helper_registration *r
 		return -1;
 	if (resp.status != 201) {
 		helper_error(&resp, "registration", err);
+		/* The helper refuses this requester, not everyone: too many
+		 * of its own logins are pending. A refusal, never
+		 * "unavailable" (no failmode, no recovery code). */
+		if (resp.status == 429)
+			err->kind = DT_ERR_DENIED;
 		dt_http_response_free(&resp);
 		return -1;
 	}
@@ -139,8 +153,28 @@ static int read_wait(json_object *obj, struct dt_wait_result *out, struct dt_err
 	return 0;
 }
 
-int dt_helper_wait(struct dt_http *h, const char *id, unsigned timeout_s, int64_t deadline_ms,
-		   struct dt_wait_result *out, struct dt_err *err)
+/* A 404 for session s: ended at this helper instance, or lost with
+ * another one. */
+static int session_unknown(const struct dt_http_response *resp, const struct dt_helper_session *s,
+			   struct dt_wait_result *out, struct dt_err *err)
+{
+	json_object *obj = dt_json_parse_object(resp->body, resp->len);
+	const char *instance = obj != NULL ? dt_json_string(obj, "instance") : NULL;
+	int same = instance != NULL && s->instance[0] != '\0' && strcmp(instance, s->instance) == 0;
+
+	json_object_put(obj);
+	if (same) {
+		out->status = DT_WAIT_GONE;
+		return 0;
+	}
+	return dt_err_set(err, DT_ERR_UNAVAIL,
+			  "helper: the helper no longer knows session %s: it was restarted "
+			  "(%s)",
+			  s->id, instance != NULL ? "its instance changed" : "no instance named");
+}
+
+int dt_helper_wait(struct dt_http *h, const struct dt_helper_session *s, unsigned timeout_s,
+		   int64_t deadline_ms, struct dt_wait_result *out, struct dt_err *err)
 {
 	struct dt_http_response resp;
 	json_object *obj;
@@ -148,13 +182,13 @@ int dt_helper_wait(struct dt_http *h, const char *id, unsigned timeout_s, int64_
 	int rc;
 
 	memset(out, 0, sizeof(*out));
-	snprintf(url, sizeof(url), HELPER_URL "/v1/sessions/%s/wait?timeout=%u", id, timeout_s);
+	snprintf(url, sizeof(url), HELPER_URL "/v1/sessions/%s/wait?timeout=%u", s->id, timeout_s);
 	if (dt_http_request(h, "GET", url, NULL, NULL, deadline_ms, &resp, err) < 0)
 		return -1;
 	if (resp.status == 404) {
+		rc = session_unknown(&resp, s, out, err);
 		dt_http_response_free(&resp);
-		out->status = DT_WAIT_GONE;
-		return 0;
+		return rc;
 	}
 	if (resp.status != 200) {
 		helper_error(&resp, "wait", err);

@@ -12,11 +12,16 @@ struct dt_helper_registration {
 	unsigned number;
 	const char *user, *service, *host, *rhost;
 	const char *authorize_url;
+	const char *requester; /* requester.h: whose quota of pending sessions */
 	unsigned ttl;
 };
 
 struct dt_helper_session {
 	char id[64];
+	/* The helper's instance when it registered the session: a later
+	 * "unknown session" from the same instance means the session ended,
+	 * from another that the helper restarted and forgot it. */
+	char instance[64];
 	char *short_url;
 	unsigned expires_in;
 };
@@ -26,7 +31,11 @@ enum dt_wait_status {
 	DT_WAIT_APPROVED,
 	DT_WAIT_REFUSED,
 	DT_WAIT_EXPIRED,
-	DT_WAIT_GONE, /* the helper no longer knows the session */
+	/* The same helper instance no longer knows the session: it ended
+	 * (refused, cancelled, expired or its code released) and its outcome
+	 * was forgotten. Never returned for a restarted helper: that is an
+	 * error (DT_ERR_UNAVAIL). */
+	DT_WAIT_GONE,
 };
 
 struct dt_wait_result {
@@ -38,11 +47,18 @@ struct dt_wait_result {
 /* The longest single long-poll; the module loops until its deadline. */
 #define DT_HELPER_MAX_WAIT 25
 
+/* Registers a session. Errors: DT_ERR_DENIED when the helper refuses
+ * this requester (429: max_pending_per_requester pending already, a
+ * refusal of this login); DT_ERR_UNAVAIL when it cannot serve (503 full,
+ * any other answer, an answer without instance, no connection). */
 int dt_helper_register(struct dt_http *h, const struct dt_helper_registration *reg,
 		       int64_t deadline_ms, struct dt_helper_session *out, struct dt_err *err);
 
-int dt_helper_wait(struct dt_http *h, const char *id, unsigned timeout_s, int64_t deadline_ms,
-		   struct dt_wait_result *out, struct dt_err *err);
+/* One long-poll on session s (as dt_helper_register filled it). A 404
+ * naming s's instance is DT_WAIT_GONE; a 404 naming another instance or
+ * none is an error, DT_ERR_UNAVAIL (the helper restarted). */
+int dt_helper_wait(struct dt_http *h, const struct dt_helper_session *s, unsigned timeout_s,
+		   int64_t deadline_ms, struct dt_wait_result *out, struct dt_err *err);
 
 /* Best effort: a failure is only logged by the caller. */
 int dt_helper_cancel(struct dt_http *h, const char *id, int64_t deadline_ms, struct dt_err *err);

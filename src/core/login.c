@@ -12,6 +12,7 @@
 #include "http.h"
 #include "messages.h"
 #include "prompt.h"
+#include "requester.h"
 #include "session.h"
 #include "util.h"
 
@@ -37,7 +38,9 @@ struct login {
 
 /* A server that is still silent at the deadline is unreachable, not a
  * refusal: the person did nothing wrong, and failmode decides, not the
- * PAM_AUTH_ERR of a timed-out approval. */
+ * PAM_AUTH_ERR of a timed-out approval. Used only where the person cannot
+ * have caused the lateness: registering (the helper is slow), and the
+ * exchange, which has a budget of its own (DT_EXCHANGE_BUDGET_S). */
 static int unreachable_if_late(struct dt_err *err)
 {
 	if (err->kind == DT_ERR_TIMEOUT)
@@ -66,9 +69,20 @@ static void cancel_session(struct login *l)
 }
 
 /* Creates fresh secrets and registers them with the helper. */
+/* The helper refused this requester (too many of its logins pending):
+ * say so at the terminal, since nothing else will. */
+static void tell_too_many(struct login *l)
+{
+	struct dt_err ignored;
+
+	if (!l->req->silent)
+		l->ui->info(l->ui->ctx, dt_msg(l->req->lang, DT_MSG_TOO_MANY_PENDING), &ignored);
+}
+
 static int start_session(struct login *l, struct dt_err *err)
 {
 	struct dt_helper_registration reg;
+	char requester[DT_REQUESTER_MAX + 1];
 	char *authorize_url;
 	int rc;
 
@@ -84,9 +98,17 @@ static int start_session(struct login *l, struct dt_err *err)
 	reg.host = l->host;
 	reg.rhost = l->req->rhost != NULL ? l->req->rhost : "";
 	reg.authorize_url = authorize_url;
+	dt_requester(requester, sizeof(requester), getuid(), l->req->rhost, l->req->service,
+		     l->req->user);
+	reg.requester = requester;
 	reg.ttl = (unsigned)((l->deadline_ms - dt_now_ms()) / 1000);
 	rc = dt_helper_register(&l->helper, &reg, l->deadline_ms, &l->registered, err);
 	dt_free_secret(authorize_url);
+	if (rc < 0 && err->kind == DT_ERR_DENIED) {
+		tell_too_many(l);
+		dt_err_prefix(err, "too many logins pending for requester %s: ", requester);
+		return -1;
+	}
 	if (rc < 0)
 		return unreachable_if_late(err);
 	l->expires_ms = dt_now_ms() + (int64_t)l->registered.expires_in * 1000;
@@ -136,9 +158,15 @@ static int wait_outcome(struct login *l, const struct dt_wait_result *w, struct 
 	case DT_WAIT_GONE:
 		break;
 	}
-	return dt_err_set(err, DT_ERR_UNAVAIL,
-			  "%s: the helper no longer knows session %s (was it restarted?)",
-			  l->cfg->helper, l->registered.id);
+	/* The same helper instance ended the session and has since forgotten
+	 * how (helper_client.h): whatever it was (refused, cancelled, expired,
+	 * code already released), the person's doing, so a refusal. Waiting
+	 * until the helper forgets must not turn a refusal into
+	 * "unavailable". */
+	return dt_err_set(err, DT_ERR_DENIED,
+			  "session %s ended at the helper (refused, cancelled, expired or used) "
+			  "and its outcome was forgotten",
+			  l->registered.id);
 }
 
 /* One long-poll of at most `seconds`. Returns 1 with *code set when
@@ -149,7 +177,7 @@ static int check_phone(struct login *l, unsigned seconds, int64_t stop, char **c
 	struct dt_wait_result w;
 	int rc;
 
-	if (dt_helper_wait(&l->helper, l->registered.id, seconds, stop, &w, err) < 0)
+	if (dt_helper_wait(&l->helper, &l->registered, seconds, stop, &w, err) < 0)
 		return err->kind == DT_ERR_TIMEOUT ? 0 : -1;
 	rc = wait_outcome(l, &w, err);
 	if (rc == 1) {
@@ -310,9 +338,16 @@ static int identify_and_map(struct login *l, const char *code, struct dt_err *er
 	struct dt_http api;
 	int rc;
 
+	int64_t budget = dt_now_ms() + (int64_t)DT_EXCHANGE_BUDGET_S * 1000;
+
 	if (dt_http_init(&api, &opts, err) < 0)
 		return -1;
-	rc = dt_dingtalk_identify(&api, l->cfg, code, l->deadline_ms, &l->out->who, err);
+	/* The exchange gets its own time (login.h), not what the person left
+	 * of the login's: Enter at the last moment is no fault of DingTalk's,
+	 * and DingTalk silent for the whole budget is truly unreachable. */
+	rc = dt_dingtalk_identify(&api, l->cfg, code,
+				  budget > l->deadline_ms ? budget : l->deadline_ms, &l->out->who,
+				  err);
 	dt_http_cleanup(&api);
 	if (rc < 0)
 		return unreachable_if_late(err);

@@ -52,13 +52,29 @@ struct dt_login_outcome {
 	char session_id[64];	/* the helper's id, for logs */
 };
 
+/* Once the code is in hand, DingTalk's exchange (and the directory) gets
+ * this long whatever is left of the login's timeout: Enter pressed just
+ * before the deadline must not turn an approval into "unavailable". A
+ * login can therefore end up to this long after `timeout`. */
+#define DT_EXCHANGE_BUDGET_S 10
+
 /* sshd answers prompts with this for users that do not exist. */
 #define DT_SSHD_FAKE_PASSWORD "\b\n\r\177INCORRECT"
 
 /* Returns 0 when the approved identity is bound to req->user; otherwise -1
  * with err's kind saying why (DT_ERR_DENIED, DT_ERR_TIMEOUT, DT_ERR_UNAVAIL,
- * DT_ERR_MAXTRIES, DT_ERR_CONFIG ...). `out` may hold the identity even on failure, for the
- * log; free it with dt_login_outcome_free. */
+ * DT_ERR_MAXTRIES, DT_ERR_CONFIG ...). `out` may hold the identity even on
+ * failure, for the log; free it with dt_login_outcome_free.
+ *
+ * The downgrade invariant: once a session is registered, nothing the
+ * person at the terminal or on the phone does ends the login in
+ * DT_ERR_UNAVAIL (nor in DT_ERR_INTERNAL or DT_ERR_CONFIG, which failmode =
+ * safe would also turn into PAM_IGNORE). Refusing, a wrong number, letting
+ * the helper forget the session, too many pending logins of one's own,
+ * Enter at the last moment, a made-up code: each is DT_ERR_DENIED or
+ * DT_ERR_TIMEOUT. DT_ERR_UNAVAIL means that the helper or DingTalk could
+ * not be reached, or that the helper restarted (its instance changed).
+ * SECURITY.md, "The person at the terminal". */
 int dt_login_run(const struct dt_modcfg *cfg, const struct dt_login_request *req,
 		 const struct dt_login_ui *ui, const struct dt_log *log,
 		 struct dt_login_outcome *out, struct dt_err *err);

@@ -14,6 +14,8 @@ static const char *const english[DT_MSG_COUNT] = {
     [DT_MSG_UNKNOWN_KEY] = "Type nothing, r, a or u.",
     [DT_MSG_RECOVERY] = ("DingTalk cannot be reached.\n"
 			 "Recovery code (or Enter to give up): "),
+    [DT_MSG_TOO_MANY_PENDING] = ("Too many DingTalk logins are pending for you. Finish or "
+				 "cancel them, then try again."),
 };
 
 /* The number and the link stay ASCII in every language; the English words
@@ -24,6 +26,8 @@ static const char *const chinese[DT_MSG_COUNT] = {
     [DT_MSG_NOT_YET] = "尚未批准。",
     [DT_MSG_UNKNOWN_KEY] = "请直接按回车，或输入 r、a 或 u。",
     [DT_MSG_RECOVERY] = "暂时无法连接钉钉。\n请输入恢复码 (recovery code)，或直接按回车放弃：",
+    [DT_MSG_TOO_MANY_PENDING] =
+	"你有太多待批准的钉钉登录 (too many pending logins)。请先完成或取消它们，再重试。",
 };
 
 const char *dt_msg(enum dt_lang lang, enum dt_msg id)

@@ -270,11 +270,12 @@ static void check_sshd(struct doctor *d)
 		report(d, 1, "sshd",
 		       "KbdInteractiveAuthentication is %s: the QR needs keyboard-interactive",
 		       s.kbd);
-	if (s.grace > 0 && (unsigned long)s.grace <= d->c->cfg.timeout)
+	/* A login may run DT_EXCHANGE_BUDGET_S past timeout (login.h). */
+	if (s.grace > 0 && (unsigned long)s.grace <= d->c->cfg.timeout + DT_EXCHANGE_BUDGET_S)
 		report(d, 1, "sshd",
-		       "LoginGraceTime %lds is not above timeout = %u: sshd would cut logins "
-		       "first",
-		       s.grace, d->c->cfg.timeout);
+		       "LoginGraceTime %lds is not above timeout = %u + %u s for the code "
+		       "exchange: sshd would cut logins first",
+		       s.grace, d->c->cfg.timeout, DT_EXCHANGE_BUDGET_S);
 	if (strcmp(s.usepam, "yes") == 0 && strcmp(s.kbd, "yes") == 0)
 		report(d, 0, "sshd",
 		       "UsePAM yes, keyboard-interactive on, AuthenticationMethods %s",

@@ -98,7 +98,14 @@ static int save_style_if_chosen(const struct conv_state *cs, int rc)
 	return rc;
 }
 
-/* The single place where outcomes become PAM codes (DESIGN.md's table). */
+/* The single place where outcomes become PAM codes.
+ *
+ * PAM_AUTHINFO_UNAVAIL (and PAM_SERVICE_ERR) is where failmode = safe,
+ * break-glass stacks (authinfo_unavail=ignore) and recovery codes come in,
+ * so dt_login_run keeps the downgrade invariant (login.h): once a session
+ * is registered, nothing the person at the terminal or on the phone does
+ * ends in DT_ERR_UNAVAIL, DT_ERR_CONFIG or DT_ERR_INTERNAL; refusals of
+ * every kind arrive here as DT_ERR_DENIED or DT_ERR_TIMEOUT. */
 static int pam_code_for(enum dt_err_kind kind, int conv_rc)
 {
 	switch (kind) {

@@ -152,10 +152,17 @@ class Helper:
         conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=IO_TIMEOUT)
         return do(conn, method, path, body, headers)
 
+    requesters = 0
+
     def register(self, **kw):
+        """Registers a session; unless told otherwise each call is a
+        requester of its own, so max_pending_per_requester stays out of the
+        way of tests about other things."""
         state = kw.pop("state", None) or new_state()
+        Helper.requesters += 1
         body = {"state": state, "number": 42, "user": "alice", "service": "sshd",
                 "host": "jump-01", "rhost": "10.0.0.5",
+                "requester": "test:%d" % Helper.requesters,
                 "authorize_url": AUTH_URL % state, "ttl": 90}
         body.update(kw)
         r = self.ctl("POST", "/v1/sessions", body)
@@ -388,11 +395,16 @@ def test_register_bad(h):
          {"authorize_url": "https://x/a?b=c&redirect_uri=https%3A%2F%2Fevil"}, "authorize_url"),
         ("ttl 0", {"ttl": 0}, "ttl"),
         ("ttl as a string", {"ttl": "90"}, "ttl"),
+        ("requester missing", {"requester": None}, "requester"),
+        ("requester empty", {"requester": ""}, "requester"),
+        ("requester too long", {"requester": "r" * 601}, "requester"),
+        ("requester not a string", {"requester": 1001}, "requester"),
     ]
     for name, change, field in cases:
         state = new_state()
         body = {"state": state, "number": 42, "user": "alice", "service": "sshd",
-                "host": "jump-01", "rhost": "", "authorize_url": AUTH_URL % state}
+                "host": "jump-01", "rhost": "", "authorize_url": AUTH_URL % state,
+                "requester": "uid:1001"}
         for k, v in change.items():
             if v is None:
                 body.pop(k, None)
@@ -695,13 +707,91 @@ def test_expiry_finish(h, sid, th, out):
     T.ok("id=%s expired" % sid in h.log_text(), "the expiry is logged")
 
 
+def test_instance(h, tmp):
+    """The instance id: in the 201, in every 404 for a session, the same for
+    one helper's life, another for the next helper."""
+    r, _ = h.register()
+    j = r.json() or {}
+    inst = j.get("instance", "")
+    T.ok(r.status == 201 and re.fullmatch(r"[A-Za-z0-9_-]{16}", inst) is not None,
+         "register -> 201 with a 16-char instance", (r.status, r.text))
+    r2, _ = h.register()
+    T.eq((r2.json() or {}).get("instance"), inst, "every registration names the same instance")
+    r = h.wait("AAAAAAAAAAAAAAAA", 1)
+    T.ok(r.status == 404 and (r.json() or {}).get("instance") == inst,
+         "a 404 for an unknown session names the same instance", (r.status, r.text))
+    sid = j.get("id", "?")
+    T.eq(h.ctl("DELETE", "/v1/sessions/" + sid).status, 204, "cancel a session")
+    r = h.ctl("DELETE", "/v1/sessions/AAAAAAAAAAAAAAAA")
+    T.ok(r.status == 404 and (r.json() or {}).get("instance") == inst,
+         "a 404 of DELETE names the instance too", (r.status, r.text))
+    other = Helper(tmp, "other")
+    try:
+        r, _ = other.register()
+        o = (r.json() or {}).get("instance", "")
+        T.ok(r.status == 201 and o and o != inst,
+             "another helper (a restart) has another instance", (inst, o))
+    finally:
+        other.stop()
+    return inst
+
+
+def test_linger(tmp):
+    """An ended session is remembered for `linger` seconds; afterwards the
+    same instance answers 404: the module reads that as "ended", not as a
+    restart."""
+    h = Helper(tmp, "linger", "linger = 1\n")
+    try:
+        r, state = h.register()
+        j = r.json()
+        h.callback(error="access_denied", state=state)
+        T.eq(h.wait(j["id"], 1).json(), {"status": "refused", "reason": "denied"},
+             "linger = 1: right after the refusal, wait -> refused denied")
+        time.sleep(2.2)
+        r = h.wait(j["id"], 1)
+        T.ok(r.status == 404 and (r.json() or {}).get("instance") == j["instance"],
+             "linger = 1: two seconds later, 404 naming the same instance",
+             (r.status, r.text, j["instance"]))
+    finally:
+        h.stop()
+    for bad in ("linger = 0", "linger = 3601", "max_pending_per_requester = 0"):
+        path = os.path.join(tmp, "badlimit.conf")
+        with open(path, "w") as f:
+            f.write("public_url = http://127.0.0.1:1\n%s\n" % bad)
+        os.chmod(path, 0o644)
+        p = subprocess.run([HELPER, "-c", path], capture_output=True, timeout=10)
+        T.ok(p.returncode == 1 and bad.split()[0] in p.stderr.decode("utf-8", "replace"),
+             "%s -> exit 1 naming the key" % bad, p.stderr)
+
+
 def test_small_helper(tmp):
-    h = Helper(tmp, "small", "max_pending = 3\nsession_ttl = 60\n")
+    h = Helper(tmp, "small", "max_pending = 3\nmax_pending_per_requester = 2\nsession_ttl = 60\n")
     try:
         codes = [h.register()[0].status for _ in range(3)]
         r, _ = h.register()
         T.ok(codes == [201] * 3 and r.status == 503, "max_pending = 3: the 4th -> 503",
              (codes, r.status, r.text))
+    finally:
+        h.stop()
+    h = Helper(tmp, "perreq", "max_pending = 10\nmax_pending_per_requester = 2\n"
+               "session_ttl = 60\n")
+    try:
+        made = [h.register(requester="uid:1001")[0] for _ in range(2)]
+        r, _ = h.register(requester="uid:1001")
+        j = r.json() or {}
+        T.ok([m.status for m in made] == [201, 201] and r.status == 429 and
+             "max_pending_per_requester" in j.get("error", "") and
+             j.get("instance") == made[0].json()["instance"],
+             "max_pending_per_requester = 2: the requester's 3rd -> 429 naming the limit",
+             (r.status, r.text))
+        r, _ = h.register(requester="uid:1002")
+        T.eq(r.status, 201, "...while another requester still registers")
+        T.eq(h.ctl("DELETE", "/v1/sessions/" + made[0].json()["id"]).status, 204,
+             "one of the first requester's sessions is cancelled")
+        r, _ = h.register(requester="uid:1001")
+        T.eq(r.status, 201, "...and it may register again (only pending sessions count)")
+        T.ok("requester uid:1001 has max_pending_per_requester (2)" in h.log_text(),
+             "the refusal is logged with the requester")
     finally:
         h.stop()
     h = Helper(tmp, "noconfirm", "confirm = no\n")
@@ -901,12 +991,14 @@ def main():
         test_escaping(h)
         test_not_root(h)
         test_expiry_finish(h, *expiry)
+        test_instance(h, tmp)
+        test_linger(tmp)
         test_small_helper(tmp)
         test_slow_clients(tmp)
         logs.append(h.log_text())
         test_shutdown(h)
         test_bad_config(tmp)
-        for name in ("small", "noconfirm"):
+        for name in ("small", "perreq", "linger", "other", "noconfirm"):
             with open(os.path.join(tmp, name, "callbackd.log"), "rb") as f:
                 logs.append(f.read().decode("utf-8", "replace"))
         test_no_secrets_logged(logs)

@@ -347,7 +347,7 @@ def test_doctor():
     T.ok(not have_sshd or (re.search(r"^warn +sshd +KbdInteractiveAuthentication is no", out,
                                      re.M) and
                            re.search(r"^warn +sshd +LoginGraceTime 20s is not above timeout = "
-                                     r"30", out, re.M)),
+                                     r"30 \+ 10 s for the code exchange", out, re.M)),
          "doctor reads sshd -T: keyboard-interactive off and a short LoginGraceTime", out)
     bad = write_conf("docbad", "client_secret = wrong-secret",
                      "helper = unix:" + os.path.join(WORK, "absent.sock"),

@@ -32,11 +32,14 @@ static void check_accepted(const struct cbd_reg *r)
 	if (!dt_is_token(r->state, CBD_STATE_MIN, CBD_STATE_MAX) || r->number < 10 ||
 	    r->number > 99 || r->ttl < 10 || r->ttl > MAX_TTL)
 		__builtin_trap();
-	for (i = 0; i < 4; i++) {
-		if (strlen(r->shown[i]) > CBD_FIELD_MAX)
+	for (i = 0; i < 5; i++) {
+		if (strlen(r->shown[i]) > (i < 4 ? CBD_FIELD_MAX : CBD_REQUESTER_MAX))
 			__builtin_trap();
 		check_shown(r->shown[i]);
 	}
+	if (r->requester == NULL || r->requester[0] == '\0' ||
+	    strlen(r->requester) > CBD_REQUESTER_MAX)
+		__builtin_trap();
 	if (strlen(r->authorize_url) > CBD_URL_MAX)
 		__builtin_trap();
 	/* Either flow C's pseudo-URL, well formed, or an http(s) URL without

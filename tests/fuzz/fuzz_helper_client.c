@@ -66,6 +66,7 @@ static void do_register(void)
 	    .host = "jump-01",
 	    .rhost = "10.0.0.5",
 	    .authorize_url = "https://login.dingtalk.com/oauth2/auth?client_id=x",
+	    .requester = "rhost:10.0.0.5 user:alice",
 	    .ttl = 90,
 	};
 	struct dt_helper_session s;
@@ -73,7 +74,8 @@ static void do_register(void)
 
 	dt_err_clear(&err);
 	if (dt_helper_register(NULL, &reg, 0, &s, &err) == 0) {
-		if (s.short_url == NULL || s.expires_in > 3600 || strlen(s.id) < 8)
+		if (s.short_url == NULL || s.expires_in > 3600 || strlen(s.id) < 8 ||
+		    strlen(s.instance) < 8)
 			__builtin_trap();
 		check_shown(s.short_url);
 	} else {
@@ -84,12 +86,18 @@ static void do_register(void)
 
 static void do_wait(void)
 {
+	struct dt_helper_session s = {.id = "AAAAAAAAAAAAAAAA", .instance = "fzinstance000001"};
 	struct dt_wait_result w;
 	struct dt_err err;
 
 	dt_err_clear(&err);
-	if (dt_helper_wait(NULL, "AAAAAAAAAAAAAAAA", 25, 0, &w, &err) == 0) {
+	if (dt_helper_wait(NULL, &s, 25, 0, &w, &err) == 0) {
 		if ((w.status == DT_WAIT_APPROVED) != (w.code != NULL))
+			__builtin_trap();
+		/* "Ended" only from the instance that registered the session. */
+		if (w.status == DT_WAIT_GONE &&
+		    (answer_status != 404 ||
+		     memmem(answer, answer_len, "fzinstance000001", 16) == NULL))
 			__builtin_trap();
 		check_shown(w.reason);
 	} else {

@@ -31,6 +31,8 @@ void fz_stream_set(const uint8_t *data, size_t size);
 #define FZ_CODE		 "fz-auth-code-51c2e8d4"
 #define FZ_USER_TOKEN	 "fz-user-token-93ab10"
 #define FZ_APP_TOKEN	 "fz-app-token-0c6d77"
+/* The fake helper's instance id (docs/control-api.md). */
+#define FZ_INSTANCE "fzinstance000001"
 
 /* What the fake helper and the fake DingTalk did in one run. */
 struct fz_record {

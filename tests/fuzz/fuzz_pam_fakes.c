@@ -161,6 +161,16 @@ static void helper_wait(const char *url, int mode, int64_t deadline_ms,
 	}
 }
 
+/* 404. To a long-poll, from the instance that registered the session: it
+ * ended there and was forgotten, which must end the login as a refusal
+ * (the downgrade invariant). Elsewhere: a helper that cannot serve. */
+static void helper_not_found(const char *method, struct dt_http_response *resp)
+{
+	if (strcmp(method, "GET") == 0 && fz_seen.registered > 0)
+		fz_seen.denial = fz_seen.denial_sure = 1;
+	answer_text(resp, 404, "{\"error\":\"unknown session\",\"instance\":\"" FZ_INSTANCE "\"}");
+}
+
 /* Raw bytes may still spell a decision: note it as the good answers do. */
 static void helper_raw(struct dt_http_response *resp)
 {
@@ -185,9 +195,11 @@ static void fake_helper(const char *method, const char *url, const char *body, i
 		answer_text(
 		    resp, 201,
 		    mode == A_VARIANT_1
-			? "{\"id\":\"fzsess01\",\"short_url\":\"javascript:x\",\"expires_in\":60}"
+			? "{\"id\":\"fzsess01\",\"short_url\":\"javascript:x\",\"expires_in\":60,"
+			  "\"instance\":\"" FZ_INSTANCE "\"}"
 			: "{\"id\":\"fzsess0000000001\",\"short_url\":"
-			  "\"https://fz.example/l/abcd\u00e9\",\"expires_in\":60}");
+			  "\"https://fz.example/l/abcd\u00e9\",\"expires_in\":60,"
+			  "\"instance\":\"" FZ_INSTANCE "\"}");
 	} else if (strcmp(method, "DELETE") == 0) {
 		answer_text(resp, 204, "");
 	} else {
@@ -380,7 +392,7 @@ static int request(struct dt_http *h, const char *method, const char *url,
 	if (h->opts.unix_socket == NULL)
 		fake_dingtalk(url, headers, body, mode, resp);
 	else if (mode == A_NOT_FOUND)
-		answer_text(resp, 404, "{\"error\":\"no such session\"}");
+		helper_not_found(method, resp);
 	else if (mode == A_HTML_500)
 		answer_text(resp, 500, "<html>\x1b[31m</html>");
 	else if (mode == A_RAW)

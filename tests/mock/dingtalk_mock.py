@@ -8,7 +8,9 @@ oapi_base all at it.
 
 Endpoints (stats/fault names in brackets):
   GET  /oauth2/auth                      [authorize]
-  POST /v1.0/oauth2/userAccessToken      [userAccessToken]
+  POST /v1.0/oauth2/userAccessToken      [userAccessToken] a code that is not
+       32 hex digits -> 400 InvalidParameter; unknown or used -> 400
+       invalidParameter.authCode.notFound
   GET  /v1.0/contact/users/me            [users_me]
   POST /v1.0/oauth2/accessToken          [accessToken]
   GET  /gettoken                         [gettoken]
@@ -121,6 +123,7 @@ ENDPOINTS = ("authorize", "userAccessToken", "users_me", "accessToken",
              "gettoken", "getbyunionid", "user_get", "qrconnect", "sns_userinfo",
              "inapp_userinfo")
 V1_ENDPOINTS = ("userAccessToken", "users_me", "accessToken")
+CODE_SHAPE = re.compile(r"[0-9a-f]{32}")
 
 
 def request_id():
@@ -648,6 +651,12 @@ class Handler(BaseHTTPRequestHandler):
         if not st.client_ok(body["clientId"], body["clientSecret"]):
             return v1_error(400, "invalidClientIdOrSecret", "无效的clientId或clientSecret")
         if grant == "authorization_code":
+            # A code that cannot be one of ours (ours are 32 hex digits) is
+            # refused as a bad parameter, before any lookup: the mock's
+            # stand-in for how DingTalk answers a made-up code (not
+            # documented; the module must refuse the login either way).
+            if not (isinstance(body["code"], str) and CODE_SHAPE.fullmatch(body["code"])):
+                return v1_error(400, "InvalidParameter", "code 参数格式不正确")
             rec = st.consume_code(body["code"]) if isinstance(body["code"], str) else None
             if rec is None or rec["client_id"] != body["clientId"]:
                 return v1_error(400, "invalidParameter.authCode.notFound", "不合法的临时授权码")

@@ -10,6 +10,10 @@ mock redirects to the helper's /callback; GET that; when approving, read the
 confirmation form (<form action="/confirm">, hidden s and t, buttons n) and
 POST s, t and n (n = --number, even if it is not offered).
 
+With --inject-code the phone plays the person who started the login: it
+reads the state from the short link's redirect and answers the callback
+with a made-up code instead of asking DingTalk.
+
 Where a redirect was expected but a page came back (a used link, an error
 page), the flow stops there. Prints each step on stderr (codes and state
 redacted), the <title> of the last page on stdout. Exit 0 when the flow ran,
@@ -220,7 +224,16 @@ def run(args):
     else:
         if not (300 <= status < 400 and loc):
             return page_title(status, body)
-
+    if inapp is None and args.inject_code:
+        # Not DingTalk's answer but one made up by whoever holds the link:
+        # the state and the callback are in the redirect, so anyone who
+        # follows the short link can answer the callback with any code.
+        q = dict(parse_qsl(urlsplit(loc).query))
+        callback = "%s?%s" % (q.get("redirect_uri", ""),
+                              urlencode([("authCode", args.inject_code),
+                                         ("state", q.get("state", ""))]))
+        say("injecting a made-up code instead of asking DingTalk")
+    elif inapp is None:
         # 2. DingTalk authorize + the user's decision on the phone
         auth = with_params(loc, [("mock_person", args.person),
                                  ("mock_decision", args.decision)])
@@ -275,6 +288,9 @@ def main(argv=None):
                     help="regex with one group for the number in --number-from text")
     ap.add_argument("--cafile", help="CA bundle for an https helper")
     ap.add_argument("--mock", help="the DingTalk mock's URL, for flow C's in-DingTalk page")
+    ap.add_argument("--inject-code", metavar="CODE",
+                    help="skip DingTalk: answer the helper's callback with this code and "
+                         "the state read from the short link's redirect")
     args = ap.parse_args(argv)
     try:
         title = run(args)

@@ -159,6 +159,9 @@ def tests_login(m):
     st, body2, _ = m.user_token("0123456789abcdef0123456789abcdef")
     check(is_v1_error(st, body2, 400, "invalidParameter.authCode.notFound"),
           "an unknown code -> 400 authCode.notFound")
+    st, body2, _ = m.user_token("made-up-code")
+    check(is_v1_error(st, body2, 400, "InvalidParameter"),
+          "a code not shaped like the mock's -> 400 InvalidParameter")
     st, body2, _ = m.user_token(m.code(scope="openid corpid"))
     check(st == 200 and str(body2.get("corpId", "")).startswith("ding"),
           "scope 'openid corpid' adds corpId")

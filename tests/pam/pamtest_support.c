@@ -20,6 +20,12 @@
 /* Test-program state: one case runs at a time. */
 static unsigned case_counter;
 static char case_log[512];
+static const char *case_rhost;
+
+void pt_set_rhost(const char *rhost)
+{
+	case_rhost = rhost;
+}
 
 void pt_append_text(char *text, size_t size, size_t *len, const char *msg)
 {
@@ -83,8 +89,10 @@ pid_t pt_start_phone(const struct phone_plan *plan, const char *link, unsigned n
 			      plan->delay ? plan->delay : "0",
 			      "--mock",
 			      getenv("DT_MOCK_URL"),
-			      ca ? "--cafile" : NULL,
-			      ca,
+			      plan->inject_code ? "--inject-code" : NULL,
+			      plan->inject_code,
+			      NULL,
+			      NULL,
 			      NULL};
 	char *argv[sizeof(args) / sizeof(args[0])];
 	size_t i;
@@ -93,6 +101,12 @@ pid_t pt_start_phone(const struct phone_plan *plan, const char *link, unsigned n
 	char *phone_env[] = {path_env, NULL};
 	pid_t pid;
 
+	/* The optional arguments fill the NULLs at the end, in order. */
+	i = plan->inject_code ? 18 : 16;
+	if (ca != NULL) {
+		args[i] = "--cafile";
+		args[i + 1] = ca;
+	}
 	snprintf(shown, sizeof(shown), "%u", plan->wrong_number ? (number % 89) + 11 : number);
 	snprintf(logpath, sizeof(logpath), "%s/phone-%u.log", getenv("DT_WORK"), case_counter);
 	/* posix_spawn's argv is not const but is not written to. */
@@ -171,6 +185,8 @@ static int run_auth(const char *service, const char *user, pt_conv_fn conv, void
 	rc = pam_start(service, user, &pc, &ph);
 	if (rc != PAM_SUCCESS)
 		fail_msg("pam_start(%s): %s", service, pam_strerror(NULL, rc));
+	if (case_rhost != NULL && pam_set_item(ph, PAM_RHOST, case_rhost) != PAM_SUCCESS)
+		fail_msg("pam_set_item(PAM_RHOST)");
 	rc = pam_authenticate(ph, flags);
 	if (pam_user != NULL)
 		snprintf(pam_user, size, "%s",

@@ -18,6 +18,9 @@ struct phone_plan {
 	int wrong_number;     /* pick a number other than the one shown */
 	int on_link;	      /* approve the Nth distinct link shown (0 = the first) */
 	const char *delay;    /* seconds before the phone scans, "0" if NULL */
+	/* Not NULL: skip DingTalk and answer the helper's callback with this
+	 * made-up code (and the state from the short link's redirect). */
+	const char *inject_code;
 };
 
 typedef int (*pt_conv_fn)(int n, const struct pam_message **msg, struct pam_response **resp,
@@ -48,6 +51,9 @@ int pt_authenticate(const char *service, const char *user, pt_conv_fn conv, void
 /* The same, and PAM_USER as the module left it ("" when unset). */
 int pt_authenticate_user(const char *service, const char *user, pt_conv_fn conv, void *data,
 			 char *pam_user, size_t size);
+
+/* PAM_RHOST for the logins that follow (NULL: none, the default). */
+void pt_set_rhost(const char *rhost);
 
 /* The case's number (for file names) and the module's log lines so far. */
 unsigned pt_case_number(void);

@@ -93,6 +93,11 @@ listen = 127.0.0.1:$port2
 control = $DT_WORK/run2/control.sock
 public_url = http://127.0.0.1:$port2
 session_ttl = 600
+# Small, for the downgrade cases: an ended session is forgotten after 2 s,
+# one requester may have 2 sessions pending, everyone together 3.
+linger = 2
+max_pending = 3
+max_pending_per_requester = 2
 CONF
 chmod 0644 "$DT_WORK/callbackd2.conf"
 cat >"$DT_WORK/helper2.sh" <<SH
@@ -133,6 +138,11 @@ service dingtalk_fake_helper_user "$(dt_module_conf fake_helper_user "$t" "helpe
 service dingtalk_wronghost "$(dt_module_conf wronghost "$t" "api_base = $wronghost_url" "ca_file = $DT_TEST_CA")"
 service dingtalk_expired "$(dt_module_conf expired "$t" "api_base = $expired_url" "ca_file = $DT_TEST_CA")"
 service dingtalk_sns "$(dt_module_conf sns "$t" 'flow = sns' "$oapi")"
+# The downgrade cases: recovery codes on (a refusal must never offer them),
+# Enter at the last moment, failmode = safe.
+service dingtalk_helper2_rec "$(dt_module_conf recovery "$t" "$helper2" 'wait = enter' "recovery_file = $DT_WORK/recovery")"
+service dingtalk_enter "$(dt_module_conf enter "$t" 'wait = enter')"
+service dingtalk_safe "$(dt_module_conf safe "$t" 'failmode = safe')"
 
 cat >"$DT_WORK/passwd" <<PW
 root:x:0:0:root:/root:/bin/bash

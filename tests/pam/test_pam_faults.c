@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -23,6 +24,8 @@
 
 /* Every service of run_pam_faults.sh has `timeout = 10`. */
 #define DEADLINE 10.0
+/* Past it, the code exchange may use its own budget (DT_EXCHANGE_BUDGET_S). */
+#define EXCHANGE_BUDGET 10.0
 /* What a login may take beyond it: never more. */
 #define MARGIN 0.5
 
@@ -33,7 +36,16 @@ enum helper_action {
 };
 
 struct conv_ctx {
-	const char *person; /* approves on the phone; NULL: nobody scans */
+	const char *person;	 /* approves on the phone; NULL: nobody scans */
+	const char *decision;	 /* what the phone does: NULL approve, or "refuse" */
+	int wrong_number;	 /* the phone picks another number */
+	const char *inject_code; /* the phone answers the callback with this code */
+	/* wait = enter: answer the prompt this many seconds after the phone is
+	 * done (0: at once) ... */
+	double enter_after_phone;
+	/* ... or this many seconds after the QR was shown (0: not). */
+	double enter_at;
+	double qr_shown_at;
 	enum helper_action helper;
 	char text[65536];
 	size_t text_len;
@@ -53,14 +65,27 @@ static void helper2(const char *what)
 	assert_int_equal(system(cmd), 0);
 }
 
+static double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
 /* The first link shown is the one the phone follows. */
 static void record_text(struct conv_ctx *c, const char *msg)
 {
-	struct phone_plan plan = {.person = c->person, .decision = "approve"};
+	struct phone_plan plan = {.person = c->person,
+				  .decision = c->decision != NULL ? c->decision : "approve",
+				  .wrong_number = c->wrong_number,
+				  .inject_code = c->inject_code};
 
 	pt_append_text(c->text, sizeof(c->text), &c->text_len, msg);
-	if (c->links_seen == 0 && pt_find_link(msg, c->link, sizeof(c->link)))
+	if (c->links_seen == 0 && pt_find_link(msg, c->link, sizeof(c->link))) {
 		c->links_seen++;
+		c->qr_shown_at = now_s();
+	}
 	pt_find_number(msg, &c->number);
 	if (c->helper == HELPER_KILL_AT_QR && !c->helper_done && c->links_seen > 0) {
 		/* A second later the module is inside its long-poll. */
@@ -89,6 +114,14 @@ static int conversation(int n, const struct pam_message **msg, struct pam_respon
 				helper2("start");
 				c->helper_done = 1;
 			}
+			if (c->enter_after_phone > 0 && c->prompts == 1) {
+				pt_reap_phone(&c->phone);
+				usleep((useconds_t)(c->enter_after_phone * 1e6));
+			}
+			if (c->enter_at > 0 && c->prompts == 1 &&
+			    now_s() < c->qr_shown_at + c->enter_at)
+				usleep(
+				    (useconds_t)((c->qr_shown_at + c->enter_at - now_s()) * 1e6));
 			r[i].resp = strdup("");
 		}
 	}
@@ -165,7 +198,7 @@ static void test_helper_restarted_mid_wait(void **state)
 	assert_pam(authenticate("dingtalk_helper2_enter", &c, &seconds), PAM_AUTHINFO_UNAVAIL);
 	assert_true(c.helper_done);
 	assert_logged("the helper no longer knows session ");
-	assert_logged("(was it restarted?)");
+	assert_logged("it was restarted (its instance changed)");
 	assert_within_deadline(seconds);
 }
 
@@ -389,6 +422,162 @@ static void test_dingtalk_trickles_the_body(void **state)
 	assert_true(seconds >= DEADLINE - 1.0);
 }
 
+/* ---- downgrades: once a session is registered, nothing the person at
+ * the terminal or on the phone does ends the login as "unavailable" ---- */
+
+/* A recovery code for alice, so that a module that took a refusal for an
+ * outage would offer it (the prompt is what these tests look for). */
+static void issue_recovery_code(void)
+{
+	char cmd[1024];
+
+	snprintf(cmd, sizeof(cmd),
+		 "'%s/src/ctl/dingtalk-ctl' --conf '%s/recovery.conf' recovery --user alice "
+		 "--count 1 >/dev/null 2>&1",
+		 getenv("DT_BUILDDIR"), getenv("DT_WORK"));
+	assert_int_equal(system(cmd), 0);
+}
+
+/* wait = enter: the phone refuses (error= on the callback, then a wrong
+ * number), the second helper forgets the ended session (linger = 2), and
+ * only then is Enter pressed: the same helper instance answers "unknown
+ * session", which is the refusal it was, with no recovery prompt. */
+static void test_refusal_the_helper_forgot(void **state)
+{
+	struct conv_ctx c;
+	double seconds;
+	int i, rc;
+
+	(void)state;
+	issue_recovery_code();
+	helper2("start");
+	for (i = 0; i < 2; i++) {
+		new_case(&c, "alice", HELPER_KEEP);
+		c.decision = i == 0 ? "refuse" : "approve";
+		c.wrong_number = i == 1;
+		c.enter_after_phone = 3.5;
+		rc = authenticate("dingtalk_helper2_rec", &c, &seconds);
+		/* First what the person saw: no recovery code was asked for. */
+		if (strstr(c.text, "Recovery code") != NULL || c.prompts != 1)
+			fail_msg("a recovery code was asked for after a refusal (%d prompts)",
+				 c.prompts);
+		assert_pam(rc, PAM_AUTH_ERR);
+		assert_logged("ended at the helper (refused, cancelled, expired or used) and its "
+			      "outcome was forgotten");
+		assert_within_deadline(seconds);
+	}
+}
+
+/* Registers a pending session at the second helper for `requester`, as a
+ * module would (ttl 10: gone by the next case). */
+static void register_at_helper2(const char *requester)
+{
+	char cmd[2048];
+
+	snprintf(
+	    cmd, sizeof(cmd),
+	    "curl -s -o /dev/null --unix-socket '%s/run2/control.sock' -X POST "
+	    "-H 'Content-Type: application/json' -d '{\"state\": \"st%08dxxxxxxxxxxxxxxxxxxxxx\", "
+	    "\"number\": 42, \"user\": \"alice\", \"service\": \"sshd\", \"host\": \"h\", "
+	    "\"authorize_url\": \"http://127.0.0.1/a\", \"ttl\": 10, \"requester\": \"%s\"}' "
+	    "http://localhost/v1/sessions",
+	    getenv("DT_WORK"), rand() % 100000000, requester);
+	assert_int_equal(system(cmd), 0);
+}
+
+/* The second helper has max_pending = 3 and max_pending_per_requester = 2.
+ * One requester (alice from 10.9.9.9) tries three pending logins: it gets
+ * its two, and its next login is refused (PAM_AUTH_ERR, said at the
+ * terminal), not "unavailable"; alice from another address still logs
+ * in, since that requester could not fill max_pending. */
+static void test_pending_limit_per_requester(void **state)
+{
+	struct conv_ctx c;
+	double seconds;
+	int i;
+
+	(void)state;
+	helper2("start");
+	for (i = 0; i < 3; i++)
+		register_at_helper2("rhost:10.9.9.9 user:alice");
+	pt_set_rhost("10.9.9.9");
+	new_case(&c, NULL, HELPER_KEEP);
+	assert_pam(authenticate("dingtalk_helper2", &c, &seconds), PAM_AUTH_ERR);
+	assert_logged("too many logins pending for requester rhost:10.9.9.9 user:alice");
+	assert_non_null(strstr(c.text, "Too many DingTalk logins are pending for you"));
+	assert_int_equal(c.links_seen, 0);
+	assert_true(seconds < 2.0);
+	pt_set_rhost("10.9.9.8");
+	new_case(&c, "alice", HELPER_KEEP);
+	assert_pam(authenticate("dingtalk_helper2", &c, &seconds), PAM_SUCCESS);
+	pt_set_rhost(NULL);
+	helper2("start"); /* nothing pending for whoever comes next */
+}
+
+/* wait = enter: alice approves at once but presses Enter only 2.5 s before
+ * the deadline, and DingTalk takes 3 s to exchange the code: the exchange
+ * has its own budget, so she logs in a little after `timeout`. */
+static void test_enter_at_the_last_moment(void **state)
+{
+	struct conv_ctx c;
+	double seconds;
+	int rc;
+
+	(void)state;
+	new_case(&c, "alice", HELPER_KEEP);
+	c.enter_at = DEADLINE - 2.5;
+	mock_fault("{\"endpoint\": \"userAccessToken\", \"mode\": \"slow\", \"seconds\": 3, "
+		   "\"count\": 1}");
+	rc = authenticate("dingtalk_enter", &c, &seconds);
+	clear_faults();
+	assert_pam(rc, PAM_SUCCESS);
+	assert_true(seconds > DEADLINE);
+	assert_true(seconds <= DEADLINE + EXCHANGE_BUDGET + MARGIN);
+}
+
+/* The same, with DingTalk silent for the whole budget: that is DingTalk
+ * unreachable, and stays PAM_AUTHINFO_UNAVAIL, within the budget. */
+static void test_enter_at_the_last_moment_dingtalk_silent(void **state)
+{
+	struct conv_ctx c;
+	double seconds;
+	int rc;
+
+	(void)state;
+	new_case(&c, "alice", HELPER_KEEP);
+	c.enter_at = DEADLINE - 2.5;
+	mock_fault("{\"endpoint\": \"userAccessToken\", \"mode\": \"hang\", \"seconds\": 30, "
+		   "\"count\": 1}");
+	rc = authenticate("dingtalk_enter", &c, &seconds);
+	clear_faults();
+	assert_pam(rc, PAM_AUTHINFO_UNAVAIL);
+	assert_logged("no answer in time");
+	assert_true(seconds >= DEADLINE - 2.5 + EXCHANGE_BUDGET - 1.0);
+	assert_true(seconds <= DEADLINE + EXCHANGE_BUDGET + MARGIN);
+}
+
+/* Whoever holds the short link can answer the helper's callback with a
+ * made-up code (the state is in the link's redirect) and pick the number
+ * they see. DingTalk refuses the code (the mock: InvalidParameter): a
+ * refusal, also under failmode = safe, never PAM_SERVICE_ERR/PAM_IGNORE. */
+static void test_made_up_code_is_a_refusal(void **state)
+{
+	static const char *const services[] = {"dingtalk", "dingtalk_safe"};
+	struct conv_ctx c;
+	double seconds;
+	int i;
+
+	(void)state;
+	for (i = 0; i < 2; i++) {
+		new_case(&c, "alice", HELPER_KEEP);
+		c.inject_code = "made-up-code";
+		assert_pam(authenticate(services[i], &c, &seconds), PAM_AUTH_ERR);
+		assert_logged("the code from the phone was refused: ");
+		assert_logged("InvalidParameter");
+		assert_within_deadline(seconds);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -407,6 +596,11 @@ int main(void)
 	    cmocka_unit_test(test_expired_certificate),
 	    cmocka_unit_test(test_clock_skew_on_signed_requests),
 	    cmocka_unit_test(test_dingtalk_trickles_the_body),
+	    cmocka_unit_test(test_refusal_the_helper_forgot),
+	    cmocka_unit_test(test_pending_limit_per_requester),
+	    cmocka_unit_test(test_enter_at_the_last_moment),
+	    cmocka_unit_test(test_enter_at_the_last_moment_dingtalk_silent),
+	    cmocka_unit_test(test_made_up_code_is_a_refusal),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -232,6 +232,16 @@ static void test_oauth2_names_the_person(void **state)
 	assert_msg(&err, "invalidParameter.authCode.notFound");
 	assert_msg(&err, "scan again");
 	assert_int_equal(calls("userAccessToken"), 2);
+	/* A made-up code (anyone with the state can put one through the
+	 * helper's callback): DingTalk's InvalidParameter blames the code, a
+	 * refusal, not our bug (PAM_SERVICE_ERR, which failmode = safe would
+	 * ignore). */
+	dt_identity_free(&id);
+	assert_int_equal(identify(&cfg, "made-up-code", 20000, &id, &err), -1);
+	assert_int_equal(err.kind, DT_ERR_DENIED);
+	assert_msg(&err, "the code from the phone was refused");
+	assert_msg(&err, "InvalidParameter");
+	assert_int_equal(calls("userAccessToken"), 3);
 	free(code);
 	dt_identity_free(&id);
 	dt_modcfg_free(&cfg);

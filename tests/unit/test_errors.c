@@ -108,16 +108,16 @@ static const struct row rows[] = {
      DT_ERR_UNAVAIL, DT_API_FAIL, "HTTP 400 invalidClientIdOrSecret", "pasted spaces",
      "无效的clientId或clientSecret"},
     /* code unknown, used or expired */
-    {"{\"errcode\":40078,\"errmsg\":\"不存在的临时授权码\"}", 0, DT_ERR_DENIED, DT_API_FAIL,
+    {"{\"errcode\":40078,\"errmsg\":\"不存在的临时授权码\"}", 0, DT_ERR_DENIED, DT_API_REFUSED,
      "errcode 40078", "scan again", "不存在的临时授权码"},
-    {"{\"errcode\":40102,\"errmsg\":\"code已过期\"}", 0, DT_ERR_DENIED, DT_API_FAIL,
+    {"{\"errcode\":40102,\"errmsg\":\"code已过期\"}", 0, DT_ERR_DENIED, DT_API_REFUSED,
      "errcode 40102", "scan again", "code已过期"},
-    {"{\"errcode\":42008,\"errmsg\":\"code已使用\"}", 0, DT_ERR_DENIED, DT_API_FAIL,
+    {"{\"errcode\":42008,\"errmsg\":\"code已使用\"}", 0, DT_ERR_DENIED, DT_API_REFUSED,
      "errcode 42008", "scan again", "code已使用"},
     {"{\"code\":\"invalidParameter.authCode.notFound\",\"message\":\"不合法的临时授权码\"}", 400,
-     DT_ERR_DENIED, DT_API_FAIL, "HTTP 400 invalidParameter.authCode.notFound", "scan again",
+     DT_ERR_DENIED, DT_API_REFUSED, "HTTP 400 invalidParameter.authCode.notFound", "scan again",
      "不合法的临时授权码"},
-    {"{\"code\":\"invalidCode\",\"message\":\"code无效\"}", 409, DT_ERR_DENIED, DT_API_FAIL,
+    {"{\"code\":\"invalidCode\",\"message\":\"code无效\"}", 409, DT_ERR_DENIED, DT_API_REFUSED,
      "HTTP 409 invalidCode", "scan again", "code无效"},
     /* not a member */
     {"{\"errcode\":60121,\"errmsg\":\"找不到该用户\"}", 0, DT_ERR_DENIED, DT_API_FAIL,
@@ -155,7 +155,7 @@ static const struct row rows[] = {
     /* directory look-up failures */
     {"{\"errcode\":33012,\"errmsg\":\"无效的userid\"}", 0, DT_ERR_UNAVAIL, DT_API_FAIL,
      "errcode 33012", "retry the login", "无效的userid"},
-    {"{\"errcode\":400002,\"errmsg\":\"无效的参数\"}", 0, DT_ERR_INTERNAL, DT_API_FAIL,
+    {"{\"errcode\":400002,\"errmsg\":\"无效的参数\"}", 0, DT_ERR_INTERNAL, DT_API_REFUSED,
      "errcode 400002", "please report it", "无效的参数"},
     {"{\"errcode\":-1,\"errmsg\":\"系统繁忙\"}", 0, DT_ERR_UNAVAIL, DT_API_RETRY, "errcode -1",
      "retry later", "系统繁忙"},
@@ -166,9 +166,10 @@ static const struct row rows[] = {
      "errcode 99999", "refused the signature", "invalid signature"},
     {"{\"errcode\":99998,\"errmsg\":\"invalid appid\"}", 0, DT_ERR_UNAVAIL, DT_API_FAIL,
      "errcode 99998", "AppKey or AppSecret is wrong", "invalid appid"},
-    /* unknown codes still name themselves */
-    {"{\"errcode\":77777,\"errmsg\":\"新错误\"}", 0, DT_ERR_UNAVAIL, DT_API_FAIL, "errcode 77777",
-     "see DingTalk's error code list", "新错误"},
+    /* unknown codes still name themselves; in the exchange of the person's
+     * code, DT_API_REFUSED makes them a refusal (test_single_use_refusals) */
+    {"{\"errcode\":77777,\"errmsg\":\"新错误\"}", 0, DT_ERR_UNAVAIL, DT_API_REFUSED,
+     "errcode 77777", "see DingTalk's error code list", "新错误"},
     {NULL, 0, DT_OK, DT_API_FAIL, NULL, NULL, NULL},
 };
 

@@ -15,6 +15,7 @@
 #include "mapping.h"
 #include "peer.h"
 #include "modcfg.h"
+#include "requester.h"
 #include "session.h"
 #include "util.h"
 
@@ -222,6 +223,29 @@ static void test_client_keys_are_checked(void **state)
 	"  uBob\tbob   \r\n"                                                                       \
 	"uCarol carol # trailing words are accounts too\n"
 
+/* The helper's per-requester quota key: the real uid of a setuid caller,
+ * whatever else it says; address and account for a remote login; service
+ * and account otherwise; bounded. */
+static void test_requester(void **state)
+{
+	char out[DT_REQUESTER_MAX + 1], big[1000];
+
+	(void)state;
+	dt_requester(out, sizeof(out), 1001, "10.0.0.5", "sudo", "root");
+	assert_string_equal(out, "uid:1001");
+	dt_requester(out, sizeof(out), 0, "10.0.0.5", "sshd", "alice");
+	assert_string_equal(out, "rhost:10.0.0.5 user:alice");
+	dt_requester(out, sizeof(out), 0, "", "login", "alice");
+	assert_string_equal(out, "local:login user:alice");
+	dt_requester(out, sizeof(out), 0, NULL, "login", NULL);
+	assert_string_equal(out, "local:login user:-");
+	memset(big, 'x', sizeof(big) - 1);
+	big[sizeof(big) - 1] = '\0';
+	dt_requester(out, sizeof(out), 0, big, "sshd", big);
+	assert_true(strlen(out) <= DT_REQUESTER_MAX);
+	assert_true(strncmp(out, "rhost:xxx", 9) == 0);
+}
+
 static void test_map_lookup(void **state)
 {
 	struct dt_map_result r;
@@ -288,6 +312,7 @@ int main(void)
 	    cmocka_unit_test(test_session_and_authorize_url),
 	    cmocka_unit_test(test_authorize_url_per_flow),
 	    cmocka_unit_test(test_client_keys_are_checked),
+	    cmocka_unit_test(test_requester),
 	    cmocka_unit_test(test_map_lookup),
 	    cmocka_unit_test(test_map_errors_name_the_line),
 	    cmocka_unit_test(test_map_long_lines),
