@@ -142,7 +142,7 @@ export DT_PHONE="$DT_SRCDIR/tests/mock/phone.py"
 export DT_HELPER2="$DT_WORK/helper2.sh"
 export PAM_WRAPPER=1 PAM_WRAPPER_SERVICE_DIR="$DT_WORK/services" PAM_WRAPPER_DEBUGLEVEL=2
 export NSS_WRAPPER_PASSWD="$DT_WORK/passwd" NSS_WRAPPER_GROUP="$DT_WORK/group"
-export LD_PRELOAD="libpam_wrapper.so libnss_wrapper.so${LD_PRELOAD:+ $LD_PRELOAD}"
+export LD_PRELOAD="libpam_wrapper.so libnss_wrapper.so $DT_WRAPPER_ENV${LD_PRELOAD:+ $LD_PRELOAD}"
 ${DT_TEST_WRAPPER:-} "$DT_BUILDDIR/tests/pam/test_pam_faults" 2>"$DT_WORK/test.err"
 rc=$?
 if [ $rc -ne 0 ]; then
