@@ -13,7 +13,9 @@
  * - pam_dt_env_enter() at the start of an exported entry point and
  *   pam_dt_env_leave() on its every return. Between them, getenv() in this
  *   process sees only what the module put there (nothing, or the proxy
- *   variables with proxy_env). After the last leave, `environ` is the
+ *   variables with proxy_env). Not inside sudo: sudo exports a getenv of
+ *   its own that answers from the environment sudoers built for the
+ *   command (SECURITY.md, "sudo answers getenv itself"). After the last leave, `environ` is the
  *   host's pointer again: the very same array, whatever ran in between.
  * - Every call that may reach the application's conversation function goes
  *   through pam_dt_conv_*() below, which hand the application its own

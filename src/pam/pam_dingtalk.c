@@ -214,6 +214,11 @@ static const char *sudo_command(pam_handle_t *pamh, const char *service)
 		return NULL;
 	if (cmd == NULL || cmd[0] == '\0')
 		cmd = pam_dt_env_host("SUDO_COMMAND"); /* the title only */
+	/* sudo exports its own getenv, which answers from the environment
+	 * sudoers built for the command (SUDO_COMMAND lives only there),
+	 * whatever `environ` is. Elsewhere this finds the guard's nothing. */
+	if (cmd == NULL || cmd[0] == '\0')
+		cmd = getenv("SUDO_COMMAND");
 	return cmd != NULL && cmd[0] != '\0' ? cmd : NULL;
 }
 
