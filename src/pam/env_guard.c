@@ -15,6 +15,7 @@
 
 #include <pthread.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -105,6 +106,28 @@ void pam_dt_env_allow_proxy(void)
 	}
 	apply();
 	pthread_mutex_unlock(&lock);
+}
+
+/* The variables libcurl reads with plain getenv during a login that decide
+ * what it opens (SECURITY.md's table; the proxy variables are set or
+ * ignored through CURLOPT_PROXY, and OpenSSL's go through secure_getenv,
+ * which no host hooks). tests/pam/run_env_trace.sh shows when this needs
+ * a new name. */
+static const char *const steering_names[] = {"SSLKEYLOGFILE", "CURL_SSL_BACKEND", NULL};
+
+const char *pam_dt_env_leak(void)
+{
+	const char *value;
+	int i;
+
+	/* With the module's environment in place, libc's getenv finds none
+	 * of these: an answer came from a hook of the host's. */
+	for (i = 0; steering_names[i] != NULL; i++) {
+		value = getenv(steering_names[i]);
+		if (value != NULL && value[0] != '\0') /* curl takes "" as unset */
+			return steering_names[i];
+	}
+	return NULL;
 }
 
 const char *pam_dt_env_host(const char *name)

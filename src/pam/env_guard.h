@@ -15,8 +15,8 @@
  *   process sees only what the module put there (nothing, or the proxy
  *   variables with proxy_env). Not inside sudo: sudo exports a getenv of
  *   its own that answers from the environment sudoers built for the
- *   command (SECURITY.md, "sudo answers getenv itself"). After the last leave, `environ` is the
- *   host's pointer again: the very same array, whatever ran in between.
+ *   command; pam_dt_env_leak() below finds what gets through there. After the last leave, `environ`
+ * is the host's pointer again: the very same array, whatever ran in between.
  * - Every call that may reach the application's conversation function goes
  *   through pam_dt_conv_*() below, which hand the application its own
  *   environment for the length of the call (it may need it to prompt).
@@ -44,6 +44,15 @@ void pam_dt_env_leave(void);
  * host's environment into the module's, for libcurl to use. Only between
  * enter and leave. A value longer than the guard keeps is left out. */
 void pam_dt_env_allow_proxy(void);
+
+/* A host can answer getenv itself, past `environ`: sudo exports a getenv
+ * that answers from the environment sudoers keeps for the command, which
+ * with `sudo -E` (SETENV), !env_reset or env_keep holds the caller's
+ * variables. Between enter and leave, returns the name of the first
+ * variable that the module's libraries would read with getenv and that
+ * steers what they open (libcurl's SSLKEYLOGFILE, CURL_SSL_BACKEND) if
+ * getenv still finds it, or NULL. The module then refuses the login. */
+const char *pam_dt_env_leak(void);
 
 /* The host's value of `name` (its environment as it was at enter), or
  * NULL. Outside enter/leave, the process's current environment. */

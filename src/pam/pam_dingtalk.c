@@ -381,6 +381,21 @@ static int get_user(pam_handle_t *pamh, const char **user, struct dt_err *err)
 	}
 }
 
+/* Before libcurl is set up: a host that answers getenv itself (sudo -E)
+ * must not hand it a file to open as root (env_guard.h). */
+static int refuse_leaking_host(struct dt_err *err)
+{
+	const char *name = pam_dt_env_leak();
+
+	if (name == NULL)
+		return 0;
+	return dt_err_set(err, DT_ERR_CONFIG,
+			  "%s from the caller's environment reaches this process's libraries "
+			  "(sudo -E, SETENV or env_keep?): refused; unset it or keep it out of "
+			  "sudo's environment",
+			  name);
+}
+
 static int authenticate_guarded(pam_handle_t *pamh, int flags, int argc, const char **argv)
 {
 	struct pam_dt_attempt at = {
@@ -401,6 +416,11 @@ static int authenticate_guarded(pam_handle_t *pamh, int flags, int argc, const c
 	at.format = cfg.audit;
 	if (cfg.proxy_env)
 		pam_dt_env_allow_proxy();
+	if (refuse_leaking_host(&err) < 0) {
+		/* The caller provoked it: no failmode fallback. */
+		rc = pam_code_for(err.kind, PAM_SUCCESS);
+		goto done;
+	}
 	if (pam_dt_wants_set_user(pamh, &cfg)) {
 		rc = authenticate_unnamed(pamh, &cfg, flags, chosen, &out, &err);
 		at.user = chosen[0] != '\0' ? chosen : NULL;

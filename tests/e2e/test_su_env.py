@@ -12,7 +12,12 @@ The machine's /etc/pam.d/su and su-l are never edited: su runs inside a
 private mount namespace where a test stack is bind-mounted over them. The
 test user, the stage and the namespace are gone afterwards.
 
-Needs root, util-linux's su, unshare and setpriv.
+sudo -E, for a user whom a sudoers drop-in grants SETENV, is tried the
+same way: sudo answers getenv itself, from the environment it keeps for
+the command, so there the module refuses. The drop-in and its PAM service
+file have names of their own for the run and are removed afterwards.
+
+Needs root, util-linux's su, sudo, unshare and setpriv.
 """
 import os
 import shutil
@@ -160,6 +165,59 @@ def test_approved(stage, trap):
          repr(os.listdir(attacker)))
 
 
+SUDOERS = "/etc/sudoers.d/zz-dt-suenv-" + rc.RUN_ID
+SUDO_SERVICE = "sudo-dt-suenv-" + rc.RUN_ID
+SUDO_PAM = "/etc/pam.d/" + SUDO_SERVICE
+
+
+def test_sudo_setenv(stage, trap):
+    """sudo -E by a user whom sudoers grants SETENV: sudo answers getenv
+    from the environment it keeps for the command, past the module's own,
+    so there the module must refuse rather than let libcurl find the
+    caller's SSLKEYLOGFILE."""
+    attacker = attacker_dir(stage, "attacker-sudo")
+    env = hostile_env(attacker, trap.port)
+    with open(SUDO_PAM, "w") as f:
+        f.write(stage.pam_stack())
+    with open(SUDOERS + ".tmp", "w") as f:
+        f.write("# written by pam_dingtalk's tests/e2e/test_su_env.py\n"
+                "Defaults:%s pam_service=%s, !lecture, passwd_tries=1\n"
+                "%s ALL=(root) SETENV: /usr/bin/id\n" % (rc.USER, SUDO_SERVICE, rc.USER))
+    os.chmod(SUDOERS + ".tmp", 0o440)
+    rc.run("visudo", "-cqf", SUDOERS + ".tmp")
+    os.rename(SUDOERS + ".tmp", SUDOERS)
+    code, text = sudo_e(env)
+    keylog = env["SSLKEYLOGFILE"]
+    t.ok(not os.path.lexists(keylog),
+         "sudo -E (SETENV), umask 000, SSLKEYLOGFILE: no key log file is created",
+         (describe(keylog) if os.path.lexists(keylog) else "") + "\n" + text)
+    t.ok(code != 0 and "\nroot\n" not in text and "expires in" not in text,
+         "sudo -E with SSLKEYLOGFILE: the module refuses before any QR (fails closed)",
+         "exit %s\n%s" % (code, text))
+    # Without it, the rest of the hostile environment does not stop sudo -E.
+    del env["SSLKEYLOGFILE"]
+    code, text = sudo_e(env)
+    t.ok(code == 0 and "\nroot\n" in text,
+         "sudo -E without SSLKEYLOGFILE (the rest as hostile): approved, the command runs",
+         "exit %s\n%s" % (code, text))
+
+
+def sudo_e(env):
+    """sudo -E /usr/bin/id -un as the test user, umask 000, `env`, the
+    phone approving if a QR comes. Returns the exit code and the text."""
+    env_args = ["%s=%s" % kv for kv in sorted(env.items())]
+    term = rc.Terminal(["setpriv", "--reuid=" + rc.USER, "--regid=" + rc.USER, "--init-groups",
+                        "env", "-i"] + env_args +
+                       ["sh", "-c", "umask 000; exec sudo -k -E /usr/bin/id -un"],
+                       {"PATH": "/usr/bin:/bin"})
+    term.read_until(rb"expires in \d+ seconds", 10)
+    link, number = rc.link_and_number(term.out)
+    if link:
+        rc.phone(link, number)
+    code = term.finish(30)
+    return code, term.text()
+
+
 def can_unshare():
     return subprocess.run(["unshare", "--mount", "--propagation", "private", "true"],
                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL).returncode == 0
@@ -183,7 +241,7 @@ def main():
         stage.start_helper()
         stage.write_module_conf()
         stage.add_user()
-        for test in (test_ctrl_c, test_approved):
+        for test in (test_ctrl_c, test_approved, test_sudo_setenv):
             try:
                 test(stage, trap)
             except Exception as e:  # a broken stage must show, not hang
@@ -193,6 +251,9 @@ def main():
         t.ok(False, "stage setup", repr(e))
     finally:
         trap.close()
+        for path in (SUDOERS, SUDOERS + ".tmp", SUDO_PAM):
+            if os.path.exists(path):
+                os.unlink(path)
         stage.cleanup()
     print("1..%d" % t.n)
     return 0 if t.failed == 0 else 1
