@@ -79,8 +79,10 @@ def hostile_env(attacker, proxy_port):
 
 
 def su_stack(stage, wheel):
-    """The su stack of pam.d-examples/su (pam_wheel in front when `wheel`:
-    the test user is not in group sudo, yet still reaches the module)."""
+    """The su stack of pam.d-examples/su. With `wheel`, pam_wheel is in
+    front as `required`, as the example had it before it became
+    `requisite`: the test user is not in group sudo, yet still reaches the
+    module, and the guard must hold for such a caller."""
     lines = ["# written by pam_dingtalk's tests/e2e/test_su_env.py",
              "auth     sufficient pam_rootok.so"]
     if wheel:
