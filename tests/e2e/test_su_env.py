@@ -78,7 +78,7 @@ def hostile_env(attacker, proxy_port):
     }
 
 
-def su_stack(stage, wheel):
+def su_stack(stage, wheel, control="required"):
     """The su stack of pam.d-examples/su. With `wheel`, pam_wheel is in
     front as `required`, as the example had it before it became
     `requisite`: the test user is not in group sudo, yet still reaches the
@@ -86,11 +86,11 @@ def su_stack(stage, wheel):
     lines = ["# written by pam_dingtalk's tests/e2e/test_su_env.py",
              "auth     sufficient pam_rootok.so"]
     if wheel:
-        lines.append("auth     required   pam_wheel.so use_uid group=sudo")
+        lines.append("auth     %-10s pam_wheel.so use_uid group=sudo" % control)
     lines += ["auth     required   %s conf=%s" % (rc.MODULE, stage.conf),
               "account  required   pam_permit.so",
               "session  required   pam_permit.so", ""]
-    path = os.path.join(stage.work, "pam-su-wheel" if wheel else "pam-su")
+    path = os.path.join(stage.work, "pam-su-%s" % (control if wheel else "plain"))
     with open(path, "w") as f:
         f.write("\n".join(lines))
     os.chmod(path, 0o644)
@@ -138,6 +138,19 @@ def test_ctrl_c(stage, trap):
          describe(keylog) if os.path.lexists(keylog) else None)
     t.ok(code is not None and code != 0, "su -: Ctrl-C does not log in",
          "exit %s\n%s" % (code, term.text()))
+
+
+def test_wheel_requisite(stage, trap):
+    """pam.d-examples/su as it is now: pam_wheel requisite turns a caller
+    outside the group away before the module runs at all."""
+    attacker = attacker_dir(stage, "attacker-requisite")
+    env = hostile_env(attacker, trap.port)
+    term = su_terminal(su_stack(stage, wheel=True, control="requisite"), env, ["-"])
+    shown = term.read_until(rb"expires in \d+ seconds|[Pp]assword|failure", 10)
+    code = term.finish(15)
+    t.ok(code is not None and code != 0 and b"DingTalk" not in term.out,
+         "su - with pam_wheel requisite (the example): refused before the module, no QR",
+         "exit %s, matched %r\n%s" % (code, shown and shown.group(0), term.text()))
 
 
 def test_approved(stage, trap):
@@ -243,7 +256,7 @@ def main():
         stage.start_helper()
         stage.write_module_conf()
         stage.add_user()
-        for test in (test_ctrl_c, test_approved, test_sudo_setenv):
+        for test in (test_ctrl_c, test_wheel_requisite, test_approved, test_sudo_setenv):
             try:
                 test(stage, trap)
             except Exception as e:  # a broken stage must show, not hang
