@@ -9,6 +9,7 @@
  * a private environment of the "host" whatever `environ` is. */
 #include "config.h"
 
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -175,6 +176,57 @@ static void test_the_application_has_its_environment_while_prompting(void **stat
 	pam_end(pamh, PAM_SUCCESS);
 }
 
+/* A host that called clearenv() has environ == NULL: NULL it stays. */
+static void test_a_cleared_host_environment_comes_back_cleared(void **state)
+{
+	(void)state;
+	environ = NULL;
+	pam_dt_env_enter();
+	assert_non_null(environ);
+	assert_null(pam_dt_env_host("LANG"));
+	pam_dt_env_allow_proxy();
+	assert_null(getenv("https_proxy"));
+	pam_dt_env_leave();
+	assert_null(environ);
+	environ = host;
+}
+
+static void *login_thread(void *arg)
+{
+	int i;
+
+	(void)arg;
+	for (i = 0; i < 2000; i++) {
+		pam_dt_env_enter();
+		if (getenv("SSLKEYLOGFILE") != NULL)
+			return arg; /* any non-NULL: the host's leaked in */
+		pam_dt_env_leave();
+	}
+	return NULL;
+}
+
+/* Logins in several threads at once: counted, the host's array saved by
+ * the first and restored by the last. */
+static void test_concurrent_logins_restore_the_host(void **state)
+{
+	static int marker;
+	pthread_t threads[4];
+	void *result;
+	int i;
+
+	(void)state;
+	pam_dt_env_enter(); /* one login stays in throughout */
+	for (i = 0; i < 4; i++)
+		assert_int_equal(pthread_create(&threads[i], NULL, login_thread, &marker), 0);
+	for (i = 0; i < 4; i++) {
+		assert_int_equal(pthread_join(threads[i], &result), 0);
+		assert_null(result);
+	}
+	assert_null(getenv("SSLKEYLOGFILE"));
+	pam_dt_env_leave();
+	assert_ptr_equal(environ, host);
+}
+
 static void test_a_hooked_getenv_is_caught(void **state)
 {
 	(void)state;
@@ -198,6 +250,8 @@ int main(void)
 	    cmocka_unit_test_setup(test_setenv_inside_does_not_reach_the_host, use_host),
 	    cmocka_unit_test_setup(test_the_application_has_its_environment_while_prompting,
 				   use_host),
+	    cmocka_unit_test_setup(test_a_cleared_host_environment_comes_back_cleared, use_host),
+	    cmocka_unit_test_setup(test_concurrent_logins_restore_the_host, use_host),
 	    cmocka_unit_test_setup(test_a_hooked_getenv_is_caught, use_host),
 	};
 
