@@ -42,7 +42,7 @@ GR
 
 export PAM_WRAPPER=1 PAM_WRAPPER_SERVICE_DIR="$services" PAM_WRAPPER_DEBUGLEVEL=0
 export NSS_WRAPPER_PASSWD="$DT_WORK/passwd" NSS_WRAPPER_GROUP="$DT_WORK/group"
-LD_PRELOAD="libpam_wrapper.so libnss_wrapper.so" \
+LD_PRELOAD="libpam_wrapper.so libnss_wrapper.so $builddir/tests/tools/.libs/wrapper_env.so" \
 	"$builddir/bench/bench_login" --helper-pid "$DT_HELPER_PID" "$@" 2>"$DT_WORK/module.log"
 rc=$?
 if [ $rc -ne 0 ]; then

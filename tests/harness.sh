@@ -5,6 +5,10 @@
 
 DT_PIDS=""
 
+# Preloaded with the wrappers: they keep reading their variables while the
+# module's environment guard is in place (tests/tools/wrapper_env.c).
+DT_WRAPPER_ENV="${DT_BUILDDIR:-.}/tests/tools/.libs/wrapper_env.so"
+
 dt_log() { echo "harness: $*" >&2; }
 
 dt_free_port() {

@@ -1,6 +1,7 @@
 /* Creating the listeners: TCP for phones, a Unix socket for modules. */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <fcntl.h>
 #include <netdb.h>
 #include <stdio.h>
 #include <string.h>
@@ -65,15 +66,29 @@ static int make_parent(const char *path, struct dt_err *err)
 {
 	char dir[sizeof(((struct sockaddr_un *)0)->sun_path)];
 	char *slash;
+	int fd;
 
 	snprintf(dir, sizeof(dir), "%s", path);
 	slash = strrchr(dir, '/');
 	if (slash == NULL || slash == dir)
 		return 0;
 	*slash = '\0';
-	if (mkdir(dir, 0755) != 0 && errno != EEXIST)
+	if (mkdir(dir, 0755) != 0) {
+		if (errno == EEXIST)
+			return 0; /* the administrator's, left as it is */
 		return dt_err_set(err, DT_ERR_CONFIG, "control %s: cannot create %s: %s", path, dir,
 				  strerror(errno));
+	}
+	/* mkdir's mode is cut by the umask the helper was started with. */
+	fd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0 || fchmod(fd, 0755) != 0) {
+		int saved = errno;
+		if (fd >= 0)
+			close(fd);
+		return dt_err_set(err, DT_ERR_CONFIG, "control %s: cannot set the mode of %s: %s",
+				  path, dir, strerror(saved));
+	}
+	close(fd);
 	return 0;
 }
 

@@ -129,6 +129,23 @@ static int directory_is_ours(const char *dir)
 	       (st.st_mode & 022) == 0;
 }
 
+/* mkdir's mode is cut by the umask of whoever runs the module (su's
+ * caller): a directory made here is set to 0700 on its descriptor. One
+ * that exists is left as it is (directory_is_ours judges it). */
+static int make_private_dir(const char *dir)
+{
+	int fd, ok;
+
+	if (mkdir(dir, 0700) != 0)
+		return errno == EEXIST ? 0 : -1;
+	fd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	ok = fchmod(fd, 0700) == 0;
+	close(fd);
+	return ok ? 0 : -1;
+}
+
 /* Creates the cache's directory (only its last component, 0700) if it is
  * missing, and takes the lock that keeps processes from fetching at once.
  * Returns the lock's descriptor, or -1: the cache is then skipped. */
@@ -141,13 +158,18 @@ static int lock_cache(const struct dt_modcfg *cfg, int64_t deadline_ms)
 	int fd = -1;
 
 	if (lock != NULL && dir != NULL) {
-		if (mkdir(dirname(dir), 0700) < 0 && errno != EEXIST)
+		if (make_private_dir(dirname(dir)) < 0)
 			goto out;
 		/* Temporary files and renames in a directory others can write
 		 * to could be raced: such a directory is not used at all. */
 		if (!directory_is_ours(dir))
 			goto out;
 		fd = open(lock, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY, 0600);
+		/* 0600 whatever the caller's umask cut from open's mode. */
+		if (fd >= 0 && fchmod(fd, 0600) != 0) {
+			close(fd);
+			fd = -1;
+		}
 	}
 	if (give_up > deadline_ms)
 		give_up = deadline_ms;

@@ -216,6 +216,16 @@ static int dt_modcfg_finish_client(struct dt_modcfg *cfg, struct dt_err *err)
 	return 0;
 }
 
+/* Under su the working directory is the caller's: a relative path would
+ * name a file the caller chose. */
+static int absolute(const char *key, const char *path, struct dt_err *err)
+{
+	if (path != NULL && path[0] != '/')
+		return dt_err_set(err, DT_ERR_CONFIG, "%s: '%s' must be an absolute path", key,
+				  path);
+	return 0;
+}
+
 static int require(const char *key, const char *value, struct dt_err *err)
 {
 	if (value == NULL)
@@ -243,6 +253,9 @@ int dt_modcfg_finish(struct dt_modcfg *cfg, struct dt_err *err)
 	if (cfg->helper_user != NULL && !dt_is_printable_id(cfg->helper_user))
 		return dt_err_set(err, DT_ERR_CONFIG,
 				  "helper_user: contains spaces or control characters");
+	if (absolute("map_file", cfg->map_file, err) < 0 ||
+	    absolute("ca_file", cfg->ca_file, err) < 0)
+		return -1;
 	if (!dt_is_printable_id(cfg->client_id))
 		return dt_err_set(err, DT_ERR_CONFIG,
 				  "client_id: contains spaces or control characters");
@@ -354,7 +367,7 @@ int dt_modcfg_load_for(struct dt_modcfg *cfg, const char *service, int argc, con
 	for (i = 0; i < argc; i++)
 		if (strncmp(argv[i], "conf=", 5) == 0)
 			path = argv[i] + 5;
-	if (load_file(cfg, path, service, err) < 0)
+	if (absolute("conf", path, err) < 0 || load_file(cfg, path, service, err) < 0)
 		return -1;
 	for (i = 0; i < argc; i++)
 		if (apply_argument(cfg, argv[i], err) < 0)

@@ -33,7 +33,9 @@ static int make_paths(const char *path, struct paths *p, struct dt_err *err)
 }
 
 /* The lock lives beside the file, not on it: the file itself is replaced
- * by every write, so a lock on it would guard an inode nobody reads. */
+ * by every write, so a lock on it would guard an inode nobody reads.
+ * open's mode is cut by the caller's umask (dingtalk-ctl runs under sudo
+ * with the invoking user's): fchmod gives the lock 0600 whatever it is. */
 static int take_lock(const char *lock_path, struct dt_err *err)
 {
 	int fd = open(lock_path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY, 0600);
@@ -41,6 +43,12 @@ static int take_lock(const char *lock_path, struct dt_err *err)
 	if (fd < 0)
 		return dt_err_set(err, DT_ERR_CONFIG, "%s: cannot open the lock: %s", lock_path,
 				  strerror(errno));
+	if (fchmod(fd, 0600) != 0) {
+		dt_err_set(err, DT_ERR_CONFIG, "%s: cannot set the lock's mode: %s", lock_path,
+			   strerror(errno));
+		close(fd);
+		return -1;
+	}
 	if (flock(fd, LOCK_EX) != 0) {
 		dt_err_set(err, DT_ERR_CONFIG, "%s: cannot lock: %s", lock_path, strerror(errno));
 		close(fd);

@@ -28,6 +28,7 @@
 #include "policy.h"
 #include "util.h"
 #include "audit_log.h"
+#include "env_guard.h"
 #include "recovery_prompt.h"
 #include "set_user.h"
 #include "user_binding.h"
@@ -59,7 +60,7 @@ static int show_info(void *ctx, const char *text, struct dt_err *err)
 {
 	struct conv_state *cs = ctx;
 
-	cs->last_pam_rc = pam_info(cs->pamh, "%s", text);
+	cs->last_pam_rc = pam_dt_conv_info(cs->pamh, text);
 	if (cs->last_pam_rc != PAM_SUCCESS)
 		return dt_err_set(err, DT_ERR_CONV, "the PAM conversation failed: %s",
 				  pam_strerror(cs->pamh, cs->last_pam_rc));
@@ -71,7 +72,7 @@ static int ask_line(void *ctx, const char *text, char **answer, struct dt_err *e
 	struct conv_state *cs = ctx;
 	char *resp = NULL;
 
-	cs->last_pam_rc = pam_prompt(cs->pamh, PAM_PROMPT_ECHO_ON, &resp, "%s", text);
+	cs->last_pam_rc = pam_dt_conv_prompt(cs->pamh, PAM_PROMPT_ECHO_ON, &resp, text);
 	if (cs->last_pam_rc != PAM_SUCCESS)
 		return dt_err_set(err, DT_ERR_CONV, "the PAM conversation failed: %s",
 				  pam_strerror(cs->pamh, cs->last_pam_rc));
@@ -188,13 +189,16 @@ static const char *pam_env(void *pamh, const char *name)
 	return pam_getenv(pamh, name);
 }
 
+/* The host's environment, read on purpose: the process's own is the
+ * module's minimal one while the module runs (env_guard.h). */
 static const char *process_env(void *ctx, const char *name)
 {
 	(void)ctx;
-	return getenv(name);
+	return pam_dt_env_host(name);
 }
 
-/* The session's environment first (pam_env, sshd's AcceptEnv), then ours. */
+/* The session's environment first (pam_env, sshd's AcceptEnv), then the
+ * host process's. Only the message language depends on it. */
 static const char *locale_of(pam_handle_t *pamh)
 {
 	const char *v = dt_locale_from_env(pam_env, pamh);
@@ -230,6 +234,11 @@ static const char *sudo_command(pam_handle_t *pamh, const char *service)
 
 	if (strncmp(service, "sudo", 4) != 0)
 		return NULL;
+	if (cmd == NULL || cmd[0] == '\0')
+		cmd = pam_dt_env_host("SUDO_COMMAND"); /* the title only */
+	/* sudo exports its own getenv, which answers from the environment
+	 * sudoers built for the command (SUDO_COMMAND lives only there),
+	 * whatever `environ` is. Elsewhere this finds the guard's nothing. */
 	if (cmd == NULL || cmd[0] == '\0')
 		cmd = getenv("SUDO_COMMAND");
 	return cmd != NULL && cmd[0] != '\0' ? cmd : NULL;
@@ -372,7 +381,7 @@ static int authenticate_unnamed(pam_handle_t *pamh, const struct dt_modcfg *cfg,
  * becomes PAM_INCOMPLETE, an application out of memory PAM_BUF_ERR. */
 static int get_user(pam_handle_t *pamh, const char **user, struct dt_err *err)
 {
-	int rc = pam_get_user(pamh, user, NULL);
+	int rc = pam_dt_conv_get_user(pamh, user);
 
 	if (rc == PAM_SUCCESS && *user != NULL && (*user)[0] != '\0')
 		return PAM_SUCCESS;
@@ -394,8 +403,22 @@ static int get_user(pam_handle_t *pamh, const char **user, struct dt_err *err)
 	}
 }
 
-DT_EXPORT PAM_EXTERN int pam_sm_authenticate(pam_handle_t *pamh, int flags, int argc,
-					     const char **argv)
+/* Before libcurl is set up: a host that answers getenv itself (sudo -E)
+ * must not hand it a file to open as root (env_guard.h). */
+static int refuse_leaking_host(struct dt_err *err)
+{
+	const char *name = pam_dt_env_leak();
+
+	if (name == NULL)
+		return 0;
+	return dt_err_set(err, DT_ERR_CONFIG,
+			  "%s from the caller's environment reaches this process's libraries "
+			  "(sudo -E, SETENV or env_keep?): refused; unset it or keep it out of "
+			  "sudo's environment",
+			  name);
+}
+
+static int authenticate_guarded(pam_handle_t *pamh, int flags, int argc, const char **argv)
 {
 	struct pam_dt_attempt at = {
 	    .start_ms = dt_now_ms(), .user = NULL, .format = DT_AUDIT_TEXT, .degraded = 0};
@@ -413,6 +436,13 @@ DT_EXPORT PAM_EXTERN int pam_sm_authenticate(pam_handle_t *pamh, int flags, int 
 		goto done;
 	}
 	at.format = cfg.audit;
+	if (cfg.proxy_env)
+		pam_dt_env_allow_proxy();
+	if (refuse_leaking_host(&err) < 0) {
+		/* The caller provoked it: no failmode fallback. */
+		rc = pam_code_for(err.kind, PAM_SUCCESS);
+		goto done;
+	}
 	if (pam_dt_wants_set_user(pamh, &cfg)) {
 		rc = authenticate_unnamed(pamh, &cfg, flags, chosen, &out, &err);
 		at.user = chosen[0] != '\0' ? chosen : NULL;
@@ -432,6 +462,20 @@ done:
 	return rc;
 }
 
+/* The caller's environment steers nothing the module does: from here to
+ * the return, the process's environment is the module's (env_guard.h). */
+DT_EXPORT PAM_EXTERN int pam_sm_authenticate(pam_handle_t *pamh, int flags, int argc,
+					     const char **argv)
+{
+	int rc;
+
+	pam_dt_env_enter();
+	rc = authenticate_guarded(pamh, flags, argc, argv);
+	pam_dt_env_leave();
+	return rc;
+}
+
+/* Calls nothing, so there is nothing to guard. */
 DT_EXPORT PAM_EXTERN int pam_sm_setcred(pam_handle_t *pamh, int flags, int argc, const char **argv)
 {
 	(void)pamh;

@@ -8,6 +8,7 @@
 
 #include <security/pam_ext.h>
 
+#include "env_guard.h"
 #include "messages.h"
 #include "recovery_store.h"
 #include "util.h"
@@ -61,7 +62,7 @@ int pam_dt_offer_recovery(pam_handle_t *pamh, const struct dt_modcfg *cfg, const
 
 	if (!cfg->recovery || !has_codes(pamh, cfg, user))
 		return -1;
-	rc = pam_prompt(pamh, PAM_PROMPT_ECHO_OFF, &code, "%s", dt_msg(lang, DT_MSG_RECOVERY));
+	rc = pam_dt_conv_prompt(pamh, PAM_PROMPT_ECHO_OFF, &code, dt_msg(lang, DT_MSG_RECOVERY));
 	if (rc != PAM_SUCCESS) {
 		dt_free_secret(code);
 		return rc == PAM_CONV_AGAIN ? PAM_INCOMPLETE : PAM_CONV_ERR;

@@ -104,7 +104,7 @@ def do(conn, method, path, body=None, headers=None):
 class Helper:
     """One running dingtalk-callbackd with its own config and socket."""
 
-    def __init__(self, tmp, name, extra=""):
+    def __init__(self, tmp, name, extra="", umask=None):
         self.dir = os.path.join(tmp, name)
         os.makedirs(self.dir, exist_ok=True)
         self.port = free_port()
@@ -119,7 +119,8 @@ class Helper:
         os.chmod(self.conf, 0o644)
         self.logf = open(self.log, "wb")
         self.proc = subprocess.Popen([HELPER, "-c", self.conf, "-d"],
-                                     stdout=self.logf, stderr=subprocess.STDOUT)
+                                     stdout=self.logf, stderr=subprocess.STDOUT,
+                                     preexec_fn=None if umask is None else lambda: os.umask(umask))
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline:
             if os.path.exists(self.sock) and self.healthy():
@@ -360,6 +361,21 @@ def test_startup(h):
     r = h.pub("GET", "/healthz")
     T.ok(r.status == 200 and r.text.strip() == "ok", "GET /healthz -> 200 ok",
          (r.status, r.text))
+
+
+def test_umask(tmp):
+    """The socket's directory (made by the helper) and the socket get their
+    modes whatever umask the helper was started with."""
+    for mask in (0o077, 0o000):
+        h = Helper(tmp, "umask%03o" % mask, umask=mask)
+        try:
+            d = os.stat(os.path.dirname(h.sock))
+            s = os.stat(h.sock)
+            T.ok(stat.S_IMODE(d.st_mode) == 0o755 and stat.S_IMODE(s.st_mode) == 0o600,
+                 "umask %03o: the socket's new directory is 0755, the socket 0600" % mask,
+                 "directory %o, socket %o" % (stat.S_IMODE(d.st_mode), stat.S_IMODE(s.st_mode)))
+        finally:
+            h.stop()
 
 
 def test_register(h):
@@ -977,6 +993,7 @@ def main():
         h = Helper(tmp, "main")
         helpers.append(h)
         test_startup(h)
+        test_umask(tmp)
         expiry = test_expiry_start(h)
         test_register(h)
         test_register_bad(h)

@@ -54,6 +54,8 @@ CNF
 			-notext "$@" >>"$ca/openssl.log" 2>&1
 }
 # start_tls_mock NAME: a DingTalk mock serving HTTPS with $ca/NAME.pem; prints its URL.
+# start_tls_mock NAME: sets tls_url. Not called in $(...): the pid must
+# reach this shell's DT_PIDS, or dt_stop_all leaves the mock running.
 start_tls_mock() {
 	mkdir -p "$DT_WORK/$1"
 	"${PYTHON3:-python3}" "$DT_SRCDIR/tests/mock/dingtalk_mock.py" --host 127.0.0.1 --port 0 \
@@ -61,13 +63,15 @@ start_tls_mock() {
 		--tls-cert "$ca/$1.pem" --tls-key "$ca/$1.key" >"$DT_WORK/$1/mock.out" 2>&1 &
 	DT_PIDS="$DT_PIDS $!"
 	dt_wait_for "$DT_WORK/$1/mock.port" || return 1
-	echo "https://127.0.0.1:$(cat "$DT_WORK/$1/mock.port")"
+	tls_url="https://127.0.0.1:$(cat "$DT_WORK/$1/mock.port")"
 }
 bad_cert wronghost "DNS:wrong.example" -days 2 || bail "cannot make a certificate: $(cat "$ca/openssl.log")"
 bad_cert expired "IP:127.0.0.1, DNS:localhost" -startdate 20200101000000Z -enddate 20200102000000Z ||
 	bail "cannot make an expired certificate: $(cat "$ca/openssl.log")"
-wronghost_url=$(start_tls_mock wronghost) || bail "the wrong-host TLS mock did not start"
-expired_url=$(start_tls_mock expired) || bail "the expired TLS mock did not start"
+start_tls_mock wronghost || bail "the wrong-host TLS mock did not start"
+wronghost_url=$tls_url
+start_tls_mock expired || bail "the expired TLS mock did not start"
+expired_url=$tls_url
 
 # Fake helpers: one answering HTML, one answering JSON with the wrong types.
 fake_helper() { # NAME STATUS BODY [UID]
@@ -158,7 +162,7 @@ export DT_PHONE="$DT_SRCDIR/tests/mock/phone.py"
 export DT_HELPER2="$DT_WORK/helper2.sh"
 export PAM_WRAPPER=1 PAM_WRAPPER_SERVICE_DIR="$DT_WORK/services" PAM_WRAPPER_DEBUGLEVEL=2
 export NSS_WRAPPER_PASSWD="$DT_WORK/passwd" NSS_WRAPPER_GROUP="$DT_WORK/group"
-export LD_PRELOAD="libpam_wrapper.so libnss_wrapper.so${LD_PRELOAD:+ $LD_PRELOAD}"
+export LD_PRELOAD="libpam_wrapper.so libnss_wrapper.so $DT_WRAPPER_ENV${LD_PRELOAD:+ $LD_PRELOAD}"
 ${DT_TEST_WRAPPER:-} "$DT_BUILDDIR/tests/pam/test_pam_faults" 2>"$DT_WORK/test.err"
 rc=$?
 if [ $rc -ne 0 ]; then

@@ -118,7 +118,7 @@ export DT_PHONE="$DT_SRCDIR/tests/mock/phone.py"
 export DT_MOCK_STATS="$DT_MOCK_URL/_mock/stats"
 export PAM_WRAPPER=1 PAM_WRAPPER_SERVICE_DIR="$DT_WORK/services" PAM_WRAPPER_DEBUGLEVEL=2
 export NSS_WRAPPER_PASSWD="$DT_WORK/passwd" NSS_WRAPPER_GROUP="$DT_WORK/group"
-export LD_PRELOAD="libpam_wrapper.so libnss_wrapper.so${LD_PRELOAD:+ $LD_PRELOAD}"
+export LD_PRELOAD="libpam_wrapper.so libnss_wrapper.so $DT_WRAPPER_ENV${LD_PRELOAD:+ $LD_PRELOAD}"
 # run_pam_soak.sh runs another program (and arguments) on the same stage.
 # shellcheck disable=SC2086
 ${DT_TEST_WRAPPER:-} "$DT_BUILDDIR/tests/pam/${DT_PAM_PROGRAM:-test_pam_flow}" ${DT_PAM_ARGS:-} \

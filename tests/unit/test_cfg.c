@@ -366,6 +366,34 @@ static void test_policy_keys(void **state)
 	dt_modcfg_free(&cfg);
 }
 
+/* Under su the working directory is the caller's: every path the module
+ * opens must be absolute (helper already must be unix:/...). */
+static void test_relative_paths_are_refused(void **state)
+{
+	static const char *const lines[] = {"map_file = pam_dingtalk.map\n", "ca_file = ca.pem\n",
+					    "recovery_file = recovery\n",
+					    "token_cache = cache/app-token\n"};
+	const char *argv[] = {"conf=pam_dingtalk.conf"};
+	struct dt_modcfg cfg;
+	struct dt_err err;
+	char text[256];
+	size_t i;
+
+	(void)state;
+	if (geteuid() != 0)
+		skip();
+	for (i = 0; i < sizeof(lines) / sizeof(lines[0]); i++) {
+		snprintf(text, sizeof(text), CREDENTIALS "%s", lines[i]);
+		assert_int_equal(load_for(text, NULL, &cfg, &err, NULL), -1);
+		assert_non_null(strstr(err.msg, "must be an absolute path"));
+		dt_modcfg_free(&cfg);
+	}
+	dt_err_clear(&err);
+	assert_int_equal(dt_modcfg_load(&cfg, 1, argv, &err), -1);
+	assert_string_equal(err.msg, "conf: 'pam_dingtalk.conf' must be an absolute path");
+	dt_modcfg_free(&cfg);
+}
+
 static void test_base_urls(void **state)
 {
 	struct dt_err err;
@@ -398,6 +426,7 @@ int main(void)
 	    cmocka_unit_test(test_module_config_defaults_and_arguments),
 	    cmocka_unit_test(test_module_config_requires_credentials),
 	    cmocka_unit_test(test_base_urls),
+	    cmocka_unit_test(test_relative_paths_are_refused),
 	    cmocka_unit_test(test_service_sections),
 	    cmocka_unit_test(test_bad_sections),
 	    cmocka_unit_test(test_policy_keys),

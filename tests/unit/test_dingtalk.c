@@ -451,6 +451,46 @@ static void test_inapp_flow_and_token_cache(void **state)
 	dt_modcfg_free(&cfg);
 }
 
+/* The cache's directory, lock and file get their modes whatever umask
+ * the module runs under (su's caller chooses it). */
+static void test_token_cache_modes_ignore_umask(void **state)
+{
+	static const mode_t masks[] = {0, 0777};
+	struct dt_modcfg cfg;
+	struct dt_identity id;
+	struct dt_err err;
+	struct stat st;
+	char *code, *dir = dt_asprintf("%s/cache", getenv("DT_WORK"));
+	char *lock = dt_asprintf("%s/app-token.lock", dir),
+	     *cache = dt_asprintf("%s/app-token", dir);
+	char *rm = dt_asprintf("rm -rf '%s'", dir);
+	mode_t old;
+	size_t i;
+
+	(void)state;
+	load_cfg(&cfg, mock_url(), "flow = inapp\ncorp_id = " MOCK_CORP);
+	for (i = 0; i < sizeof(masks) / sizeof(masks[0]); i++) {
+		assert_int_equal(system(rm), 0);
+		code = inapp_code("alice");
+		old = umask(masks[i]);
+		assert_ok(identify(&cfg, code, 20000, &id, &err), &err);
+		umask(old);
+		assert_int_equal(stat(dir, &st), 0);
+		assert_int_equal(st.st_mode & 07777, 0700);
+		assert_int_equal(stat(lock, &st), 0);
+		assert_int_equal(st.st_mode & 07777, 0600);
+		assert_int_equal(stat(cache, &st), 0);
+		assert_int_equal(st.st_mode & 07777, 0600);
+		free(code);
+		dt_identity_free(&id);
+	}
+	free(rm);
+	free(cache);
+	free(lock);
+	free(dir);
+	dt_modcfg_free(&cfg);
+}
+
 /* DingTalk refuses the cached token: one refresh, one more try. */
 static void test_refused_token_is_refreshed_once(void **state)
 {
@@ -629,6 +669,7 @@ int main(void)
 	    cmocka_unit_test_setup(test_sns_flow, reset),
 	    cmocka_unit_test_setup(test_sns_wrong_secret_is_a_refused_signature, reset),
 	    cmocka_unit_test_setup(test_inapp_flow_and_token_cache, reset),
+	    cmocka_unit_test_setup(test_token_cache_modes_ignore_umask, reset),
 	    cmocka_unit_test_setup(test_refused_token_is_refreshed_once, reset),
 	    cmocka_unit_test_setup(test_old_gettoken_api, reset),
 	    cmocka_unit_test_setup(test_directory, reset),

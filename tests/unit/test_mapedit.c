@@ -319,6 +319,36 @@ static void test_rewrite_refuses_unsafe(void **state)
 	drop_work(&w);
 }
 
+/* dingtalk-ctl runs under sudo with the invoking user's umask: the file
+ * and its lock get their modes whatever it is. */
+static void test_rewrite_modes_ignore_umask(void **state)
+{
+	static const mode_t masks[] = {0, 0277, 0777};
+	struct dt_rewrite_target t = {.protection = DT_CFG_PUBLIC, .mode = 0644, .max_bytes = 100};
+	struct dt_err err;
+	char lock[160];
+	struct stat st;
+	struct work w;
+	mode_t old;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(masks) / sizeof(masks[0]); i++) {
+		make_work(&w);
+		t.path = w.path;
+		snprintf(lock, sizeof(lock), "%s.lock", w.path);
+		dt_err_clear(&err);
+		old = umask(masks[i]);
+		assert_int_equal(dt_rewrite_file(&t, append_x, NULL, &err), 0);
+		umask(old);
+		assert_int_equal(stat(w.path, &st), 0);
+		assert_int_equal(st.st_mode & 07777, 0644);
+		assert_int_equal(stat(lock, &st), 0);
+		assert_int_equal(st.st_mode & 07777, 0600);
+		drop_work(&w);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -332,6 +362,7 @@ int main(void)
 	    cmocka_unit_test(test_each),
 	    cmocka_unit_test(test_rewrite_keeps_backup),
 	    cmocka_unit_test(test_rewrite_refuses_unsafe),
+	    cmocka_unit_test(test_rewrite_modes_ignore_umask),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
