@@ -68,7 +68,6 @@ static void cancel_session(struct login *l)
 	memset(&l->registered, 0, sizeof(l->registered));
 }
 
-/* Creates fresh secrets and registers them with the helper. */
 /* The helper refused this requester (too many of its logins pending):
  * say so at the terminal, since nothing else will. */
 static void tell_too_many(struct login *l)
@@ -79,6 +78,7 @@ static void tell_too_many(struct login *l)
 		l->ui->info(l->ui->ctx, dt_msg(l->req->lang, DT_MSG_TOO_MANY_PENDING), &ignored);
 }
 
+/* Creates fresh secrets and registers them with the helper. */
 static int start_session(struct login *l, struct dt_err *err)
 {
 	struct dt_helper_registration reg;
@@ -335,10 +335,9 @@ static int identify_and_map(struct login *l, const char *code, struct dt_err *er
 {
 	struct dt_http_opts opts = {
 	    .ca_file = l->cfg->ca_file, .proxy = l->cfg->proxy, .peer_name = "DingTalk"};
+	int64_t budget = dt_now_ms() + (int64_t)DT_EXCHANGE_BUDGET_S * 1000;
 	struct dt_http api;
 	int rc;
-
-	int64_t budget = dt_now_ms() + (int64_t)DT_EXCHANGE_BUDGET_S * 1000;
 
 	if (dt_http_init(&api, &opts, err) < 0)
 		return -1;
