@@ -113,7 +113,7 @@ static int authenticate(const char *service, const char *user, struct conv_ctx *
 
 static void test_mapped_user_logs_in(void **state)
 {
-	struct conv_ctx c = {.plan = {"alice", "approve", 0, 0, NULL}};
+	struct conv_ctx c = {.plan = {"alice", "approve", 0, 0, NULL, NULL}};
 
 	(void)state;
 	assert_pam(authenticate("dingtalk", "alice", &c, NULL), PAM_SUCCESS);
@@ -127,7 +127,7 @@ static void test_mapped_user_logs_in(void **state)
 
 static void test_second_account_of_same_identity(void **state)
 {
-	struct conv_ctx c = {.plan = {"alice", "approve", 0, 0, NULL}};
+	struct conv_ctx c = {.plan = {"alice", "approve", 0, 0, NULL, NULL}};
 
 	(void)state;
 	assert_pam(authenticate("dingtalk", "alice-admin", &c, NULL), PAM_SUCCESS);
@@ -136,7 +136,7 @@ static void test_second_account_of_same_identity(void **state)
 
 static void test_person_mapped_to_another_user_is_refused(void **state)
 {
-	struct conv_ctx c = {.plan = {"bob", "approve", 0, 0, NULL}};
+	struct conv_ctx c = {.plan = {"bob", "approve", 0, 0, NULL, NULL}};
 
 	(void)state;
 	assert_pam(authenticate("dingtalk", "alice", &c, NULL), PAM_AUTH_ERR);
@@ -145,7 +145,7 @@ static void test_person_mapped_to_another_user_is_refused(void **state)
 
 static void test_unmapped_person_is_refused(void **state)
 {
-	struct conv_ctx c = {.plan = {"mallory", "approve", 0, 0, NULL}};
+	struct conv_ctx c = {.plan = {"mallory", "approve", 0, 0, NULL, NULL}};
 
 	(void)state;
 	assert_pam(authenticate("dingtalk", "alice", &c, NULL), PAM_AUTH_ERR);
@@ -156,7 +156,7 @@ static void test_unmapped_person_is_refused(void **state)
 
 static void test_wrong_number_is_refused(void **state)
 {
-	struct conv_ctx c = {.plan = {"alice", "approve", 1, 0, NULL}};
+	struct conv_ctx c = {.plan = {"alice", "approve", 1, 0, NULL, NULL}};
 
 	(void)state;
 	assert_pam(authenticate("dingtalk", "alice", &c, NULL), PAM_AUTH_ERR);
@@ -165,7 +165,7 @@ static void test_wrong_number_is_refused(void **state)
 
 static void test_refusal_on_the_phone(void **state)
 {
-	struct conv_ctx c = {.plan = {"alice", "refuse", 0, 0, NULL}};
+	struct conv_ctx c = {.plan = {"alice", "refuse", 0, 0, NULL, NULL}};
 
 	(void)state;
 	assert_pam(authenticate("dingtalk", "alice", &c, NULL), PAM_AUTH_ERR);
@@ -174,7 +174,7 @@ static void test_refusal_on_the_phone(void **state)
 
 static void test_timeout(void **state)
 {
-	struct conv_ctx c = {.plan = {NULL, NULL, 0, 0, NULL}};
+	struct conv_ctx c = {.plan = {NULL, NULL, 0, 0, NULL, NULL}};
 	double seconds;
 
 	(void)state;
@@ -186,7 +186,7 @@ static void test_timeout(void **state)
 
 static void test_helper_not_running(void **state)
 {
-	struct conv_ctx c = {.plan = {"alice", "approve", 0, 0, NULL}};
+	struct conv_ctx c = {.plan = {"alice", "approve", 0, 0, NULL, NULL}};
 	double seconds;
 
 	(void)state;
@@ -198,7 +198,7 @@ static void test_helper_not_running(void **state)
 
 static void test_dingtalk_unreachable(void **state)
 {
-	struct conv_ctx c = {.plan = {"alice", "approve", 0, 0, NULL}};
+	struct conv_ctx c = {.plan = {"alice", "approve", 0, 0, NULL, NULL}};
 
 	(void)state;
 	assert_pam(authenticate("dingtalk_apidown", "alice", &c, NULL), PAM_AUTHINFO_UNAVAIL);
@@ -209,7 +209,7 @@ static void test_dingtalk_unreachable(void **state)
  * deadline as "unavailable", not as a refusal. */
 static void test_dingtalk_silent_after_approval(void **state)
 {
-	struct conv_ctx c = {.plan = {"alice", "approve", 0, 0, NULL}};
+	struct conv_ctx c = {.plan = {"alice", "approve", 0, 0, NULL, NULL}};
 	double seconds;
 	int rc;
 
@@ -224,7 +224,7 @@ static void test_dingtalk_silent_after_approval(void **state)
 
 static void test_unsafe_config_is_refused(void **state)
 {
-	struct conv_ctx c = {.plan = {"alice", "approve", 0, 0, NULL}};
+	struct conv_ctx c = {.plan = {"alice", "approve", 0, 0, NULL, NULL}};
 
 	(void)state;
 	assert_pam(authenticate("dingtalk_unsafe", "alice", &c, NULL), PAM_SERVICE_ERR);
@@ -234,7 +234,7 @@ static void test_unsafe_config_is_refused(void **state)
 
 static void test_unknown_key_is_refused(void **state)
 {
-	struct conv_ctx c = {.plan = {"alice", "approve", 0, 0, NULL}};
+	struct conv_ctx c = {.plan = {"alice", "approve", 0, 0, NULL, NULL}};
 
 	(void)state;
 	assert_pam(authenticate("dingtalk_unknownkey", "alice", &c, NULL), PAM_SERVICE_ERR);
@@ -243,7 +243,7 @@ static void test_unknown_key_is_refused(void **state)
 
 static void test_unknown_argument_is_refused(void **state)
 {
-	struct conv_ctx c = {.plan = {"alice", "approve", 0, 0, NULL}};
+	struct conv_ctx c = {.plan = {"alice", "approve", 0, 0, NULL, NULL}};
 
 	(void)state;
 	assert_pam(authenticate("dingtalk_badarg", "alice", &c, NULL), PAM_SERVICE_ERR);
@@ -252,7 +252,7 @@ static void test_unknown_argument_is_refused(void **state)
 
 static void test_unknown_local_user(void **state)
 {
-	struct conv_ctx c = {.plan = {"alice", "approve", 0, 0, NULL}};
+	struct conv_ctx c = {.plan = {"alice", "approve", 0, 0, NULL, NULL}};
 
 	(void)state;
 	assert_pam(authenticate("dingtalk", "nosuchuser", &c, NULL), PAM_USER_UNKNOWN);
@@ -264,7 +264,7 @@ static void test_unknown_local_user(void **state)
  * the state, the code or the secret. */
 static void test_no_secrets_in_logs(void **state)
 {
-	struct conv_ctx c = {.plan = {"alice", "approve", 0, 0, NULL}};
+	struct conv_ctx c = {.plan = {"alice", "approve", 0, 0, NULL, NULL}};
 	const char *log;
 
 	(void)state;
@@ -279,7 +279,8 @@ static void test_no_secrets_in_logs(void **state)
 
 static void test_enter_after_approving(void **state)
 {
-	struct conv_ctx c = {.plan = {"alice", "approve", 0, 0, NULL}, .answers = {AFTER_PHONE}};
+	struct conv_ctx c = {.plan = {"alice", "approve", 0, 0, NULL, NULL},
+			     .answers = {AFTER_PHONE}};
 
 	(void)state;
 	assert_pam(authenticate("dingtalk_enter", "alice", &c, NULL), PAM_SUCCESS);
@@ -292,7 +293,8 @@ static void test_enter_after_approving(void **state)
 
 static void test_enter_too_early_prompts_again(void **state)
 {
-	struct conv_ctx c = {.plan = {"alice", "approve", 0, 0, "5"}, .answers = {"", AFTER_PHONE}};
+	struct conv_ctx c = {.plan = {"alice", "approve", 0, 0, "5", NULL},
+			     .answers = {"", AFTER_PHONE}};
 
 	(void)state;
 	assert_pam(authenticate("dingtalk_enter", "alice", &c, NULL), PAM_SUCCESS);
@@ -305,7 +307,7 @@ static void test_enter_too_early_prompts_again(void **state)
 
 static void test_r_draws_a_new_qr(void **state)
 {
-	struct conv_ctx c = {.plan = {"alice", "approve", 0, 1, NULL},
+	struct conv_ctx c = {.plan = {"alice", "approve", 0, 1, NULL, NULL},
 			     .answers = {"r", AFTER_PHONE}};
 
 	(void)state;
@@ -316,7 +318,7 @@ static void test_r_draws_a_new_qr(void **state)
 
 static void test_old_link_is_dead_after_r(void **state)
 {
-	struct conv_ctx c = {.plan = {"alice", "approve", 0, 0, NULL}, .answers = {"r", ""}};
+	struct conv_ctx c = {.plan = {"alice", "approve", 0, 0, NULL, NULL}, .answers = {"r", ""}};
 
 	(void)state;
 	/* The phone approves the first link, which "r" cancelled: the new
@@ -328,9 +330,9 @@ static void test_old_link_is_dead_after_r(void **state)
 
 static void test_a_redraws_in_ascii_and_is_remembered(void **state)
 {
-	struct conv_ctx c = {.plan = {"alice", "approve", 0, 0, NULL},
+	struct conv_ctx c = {.plan = {"alice", "approve", 0, 0, NULL, NULL},
 			     .answers = {"a", AFTER_PHONE}};
-	struct conv_ctx again = {.plan = {"alice", "approve", 0, 0, NULL},
+	struct conv_ctx again = {.plan = {"alice", "approve", 0, 0, NULL, NULL},
 				 .answers = {AFTER_PHONE}};
 	char path[512], text[64] = "";
 	FILE *f;
@@ -356,8 +358,9 @@ static void test_a_redraws_in_ascii_and_is_remembered(void **state)
  * must not make root write (and fsync) the target's ~/.pam_dingtalk. */
 static void test_style_is_not_saved_without_success(void **state)
 {
-	struct conv_ctx c = {.plan = {NULL, NULL, 0, 0, NULL}, .answers = {"a", "u", "a", "u"}};
-	struct conv_ctx refused = {.plan = {"alice", "refuse", 0, 0, NULL},
+	struct conv_ctx c = {.plan = {NULL, NULL, 0, 0, NULL, NULL},
+			     .answers = {"a", "u", "a", "u"}};
+	struct conv_ctx refused = {.plan = {"alice", "refuse", 0, 0, NULL, NULL},
 				   .answers = {"a", AFTER_PHONE}};
 	char path[512];
 	struct stat st;
@@ -374,7 +377,7 @@ static void test_style_is_not_saved_without_success(void **state)
 
 static void test_prompts_are_bounded(void **state)
 {
-	struct conv_ctx c = {.plan = {NULL, NULL, 0, 0, NULL}, .answers = {"", "x", "", ""}};
+	struct conv_ctx c = {.plan = {NULL, NULL, 0, 0, NULL, NULL}, .answers = {"", "x", "", ""}};
 
 	(void)state;
 	assert_pam(authenticate("dingtalk_enter", "alice", &c, NULL), PAM_MAXTRIES);
@@ -413,7 +416,8 @@ static int helper_logged_cancel(const char *module_log)
 
 static void test_sshd_fake_password_is_refused(void **state)
 {
-	struct conv_ctx c = {.plan = {NULL, NULL, 0, 0, NULL}, .answers = {"\b\n\r\177INCORRECT"}};
+	struct conv_ctx c = {.plan = {NULL, NULL, 0, 0, NULL, NULL},
+			     .answers = {"\b\n\r\177INCORRECT"}};
 
 	(void)state;
 	assert_pam(authenticate("dingtalk_enter", "alice", &c, NULL), PAM_AUTH_ERR);
@@ -444,7 +448,8 @@ static int authenticate_blocking_sigint(const char *service, struct conv_ctx *c,
  * one may not switch the check off. */
 static void test_ctrl_c_after_r(void **state)
 {
-	struct conv_ctx c = {.plan = {NULL, NULL, 0, 0, NULL}, .ctrl_c = 2, .answers = {"r", ""}};
+	struct conv_ctx c = {
+	    .plan = {NULL, NULL, 0, 0, NULL, NULL}, .ctrl_c = 2, .answers = {"r", ""}};
 	double seconds;
 
 	(void)state;
@@ -457,7 +462,7 @@ static void test_ctrl_c_after_r(void **state)
 
 static void test_ctrl_c_ends_the_wait(void **state)
 {
-	struct conv_ctx c = {.plan = {NULL, NULL, 0, 0, NULL}, .ctrl_c = 1};
+	struct conv_ctx c = {.plan = {NULL, NULL, 0, 0, NULL, NULL}, .ctrl_c = 1};
 	struct timespec no_wait = {0, 0};
 	sigset_t block, old;
 	double seconds;
@@ -489,7 +494,7 @@ static int su_as(const char *caller, const char *target, struct conv_ctx *c)
 
 static void test_su_to_root_verifies_the_caller(void **state)
 {
-	struct conv_ctx c = {.plan = {"alice", "approve", 0, 0, NULL}};
+	struct conv_ctx c = {.plan = {"alice", "approve", 0, 0, NULL, NULL}};
 
 	(void)state;
 	assert_pam(su_as("alice", "root", &c), PAM_SUCCESS);
@@ -500,7 +505,7 @@ static void test_su_to_root_verifies_the_caller(void **state)
 
 static void test_su_to_root_needs_the_callers_identity(void **state)
 {
-	struct conv_ctx c = {.plan = {"alice", "approve", 0, 0, NULL}};
+	struct conv_ctx c = {.plan = {"alice", "approve", 0, 0, NULL, NULL}};
 
 	(void)state;
 	assert_pam(su_as("bob", "root", &c), PAM_AUTH_ERR);
@@ -509,7 +514,7 @@ static void test_su_to_root_needs_the_callers_identity(void **state)
 
 static void test_su_to_another_user_verifies_the_target(void **state)
 {
-	struct conv_ctx c = {.plan = {"alice", "approve", 0, 0, NULL}};
+	struct conv_ctx c = {.plan = {"alice", "approve", 0, 0, NULL, NULL}};
 
 	(void)state;
 	assert_pam(su_as("bob", "alice", &c), PAM_SUCCESS);
@@ -520,7 +525,7 @@ static void test_su_to_another_user_verifies_the_target(void **state)
 
 static void test_chinese_messages(void **state)
 {
-	struct conv_ctx c = {.plan = {"alice", "approve", 0, 0, NULL}};
+	struct conv_ctx c = {.plan = {"alice", "approve", 0, 0, NULL, NULL}};
 
 	(void)state;
 	assert_pam(authenticate("dingtalk_zh", "alice", &c, NULL), PAM_SUCCESS);
@@ -531,8 +536,8 @@ static void test_chinese_messages(void **state)
 
 static void test_silent_drops_chatter_not_the_qr(void **state)
 {
-	struct conv_ctx loud = {.plan = {"alice", "approve", 0, 0, NULL}};
-	struct conv_ctx quiet = {.plan = {"alice", "approve", 0, 0, NULL}};
+	struct conv_ctx loud = {.plan = {"alice", "approve", 0, 0, NULL, NULL}};
+	struct conv_ctx quiet = {.plan = {"alice", "approve", 0, 0, NULL, NULL}};
 
 	(void)state;
 	assert_pam(authenticate("dingtalk", "alice", &loud, NULL), PAM_SUCCESS);
@@ -544,7 +549,7 @@ static void test_silent_drops_chatter_not_the_qr(void **state)
 
 static void test_sudo_names_the_command(void **state)
 {
-	struct conv_ctx c = {.plan = {"alice", "approve", 0, 0, NULL}};
+	struct conv_ctx c = {.plan = {"alice", "approve", 0, 0, NULL, NULL}};
 
 	(void)state;
 	setenv("SUDO_COMMAND", "/usr/bin/apt upgrade\033[2J", 1);
@@ -562,7 +567,7 @@ static void test_sudo_names_the_command(void **state)
  * app token at topapi/v2/user/getuserinfo. */
 static void test_inapp_flow_logs_in(void **state)
 {
-	struct conv_ctx c = {.plan = {"alice", "approve", 0, 0, NULL}};
+	struct conv_ctx c = {.plan = {"alice", "approve", 0, 0, NULL, NULL}};
 
 	(void)state;
 	assert_pam(authenticate("dingtalk_inapp", "alice", &c, NULL), PAM_SUCCESS);
@@ -572,7 +577,7 @@ static void test_inapp_flow_logs_in(void **state)
 
 static void test_inapp_flow_maps_like_the_others(void **state)
 {
-	struct conv_ctx c = {.plan = {"bob", "approve", 0, 0, NULL}};
+	struct conv_ctx c = {.plan = {"bob", "approve", 0, 0, NULL, NULL}};
 
 	(void)state;
 	assert_pam(authenticate("dingtalk_inapp", "alice", &c, NULL), PAM_AUTH_ERR);
@@ -580,7 +585,7 @@ static void test_inapp_flow_maps_like_the_others(void **state)
 }
 static void test_sns_flow_logs_in(void **state)
 {
-	struct conv_ctx c = {.plan = {"alice", "approve", 0, 0, NULL}};
+	struct conv_ctx c = {.plan = {"alice", "approve", 0, 0, NULL, NULL}};
 
 	(void)state;
 	assert_pam(authenticate("dingtalk_sns", "alice", &c, NULL), PAM_SUCCESS);
@@ -590,7 +595,7 @@ static void test_sns_flow_logs_in(void **state)
 
 static void test_sns_flow_maps_like_oauth2(void **state)
 {
-	struct conv_ctx c = {.plan = {"bob", "approve", 0, 0, NULL}};
+	struct conv_ctx c = {.plan = {"bob", "approve", 0, 0, NULL, NULL}};
 
 	(void)state;
 	assert_pam(authenticate("dingtalk_sns", "alice", &c, NULL), PAM_AUTH_ERR);
@@ -599,7 +604,7 @@ static void test_sns_flow_maps_like_oauth2(void **state)
 
 static void test_corp_id_of_the_organisation_logs_in(void **state)
 {
-	struct conv_ctx c = {.plan = {"alice", "approve", 0, 0, NULL}};
+	struct conv_ctx c = {.plan = {"alice", "approve", 0, 0, NULL, NULL}};
 
 	(void)state;
 	assert_pam(authenticate("dingtalk_corp", "alice", &c, NULL), PAM_SUCCESS);
@@ -607,7 +612,7 @@ static void test_corp_id_of_the_organisation_logs_in(void **state)
 
 static void test_other_organisation_is_refused(void **state)
 {
-	struct conv_ctx c = {.plan = {"alice", "approve", 0, 0, NULL}};
+	struct conv_ctx c = {.plan = {"alice", "approve", 0, 0, NULL, NULL}};
 
 	(void)state;
 	assert_pam(authenticate("dingtalk_othercorp", "alice", &c, NULL), PAM_AUTH_ERR);
@@ -616,7 +621,7 @@ static void test_other_organisation_is_refused(void **state)
 
 static void test_directory_member_logs_in(void **state)
 {
-	struct conv_ctx c = {.plan = {"alice", "approve", 0, 0, NULL}};
+	struct conv_ctx c = {.plan = {"alice", "approve", 0, 0, NULL, NULL}};
 
 	(void)state;
 	assert_pam(authenticate("dingtalk_dir", "alice", &c, NULL), PAM_SUCCESS);
@@ -624,7 +629,7 @@ static void test_directory_member_logs_in(void **state)
 
 static void test_external_contact_is_refused(void **state)
 {
-	struct conv_ctx c = {.plan = {"carol", "approve", 0, 0, NULL}};
+	struct conv_ctx c = {.plan = {"carol", "approve", 0, 0, NULL, NULL}};
 
 	(void)state;
 	assert_pam(authenticate("dingtalk_dir", "alice", &c, NULL), PAM_AUTH_ERR);
@@ -633,7 +638,7 @@ static void test_external_contact_is_refused(void **state)
 
 static void test_untrusted_certificate_is_refused(void **state)
 {
-	struct conv_ctx c = {.plan = {"alice", "approve", 0, 0, NULL}};
+	struct conv_ctx c = {.plan = {"alice", "approve", 0, 0, NULL, NULL}};
 
 	(void)state;
 	assert_pam(authenticate("dingtalk_tls_untrusted", "alice", &c, NULL), PAM_AUTHINFO_UNAVAIL);
@@ -642,7 +647,7 @@ static void test_untrusted_certificate_is_refused(void **state)
 
 static void test_trusted_certificate_through_ca_file(void **state)
 {
-	struct conv_ctx c = {.plan = {"alice", "approve", 0, 0, NULL}};
+	struct conv_ctx c = {.plan = {"alice", "approve", 0, 0, NULL, NULL}};
 
 	(void)state;
 	assert_pam(authenticate("dingtalk_tls", "alice", &c, NULL), PAM_SUCCESS);
@@ -775,7 +780,7 @@ static void test_error_table_through_pam(void **state)
 
 static void test_root_is_refused_by_default(void **state)
 {
-	struct conv_ctx c = {.plan = {"alice", "approve", 0, 0, NULL}};
+	struct conv_ctx c = {.plan = {"alice", "approve", 0, 0, NULL, NULL}};
 
 	(void)state;
 	/* The map binds alice's identity to root too: allow_root still says no. */
@@ -787,7 +792,7 @@ static void test_root_is_refused_by_default(void **state)
 
 static void test_root_with_allow_root(void **state)
 {
-	struct conv_ctx c = {.plan = {"alice", "approve", 0, 0, NULL}};
+	struct conv_ctx c = {.plan = {"alice", "approve", 0, 0, NULL, NULL}};
 
 	(void)state;
 	assert_pam(authenticate("dingtalk_root", "root", &c, NULL), PAM_SUCCESS);
@@ -795,7 +800,7 @@ static void test_root_with_allow_root(void **state)
 
 static void test_outside_only_groups_is_ignored(void **state)
 {
-	struct conv_ctx c = {.plan = {"bob", "approve", 0, 0, NULL}};
+	struct conv_ctx c = {.plan = {"bob", "approve", 0, 0, NULL, NULL}};
 
 	(void)state;
 	assert_pam(authenticate("dingtalk_only", "bob", &c, NULL), ONLY_MODULE_IGNORED);
@@ -806,7 +811,7 @@ static void test_outside_only_groups_is_ignored(void **state)
 
 static void test_negated_group_in_only_groups(void **state)
 {
-	struct conv_ctx c = {.plan = {"alice", "approve", 0, 0, NULL}};
+	struct conv_ctx c = {.plan = {"alice", "approve", 0, 0, NULL, NULL}};
 
 	(void)state;
 	/* alice-admin is in dingtalk-users and in !contractors. */
@@ -817,7 +822,7 @@ static void test_negated_group_in_only_groups(void **state)
 
 static void test_inside_only_groups_logs_in(void **state)
 {
-	struct conv_ctx c = {.plan = {"alice", "approve", 0, 0, NULL}};
+	struct conv_ctx c = {.plan = {"alice", "approve", 0, 0, NULL, NULL}};
 
 	(void)state;
 	assert_pam(authenticate("dingtalk_only", "alice", &c, NULL), PAM_SUCCESS);
@@ -825,8 +830,8 @@ static void test_inside_only_groups_logs_in(void **state)
 
 static void test_skip_groups_with_negation(void **state)
 {
-	struct conv_ctx bob = {.plan = {"bob", "approve", 0, 0, NULL}};
-	struct conv_ctx alice = {.plan = {"bob", "approve", 0, 0, NULL}};
+	struct conv_ctx bob = {.plan = {"bob", "approve", 0, 0, NULL, NULL}};
+	struct conv_ctx alice = {.plan = {"bob", "approve", 0, 0, NULL, NULL}};
 
 	(void)state;
 	/* skip_groups = !dingtalk-users: everyone outside the group is skipped. */
@@ -838,7 +843,7 @@ static void test_skip_groups_with_negation(void **state)
 
 static void test_failmode_safe_ignores_an_absent_helper(void **state)
 {
-	struct conv_ctx c = {.plan = {"alice", "approve", 0, 0, NULL}};
+	struct conv_ctx c = {.plan = {"alice", "approve", 0, 0, NULL, NULL}};
 
 	(void)state;
 	assert_pam(authenticate("dingtalk_safe_nohelper", "alice", &c, NULL), ONLY_MODULE_IGNORED);
@@ -849,8 +854,8 @@ static void test_failmode_safe_ignores_an_absent_helper(void **state)
 
 static void test_failmode_safe_never_turns_a_denial(void **state)
 {
-	struct conv_ctx refused = {.plan = {"alice", "refuse", 0, 0, NULL}};
-	struct conv_ctx other = {.plan = {"bob", "approve", 0, 0, NULL}};
+	struct conv_ctx refused = {.plan = {"alice", "refuse", 0, 0, NULL, NULL}};
+	struct conv_ctx other = {.plan = {"bob", "approve", 0, 0, NULL, NULL}};
 
 	(void)state;
 	assert_pam(authenticate("dingtalk_safe", "alice", &refused, NULL), PAM_AUTH_ERR);
@@ -859,8 +864,8 @@ static void test_failmode_safe_never_turns_a_denial(void **state)
 
 static void test_broken_map_follows_failmode(void **state)
 {
-	struct conv_ctx secure = {.plan = {"alice", "approve", 0, 0, NULL}};
-	struct conv_ctx safe = {.plan = {"alice", "approve", 0, 0, NULL}};
+	struct conv_ctx secure = {.plan = {"alice", "approve", 0, 0, NULL, NULL}};
+	struct conv_ctx safe = {.plan = {"alice", "approve", 0, 0, NULL, NULL}};
 
 	(void)state;
 	assert_pam(authenticate("dingtalk_nomap", "alice", &secure, NULL), PAM_SERVICE_ERR);
@@ -872,7 +877,7 @@ static void test_broken_map_follows_failmode(void **state)
 
 static void test_audit_json(void **state)
 {
-	struct conv_ctx c = {.plan = {"alice", "approve", 0, 0, NULL}};
+	struct conv_ctx c = {.plan = {"alice", "approve", 0, 0, NULL, NULL}};
 	const char *log;
 
 	(void)state;
@@ -888,7 +893,7 @@ static void test_audit_json(void **state)
 
 static void test_audit_line_of_a_refusal(void **state)
 {
-	struct conv_ctx c = {.plan = {"bob", "approve", 0, 0, NULL}};
+	struct conv_ctx c = {.plan = {"bob", "approve", 0, 0, NULL, NULL}};
 
 	(void)state;
 	assert_pam(authenticate("dingtalk", "alice", &c, NULL), PAM_AUTH_ERR);
@@ -900,9 +905,9 @@ static void test_audit_line_of_a_refusal(void **state)
 
 static void test_service_section_overrides(void **state)
 {
-	struct conv_ctx safe = {.plan = {"alice", "approve", 0, 0, NULL}};
-	struct conv_ctx ok = {.plan = {"alice", "approve", 0, 0, NULL}};
-	struct conv_ctx plain = {.plan = {"alice", "approve", 0, 0, NULL}};
+	struct conv_ctx safe = {.plan = {"alice", "approve", 0, 0, NULL, NULL}};
+	struct conv_ctx ok = {.plan = {"alice", "approve", 0, 0, NULL, NULL}};
+	struct conv_ctx plain = {.plan = {"alice", "approve", 0, 0, NULL, NULL}};
 
 	(void)state;
 	/* The top of the file names an absent helper; each section changes it. */
@@ -915,7 +920,7 @@ static void test_service_section_overrides(void **state)
 
 static void test_typo_in_another_services_section(void **state)
 {
-	struct conv_ctx c = {.plan = {"alice", "approve", 0, 0, NULL}};
+	struct conv_ctx c = {.plan = {"alice", "approve", 0, 0, NULL, NULL}};
 
 	(void)state;
 	assert_pam(authenticate("dingtalk_sect_typo", "alice", &c, NULL), PAM_SERVICE_ERR);
@@ -951,8 +956,8 @@ static void remove_binding(void)
 
 static void test_userfile_binds(void **state)
 {
-	struct conv_ctx c = {.plan = {"alice", "approve", 0, 0, NULL}};
-	struct conv_ctx none = {.plan = {"alice", "approve", 0, 0, NULL}};
+	struct conv_ctx c = {.plan = {"alice", "approve", 0, 0, NULL, NULL}};
+	struct conv_ctx none = {.plan = {"alice", "approve", 0, 0, NULL, NULL}};
 
 	(void)state;
 	write_binding("# mine\nuAlice0000000000000000iEiE\n", 0600);
@@ -964,7 +969,7 @@ static void test_userfile_binds(void **state)
 
 static void test_userfile_group_writable_is_refused(void **state)
 {
-	struct conv_ctx c = {.plan = {"alice", "approve", 0, 0, NULL}};
+	struct conv_ctx c = {.plan = {"alice", "approve", 0, 0, NULL, NULL}};
 
 	(void)state;
 	write_binding("uAlice0000000000000000iEiE\n", 0620);
@@ -977,8 +982,8 @@ static void test_userfile_group_writable_is_refused(void **state)
  * write makes the binding file worthless, whatever its own mode. */
 static void test_userfile_in_open_home_is_refused(void **state)
 {
-	struct conv_ctx c = {.plan = {"alice", "approve", 0, 0, NULL}};
-	struct conv_ctx up = {.plan = {"alice", "approve", 0, 0, NULL}};
+	struct conv_ctx c = {.plan = {"alice", "approve", 0, 0, NULL, NULL}};
+	struct conv_ctx up = {.plan = {"alice", "approve", 0, 0, NULL, NULL}};
 	char home[512], parent[512];
 
 	(void)state;
@@ -998,7 +1003,7 @@ static void test_userfile_in_open_home_is_refused(void **state)
 
 static void test_userfile_symlink_is_refused(void **state)
 {
-	struct conv_ctx c = {.plan = {"alice", "approve", 0, 0, NULL}};
+	struct conv_ctx c = {.plan = {"alice", "approve", 0, 0, NULL, NULL}};
 	char path[512], target[512];
 
 	(void)state;
@@ -1015,7 +1020,7 @@ static void test_userfile_symlink_is_refused(void **state)
 
 static void test_sources_are_tried_in_order(void **state)
 {
-	struct conv_ctx c = {.plan = {"bob", "approve", 0, 0, NULL}};
+	struct conv_ctx c = {.plan = {"bob", "approve", 0, 0, NULL, NULL}};
 
 	(void)state;
 	/* The map file binds bob elsewhere; alice's own file lets him in. */
@@ -1026,8 +1031,8 @@ static void test_sources_are_tried_in_order(void **state)
 
 static void test_directory_email_local_part(void **state)
 {
-	struct conv_ctx alice = {.plan = {"alice", "approve", 0, 0, NULL}};
-	struct conv_ctx bob = {.plan = {"bob", "approve", 0, 0, NULL}};
+	struct conv_ctx alice = {.plan = {"alice", "approve", 0, 0, NULL, NULL}};
+	struct conv_ctx bob = {.plan = {"bob", "approve", 0, 0, NULL, NULL}};
 
 	(void)state;
 	assert_pam(authenticate("dingtalk_dir_email", "alice", &alice, NULL), PAM_SUCCESS);
@@ -1039,7 +1044,7 @@ static void test_directory_email_local_part(void **state)
  * where only corp.example addresses name accounts. */
 static void test_directory_email_other_domain(void **state)
 {
-	struct conv_ctx alice = {.plan = {"alice", "approve", 0, 0, NULL}};
+	struct conv_ctx alice = {.plan = {"alice", "approve", 0, 0, NULL, NULL}};
 
 	(void)state;
 	assert_pam(authenticate("dingtalk_dir_email_foreign", "alice", &alice, NULL), PAM_AUTH_ERR);
@@ -1048,8 +1053,8 @@ static void test_directory_email_other_domain(void **state)
 
 static void test_directory_userid(void **state)
 {
-	struct conv_ctx c = {.plan = {"alice", "approve", 0, 0, NULL}};
-	struct conv_ctx other = {.plan = {"alice", "approve", 0, 0, NULL}};
+	struct conv_ctx c = {.plan = {"alice", "approve", 0, 0, NULL, NULL}};
+	struct conv_ctx other = {.plan = {"alice", "approve", 0, 0, NULL, NULL}};
 
 	(void)state;
 	assert_pam(authenticate("dingtalk_dir_userid", "zhangalice01", &c, NULL), PAM_SUCCESS);
@@ -1059,8 +1064,8 @@ static void test_directory_userid(void **state)
 
 static void test_require_active(void **state)
 {
-	struct conv_ctx gone = {.plan = {"dave", "approve", 0, 0, NULL}};
-	struct conv_ctx without = {.plan = {"dave", "approve", 0, 0, NULL}};
+	struct conv_ctx gone = {.plan = {"dave", "approve", 0, 0, NULL, NULL}};
+	struct conv_ctx without = {.plan = {"dave", "approve", 0, 0, NULL, NULL}};
 
 	(void)state;
 	assert_pam(authenticate("dingtalk_active", "bob", &gone, NULL), PAM_AUTH_ERR);
@@ -1071,7 +1076,7 @@ static void test_require_active(void **state)
 
 static void test_require_active_needs_the_directory(void **state)
 {
-	struct conv_ctx c = {.plan = {"alice", "approve", 0, 0, NULL}};
+	struct conv_ctx c = {.plan = {"alice", "approve", 0, 0, NULL, NULL}};
 
 	(void)state;
 	assert_pam(authenticate("dingtalk_active_nodir", "alice", &c, NULL), PAM_SERVICE_ERR);
@@ -1080,8 +1085,8 @@ static void test_require_active_needs_the_directory(void **state)
 
 static void test_allowed_depts(void **state)
 {
-	struct conv_ctx alice = {.plan = {"alice", "approve", 0, 0, NULL}};
-	struct conv_ctx bob = {.plan = {"bob", "approve", 0, 0, NULL}};
+	struct conv_ctx alice = {.plan = {"alice", "approve", 0, 0, NULL, NULL}};
+	struct conv_ctx bob = {.plan = {"bob", "approve", 0, 0, NULL, NULL}};
 
 	(void)state;
 	assert_pam(authenticate("dingtalk_depts", "alice", &alice, NULL), PAM_SUCCESS);
@@ -1116,10 +1121,10 @@ static int issue_recovery_codes(const char *user, char codes[][32], int want)
 static void test_recovery_code_while_helper_down(void **state)
 {
 	char codes[2][32];
-	struct conv_ctx right = {.plan = {NULL, NULL, 0, 0, NULL}};
-	struct conv_ctx again = {.plan = {NULL, NULL, 0, 0, NULL}};
-	struct conv_ctx wrong = {.plan = {NULL, NULL, 0, 0, NULL}};
-	struct conv_ctx enter = {.plan = {NULL, NULL, 0, 0, NULL}};
+	struct conv_ctx right = {.plan = {NULL, NULL, 0, 0, NULL, NULL}};
+	struct conv_ctx again = {.plan = {NULL, NULL, 0, 0, NULL, NULL}};
+	struct conv_ctx wrong = {.plan = {NULL, NULL, 0, 0, NULL, NULL}};
+	struct conv_ctx enter = {.plan = {NULL, NULL, 0, 0, NULL, NULL}};
 
 	(void)state;
 	issue_recovery_codes("alice", codes, 2);
@@ -1142,7 +1147,7 @@ static void test_recovery_code_while_helper_down(void **state)
 static void test_recovery_not_offered_when_dingtalk_answers(void **state)
 {
 	char codes[1][32];
-	struct conv_ctx c = {.plan = {"alice", "refuse", 0, 0, NULL}};
+	struct conv_ctx c = {.plan = {"alice", "refuse", 0, 0, NULL, NULL}};
 
 	(void)state;
 	issue_recovery_codes("alice", codes, 1);
@@ -1155,9 +1160,9 @@ static void test_recovery_not_offered_when_dingtalk_answers(void **state)
 static void test_recovery_not_offered_without_codes_or_when_off(void **state)
 {
 	char codes[1][32], path[512];
-	struct conv_ctx none = {.plan = {NULL, NULL, 0, 0, NULL}};
-	struct conv_ctx off = {.plan = {NULL, NULL, 0, 0, NULL}};
-	struct conv_ctx unsafe = {.plan = {NULL, NULL, 0, 0, NULL}};
+	struct conv_ctx none = {.plan = {NULL, NULL, 0, 0, NULL, NULL}};
+	struct conv_ctx off = {.plan = {NULL, NULL, 0, 0, NULL, NULL}};
+	struct conv_ctx unsafe = {.plan = {NULL, NULL, 0, 0, NULL, NULL}};
 
 	(void)state;
 	issue_recovery_codes("alice", codes, 1);
@@ -1189,7 +1194,7 @@ static int set_user_login(const char *user, struct conv_ctx *c, char pam_user[64
 
 static void test_set_user_one_account(void **state)
 {
-	struct conv_ctx c = {.plan = {"bob", "approve", 0, 0, NULL}};
+	struct conv_ctx c = {.plan = {"bob", "approve", 0, 0, NULL, NULL}};
 	char pam_user[64];
 
 	(void)state;
@@ -1205,7 +1210,7 @@ static void test_set_user_one_account(void **state)
 
 static void test_set_user_several_accounts(void **state)
 {
-	struct conv_ctx c = {.plan = {"alice", "approve", 0, 0, NULL}};
+	struct conv_ctx c = {.plan = {"alice", "approve", 0, 0, NULL, NULL}};
 	char pam_user[64];
 
 	(void)state;
@@ -1218,7 +1223,7 @@ static void test_set_user_several_accounts(void **state)
 
 static void test_set_user_no_account(void **state)
 {
-	struct conv_ctx c = {.plan = {"mallory", "approve", 0, 0, NULL}};
+	struct conv_ctx c = {.plan = {"mallory", "approve", 0, 0, NULL, NULL}};
 	char pam_user[64];
 
 	(void)state;
@@ -1230,7 +1235,7 @@ static void test_set_user_no_account(void **state)
 
 static void test_set_user_root_needs_allow_root(void **state)
 {
-	struct conv_ctx c = {.plan = {"dave", "approve", 0, 0, NULL}};
+	struct conv_ctx c = {.plan = {"dave", "approve", 0, 0, NULL, NULL}};
 	char pam_user[64];
 
 	(void)state;
@@ -1244,7 +1249,7 @@ static void test_set_user_root_needs_allow_root(void **state)
  * set_user would refuse, but she asked for one of them. */
 static void test_set_user_with_a_user_changes_nothing(void **state)
 {
-	struct conv_ctx c = {.plan = {"alice", "approve", 0, 0, NULL}};
+	struct conv_ctx c = {.plan = {"alice", "approve", 0, 0, NULL, NULL}};
 	char pam_user[64];
 
 	(void)state;
@@ -1257,7 +1262,7 @@ static void test_set_user_with_a_user_changes_nothing(void **state)
 /* Without set_user the module asks for the name, as always. */
 static void test_no_set_user_asks_for_the_name(void **state)
 {
-	struct conv_ctx c = {.plan = {"alice", "approve", 0, 0, NULL}, .answers = {"alice"}};
+	struct conv_ctx c = {.plan = {"alice", "approve", 0, 0, NULL, NULL}, .answers = {"alice"}};
 
 	(void)state;
 	assert_pam(authenticate("dingtalk", NULL, &c, NULL), PAM_SUCCESS);
@@ -1271,7 +1276,7 @@ static void test_no_set_user_asks_for_the_name(void **state)
 
 static int failing_conversation(const char *service, const char *user, int at, int rc)
 {
-	struct conv_ctx c = {.plan = {NULL, NULL, 0, 0, NULL}, .fail_at = at, .fail_rc = rc};
+	struct conv_ctx c = {.plan = {NULL, NULL, 0, 0, NULL, NULL}, .fail_at = at, .fail_rc = rc};
 
 	return authenticate(service, user, &c, NULL);
 }
