@@ -51,15 +51,32 @@ static int read_checked(int fd, const char *path, uid_t owner, char *buf, struct
 }
 
 /* The file's own checks say nothing if someone else can write its
- * directory or one above: they could have put their file there. */
-static int check_home_chain(const char *home, const char *path, uid_t owner, struct dt_err *err)
+ * directory or one above: they could have put their file there. The file
+ * is opened from the checked directory's descriptor, never by its path,
+ * so it comes from the chain that was checked. Returns 0 with *fd the
+ * file's descriptor (-1 when there is no file, nor home); -1 with `err`
+ * set when the chain is unsafe or the open fails. */
+static int open_in_checked_home(const char *home, const char *path, uid_t owner, int *fd,
+				struct dt_err *err)
 {
 	char why[600];
+	int dir, saved;
 
-	if (dt_dir_chain_check(home, owner, why, sizeof(why)) == 0)
+	*fd = -1;
+	dir = dt_dir_chain_open(home, owner, why, sizeof(why));
+	if (dir < 0 && errno == ENOENT)
 		return 0;
-	return dt_err_set(err, DT_ERR_DENIED, "%s: ignored: %s (as sshd's StrictModes would)", path,
-			  why);
+	if (dir < 0)
+		return dt_err_set(err, DT_ERR_DENIED,
+				  "%s: ignored: %s (as sshd's StrictModes would)", path, why);
+	*fd = openat(dir, DT_USERFILE_NAME,
+		     O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+	saved = errno;
+	close(dir);
+	if (*fd >= 0 || saved == ENOENT)
+		return 0;
+	return dt_err_set(err, DT_ERR_DENIED, "%s: %s%s", path, strerror(saved),
+			  saved == ELOOP ? " (symbolic links are refused)" : "");
 }
 
 static int match_lines(char *text, const char *path, const char *union_id, int *bound,
@@ -96,17 +113,12 @@ int dt_userfile_match(const char *home, uid_t owner, const char *union_id, int *
 	*bound = 0;
 	if (binding_path(home, path, sizeof(path), err) < 0)
 		return -1;
-	fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
-	if (fd < 0) {
-		if (errno == ENOENT || errno == ENOTDIR)
-			return 0;
-		return dt_err_set(err, DT_ERR_DENIED, "%s: %s%s", path, strerror(errno),
-				  errno == ELOOP ? " (symbolic links are refused)" : "");
-	}
+	if (open_in_checked_home(home, path, owner, &fd, err) < 0)
+		return -1;
+	if (fd < 0)
+		return 0; /* no file: no binding, no error */
 	rc = read_checked(fd, path, owner, text, err);
 	close(fd);
-	if (rc == 0)
-		rc = check_home_chain(home, path, owner, err);
 	return rc < 0 ? -1 : match_lines(text, path, union_id, bound, err);
 }
 
