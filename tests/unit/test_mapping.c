@@ -228,6 +228,143 @@ static void test_userfile_in_unsafe_directories(void **state)
 	rmdir(parent);
 }
 
+/* Under `home`: real/alice (0700, binding file "u1"), the safe chain the
+ * links below point to. */
+static void make_real_alice(void)
+{
+	char path[256];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/real", home);
+	assert_int_equal(mkdir(path, 0755), 0);
+	snprintf(path, sizeof(path), "%s/real/alice", home);
+	assert_int_equal(mkdir(path, 0700), 0);
+	snprintf(path, sizeof(path), "%s/real/alice/%s", home, DT_USERFILE_NAME);
+	f = fopen(path, "w");
+	assert_non_null(f);
+	fputs("u1\n", f);
+	fclose(f);
+	assert_int_equal(chmod(path, 0600), 0);
+}
+
+static int userfile_at(const char *rel, struct dt_err *err, int *bound)
+{
+	char dir[256];
+
+	snprintf(dir, sizeof(dir), "%s/%s", home, rel);
+	dt_err_clear(err);
+	return dt_userfile_match(dir, getuid(), "u1", bound, err);
+}
+
+/* Teardown of the link cases (it runs when a case fails too, so the next
+ * one starts clean). */
+static int remove_link_dirs(void **state)
+{
+	char cmd[128];
+
+	(void)state;
+	snprintf(cmd, sizeof(cmd), "cd %s && rm -rf open links real", home);
+	return system(cmd) == 0 ? 0 : -1;
+}
+
+/* With /home/alice -> /data/alice and a /home others can write, they can
+ * point the link at a home of their own: the directory holding a link is
+ * part of the chain, however safe the target is. Resolving the path first
+ * (realpath) never looked at it. */
+static void test_userfile_home_through_link_in_open_directory(void **state)
+{
+	char open_dir[128], link[256], target[256];
+	struct dt_err err;
+	int bound;
+
+	(void)state;
+	make_real_alice();
+	assert_int_equal(userfile_at("real/alice", &err, &bound), 0);
+	assert_true(bound); /* the target chain alone is safe */
+	snprintf(open_dir, sizeof(open_dir), "%s/open", home);
+	assert_int_equal(mkdir(open_dir, 0777), 0);
+	assert_int_equal(chmod(open_dir, 0777), 0);
+	/* The home itself a relative link in a world-writable directory. */
+	snprintf(link, sizeof(link), "%s/alice", open_dir);
+	assert_int_equal(symlink("../real/alice", link), 0);
+	assert_int_equal(userfile_at("open/alice", &err, &bound), -1);
+	assert_false(bound);
+	assert_int_equal(err.kind, DT_ERR_DENIED);
+	assert_non_null(strstr(err.msg, open_dir));
+	assert_non_null(strstr(err.msg, "is writable by group or others (mode 0777)"));
+	/* An absolute link there, and a group-writable directory. */
+	assert_int_equal(unlink(link), 0);
+	snprintf(target, sizeof(target), "%s/real/alice", home);
+	assert_int_equal(symlink(target, link), 0);
+	assert_int_equal(userfile_at("open/alice", &err, &bound), -1);
+	assert_int_equal(chmod(open_dir, 0775), 0);
+	assert_int_equal(userfile_at("open/alice", &err, &bound), -1);
+	assert_non_null(strstr(err.msg, "(mode 0775)"));
+	assert_false(bound);
+	/* A symlinked parent (home = open/data/alice, open/data -> ../real). */
+	assert_int_equal(chmod(open_dir, 0777), 0);
+	snprintf(link, sizeof(link), "%s/data", open_dir);
+	assert_int_equal(symlink("../real", link), 0);
+	assert_int_equal(userfile_at("open/data/alice", &err, &bound), -1);
+	assert_non_null(strstr(err.msg, open_dir));
+	assert_false(bound);
+}
+
+/* Links are followed, sshd-style in effect: a link in a safe directory to a
+ * safe chain is a safe home; the link must be root's or the user's (in a
+ * sticky directory its owner could swap it), the target chain is checked
+ * too, the home reached gets no sticky exception, and a loop is refused. */
+static void test_userfile_home_through_link_to_safe_chain(void **state)
+{
+	char dir[128], link[256];
+	struct dt_err err;
+	int bound;
+	FILE *f;
+
+	(void)state;
+	make_real_alice();
+	snprintf(dir, sizeof(dir), "%s/links", home);
+	assert_int_equal(mkdir(dir, 0755), 0);
+	snprintf(link, sizeof(link), "%s/alice", dir);
+	assert_int_equal(symlink("../real/alice", link), 0);
+	assert_int_equal(userfile_at("links/alice", &err, &bound), 0);
+	assert_true(bound);
+	/* The home reached is a sticky directory: no exception for it. */
+	snprintf(link, sizeof(link), "%s/real/sticky", home);
+	assert_int_equal(mkdir(link, 01777), 0);
+	assert_int_equal(chmod(link, 01777), 0);
+	strcat(link, "/" DT_USERFILE_NAME);
+	f = fopen(link, "w");
+	assert_non_null(f);
+	fputs("u1\n", f);
+	fclose(f);
+	assert_int_equal(chmod(link, 0600), 0);
+	snprintf(link, sizeof(link), "%s/tosticky", dir);
+	assert_int_equal(symlink("../real/sticky", link), 0);
+	assert_int_equal(userfile_at("links/tosticky", &err, &bound), -1);
+	assert_non_null(strstr(err.msg, "(mode 1777)"));
+	/* A loop of links. */
+	snprintf(link, sizeof(link), "%s/loop", dir);
+	assert_int_equal(symlink("loop", link), 0);
+	assert_int_equal(userfile_at("links/loop", &err, &bound), -1);
+	assert_non_null(strstr(err.msg, "too many symbolic links"));
+	assert_false(bound);
+	/* A link in a root-owned sticky directory (like /tmp) counts while it
+	 * is the user's or root's; someone else's link there could be
+	 * swapped by its owner at any time (needs root to set up). */
+	if (getuid() == 0) {
+		snprintf(link, sizeof(link), "%s/real/sticky/alice", home);
+		assert_int_equal(symlink("../alice", link), 0);
+		assert_int_equal(userfile_at("real/sticky/alice", &err, &bound), 0);
+		assert_true(bound);
+		assert_int_equal(lchown(link, 4242, 4242), 0);
+		assert_int_equal(userfile_at("real/sticky/alice", &err, &bound), -1);
+		assert_non_null(strstr(err.msg, "symbolic link"));
+		assert_non_null(strstr(err.msg, "is owned by uid 4242, not root or the user"));
+		assert_false(bound);
+	}
+}
+
 static void test_userfile_write(void **state)
 {
 	struct dt_err err;
@@ -426,6 +563,10 @@ int main(void)
 	    cmocka_unit_test(test_userfile),
 	    cmocka_unit_test(test_userfile_unsafe),
 	    cmocka_unit_test(test_userfile_in_unsafe_directories),
+	    cmocka_unit_test_teardown(test_userfile_home_through_link_in_open_directory,
+				      remove_link_dirs),
+	    cmocka_unit_test_teardown(test_userfile_home_through_link_to_safe_chain,
+				      remove_link_dirs),
 	    cmocka_unit_test(test_userfile_write),
 	    cmocka_unit_test(test_map_spec),
 	    cmocka_unit_test(test_valid_user_names),
