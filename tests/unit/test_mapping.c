@@ -365,6 +365,28 @@ static void test_userfile_home_through_link_to_safe_chain(void **state)
 	}
 }
 
+/* The chain is judged before the file is looked for: a home others can
+ * write is reported even while it holds no binding file, and a home that
+ * does not exist is no error. */
+static void test_userfile_unsafe_chain_without_file(void **state)
+{
+	char dir[128];
+	struct dt_err err;
+	int bound = -1;
+
+	(void)state;
+	snprintf(dir, sizeof(dir), "%s/open", home);
+	assert_int_equal(mkdir(dir, 0777), 0);
+	assert_int_equal(chmod(dir, 0777), 0);
+	assert_int_equal(userfile_at("open", &err, &bound), -1);
+	assert_non_null(strstr(err.msg, "is writable by group or others (mode 0777)"));
+	assert_false(bound);
+	assert_int_equal(userfile_at("open/missing/alice", &err, &bound), -1);
+	assert_int_equal(chmod(dir, 0755), 0);
+	assert_int_equal(userfile_at("open/missing/alice", &err, &bound), 0);
+	assert_false(bound);
+}
+
 static void test_userfile_write(void **state)
 {
 	struct dt_err err;
@@ -567,6 +589,7 @@ int main(void)
 				      remove_link_dirs),
 	    cmocka_unit_test_teardown(test_userfile_home_through_link_to_safe_chain,
 				      remove_link_dirs),
+	    cmocka_unit_test_teardown(test_userfile_unsafe_chain_without_file, remove_link_dirs),
 	    cmocka_unit_test(test_userfile_write),
 	    cmocka_unit_test(test_map_spec),
 	    cmocka_unit_test(test_valid_user_names),
