@@ -36,6 +36,7 @@ char *__real_strdup(const char *s);
 char *__real_strndup(const char *s, size_t n);
 int __real_vasprintf(char **out, const char *fmt, va_list ap);
 int __real_open(const char *path, int flags, ...);
+int __real_openat(int dirfd, const char *path, int flags, ...);
 ssize_t __real_read(int fd, void *buf, size_t n);
 int __real_RAND_bytes(unsigned char *buf, int n);
 json_tokener *__real_json_tokener_new_ex(int depth);
@@ -51,6 +52,7 @@ char *__wrap_strdup(const char *s);
 char *__wrap_strndup(const char *s, size_t n);
 int __wrap_vasprintf(char **out, const char *fmt, va_list ap);
 int __wrap_open(const char *path, int flags, ...);
+int __wrap_openat(int dirfd, const char *path, int flags, ...);
 ssize_t __wrap_read(int fd, void *buf, size_t n);
 int __wrap_RAND_bytes(unsigned char *buf, int n);
 json_tokener *__wrap_json_tokener_new_ex(int depth);
@@ -194,6 +196,22 @@ int __wrap_open(const char *path, int flags, ...)
 		return -1;
 	}
 	return __real_open(path, flags, mode);
+}
+
+/* The binding file is opened relative to its checked home (dirchain.h). */
+int __wrap_openat(int dirfd, const char *path, int flags, ...)
+{
+	va_list ap;
+	int mode;
+
+	va_start(ap, flags);
+	mode = va_arg(ap, int);
+	va_end(ap);
+	if (fail_now()) {
+		errno = EMFILE;
+		return -1;
+	}
+	return __real_openat(dirfd, path, flags, mode);
 }
 
 ssize_t __wrap_read(int fd, void *buf, size_t n)
