@@ -73,6 +73,10 @@ int ctl_run_login(struct ctl *c, const char *user, const char *purpose,
 	    .authorize = authorize,
 	    .authorize_ctx = authorize_ctx,
 	    .identify_only = authorize == NULL,
+	    /* Run from a terminal, often through sudo (enroll --self): the
+	     * person can suspend it, so a timeout reads as a refusal. Nothing
+	     * here falls back on "unavailable" anyway. */
+	    .caller_controls_process = 1,
 	};
 	sigset_t block, old;
 	int rc;

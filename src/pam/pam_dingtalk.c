@@ -244,6 +244,14 @@ static const char *sudo_command(pam_handle_t *pamh, const char *service)
 	return cmd != NULL && cmd[0] != '\0' ? cmd : NULL;
 }
 
+/* su and sudo keep the invoking user's real uid: that user may signal the
+ * process (SIGSTOP, Ctrl-Z), and set its resource limits and proxy
+ * variables. Root daemons (sshd, login) run with real uid 0. */
+static int caller_controls_process(void)
+{
+	return getuid() != 0;
+}
+
 /* Who is verified and how the terminal is used, with every "auto"
  * resolved. `command` holds sudo's command for as long as req lives. */
 static void build_request(pam_handle_t *pamh, const struct dt_modcfg *cfg, const char *user,
@@ -270,6 +278,7 @@ static void build_request(pam_handle_t *pamh, const struct dt_modcfg *cfg, const
 	req->wait = resolve_wait(cfg, req->service, tty);
 	req->lang = resolve_lang(pamh, cfg);
 	req->silent = (flags & (int)PAM_SILENT) != 0;
+	req->caller_controls_process = caller_controls_process();
 }
 
 static int need_conversation(pam_handle_t *pamh, struct dt_err *err)
@@ -436,6 +445,12 @@ static int authenticate_guarded(pam_handle_t *pamh, int flags, int argc, const c
 		goto done;
 	}
 	at.format = cfg.audit;
+	/* Under su and sudo the proxy variables are the caller's, who could
+	 * point DingTalk's traffic at a dead end and make it "unavailable":
+	 * there proxy_env is off, so libcurl reads none (CURLOPT_PROXY "",
+	 * which also holds inside sudo's getenv) and only `proxy` counts. */
+	if (caller_controls_process())
+		cfg.proxy_env = 0;
 	if (cfg.proxy_env)
 		pam_dt_env_allow_proxy();
 	if (refuse_leaking_host(&err) < 0) {
