@@ -43,11 +43,19 @@
 
 #include <stddef.h>
 
+/* glibc's getrlimit and setrlimit take an enum under _GNU_SOURCE, an int
+ * otherwise; clang's -Wsign-conversion tells the two apart. */
+#ifdef __USE_GNU
+typedef __rlimit_resource_t resource_t;
+#else
+typedef int resource_t;
+#endif
+
 /* `target`: what the guard raises the limit to (soft and hard), when the
  * kernel lets it. `floor`: what the login needs at the least; a limit left
  * below it is reported, and su and sudo then refuse the login. */
 struct floor {
-	int resource;
+	resource_t resource;
 	const char *name;
 	rlim_t target;
 	rlim_t floor;

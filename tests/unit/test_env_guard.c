@@ -25,6 +25,14 @@
 #include <sys/resource.h>
 #include <sys/wait.h>
 
+/* glibc's getrlimit and setrlimit take an enum under _GNU_SOURCE, an int
+ * otherwise; clang's -Wsign-conversion tells the two apart. */
+#ifdef __USE_GNU
+typedef __rlimit_resource_t resource_t;
+#else
+typedef int resource_t;
+#endif
+
 #include <cmocka.h>
 #include <security/pam_appl.h>
 
@@ -297,7 +305,7 @@ static void test_a_hooked_getenv_is_caught(void **state)
  * containers, this suite's own sandbox) a lowered hard limit cannot come
  * back, and the child takes it with it. */
 static const struct {
-	int resource;
+	resource_t resource;
 	struct rlimit caller;
 	rlim_t floor;
 } lowered[] = {
