@@ -19,8 +19,8 @@ file have names of their own for the run and are removed afterwards.
 
 The caller also controls the process: in a break-glass stack (the module
 followed by pam_permit for PAM_AUTHINFO_UNAVAIL), stopping su past the
-exchange's budget, or pointing proxy_env's variables at a dead proxy, must
-end in a refusal, never in "unavailable".
+exchange's budget, pointing proxy_env's variables at a dead proxy, or a low
+open-file limit must end in a refusal, never in "unavailable".
 
 Needs root, util-linux's su, sudo, unshare and setpriv.
 """
@@ -106,10 +106,11 @@ def su_stack(stage, wheel, control="required"):
     return path
 
 
-def su_terminal(stack, env, su_args):
+def su_terminal(stack, env, su_args, shell_setup=""):
     """su as the test user, umask 000, the given environment, in a mount
-    namespace of its own where `stack` is su's (and su-l's) PAM service."""
-    inner = "umask 000; exec /usr/bin/su " + " ".join(su_args)
+    namespace of its own where `stack` is su's (and su-l's) PAM service.
+    `shell_setup`: more of the caller's shell commands before su."""
+    inner = "umask 000; " + shell_setup + "exec /usr/bin/su " + " ".join(su_args)
     env_args = ["%s=%s" % kv for kv in sorted(env.items())]
     script = ("mount --make-rprivate / && mount --bind {s} /etc/pam.d/su && "
               "mount --bind {s} /etc/pam.d/su-l && exec \"$@\"").format(s=stack)
@@ -296,6 +297,35 @@ def test_caller_proxy_ignored(stage, trap):
     t.eq(trap.connections - before, 0, "proxy_env under su: no connection to the caller's proxy")
 
 
+# Descriptors the test inherits (make's jobserver) would shift the count:
+# closed first, so su starts with 0-2 only. At 6 the module's DingTalk
+# connection failed before the guard, every time.
+NOFILE_SETUP = ("for fd in 3 4 5 6 7 8 9; do eval \"exec $fd>&-\"; done; "
+                "ulimit -S -n 6; ")
+
+
+def test_low_open_files(stage, trap):
+    """The caller lowers the soft limit on open files: su starts, the QR is
+    shown and the helper's socket fits, but DingTalk's does not. Before the
+    guard raised it, that failed connection was "unavailable" and the
+    break-glass stack ran the command as root for bob, whom the map does
+    not bind. With the limit raised for the call, DingTalk answers and bob
+    is refused."""
+    conf = module_conf(stage, "pam_dingtalk-nofile.conf")
+    env = hostile_env(attacker_dir(stage, "attacker-nofile"), trap.port)
+    term = su_terminal(breakglass_stack(stage, conf, "pam-su-nofile"), env,
+                       ["-c", "'echo who=$(id -un)'", "root"], shell_setup=NOFILE_SETUP)
+    term.read_until(rb"expires in \d+ seconds", 20)
+    link, number = rc.link_and_number(term.out)
+    if link:
+        rc.phone(link, number, person="bob")
+    code = term.finish(30)
+    out = term.text()
+    t.ok(link is not None and code is not None and code != 0 and "who=root" not in out,
+         "su with the caller's open-file limit at 6: bob's approval is refused, not "
+         "\"unavailable\"", "exit %s\n%s" % (code, out))
+
+
 SUDOERS = "/etc/sudoers.d/zz-dt-suenv-" + rc.RUN_ID
 SUDO_SERVICE = "sudo-dt-suenv-" + rc.RUN_ID
 SUDO_PAM = "/etc/pam.d/" + SUDO_SERVICE
@@ -373,7 +403,7 @@ def main():
         stage.write_module_conf()
         stage.add_user()
         for test in (test_ctrl_c, test_wheel_requisite, test_approved, test_stopped_during_exchange,
-                     test_caller_proxy_ignored, test_sudo_setenv):
+                     test_caller_proxy_ignored, test_low_open_files, test_sudo_setenv):
             try:
                 test(stage, trap)
             except Exception as e:  # a broken stage must show, not hang
