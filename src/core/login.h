@@ -46,7 +46,8 @@ struct dt_login_request {
 	 * uid stays the process's, so they may signal it, and Ctrl-Z works).
 	 * Then lateness proves nothing about DingTalk or the helper, and a
 	 * timeout is a refusal (dt_login_run). 0 for root daemons (sshd,
-	 * login), whose remote person cannot signal them. */
+	 * login), whose remote person cannot signal them, and for
+	 * dingtalk-ctl, where nothing rests on DT_ERR_UNAVAIL. */
 	int caller_controls_process;
 };
 
