@@ -36,14 +36,23 @@ struct login {
 	int64_t deadline_ms;
 };
 
-/* A server that is still silent at the deadline is unreachable, not a
- * refusal: the person did nothing wrong, and failmode decides, not the
- * PAM_AUTH_ERR of a timed-out approval. Used only where the person cannot
- * have caused the lateness: registering (the helper is slow), and the
- * exchange, which has a budget of its own (DT_EXCHANGE_BUDGET_S). */
-static int unreachable_if_late(struct dt_err *err)
+/* Where a timeout becomes a code (login.h, "Lateness"). A server still
+ * silent at the deadline is unreachable, not a refusal: the person did
+ * nothing wrong, and failmode decides, not the PAM_AUTH_ERR of a timed-out
+ * approval. That holds only where the person cannot have caused the
+ * lateness: registering (the helper is slow) and the exchange, which has a
+ * budget of its own (DT_EXCHANGE_BUDGET_S), in a process the person cannot
+ * signal. When the caller controls the process (su, sudo), stopping it
+ * past the budget makes any server look silent, so the timeout stays a
+ * timeout: a refusal. */
+static int unreachable_if_late(const struct login *l, struct dt_err *err)
 {
-	if (err->kind == DT_ERR_TIMEOUT)
+	if (err->kind != DT_ERR_TIMEOUT)
+		return -1;
+	if (l->req->caller_controls_process)
+		dt_err_prefix(err, "timed out in a process its caller controls (refused, not "
+				   "unavailable): ");
+	else
 		err->kind = DT_ERR_UNAVAIL;
 	return -1;
 }
@@ -110,7 +119,7 @@ static int start_session(struct login *l, struct dt_err *err)
 		return -1;
 	}
 	if (rc < 0)
-		return unreachable_if_late(err);
+		return unreachable_if_late(l, err);
 	l->expires_ms = dt_now_ms() + (int64_t)l->registered.expires_in * 1000;
 	snprintf(l->out->session_id, sizeof(l->out->session_id), "%s", l->registered.id);
 	dt_logf(l->log, LOG_DEBUG, "session %s registered for %s", l->registered.id, reg.user);
@@ -349,7 +358,7 @@ static int identify_and_map(struct login *l, const char *code, struct dt_err *er
 				  err);
 	dt_http_cleanup(&api);
 	if (rc < 0)
-		return unreachable_if_late(err);
+		return unreachable_if_late(l, err);
 	dt_logf(l->log, LOG_DEBUG, "session %s: DingTalk names unionId %s (%s)", l->registered.id,
 		l->out->who.union_id, l->out->who.nick);
 	if (l->req->identify_only)

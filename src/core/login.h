@@ -41,6 +41,14 @@ struct dt_login_request {
 	/* Name the person and check no binding: enrollment, and set_user,
 	 * where the caller maps the identity to an account afterwards. */
 	int identify_only;
+	/* Whoever asked for this login can stop, continue and starve the
+	 * process running it: the invoking user of su and sudo (their real
+	 * uid stays the process's, so they may signal it, and Ctrl-Z works).
+	 * Then lateness proves nothing about DingTalk or the helper, and a
+	 * timeout is a refusal (dt_login_run). 0 for root daemons (sshd,
+	 * login), whose remote person cannot signal them, and for
+	 * dingtalk-ctl, where nothing rests on DT_ERR_UNAVAIL. */
+	int caller_controls_process;
 };
 
 /* What the helper's confirmation page shows as the user when req->user is
@@ -74,6 +82,14 @@ struct dt_login_outcome {
  * Enter at the last moment, a made-up code: each is DT_ERR_DENIED or
  * DT_ERR_TIMEOUT. DT_ERR_UNAVAIL means that the helper or DingTalk could
  * not be reached, or that the helper restarted (its instance changed).
+ *
+ * Lateness: for a root daemon (caller_controls_process 0), a helper silent
+ * while registering, or DingTalk silent for the exchange's whole budget,
+ * is DT_ERR_UNAVAIL. When req->caller_controls_process is set, every
+ * timeout (registering, waiting, the exchange) stays DT_ERR_TIMEOUT, a
+ * refusal: the caller can stop the process past any budget (SIGSTOP,
+ * Ctrl-Z) and must not turn that into "unavailable". Failures the caller
+ * cannot cause (a refused connection, a TLS error) stay DT_ERR_UNAVAIL.
  * SECURITY.md, "The person at the terminal". */
 int dt_login_run(const struct dt_modcfg *cfg, const struct dt_login_request *req,
 		 const struct dt_login_ui *ui, const struct dt_log *log,

@@ -73,6 +73,11 @@ int ctl_run_login(struct ctl *c, const char *user, const char *purpose,
 	    .authorize = authorize,
 	    .authorize_ctx = authorize_ctx,
 	    .identify_only = authorize == NULL,
+	    /* Nothing in dingtalk-ctl lets anyone through on "unavailable"
+	     * (it is exit status 4, and no binding is written), so a person
+	     * who suspends it (enroll --self through sudo) gains nothing, and
+	     * the administrator keeps "DingTalk was silent" as status 4. */
+	    .caller_controls_process = 0,
 	};
 	sigset_t block, old;
 	int rc;

@@ -21,6 +21,8 @@
 
 #include <security/pam_ext.h>
 
+#include "rlimit_guard.h"
+
 /* The variables libcurl consults for a proxy (lowercase http_proxy only:
  * curl ignores HTTP_PROXY, which a CGI client could set). */
 static const char *const proxy_names[] = {"http_proxy", "https_proxy", "HTTPS_PROXY", "all_proxy",
@@ -35,9 +37,27 @@ static char **host_env;	   /* the host's environ, saved by the outermost enter *
 static unsigned depth;	   /* calls inside the module (threads, nesting) */
 static unsigned app_turns; /* of them, in the application's conversation now */
 static char *module_env[PROXY_NAMES + 1];
+/* Set when `environ` was found moved off module_env while it should have
+ * been in place: a setenv inside (see pam_dt_env_leave). Cleared when the
+ * last call leaves. */
+static int tampered;
+/* What the host gets back instead of a pointer that may have been freed. */
+static char *empty_env[1] = {NULL};
+/* The caller's resource limits, saved by the outermost enter when the
+ * process is privileged, and which limit stayed below its floor. */
+static struct pam_dt_rlimits limits;
+static int limits_raised;
+static const char *limit_short;
 /* One spare byte past ENTRY_MAX is never written, so a thread reading an
  * entry while it is rewritten still finds a NUL. */
 static char entries[PROXY_NAMES][ENTRY_MAX + 1];
+
+/* With the lock held: the host's array, unless a setenv inside may have
+ * reallocated it (then it must not be touched again). */
+static char **host(void)
+{
+	return tampered ? empty_env : host_env;
+}
 
 /* With the lock held: the environment the process should see now. */
 static void apply(void)
@@ -45,7 +65,20 @@ static void apply(void)
 	if (depth > 0 && app_turns == 0)
 		environ = module_env;
 	else
-		environ = host_env;
+		environ = host();
+}
+
+/* With the lock held, before the module's array is swapped out: it should
+ * be in place. If it is not, a library called setenv (or putenv) inside
+ * the module, and glibc built a new array. When the host's own array was
+ * the one glibc last built with setenv, glibc reallocated the HOST's array
+ * for it (its setenv always reallocates its last array, whichever array
+ * `environ` points at), so the host's saved pointer may now be freed or
+ * hold the module's entries. */
+static void check_in_place(void)
+{
+	if (depth > 0 && app_turns == 0 && environ != module_env)
+		tampered = 1;
 }
 
 void pam_dt_env_enter(void)
@@ -55,21 +88,57 @@ void pam_dt_env_enter(void)
 		host_env = environ;
 		module_env[0] = NULL;
 		app_turns = 0;
+		tampered = 0;
+		limits_raised = geteuid() == 0;
+		limit_short = limits_raised ? pam_dt_rlimit_raise(&limits) : NULL;
 	}
 	depth++;
 	apply();
 	pthread_mutex_unlock(&lock);
 }
 
-void pam_dt_env_leave(void)
+int pam_dt_env_leave(void)
 {
+	int intact;
+
 	pthread_mutex_lock(&lock);
+	check_in_place();
+	intact = !tampered;
 	if (depth > 0)
 		depth--;
-	/* Whatever a library did to the module's environment (a setenv makes
-	 * glibc copy it to a new array) stays out of the host's. */
+	if (depth == 0 && limits_raised) {
+		pam_dt_rlimit_restore(&limits);
+		limits_raised = 0;
+	}
+	/* Whatever a library did to the module's environment stays out of the
+	 * host's; after a setenv inside, the host gets an empty environment
+	 * rather than a pointer that may have been freed. */
 	apply();
+	if (depth == 0)
+		tampered = 0;
 	pthread_mutex_unlock(&lock);
+	return intact ? 0 : -1;
+}
+
+int pam_dt_env_intact(void)
+{
+	int intact;
+
+	pthread_mutex_lock(&lock);
+	check_in_place();
+	intact = !tampered;
+	pthread_mutex_unlock(&lock);
+	return intact;
+}
+
+const char *pam_dt_env_limit_short(void)
+{
+	const char *name;
+
+	pthread_mutex_lock(&lock);
+	name = depth > 0 ? limit_short : NULL;
+	pthread_mutex_unlock(&lock);
+	return name;
 }
 
 static const char *lookup(char **env, const char *name)
@@ -89,11 +158,12 @@ void pam_dt_env_allow_proxy(void)
 	int i, len;
 
 	pthread_mutex_lock(&lock);
+	check_in_place();
 	/* Filled once per outermost call: the host's environment is the same
 	 * for every login nested in it. */
 	if (depth > 0 && module_env[0] == NULL) {
 		for (i = 0; proxy_names[i] != NULL && n < PROXY_NAMES; i++) {
-			value = lookup(host_env, proxy_names[i]);
+			value = lookup(host(), proxy_names[i]);
 			if (value == NULL)
 				continue;
 			len = snprintf(entries[n], ENTRY_MAX, "%s=%s", proxy_names[i], value);
@@ -135,7 +205,7 @@ const char *pam_dt_env_host(const char *name)
 	char **env;
 
 	pthread_mutex_lock(&lock);
-	env = depth > 0 ? host_env : environ;
+	env = depth > 0 ? host() : environ;
 	pthread_mutex_unlock(&lock);
 	return lookup(env, name);
 }
@@ -143,6 +213,7 @@ const char *pam_dt_env_host(const char *name)
 static void app_begin(void)
 {
 	pthread_mutex_lock(&lock);
+	check_in_place();
 	app_turns++;
 	apply();
 	pthread_mutex_unlock(&lock);
@@ -153,7 +224,7 @@ static void app_end(void)
 	pthread_mutex_lock(&lock);
 	/* The application changed its own environment while prompting: that
 	 * new array is the one to hand back at the end. */
-	if (environ != host_env && environ != module_env)
+	if (environ != host() && environ != module_env)
 		host_env = environ;
 	if (app_turns > 0)
 		app_turns--;

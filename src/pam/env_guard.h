@@ -25,9 +25,19 @@
  *   display choices, never paths or trust) is read with
  *   pam_dt_env_host(), explicitly.
  * - Nesting and concurrent calls from several threads are counted: the
- *   host's pointer is saved by the first enter and restored by the last
- *   leave. The swap is process-wide, so in a multi-threaded host other
- *   threads see the minimal environment while a login runs.
+ *   host's pointer (and the resource limits) are saved by the first enter
+ *   and restored by the last leave. What concurrent logins share: the swap
+ *   is process-wide, so in a multi-threaded host other threads see the
+ *   minimal environment while a login runs; the proxy variables are copied
+ *   once, by the first login that asks (pam_dt_env_allow_proxy), and serve
+ *   every login until the last leave; while one thread is in the
+ *   application's conversation, the host's environment is back for all
+ *   threads, a login in another thread included; and raised limits hold
+ *   for every thread until the last leave.
+ * - libcurl's global initialisation (where it reads SSLKEYLOGFILE) is
+ *   guarded only if the module is the first to trigger it: another module
+ *   earlier in the stack, or the host itself, may have initialised libcurl
+ *   with the caller's environment before this module ran.
  * - The module's array and its strings are static and never freed: a
  *   thread a library leaves behind (libcurl's resolver after a timeout)
  *   may still walk it after the module returned. */
@@ -36,8 +46,31 @@
 
 #include <security/pam_modules.h>
 
+/* enter, in a privileged process (geteuid() == 0), also raises the
+ * resource limits the module's work needs (rlimit_guard.h) for as long as
+ * the outermost call lasts; leave puts the caller's exact values back. */
 void pam_dt_env_enter(void);
-void pam_dt_env_leave(void);
+
+/* Returns 0, or -1 when the module's array was found replaced while it was
+ * in place (pam_dt_env_intact): the caller must then refuse the login. */
+int pam_dt_env_leave(void);
+
+/* 1 while nothing has replaced the module's array; 0 once something did.
+ * glibc's setenv (and putenv) reallocates the array it last built itself,
+ * whichever array `environ` points at: a host whose own array was built by
+ * setenv (by any host that added a variable before calling PAM) has it
+ * reallocated by a setenv inside the module, which then copies the
+ * module's entries into it. The host's saved pointer may then be freed or
+ * overwritten, so from that moment the guard never hands it out again: the
+ * host gets an empty environment back at the last leave, the application
+ * an empty one while prompting. Nothing the module's libraries do calls
+ * setenv today (SECURITY.md's trace); this makes one fail closed. */
+int pam_dt_env_intact(void);
+
+/* In a privileged process between enter and leave: the name of a resource
+ * limit the guard could not raise to its floor (rlimit_guard.h), or NULL.
+ * Outside, or when the process is not privileged, NULL. */
+const char *pam_dt_env_limit_short(void);
 
 /* proxy_env: copies http_proxy, https_proxy, HTTPS_PROXY, all_proxy,
  * ALL_PROXY, no_proxy and NO_PROXY (the names libcurl reads) from the

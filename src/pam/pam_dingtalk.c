@@ -244,6 +244,14 @@ static const char *sudo_command(pam_handle_t *pamh, const char *service)
 	return cmd != NULL && cmd[0] != '\0' ? cmd : NULL;
 }
 
+/* su and sudo keep the invoking user's real uid: that user may signal the
+ * process (SIGSTOP, Ctrl-Z), and set its resource limits and proxy
+ * variables. Root daemons (sshd, login) run with real uid 0. */
+static int caller_controls_process(void)
+{
+	return getuid() != 0;
+}
+
 /* Who is verified and how the terminal is used, with every "auto"
  * resolved. `command` holds sudo's command for as long as req lives. */
 static void build_request(pam_handle_t *pamh, const struct dt_modcfg *cfg, const char *user,
@@ -270,6 +278,7 @@ static void build_request(pam_handle_t *pamh, const struct dt_modcfg *cfg, const
 	req->wait = resolve_wait(cfg, req->service, tty);
 	req->lang = resolve_lang(pamh, cfg);
 	req->silent = (flags & (int)PAM_SILENT) != 0;
+	req->caller_controls_process = caller_controls_process();
 }
 
 static int need_conversation(pam_handle_t *pamh, struct dt_err *err)
@@ -418,6 +427,31 @@ static int refuse_leaking_host(struct dt_err *err)
 			  name);
 }
 
+/* A caller who controls the process must not starve it of descriptors or
+ * memory (rlimit_guard.h); if the guard could not raise a limit, refuse
+ * rather than let the shortage pass for an outage. */
+static int refuse_low_limit(struct dt_err *err)
+{
+	const char *name = pam_dt_env_limit_short();
+
+	if (name == NULL || !caller_controls_process())
+		return 0;
+	return dt_err_set(err, DT_ERR_CONFIG,
+			  "%s below what a login needs and cannot be raised: refused", name);
+}
+
+/* A library called setenv while the guard was in place (env_guard.h): the
+ * host's environment may be gone. Logged as critical, refused. */
+static int refuse_moved_environment(pam_handle_t *pamh, struct dt_err *err)
+{
+	pam_syslog(pamh, LOG_CRIT,
+		   "the process environment was replaced while the module ran (setenv inside "
+		   "the login): refused, the host's environment is now empty");
+	dt_err_clear(err);
+	dt_err_set(err, DT_ERR_INTERNAL, "the process environment was replaced: refused");
+	return PAM_SERVICE_ERR;
+}
+
 static int authenticate_guarded(pam_handle_t *pamh, int flags, int argc, const char **argv)
 {
 	struct pam_dt_attempt at = {
@@ -436,9 +470,15 @@ static int authenticate_guarded(pam_handle_t *pamh, int flags, int argc, const c
 		goto done;
 	}
 	at.format = cfg.audit;
+	/* Under su and sudo the proxy variables are the caller's, who could
+	 * point DingTalk's traffic at a dead end and make it "unavailable":
+	 * there proxy_env is off, so libcurl reads none (CURLOPT_PROXY "",
+	 * which also holds inside sudo's getenv) and only `proxy` counts. */
+	if (caller_controls_process())
+		cfg.proxy_env = 0;
 	if (cfg.proxy_env)
 		pam_dt_env_allow_proxy();
-	if (refuse_leaking_host(&err) < 0) {
+	if (refuse_leaking_host(&err) < 0 || refuse_low_limit(&err) < 0) {
 		/* The caller provoked it: no failmode fallback. */
 		rc = pam_code_for(err.kind, PAM_SUCCESS);
 		goto done;
@@ -456,6 +496,9 @@ static int authenticate_guarded(pam_handle_t *pamh, int flags, int argc, const c
 	if (at.degraded)
 		dt_err_prefix(&err, "failmode = safe, not checked: ");
 done:
+	/* No failmode fallback: a refusal, whatever the login's outcome. */
+	if (!pam_dt_env_intact())
+		rc = refuse_moved_environment(pamh, &err);
 	pam_dt_audit(pamh, &at, rc, &out, &err);
 	dt_login_outcome_free(&out);
 	dt_modcfg_free(&cfg);
@@ -471,7 +514,14 @@ DT_EXPORT PAM_EXTERN int pam_sm_authenticate(pam_handle_t *pamh, int flags, int 
 
 	pam_dt_env_enter();
 	rc = authenticate_guarded(pamh, flags, argc, argv);
-	pam_dt_env_leave();
+	/* Checked once more as the guard lifts: the audit line may have
+	 * called into syslog after the last check. */
+	if (pam_dt_env_leave() < 0 && rc != PAM_SERVICE_ERR) {
+		pam_syslog(pamh, LOG_CRIT,
+			   "the process environment was replaced while the "
+			   "module ran: refused");
+		rc = PAM_SERVICE_ERR;
+	}
 	return rc;
 }
 

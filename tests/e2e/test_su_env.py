@@ -17,15 +17,24 @@ same way: sudo answers getenv itself, from the environment it keeps for
 the command, so there the module refuses. The drop-in and its PAM service
 file have names of their own for the run and are removed afterwards.
 
+The caller also controls the process: in a break-glass stack (the module
+followed by pam_permit for PAM_AUTHINFO_UNAVAIL), stopping su past the
+exchange's budget, pointing proxy_env's variables at a dead proxy, or a low
+open-file limit must end in a refusal, never in "unavailable".
+
 Needs root, util-linux's su, sudo, unshare and setpriv.
 """
 import os
 import shutil
 import socket
 import stat
+import json
+import signal
 import subprocess
 import sys
 import threading
+import time
+import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
@@ -97,10 +106,11 @@ def su_stack(stage, wheel, control="required"):
     return path
 
 
-def su_terminal(stack, env, su_args):
+def su_terminal(stack, env, su_args, shell_setup=""):
     """su as the test user, umask 000, the given environment, in a mount
-    namespace of its own where `stack` is su's (and su-l's) PAM service."""
-    inner = "umask 000; exec /usr/bin/su " + " ".join(su_args)
+    namespace of its own where `stack` is su's (and su-l's) PAM service.
+    `shell_setup`: more of the caller's shell commands before su."""
+    inner = "umask 000; " + shell_setup + "exec /usr/bin/su " + " ".join(su_args)
     env_args = ["%s=%s" % kv for kv in sorted(env.items())]
     script = ("mount --make-rprivate / && mount --bind {s} /etc/pam.d/su && "
               "mount --bind {s} /etc/pam.d/su-l && exec \"$@\"").format(s=stack)
@@ -180,6 +190,142 @@ def test_approved(stage, trap):
          repr(os.listdir(attacker)))
 
 
+def module_conf(stage, name, extra="", timeout=None):
+    """A copy of the stage's module configuration with `extra` lines, and
+    another `timeout` if given."""
+    text = open(stage.conf).read()
+    if timeout is not None:
+        text = text.replace("timeout = %d\n" % rc.TIMEOUT, "timeout = %d\n" % timeout)
+    path = os.path.join(stage.work, name)
+    with open(path, "w") as f:
+        f.write(text + extra)
+    os.chmod(path, 0o600)
+    return path
+
+
+def breakglass_stack(stage, conf, name):
+    """A break-glass su stack: DingTalk unreachable (PAM_AUTHINFO_UNAVAIL)
+    lets the next module decide, here pam_permit. Only an approval by the
+    bound person, or an outage, may get past the module."""
+    lines = ["# written by pam_dingtalk's tests/e2e/test_su_env.py",
+             "auth     sufficient pam_rootok.so",
+             "auth     [success=done authinfo_unavail=ignore default=die] %s conf=%s"
+             % (rc.MODULE, conf),
+             "auth     required   pam_permit.so",
+             "account  required   pam_permit.so",
+             "session  required   pam_permit.so", ""]
+    path = os.path.join(stage.work, name)
+    with open(path, "w") as f:
+        f.write("\n".join(lines))
+    os.chmod(path, 0o644)
+    return path
+
+
+def mock_post(stage, path, body):
+    req = urllib.request.Request(stage.mock_url + path, data=json.dumps(body).encode(),
+                                 headers={"Content-Type": "application/json"})
+    urllib.request.urlopen(req, timeout=5).read()
+
+
+def as_caller(*argv):
+    """A command run as the test user: what the caller of su may do."""
+    return subprocess.run(["setpriv", "--reuid=" + rc.USER, "--regid=" + rc.USER,
+                           "--init-groups"] + list(argv),
+                          stdout=subprocess.DEVNULL, stderr=subprocess.PIPE).returncode
+
+
+# The module's shortest timeout (10 s): the exchange's own budget (10 s)
+# then ends a few seconds after the phone approves.
+STOP_TIMEOUT = 10
+STOP_SECONDS = 12
+
+
+def test_stopped_during_exchange(stage, trap):
+    """The caller stops su (their own uid may signal it) while DingTalk's
+    exchange runs, longer than its budget, then continues it: the exchange
+    times out. That must be a refusal, not PAM_AUTHINFO_UNAVAIL, which the
+    break-glass stack would let through to pam_permit. The person who
+    approves is alice, whom the map binds: had the exchange finished, su
+    would run the command, so a refusal here is the timeout's alone.
+    Before the fix su ran it (PAM_AUTHINFO_UNAVAIL, then pam_permit), and
+    would have for anyone's approval."""
+    conf = module_conf(stage, "pam_dingtalk-stop.conf", timeout=STOP_TIMEOUT)
+    env = hostile_env(attacker_dir(stage, "attacker-stop"), trap.port)
+    term = su_terminal(breakglass_stack(stage, conf, "pam-su-stop"), env,
+                       ["-c", "'echo who=$(id -un)'", "root"])
+    mock_post(stage, "/_mock/fault", {"endpoint": "userAccessToken", "mode": "slow",
+                                      "seconds": 4, "count": 1})
+    started = time.time()
+    term.read_until(rb"expires in \d+ seconds", 20)
+    link, number = rc.link_and_number(term.out)
+    stopped = killed_ok = False
+    if link:
+        rc.phone(link, number)
+        time.sleep(0.5)  # the module has the code and waits for DingTalk
+        stopped = as_caller("kill", "-STOP", str(term.pid)) == 0
+        time.sleep(STOP_SECONDS)
+        killed_ok = as_caller("kill", "-CONT", str(term.pid)) == 0
+    code = term.finish(20)
+    out = term.text()
+    t.ok(link is not None and stopped and killed_ok,
+         "su stopped and continued by its caller during the exchange", out)
+    t.ok(code is not None and code != 0 and "who=root" not in out,
+         "su -c, the exchange timed out while the caller had su stopped: refused, not "
+         "\"unavailable\" (the break-glass pam_permit is not reached)",
+         "exit %s after %.1f s\n%s" % (code, time.time() - started, out))
+
+
+def test_caller_proxy_ignored(stage, trap):
+    """proxy_env = yes under su: the proxy variables are the caller's, who
+    could send DingTalk's traffic to a dead end and make it "unavailable".
+    The module ignores them there; bob's approval reaches DingTalk and is
+    refused (he is not bound)."""
+    conf = module_conf(stage, "pam_dingtalk-proxy.conf", extra="proxy_env = yes\n")
+    env = hostile_env(attacker_dir(stage, "attacker-proxy"), trap.port)
+    before = trap.connections
+    term = su_terminal(breakglass_stack(stage, conf, "pam-su-proxy"), env,
+                       ["-c", "'echo who=$(id -un)'", "root"])
+    term.read_until(rb"expires in \d+ seconds", 20)
+    link, number = rc.link_and_number(term.out)
+    if link:
+        rc.phone(link, number, person="bob")
+    code = term.finish(30)
+    out = term.text()
+    t.ok(link is not None and code is not None and code != 0 and "who=root" not in out,
+         "su with proxy_env = yes and the caller's proxy: bob's approval is refused, not "
+         "\"unavailable\"", "exit %s\n%s" % (code, out))
+    t.eq(trap.connections - before, 0, "proxy_env under su: no connection to the caller's proxy")
+
+
+# Descriptors the test inherits (make's jobserver) would shift the count:
+# closed first, so su starts with 0-2 only. At 6 the module's DingTalk
+# connection failed before the guard, every time.
+NOFILE_SETUP = ("for fd in 3 4 5 6 7 8 9; do eval \"exec $fd>&-\"; done; "
+                "ulimit -S -n 6; ")
+
+
+def test_low_open_files(stage, trap):
+    """The caller lowers the soft limit on open files: su starts, the QR is
+    shown and the helper's socket fits, but DingTalk's does not. Before the
+    guard raised it, that failed connection was "unavailable" and the
+    break-glass stack ran the command as root for bob, whom the map does
+    not bind. With the limit raised for the call, DingTalk answers and bob
+    is refused."""
+    conf = module_conf(stage, "pam_dingtalk-nofile.conf")
+    env = hostile_env(attacker_dir(stage, "attacker-nofile"), trap.port)
+    term = su_terminal(breakglass_stack(stage, conf, "pam-su-nofile"), env,
+                       ["-c", "'echo who=$(id -un)'", "root"], shell_setup=NOFILE_SETUP)
+    term.read_until(rb"expires in \d+ seconds", 20)
+    link, number = rc.link_and_number(term.out)
+    if link:
+        rc.phone(link, number, person="bob")
+    code = term.finish(30)
+    out = term.text()
+    t.ok(link is not None and code is not None and code != 0 and "who=root" not in out,
+         "su with the caller's open-file limit at 6: bob's approval is refused, not "
+         "\"unavailable\"", "exit %s\n%s" % (code, out))
+
+
 SUDOERS = "/etc/sudoers.d/zz-dt-suenv-" + rc.RUN_ID
 SUDO_SERVICE = "sudo-dt-suenv-" + rc.RUN_ID
 SUDO_PAM = "/etc/pam.d/" + SUDO_SERVICE
@@ -256,11 +402,13 @@ def main():
         stage.start_helper()
         stage.write_module_conf()
         stage.add_user()
-        for test in (test_ctrl_c, test_wheel_requisite, test_approved, test_sudo_setenv):
+        for test in (test_ctrl_c, test_wheel_requisite, test_approved, test_stopped_during_exchange,
+                     test_caller_proxy_ignored, test_low_open_files, test_sudo_setenv):
             try:
                 test(stage, trap)
             except Exception as e:  # a broken stage must show, not hang
                 t.ok(False, test.__name__ + " raised " + type(e).__name__, repr(e))
+            mock_post(stage, "/_mock/reset", {})  # no fault outlives its case
         t.eq(trap.connections, 0, "no connection reached the caller's proxy")
     except Exception as e:
         t.ok(False, "stage setup", repr(e))
