@@ -627,6 +627,24 @@ static void test_new_qr_while_the_helper_is_full(void **state)
 	helper2("start");
 }
 
+/* wait = enter: `r` 6 s into the 10 s login, less than RENEW_MIN_MS (5 s)
+ * before the module stops waiting: not worth a new QR, so the person is
+ * told and the old one stays; its approval on the phone logs alice in. */
+static void test_new_qr_too_late(void **state)
+{
+	struct conv_ctx c;
+	double seconds;
+
+	(void)state;
+	new_case(&c, "alice", HELPER_KEEP);
+	c.first_answer = "r";
+	c.enter_at = 6.0;
+	assert_pam(authenticate("dingtalk_enter", &c, &seconds), PAM_SUCCESS);
+	assert_non_null(strstr(c.text, "Too little time is left for a new QR code"));
+	assert_true(c.prompts >= 2);
+	assert_within_deadline(seconds);
+}
+
 /* wait = enter: alice approves at once but presses Enter only 2.5 s before
  * the deadline, and DingTalk takes 3 s to exchange the code: the exchange
  * has its own budget, so she logs in a little after `timeout`. */
@@ -714,6 +732,7 @@ int main(void)
 	    cmocka_unit_test(test_full_helper_is_a_refusal),
 	    cmocka_unit_test(test_pending_limit_per_address),
 	    cmocka_unit_test(test_new_qr_while_the_helper_is_full),
+	    cmocka_unit_test(test_new_qr_too_late),
 	    cmocka_unit_test(test_enter_at_the_last_moment),
 	    cmocka_unit_test(test_enter_at_the_last_moment_dingtalk_silent),
 	    cmocka_unit_test(test_made_up_code_is_a_refusal),
