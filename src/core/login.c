@@ -77,27 +77,35 @@ static void tell(struct login *l, enum dt_msg msg)
 		l->ui->info(l->ui->ctx, dt_msg(l->req->lang, msg), &ignored);
 }
 
-/* A limit of the helper turned the registration down: say which at the
- * terminal and in the log. All of them are refusals (helper_client.h). */
-static void refused_by_limit(struct login *l, enum dt_helper_refusal why, const char *requester,
-			     const char *address, struct dt_err *err)
+/* A limit of the helper turned the registration down: name it in the
+ * log line. All of them are refusals (helper_client.h). */
+static void name_limit(enum dt_helper_refusal why, const char *requester, const char *address,
+		       struct dt_err *err)
 {
 	switch (why) {
 	case DT_HELPER_REFUSED_REQUESTER:
-		tell(l, DT_MSG_TOO_MANY_PENDING);
 		dt_err_prefix(err, "too many logins pending for requester %s: ", requester);
 		break;
 	case DT_HELPER_REFUSED_ADDRESS:
-		tell(l, DT_MSG_TOO_MANY_FROM_ADDRESS);
 		dt_err_prefix(err, "too many logins pending from address %s: ", address);
 		break;
 	case DT_HELPER_REFUSED_FULL:
-		tell(l, DT_MSG_HELPER_FULL);
 		dt_err_prefix(err, "the helper is full (max_pending), login refused: ");
 		break;
 	case DT_HELPER_REFUSED_NONE:
 		break;
 	}
+}
+
+/* ... and at the terminal, when it ends the login. */
+static void tell_limit(struct login *l, enum dt_helper_refusal why)
+{
+	if (why == DT_HELPER_REFUSED_REQUESTER)
+		tell(l, DT_MSG_TOO_MANY_PENDING);
+	else if (why == DT_HELPER_REFUSED_ADDRESS)
+		tell(l, DT_MSG_TOO_MANY_FROM_ADDRESS);
+	else if (why == DT_HELPER_REFUSED_FULL)
+		tell(l, DT_MSG_HELPER_FULL);
 }
 
 /* Creates fresh secrets in *s and registers them with the helper as *out;
@@ -136,7 +144,7 @@ static int register_session(struct login *l, struct dt_session *s, struct dt_hel
 	rc = dt_helper_register(&l->helper, &reg, l->deadline_ms, out, err);
 	dt_free_secret(authorize_url);
 	if (rc < 0) {
-		refused_by_limit(l, out->refused, requester, address, err);
+		name_limit(out->refused, requester, address, err);
 		return -1;
 	}
 	dt_logf(l->log, LOG_DEBUG, "session %s registered for %s", out->id, reg.user);
@@ -154,6 +162,7 @@ static void adopt_session(struct login *l)
 static int start_session(struct login *l, struct dt_err *err)
 {
 	if (register_session(l, &l->session, &l->registered, err) < 0) {
+		tell_limit(l, l->registered.refused);
 		if (err->kind == DT_ERR_DENIED)
 			return -1;
 		return unreachable_if_late(err);

@@ -621,6 +621,7 @@ static void test_new_qr_while_the_helper_is_full(void **state)
 	assert_pam(authenticate("dingtalk_helper2_enter", &c, &seconds), PAM_SUCCESS);
 	pt_set_rhost(NULL);
 	assert_non_null(strstr(c.text, "A new QR code cannot be made now"));
+	assert_null(strstr(c.text, "Login refused")); /* it was not */
 	assert_logged("no new session for `r`, session ");
 	assert_true(c.prompts >= 2);
 	assert_within_deadline(seconds);
