@@ -8,6 +8,11 @@ void cbd_burst_init(struct cbd_burst *b)
 	b->held = 0;
 }
 
+void cbd_burst_destroy(struct cbd_burst *b)
+{
+	pthread_mutex_destroy(&b->lock);
+}
+
 int cbd_burst_hit(struct cbd_burst *b, int64_t now_ms, unsigned *held)
 {
 	int log;

@@ -18,6 +18,7 @@ struct cbd_burst {
 
 /* A burst limiter with nothing logged yet. */
 void cbd_burst_init(struct cbd_burst *b);
+void cbd_burst_destroy(struct cbd_burst *b);
 
 /* Counts one refusal at now_ms. Returns 1 when it is to be logged, with
  * *held the refusals left unlogged since the last line; 0 otherwise. */

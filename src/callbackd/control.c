@@ -550,5 +550,8 @@ void cbd_control_stop(struct cbd_control *ctl)
 	MHD_stop_daemon(ctl->mhd); /* closes the listening socket too */
 	cbd_waiters_free(ctl->waiters);
 	cbd_unlink_unix(ctl->conf->control, ctl->ino);
+	cbd_burst_destroy(&ctl->requester_full);
+	cbd_burst_destroy(&ctl->address_full);
+	cbd_burst_destroy(&ctl->full);
 	free(ctl);
 }
