@@ -295,6 +295,21 @@ static void test_helper_answers_wrong_types(void **state)
 	assert_int_equal(c.links_seen, 0);
 }
 
+/* Only the helper's own "full" (error_code) is a refusal: any other 503
+ * is a helper that cannot serve. */
+static void test_helper_answers_503_without_full(void **state)
+{
+	struct conv_ctx c;
+	double seconds;
+
+	(void)state;
+	new_case(&c, NULL, HELPER_KEEP);
+	assert_pam(authenticate("dingtalk_fake_503", &c, &seconds), PAM_AUTHINFO_UNAVAIL);
+	assert_logged("helper: registration refused with HTTP 503: overloaded");
+	assert_int_equal(c.links_seen, 0);
+	assert_within_deadline(seconds);
+}
+
 /* ---- DingTalk ---- */
 
 static void test_dingtalk_slower_than_the_deadline(void **state)
@@ -719,6 +734,7 @@ int main(void)
 	    cmocka_unit_test(test_helper_user_may_serve),
 	    cmocka_unit_test(test_helper_answers_html),
 	    cmocka_unit_test(test_helper_answers_wrong_types),
+	    cmocka_unit_test(test_helper_answers_503_without_full),
 	    cmocka_unit_test(test_dingtalk_slower_than_the_deadline),
 	    cmocka_unit_test(test_dingtalk_truncated_json),
 	    cmocka_unit_test(test_dingtalk_wrong_types),
