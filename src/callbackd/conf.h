@@ -14,9 +14,10 @@
 #define CBD_PUBLIC_URL_MAX  512
 
 /* The public listener's limits: see dingtalk-callbackd(8). */
-#define CBD_DEFAULT_MAX_CONNECTIONS	   512
-#define CBD_DEFAULT_MAX_CONNECTIONS_PER_IP 16
-#define CBD_DEFAULT_REQUEST_TIMEOUT	   10
+#define CBD_DEFAULT_MAX_CONNECTIONS	    512
+#define CBD_DEFAULT_MAX_CONNECTIONS_PER_IP  16
+#define CBD_DEFAULT_REQUEST_TIMEOUT	    10
+#define CBD_DEFAULT_MAX_PENDING_PER_ADDRESS 32
 
 struct cbd_conf {
 	char *listen;	      /* public HTTP address: host:port or [v6]:port */
@@ -26,6 +27,9 @@ struct cbd_conf {
 	/* ... of them from one requester (a local uid, a remote address and
 	 * account): one user cannot fill max_pending for everyone. */
 	unsigned max_pending_per_requester;
+	/* ... of them from one address (a remote address, IPv6 by /64, or a
+	 * local uid), whatever account each names; 0: no limit. */
+	unsigned max_pending_per_address;
 	unsigned linger;      /* seconds an ended session's outcome is kept */
 	int confirm;	      /* show the confirmation page before approving */
 	unsigned session_ttl; /* seconds, the longest a session may live */

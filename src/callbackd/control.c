@@ -7,6 +7,8 @@
 #include <unistd.h>
 #include <openssl/crypto.h>
 
+#include "address.h"
+#include "burst.h"
 #include "control.h"
 #include "httpd.h"
 #include "json.h"
@@ -30,6 +32,8 @@ struct cbd_control {
 	struct cbd_store *store;
 	struct cbd_waiters *waiters;
 	const struct dt_log *log;
+	/* One log line per burst of each limit's refusals (burst.h). */
+	struct cbd_burst requester_full, address_full, full;
 };
 
 /* Per request: the body, and the wait's deadline and waiter slot. */
@@ -104,6 +108,34 @@ static enum MHD_Result send_error(struct cbd_control *ctl, struct MHD_Connection
 	return send_json(conn, status, obj);
 }
 
+/* A limit's refusal: the error and, for the module to tell the limits
+ * apart from any other failure, a fixed error_code. */
+static enum MHD_Result send_refusal(struct cbd_control *ctl, struct MHD_Connection *conn,
+				    unsigned status, const char *code, const char *msg)
+{
+	json_object *obj = json_object_new_object();
+
+	if (obj == NULL)
+		return MHD_NO;
+	json_object_object_add(obj, "error", json_object_new_string(msg));
+	json_object_object_add(obj, "error_code", json_object_new_string(code));
+	json_object_object_add(obj, "instance", json_object_new_string(ctl->store->instance));
+	return send_json(conn, status, obj);
+}
+
+/* Logs a limit's refusal at LOG_WARNING, once per burst (burst.h). */
+static void log_refusal(struct cbd_control *ctl, struct cbd_burst *b, const char *what)
+{
+	unsigned held;
+
+	if (!cbd_burst_hit(b, dt_now_ms(), &held))
+		return;
+	dt_logf(ctl->log, LOG_WARNING,
+		"register refused: %s (%u more refused since the last such line; at most one "
+		"a minute)",
+		what, held);
+}
+
 static enum MHD_Result send_empty(struct MHD_Connection *conn, unsigned status)
 {
 	struct MHD_Response *resp;
@@ -161,11 +193,19 @@ static enum MHD_Result created(struct cbd_control *ctl, struct MHD_Connection *c
 static enum MHD_Result add_session(struct cbd_control *ctl, struct MHD_Connection *conn,
 				   struct cbd_reg *r)
 {
-	struct cbd_new_session ns = {r->state,	       r->number,    r->shown[0],
-				     r->shown[1],      r->shown[2],  r->shown[3],
-				     r->authorize_url, r->requester, r->ttl};
-	char id[CBD_ID_LEN + 1];
+	char id[CBD_ID_LEN + 1], address[CBD_ADDRESS_KEY_MAX + 1], what[2 * CBD_ADDRESS_KEY_MAX];
+	struct cbd_new_session ns = {.state = r->state,
+				     .number = r->number,
+				     .user = r->shown[0],
+				     .service = r->shown[1],
+				     .host = r->shown[2],
+				     .rhost = r->shown[3],
+				     .authorize_url = r->authorize_url,
+				     .requester = r->requester,
+				     .address = address,
+				     .ttl_s = r->ttl};
 
+	cbd_address_key(r->requester_address, address, sizeof(address));
 	switch (cbd_store_add(ctl->store, &ns, id)) {
 	case CBD_OK:
 		dt_logf(ctl->log, LOG_INFO,
@@ -176,21 +216,34 @@ static enum MHD_Result add_session(struct cbd_control *ctl, struct MHD_Connectio
 	case CBD_E_REQUESTER_FULL:
 		/* A refusal of this requester's login, not a helper that cannot
 		 * serve: the module maps 429 to PAM_AUTH_ERR. */
-		dt_logf(ctl->log, LOG_WARNING,
-			"register refused: requester %s has max_pending_per_requester (%u) "
-			"sessions pending",
-			r->shown[4], ctl->conf->max_pending_per_requester);
-		return send_error(ctl, conn, MHD_HTTP_TOO_MANY_REQUESTS,
-				  "too many pending sessions for this requester "
-				  "(max_pending_per_requester)");
+		snprintf(what, sizeof(what),
+			 "requester %s has max_pending_per_requester (%u) sessions pending",
+			 r->shown[4], ctl->conf->max_pending_per_requester);
+		log_refusal(ctl, &ctl->requester_full, what);
+		return send_refusal(ctl, conn, MHD_HTTP_TOO_MANY_REQUESTS, "requester_full",
+				    "too many pending sessions for this requester "
+				    "(max_pending_per_requester)");
+	case CBD_E_ADDRESS_FULL:
+		/* As above, for every account named from one address. */
+		snprintf(what, sizeof(what),
+			 "address %s has max_pending_per_address (%u) sessions pending", address,
+			 ctl->conf->max_pending_per_address);
+		dt_sanitize_text(what);
+		log_refusal(ctl, &ctl->address_full, what);
+		return send_refusal(ctl, conn, MHD_HTTP_TOO_MANY_REQUESTS, "address_full",
+				    "too many pending sessions from this address "
+				    "(max_pending_per_address)");
 	case CBD_E_DUP:
 		dt_logf(ctl->log, LOG_WARNING, "register refused: duplicate state");
 		return send_error(ctl, conn, MHD_HTTP_CONFLICT, "duplicate state");
 	case CBD_E_FULL:
-		dt_logf(ctl->log, LOG_WARNING, "register refused: max_pending (%u) reached",
-			ctl->conf->max_pending);
-		return send_error(ctl, conn, MHD_HTTP_SERVICE_UNAVAILABLE,
-				  "too many pending sessions (max_pending)");
+		/* Others can bring this about (many addresses, many logins):
+		 * "full" tells the module to refuse, not to fall back. */
+		snprintf(what, sizeof(what), "full: max_pending (%u) reached",
+			 ctl->conf->max_pending);
+		log_refusal(ctl, &ctl->full, what);
+		return send_refusal(ctl, conn, MHD_HTTP_SERVICE_UNAVAILABLE, "full",
+				    "too many pending sessions (max_pending)");
 	default:
 		return send_error(ctl, conn, MHD_HTTP_INTERNAL_SERVER_ERROR,
 				  "cannot store the session");
@@ -470,6 +523,9 @@ struct cbd_control *cbd_control_start(const struct cbd_conf *conf, struct cbd_st
 	ctl->conf = conf;
 	ctl->store = store;
 	ctl->log = log;
+	cbd_burst_init(&ctl->requester_full);
+	cbd_burst_init(&ctl->address_full);
+	cbd_burst_init(&ctl->full);
 	ctl->fd = cbd_listen_unix(conf->control, &ctl->ino, err);
 	if (ctl->fd < 0) {
 		free(ctl);
@@ -494,5 +550,8 @@ void cbd_control_stop(struct cbd_control *ctl)
 	MHD_stop_daemon(ctl->mhd); /* closes the listening socket too */
 	cbd_waiters_free(ctl->waiters);
 	cbd_unlink_unix(ctl->conf->control, ctl->ino);
+	cbd_burst_destroy(&ctl->requester_full);
+	cbd_burst_destroy(&ctl->address_full);
+	cbd_burst_destroy(&ctl->full);
 	free(ctl);
 }

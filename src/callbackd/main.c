@@ -95,7 +95,10 @@ static int load_conf(struct app *app, const char *path, struct dt_err *err)
 static int start(struct app *app, struct dt_err *err)
 {
 	struct cbd_store_limits limits = {
-	    app->conf.max_pending, app->conf.max_pending_per_requester, app->conf.linger * 1000u};
+	    .max_pending = app->conf.max_pending,
+	    .max_pending_per_requester = app->conf.max_pending_per_requester,
+	    .max_pending_per_address = app->conf.max_pending_per_address,
+	    .linger_ms = app->conf.linger * 1000u};
 
 	app->store = cbd_store_memory_new(&limits, &app->log, err);
 	if (app->store == NULL)

@@ -124,8 +124,14 @@ int cbd_register_parse(json_object *root, unsigned max_ttl, struct cbd_reg *r, c
 	    check_authorize_url(r->authorize_url, msg, msg_size) != 0 ||
 	    get_string(root, "requester", 1, CBD_REQUESTER_MAX, 0, &r->requester, msg, msg_size) !=
 		0 ||
+	    get_string(root, "requester_address", 1, CBD_REQUESTER_MAX, 1, &r->requester_address,
+		       msg, msg_size) != 0 ||
 	    get_uint(root, "ttl", 1, UINT32_MAX, 1, &r->ttl, msg, msg_size) != 0)
 		return -1;
+	/* Absent (a client that does not send it), the requester stands in:
+	 * never looser than the per-requester limit. */
+	if (r->requester_address[0] == '\0')
+		r->requester_address = r->requester;
 	/* Clamped both ways: a module with a short timeout cancels on its own. */
 	if (r->ttl > max_ttl)
 		r->ttl = max_ttl;

@@ -10,6 +10,9 @@
 struct cbd_reg {
 	const char *state, *user, *service, *host, *rhost, *authorize_url;
 	const char *requester; /* who asks: the key of max_pending_per_requester */
+	/* the requester without the account (max_pending_per_address);
+	 * the requester itself when the module did not send one */
+	const char *requester_address;
 	unsigned number, ttl;
 	/* Sanitized copies of user, service, host, rhost and requester. */
 	char *shown[5];

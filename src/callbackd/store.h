@@ -53,6 +53,7 @@ enum cbd_rc {
 	CBD_E_DUP,	      /* state already registered */
 	CBD_E_FULL,	      /* max_pending reached */
 	CBD_E_REQUESTER_FULL, /* this requester has max_pending_per_requester pending */
+	CBD_E_ADDRESS_FULL,   /* this address has max_pending_per_address pending */
 	CBD_E_TOKEN,	      /* confirmation token does not match */
 	CBD_E_INTERNAL,	      /* out of memory, random source failed */
 };
@@ -63,6 +64,7 @@ struct cbd_new_session {
 	const char *user, *service, *host, *rhost;
 	const char *authorize_url;
 	const char *requester; /* counted against max_pending_per_requester */
+	const char *address;   /* address.h's key, counted against max_pending_per_address */
 	unsigned ttl_s;
 };
 
@@ -128,6 +130,7 @@ struct cbd_store {
 struct cbd_store_limits {
 	unsigned max_pending;		    /* pending sessions in all */
 	unsigned max_pending_per_requester; /* pending sessions of one requester */
+	unsigned max_pending_per_address;   /* ... of one address, whatever the account; 0: off */
 	unsigned linger_ms;		    /* how long an ended session's outcome is kept */
 };
 

@@ -19,6 +19,7 @@ struct msession {
 	unsigned number;
 	char *authorize_url;
 	char *requester; /* who asked: pending sessions are counted per requester */
+	char *address;	 /* and per address (address.h), whatever the account */
 	char *code;	 /* held until released, wiped on every exit */
 	int64_t expires_ms, reap_ms;
 	enum cbd_status status;
@@ -90,6 +91,7 @@ static void session_free(struct msession *s)
 	dt_free_secret(s->code);
 	free(s->authorize_url);
 	free(s->requester);
+	free(s->address);
 	OPENSSL_cleanse(s, sizeof(*s));
 	free(s);
 }
@@ -237,7 +239,8 @@ static struct msession *session_new(const struct cbd_new_session *ns, int64_t no
 		return NULL;
 	s->authorize_url = strdup(ns->authorize_url);
 	s->requester = strdup(ns->requester);
-	if (s->authorize_url == NULL || s->requester == NULL ||
+	s->address = strdup(ns->address);
+	if (s->authorize_url == NULL || s->requester == NULL || s->address == NULL ||
 	    cbd_make_choices(ns->number, s->view.choices) != 0) {
 		session_free(s);
 		return NULL;
@@ -267,6 +270,18 @@ static unsigned pending_of(const struct mstore *ms, const char *requester)
 	return n;
 }
 
+/* Pending sessions from one address, whatever account each named. */
+static unsigned pending_from(const struct mstore *ms, const char *address)
+{
+	const struct msession *s;
+	unsigned n = 0;
+
+	for (s = ms->head; s != NULL; s = s->next)
+		if (s->status == CBD_PENDING && strcmp(s->address, address) == 0)
+			n++;
+	return n;
+}
+
 static enum cbd_rc m_add(struct cbd_store *st, const struct cbd_new_session *ns,
 			 char id_out[CBD_ID_LEN + 1])
 {
@@ -287,6 +302,11 @@ static enum cbd_rc m_add(struct cbd_store *st, const struct cbd_new_session *ns,
 		/* Checked before the global limit: one requester at its quota
 		 * is told so (a refusal of its own login), whatever the rest. */
 		rc = CBD_E_REQUESTER_FULL;
+	} else if (ms->limits.max_pending_per_address != 0 &&
+		   pending_from(ms, ns->address) >= ms->limits.max_pending_per_address) {
+		/* The account is the client's to choose: without this one
+		 * address could make requesters until max_pending is full. */
+		rc = CBD_E_ADDRESS_FULL;
 	} else if (ms->npending >= ms->limits.max_pending) {
 		rc = CBD_E_FULL;
 	} else {

@@ -38,6 +38,31 @@ static int helper_error(const struct dt_http_response *resp, const char *what, s
 			  resp->status, shown);
 }
 
+/* Which limit a refused registration hit. Every one of them is a state
+ * that people other than the helper's operator can bring about (many
+ * logins pending from one requester, one address, or everywhere), so each
+ * is a refusal: were "full" an outage, whoever fills the helper would open
+ * failmode's door and the recovery prompt for everyone. Only a 503 that
+ * names itself "full" counts; any other 5xx stays "cannot serve". */
+static enum dt_helper_refusal refusal_of(const struct dt_http_response *resp)
+{
+	json_object *obj;
+	const char *code;
+	enum dt_helper_refusal r = DT_HELPER_REFUSED_NONE;
+
+	if (resp->status != 429 && resp->status != 503)
+		return r;
+	obj = dt_json_parse_object(resp->body, resp->len);
+	code = obj != NULL ? dt_json_string(obj, "error_code") : NULL;
+	if (resp->status == 429)
+		r = code != NULL && strcmp(code, "address_full") == 0 ? DT_HELPER_REFUSED_ADDRESS
+								      : DT_HELPER_REFUSED_REQUESTER;
+	else if (code != NULL && strcmp(code, "full") == 0)
+		r = DT_HELPER_REFUSED_FULL;
+	json_object_put(obj);
+	return r;
+}
+
 static char *registration_json(const struct dt_helper_registration *reg)
 {
 	json_object *o = json_object_new_object();
@@ -54,6 +79,8 @@ static char *registration_json(const struct dt_helper_registration *reg)
 	    json_object_object_add(o, "authorize_url",
 				   json_object_new_string(reg->authorize_url)) == 0 &&
 	    json_object_object_add(o, "requester", json_object_new_string(reg->requester)) == 0 &&
+	    json_object_object_add(o, "requester_address",
+				   json_object_new_string(reg->requester_address)) == 0 &&
 	    json_object_object_add(o, "ttl", json_object_new_int((int)reg->ttl)) == 0)
 		out = strdup(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN));
 	/* The serialized form holds the state: wipe json-c's copy too. */
@@ -107,10 +134,8 @@ int dt_helper_register(struct dt_http *h, const struct dt_helper_registration *r
 		return -1;
 	if (resp.status != 201) {
 		helper_error(&resp, "registration", err);
-		/* The helper refuses this requester, not everyone: too many
-		 * of its own logins are pending. A refusal, never
-		 * "unavailable" (no failmode, no recovery code). */
-		if (resp.status == 429)
+		out->refused = refusal_of(&resp);
+		if (out->refused != DT_HELPER_REFUSED_NONE)
 			err->kind = DT_ERR_DENIED;
 		dt_http_response_free(&resp);
 		return -1;

@@ -13,7 +13,22 @@ struct dt_helper_registration {
 	const char *user, *service, *host, *rhost;
 	const char *authorize_url;
 	const char *requester; /* requester.h: whose quota of pending sessions */
-	unsigned ttl;
+	/* requester.h: the requester without the account, for the helper's
+	 * max_pending_per_address */
+	const char *requester_address;
+	unsigned ttl; /* at least DT_HELPER_MIN_TTL */
+};
+
+/* The smallest ttl the helper accepts (it answers 400 below it). */
+#define DT_HELPER_MIN_TTL 1
+
+/* Why the helper turned a registration down (its error_code), when
+ * dt_helper_register fails with DT_ERR_DENIED because of a limit. */
+enum dt_helper_refusal {
+	DT_HELPER_REFUSED_NONE,	     /* not a limit (or no answer at all) */
+	DT_HELPER_REFUSED_REQUESTER, /* 429 requester_full */
+	DT_HELPER_REFUSED_ADDRESS,   /* 429 address_full */
+	DT_HELPER_REFUSED_FULL,	     /* 503 full: max_pending on the whole helper */
 };
 
 struct dt_helper_session {
@@ -24,6 +39,8 @@ struct dt_helper_session {
 	char instance[64];
 	char *short_url;
 	unsigned expires_in;
+	/* Set when registering failed on one of the helper's limits. */
+	enum dt_helper_refusal refused;
 };
 
 enum dt_wait_status {
@@ -47,10 +64,14 @@ struct dt_wait_result {
 /* The longest single long-poll; the module loops until its deadline. */
 #define DT_HELPER_MAX_WAIT 25
 
-/* Registers a session. Errors: DT_ERR_DENIED when the helper refuses
- * this requester (429: max_pending_per_requester pending already, a
- * refusal of this login); DT_ERR_UNAVAIL when it cannot serve (503 full,
- * any other answer, an answer without instance, no connection). */
+/* Registers a session. Errors: DT_ERR_DENIED, with out->refused saying
+ * which, when a limit of the helper turns the login down: 429 (this
+ * requester's or this address's quota) and 503 "full" (max_pending: a
+ * state other people can bring about, so a refusal, never a way to
+ * failmode or a recovery code); DT_ERR_DENIED too for a listener that
+ * fails the peer check (http.h). DT_ERR_UNAVAIL when the helper cannot
+ * serve (any other answer, a 503 without error_code "full", an answer
+ * without instance, no connection). */
 int dt_helper_register(struct dt_http *h, const struct dt_helper_registration *reg,
 		       int64_t deadline_ms, struct dt_helper_session *out, struct dt_err *err);
 

@@ -234,7 +234,9 @@ static int describe_refused_peer(const struct dt_http *h, struct dt_err *err)
 
 	if (h->peer_seen >= 0)
 		snprintf(seen, sizeof(seen), "uid %ld", h->peer_seen);
-	return dt_err_set(err, DT_ERR_UNAVAIL,
+	/* A refusal, not an outage: a local user who takes over the socket
+	 * path must not get failmode's PAM_IGNORE or a recovery prompt. */
+	return dt_err_set(err, DT_ERR_DENIED,
 			  "the %s on unix:%s runs as %s, not as root%s: refused before sending "
 			  "anything. If dingtalk-callbackd runs as its own user, set helper_user "
 			  "to it; otherwise another program holds the socket path",

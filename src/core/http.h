@@ -65,9 +65,11 @@ void dt_http_cleanup(struct dt_http *h);
  * (dt_now_ms clock). `body` is sent as JSON when non-NULL. `headers` is a
  * NULL-terminated list of "Name: value" lines or NULL. A transport failure
  * or a timeout is DT_ERR_UNAVAIL (DT_ERR_TIMEOUT when the deadline was the
- * cause), and so is a Unix socket peer that fails the peer check (nothing
- * was sent; peer_refused is set, never transient); any HTTP status is a
- * success here: the caller reads it. */
+ * cause). A Unix socket peer that fails the peer check is DT_ERR_DENIED,
+ * a refusal and not an outage, since whoever holds the socket path must
+ * not choose failmode's answer (nothing was sent; peer_refused is set,
+ * never transient); any HTTP status is a success here: the caller reads
+ * it. */
 int dt_http_request(struct dt_http *h, const char *method, const char *url,
 		    const char *const *headers, const char *body, int64_t deadline_ms,
 		    struct dt_http_response *resp, struct dt_err *err);

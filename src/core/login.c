@@ -77,31 +77,65 @@ static void cancel_session(struct login *l)
 	memset(&l->registered, 0, sizeof(l->registered));
 }
 
-/* The helper refused this requester (too many of its logins pending):
- * say so at the terminal, since nothing else will. */
-static void tell_too_many(struct login *l)
+/* A message at the terminal, since nothing else will say it. */
+static void tell(struct login *l, enum dt_msg msg)
 {
 	struct dt_err ignored;
 
 	if (!l->req->silent)
-		l->ui->info(l->ui->ctx, dt_msg(l->req->lang, DT_MSG_TOO_MANY_PENDING), &ignored);
+		l->ui->info(l->ui->ctx, dt_msg(l->req->lang, msg), &ignored);
 }
 
-/* Creates fresh secrets and registers them with the helper. */
-static int start_session(struct login *l, struct dt_err *err)
+/* A limit of the helper turned the registration down: name it in the
+ * log line. All of them are refusals (helper_client.h). */
+static void name_limit(enum dt_helper_refusal why, const char *requester, const char *address,
+		       struct dt_err *err)
+{
+	switch (why) {
+	case DT_HELPER_REFUSED_REQUESTER:
+		dt_err_prefix(err, "too many logins pending for requester %s: ", requester);
+		break;
+	case DT_HELPER_REFUSED_ADDRESS:
+		dt_err_prefix(err, "too many logins pending from address %s: ", address);
+		break;
+	case DT_HELPER_REFUSED_FULL:
+		dt_err_prefix(err, "the helper is full (max_pending), login refused: ");
+		break;
+	case DT_HELPER_REFUSED_NONE:
+		break;
+	}
+}
+
+/* ... and at the terminal, when it ends the login. */
+static void tell_limit(struct login *l, enum dt_helper_refusal why)
+{
+	if (why == DT_HELPER_REFUSED_REQUESTER)
+		tell(l, DT_MSG_TOO_MANY_PENDING);
+	else if (why == DT_HELPER_REFUSED_ADDRESS)
+		tell(l, DT_MSG_TOO_MANY_FROM_ADDRESS);
+	else if (why == DT_HELPER_REFUSED_FULL)
+		tell(l, DT_MSG_HELPER_FULL);
+}
+
+/* Creates fresh secrets in *s and registers them with the helper as *out;
+ * the login's current session is left alone. */
+static int register_session(struct login *l, struct dt_session *s, struct dt_helper_session *out,
+			    struct dt_err *err)
 {
 	struct dt_helper_registration reg;
-	char requester[DT_REQUESTER_MAX + 1];
+	char requester[DT_REQUESTER_MAX + 1], address[DT_REQUESTER_MAX + 1];
 	char *authorize_url;
+	int64_t left;
 	int rc;
 
-	if (dt_session_new(&l->session, err) < 0)
+	memset(out, 0, sizeof(*out));
+	if (dt_session_new(s, err) < 0)
 		return -1;
-	authorize_url = dt_authorize_url(l->cfg, &l->session, err);
+	authorize_url = dt_authorize_url(l->cfg, s, err);
 	if (authorize_url == NULL)
 		return -1;
-	reg.state = l->session.state;
-	reg.number = l->session.number;
+	reg.state = s->state;
+	reg.number = s->number;
 	reg.user = l->req->user != NULL ? l->req->user : DT_LOGIN_ANY_ACCOUNT;
 	reg.service = l->req->service;
 	reg.host = l->host;
@@ -109,20 +143,81 @@ static int start_session(struct login *l, struct dt_err *err)
 	reg.authorize_url = authorize_url;
 	dt_requester(requester, sizeof(requester), getuid(), l->req->rhost, l->req->service,
 		     l->req->user);
+	dt_requester_address(address, sizeof(address), getuid(), l->req->rhost, l->req->service);
 	reg.requester = requester;
-	reg.ttl = (unsigned)((l->deadline_ms - dt_now_ms()) / 1000);
-	rc = dt_helper_register(&l->helper, &reg, l->deadline_ms, &l->registered, err);
+	reg.requester_address = address;
+	/* Rounded down near the deadline the seconds left may be 0, which the
+	 * helper refuses; the module's own deadline ends the login anyway. */
+	left = (l->deadline_ms - dt_now_ms()) / 1000;
+	reg.ttl = left > DT_HELPER_MIN_TTL ? (unsigned)left : DT_HELPER_MIN_TTL;
+	rc = dt_helper_register(&l->helper, &reg, l->deadline_ms, out, err);
 	dt_free_secret(authorize_url);
-	if (rc < 0 && err->kind == DT_ERR_DENIED) {
-		tell_too_many(l);
-		dt_err_prefix(err, "too many logins pending for requester %s: ", requester);
+	if (rc < 0) {
+		name_limit(out->refused, requester, address, err);
 		return -1;
 	}
-	if (rc < 0)
-		return unreachable_if_late(l, err);
+	dt_logf(l->log, LOG_DEBUG, "session %s registered for %s", out->id, reg.user);
+	return 0;
+}
+
+/* Makes l->registered the session the login waits for. */
+static void adopt_session(struct login *l)
+{
 	l->expires_ms = dt_now_ms() + (int64_t)l->registered.expires_in * 1000;
 	snprintf(l->out->session_id, sizeof(l->out->session_id), "%s", l->registered.id);
-	dt_logf(l->log, LOG_DEBUG, "session %s registered for %s", l->registered.id, reg.user);
+}
+
+/* Creates fresh secrets and registers them with the helper. */
+static int start_session(struct login *l, struct dt_err *err)
+{
+	if (register_session(l, &l->session, &l->registered, err) < 0) {
+		tell_limit(l, l->registered.refused);
+		if (err->kind == DT_ERR_DENIED)
+			return -1;
+		return unreachable_if_late(l, err);
+	}
+	adopt_session(l);
+	return 0;
+}
+
+/* Below this much time before the deadline, `r` keeps the QR on screen:
+ * nobody scans and approves a new one in less. */
+#define RENEW_MIN_MS 5000
+
+/* `r`: a new QR. The new session is registered before the old one is
+ * cancelled, and if that fails for any reason (the helper full, which
+ * others can cause, a helper error, the deadline near) the old one stays:
+ * its QR on the screen is still valid, so `r` can never end the login, let
+ * alone as "unavailable". Only Ctrl-C during the registration ends it. */
+static int renew_session(struct login *l, struct dt_err *err)
+{
+	struct dt_session fresh;
+	struct dt_helper_session reg;
+	struct dt_err rerr;
+
+	if (l->deadline_ms - CANCEL_RESERVE_MS - dt_now_ms() < RENEW_MIN_MS) {
+		tell(l, DT_MSG_NEW_CODE_TOO_LATE);
+		return 0;
+	}
+	dt_err_clear(&rerr);
+	if (register_session(l, &fresh, &reg, &rerr) < 0) {
+		dt_session_wipe(&fresh);
+		dt_helper_session_free(&reg);
+		if (rerr.kind == DT_ERR_INTERRUPTED) {
+			*err = rerr;
+			return -1;
+		}
+		dt_logf(l->log, LOG_WARNING, "no new session for `r`, session %s kept: %s",
+			l->registered.id, rerr.msg);
+		tell(l, DT_MSG_NEW_CODE_FAILED);
+		return 0;
+	}
+	cancel_session(l);
+	dt_session_wipe(&l->session);
+	l->session = fresh;
+	l->registered = reg;
+	dt_session_wipe(&fresh);
+	adopt_session(l);
 	return 0;
 }
 
@@ -279,9 +374,8 @@ static int handle_choice(struct login *l, int choice, enum step *next, char **co
 		*next = STEP_NOT_YET;
 		return rc;
 	case 'r':
-		cancel_session(l);
 		*next = STEP_SHOW_QR;
-		return start_session(l, err);
+		return renew_session(l, err);
 	case 'a':
 	case 'u':
 		l->style = choice == 'a' ? DT_QR_ASCII : DT_QR_UTF8;

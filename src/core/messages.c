@@ -16,6 +16,13 @@ static const char *const english[DT_MSG_COUNT] = {
 			 "Recovery code (or Enter to give up): "),
     [DT_MSG_TOO_MANY_PENDING] = ("Too many DingTalk logins are pending for you. Finish or "
 				 "cancel them, then try again."),
+    [DT_MSG_TOO_MANY_FROM_ADDRESS] = ("Too many DingTalk logins are pending from your address. "
+				      "Finish or cancel them, then try again."),
+    [DT_MSG_HELPER_FULL] = ("Too many DingTalk logins are pending on this server. Login "
+			    "refused; try again later."),
+    [DT_MSG_NEW_CODE_FAILED] = "A new QR code cannot be made now. The one above is still valid.",
+    [DT_MSG_NEW_CODE_TOO_LATE] = ("Too little time is left for a new QR code. The one above is "
+				  "still valid."),
 };
 
 /* The number and the link stay ASCII in every language; the English words
@@ -28,6 +35,14 @@ static const char *const chinese[DT_MSG_COUNT] = {
     [DT_MSG_RECOVERY] = "暂时无法连接钉钉。\n请输入恢复码 (recovery code)，或直接按回车放弃：",
     [DT_MSG_TOO_MANY_PENDING] =
 	"你有太多待批准的钉钉登录 (too many pending logins)。请先完成或取消它们，再重试。",
+    [DT_MSG_TOO_MANY_FROM_ADDRESS] = "你的地址有太多待批准的钉钉登录 (too many pending logins "
+				     "from your address)。请先完成或取消它们，再重试。",
+    [DT_MSG_HELPER_FULL] = "本服务器待批准的钉钉登录过多 (too many pending logins on this "
+			   "server)，登录被拒绝。请稍后再试。",
+    [DT_MSG_NEW_CODE_FAILED] =
+	"现在无法生成新的二维码 (no new QR code now)。上面的二维码仍然有效。",
+    [DT_MSG_NEW_CODE_TOO_LATE] =
+	"剩余时间太短，无法生成新的二维码 (too little time left)。上面的二维码仍然有效。",
 };
 
 const char *dt_msg(enum dt_lang lang, enum dt_msg id)

@@ -17,6 +17,10 @@ enum dt_msg {
 	DT_MSG_UNKNOWN_KEY,
 	DT_MSG_RECOVERY,
 	DT_MSG_TOO_MANY_PENDING,
+	DT_MSG_TOO_MANY_FROM_ADDRESS, /* the helper's max_pending_per_address */
+	DT_MSG_HELPER_FULL,	      /* the helper's max_pending: a refusal */
+	DT_MSG_NEW_CODE_FAILED,	      /* `r`: no new session, the old one stays */
+	DT_MSG_NEW_CODE_TOO_LATE,     /* `r`: too little time left for a new one */
 	DT_MSG_COUNT,
 };
 

@@ -770,7 +770,8 @@ def test_linger(tmp):
              (r.status, r.text, j["instance"]))
     finally:
         h.stop()
-    for bad in ("linger = 0", "linger = 3601", "max_pending_per_requester = 0"):
+    for bad in ("linger = 0", "linger = 3601", "max_pending_per_requester = 0",
+                "max_pending_per_address = 100001"):
         path = os.path.join(tmp, "badlimit.conf")
         with open(path, "w") as f:
             f.write("public_url = http://127.0.0.1:1\n%s\n" % bad)
@@ -787,6 +788,15 @@ def test_small_helper(tmp):
         r, _ = h.register()
         T.ok(codes == [201] * 3 and r.status == 503, "max_pending = 3: the 4th -> 503",
              (codes, r.status, r.text))
+        j = r.json() or {}
+        T.ok(j.get("error_code") == "full" and "max_pending" in j.get("error", "") and
+             j.get("instance"),
+             "the 503 names itself: error_code full (the module's refusal, not an outage)",
+             r.text)
+        more = [h.register()[0].status for _ in range(5)]
+        T.eq(more, [503] * 5, "five more registrations -> 503")
+        T.eq(h.log_text().count("register refused: full: max_pending (3) reached"), 1,
+             "the full helper logs one line for the burst, not one per request")
     finally:
         h.stop()
     h = Helper(tmp, "perreq", "max_pending = 10\nmax_pending_per_requester = 2\n"
@@ -797,6 +807,7 @@ def test_small_helper(tmp):
         j = r.json() or {}
         T.ok([m.status for m in made] == [201, 201] and r.status == 429 and
              "max_pending_per_requester" in j.get("error", "") and
+             j.get("error_code") == "requester_full" and
              j.get("instance") == made[0].json()["instance"],
              "max_pending_per_requester = 2: the requester's 3rd -> 429 naming the limit",
              (r.status, r.text))
@@ -826,6 +837,61 @@ def test_small_helper(tmp):
         h.callback(code=code, state=state)
         T.eq(h.wait(sid, 1).json(), {"status": "approved", "code": code},
              "the callback falls back to code= when authCode is absent")
+    finally:
+        h.stop()
+
+
+def test_address_limit(tmp):
+    h = Helper(tmp, "peraddr", "max_pending = 100\nmax_pending_per_requester = 8\n"
+               "max_pending_per_address = 3\nsession_ttl = 60\n")
+    try:
+        def reg(address, user):
+            return h.register(requester="%s user:%s" % (address, user),
+                              requester_address=address)[0]
+        codes = [reg("rhost:10.1.2.3", "u%d" % i).status for i in range(3)]
+        r = reg("rhost:10.1.2.3", "root")
+        j = r.json() or {}
+        T.ok(codes == [201] * 3 and r.status == 429 and
+             j.get("error_code") == "address_full" and
+             "max_pending_per_address" in j.get("error", "") and j.get("instance"),
+             "max_pending_per_address = 3: a 4th account from one address -> 429 "
+             "address_full", (codes, r.status, r.text))
+        T.eq(reg("rhost:10.1.2.4", "root").status, 201, "...while another address registers")
+        net = ["2001:db8:1:2::1", "2001:db8:1:2:ffff:ffff:ffff:fffe",
+               "2001:0DB8:0001:0002:0000:0000:0000:0009"]
+        codes = [reg("rhost:" + a, "u").status for a in net]
+        r = reg("rhost:2001:db8:1:2:abcd::1%eth0", "v")
+        T.ok(codes == [201] * 3 and r.status == 429 and
+             (r.json() or {}).get("error_code") == "address_full",
+             "IPv6: three addresses of one /64 (any spelling) fill it, a fourth one "
+             "(with a zone) -> 429", (codes, r.status, r.text))
+        T.eq(reg("rhost:2001:db8:1:3::1", "u").status, 201, "...the next /64 registers")
+        codes = [reg("rhost:::ffff:10.1.2.4", "m%d" % i).status for i in range(2)]
+        r = reg("rhost:10.1.2.4", "m9")
+        T.ok(codes == [201, 201] and r.status == 429,
+             "an IPv4-mapped IPv6 address counts as the IPv4 address", (codes, r.status))
+        codes = [h.register(requester="uid:1001 %d" % i, requester_address="uid:1001")[0]
+                 .status for i in range(3)]
+        T.eq(codes, [201] * 3, "uid:1001 registers three sessions")
+        T.eq(h.register(requester="uid:1001 x", requester_address="uid:1001")[0].status,
+             429, "a local uid is an address too: its 4th -> 429")
+        T.eq(h.register(requester="x", requester_address="rhost:uid:1002")[0].status, 201,
+             "a host name never passes for a uid (the prefixes differ)")
+        log = h.log_text()
+        T.ok(log.count("has max_pending_per_address (3) sessions pending") == 1 and
+             "register refused: address rhost:10.1.2.3 has max_pending_per_address (3)" in log,
+             "four refusals, one log line naming the first address", log[-2000:])
+        for bad in ("", 42):
+            r = h.register(requester="y", requester_address=bad)[0]
+            T.ok(r.status == 400 and "requester_address" in (r.json() or {}).get("error", ""),
+                 "requester_address %r -> 400 naming the field" % (bad,), r.text)
+    finally:
+        h.stop()
+    h = Helper(tmp, "noaddr", "max_pending_per_address = 0\nsession_ttl = 60\n")
+    try:
+        codes = [h.register(requester="rhost:10.1.2.3 user:u%d" % i,
+                            requester_address="rhost:10.1.2.3")[0].status for i in range(40)]
+        T.eq(codes, [201] * 40, "max_pending_per_address = 0: no limit per address")
     finally:
         h.stop()
 
@@ -1011,11 +1077,12 @@ def main():
         test_instance(h, tmp)
         test_linger(tmp)
         test_small_helper(tmp)
+        test_address_limit(tmp)
         test_slow_clients(tmp)
         logs.append(h.log_text())
         test_shutdown(h)
         test_bad_config(tmp)
-        for name in ("small", "perreq", "linger", "other", "noconfirm"):
+        for name in ("small", "perreq", "peraddr", "noaddr", "linger", "other", "noconfirm"):
             with open(os.path.join(tmp, name, "callbackd.log"), "rb") as f:
                 logs.append(f.read().decode("utf-8", "replace"))
         test_no_secrets_logged(logs)

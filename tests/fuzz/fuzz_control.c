@@ -1,12 +1,14 @@
 /* libFuzzer target: the control API's register request, from the raw body
  * to the checked fields (dt_json_parse_object, cbd_register_parse,
- * cbd_register_sanitize), as control.c runs them. */
+ * cbd_register_sanitize) and the address key (cbd_address_key), as
+ * control.c runs them. */
 #include "config.h"
 
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
 
+#include "address.h"
 #include "json.h"
 #include "inapp_url.h"
 #include "register.h"
@@ -26,6 +28,7 @@ static void check_shown(const char *s)
 
 static void check_accepted(const struct cbd_reg *r)
 {
+	char key[CBD_ADDRESS_KEY_MAX + 1];
 	struct cbd_inapp inapp;
 	int i;
 
@@ -39,6 +42,13 @@ static void check_accepted(const struct cbd_reg *r)
 	}
 	if (r->requester == NULL || r->requester[0] == '\0' ||
 	    strlen(r->requester) > CBD_REQUESTER_MAX)
+		__builtin_trap();
+	/* Present or stood in for by the requester; its key always fits. */
+	if (r->requester_address == NULL || r->requester_address[0] == '\0' ||
+	    strlen(r->requester_address) > CBD_REQUESTER_MAX)
+		__builtin_trap();
+	cbd_address_key(r->requester_address, key, sizeof(key));
+	if (strlen(key) > CBD_ADDRESS_KEY_MAX || key[0] == '\0')
 		__builtin_trap();
 	if (strlen(r->authorize_url) > CBD_URL_MAX)
 		__builtin_trap();

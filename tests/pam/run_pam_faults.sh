@@ -83,6 +83,8 @@ fake_helper() { # NAME STATUS BODY [UID]
 fake_helper fake_html 201 '<html><body>502 Bad Gateway</body></html>' || bail "fake helper"
 fake_helper fake_types 201 '{"id": 12345678, "short_url": ["http://x/l/a"], "expires_in": "soon"}' ||
 	bail "fake helper"
+# A 503 that is not the helper's "full": a helper that cannot serve.
+fake_helper fake_503 503 '{"error": "overloaded", "instance": "abcdefghijklmnop"}' || bail "fake helper"
 # Fakes listening as a user who is not root: one nobody allowed, one that
 # helper_user allows (it answers HTML, so a request that arrives shows).
 fake_helper fake_nonroot 201 '<html>impostor</html>' 4242 || bail "fake helper"
@@ -98,10 +100,12 @@ control = $DT_WORK/run2/control.sock
 public_url = http://127.0.0.1:$port2
 session_ttl = 600
 # Small, for the downgrade cases: an ended session is forgotten after 2 s,
-# one requester may have 2 sessions pending, everyone together 3.
+# one requester may have 2 sessions pending, one address 2 (whatever the
+# accounts), everyone together 3.
 linger = 2
 max_pending = 3
 max_pending_per_requester = 2
+max_pending_per_address = 2
 CONF
 chmod 0644 "$DT_WORK/callbackd2.conf"
 cat >"$DT_WORK/helper2.sh" <<SH
@@ -135,9 +139,12 @@ t='timeout = 10'
 service dingtalk "$(dt_module_conf ok "$t")"
 service dingtalk_helper2 "$(dt_module_conf helper2 "$t" "$helper2")"
 service dingtalk_helper2_enter "$(dt_module_conf helper2_enter "$t" "$helper2" 'wait = enter')"
+service dingtalk_helper2_safe "$(dt_module_conf helper2_safe "$t" "$helper2" 'failmode = safe')"
 service dingtalk_fake_html "$(dt_module_conf fake_html "$t" "helper = unix:$DT_WORK/fake_html.sock")"
 service dingtalk_fake_types "$(dt_module_conf fake_types "$t" "helper = unix:$DT_WORK/fake_types.sock")"
+service dingtalk_fake_503 "$(dt_module_conf fake_503 "$t" "helper = unix:$DT_WORK/fake_503.sock")"
 service dingtalk_fake_nonroot "$(dt_module_conf fake_nonroot "$t" "helper = unix:$DT_WORK/fake_nonroot.sock" 'helper_user = 4243')"
+service dingtalk_fake_nonroot_safe "$(dt_module_conf fake_nonroot_safe "$t" "helper = unix:$DT_WORK/fake_nonroot.sock" 'helper_user = 4243' 'failmode = safe')"
 service dingtalk_fake_helper_user "$(dt_module_conf fake_helper_user "$t" "helper = unix:$DT_WORK/fake_helper_user.sock" 'helper_user = 4243')"
 service dingtalk_wronghost "$(dt_module_conf wronghost "$t" "api_base = $wronghost_url" "ca_file = $DT_TEST_CA")"
 service dingtalk_expired "$(dt_module_conf expired "$t" "api_base = $expired_url" "ca_file = $DT_TEST_CA")"

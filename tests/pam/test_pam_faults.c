@@ -47,6 +47,11 @@ struct conv_ctx {
 	double enter_at;
 	double qr_shown_at;
 	enum helper_action helper;
+	/* wait = enter: the answer to the first prompt (NULL: Enter); later
+	 * prompts get Enter once the phone is done. */
+	const char *first_answer;
+	/* Fill the second helper's max_pending at the first prompt. */
+	int fill_helper2_at_prompt;
 	char text[65536];
 	size_t text_len;
 	char link[512];
@@ -56,6 +61,8 @@ struct conv_ctx {
 	pid_t phone;
 	int prompts;
 };
+
+static void fill_helper2(void);
 
 static void helper2(const char *what)
 {
@@ -122,7 +129,12 @@ static int conversation(int n, const struct pam_message **msg, struct pam_respon
 			    now_s() < c->qr_shown_at + c->enter_at)
 				usleep(
 				    (useconds_t)((c->qr_shown_at + c->enter_at - now_s()) * 1e6));
-			r[i].resp = strdup("");
+			if (c->fill_helper2_at_prompt && c->prompts == 1)
+				fill_helper2();
+			if (c->first_answer != NULL && c->prompts > 1)
+				pt_reap_phone(&c->phone);
+			r[i].resp = strdup(
+			    c->first_answer != NULL && c->prompts == 1 ? c->first_answer : "");
 		}
 	}
 	*resp = r;
@@ -220,20 +232,27 @@ static int fake_got_request(const char *name)
 
 /* A local user holding the socket path (uid 4242, not root nor
  * helper_user) learns nothing: the module hangs up before it sends the
- * registration (user, host, rhost). */
+ * registration (user, host, rhost). And gains nothing: it is a refusal
+ * (PAM_AUTH_ERR), not an outage, also with failmode = safe, where an
+ * outage would be PAM_IGNORE. */
 static void test_helper_socket_held_by_another_user(void **state)
 {
+	static const char *const services[] = {"dingtalk_fake_nonroot",
+					       "dingtalk_fake_nonroot_safe"};
 	struct conv_ctx c;
 	double seconds;
+	int i;
 
 	(void)state;
-	new_case(&c, NULL, HELPER_KEEP);
-	assert_pam(authenticate("dingtalk_fake_nonroot", &c, &seconds), PAM_AUTHINFO_UNAVAIL);
-	assert_false(fake_got_request("fake_nonroot")); /* nothing was sent */
-	assert_logged(
-	    "runs as uid 4242, not as root or helper_user: refused before sending anything");
-	assert_int_equal(c.links_seen, 0);
-	assert_within_deadline(seconds);
+	for (i = 0; i < 2; i++) {
+		new_case(&c, NULL, HELPER_KEEP);
+		assert_pam(authenticate(services[i], &c, &seconds), PAM_AUTH_ERR);
+		assert_false(fake_got_request("fake_nonroot")); /* nothing was sent */
+		assert_logged("runs as uid 4242, not as root or helper_user: refused before "
+			      "sending anything");
+		assert_int_equal(c.links_seen, 0);
+		assert_within_deadline(seconds);
+	}
 }
 
 /* helper_user = 4243 lets a helper running as that uid serve the module
@@ -274,6 +293,21 @@ static void test_helper_answers_wrong_types(void **state)
 	assert_logged("helper: the registration answer lacks id, short_url or expires_in");
 	assert_within_deadline(seconds);
 	assert_int_equal(c.links_seen, 0);
+}
+
+/* Only the helper's own "full" (error_code) is a refusal: any other 503
+ * is a helper that cannot serve. */
+static void test_helper_answers_503_without_full(void **state)
+{
+	struct conv_ctx c;
+	double seconds;
+
+	(void)state;
+	new_case(&c, NULL, HELPER_KEEP);
+	assert_pam(authenticate("dingtalk_fake_503", &c, &seconds), PAM_AUTHINFO_UNAVAIL);
+	assert_logged("helper: registration refused with HTTP 503: overloaded");
+	assert_int_equal(c.links_seen, 0);
+	assert_within_deadline(seconds);
 }
 
 /* ---- DingTalk ---- */
@@ -468,21 +502,38 @@ static void test_refusal_the_helper_forgot(void **state)
 	}
 }
 
-/* Registers a pending session at the second helper for `requester`, as a
- * module would (ttl 10: gone by the next case). */
-static void register_at_helper2(const char *requester)
+/* Registers a pending session at the second helper for `requester` from
+ * `address` (NULL: none sent), as a module would (ttl 10: gone by the
+ * next case). */
+static void register_from(const char *requester, const char *address)
 {
-	char cmd[2048];
+	char cmd[2048], field[256] = "";
 
+	if (address != NULL)
+		snprintf(field, sizeof(field), "\"requester_address\": \"%s\", ", address);
 	snprintf(
 	    cmd, sizeof(cmd),
 	    "curl -s -o /dev/null --unix-socket '%s/run2/control.sock' -X POST "
 	    "-H 'Content-Type: application/json' -d '{\"state\": \"st%08dxxxxxxxxxxxxxxxxxxxxx\", "
 	    "\"number\": 42, \"user\": \"alice\", \"service\": \"sshd\", \"host\": \"h\", "
-	    "\"authorize_url\": \"http://127.0.0.1/a\", \"ttl\": 10, \"requester\": \"%s\"}' "
+	    "\"authorize_url\": \"http://127.0.0.1/a\", \"ttl\": 10, %s\"requester\": \"%s\"}' "
 	    "http://localhost/v1/sessions",
-	    getenv("DT_WORK"), rand() % 100000000, requester);
+	    getenv("DT_WORK"), rand() % 100000000, field, requester);
 	assert_int_equal(system(cmd), 0);
+}
+
+static void register_at_helper2(const char *requester)
+{
+	register_from(requester, NULL);
+}
+
+/* The second helper has max_pending = 3: three sessions of three other
+ * addresses (added to whatever is pending) leave no room for anyone. */
+static void fill_helper2(void)
+{
+	register_at_helper2("rhost:10.5.5.1 user:bob");
+	register_at_helper2("rhost:10.5.5.2 user:carol");
+	register_at_helper2("rhost:10.5.5.3 user:dave");
 }
 
 /* The second helper has max_pending = 3 and max_pending_per_requester = 2.
@@ -512,6 +563,102 @@ static void test_pending_limit_per_requester(void **state)
 	assert_pam(authenticate("dingtalk_helper2", &c, &seconds), PAM_SUCCESS);
 	pt_set_rhost(NULL);
 	helper2("start"); /* nothing pending for whoever comes next */
+}
+
+/* Many addresses together fill max_pending (the second helper's is 3):
+ * the helper answers 503 "full", which others can cause, so the login is
+ * refused (PAM_AUTH_ERR, said at the terminal), never PAM_AUTHINFO_UNAVAIL
+ * and, with failmode = safe, never PAM_IGNORE. */
+static void test_full_helper_is_a_refusal(void **state)
+{
+	static const char *const services[] = {"dingtalk_helper2", "dingtalk_helper2_safe"};
+	struct conv_ctx c;
+	double seconds;
+	int i;
+
+	(void)state;
+	helper2("start");
+	fill_helper2();
+	for (i = 0; i < 2; i++) {
+		new_case(&c, NULL, HELPER_KEEP);
+		assert_pam(authenticate(services[i], &c, &seconds), PAM_AUTH_ERR);
+		assert_logged("the helper is full (max_pending), login refused: ");
+		assert_non_null(
+		    strstr(c.text, "Too many DingTalk logins are pending on this server"));
+		assert_int_equal(c.links_seen, 0);
+		assert_true(seconds < 2.0);
+	}
+	helper2("start");
+}
+
+/* One address naming other accounts fills its max_pending_per_address
+ * (the second helper's is 2): the module sends its address apart from the
+ * account, so alice's login from there is refused as well (429,
+ * PAM_AUTH_ERR), while alice from another address still logs in. */
+static void test_pending_limit_per_address(void **state)
+{
+	struct conv_ctx c;
+	double seconds;
+
+	(void)state;
+	helper2("start");
+	register_from("rhost:10.6.6.6 user:bob", "rhost:10.6.6.6");
+	register_from("rhost:10.6.6.6 user:carol", "rhost:10.6.6.6");
+	pt_set_rhost("10.6.6.6");
+	new_case(&c, NULL, HELPER_KEEP);
+	assert_pam(authenticate("dingtalk_helper2", &c, &seconds), PAM_AUTH_ERR);
+	assert_logged("too many logins pending from address rhost:10.6.6.6");
+	assert_non_null(strstr(c.text, "Too many DingTalk logins are pending from your address"));
+	assert_int_equal(c.links_seen, 0);
+	pt_set_rhost("10.6.6.7");
+	new_case(&c, "alice", HELPER_KEEP);
+	assert_pam(authenticate("dingtalk_helper2", &c, &seconds), PAM_SUCCESS);
+	pt_set_rhost(NULL);
+	helper2("start");
+}
+
+/* wait = enter: `r` after the session is registered, while the helper is
+ * full (others filled max_pending at the first prompt). The new session
+ * cannot be registered, so the old one stays: the person is told, the QR
+ * on the screen is still the one to scan, and the phone's approval of it
+ * logs alice in. Never PAM_AUTHINFO_UNAVAIL. */
+static void test_new_qr_while_the_helper_is_full(void **state)
+{
+	struct conv_ctx c;
+	double seconds;
+
+	(void)state;
+	helper2("start");
+	pt_set_rhost("10.9.9.7");
+	new_case(&c, "alice", HELPER_KEEP);
+	c.first_answer = "r";
+	c.fill_helper2_at_prompt = 1;
+	assert_pam(authenticate("dingtalk_helper2_enter", &c, &seconds), PAM_SUCCESS);
+	pt_set_rhost(NULL);
+	assert_non_null(strstr(c.text, "A new QR code cannot be made now"));
+	assert_null(strstr(c.text, "Login refused")); /* it was not */
+	assert_logged("no new session for `r`, session ");
+	assert_true(c.prompts >= 2);
+	assert_within_deadline(seconds);
+	helper2("start");
+}
+
+/* wait = enter: `r` 6 s into the 10 s login, less than RENEW_MIN_MS (5 s)
+ * before the module stops waiting: not worth a new QR, so the person is
+ * told and the old one stays; its approval on the phone logs alice in. */
+static void test_new_qr_too_late(void **state)
+{
+	struct conv_ctx c;
+	double seconds;
+
+	(void)state;
+	new_case(&c, "alice", HELPER_KEEP);
+	c.first_answer = "r";
+	c.enter_at = 6.0;
+	assert_pam(authenticate("dingtalk_enter", &c, &seconds), PAM_SUCCESS);
+	assert_non_null(strstr(c.text, "Too little time is left for a new QR code"));
+	assert_true(c.prompts >= 2);
+	assert_within_deadline(seconds);
 }
 
 /* wait = enter: alice approves at once but presses Enter only 2.5 s before
@@ -587,6 +734,7 @@ int main(void)
 	    cmocka_unit_test(test_helper_user_may_serve),
 	    cmocka_unit_test(test_helper_answers_html),
 	    cmocka_unit_test(test_helper_answers_wrong_types),
+	    cmocka_unit_test(test_helper_answers_503_without_full),
 	    cmocka_unit_test(test_dingtalk_slower_than_the_deadline),
 	    cmocka_unit_test(test_dingtalk_truncated_json),
 	    cmocka_unit_test(test_dingtalk_wrong_types),
@@ -598,6 +746,10 @@ int main(void)
 	    cmocka_unit_test(test_dingtalk_trickles_the_body),
 	    cmocka_unit_test(test_refusal_the_helper_forgot),
 	    cmocka_unit_test(test_pending_limit_per_requester),
+	    cmocka_unit_test(test_full_helper_is_a_refusal),
+	    cmocka_unit_test(test_pending_limit_per_address),
+	    cmocka_unit_test(test_new_qr_while_the_helper_is_full),
+	    cmocka_unit_test(test_new_qr_too_late),
 	    cmocka_unit_test(test_enter_at_the_last_moment),
 	    cmocka_unit_test(test_enter_at_the_last_moment_dingtalk_silent),
 	    cmocka_unit_test(test_made_up_code_is_a_refusal),

@@ -246,6 +246,28 @@ static void test_requester(void **state)
 	assert_true(strncmp(out, "rhost:xxx", 9) == 0);
 }
 
+/* The requester without the account, for the helper's per-address quota:
+ * the same three cases and prefixes, the account never in it. */
+static void test_requester_address(void **state)
+{
+	char out[DT_REQUESTER_MAX + 1], big[1000];
+
+	(void)state;
+	dt_requester_address(out, sizeof(out), 1001, "10.0.0.5", "sudo");
+	assert_string_equal(out, "uid:1001");
+	dt_requester_address(out, sizeof(out), 0, "2001:db8::5", "sshd");
+	assert_string_equal(out, "rhost:2001:db8::5");
+	dt_requester_address(out, sizeof(out), 0, "", "login");
+	assert_string_equal(out, "local:login");
+	dt_requester_address(out, sizeof(out), 0, NULL, NULL);
+	assert_string_equal(out, "local:-");
+	memset(big, 'x', sizeof(big) - 1);
+	big[sizeof(big) - 1] = '\0';
+	dt_requester_address(out, sizeof(out), 0, big, "sshd");
+	assert_true(strlen(out) <= DT_REQUESTER_MAX);
+	assert_true(strncmp(out, "rhost:xxx", 9) == 0);
+}
+
 static void test_map_lookup(void **state)
 {
 	struct dt_map_result r;
@@ -313,6 +335,7 @@ int main(void)
 	    cmocka_unit_test(test_authorize_url_per_flow),
 	    cmocka_unit_test(test_client_keys_are_checked),
 	    cmocka_unit_test(test_requester),
+	    cmocka_unit_test(test_requester_address),
 	    cmocka_unit_test(test_map_lookup),
 	    cmocka_unit_test(test_map_errors_name_the_line),
 	    cmocka_unit_test(test_map_long_lines),
