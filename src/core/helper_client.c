@@ -192,6 +192,7 @@ static int session_unknown(const struct dt_http_response *resp, const struct dt_
 		out->status = DT_WAIT_GONE;
 		return 0;
 	}
+	out->lost = 1;
 	return dt_err_set(err, DT_ERR_UNAVAIL,
 			  "helper: the helper no longer knows session %s: it was restarted "
 			  "(%s)",

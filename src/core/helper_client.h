@@ -59,6 +59,7 @@ struct dt_wait_result {
 	enum dt_wait_status status;
 	char *code;	 /* DT_WAIT_APPROVED: the authorization code (a secret) */
 	char reason[32]; /* DT_WAIT_REFUSED: denied, wrong_number, cancelled */
+	int lost;	 /* set with DT_ERR_UNAVAIL: another helper instance answered */
 };
 
 /* The longest single long-poll; the module loops until its deadline. */
@@ -77,7 +78,8 @@ int dt_helper_register(struct dt_http *h, const struct dt_helper_registration *r
 
 /* One long-poll on session s (as dt_helper_register filled it). A 404
  * naming s's instance is DT_WAIT_GONE; a 404 naming another instance or
- * none is an error, DT_ERR_UNAVAIL (the helper restarted). */
+ * none is an error, DT_ERR_UNAVAIL (the helper restarted), with out->lost
+ * set. */
 int dt_helper_wait(struct dt_http *h, const struct dt_helper_session *s, unsigned timeout_s,
 		   int64_t deadline_ms, struct dt_wait_result *out, struct dt_err *err);
 

@@ -57,6 +57,23 @@ static int unreachable_if_late(const struct login *l, struct dt_err *err)
 	return -1;
 }
 
+/* The other half of the rule (login.h, "Lateness"): when the caller
+ * controls the process (su, sudo), it can also starve it (descriptors,
+ * memory) or stop it until a server gives up on the connection, and each of
+ * those surfaces as a failed connection or transfer, as "unavailable". Once
+ * a session is registered, only a helper that really restarted (another
+ * instance answered: `lost`) stays unavailable there; any other failure to
+ * reach the helper or DingTalk is a refusal. */
+static int refused_if_caller_could_cause(const struct login *l, int lost, struct dt_err *err)
+{
+	if (!l->req->caller_controls_process || lost || err->kind != DT_ERR_UNAVAIL)
+		return -1;
+	err->kind = DT_ERR_DENIED;
+	dt_err_prefix(err, "after registration, in a process its caller controls (refused, not "
+			   "unavailable): ");
+	return -1;
+}
+
 static void cancel_session(struct login *l)
 {
 	int (*interrupted)(void);
@@ -75,6 +92,22 @@ static void cancel_session(struct login *l)
 	l->helper.opts.interrupted = interrupted;
 	dt_helper_session_free(&l->registered);
 	memset(&l->registered, 0, sizeof(l->registered));
+}
+
+/* The helper answered 201 but the answer was not usable (no instance, a
+ * bad short link, out of memory while reading it): the session exists
+ * there and would count against this requester's quota until its ttl. */
+static void cancel_half_registered(struct login *l, struct dt_helper_session *s)
+{
+	struct dt_err cerr;
+
+	if (s->id[0] == '\0')
+		return;
+	dt_err_clear(&cerr);
+	if (dt_helper_cancel(&l->helper, s->id, l->deadline_ms, &cerr) < 0)
+		dt_logf(l->log, LOG_WARNING, "cannot cancel session %s: %s", s->id, cerr.msg);
+	dt_helper_session_free(s);
+	memset(s, 0, sizeof(*s));
 }
 
 /* A message at the terminal, since nothing else will say it. */
@@ -153,6 +186,7 @@ static int register_session(struct login *l, struct dt_session *s, struct dt_hel
 	rc = dt_helper_register(&l->helper, &reg, l->deadline_ms, out, err);
 	dt_free_secret(authorize_url);
 	if (rc < 0) {
+		cancel_half_registered(l, out);
 		name_limit(out->refused, requester, address, err);
 		return -1;
 	}
@@ -281,8 +315,12 @@ static int check_phone(struct login *l, unsigned seconds, int64_t stop, char **c
 	struct dt_wait_result w;
 	int rc;
 
-	if (dt_helper_wait(&l->helper, &l->registered, seconds, stop, &w, err) < 0)
-		return err->kind == DT_ERR_TIMEOUT ? 0 : -1;
+	memset(&w, 0, sizeof(w));
+	if (dt_helper_wait(&l->helper, &l->registered, seconds, stop, &w, err) < 0) {
+		if (err->kind == DT_ERR_TIMEOUT)
+			return 0;
+		return refused_if_caller_could_cause(l, w.lost, err);
+	}
 	rc = wait_outcome(l, &w, err);
 	if (rc == 1) {
 		*code = w.code; /* ownership passes to the caller */
@@ -451,8 +489,10 @@ static int identify_and_map(struct login *l, const char *code, struct dt_err *er
 				  budget > l->deadline_ms ? budget : l->deadline_ms, &l->out->who,
 				  err);
 	dt_http_cleanup(&api);
-	if (rc < 0)
-		return unreachable_if_late(l, err);
+	if (rc < 0) {
+		unreachable_if_late(l, err);
+		return refused_if_caller_could_cause(l, 0, err);
+	}
 	dt_logf(l->log, LOG_DEBUG, "session %s: DingTalk names unionId %s (%s)", l->registered.id,
 		l->out->who.union_id, l->out->who.nick);
 	if (l->req->identify_only)

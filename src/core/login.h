@@ -88,9 +88,14 @@ struct dt_login_outcome {
  * is DT_ERR_UNAVAIL. When req->caller_controls_process is set, every
  * timeout (registering, waiting, the exchange) stays DT_ERR_TIMEOUT, a
  * refusal: the caller can stop the process past any budget (SIGSTOP,
- * Ctrl-Z) and must not turn that into "unavailable". Failures the caller
- * cannot cause (a refused connection, a TLS error) stay DT_ERR_UNAVAIL.
- * SECURITY.md, "The person at the terminal". */
+ * Ctrl-Z) and must not turn that into "unavailable". It can also starve
+ * the process (descriptors) or stop it until a server drops the
+ * connection, which shows as a failed transfer, not a timeout: so there,
+ * once a session is registered, every failure to reach the helper or
+ * DingTalk is DT_ERR_DENIED, except a helper that restarted (another
+ * instance answered). Before registration a refused connection stays
+ * DT_ERR_UNAVAIL: the helper is truly down. SECURITY.md, "The person at
+ * the terminal". */
 int dt_login_run(const struct dt_modcfg *cfg, const struct dt_login_request *req,
 		 const struct dt_login_ui *ui, const struct dt_log *log,
 		 struct dt_login_outcome *out, struct dt_err *err);

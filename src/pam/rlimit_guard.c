@@ -8,11 +8,14 @@
  * dead su is a failed login, never PAM_AUTHINFO_UNAVAIL.
  *
  *   RLIMIT_NOFILE  the helper's and DingTalk's sockets, ca_file, the
- *                  configuration, the map, libcurl's resolver; raised to
- *                  1024, not to infinity: the kernel refuses a hard limit
- *                  above /proc/sys/fs/nr_open (default 1048576, never
- *                  usefully below 1024), and some code still uses select(),
- *                  which cannot take descriptors from 1024 up.
+ *                  configuration, the map, libcurl's resolver. A new
+ *                  descriptor takes the lowest free number, and fails once
+ *                  that reaches the limit, so the limit must clear what is
+ *                  already open: su passes on every descriptor its caller
+ *                  left open, and a caller can hold all but two below the
+ *                  limit. Raised to the highest open descriptor plus
+ *                  NOFILE_HEADROOM, at least 1024, not to infinity: the
+ *                  kernel refuses a hard limit above /proc/sys/fs/nr_open.
  *   RLIMIT_AS      every allocation, libcurl's and OpenSSL's included, and
  *   RLIMIT_DATA    the resolver thread's stack mapping: no floor but
  *                  unlimited makes sense.
@@ -41,7 +44,9 @@
 
 #include "rlimit_guard.h"
 
+#include <dirent.h>
 #include <stddef.h>
+#include <stdlib.h>
 
 /* glibc's getrlimit and setrlimit take an enum under _GNU_SOURCE, an int
  * otherwise; clang's -Wsign-conversion tells the two apart. */
@@ -61,8 +66,14 @@ struct floor {
 	rlim_t floor;
 };
 
+/* Descriptors a login needs beyond those open when it starts. */
+#define NOFILE_HEADROOM 256
+#define NOFILE_MIN	1024
+/* RLIMIT_NOFILE's target and floor are computed (nofile_needed). */
+#define COMPUTED 0
+
 static const struct floor floors[PAM_DT_RLIMITS] = {
-    {RLIMIT_NOFILE, "RLIMIT_NOFILE", 1024, 1024},
+    {RLIMIT_NOFILE, "RLIMIT_NOFILE", COMPUTED, COMPUTED},
     {RLIMIT_AS, "RLIMIT_AS", RLIM_INFINITY, RLIM_INFINITY},
     {RLIMIT_DATA, "RLIMIT_DATA", RLIM_INFINITY, RLIM_INFINITY},
     {RLIMIT_STACK, "RLIMIT_STACK", 8 * 1024 * 1024, 8 * 1024 * 1024},
@@ -83,17 +94,50 @@ static rlim_t at_most(rlim_t value, rlim_t ceiling)
 	return value <= ceiling ? value : ceiling;
 }
 
+/* The highest descriptor open in this process, from /proc/self/fd; when
+ * it cannot be read (no /proc, or no descriptor left to read it with), the
+ * soft limit itself, as if every descriptor below it were taken. */
+static rlim_t highest_open_fd(rlim_t soft)
+{
+	DIR *d = opendir("/proc/self/fd");
+	struct dirent *e;
+	long highest = -1, fd;
+	char *end;
+
+	if (d == NULL)
+		return soft;
+	while ((e = readdir(d)) != NULL) {
+		fd = strtol(e->d_name, &end, 10);
+		if (end != e->d_name && *end == '\0' && fd > highest)
+			highest = fd;
+	}
+	closedir(d);
+	return highest < 0 ? 0 : (rlim_t)highest;
+}
+
+static rlim_t nofile_needed(rlim_t soft)
+{
+	rlim_t highest = highest_open_fd(soft);
+
+	if (highest == RLIM_INFINITY || highest > RLIM_INFINITY - NOFILE_HEADROOM - 1)
+		return RLIM_INFINITY;
+	return at_least(highest + 1 + NOFILE_HEADROOM, NOFILE_MIN);
+}
+
 /* Raises one limit towards its target; 0 when it is at its floor after. */
 static int raise_one(const struct floor *f, struct rlimit *saved, unsigned char *changed)
 {
 	struct rlimit want;
+	rlim_t target = f->target, floor = f->floor;
 
 	*changed = 0;
 	if (getrlimit(f->resource, saved) != 0)
 		return -1;
-	if (saved->rlim_cur >= f->target && saved->rlim_max >= f->target)
+	if (f->resource == RLIMIT_NOFILE)
+		target = floor = nofile_needed(saved->rlim_cur);
+	if (saved->rlim_cur >= target && saved->rlim_max >= target)
 		return 0;
-	want.rlim_cur = at_least(saved->rlim_cur, f->target);
+	want.rlim_cur = at_least(saved->rlim_cur, target);
 	want.rlim_max = at_least(saved->rlim_max, want.rlim_cur);
 	if (setrlimit(f->resource, &want) == 0) {
 		*changed = 1;
@@ -102,12 +146,12 @@ static int raise_one(const struct floor *f, struct rlimit *saved, unsigned char 
 	/* Without CAP_SYS_RESOURCE (a container, a bounding set without it)
 	 * the hard limit stays: the soft one can still go up to it. */
 	want.rlim_max = saved->rlim_max;
-	want.rlim_cur = at_least(saved->rlim_cur, at_most(f->target, saved->rlim_max));
+	want.rlim_cur = at_least(saved->rlim_cur, at_most(target, saved->rlim_max));
 	if (want.rlim_cur != saved->rlim_cur && setrlimit(f->resource, &want) == 0)
 		*changed = 1;
 	else
 		want.rlim_cur = saved->rlim_cur;
-	return want.rlim_cur >= f->floor ? 0 : -1;
+	return want.rlim_cur >= floor ? 0 : -1;
 }
 
 const char *pam_dt_rlimit_raise(struct pam_dt_rlimits *saved)

@@ -106,17 +106,17 @@ def su_stack(stage, wheel, control="required"):
     return path
 
 
-def su_terminal(stack, env, su_args, shell_setup=""):
+def su_terminal(stack, env, su_args, shell_setup="", shell="sh"):
     """su as the test user, umask 000, the given environment, in a mount
     namespace of its own where `stack` is su's (and su-l's) PAM service.
-    `shell_setup`: more of the caller's shell commands before su."""
+    `shell_setup`: more of the caller's commands before su, in `shell`."""
     inner = "umask 000; " + shell_setup + "exec /usr/bin/su " + " ".join(su_args)
     env_args = ["%s=%s" % kv for kv in sorted(env.items())]
     script = ("mount --make-rprivate / && mount --bind {s} /etc/pam.d/su && "
               "mount --bind {s} /etc/pam.d/su-l && exec \"$@\"").format(s=stack)
     argv = ["unshare", "--mount", "--propagation", "private", "sh", "-c", script, "sh",
             "setpriv", "--reuid=" + rc.USER, "--regid=" + rc.USER, "--init-groups",
-            "env", "-i"] + env_args + ["sh", "-c", inner]
+            "env", "-i"] + env_args + [shell, "-c", inner]
     return rc.Terminal(argv, {"PATH": "/usr/sbin:/usr/bin:/sbin:/bin"})
 
 
@@ -240,7 +240,7 @@ STOP_TIMEOUT = 10
 STOP_SECONDS = 12
 
 
-def test_stopped_during_exchange(stage, trap):
+def test_stopped_during_exchange(stage, trap, timeout=STOP_TIMEOUT):
     """The caller stops su (their own uid may signal it) while DingTalk's
     exchange runs, longer than its budget, then continues it: the exchange
     times out. That must be a refusal, not PAM_AUTHINFO_UNAVAIL, which the
@@ -249,8 +249,8 @@ def test_stopped_during_exchange(stage, trap):
     would run the command, so a refusal here is the timeout's alone.
     Before the fix su ran it (PAM_AUTHINFO_UNAVAIL, then pam_permit), and
     would have for anyone's approval."""
-    conf = module_conf(stage, "pam_dingtalk-stop.conf", timeout=STOP_TIMEOUT)
-    env = hostile_env(attacker_dir(stage, "attacker-stop"), trap.port)
+    conf = module_conf(stage, "pam_dingtalk-stop-%d.conf" % timeout, timeout=timeout)
+    env = hostile_env(attacker_dir(stage, "attacker-stop-%d" % timeout), trap.port)
     term = su_terminal(breakglass_stack(stage, conf, "pam-su-stop"), env,
                        ["-c", "'echo who=$(id -un)'", "root"])
     mock_post(stage, "/_mock/fault", {"endpoint": "userAccessToken", "mode": "slow",
@@ -270,9 +270,19 @@ def test_stopped_during_exchange(stage, trap):
     t.ok(link is not None and stopped and killed_ok,
          "su stopped and continued by its caller during the exchange", out)
     t.ok(code is not None and code != 0 and "who=root" not in out,
-         "su -c, the exchange timed out while the caller had su stopped: refused, not "
-         "\"unavailable\" (the break-glass pam_permit is not reached)",
+         "su -c (timeout %d), the exchange timed out while the caller had su stopped: "
+         "refused, not \"unavailable\" (the break-glass pam_permit is not reached)" % timeout,
          "exit %s after %.1f s\n%s" % (code, time.time() - started, out))
+
+
+def test_stopped_long_before_the_deadline(stage, trap):
+    """The same stop with the suite's longer timeout: the login's deadline
+    is still far off when libcurl gives up on DingTalk's request (its own
+    10 s), so the failure is not a timeout of the login but a failed
+    transfer. Before the fix that was "unavailable" and su ran the command;
+    once the session is registered, under su every such failure is a
+    refusal."""
+    test_stopped_during_exchange(stage, trap, timeout=rc.TIMEOUT)
 
 
 def test_caller_proxy_ignored(stage, trap):
@@ -323,6 +333,37 @@ def test_low_open_files(stage, trap):
     out = term.text()
     t.ok(link is not None and code is not None and code != 0 and "who=root" not in out,
          "su with the caller's open-file limit at 6: bob's approval is refused, not "
+         "\"unavailable\"", "exit %s\n%s" % (code, out))
+
+
+# The caller keeps every descriptor from 3 to 1021 open under a limit of
+# 1024 (soft and hard): su passes them on, so each new descriptor the
+# module opens is one of the last two.
+FD_FLOOD_SETUP = ("for fd in 3 4 5 6 7 8 9; do eval \"exec $fd>&-\"; done; "
+                  "ulimit -n 1024; for ((fd = 3; fd < 1022; fd++)); do "
+                  "eval \"exec $fd</dev/null\"; done; ")
+
+
+def test_inherited_descriptors(stage, trap):
+    """The caller starves su of descriptors without lowering the limit
+    below 1024: all but the last two are already open. Before the guard
+    counted them, the helper's socket still fitted, DingTalk's did not,
+    and the break-glass stack ran the command as root for bob, whom the map
+    does not bind. Now the limit is raised past the open descriptors or,
+    where the hard limit cannot be raised, the login is refused."""
+    conf = module_conf(stage, "pam_dingtalk-fds.conf")
+    env = hostile_env(attacker_dir(stage, "attacker-fds"), trap.port)
+    term = su_terminal(breakglass_stack(stage, conf, "pam-su-fds"), env,
+                       ["-c", "'echo who=$(id -un)'", "root"], shell_setup=FD_FLOOD_SETUP,
+                       shell="bash")
+    term.read_until(rb"expires in \d+ seconds|[Rr]efused|[Ff]ailure", 20)
+    link, number = rc.link_and_number(term.out)
+    if link:
+        rc.phone(link, number, person="bob")
+    code = term.finish(30)
+    out = term.text()
+    t.ok(code is not None and code != 0 and "who=root" not in out,
+         "su with descriptors 3-1021 open under a limit of 1024: bob is refused, not "
          "\"unavailable\"", "exit %s\n%s" % (code, out))
 
 
@@ -403,7 +444,8 @@ def main():
         stage.write_module_conf()
         stage.add_user()
         for test in (test_ctrl_c, test_wheel_requisite, test_approved, test_stopped_during_exchange,
-                     test_caller_proxy_ignored, test_low_open_files, test_sudo_setenv):
+                     test_stopped_long_before_the_deadline, test_caller_proxy_ignored,
+                     test_low_open_files, test_inherited_descriptors, test_sudo_setenv):
             try:
                 test(stage, trap)
             except Exception as e:  # a broken stage must show, not hang
