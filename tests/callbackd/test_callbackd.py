@@ -877,6 +877,25 @@ def test_address_limit(tmp):
              429, "a local uid is an address too: its 4th -> 429")
         T.eq(h.register(requester="x", requester_address="rhost:uid:1002")[0].status, 201,
              "a host name never passes for a uid (the prefixes differ)")
+        nat64 = ["rhost:64:ff9b::a01:205", "rhost:64:ff9b::10.1.2.5", "rhost:10.1.2.5"]
+        codes = [reg(a, "n%d" % i).status for i, a in enumerate(nat64)]
+        r = reg("rhost:64:ff9b::a01:205", "n9")
+        T.ok(codes == [201] * 3 and r.status == 429,
+             "a NAT64 address (64:ff9b::/96) counts as its IPv4 client", (codes, r.status))
+        T.eq(reg("rhost:64:ff9b::a01:206", "n").status, 201,
+             "...so the gateway's other clients still register")
+        ll = ["rhost:fe80::1%eth0", "rhost:fe80::2%eth0", "rhost:fe80::1%eth1"]
+        codes = [[reg(a, "l%d" % i).status for i in range(3)] for a in ll]
+        r = reg("rhost:fe80::1%eth0", "l9")
+        T.ok(codes == [[201] * 3] * 3 and r.status == 429,
+             "link-local: each neighbour (address and zone) has its own quota",
+             (codes, r.status))
+        zone = "z" * 60
+        codes = [reg("rhost:2001:db8:9:9::%d%%%s" % (i + 1, zone), "z").status
+                 for i in range(3)]
+        r = reg("rhost:2001:db8:9:9::9", "z")
+        T.ok(codes == [201] * 3 and r.status == 429,
+             "a 60-byte zone is dropped too: the /64 still counts", (codes, r.status))
         log = h.log_text()
         T.ok(log.count("has max_pending_per_address (3) sessions pending") == 1 and
              "register refused: address rhost:10.1.2.3 has max_pending_per_address (3)" in log,
