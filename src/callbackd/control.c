@@ -525,6 +525,17 @@ static int start_server(struct cbd_control *ctl, struct dt_err *err)
 	return ctl->mhd != NULL ? 0 : -1;
 }
 
+/* Frees what cbd_control_start sets up before anything can fail: the
+ * burst limiters' mutexes and the structure. Every way out of the control
+ * listener goes through here, so none leaves a mutex undestroyed. */
+static void control_free(struct cbd_control *ctl)
+{
+	cbd_burst_destroy(&ctl->requester_full);
+	cbd_burst_destroy(&ctl->address_full);
+	cbd_burst_destroy(&ctl->full);
+	free(ctl);
+}
+
 struct cbd_control *cbd_control_start(const struct cbd_conf *conf, struct cbd_store *store,
 				      const struct dt_log *log, struct dt_err *err)
 {
@@ -542,7 +553,7 @@ struct cbd_control *cbd_control_start(const struct cbd_conf *conf, struct cbd_st
 	cbd_burst_init(&ctl->full);
 	ctl->fd = cbd_listen_unix(conf->control, &ctl->ino, err);
 	if (ctl->fd < 0) {
-		free(ctl);
+		control_free(ctl);
 		return NULL;
 	}
 	ctl->waiters = cbd_waiters_start(store, log, err);
@@ -550,7 +561,7 @@ struct cbd_control *cbd_control_start(const struct cbd_conf *conf, struct cbd_st
 		cbd_waiters_free(ctl->waiters);
 		close(ctl->fd);
 		cbd_unlink_unix(conf->control, ctl->ino);
-		free(ctl);
+		control_free(ctl);
 		return NULL;
 	}
 	return ctl;
@@ -564,8 +575,5 @@ void cbd_control_stop(struct cbd_control *ctl)
 	MHD_stop_daemon(ctl->mhd); /* closes the listening socket too */
 	cbd_waiters_free(ctl->waiters);
 	cbd_unlink_unix(ctl->conf->control, ctl->ino);
-	cbd_burst_destroy(&ctl->requester_full);
-	cbd_burst_destroy(&ctl->address_full);
-	cbd_burst_destroy(&ctl->full);
-	free(ctl);
+	control_free(ctl);
 }
