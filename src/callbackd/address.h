@@ -12,7 +12,12 @@
 #define CBD_ADDRESS_KEY_MAX 640
 
 /* Writes the key for `address` into out (CBD_ADDRESS_KEY_MAX + 1 bytes):
- *   "rhost:<IPv4>"         for an IPv4 (or IPv4-mapped IPv6) address,
+ *   "rhost:<IPv4>"         for an IPv4 address, an IPv4-mapped IPv6 one
+ *                          (::ffff:0:0/96) or a NAT64 one (64:ff9b::/96),
+ *   "rhost:<IPv6>%<zone>"  for a link-local one (fe80::/10): the whole
+ *                          address, and its zone (if any, cut at
+ *                          IF_NAMESIZE - 1 bytes), since every link shares
+ *                          fe80::/64,
  *   "rhost:<IPv6 /64>/64"  for any other IPv6 address (a zone is dropped),
  *   the address unchanged  otherwise ("uid:N", "local:SERVICE", a host
  *                          name that sshd's UseDNS put in rhost). */

@@ -1,11 +1,15 @@
 /* Rate-limited logging of repeated refusals. */
+#include <string.h>
+
 #include "burst.h"
 
 void cbd_burst_init(struct cbd_burst *b)
 {
 	pthread_mutex_init(&b->lock, NULL);
-	b->logged_ms = 0;
+	b->window_ms = 0;
+	b->named = 0;
 	b->held = 0;
+	b->keys = 0;
 }
 
 void cbd_burst_destroy(struct cbd_burst *b)
@@ -13,19 +17,53 @@ void cbd_burst_destroy(struct cbd_burst *b)
 	pthread_mutex_destroy(&b->lock);
 }
 
-int cbd_burst_hit(struct cbd_burst *b, int64_t now_ms, unsigned *held)
+/* FNV-1a: the keys are told apart, not kept secret. */
+static uint64_t key_hash(const char *key)
+{
+	uint64_t h = 14695981039346656037ULL;
+
+	for (; *key != '\0'; key++)
+		h = (h ^ (unsigned char)*key) * 1099511628211ULL;
+	return h;
+}
+
+/* Records the key in the window; 1 when it had not been seen in it. A key
+ * past the table's end counts as new (the count then says "more than"). */
+static int first_sight(struct cbd_burst *b, uint64_t h)
+{
+	unsigned i, n = b->keys < CBD_BURST_TRACK ? b->keys : CBD_BURST_TRACK;
+
+	for (i = 0; i < n; i++)
+		if (b->seen[i] == h)
+			return 0;
+	if (b->keys < CBD_BURST_TRACK)
+		b->seen[b->keys++] = h;
+	else
+		b->keys = CBD_BURST_TRACK + 1;
+	return 1;
+}
+
+int cbd_burst_hit(struct cbd_burst *b, int64_t now_ms, const char *key, struct cbd_burst_note *note)
 {
 	int log;
 
+	memset(note, 0, sizeof(*note));
 	pthread_mutex_lock(&b->lock);
-	log = b->logged_ms == 0 || now_ms - b->logged_ms >= CBD_BURST_QUIET_MS;
-	if (log) {
-		*held = b->held;
+	if (b->window_ms == 0 || now_ms - b->window_ms >= CBD_BURST_QUIET_MS) {
+		if (b->window_ms != 0) {
+			note->held = b->held;
+			note->keys = b->keys;
+		}
+		b->window_ms = now_ms;
+		b->named = 0;
 		b->held = 0;
-		b->logged_ms = now_ms;
-	} else {
-		b->held++;
+		b->keys = 0;
 	}
+	log = first_sight(b, key_hash(key)) && b->named < CBD_BURST_NAMED;
+	if (log)
+		b->named++;
+	else
+		b->held++;
 	pthread_mutex_unlock(&b->lock);
 	return log;
 }

@@ -123,17 +123,31 @@ static enum MHD_Result send_refusal(struct cbd_control *ctl, struct MHD_Connecti
 	return send_json(conn, status, obj);
 }
 
-/* Logs a limit's refusal at LOG_WARNING, once per burst (burst.h). */
-static void log_refusal(struct cbd_control *ctl, struct cbd_burst *b, const char *what)
+/* Logs a limit's refusal of `key` at LOG_WARNING, at most one line per
+ * distinct key and CBD_BURST_NAMED keys a minute (burst.h); the first line
+ * of a window says what the previous one left unnamed. */
+static void log_refusal(struct cbd_control *ctl, struct cbd_burst *b, const char *key,
+			const char *what)
 {
-	unsigned held;
+	struct cbd_burst_note note;
+	char prev[120] = "";
 
-	if (!cbd_burst_hit(b, dt_now_ms(), &held))
+	if (!cbd_burst_hit(b, dt_now_ms(), key, &note))
 		return;
+	if (note.held > 0 && note.keys > CBD_BURST_TRACK)
+		snprintf(prev, sizeof(prev),
+			 "; the previous window refused %u more without a line, from more than "
+			 "%d distinct keys in all",
+			 note.held, CBD_BURST_TRACK);
+	else if (note.held > 0)
+		snprintf(prev, sizeof(prev),
+			 "; the previous window refused %u more without a line, from %u "
+			 "distinct keys in all",
+			 note.held, note.keys);
 	dt_logf(ctl->log, LOG_WARNING,
-		"register refused: %s (%u more refused since the last such line; at most one "
-		"a minute)",
-		what, held);
+		"register refused: %s (at most %d keys named per 60 s window, the rest "
+		"counted%s)",
+		what, CBD_BURST_NAMED, prev);
 }
 
 static enum MHD_Result send_empty(struct MHD_Connection *conn, unsigned status)
@@ -219,7 +233,7 @@ static enum MHD_Result add_session(struct cbd_control *ctl, struct MHD_Connectio
 		snprintf(what, sizeof(what),
 			 "requester %s has max_pending_per_requester (%u) sessions pending",
 			 r->shown[4], ctl->conf->max_pending_per_requester);
-		log_refusal(ctl, &ctl->requester_full, what);
+		log_refusal(ctl, &ctl->requester_full, r->shown[4], what);
 		return send_refusal(ctl, conn, MHD_HTTP_TOO_MANY_REQUESTS, "requester_full",
 				    "too many pending sessions for this requester "
 				    "(max_pending_per_requester)");
@@ -229,7 +243,7 @@ static enum MHD_Result add_session(struct cbd_control *ctl, struct MHD_Connectio
 			 "address %s has max_pending_per_address (%u) sessions pending", address,
 			 ctl->conf->max_pending_per_address);
 		dt_sanitize_text(what);
-		log_refusal(ctl, &ctl->address_full, what);
+		log_refusal(ctl, &ctl->address_full, address, what);
 		return send_refusal(ctl, conn, MHD_HTTP_TOO_MANY_REQUESTS, "address_full",
 				    "too many pending sessions from this address "
 				    "(max_pending_per_address)");
@@ -241,7 +255,7 @@ static enum MHD_Result add_session(struct cbd_control *ctl, struct MHD_Connectio
 		 * "full" tells the module to refuse, not to fall back. */
 		snprintf(what, sizeof(what), "full: max_pending (%u) reached",
 			 ctl->conf->max_pending);
-		log_refusal(ctl, &ctl->full, what);
+		log_refusal(ctl, &ctl->full, "", what);
 		return send_refusal(ctl, conn, MHD_HTTP_SERVICE_UNAVAILABLE, "full",
 				    "too many pending sessions (max_pending)");
 	default:
@@ -511,6 +525,17 @@ static int start_server(struct cbd_control *ctl, struct dt_err *err)
 	return ctl->mhd != NULL ? 0 : -1;
 }
 
+/* Frees what cbd_control_start sets up before anything can fail: the
+ * burst limiters' mutexes and the structure. Every way out of the control
+ * listener goes through here, so none leaves a mutex undestroyed. */
+static void control_free(struct cbd_control *ctl)
+{
+	cbd_burst_destroy(&ctl->requester_full);
+	cbd_burst_destroy(&ctl->address_full);
+	cbd_burst_destroy(&ctl->full);
+	free(ctl);
+}
+
 struct cbd_control *cbd_control_start(const struct cbd_conf *conf, struct cbd_store *store,
 				      const struct dt_log *log, struct dt_err *err)
 {
@@ -528,7 +553,7 @@ struct cbd_control *cbd_control_start(const struct cbd_conf *conf, struct cbd_st
 	cbd_burst_init(&ctl->full);
 	ctl->fd = cbd_listen_unix(conf->control, &ctl->ino, err);
 	if (ctl->fd < 0) {
-		free(ctl);
+		control_free(ctl);
 		return NULL;
 	}
 	ctl->waiters = cbd_waiters_start(store, log, err);
@@ -536,7 +561,7 @@ struct cbd_control *cbd_control_start(const struct cbd_conf *conf, struct cbd_st
 		cbd_waiters_free(ctl->waiters);
 		close(ctl->fd);
 		cbd_unlink_unix(conf->control, ctl->ino);
-		free(ctl);
+		control_free(ctl);
 		return NULL;
 	}
 	return ctl;
@@ -550,8 +575,5 @@ void cbd_control_stop(struct cbd_control *ctl)
 	MHD_stop_daemon(ctl->mhd); /* closes the listening socket too */
 	cbd_waiters_free(ctl->waiters);
 	cbd_unlink_unix(ctl->conf->control, ctl->ino);
-	cbd_burst_destroy(&ctl->requester_full);
-	cbd_burst_destroy(&ctl->address_full);
-	cbd_burst_destroy(&ctl->full);
-	free(ctl);
+	control_free(ctl);
 }

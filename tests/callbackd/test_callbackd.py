@@ -877,10 +877,25 @@ def test_address_limit(tmp):
              429, "a local uid is an address too: its 4th -> 429")
         T.eq(h.register(requester="x", requester_address="rhost:uid:1002")[0].status, 201,
              "a host name never passes for a uid (the prefixes differ)")
-        log = h.log_text()
-        T.ok(log.count("has max_pending_per_address (3) sessions pending") == 1 and
-             "register refused: address rhost:10.1.2.3 has max_pending_per_address (3)" in log,
-             "four refusals, one log line naming the first address", log[-2000:])
+        nat64 = ["rhost:64:ff9b::a01:205", "rhost:64:ff9b::10.1.2.5", "rhost:10.1.2.5"]
+        codes = [reg(a, "n%d" % i).status for i, a in enumerate(nat64)]
+        r = reg("rhost:64:ff9b::a01:205", "n9")
+        T.ok(codes == [201] * 3 and r.status == 429,
+             "a NAT64 address (64:ff9b::/96) counts as its IPv4 client", (codes, r.status))
+        T.eq(reg("rhost:64:ff9b::a01:206", "n").status, 201,
+             "...so the gateway's other clients still register")
+        ll = ["rhost:fe80::1%eth0", "rhost:fe80::2%eth0", "rhost:fe80::1%eth1"]
+        codes = [[reg(a, "l%d" % i).status for i in range(3)] for a in ll]
+        r = reg("rhost:fe80::1%eth0", "l9")
+        T.ok(codes == [[201] * 3] * 3 and r.status == 429,
+             "link-local: each neighbour (address and zone) has its own quota",
+             (codes, r.status))
+        zone = "z" * 60
+        codes = [reg("rhost:2001:db8:9:9::%d%%%s" % (i + 1, zone), "z").status
+                 for i in range(3)]
+        r = reg("rhost:2001:db8:9:9::9", "z")
+        T.ok(codes == [201] * 3 and r.status == 429,
+             "a 60-byte zone is dropped too: the /64 still counts", (codes, r.status))
         for bad in ("", 42):
             r = h.register(requester="y", requester_address=bad)[0]
             T.ok(r.status == 400 and "requester_address" in (r.json() or {}).get("error", ""),
@@ -892,6 +907,32 @@ def test_address_limit(tmp):
         codes = [h.register(requester="rhost:10.1.2.3 user:u%d" % i,
                             requester_address="rhost:10.1.2.3")[0].status for i in range(40)]
         T.eq(codes, [201] * 40, "max_pending_per_address = 0: no limit per address")
+    finally:
+        h.stop()
+
+
+def test_refusal_log(tmp):
+    """The refusal log names up to four distinct keys a minute, each once:
+    a decoy refused first does not hide the keys refused after it."""
+    h = Helper(tmp, "refusallog", "max_pending = 100\nmax_pending_per_requester = 8\n"
+               "max_pending_per_address = 1\nsession_ttl = 60\n")
+    try:
+        def reg(address):
+            return h.register(requester="%s user:u" % address,
+                              requester_address=address)[0].status
+        keys = ["rhost:10.7.0.%d" % i for i in range(1, 7)]
+        codes = [reg(a) for a in keys]
+        refused = [reg(a) for a in keys for _ in range(2)]
+        T.ok(codes == [201] * 6 and refused == [429] * 12,
+             "six addresses fill their quota of 1; two refusals each", (codes, refused))
+        log = h.log_text()
+        lines = [ln for ln in log.splitlines() if "has max_pending_per_address (1)" in ln]
+        named = [a for a in keys if any("address %s has" % a in ln for ln in lines)]
+        T.ok(named == keys[:4] and len(lines) == 4,
+             "the first four distinct addresses are named, once each; the decoy "
+             "refused first does not hide the others", lines)
+        T.ok(all("at most 4 keys named per 60 s window" in ln for ln in lines),
+             "each line says the rest of the minute is counted, not named", lines)
     finally:
         h.stop()
 
@@ -1078,6 +1119,7 @@ def main():
         test_linger(tmp)
         test_small_helper(tmp)
         test_address_limit(tmp)
+        test_refusal_log(tmp)
         test_slow_clients(tmp)
         logs.append(h.log_text())
         test_shutdown(h)
