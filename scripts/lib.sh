@@ -91,7 +91,7 @@ dt_no_sanitizer_reports() {
 
 # dt_valgrind_helper_suite TOP DIR [SCRIPT]: tests/callbackd/test_callbackd.py
 # (or SCRIPT, e.g. tests/callbackd/test_load.py) with every helper it starts
-# (seven, with sessions in every state, a shutdown with a waiter suspended,
+# (with sessions in every state, a shutdown with a waiter suspended,
 # configuration errors) under valgrind memcheck. Fails on a failed case or
 # on any error or definite/indirect leak.
 dt_valgrind_helper_suite() {
