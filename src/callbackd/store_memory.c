@@ -257,27 +257,17 @@ static struct msession *session_new(const struct cbd_new_session *ns, int64_t no
 	return s;
 }
 
-/* Pending sessions of one requester. A linear walk, like the state lookup
+/* Pending sessions of one requester (by_address 0), or from one address
+ * whatever account each named (1). A linear walk, like the state lookup
  * that precedes it; max_pending bounds the list. */
-static unsigned pending_of(const struct mstore *ms, const char *requester)
+static unsigned pending_count(const struct mstore *ms, int by_address, const char *key)
 {
 	const struct msession *s;
 	unsigned n = 0;
 
 	for (s = ms->head; s != NULL; s = s->next)
-		if (s->status == CBD_PENDING && strcmp(s->requester, requester) == 0)
-			n++;
-	return n;
-}
-
-/* Pending sessions from one address, whatever account each named. */
-static unsigned pending_from(const struct mstore *ms, const char *address)
-{
-	const struct msession *s;
-	unsigned n = 0;
-
-	for (s = ms->head; s != NULL; s = s->next)
-		if (s->status == CBD_PENDING && strcmp(s->address, address) == 0)
+		if (s->status == CBD_PENDING &&
+		    strcmp(by_address ? s->address : s->requester, key) == 0)
 			n++;
 	return n;
 }
@@ -298,12 +288,12 @@ static enum cbd_rc m_add(struct cbd_store *st, const struct cbd_new_session *ns,
 	s = find_state_hash(ms, hash);
 	if (s != NULL) {
 		rc = CBD_E_DUP;
-	} else if (pending_of(ms, ns->requester) >= ms->limits.max_pending_per_requester) {
+	} else if (pending_count(ms, 0, ns->requester) >= ms->limits.max_pending_per_requester) {
 		/* Checked before the global limit: one requester at its quota
 		 * is told so (a refusal of its own login), whatever the rest. */
 		rc = CBD_E_REQUESTER_FULL;
 	} else if (ms->limits.max_pending_per_address != 0 &&
-		   pending_from(ms, ns->address) >= ms->limits.max_pending_per_address) {
+		   pending_count(ms, 1, ns->address) >= ms->limits.max_pending_per_address) {
 		/* The account is the client's to choose: without this one
 		 * address could make requesters until max_pending is full. */
 		rc = CBD_E_ADDRESS_FULL;

@@ -661,23 +661,32 @@ static void test_new_qr_too_late(void **state)
 	assert_within_deadline(seconds);
 }
 
-/* wait = enter: alice approves at once but presses Enter only 2.5 s before
- * the deadline, and DingTalk takes 3 s to exchange the code: the exchange
- * has its own budget, so she logs in a little after `timeout`. */
-static void test_enter_at_the_last_moment(void **state)
+/* wait = enter: alice approves at once but presses Enter only 2.5 s
+ * before the deadline, while DingTalk's exchange has `fault` set. */
+static int enter_late(const char *fault, double *seconds)
 {
 	struct conv_ctx c;
-	double seconds;
 	int rc;
 
-	(void)state;
 	new_case(&c, "alice", HELPER_KEEP);
 	c.enter_at = DEADLINE - 2.5;
-	mock_fault("{\"endpoint\": \"userAccessToken\", \"mode\": \"slow\", \"seconds\": 3, "
-		   "\"count\": 1}");
-	rc = authenticate("dingtalk_enter", &c, &seconds);
+	mock_fault(fault);
+	rc = authenticate("dingtalk_enter", &c, seconds);
 	clear_faults();
-	assert_pam(rc, PAM_SUCCESS);
+	return rc;
+}
+
+/* DingTalk takes 3 s to exchange the code: the exchange has its own
+ * budget, so she logs in a little after `timeout`. */
+static void test_enter_at_the_last_moment(void **state)
+{
+	double seconds;
+
+	(void)state;
+	assert_pam(enter_late("{\"endpoint\": \"userAccessToken\", \"mode\": \"slow\", "
+			      "\"seconds\": 3, \"count\": 1}",
+			      &seconds),
+		   PAM_SUCCESS);
 	assert_true(seconds > DEADLINE);
 	assert_true(seconds <= DEADLINE + EXCHANGE_BUDGET + MARGIN);
 }
@@ -686,18 +695,13 @@ static void test_enter_at_the_last_moment(void **state)
  * unreachable, and stays PAM_AUTHINFO_UNAVAIL, within the budget. */
 static void test_enter_at_the_last_moment_dingtalk_silent(void **state)
 {
-	struct conv_ctx c;
 	double seconds;
-	int rc;
 
 	(void)state;
-	new_case(&c, "alice", HELPER_KEEP);
-	c.enter_at = DEADLINE - 2.5;
-	mock_fault("{\"endpoint\": \"userAccessToken\", \"mode\": \"hang\", \"seconds\": 30, "
-		   "\"count\": 1}");
-	rc = authenticate("dingtalk_enter", &c, &seconds);
-	clear_faults();
-	assert_pam(rc, PAM_AUTHINFO_UNAVAIL);
+	assert_pam(enter_late("{\"endpoint\": \"userAccessToken\", \"mode\": \"hang\", "
+			      "\"seconds\": 30, \"count\": 1}",
+			      &seconds),
+		   PAM_AUTHINFO_UNAVAIL);
 	assert_logged("no answer in time");
 	assert_true(seconds >= DEADLINE - 2.5 + EXCHANGE_BUDGET - 1.0);
 	assert_true(seconds <= DEADLINE + EXCHANGE_BUDGET + MARGIN);
