@@ -15,7 +15,7 @@
 #include <unistd.h>
 
 #include "bench_util.h"
-#include "mapping.h"
+#include "access/mapfile.h"
 
 #define ID_LEN 22 /* a unionId: z21HjQliSzpw0YxxxxiEiE */
 

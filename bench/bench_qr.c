@@ -9,8 +9,8 @@
 #include <stdlib.h>
 
 #include "bench_util.h"
-#include "prompt.h"
-#include "qr.h"
+#include "login/prompt.h"
+#include "login/qr.h"
 
 /* A short link as the helper makes it: public_url + /l/ + 16 characters. */
 #define SHORT_URL "https://dt-login.example.com/l/vxS40VXZm0fTjL2t"

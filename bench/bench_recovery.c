@@ -19,9 +19,9 @@
 #include <unistd.h>
 
 #include "bench_util.h"
-#include "recovery.h"
-#include "recovery_store.h"
-#include "util.h"
+#include "access/recovery.h"
+#include "access/recovery_store.h"
+#include "base/util.h"
 
 #define OTHERS	      20
 #define OTHER_CODES   10

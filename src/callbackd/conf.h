@@ -5,8 +5,8 @@
 #ifndef CBD_CONF_H
 #define CBD_CONF_H
 
-#include "cfg.h"
-#include "err.h"
+#include "conf/cfg.h"
+#include "base/err.h"
 
 #define CBD_DEFAULT_CONFIG  "/etc/dingtalk-callbackd.conf"
 #define CBD_DEFAULT_LISTEN  "127.0.0.1:8787"

@@ -11,10 +11,10 @@
 #include "burst.h"
 #include "control.h"
 #include "httpd.h"
-#include "json.h"
+#include "base/json.h"
 #include "net.h"
 #include "register.h"
-#include "util.h"
+#include "base/util.h"
 #include "wait.h"
 
 #define BODY_MAX	8192

@@ -4,8 +4,8 @@
 #define CBD_CONTROL_H
 
 #include "conf.h"
-#include "err.h"
-#include "log.h"
+#include "base/err.h"
+#include "base/log.h"
 #include "store.h"
 
 struct cbd_control;

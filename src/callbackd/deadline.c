@@ -8,7 +8,7 @@
 #include <time.h>
 
 #include "deadline.h"
-#include "util.h"
+#include "base/util.h"
 
 /* How often the sweeper looks: a deadline is kept to within this. */
 #define SWEEP_MS 250

@@ -10,8 +10,8 @@
 
 #include <microhttpd.h>
 
-#include "err.h"
-#include "log.h"
+#include "base/err.h"
+#include "base/log.h"
 
 struct cbd_deadlines;
 

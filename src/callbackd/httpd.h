@@ -6,9 +6,9 @@
 #include <stddef.h>
 #include <microhttpd.h>
 
-#include "err.h"
+#include "base/err.h"
 #include "deadline.h"
-#include "log.h"
+#include "base/log.h"
 
 struct cbd_mhd_params {
 	int listen_fd;

@@ -8,7 +8,7 @@
 #include <string.h>
 
 #include "pages.h"
-#include "util.h"
+#include "base/util.h"
 
 /* The script reads everything from data attributes: no value is ever
  * spliced into script text. */

@@ -4,7 +4,7 @@
 
 #include <string.h>
 
-#include "util.h"
+#include "base/util.h"
 
 /* Copies a [A-Za-z0-9_-] run of min..size-1 characters ending at `end`
  * (or the string's end) into out. */

@@ -12,7 +12,7 @@
 
 #include "conf.h"
 #include "control.h"
-#include "log.h"
+#include "base/log.h"
 #include "public.h"
 #include "store.h"
 

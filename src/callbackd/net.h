@@ -6,7 +6,7 @@
 #include <sys/stat.h>
 #include <sys/types.h>
 
-#include "err.h"
+#include "base/err.h"
 
 /* A TCP listener on "host:port" or "[v6]:port". Returns the fd or -1. */
 int cbd_listen_tcp(const char *addr, struct dt_err *err);

@@ -11,7 +11,7 @@
 #include "inapp.h"
 #include "pages.h"
 #include "public.h"
-#include "util.h"
+#include "base/util.h"
 
 #define FORM_MAX    1024
 #define LINK_PREFIX "/l/"

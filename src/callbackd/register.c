@@ -10,7 +10,7 @@
 
 #include "inapp_url.h"
 #include "store.h"
-#include "util.h"
+#include "base/util.h"
 
 #define TTL_MIN_S 10
 

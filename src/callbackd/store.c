@@ -2,7 +2,7 @@
 #include <openssl/crypto.h>
 
 #include "store.h"
-#include "util.h"
+#include "base/util.h"
 
 const char *cbd_status_name(enum cbd_status status)
 {

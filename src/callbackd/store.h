@@ -11,8 +11,8 @@
 #include <stdint.h>
 #include <time.h>
 
-#include "err.h"
-#include "log.h"
+#include "base/err.h"
+#include "base/log.h"
 
 #define CBD_ID_LEN    16 /* base64url of 12 random bytes */
 #define CBD_TOKEN_LEN 32 /* base64url of 24 random bytes */

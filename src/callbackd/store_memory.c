@@ -10,7 +10,7 @@
 #include <openssl/sha.h>
 
 #include "store.h"
-#include "util.h"
+#include "base/util.h"
 
 struct msession {
 	struct msession *prev, *next;

@@ -9,7 +9,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "util.h"
+#include "base/util.h"
 #include "wait.h"
 
 struct cbd_waiters {

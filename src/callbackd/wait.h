@@ -9,8 +9,8 @@
 #include <stdint.h>
 #include <microhttpd.h>
 
-#include "err.h"
-#include "log.h"
+#include "base/err.h"
+#include "base/log.h"
 #include "store.h"
 
 struct cbd_waiter {

@@ -12,16 +12,16 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "apptoken.h"
-#include "cfg.h"
+#include "dingtalk/apptoken.h"
+#include "conf/cfg.h"
 #include "ctl.h"
-#include "helper_client.h"
-#include "http.h"
-#include "mapedit.h"
-#include "mapping.h"
-#include "mapsrc.h"
-#include "recovery.h"
-#include "util.h"
+#include "login/helper_client.h"
+#include "base/http.h"
+#include "access/mapedit.h"
+#include "access/mapfile.h"
+#include "access/sources.h"
+#include "access/recovery.h"
+#include "base/util.h"
 
 #define CHECK_MS 10000
 

@@ -15,11 +15,11 @@
 #include <string.h>
 #include <syslog.h>
 
-#include "access.h"
+#include "access/login_policy.h"
 #include "ctl.h"
 #include "mapfile.h"
-#include "mapsrc.h"
-#include "userfile.h"
+#include "access/sources.h"
+#include "access/userfile.h"
 
 struct enroll_args {
 	const char *user;

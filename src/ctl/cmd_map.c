@@ -6,12 +6,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cfg.h"
+#include "conf/cfg.h"
 #include "ctl.h"
-#include "mapedit.h"
+#include "access/mapedit.h"
 #include "mapfile.h"
-#include "mapping.h"
-#include "util.h"
+#include "access/mapfile.h"
+#include "base/util.h"
 
 struct map_args {
 	const char *user, *union_id;

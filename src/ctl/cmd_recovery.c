@@ -9,10 +9,10 @@
 #include <syslog.h>
 
 #include "ctl.h"
-#include "mapsrc.h"
-#include "recovery.h"
-#include "recovery_store.h"
-#include "util.h"
+#include "access/sources.h"
+#include "access/recovery.h"
+#include "access/recovery_store.h"
+#include "base/util.h"
 
 #define DEFAULT_COUNT 10
 

@@ -8,11 +8,11 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "access.h"
+#include "access/login_policy.h"
 #include "ctl.h"
-#include "mapsrc.h"
-#include "policy.h"
-#include "userfile.h"
+#include "access/sources.h"
+#include "access/scope.h"
+#include "access/userfile.h"
 
 static int parse(int argc, char **argv, const char **user)
 {

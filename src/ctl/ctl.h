@@ -5,11 +5,11 @@
 
 #include <pwd.h>
 
-#include "dingtalk.h"
-#include "err.h"
-#include "log.h"
-#include "login.h"
-#include "modcfg.h"
+#include "dingtalk/exchange.h"
+#include "base/err.h"
+#include "base/log.h"
+#include "login/login.h"
+#include "conf/modcfg.h"
 
 #define PROG "dingtalk-ctl"
 

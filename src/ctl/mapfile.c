@@ -4,9 +4,9 @@
 
 #include <syslog.h>
 
-#include "mapedit.h"
-#include "mapping.h"
-#include "rewrite.h"
+#include "access/mapedit.h"
+#include "access/mapfile.h"
+#include "base/rewrite.h"
 
 struct change {
 	const char *file, *union_id, *user;

@@ -3,7 +3,7 @@
 #ifndef DT_CTL_MAPFILE_H
 #define DT_CTL_MAPFILE_H
 
-#include "err.h"
+#include "base/err.h"
 
 /* 1 when the binding was added, 0 when it was there already, -1 on error. */
 int ctl_map_bind(const char *map_file, const char *union_id, const char *user, struct dt_err *err);

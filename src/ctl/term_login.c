@@ -8,9 +8,9 @@
 #include <unistd.h>
 
 #include "ctl.h"
-#include "messages.h"
-#include "qr.h"
-#include "util.h"
+#include "login/messages.h"
+#include "login/qr.h"
+#include "base/util.h"
 
 static int show(void *ctx, const char *text, struct dt_err *err)
 {

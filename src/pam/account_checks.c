@@ -4,7 +4,7 @@
 
 #include <pwd.h>
 
-#include "policy.h"
+#include "access/scope.h"
 
 long pam_dt_local_uid(const char *user)
 {

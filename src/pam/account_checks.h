@@ -5,8 +5,8 @@
 #ifndef PAM_DT_ACCOUNT_CHECKS_H
 #define PAM_DT_ACCOUNT_CHECKS_H
 
-#include "err.h"
-#include "modcfg.h"
+#include "base/err.h"
+#include "conf/modcfg.h"
 
 /* The uid of a local user, or -1 if there is no such user. */
 long pam_dt_local_uid(const char *user);

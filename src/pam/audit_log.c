@@ -7,8 +7,8 @@
 
 #include <security/pam_ext.h>
 
-#include "audit.h"
-#include "util.h"
+#include "login/audit.h"
+#include "base/util.h"
 
 const char *pam_dt_code_name(int rc)
 {

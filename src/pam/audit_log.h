@@ -6,9 +6,9 @@
 
 #include <security/pam_modules.h>
 
-#include "err.h"
-#include "login.h"
-#include "modcfg.h"
+#include "base/err.h"
+#include "login/login.h"
+#include "conf/modcfg.h"
 
 struct pam_dt_attempt {
 	int64_t start_ms;

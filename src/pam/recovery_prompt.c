@@ -9,9 +9,9 @@
 #include <security/pam_ext.h>
 
 #include "env_guard.h"
-#include "messages.h"
-#include "recovery_store.h"
-#include "util.h"
+#include "login/messages.h"
+#include "access/recovery_store.h"
+#include "base/util.h"
 
 /* The user holds codes and a trustworthy file says so. */
 static int has_codes(pam_handle_t *pamh, const struct dt_modcfg *cfg, const char *user)

@@ -5,8 +5,8 @@
 
 #include <security/pam_modules.h>
 
-#include "err.h"
-#include "modcfg.h"
+#include "base/err.h"
+#include "conf/modcfg.h"
 
 /* Called only after the login failed with DT_ERR_UNAVAIL (err says why).
  * Returns PAM_SUCCESS for a valid code (spent, logged at LOG_WARNING),

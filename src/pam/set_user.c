@@ -7,9 +7,9 @@
 
 #include <security/pam_ext.h>
 
-#include "access.h"
+#include "access/login_policy.h"
 #include "account_checks.h"
-#include "accounts.h"
+#include "access/accounts.h"
 #include "user_binding.h"
 
 int pam_dt_wants_set_user(pam_handle_t *pamh, const struct dt_modcfg *cfg)

@@ -8,10 +8,10 @@
 
 #include <security/pam_modules.h>
 
-#include "dingtalk.h"
-#include "err.h"
-#include "log.h"
-#include "modcfg.h"
+#include "dingtalk/exchange.h"
+#include "base/err.h"
+#include "base/log.h"
+#include "conf/modcfg.h"
 
 /* Whether this attempt is one for set_user: it is on, and the
  * application has not named a user. */

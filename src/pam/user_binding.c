@@ -8,7 +8,7 @@
 #include <security/pam_ext.h>
 #include <security/pam_modutil.h>
 
-#include "userfile.h"
+#include "access/userfile.h"
 
 int pam_dt_read_binding(void *ctx, const char *user, const char *union_id, int *bound,
 			struct dt_err *err)

@@ -3,7 +3,7 @@
 #ifndef PAM_DT_USER_BINDING_H
 #define PAM_DT_USER_BINDING_H
 
-#include "err.h"
+#include "base/err.h"
 
 /* A dt_binding_fn; ctx is the pam_handle_t. */
 int pam_dt_read_binding(void *ctx, const char *user, const char *union_id, int *bound,

@@ -8,8 +8,8 @@
 #include <security/pam_ext.h>
 #include <security/pam_modutil.h>
 
-#include "err.h"
-#include "prefs.h"
+#include "base/err.h"
+#include "login/prefs.h"
 
 enum prefs_op { PREFS_LOAD, PREFS_SAVE };
 

@@ -7,7 +7,7 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "cfg.h"
+#include "conf/cfg.h"
 
 struct target {
 	char *name, *secret;

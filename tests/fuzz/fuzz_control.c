@@ -9,11 +9,11 @@
 #include <string.h>
 
 #include "address.h"
-#include "json.h"
+#include "base/json.h"
 #include "inapp_url.h"
 #include "register.h"
 #include "store.h"
-#include "util.h"
+#include "base/util.h"
 
 #define MAX_TTL 600
 

@@ -13,8 +13,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "helper_client.h"
-#include "http.h"
+#include "login/helper_client.h"
+#include "base/http.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -8,9 +8,9 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "api.h"
-#include "dingtalk.h"
-#include "json.h"
+#include "dingtalk/api.h"
+#include "dingtalk/exchange.h"
+#include "base/json.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

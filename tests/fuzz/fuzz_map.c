@@ -7,7 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "mapping.h"
+#include "access/mapfile.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -13,10 +13,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "mapedit.h"
-#include "mapping.h"
-#include "recovery.h"
-#include "userfile.h"
+#include "access/mapedit.h"
+#include "access/mapfile.h"
+#include "access/recovery.h"
+#include "access/userfile.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

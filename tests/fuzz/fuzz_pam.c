@@ -27,7 +27,7 @@
 #include <security/pam_modules.h>
 
 #include "fuzz_pam.h"
-#include "login.h"
+#include "login/login.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -13,7 +13,7 @@
 #include <json-c/json.h>
 
 #include "fuzz_pam.h"
-#include "http.h"
+#include "base/http.h"
 
 int __wrap_dt_http_init(struct dt_http *h, const struct dt_http_opts *opts, struct dt_err *err);
 void __wrap_dt_http_cleanup(struct dt_http *h);

@@ -18,9 +18,9 @@
 
 #include <cmocka.h>
 
-#include "accounts.h"
-#include "mapping.h"
-#include "modcfg.h"
+#include "access/accounts.h"
+#include "access/mapfile.h"
+#include "conf/modcfg.h"
 
 /* The structures hold char *; these literals are never written to. */
 #define TEXT(s) ((char *)(uintptr_t)(s))

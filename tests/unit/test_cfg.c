@@ -13,8 +13,8 @@
 
 #include <cmocka.h>
 
-#include "cfg.h"
-#include "modcfg.h"
+#include "conf/cfg.h"
+#include "conf/modcfg.h"
 
 static const char *const colours[] = {"red", "green", NULL};
 

@@ -17,11 +17,11 @@
 #include <cmocka.h>
 #include <curl/curl.h>
 
-#include "apptoken.h"
-#include "dingtalk.h"
-#include "json.h"
-#include "modcfg.h"
-#include "util.h"
+#include "dingtalk/apptoken.h"
+#include "dingtalk/exchange.h"
+#include "base/json.h"
+#include "conf/modcfg.h"
+#include "base/util.h"
 
 #define MOCK_CORP "dingmockcorp0000000000000000000000"
 

@@ -15,12 +15,12 @@
 
 #include <cmocka.h>
 
-#include "api.h"
-#include "directory.h"
-#include "json.h"
-#include "retry.h"
-#include "sign.h"
-#include "util.h"
+#include "dingtalk/api.h"
+#include "dingtalk/directory.h"
+#include "base/json.h"
+#include "dingtalk/retry.h"
+#include "dingtalk/sign.h"
+#include "base/util.h"
 
 static void test_sns_signature_vector(void **state)
 {

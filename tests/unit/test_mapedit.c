@@ -17,9 +17,9 @@
 
 #include <cmocka.h>
 
-#include "mapedit.h"
-#include "rewrite.h"
-#include "util.h"
+#include "access/mapedit.h"
+#include "base/rewrite.h"
+#include "base/util.h"
 
 static char *add(const char *text, const char *id, const char *user, int *rc)
 {

@@ -16,11 +16,11 @@
 
 #include <cmocka.h>
 
-#include "access.h"
-#include "mapping.h"
-#include "emaildomain.h"
-#include "mapsrc.h"
-#include "userfile.h"
+#include "access/login_policy.h"
+#include "access/mapfile.h"
+#include "access/emaildomain.h"
+#include "access/sources.h"
+#include "access/userfile.h"
 
 static int match(const char *text, const char *id, const char *user, struct dt_map_result *r,
 		 struct dt_err *err)

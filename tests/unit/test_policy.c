@@ -13,8 +13,8 @@
 
 #include <cmocka.h>
 
-#include "audit.h"
-#include "policy.h"
+#include "login/audit.h"
+#include "access/scope.h"
 
 /* Fake membership: "user:group" pairs; "ghost" does not exist. */
 static int member(void *ctx, const char *user, const char *group)

@@ -12,8 +12,8 @@
 
 #include <cmocka.h>
 
-#include "prompt.h"
-#include "qr.h"
+#include "login/prompt.h"
+#include "login/qr.h"
 
 #define LINK "https://dingtalk.example.com/l/AbCdEfGhIjKlMnOp"
 

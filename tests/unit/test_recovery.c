@@ -16,9 +16,9 @@
 
 #include <cmocka.h>
 
-#include "recovery.h"
-#include "recovery_store.h"
-#include "util.h"
+#include "access/recovery.h"
+#include "access/recovery_store.h"
+#include "base/util.h"
 
 static void test_code_shape(void **state)
 {

@@ -11,13 +11,13 @@
 
 #include <cmocka.h>
 
-#include "cfg.h"
-#include "mapping.h"
-#include "peer.h"
-#include "modcfg.h"
-#include "requester.h"
-#include "session.h"
-#include "util.h"
+#include "conf/cfg.h"
+#include "access/mapfile.h"
+#include "base/peer.h"
+#include "conf/modcfg.h"
+#include "login/requester.h"
+#include "login/session.h"
+#include "base/util.h"
 
 /* helper_user: a name or a numeric uid; an unknown name is a
  * configuration error naming the key. */

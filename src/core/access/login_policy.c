@@ -1,0 +1,147 @@
+#include "config.h"
+
+#include "access/login_policy.h"
+
+#include <errno.h>
+#include <pwd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "access/mapfile.h"
+#include "access/sources.h"
+
+#define SEPARATORS " \t,"
+
+static int next_dept(const char **p, long long *id)
+{
+	char *end;
+
+	*p += strspn(*p, SEPARATORS);
+	if (**p == '\0')
+		return 0;
+	errno = 0;
+	*id = strtoll(*p, &end, 10);
+	if (errno != 0 || end == *p || *id <= 0 || (*end != '\0' && !strchr(SEPARATORS, *end)))
+		return -1;
+	*p = end;
+	return 1;
+}
+
+int dt_dept_list_check(const char *list, struct dt_err *err)
+{
+	const char *p = list;
+	long long id;
+	int rc;
+
+	while ((rc = next_dept(&p, &id)) > 0)
+		;
+	if (rc < 0)
+		return dt_err_set(err, DT_ERR_CONFIG,
+				  "allowed_depts: '%.32s' is not a department id (a whole number)",
+				  p);
+	return 0;
+}
+
+static int in_depts(const char *list, const struct dt_identity *who)
+{
+	const char *p = list;
+	long long id;
+	size_t i;
+
+	while (next_dept(&p, &id) > 0)
+		for (i = 0; i < who->n_dept_ids; i++)
+			if (who->dept_ids[i] == id)
+				return 1;
+	return 0;
+}
+
+int dt_directory_policy(const struct dt_modcfg *cfg, const struct dt_identity *who,
+			struct dt_err *err)
+{
+	if ((cfg->require_active || cfg->allowed_depts != NULL) && who->active < 0)
+		return dt_err_set(err, DT_ERR_CONFIG,
+				  "require_active and allowed_depts need directory = yes");
+	if (cfg->require_active && who->active != 1)
+		return dt_err_set(err, DT_ERR_DENIED,
+				  "unionId %s (%s) is not active in the directory (require_active)",
+				  who->union_id, who->nick);
+	if (cfg->allowed_depts != NULL && !in_depts(cfg->allowed_depts, who))
+		return dt_err_set(err, DT_ERR_DENIED,
+				  "unionId %s (%s) is in none of allowed_depts %s", who->union_id,
+				  who->nick, cfg->allowed_depts);
+	return 0;
+}
+
+static int user_exists(const char *name)
+{
+	struct passwd pw, *found = NULL;
+	char buf[4096];
+
+	return getpwnam_r(name, &pw, buf, sizeof(buf), &found) == 0 && found != NULL;
+}
+
+/* One source: 1 allows, 0 does not (why says so), -1 error. */
+static int try_source(const struct dt_access *a, const struct dt_map_source *src,
+		      const struct dt_identity *who, char *why, size_t size, struct dt_err *err)
+{
+	struct dt_map_result map;
+	struct dt_err soft;
+	char name[64];
+	unsigned xform = 0;
+	int bound = 0;
+
+	dt_err_clear(&soft);
+	switch (src->kind) {
+	case DT_MAP_FILE:
+		if (dt_map_match_file(a->cfg->map_file, who->union_id, a->user, &map, err) < 0)
+			return -1;
+		if (map.known && !map.allowed)
+			snprintf(why, size, "is bound to '%s', not to '%s'", map.other_user,
+				 a->user);
+		else if (!map.allowed)
+			snprintf(why, size, "is not in the map file %s", a->cfg->map_file);
+		return map.allowed;
+	case DT_MAP_USERFILE:
+		if (a->read_binding(a->ctx, a->user, who->union_id, &bound, &soft) < 0)
+			snprintf(why, size, "userfile: %.300s", soft.msg);
+		else if (!bound)
+			snprintf(why, size, "is not in %s's binding file", a->user);
+		return bound;
+	case DT_MAP_DIRECTORY:
+		if (a->cfg->map_transform != NULL &&
+		    dt_map_transform_parse(a->cfg->map_transform, &xform, err) < 0)
+			return -1;
+		if (dt_directory_name(who, src->field, xform, a->cfg->email_domain, name,
+				      sizeof(name), &soft) < 0)
+			return snprintf(why, size, "%.300s", soft.msg), 0;
+		if (strcmp(name, a->user) != 0 || !user_exists(name))
+			return snprintf(why, size, "directory:%s names '%s', not '%s'",
+					dt_dir_field_name(src->field), name, a->user),
+			       0;
+		return 1;
+	}
+	return dt_err_set(err, DT_ERR_INTERNAL, "unknown map source");
+}
+
+int dt_access_check(const struct dt_access *a, const struct dt_identity *who, struct dt_err *err)
+{
+	struct dt_map_spec spec;
+	char why[400] = "", all[400] = "";
+	size_t i, used = 0;
+	int rc;
+
+	if (dt_directory_policy(a->cfg, who, err) < 0 ||
+	    dt_map_spec_parse(a->cfg->map, &spec, err) < 0)
+		return -1;
+	for (i = 0; i < spec.n; i++) {
+		rc = try_source(a, &spec.src[i], who, why, sizeof(why), err);
+		if (rc != 0)
+			return rc > 0 ? 0 : -1;
+		dt_logf(a->log, LOG_DEBUG, "unionId %s for %s: %s", who->union_id, a->user, why);
+		if (used < sizeof(all))
+			used += (size_t)snprintf(all + used, sizeof(all) - used, "%s%s",
+						 i > 0 ? "; " : "", why);
+	}
+	return dt_err_set(err, DT_ERR_DENIED, "unionId %s (%s) %s", who->union_id, who->nick, all);
+}

@@ -1,0 +1,45 @@
+/* Who may log in as whom: the central map file.
+ *
+ *   # unionId                     local accounts
+ *   z21HjQliSzpw0YxxxxiEiE        alice alice-admin
+ *
+ * Only the DingTalk identity bound to a local account can approve a login
+ * as that account. */
+#ifndef DT_MAPPING_H
+#define DT_MAPPING_H
+
+#include <stddef.h>
+
+#include "base/err.h"
+
+#define DT_MAP_MAX_BYTES (4 * 1024 * 1024)
+
+struct dt_map_result {
+	int allowed;	     /* union_id is bound to the requested user */
+	int known;	     /* union_id appears in the map at all */
+	char other_user[64]; /* when known but not allowed: the first account it serves */
+};
+
+/* Called for each account bound to the identity, in file order (several
+ * lines for one unionId add up); `where` is "file:line". Returns 0, or -1
+ * with err set to stop. */
+typedef int (*dt_map_account_fn)(void *ctx, const char *account, const char *where,
+				 struct dt_err *err);
+
+/* Every account the map binds `union_id` to (set_user). Returns 0, or -1
+ * with err naming the file and line of a malformed entry, or fn's error. */
+int dt_map_accounts_text(const char *text, size_t len, const char *file, const char *union_id,
+			 dt_map_account_fn fn, void *ctx, struct dt_err *err);
+int dt_map_accounts_file(const char *path, const char *union_id, dt_map_account_fn fn, void *ctx,
+			 struct dt_err *err);
+
+/* Looks `union_id` up in map text. Returns 0, or -1 with err naming the
+ * file and line of a malformed entry. */
+int dt_map_match_text(const char *text, size_t len, const char *file, const char *union_id,
+		      const char *user, struct dt_map_result *out, struct dt_err *err);
+
+/* The same on a file that must be root-owned and not group/world writable. */
+int dt_map_match_file(const char *path, const char *union_id, const char *user,
+		      struct dt_map_result *out, struct dt_err *err);
+
+#endif

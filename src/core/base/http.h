@@ -1,0 +1,79 @@
+/* A libcurl handle kept for one login: keep-alive and TLS session reuse
+ * across its calls, timeouts inside the login's deadline, TLS 1.2+ with
+ * verification always on, bounded response bodies, no redirects. */
+#ifndef DT_HTTP_H
+#define DT_HTTP_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "base/err.h"
+
+/* No DingTalk or helper answer we use comes near this. */
+#define DT_HTTP_MAX_BODY (256 * 1024)
+
+struct dt_http_opts {
+	const char *ca_file;	 /* NULL: the system store */
+	const char *proxy;	 /* NULL: none (proxy environment variables ignored) */
+	const char *unix_socket; /* talk HTTP over this Unix socket instead of TCP */
+	/* unix_socket only: who may be listening there. Before anything is
+	 * sent on a connection, its peer (SO_PEERCRED) must be uid 0 or this
+	 * user (a name, or a numeric uid); NULL: uid 0 only. Anyone else
+	 * (a local user who got hold of the path) is refused. */
+	const char *peer_user;
+	const char *peer_name;	 /* for error messages: "DingTalk", "the helper" */
+	long connect_timeout_ms; /* capped by the deadline */
+	/* Checked about once a second during a transfer; non-zero aborts it
+	 * with DT_ERR_INTERRUPTED. NULL: never. */
+	int (*interrupted)(void);
+};
+
+struct dt_http {
+	void *curl;
+	struct dt_http_opts opts;
+	char errbuf[256];
+	/* Set after dt_http_init by users that need them (kept out of
+	 * dt_http_opts so its initializers stay as they are): */
+	long request_timeout_ms; /* one request's total; 0: up to the deadline */
+	int proxy_env;		 /* opts.proxy NULL: honour http(s)_proxy, no_proxy */
+	/* After a failed dt_http_request: whether trying again may help (a
+	 * refused connection, a reset, a truncated answer) and whether the
+	 * request certainly never reached the server (no connection). */
+	int transient;
+	int unsent;
+	/* The peer check (opts.peer_user): the uid besides 0 that may serve
+	 * the socket, and after a refusal, the uid that was there. */
+	uid_t peer_uid;
+	int peer_uid_set;
+	int peer_fd; /* the socket of the connection being used */
+	int peer_refused;
+	long peer_seen; /* -1: the peer's credentials could not be read */
+};
+
+struct dt_http_response {
+	long status;
+	char *body; /* NUL-terminated */
+	size_t len;
+};
+
+/* Resolves opts.peer_user: an unknown user is DT_ERR_CONFIG. */
+int dt_http_init(struct dt_http *h, const struct dt_http_opts *opts, struct dt_err *err);
+void dt_http_cleanup(struct dt_http *h);
+
+/* Sends a request and waits for the whole answer, never past `deadline_ms`
+ * (dt_now_ms clock). `body` is sent as JSON when non-NULL. `headers` is a
+ * NULL-terminated list of "Name: value" lines or NULL. A transport failure
+ * or a timeout is DT_ERR_UNAVAIL (DT_ERR_TIMEOUT when the deadline was the
+ * cause). A Unix socket peer that fails the peer check is DT_ERR_DENIED,
+ * a refusal and not an outage, since whoever holds the socket path must
+ * not choose failmode's answer (nothing was sent; peer_refused is set,
+ * never transient); any HTTP status is a success here: the caller reads
+ * it. */
+int dt_http_request(struct dt_http *h, const char *method, const char *url,
+		    const char *const *headers, const char *body, int64_t deadline_ms,
+		    struct dt_http_response *resp, struct dt_err *err);
+
+void dt_http_response_free(struct dt_http_response *resp);
+
+#endif

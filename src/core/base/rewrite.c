@@ -1,0 +1,173 @@
+#include "config.h"
+
+#include "base/rewrite.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "base/util.h"
+
+struct paths {
+	char lock[4200], tmp[4200], bak[4200], dir[4200];
+};
+
+static int make_paths(const char *path, struct paths *p, struct dt_err *err)
+{
+	char copy[4200];
+
+	if (path[0] != '/' || strlen(path) >= 4096)
+		return dt_err_set(err, DT_ERR_CONFIG, "%s: want an absolute path", path);
+	snprintf(p->lock, sizeof(p->lock), "%s.lock", path);
+	snprintf(p->tmp, sizeof(p->tmp), "%s.tmp", path);
+	snprintf(p->bak, sizeof(p->bak), "%s.bak", path);
+	snprintf(copy, sizeof(copy), "%s", path);
+	snprintf(p->dir, sizeof(p->dir), "%s", dirname(copy));
+	return 0;
+}
+
+/* The lock lives beside the file, not on it: the file itself is replaced
+ * by every write, so a lock on it would guard an inode nobody reads.
+ * open's mode is cut by the caller's umask (dingtalk-ctl runs under sudo
+ * with the invoking user's): fchmod gives the lock 0600 whatever it is. */
+static int take_lock(const char *lock_path, struct dt_err *err)
+{
+	int fd = open(lock_path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY, 0600);
+
+	if (fd < 0)
+		return dt_err_set(err, DT_ERR_CONFIG, "%s: cannot open the lock: %s", lock_path,
+				  strerror(errno));
+	if (fchmod(fd, 0600) != 0) {
+		dt_err_set(err, DT_ERR_CONFIG, "%s: cannot set the lock's mode: %s", lock_path,
+			   strerror(errno));
+		close(fd);
+		return -1;
+	}
+	if (flock(fd, LOCK_EX) != 0) {
+		dt_err_set(err, DT_ERR_CONFIG, "%s: cannot lock: %s", lock_path, strerror(errno));
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/* The current text, or "" when there is no file yet. */
+static char *read_current(const struct dt_rewrite_target *t, size_t *len, struct dt_err *err)
+{
+	struct stat st;
+	char *empty;
+
+	if (lstat(t->path, &st) != 0 && errno == ENOENT) {
+		*len = 0;
+		empty = strdup("");
+		if (empty == NULL)
+			dt_err_set(err, DT_ERR_NOMEM, "out of memory");
+		return empty;
+	}
+	return dt_read_protected_file(t->path, t->protection, t->max_bytes, len, err);
+}
+
+static int write_all(int fd, const char *text, size_t len)
+{
+	while (len > 0) {
+		ssize_t n = write(fd, text, len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return -1;
+		text += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+static int write_temp(const struct dt_rewrite_target *t, const char *tmp, const char *text,
+		      struct dt_err *err)
+{
+	int fd, ok;
+
+	/* A temp file left by a writer that was killed is ours to replace. */
+	if (unlink(tmp) != 0 && errno != ENOENT)
+		return dt_err_set(err, DT_ERR_CONFIG, "%s: %s", tmp, strerror(errno));
+	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY, 0600);
+	if (fd < 0)
+		return dt_err_set(err, DT_ERR_CONFIG, "%s: %s", tmp, strerror(errno));
+	ok = fchown(fd, 0, 0) == 0 && fchmod(fd, t->mode) == 0 &&
+	     write_all(fd, text, strlen(text)) == 0 && fsync(fd) == 0;
+	if (!ok)
+		dt_err_set(err, DT_ERR_CONFIG, "%s: cannot write: %s", tmp, strerror(errno));
+	if (close(fd) != 0 && ok) {
+		ok = 0;
+		dt_err_set(err, DT_ERR_CONFIG, "%s: cannot write: %s", tmp, strerror(errno));
+	}
+	if (!ok)
+		unlink(tmp);
+	return ok ? 0 : -1;
+}
+
+/* Keeps the version being replaced. A hard link never exposes a half
+ * copy; without one (a new file) there is nothing to keep. */
+static void keep_backup(const char *path, const char *bak)
+{
+	if (unlink(bak) != 0 && errno != ENOENT)
+		return;
+	(void)link(path, bak);
+}
+
+static int sync_dir(const char *dir)
+{
+	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	int rc;
+
+	if (fd < 0)
+		return -1;
+	rc = fsync(fd);
+	close(fd);
+	return rc;
+}
+
+static int replace(const struct dt_rewrite_target *t, const struct paths *p, const char *text,
+		   struct dt_err *err)
+{
+	if (strlen(text) > t->max_bytes)
+		return dt_err_set(err, DT_ERR_CONFIG, "%s: would grow past %zu bytes", t->path,
+				  t->max_bytes);
+	if (write_temp(t, p->tmp, text, err) < 0)
+		return -1;
+	keep_backup(t->path, p->bak);
+	if (rename(p->tmp, t->path) != 0) {
+		dt_err_set(err, DT_ERR_CONFIG, "%s: cannot replace: %s", t->path, strerror(errno));
+		unlink(p->tmp);
+		return -1;
+	}
+	if (sync_dir(p->dir) != 0)
+		return dt_err_set(err, DT_ERR_CONFIG, "%s: cannot sync the directory: %s", p->dir,
+				  strerror(errno));
+	return 0;
+}
+
+int dt_rewrite_file(const struct dt_rewrite_target *t, dt_rewrite_fn edit, void *ctx,
+		    struct dt_err *err)
+{
+	struct paths p;
+	char *old, *updated = NULL;
+	size_t old_len = 0;
+	int lock, rc;
+
+	if (make_paths(t->path, &p, err) < 0 || (lock = take_lock(p.lock, err)) < 0)
+		return -1;
+	old = read_current(t, &old_len, err);
+	rc = old == NULL ? -1 : edit(ctx, old, old_len, &updated, err);
+	if (rc == 0 && updated != NULL)
+		rc = replace(t, &p, updated, err);
+	dt_free_secret(updated);
+	dt_free_secret(old);
+	close(lock); /* releases the flock */
+	return rc;
+}

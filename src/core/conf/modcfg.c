@@ -1,0 +1,386 @@
+#include "config.h"
+
+#include "conf/modcfg.h"
+#include "access/recovery.h"
+#include "access/login_policy.h"
+#include "access/sources.h"
+#include "access/emaildomain.h"
+#include "access/scope.h"
+#include "base/util.h"
+
+#include <arpa/inet.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char *const qr_styles[] = {"auto", "utf8", "block", "ascii", "off", NULL};
+static const char *const wait_modes[] = {"auto", "enter", "poll", NULL};
+static const char *const langs[] = {"auto", "en", "zh_CN", NULL};
+static const char *const failmodes[] = {"secure", "safe", NULL};
+static const char *const audit_formats[] = {"text", "json", NULL};
+static const char *const flows[] = {"oauth2", "sns", "inapp", NULL};
+static const char *const token_apis[] = {"v1", "gettoken", NULL};
+
+#define STR(name, secret)                                                                          \
+	{                                                                                          \
+#name, DT_CFG_STRING, offsetof(struct dt_modcfg, name), 0, 0, NULL, secret         \
+	}
+
+const struct dt_cfg_key dt_modcfg_keys[] = {
+    STR(client_id, 0),
+    STR(client_secret, 1),
+    STR(login_base, 0),
+    STR(api_base, 0),
+    STR(ca_file, 0),
+    STR(proxy, 0),
+    STR(helper, 0),
+    STR(helper_user, 0),
+    STR(map_file, 0),
+    STR(map, 0),
+    STR(only_groups, 0),
+    STR(skip_groups, 0),
+    STR(map_transform, 0),
+    STR(allowed_depts, 0),
+    STR(email_domain, 0),
+    {"require_active", DT_CFG_BOOL, offsetof(struct dt_modcfg, require_active), 0, 0, NULL, 0},
+    {"allow_root", DT_CFG_BOOL, offsetof(struct dt_modcfg, allow_root), 0, 0, NULL, 0},
+    {"failmode", DT_CFG_ENUM, offsetof(struct dt_modcfg, failmode), 0, 0, failmodes, 0},
+    {"audit", DT_CFG_ENUM, offsetof(struct dt_modcfg, audit), 0, 0, audit_formats, 0},
+    {"timeout", DT_CFG_UINT, offsetof(struct dt_modcfg, timeout), 10, 600, NULL, 0},
+    {"qr", DT_CFG_ENUM, offsetof(struct dt_modcfg, qr), 0, 0, qr_styles, 0},
+    {"wait", DT_CFG_ENUM, offsetof(struct dt_modcfg, wait), 0, 0, wait_modes, 0},
+    {"lang", DT_CFG_ENUM, offsetof(struct dt_modcfg, lang), 0, 0, langs, 0},
+    {"max_tries", DT_CFG_UINT, offsetof(struct dt_modcfg, max_tries), 1, 100, NULL, 0},
+    {"debug", DT_CFG_BOOL, offsetof(struct dt_modcfg, debug), 0, 0, NULL, 0},
+    STR(corp_id, 0),
+    STR(oapi_base, 0),
+    STR(token_cache, 0),
+    {"flow", DT_CFG_ENUM, offsetof(struct dt_modcfg, flow), 0, 0, flows, 0},
+    {"token_api", DT_CFG_ENUM, offsetof(struct dt_modcfg, token_api), 0, 0, token_apis, 0},
+    {"directory", DT_CFG_BOOL, offsetof(struct dt_modcfg, directory), 0, 0, NULL, 0},
+    {"allow_external", DT_CFG_BOOL, offsetof(struct dt_modcfg, allow_external), 0, 0, NULL, 0},
+    {"proxy_env", DT_CFG_BOOL, offsetof(struct dt_modcfg, proxy_env), 0, 0, NULL, 0},
+    {"recovery", DT_CFG_BOOL, offsetof(struct dt_modcfg, recovery), 0, 0, NULL, 0},
+    STR(recovery_file, 0),
+    {"set_user", DT_CFG_BOOL, offsetof(struct dt_modcfg, set_user), 0, 0, NULL, 0},
+    DT_CFG_END,
+};
+
+static int set_default(char **field, const char *value, struct dt_err *err)
+{
+	if (*field != NULL)
+		return 0;
+	*field = strdup(value);
+	if (*field == NULL)
+		return dt_err_set(err, DT_ERR_NOMEM, "out of memory");
+	return 0;
+}
+
+static int host_is_loopback(const char *host, size_t len)
+{
+	char name[64];
+	struct in_addr v4;
+
+	if (len == 0 || len >= sizeof(name))
+		return 0;
+	memcpy(name, host, len);
+	name[len] = '\0';
+	if (strcmp(name, "localhost") == 0 || strcmp(name, "[::1]") == 0)
+		return 1;
+	/* A dotted quad in 127.0.0.0/8; "127.0.0.1.example.com" is not one. */
+	return inet_pton(AF_INET, name, &v4) == 1 && (ntohl(v4.s_addr) >> 24) == 127;
+}
+
+int dt_check_base_url(const char *key, const char *url, struct dt_err *err)
+{
+	const char *host, *end;
+
+	if (strncmp(url, "https://", 8) == 0)
+		host = url + 8;
+	else if (strncmp(url, "http://", 7) == 0)
+		host = url + 7;
+	else
+		return dt_err_set(err, DT_ERR_CONFIG, "%s: '%s' must start with https://", key,
+				  url);
+	end = host + strcspn(host, "/?#");
+	if (end == host || memchr(host, '@', (size_t)(end - host)) != NULL)
+		return dt_err_set(err, DT_ERR_CONFIG, "%s: '%s' has no usable host", key, url);
+	if (host == url + 7) {
+		/* The host part without a port. */
+		const char *colon = host[0] == '[' ? strchr(host, ']') : strchr(host, ':');
+		size_t len = (size_t)(end - host);
+		if (colon != NULL && colon < end)
+			len = (size_t)(colon - host) + (host[0] == '[');
+		if (!host_is_loopback(host, len))
+			return dt_err_set(err, DT_ERR_CONFIG,
+					  "%s: '%s': plain http:// is only allowed to a loopback "
+					  "address; use https://",
+					  key, url);
+	}
+	if (strlen(url) > 512 || strpbrk(url, " \t\"<>\\^`{|}") != NULL)
+		return dt_err_set(err, DT_ERR_CONFIG, "%s: '%s' is not a valid URL", key, url);
+	return 0;
+}
+
+const char *dt_helper_socket_path(const char *helper)
+{
+	if (helper == NULL || strncmp(helper, "unix:/", 6) != 0)
+		return NULL;
+	return helper + 5;
+}
+
+/* set_user lists the accounts of an identity; a map of userfile alone
+ * could never name one, which is a configuration mistake, not a denial. */
+static int check_set_user(const struct dt_modcfg *cfg, const struct dt_map_spec *spec,
+			  struct dt_err *err)
+{
+	size_t i;
+
+	if (!cfg->set_user)
+		return 0;
+	for (i = 0; i < spec->n; i++)
+		if (spec->src[i].kind != DT_MAP_USERFILE)
+			return 0;
+	return dt_err_set(err, DT_ERR_CONFIG,
+			  "set_user needs a map source that can be listed (file or "
+			  "directory:<field>); userfile cannot");
+}
+
+/* directory:email and directory:org_email trust only the local part of an
+ * address, so they are refused unless email_domain says which domains. */
+static int check_email_domain(const struct dt_modcfg *cfg, const struct dt_map_spec *spec,
+			      struct dt_err *err)
+{
+	size_t i;
+
+	if (cfg->email_domain != NULL)
+		return dt_email_domains_check(cfg->email_domain, err);
+	for (i = 0; i < spec->n; i++)
+		if (spec->src[i].kind == DT_MAP_DIRECTORY &&
+		    (spec->src[i].field == DT_DIR_EMAIL || spec->src[i].field == DT_DIR_ORG_EMAIL))
+			return dt_err_set(err, DT_ERR_CONFIG,
+					  "map = directory:%s needs email_domain (the domains "
+					  "whose addresses name local accounts, e.g. "
+					  "email_domain = example.com)",
+					  dt_dir_field_name(spec->src[i].field));
+	return 0;
+}
+
+/* Who may log in as whom (issue 5): defaults and checks. */
+static int dt_modcfg_finish_policy(struct dt_modcfg *cfg, struct dt_err *err)
+{
+	struct dt_map_spec spec;
+	unsigned xform;
+
+	if (set_default(&cfg->map, DT_DEFAULT_MAP_SOURCES, err) < 0 ||
+	    set_default(&cfg->recovery_file, DT_DEFAULT_RECOVERY_FILE, err) < 0)
+		return -1;
+	if (cfg->recovery_file[0] != '/')
+		return dt_err_set(err, DT_ERR_CONFIG,
+				  "recovery_file: '%s' must be an absolute path",
+				  cfg->recovery_file);
+	if ((cfg->only_groups != NULL &&
+	     dt_group_list_check("only_groups", cfg->only_groups, err) < 0) ||
+	    (cfg->skip_groups != NULL &&
+	     dt_group_list_check("skip_groups", cfg->skip_groups, err) < 0))
+		return -1;
+	if (dt_map_spec_parse(cfg->map, &spec, err) < 0 ||
+	    (cfg->map_transform != NULL &&
+	     dt_map_transform_parse(cfg->map_transform, &xform, err) < 0) ||
+	    (cfg->allowed_depts != NULL && dt_dept_list_check(cfg->allowed_depts, err) < 0))
+		return -1;
+	if (check_email_domain(cfg, &spec, err) < 0)
+		return -1;
+	return check_set_user(cfg, &spec, err);
+}
+
+/* The DingTalk client's keys (issue 4): defaults and checks. */
+static int dt_modcfg_finish_client(struct dt_modcfg *cfg, struct dt_err *err)
+{
+	if (set_default(&cfg->oapi_base, DT_DEFAULT_OAPI_BASE, err) < 0 ||
+	    set_default(&cfg->token_cache, DT_DEFAULT_TOKEN_CACHE, err) < 0 ||
+	    dt_check_base_url("oapi_base", cfg->oapi_base, err) < 0)
+		return -1;
+	if (cfg->corp_id != NULL && !dt_is_printable_id(cfg->corp_id))
+		return dt_err_set(err, DT_ERR_CONFIG,
+				  "corp_id: contains spaces or control characters");
+	if (cfg->flow == DT_FLOW_INAPP && cfg->corp_id == NULL)
+		return dt_err_set(err, DT_ERR_CONFIG,
+				  "flow = inapp needs corp_id (the JSAPI asks DingTalk for a code "
+				  "of that organisation)");
+	if (cfg->token_cache[0] != '/')
+		return dt_err_set(err, DT_ERR_CONFIG, "token_cache: '%s' must be an absolute path",
+				  cfg->token_cache);
+	return 0;
+}
+
+/* Under su the working directory is the caller's: a relative path would
+ * name a file the caller chose. */
+static int absolute(const char *key, const char *path, struct dt_err *err)
+{
+	if (path != NULL && path[0] != '/')
+		return dt_err_set(err, DT_ERR_CONFIG, "%s: '%s' must be an absolute path", key,
+				  path);
+	return 0;
+}
+
+static int require(const char *key, const char *value, struct dt_err *err)
+{
+	if (value == NULL)
+		return dt_err_set(err, DT_ERR_CONFIG, "required key '%s' is not set", key);
+	return 0;
+}
+
+int dt_modcfg_finish(struct dt_modcfg *cfg, struct dt_err *err)
+{
+	if (require("client_id", cfg->client_id, err) < 0 ||
+	    require("client_secret", cfg->client_secret, err) < 0 ||
+	    set_default(&cfg->login_base, DT_DEFAULT_LOGIN_BASE, err) < 0 ||
+	    set_default(&cfg->api_base, DT_DEFAULT_API_BASE, err) < 0 ||
+	    set_default(&cfg->helper, DT_DEFAULT_HELPER, err) < 0 ||
+	    set_default(&cfg->map_file, DT_DEFAULT_MAP, err) < 0 ||
+	    dt_modcfg_finish_client(cfg, err) < 0)
+		return -1;
+	if (dt_check_base_url("login_base", cfg->login_base, err) < 0 ||
+	    dt_check_base_url("api_base", cfg->api_base, err) < 0)
+		return -1;
+	if (dt_helper_socket_path(cfg->helper) == NULL)
+		return dt_err_set(err, DT_ERR_CONFIG,
+				  "helper: '%s' is not supported: use unix:/path/to/control.sock",
+				  cfg->helper);
+	if (cfg->helper_user != NULL && !dt_is_printable_id(cfg->helper_user))
+		return dt_err_set(err, DT_ERR_CONFIG,
+				  "helper_user: contains spaces or control characters");
+	if (absolute("map_file", cfg->map_file, err) < 0 ||
+	    absolute("ca_file", cfg->ca_file, err) < 0)
+		return -1;
+	if (!dt_is_printable_id(cfg->client_id))
+		return dt_err_set(err, DT_ERR_CONFIG,
+				  "client_id: contains spaces or control characters");
+	return dt_modcfg_finish_policy(cfg, err);
+}
+
+static int key_is_secret(const char *key)
+{
+	const struct dt_cfg_key *k;
+
+	for (k = dt_modcfg_keys; k->name != NULL; k++)
+		if (strcmp(k->name, key) == 0)
+			return k->secret;
+	return 0;
+}
+
+static int apply_argument(struct dt_modcfg *cfg, const char *arg, struct dt_err *err)
+{
+	char key[64], shown[80];
+	const char *eq = strchr(arg, '=');
+	size_t klen;
+
+	/* Arguments come from a pam.d file; keep a log line one line. */
+	snprintf(shown, sizeof(shown), "%s", arg);
+	dt_sanitize_text(shown);
+	if (strcmp(arg, "debug") == 0)
+		return cfg->debug = 1, 0;
+	klen = eq != NULL ? (size_t)(eq - arg) : 0;
+	if (eq == NULL || klen == 0 || klen >= sizeof(key))
+		return dt_err_set(err, DT_ERR_CONFIG, "module argument '%s': unknown", shown);
+	memcpy(key, arg, klen);
+	key[klen] = '\0';
+	if (strcmp(key, "conf") == 0)
+		return 0;
+	if (key_is_secret(key))
+		return dt_err_set(err, DT_ERR_CONFIG,
+				  "module argument '%s': refused: files in /etc/pam.d are "
+				  "world-readable; put it in the configuration file",
+				  key);
+	return dt_cfg_set(dt_modcfg_keys, cfg, key, eq + 1, "module argument", err);
+}
+
+/* `[service NAME]`: the name, or NULL (err set) for any other header. */
+static const char *section_service(const char *section, const char *where, struct dt_err *err)
+{
+	const char *name = section + 7;
+
+	if (strncmp(section, "service", 7) != 0 || (*name != ' ' && *name != '\t')) {
+		dt_err_set(err, DT_ERR_CONFIG, "%s: unknown section '[%s]' (want [service NAME])",
+			   where, section);
+		return NULL;
+	}
+	name += strspn(name, " \t");
+	if (name[0] == '\0' || strpbrk(name, " \t") != NULL) {
+		dt_err_set(err, DT_ERR_CONFIG, "%s: '[%s]' must name exactly one service", where,
+			   section);
+		return NULL;
+	}
+	return name;
+}
+
+/* Every section is parsed (into a scratch copy) so that a typo in the
+ * sshd section is found when sudo runs too. */
+static int any_section(void *ctx, const char *section, const char *where, struct dt_err *err)
+{
+	(void)ctx;
+	return section_service(section, where, err) == NULL ? -1 : 1;
+}
+
+static int this_service(void *ctx, const char *section, const char *where, struct dt_err *err)
+{
+	const char *service = ctx, *name = section_service(section, where, err);
+
+	if (name == NULL)
+		return -1;
+	return service != NULL && strcmp(name, service) == 0;
+}
+
+static int load_file(struct dt_modcfg *cfg, const char *path, const char *service,
+		     struct dt_err *err)
+{
+	struct dt_modcfg scratch;
+	size_t len = 0;
+	char *text = dt_read_protected_file(path, DT_CFG_SECRET, DT_CFG_MAX_BYTES, &len, err);
+	int rc;
+
+	if (text == NULL)
+		return -1;
+	memset(&scratch, 0, sizeof(scratch));
+	rc = dt_cfg_parse_text(text, len, path, dt_modcfg_keys, &scratch, any_section, NULL, err);
+	dt_modcfg_free(&scratch);
+	if (rc == 0)
+		rc = dt_cfg_parse_text(text, len, path, dt_modcfg_keys, cfg, this_service,
+				       (void *)(uintptr_t)service, err);
+	dt_free_secret(text);
+	return rc;
+}
+
+int dt_modcfg_load_for(struct dt_modcfg *cfg, const char *service, int argc, const char **argv,
+		       struct dt_err *err)
+{
+	const char *path = DT_DEFAULT_CONF;
+	int i;
+
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->timeout = DT_DEFAULT_TIMEOUT;
+	cfg->max_tries = DT_DEFAULT_MAX_TRIES;
+	cfg->recovery = 1;
+	for (i = 0; i < argc; i++)
+		if (strncmp(argv[i], "conf=", 5) == 0)
+			path = argv[i] + 5;
+	if (absolute("conf", path, err) < 0 || load_file(cfg, path, service, err) < 0)
+		return -1;
+	for (i = 0; i < argc; i++)
+		if (apply_argument(cfg, argv[i], err) < 0)
+			return -1;
+	return dt_modcfg_finish(cfg, err);
+}
+
+int dt_modcfg_load(struct dt_modcfg *cfg, int argc, const char **argv, struct dt_err *err)
+{
+	return dt_modcfg_load_for(cfg, NULL, argc, argv, err);
+}
+
+void dt_modcfg_free(struct dt_modcfg *cfg)
+{
+	dt_cfg_free(dt_modcfg_keys, cfg);
+}

@@ -1,0 +1,33 @@
+/* The app (enterprise internal app) access token: fetched from
+ * POST /v1.0/oauth2/accessToken (or the old GET /gettoken), cached in a
+ * root-only file shared by every process on the host, refreshed before it
+ * expires and once when DingTalk refuses it. */
+#ifndef DT_APPTOKEN_H
+#define DT_APPTOKEN_H
+
+#include <json-c/json.h>
+#include <stdint.h>
+
+#include "base/err.h"
+#include "base/http.h"
+#include "conf/modcfg.h"
+
+/* A cached token is replaced this long before DingTalk says it expires
+ * (or at half its lifetime, if that is shorter). */
+#define DT_APPTOKEN_MARGIN_S 300
+#define DT_APPTOKEN_MAX_FILE 4096
+
+/* The token (a secret: dt_free_secret it). `fresh` skips the cache: DingTalk
+ * has just refused the cached one. NULL with err set on failure. */
+char *dt_app_token(struct dt_http *h, const struct dt_modcfg *cfg, int fresh, int64_t deadline_ms,
+		   struct dt_err *err);
+
+/* POSTs `body` to {oapi_base}{path}?access_token=<app token> (the only
+ * place oapi accepts it). When DingTalk refuses the token (40014, 42001,
+ * InvalidAuthentication), fetches a new one and tries once more. Returns
+ * the answer (errcode 0) or NULL with err set. */
+json_object *dt_app_call(struct dt_http *h, const struct dt_modcfg *cfg, const char *name,
+			 const char *path, const char *body, int single_use, int64_t deadline_ms,
+			 struct dt_err *err);
+
+#endif

@@ -1,0 +1,203 @@
+#include "config.h"
+
+#include "dingtalk/directory.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "dingtalk/apptoken.h"
+#include "base/json.h"
+#include "base/util.h"
+
+#define MAX_DEPTS 64
+
+int dt_identity_field(json_object *obj, const char *api, const char *name, size_t max, int required,
+		      char **out, struct dt_err *err)
+{
+	json_object *v;
+	size_t len;
+
+	if (!json_object_object_get_ex(obj, name, &v) || json_object_is_type(v, json_type_null)) {
+		if (required)
+			return dt_err_set(err, DT_ERR_UNAVAIL, "DingTalk %s: no '%s' in the answer",
+					  api, name);
+		return 0;
+	}
+	if (!json_object_is_type(v, json_type_string))
+		return dt_err_set(err, DT_ERR_UNAVAIL, "DingTalk %s: '%s' is not a string", api,
+				  name);
+	len = (size_t)json_object_get_string_len(v);
+	if (len > max || (required && len == 0))
+		return dt_err_set(err, DT_ERR_UNAVAIL, "DingTalk %s: '%s' is %s", api, name,
+				  len == 0 ? "empty" : "too long");
+	free(*out);
+	*out = strndup(json_object_get_string(v), len);
+	if (*out == NULL)
+		return dt_err_set(err, DT_ERR_NOMEM, "out of memory");
+	dt_sanitize_text(*out);
+	return 0;
+}
+
+static int read_bool(json_object *obj, const char *name, int *out, struct dt_err *err)
+{
+	json_object *v;
+
+	if (!json_object_object_get_ex(obj, name, &v))
+		return 0;
+	if (!json_object_is_type(v, json_type_boolean))
+		return dt_err_set(err, DT_ERR_UNAVAIL,
+				  "DingTalk topapi/v2/user/get: '%s' is not a boolean", name);
+	*out = json_object_get_boolean(v) ? 1 : 0;
+	return 0;
+}
+
+static int read_depts(json_object *obj, struct dt_identity *id, struct dt_err *err)
+{
+	json_object *list, *item;
+	size_t i, n;
+
+	if (!json_object_object_get_ex(obj, "dept_id_list", &list))
+		return 0;
+	if (!json_object_is_type(list, json_type_array))
+		return dt_err_set(err, DT_ERR_UNAVAIL,
+				  "DingTalk topapi/v2/user/get: 'dept_id_list' is not an array");
+	n = json_object_array_length(list);
+	if (n > MAX_DEPTS)
+		n = MAX_DEPTS; /* policy needs membership, not every department */
+	free(id->dept_ids);
+	id->n_dept_ids = 0;
+	id->dept_ids = calloc(n ? n : 1, sizeof(*id->dept_ids));
+	if (id->dept_ids == NULL)
+		return dt_err_set(err, DT_ERR_NOMEM, "out of memory");
+	for (i = 0; i < n; i++) {
+		item = json_object_array_get_idx(list, i);
+		if (!json_object_is_type(item, json_type_int))
+			return dt_err_set(err, DT_ERR_UNAVAIL,
+					  "DingTalk topapi/v2/user/get: 'dept_id_list' holds a "
+					  "value that is not a number");
+		id->dept_ids[id->n_dept_ids++] = (long long)json_object_get_int64(item);
+	}
+	return 0;
+}
+
+int dt_directory_read_user(json_object *result, struct dt_identity *id, struct dt_err *err)
+{
+	static const char api[] = "topapi/v2/user/get";
+	char *union_id = NULL;
+	int rc;
+
+	rc = dt_identity_field(result, api, "userid", 128, 1, &id->user_id, err);
+	if (rc == 0)
+		rc = dt_identity_field(result, api, "unionid", 128, 0, &union_id, err);
+	/* The directory must name the person the login named. */
+	if (rc == 0 && union_id != NULL && id->union_id != NULL &&
+	    strcmp(union_id, id->union_id) != 0)
+		rc = dt_err_set(err, DT_ERR_DENIED,
+				"DingTalk %s: userid %s belongs to unionId %s, not %s: refused",
+				api, id->user_id, union_id, id->union_id);
+	free(union_id);
+	if (rc == 0 &&
+	    (dt_identity_field(result, api, "name", 128, 0, &id->name, err) < 0 ||
+	     dt_identity_field(result, api, "email", 256, 0, &id->email, err) < 0 ||
+	     dt_identity_field(result, api, "org_email", 256, 0, &id->org_email, err) < 0 ||
+	     dt_identity_field(result, api, "job_number", 64, 0, &id->job_number, err) < 0 ||
+	     dt_identity_field(result, api, "title", 128, 0, &id->title, err) < 0 ||
+	     read_bool(result, "active", &id->active, err) < 0 || read_depts(result, id, err) < 0))
+		rc = -1;
+	return rc;
+}
+
+static char *body_with(const char *key, const char *value, const char *key2, const char *value2)
+{
+	json_object *o = json_object_new_object();
+	char *out = NULL;
+
+	if (o != NULL && json_object_object_add(o, key, json_object_new_string(value)) == 0 &&
+	    (key2 == NULL || json_object_object_add(o, key2, json_object_new_string(value2)) == 0))
+		out = strdup(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN));
+	json_object_put(o);
+	return out;
+}
+
+static json_object *result_of(json_object *answer, const char *api, struct dt_err *err)
+{
+	json_object *result;
+
+	if (!json_object_object_get_ex(answer, "result", &result) ||
+	    !json_object_is_type(result, json_type_object)) {
+		dt_err_set(err, DT_ERR_UNAVAIL, "DingTalk %s: errcode 0 without a result object",
+			   api);
+		return NULL;
+	}
+	return result;
+}
+
+/* unionId -> userid and contact_type. */
+static int find_userid(struct dt_http *h, const struct dt_modcfg *cfg, struct dt_identity *id,
+		       int64_t deadline_ms, struct dt_err *err)
+{
+	static const char api[] = "topapi/user/getbyunionid";
+	char *body = body_with("unionid", id->union_id, NULL, NULL);
+	json_object *answer, *result;
+	unsigned contact_type = 0;
+	int rc = -1;
+
+	if (body == NULL)
+		return dt_err_set(err, DT_ERR_NOMEM, "out of memory");
+	answer = dt_app_call(h, cfg, api, "/topapi/user/getbyunionid", body, 0, deadline_ms, err);
+	free(body);
+	if (answer == NULL)
+		return -1;
+	result = result_of(answer, api, err);
+	if (result != NULL &&
+	    dt_identity_field(result, api, "userid", 128, 1, &id->user_id, err) == 0) {
+		if (json_object_object_get_ex(result, "contact_type", NULL) &&
+		    dt_json_uint(result, "contact_type", 1, &contact_type) < 0)
+			dt_err_set(err, DT_ERR_UNAVAIL, "DingTalk %s: 'contact_type' is not 0 or 1",
+				   api);
+		else
+			rc = 0;
+	}
+	json_object_put(answer);
+	id->contact_type = rc == 0 ? (int)contact_type : -1;
+	return rc;
+}
+
+static int read_details(struct dt_http *h, const struct dt_modcfg *cfg, struct dt_identity *id,
+			int64_t deadline_ms, struct dt_err *err)
+{
+	static const char api[] = "topapi/v2/user/get";
+	char *body = body_with("userid", id->user_id, "language", "zh_CN");
+	json_object *answer, *result;
+	int rc = -1;
+
+	if (body == NULL)
+		return dt_err_set(err, DT_ERR_NOMEM, "out of memory");
+	answer = dt_app_call(h, cfg, api, "/topapi/v2/user/get", body, 0, deadline_ms, err);
+	free(body);
+	if (answer == NULL)
+		return -1;
+	result = result_of(answer, api, err);
+	if (result != NULL)
+		rc = dt_directory_read_user(result, id, err);
+	json_object_put(answer);
+	return rc;
+}
+
+int dt_directory_lookup(struct dt_http *h, const struct dt_modcfg *cfg, struct dt_identity *id,
+			int64_t deadline_ms, struct dt_err *err)
+{
+	if (id->user_id == NULL && find_userid(h, cfg, id, deadline_ms, err) < 0) {
+		if (err->kind == DT_ERR_DENIED)
+			dt_err_prefix(err, "unionId %s: ", id->union_id);
+		return -1;
+	}
+	if (id->contact_type == 1 && !cfg->allow_external)
+		return dt_err_set(err, DT_ERR_DENIED,
+				  "unionId %s (%s) is an external contact of the organisation, "
+				  "not a member: refused (allow_external = yes admits them)",
+				  id->union_id, id->nick != NULL ? id->nick : "");
+	if (id->contact_type < 0)
+		id->contact_type = 0; /* flow inapp: a member's own code */
+	return read_details(h, cfg, id, deadline_ms, err);
+}

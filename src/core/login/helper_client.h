@@ -1,0 +1,92 @@
+/* The module's side of the control API (docs/control-api.md). */
+#ifndef DT_HELPER_CLIENT_H
+#define DT_HELPER_CLIENT_H
+
+#include <stdint.h>
+
+#include "base/err.h"
+#include "base/http.h"
+
+struct dt_helper_registration {
+	const char *state;
+	unsigned number;
+	const char *user, *service, *host, *rhost;
+	const char *authorize_url;
+	const char *requester; /* requester.h: whose quota of pending sessions */
+	/* requester.h: the requester without the account, for the helper's
+	 * max_pending_per_address */
+	const char *requester_address;
+	unsigned ttl; /* at least DT_HELPER_MIN_TTL */
+};
+
+/* The smallest ttl the helper accepts (it answers 400 below it). */
+#define DT_HELPER_MIN_TTL 1
+
+/* Why the helper turned a registration down (its error_code), when
+ * dt_helper_register fails with DT_ERR_DENIED because of a limit. */
+enum dt_helper_refusal {
+	DT_HELPER_REFUSED_NONE,	     /* not a limit (or no answer at all) */
+	DT_HELPER_REFUSED_REQUESTER, /* 429 requester_full */
+	DT_HELPER_REFUSED_ADDRESS,   /* 429 address_full */
+	DT_HELPER_REFUSED_FULL,	     /* 503 full: max_pending on the whole helper */
+};
+
+struct dt_helper_session {
+	char id[64];
+	/* The helper's instance when it registered the session: a later
+	 * "unknown session" from the same instance means the session ended,
+	 * from another that the helper restarted and forgot it. */
+	char instance[64];
+	char *short_url;
+	unsigned expires_in;
+	/* Set when registering failed on one of the helper's limits. */
+	enum dt_helper_refusal refused;
+};
+
+enum dt_wait_status {
+	DT_WAIT_PENDING,
+	DT_WAIT_APPROVED,
+	DT_WAIT_REFUSED,
+	DT_WAIT_EXPIRED,
+	/* The same helper instance no longer knows the session: it ended
+	 * (refused, cancelled, expired or its code released) and its outcome
+	 * was forgotten. Never returned for a restarted helper: that is an
+	 * error (DT_ERR_UNAVAIL). */
+	DT_WAIT_GONE,
+};
+
+struct dt_wait_result {
+	enum dt_wait_status status;
+	char *code;	 /* DT_WAIT_APPROVED: the authorization code (a secret) */
+	char reason[32]; /* DT_WAIT_REFUSED: denied, wrong_number, cancelled */
+	int lost;	 /* set with DT_ERR_UNAVAIL: another helper instance answered */
+};
+
+/* The longest single long-poll; the module loops until its deadline. */
+#define DT_HELPER_MAX_WAIT 25
+
+/* Registers a session. Errors: DT_ERR_DENIED, with out->refused saying
+ * which, when a limit of the helper turns the login down: 429 (this
+ * requester's or this address's quota) and 503 "full" (max_pending: a
+ * state other people can bring about, so a refusal, never a way to
+ * failmode or a recovery code); DT_ERR_DENIED too for a listener that
+ * fails the peer check (http.h). DT_ERR_UNAVAIL when the helper cannot
+ * serve (any other answer, a 503 without error_code "full", an answer
+ * without instance, no connection). */
+int dt_helper_register(struct dt_http *h, const struct dt_helper_registration *reg,
+		       int64_t deadline_ms, struct dt_helper_session *out, struct dt_err *err);
+
+/* One long-poll on session s (as dt_helper_register filled it). A 404
+ * naming s's instance is DT_WAIT_GONE; a 404 naming another instance or
+ * none is an error, DT_ERR_UNAVAIL (the helper restarted), with out->lost
+ * set. */
+int dt_helper_wait(struct dt_http *h, const struct dt_helper_session *s, unsigned timeout_s,
+		   int64_t deadline_ms, struct dt_wait_result *out, struct dt_err *err);
+
+/* Best effort: a failure is only logged by the caller. */
+int dt_helper_cancel(struct dt_http *h, const char *id, int64_t deadline_ms, struct dt_err *err);
+
+void dt_helper_session_free(struct dt_helper_session *s);
+void dt_wait_result_free(struct dt_wait_result *r);
+
+#endif

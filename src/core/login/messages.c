@@ -1,0 +1,118 @@
+#include "config.h"
+
+#include "login/messages.h"
+
+#include <string.h>
+
+#include "base/util.h"
+
+static const char *const english[DT_MSG_COUNT] = {
+    [DT_MSG_SCAN] = "Scan the QR code with DingTalk, or open this link on your phone:",
+    [DT_MSG_PRESS_ENTER] = ("Press Enter after approving in DingTalk "
+			    "(r = new QR, a = ASCII QR, u = UTF-8 QR): "),
+    [DT_MSG_NOT_YET] = "Not approved yet.",
+    [DT_MSG_UNKNOWN_KEY] = "Type nothing, r, a or u.",
+    [DT_MSG_RECOVERY] = ("DingTalk cannot be reached.\n"
+			 "Recovery code (or Enter to give up): "),
+    [DT_MSG_TOO_MANY_PENDING] = ("Too many DingTalk logins are pending for you. Finish or "
+				 "cancel them, then try again."),
+    [DT_MSG_TOO_MANY_FROM_ADDRESS] = ("Too many DingTalk logins are pending from your address. "
+				      "Finish or cancel them, then try again."),
+    [DT_MSG_HELPER_FULL] = ("Too many DingTalk logins are pending on this server. Login "
+			    "refused; try again later."),
+    [DT_MSG_NEW_CODE_FAILED] = "A new QR code cannot be made now. The one above is still valid.",
+    [DT_MSG_NEW_CODE_TOO_LATE] = ("Too little time is left for a new QR code. The one above is "
+				  "still valid."),
+};
+
+/* The number and the link stay ASCII in every language; the English words
+ * in brackets help a client whose locale cannot show the Chinese. */
+static const char *const chinese[DT_MSG_COUNT] = {
+    [DT_MSG_SCAN] = "请用钉钉扫描二维码，或在手机上打开链接：",
+    [DT_MSG_PRESS_ENTER] = "在钉钉中批准后按回车 (Enter)（r = 新二维码，a = ASCII，u = UTF-8）：",
+    [DT_MSG_NOT_YET] = "尚未批准。",
+    [DT_MSG_UNKNOWN_KEY] = "请直接按回车，或输入 r、a 或 u。",
+    [DT_MSG_RECOVERY] = "暂时无法连接钉钉。\n请输入恢复码 (recovery code)，或直接按回车放弃：",
+    [DT_MSG_TOO_MANY_PENDING] =
+	"你有太多待批准的钉钉登录 (too many pending logins)。请先完成或取消它们，再重试。",
+    [DT_MSG_TOO_MANY_FROM_ADDRESS] = "你的地址有太多待批准的钉钉登录 (too many pending logins "
+				     "from your address)。请先完成或取消它们，再重试。",
+    [DT_MSG_HELPER_FULL] = "本服务器待批准的钉钉登录过多 (too many pending logins on this "
+			   "server)，登录被拒绝。请稍后再试。",
+    [DT_MSG_NEW_CODE_FAILED] =
+	"现在无法生成新的二维码 (no new QR code now)。上面的二维码仍然有效。",
+    [DT_MSG_NEW_CODE_TOO_LATE] =
+	"剩余时间太短，无法生成新的二维码 (too little time left)。上面的二维码仍然有效。",
+};
+
+const char *dt_msg(enum dt_lang lang, enum dt_msg id)
+{
+	if ((unsigned)id >= DT_MSG_COUNT)
+		return "";
+	return lang == DT_LANG_ZH_CN ? chinese[id] : english[id];
+}
+
+/* set_user: nobody typed a name, so the title says whose account it will
+ * be instead of naming one. */
+static char *title_without_user(enum dt_lang lang, const char *host, const char *service)
+{
+	return lang == DT_LANG_ZH_CN
+		   ? dt_asprintf("钉钉登录 (DingTalk login) @ %s (%s)：登录与您钉钉身份绑定的账号",
+				 host, service)
+		   : dt_asprintf("DingTalk login on %s (%s) to the account bound to your DingTalk "
+				 "identity",
+				 host, service);
+}
+
+char *dt_msg_title(enum dt_lang lang, const char *user, const char *host, const char *service,
+		   const char *command)
+{
+	if (user == NULL)
+		return title_without_user(lang, host, service);
+	if (command != NULL)
+		return lang == DT_LANG_ZH_CN
+			   ? dt_asprintf("钉钉审批 (DingTalk approval) %s @ %s: %s", user, host,
+					 command)
+			   : dt_asprintf("DingTalk approval for %s on %s to run: %s", user, host,
+					 command);
+	return lang == DT_LANG_ZH_CN
+		   ? dt_asprintf("钉钉登录 (DingTalk login) %s @ %s (%s)", user, host, service)
+		   : dt_asprintf("DingTalk login for %s on %s (%s)", user, host, service);
+}
+
+char *dt_msg_number(enum dt_lang lang, unsigned number, unsigned seconds)
+{
+	return lang == DT_LANG_ZH_CN
+		   ? dt_asprintf("然后选择数字 (choose the number) %02u。%u 秒内有效。", number,
+				 seconds)
+		   : dt_asprintf("Then choose the number %02u. This login expires in %u seconds.",
+				 number, seconds);
+}
+
+char *dt_msg_approved(enum dt_lang lang, const char *nick)
+{
+	return lang == DT_LANG_ZH_CN ? dt_asprintf("已由 %s 在钉钉中批准。", nick)
+				     : dt_asprintf("Approved in DingTalk by %s.", nick);
+}
+
+const char *dt_locale_from_env(dt_env_fn get, void *ctx)
+{
+	static const char *const names[] = {"LC_ALL", "LC_MESSAGES", "LANG", NULL};
+	const char *v;
+	int i;
+
+	for (i = 0; names[i] != NULL; i++)
+		if ((v = get(ctx, names[i])) != NULL && v[0] != '\0')
+			return v;
+	return NULL;
+}
+
+enum dt_lang dt_lang_from_locale(const char *locale)
+{
+	if (locale == NULL)
+		return DT_LANG_EN;
+	if (strncmp(locale, "zh_CN", 5) == 0 || strncmp(locale, "zh_SG", 5) == 0 ||
+	    strcmp(locale, "zh") == 0 || strncmp(locale, "zh.", 3) == 0)
+		return DT_LANG_ZH_CN;
+	return DT_LANG_EN;
+}

@@ -1,0 +1,46 @@
+/* What the person at the terminal reads, in English and Simplified
+ * Chinese. A built-in table rather than gettext: a PAM module must not
+ * change the locale of the sshd or sudo that loads it, and jump hosts
+ * rarely have the zh_CN locale or our .mo files installed. Every message
+ * keeps the link and the number in plain ASCII, so it reads in any
+ * client locale. */
+#ifndef DT_MESSAGES_H
+#define DT_MESSAGES_H
+
+#include "conf/modcfg.h"
+
+/* Fixed texts. */
+enum dt_msg {
+	DT_MSG_SCAN,
+	DT_MSG_PRESS_ENTER,
+	DT_MSG_NOT_YET,
+	DT_MSG_UNKNOWN_KEY,
+	DT_MSG_RECOVERY,
+	DT_MSG_TOO_MANY_PENDING,
+	DT_MSG_TOO_MANY_FROM_ADDRESS, /* the helper's max_pending_per_address */
+	DT_MSG_HELPER_FULL,	      /* the helper's max_pending: a refusal */
+	DT_MSG_NEW_CODE_FAILED,	      /* `r`: no new session, the old one stays */
+	DT_MSG_NEW_CODE_TOO_LATE,     /* `r`: too little time left for a new one */
+	DT_MSG_COUNT,
+};
+
+const char *dt_msg(enum dt_lang lang, enum dt_msg id);
+
+/* Texts with values, as functions so that the compiler checks every format.
+ * Each returns a malloc'd string or NULL. The title's user may be NULL
+ * (set_user: the approved identity names the account). */
+char *dt_msg_title(enum dt_lang lang, const char *user, const char *host, const char *service,
+		   const char *command);
+char *dt_msg_number(enum dt_lang lang, unsigned number, unsigned seconds);
+char *dt_msg_approved(enum dt_lang lang, const char *nick);
+
+/* DT_LANG_AUTO resolved from a locale string (LANG, LC_ALL, LC_MESSAGES):
+ * zh_CN, zh_SG and zh.UTF-8 give Chinese, anything else English. */
+enum dt_lang dt_lang_from_locale(const char *locale);
+
+/* The locale an environment names: the first non-empty of LC_ALL,
+ * LC_MESSAGES, LANG as `get` reads them (getenv, pam_getenv), or NULL. */
+typedef const char *(*dt_env_fn)(void *ctx, const char *name);
+const char *dt_locale_from_env(dt_env_fn get, void *ctx);
+
+#endif
