@@ -8,7 +8,7 @@
 
 #include "inapp_url.h"
 
-/* DingTalk's JSAPI for pages inside the app (dingtalk-api.md, flow C). */
+/* DingTalk's JSAPI for pages inside the app (docs/dingtalk-api.md, flow C). */
 #define CBD_JSAPI_URL "https://g.alicdn.com/dingding/dingtalk-jsapi/3.0.25/dingtalk.open.js"
 
 /* Sends the page that runs requestAuthCode and goes on to `callback_url`

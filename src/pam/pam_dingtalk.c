@@ -386,8 +386,9 @@ static int authenticate_unnamed(pam_handle_t *pamh, const struct dt_modcfg *cfg,
 	    err);
 }
 
-/* pam_get_user's failures keep their meaning (DESIGN.md): PAM_CONV_AGAIN
- * becomes PAM_INCOMPLETE, an application out of memory PAM_BUF_ERR. */
+/* pam_get_user's failures keep their meaning (docs/architecture.md, "PAM
+ * codes"): PAM_CONV_AGAIN becomes PAM_INCOMPLETE, an application out of
+ * memory PAM_BUF_ERR. */
 static int get_user(pam_handle_t *pamh, const char **user, struct dt_err *err)
 {
 	int rc = pam_dt_conv_get_user(pamh, user);

@@ -8,7 +8,8 @@
  * module asks. fuzz_pam_wrap.c fails the N-th allocation, open, read,
  * random draw or privilege drop (N from bytes 3-4) and runs the clock.
  *
- * Invariants (a violation traps): the PAM code is one of DESIGN.md's;
+ * Invariants (a violation traps): the PAM code is one of the PAM code
+ * table's in docs/architecture.md;
  * PAM_SUCCESS only when the helper released the code, DingTalk got that
  * code and named the person bound to the user being verified, nothing
  * refused on the way, and the state was random; a refusal is PAM_AUTH_ERR;

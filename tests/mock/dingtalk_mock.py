@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Local mock of the DingTalk login and identity APIs, for tests.
 
-Faithful to shared/dingtalk-api.md: one loopback HTTP server plays
+Plays DingTalk as docs/dingtalk-api.md describes it (that document
+also lists where the mock still differs): one loopback HTTP server plays
 login.dingtalk.com (authorize page), api.dingtalk.com (v1.0 envelope) and
 oapi.dingtalk.com (errcode envelope); point login_base, api_base and
 oapi_base all at it.

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""TAP tests: the DingTalk mock is faithful to shared/dingtalk-api.md."""
+"""TAP tests: the DingTalk mock answers as docs/dingtalk-api.md describes."""
 
 import http.client
 import json

@@ -653,7 +653,7 @@ static void test_trusted_certificate_through_ca_file(void **state)
 	assert_pam(authenticate("dingtalk_tls", "alice", &c, NULL), PAM_SUCCESS);
 }
 
-/* shared/dingtalk-api.md's error table, row by row, through PAM: the mock
+/* The error codes of docs/dingtalk-api.md, row by row, through PAM: the mock
  * answers with the error, the module logs one line naming the code,
  * DingTalk's message and what to do, and returns the PAM code. */
 struct error_row {
@@ -1272,7 +1272,7 @@ static void test_no_set_user_asks_for_the_name(void **state)
 	assert_logged("result=success pam=PAM_SUCCESS user=alice");
 }
 
-/* ---- the conversation's own failures (DESIGN.md's PAM table) ---- */
+/* ---- the conversation's own failures (docs/architecture.md, PAM codes) ---- */
 
 static int failing_conversation(const char *service, const char *user, int at, int rc)
 {

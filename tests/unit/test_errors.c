@@ -1,6 +1,6 @@
 /* The DingTalk client's pure parts: the flow B signature (the documented
  * test vector), backoff bounds, and one test per row of the error table in
- * shared/dingtalk-api.md: the line names the code, DingTalk's message and
+ * docs/dingtalk-api.md: the line names the code, DingTalk's message and
  * what to do, and the kind decides the PAM code (pam_code_for:
  * DT_ERR_DENIED -> PAM_AUTH_ERR, DT_ERR_UNAVAIL -> PAM_AUTHINFO_UNAVAIL). */
 #include "config.h"

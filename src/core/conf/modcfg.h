@@ -28,7 +28,7 @@ enum dt_wait_mode { DT_WAIT_AUTO, DT_WAIT_ENTER, DT_WAIT_POLL };
 enum dt_lang { DT_LANG_AUTO, DT_LANG_EN, DT_LANG_ZH_CN };
 
 #define DT_DEFAULT_MAX_TRIES 10
-/* The three DingTalk login flows (shared/dingtalk-api.md: A, B, C). */
+/* The three DingTalk login flows (docs/architecture.md: A, B, C). */
 enum dt_flow { DT_FLOW_OAUTH2, DT_FLOW_SNS, DT_FLOW_INAPP };
 
 /* Where the app token comes from: POST /v1.0/oauth2/accessToken or the old

@@ -1,8 +1,8 @@
 #include "config.h"
 
 /* What each DingTalk error means for the administrator: one line that
- * names the code, DingTalk's message and what to do (shared/dingtalk-api.md,
- * "Error codes worth a clear message"). */
+ * names the code, DingTalk's message and what to do (docs/dingtalk-api.md,
+ * "Error codes"). */
 #include <stdio.h>
 #include <string.h>
 

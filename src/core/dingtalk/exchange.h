@@ -1,5 +1,5 @@
 /* The DingTalk API client: from an authorization code to a person. Knows
- * nothing of PAM. Facts from shared/dingtalk-api.md. */
+ * nothing of PAM. DingTalk's side, with sources: docs/dingtalk-api.md. */
 #ifndef DT_DINGTALK_H
 #define DT_DINGTALK_H
 

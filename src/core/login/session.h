@@ -6,7 +6,7 @@
 #include "base/err.h"
 #include "conf/modcfg.h"
 
-/* 24 random bytes: 192 bits, above the 128 DESIGN.md asks for. */
+/* 24 random bytes: 192 bits, above the 128 the control API requires. */
 #define DT_STATE_BYTES 24
 #define DT_STATE_LEN   32
 
