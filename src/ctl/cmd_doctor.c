@@ -19,7 +19,7 @@
 #include "base/http.h"
 #include "access/mapedit.h"
 #include "access/mapfile.h"
-#include "access/sources.h"
+#include "conf/map_spec.h"
 #include "access/recovery.h"
 #include "base/util.h"
 
@@ -64,8 +64,8 @@ static void check_map(struct doctor *d)
 	size_t len = 0;
 	char *text;
 
-	if (!dt_map_uses(cfg->map, DT_MAP_FILE)) {
-		report(d, 0, "map", "map = %s (no map file read)", cfg->map);
+	if (!dt_map_uses(&cfg->map, DT_MAP_FILE)) {
+		report(d, 0, "map", "map = %s (no map file read)", cfg->text.map);
 		return;
 	}
 	dt_err_clear(&err);

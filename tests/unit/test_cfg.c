@@ -354,8 +354,8 @@ static void test_policy_keys(void **state)
 	assert_int_equal(cfg.allow_root, 0);
 	assert_int_equal(cfg.failmode, DT_FAILMODE_SECURE);
 	assert_int_equal(cfg.audit, DT_AUDIT_TEXT);
-	assert_string_equal(cfg.map, "file");
-	assert_null(cfg.only_groups);
+	assert_string_equal(cfg.text.map, "file");
+	assert_null(cfg.text.only_groups);
 	dt_modcfg_free(&cfg);
 	assert_int_equal(load_for(CREDENTIALS "only_groups = staff !\n", NULL, &cfg, &err, NULL),
 			 -1);

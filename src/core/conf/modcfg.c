@@ -1,12 +1,9 @@
 #include "config.h"
 
 #include "conf/modcfg.h"
-#include "access/recovery.h"
-#include "access/login_policy.h"
-#include "access/sources.h"
-#include "access/emaildomain.h"
-#include "access/scope.h"
 #include "base/util.h"
+#include "conf/lists.h"
+#include "conf/map_spec.h"
 
 #include <arpa/inet.h>
 #include <stddef.h>
@@ -23,9 +20,24 @@ static const char *const audit_formats[] = {"text", "json", NULL};
 static const char *const flows[] = {"oauth2", "sns", "inapp", NULL};
 static const char *const token_apis[] = {"v1", "gettoken", NULL};
 
+/* The table's DT_CFG_ENUM writes an int into these fields. */
+_Static_assert(sizeof(enum dt_qr_style) == sizeof(int) &&
+		   sizeof(enum dt_wait_mode) == sizeof(int) &&
+		   sizeof(enum dt_lang) == sizeof(int) && sizeof(enum dt_failmode) == sizeof(int) &&
+		   sizeof(enum dt_audit_format) == sizeof(int) &&
+		   sizeof(enum dt_flow) == sizeof(int) && sizeof(enum dt_token_api) == sizeof(int),
+	       "an enum key's field must be int-sized");
+
 #define STR(name, secret)                                                                          \
 	{                                                                                          \
 #name, DT_CFG_STRING, offsetof(struct dt_modcfg, name), 0, 0, NULL, secret         \
+	}
+
+/* A key parsed into a typed field after loading (dt_modcfg_finish); the
+ * text is kept as written for messages. */
+#define LIST(name)                                                                                 \
+	{                                                                                          \
+#name, DT_CFG_STRING, offsetof(struct dt_modcfg, text.name), 0, 0, NULL, 0         \
 	}
 
 const struct dt_cfg_key dt_modcfg_keys[] = {
@@ -38,12 +50,12 @@ const struct dt_cfg_key dt_modcfg_keys[] = {
     STR(helper, 0),
     STR(helper_user, 0),
     STR(map_file, 0),
-    STR(map, 0),
-    STR(only_groups, 0),
-    STR(skip_groups, 0),
-    STR(map_transform, 0),
-    STR(allowed_depts, 0),
-    STR(email_domain, 0),
+    LIST(map),
+    LIST(only_groups),
+    LIST(skip_groups),
+    LIST(map_transform),
+    LIST(allowed_depts),
+    LIST(email_domain),
     {"require_active", DT_CFG_BOOL, offsetof(struct dt_modcfg, require_active), 0, 0, NULL, 0},
     {"allow_root", DT_CFG_BOOL, offsetof(struct dt_modcfg, allow_root), 0, 0, NULL, 0},
     {"failmode", DT_CFG_ENUM, offsetof(struct dt_modcfg, failmode), 0, 0, failmodes, 0},
@@ -133,16 +145,11 @@ const char *dt_helper_socket_path(const char *helper)
 
 /* set_user lists the accounts of an identity; a map of userfile alone
  * could never name one, which is a configuration mistake, not a denial. */
-static int check_set_user(const struct dt_modcfg *cfg, const struct dt_map_spec *spec,
-			  struct dt_err *err)
+static int check_set_user(const struct dt_modcfg *cfg, struct dt_err *err)
 {
-	size_t i;
-
-	if (!cfg->set_user)
+	if (!cfg->set_user || dt_map_uses(&cfg->map, DT_MAP_FILE) ||
+	    dt_map_uses(&cfg->map, DT_MAP_DIRECTORY))
 		return 0;
-	for (i = 0; i < spec->n; i++)
-		if (spec->src[i].kind != DT_MAP_USERFILE)
-			return 0;
 	return dt_err_set(err, DT_ERR_CONFIG,
 			  "set_user needs a map source that can be listed (file or "
 			  "directory:<field>); userfile cannot");
@@ -150,50 +157,57 @@ static int check_set_user(const struct dt_modcfg *cfg, const struct dt_map_spec 
 
 /* directory:email and directory:org_email trust only the local part of an
  * address, so they are refused unless email_domain says which domains. */
-static int check_email_domain(const struct dt_modcfg *cfg, const struct dt_map_spec *spec,
-			      struct dt_err *err)
+static int parse_email_domain(struct dt_modcfg *cfg, struct dt_err *err)
 {
 	size_t i;
 
-	if (cfg->email_domain != NULL)
-		return dt_email_domains_check(cfg->email_domain, err);
-	for (i = 0; i < spec->n; i++)
-		if (spec->src[i].kind == DT_MAP_DIRECTORY &&
-		    (spec->src[i].field == DT_DIR_EMAIL || spec->src[i].field == DT_DIR_ORG_EMAIL))
+	if (cfg->text.email_domain != NULL)
+		return dt_domain_list_parse(cfg->text.email_domain, &cfg->email_domain, err);
+	for (i = 0; i < cfg->map.n; i++)
+		if (cfg->map.src[i].kind == DT_MAP_DIRECTORY &&
+		    (cfg->map.src[i].field == DT_DIR_EMAIL ||
+		     cfg->map.src[i].field == DT_DIR_ORG_EMAIL))
 			return dt_err_set(err, DT_ERR_CONFIG,
 					  "map = directory:%s needs email_domain (the domains "
 					  "whose addresses name local accounts, e.g. "
 					  "email_domain = example.com)",
-					  dt_dir_field_name(spec->src[i].field));
+					  dt_dir_field_name(cfg->map.src[i].field));
 	return 0;
+}
+
+/* The list-valued keys of the policy, each parsed into its typed field. */
+static int parse_policy_lists(struct dt_modcfg *cfg, struct dt_err *err)
+{
+	if (cfg->text.only_groups != NULL &&
+	    dt_group_list_parse("only_groups", cfg->text.only_groups, &cfg->only_groups, err) < 0)
+		return -1;
+	if (cfg->text.skip_groups != NULL &&
+	    dt_group_list_parse("skip_groups", cfg->text.skip_groups, &cfg->skip_groups, err) < 0)
+		return -1;
+	if (dt_map_spec_parse(cfg->text.map, &cfg->map, err) < 0)
+		return -1;
+	if (cfg->text.map_transform != NULL &&
+	    dt_map_transform_parse(cfg->text.map_transform, &cfg->map_transform, err) < 0)
+		return -1;
+	if (cfg->text.allowed_depts != NULL &&
+	    dt_dept_list_parse(cfg->text.allowed_depts, &cfg->allowed_depts, err) < 0)
+		return -1;
+	return parse_email_domain(cfg, err);
 }
 
 /* Who may log in as whom (issue 5): defaults and checks. */
 static int dt_modcfg_finish_policy(struct dt_modcfg *cfg, struct dt_err *err)
 {
-	struct dt_map_spec spec;
-	unsigned xform;
-
-	if (set_default(&cfg->map, DT_DEFAULT_MAP_SOURCES, err) < 0 ||
+	if (set_default(&cfg->text.map, DT_DEFAULT_MAP_SOURCES, err) < 0 ||
 	    set_default(&cfg->recovery_file, DT_DEFAULT_RECOVERY_FILE, err) < 0)
 		return -1;
 	if (cfg->recovery_file[0] != '/')
 		return dt_err_set(err, DT_ERR_CONFIG,
 				  "recovery_file: '%s' must be an absolute path",
 				  cfg->recovery_file);
-	if ((cfg->only_groups != NULL &&
-	     dt_group_list_check("only_groups", cfg->only_groups, err) < 0) ||
-	    (cfg->skip_groups != NULL &&
-	     dt_group_list_check("skip_groups", cfg->skip_groups, err) < 0))
+	if (parse_policy_lists(cfg, err) < 0)
 		return -1;
-	if (dt_map_spec_parse(cfg->map, &spec, err) < 0 ||
-	    (cfg->map_transform != NULL &&
-	     dt_map_transform_parse(cfg->map_transform, &xform, err) < 0) ||
-	    (cfg->allowed_depts != NULL && dt_dept_list_check(cfg->allowed_depts, err) < 0))
-		return -1;
-	if (check_email_domain(cfg, &spec, err) < 0)
-		return -1;
-	return check_set_user(cfg, &spec, err);
+	return check_set_user(cfg, err);
 }
 
 /* The DingTalk client's keys (issue 4): defaults and checks. */
@@ -382,5 +396,9 @@ int dt_modcfg_load(struct dt_modcfg *cfg, int argc, const char **argv, struct dt
 
 void dt_modcfg_free(struct dt_modcfg *cfg)
 {
+	dt_group_list_free(&cfg->only_groups);
+	dt_group_list_free(&cfg->skip_groups);
+	dt_dept_list_free(&cfg->allowed_depts);
+	dt_domain_list_free(&cfg->email_domain);
 	dt_cfg_free(dt_modcfg_keys, cfg);
 }
