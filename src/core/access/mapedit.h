@@ -1,7 +1,10 @@
 /* Editing the central map file (dingtalk-ctl enroll, map add|remove|list).
  * Each function takes the file's text and gives new text: comments, blank
- * lines and every other entry stay as they were, byte for byte. A file
- * that does not parse is refused, never "repaired". */
+ * lines and every other entry stay as they were, byte for byte. The file
+ * is read with the module's own grammar (mapfile.h), and the editor also
+ * refuses a unionId with control characters, an account no user can be
+ * called, and more than 64 accounts on a line. A file that does not parse
+ * is refused, never "repaired". */
 #ifndef DT_MAPEDIT_H
 #define DT_MAPEDIT_H
 
