@@ -17,7 +17,7 @@
 
 #include "access/login_policy.h"
 #include "ctl.h"
-#include "mapfile.h"
+#include "map_rewrite.h"
 #include "access/sources.h"
 #include "conf/map_spec.h"
 #include "access/userfile.h"

@@ -9,7 +9,7 @@
 #include "conf/cfg.h"
 #include "ctl.h"
 #include "access/mapedit.h"
-#include "mapfile.h"
+#include "map_rewrite.h"
 #include "access/mapfile.h"
 #include "base/util.h"
 
