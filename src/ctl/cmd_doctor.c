@@ -106,7 +106,7 @@ static void check_recovery(struct doctor *d)
 
 static void check_helper(struct doctor *d)
 {
-	struct dt_http_opts opts = {.unix_socket = dt_helper_socket_path(d->c->cfg.helper),
+	struct dt_http_opts opts = {.unix_socket = d->c->cfg.helper_socket,
 				    .peer_user = d->c->cfg.helper_user,
 				    .peer_name = "helper"};
 	struct dt_http h;

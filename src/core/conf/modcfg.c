@@ -136,7 +136,8 @@ int dt_check_base_url(const char *key, const char *url, struct dt_err *err)
 	return 0;
 }
 
-const char *dt_helper_socket_path(const char *helper)
+/* The Unix socket path of `helper = unix:/path`, or NULL if not that form. */
+static const char *helper_socket_path(const char *helper)
 {
 	if (helper == NULL || strncmp(helper, "unix:/", 6) != 0)
 		return NULL;
@@ -260,7 +261,8 @@ int dt_modcfg_finish(struct dt_modcfg *cfg, struct dt_err *err)
 	if (dt_check_base_url("login_base", cfg->login_base, err) < 0 ||
 	    dt_check_base_url("api_base", cfg->api_base, err) < 0)
 		return -1;
-	if (dt_helper_socket_path(cfg->helper) == NULL)
+	cfg->helper_socket = helper_socket_path(cfg->helper);
+	if (cfg->helper_socket == NULL)
 		return dt_err_set(err, DT_ERR_CONFIG,
 				  "helper: '%s' is not supported: use unix:/path/to/control.sock",
 				  cfg->helper);

@@ -31,7 +31,8 @@ struct dt_modcfg {
 	char *ca_file;
 	char *proxy;
 	char *helper;
-	char *helper_user; /* besides root, who may listen on the helper's socket */
+	const char *helper_socket; /* the path in `helper = unix:/path` */
+	char *helper_user;	   /* besides root, who may listen on the helper's socket */
 	char *map_file;
 	/* issue 5: who may log in as whom, parsed from the keys in `text` */
 	struct dt_map_spec map;		   /* map: the sources in order */
@@ -98,8 +99,5 @@ void dt_modcfg_free(struct dt_modcfg *cfg);
 /* TLS is always verified; plain http:// is accepted only for a loopback host
  * (a local mock or a TLS-terminating proxy on the same machine). */
 int dt_check_base_url(const char *key, const char *url, struct dt_err *err);
-
-/* The Unix socket path of `helper = unix:/path`, or NULL if not that form. */
-const char *dt_helper_socket_path(const char *helper);
 
 #endif
