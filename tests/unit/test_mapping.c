@@ -598,6 +598,26 @@ static void test_directory_rules(void **state)
 			 -1);
 }
 
+/* allowed_depts given as only separators names no department: nobody is
+ * in it (it does not lift the rule). */
+static void test_empty_dept_list_admits_nobody(void **state)
+{
+	char id[] = "u1", nick[] = "N";
+	long long depts[] = {7};
+	struct dt_identity who = {
+	    .union_id = id, .nick = nick, .active = 1, .dept_ids = depts, .n_dept_ids = 1};
+	struct dt_modcfg cfg;
+	struct dt_err err;
+
+	(void)state;
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.text.allowed_depts = (char *)(uintptr_t) ", ";
+	assert_int_equal(dt_dept_list_parse(cfg.text.allowed_depts, &cfg.allowed_depts, &err), 0);
+	assert_int_equal(dt_directory_policy(&cfg, &who, &err), -1);
+	assert_int_equal(err.kind, DT_ERR_DENIED);
+	dt_dept_list_free(&cfg.allowed_depts);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -620,6 +640,7 @@ int main(void)
 	    cmocka_unit_test(test_email_outside_domains_names_nobody),
 	    cmocka_unit_test(test_email_domain_key),
 	    cmocka_unit_test(test_directory_rules),
+	    cmocka_unit_test(test_empty_dept_list_admits_nobody),
 	};
 
 	return cmocka_run_group_tests(tests, make_home, remove_home);

@@ -134,6 +134,18 @@ static void test_scope(void **state)
 	assert_int_equal(in_scope(NULL, "!staff", "carol", &why), 0);
 }
 
+/* A list given as only separators is given: it has no plain group, so
+ * it matches everyone (skip_groups = , skips everyone). */
+static void test_given_empty_lists(void **state)
+{
+	const char *why = NULL;
+
+	(void)state;
+	assert_int_equal(in_scope(",", NULL, "alice", &why), 1);
+	assert_int_equal(in_scope(NULL, " , ", "alice", &why), 0);
+	assert_string_equal(why, "in skip_groups");
+}
+
 static void test_root(void **state)
 {
 	struct dt_err err;
@@ -212,6 +224,7 @@ int main(void)
 	    cmocka_unit_test(test_missing_group_has_no_members),
 	    cmocka_unit_test(test_list_syntax),
 	    cmocka_unit_test(test_scope),
+	    cmocka_unit_test(test_given_empty_lists),
 	    cmocka_unit_test(test_root),
 	    cmocka_unit_test(test_audit_text),
 	    cmocka_unit_test(test_audit_hostile_values),

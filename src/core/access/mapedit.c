@@ -43,7 +43,7 @@ static int check_line(void *ctx, struct dt_map_line *parsed, struct dt_err *err)
 	if (l.id != NULL && !dt_is_printable_id(l.id))
 		return dt_err_set(err, DT_ERR_CONFIG, "%s:%u: '%.64s' is not a unionId",
 				  parsed->file, parsed->lineno, l.id);
-	while (l.id != NULL && (account = dt_map_next_account(parsed)) != NULL) {
+	while ((account = dt_map_next_account(parsed)) != NULL) {
 		if (l.n == MAX_ACCOUNTS)
 			return dt_err_set(err, DT_ERR_CONFIG, "%s:%u: more than %d accounts",
 					  parsed->file, parsed->lineno, MAX_ACCOUNTS);

@@ -13,6 +13,8 @@
 
 char *dt_map_next_account(struct dt_map_line *line)
 {
+	if (line->id == NULL) /* a comment's words are no accounts */
+		return NULL;
 	return strtok_r(NULL, SEPARATORS, &line->save);
 }
 

@@ -42,7 +42,8 @@ typedef int (*dt_map_line_fn)(void *ctx, struct dt_map_line *line, struct dt_err
 int dt_map_parse(char *buf, size_t len, const char *file, dt_map_line_fn fn, void *ctx,
 		 struct dt_err *err);
 
-/* The line's next account, or NULL after the last. */
+/* The line's next account, or NULL after the last (at once for a
+ * comment or blank line). */
 char *dt_map_next_account(struct dt_map_line *line);
 
 /* Called for each account bound to the identity, in file order (several
