@@ -14,6 +14,7 @@
 #include <cmocka.h>
 
 #include "conf/cfg.h"
+#include "conf/base_url.h"
 #include "conf/modcfg.h"
 
 static const char *const colours[] = {"red", "green", NULL};

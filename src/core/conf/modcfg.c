@@ -2,10 +2,10 @@
 
 #include "conf/modcfg.h"
 #include "base/util.h"
+#include "conf/base_url.h"
+#include "conf/keys.h"
 #include "conf/lists.h"
-#include "conf/map_spec.h"
 
-#include <arpa/inet.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdint.h>
@@ -80,7 +80,7 @@ const struct dt_cfg_key dt_modcfg_keys[] = {
     DT_CFG_END,
 };
 
-static int set_default(char **field, const char *value, struct dt_err *err)
+int dt_keys_default(char **field, const char *value, struct dt_err *err)
 {
 	if (*field != NULL)
 		return 0;
@@ -90,145 +90,12 @@ static int set_default(char **field, const char *value, struct dt_err *err)
 	return 0;
 }
 
-static int host_is_loopback(const char *host, size_t len)
-{
-	char name[64];
-	struct in_addr v4;
-
-	if (len == 0 || len >= sizeof(name))
-		return 0;
-	memcpy(name, host, len);
-	name[len] = '\0';
-	if (strcmp(name, "localhost") == 0 || strcmp(name, "[::1]") == 0)
-		return 1;
-	/* A dotted quad in 127.0.0.0/8; "127.0.0.1.example.com" is not one. */
-	return inet_pton(AF_INET, name, &v4) == 1 && (ntohl(v4.s_addr) >> 24) == 127;
-}
-
-int dt_check_base_url(const char *key, const char *url, struct dt_err *err)
-{
-	const char *host, *end;
-
-	if (strncmp(url, "https://", 8) == 0)
-		host = url + 8;
-	else if (strncmp(url, "http://", 7) == 0)
-		host = url + 7;
-	else
-		return dt_err_set(err, DT_ERR_CONFIG, "%s: '%s' must start with https://", key,
-				  url);
-	end = host + strcspn(host, "/?#");
-	if (end == host || memchr(host, '@', (size_t)(end - host)) != NULL)
-		return dt_err_set(err, DT_ERR_CONFIG, "%s: '%s' has no usable host", key, url);
-	if (host == url + 7) {
-		/* The host part without a port. */
-		const char *colon = host[0] == '[' ? strchr(host, ']') : strchr(host, ':');
-		size_t len = (size_t)(end - host);
-		if (colon != NULL && colon < end)
-			len = (size_t)(colon - host) + (host[0] == '[');
-		if (!host_is_loopback(host, len))
-			return dt_err_set(err, DT_ERR_CONFIG,
-					  "%s: '%s': plain http:// is only allowed to a loopback "
-					  "address; use https://",
-					  key, url);
-	}
-	if (strlen(url) > 512 || strpbrk(url, " \t\"<>\\^`{|}") != NULL)
-		return dt_err_set(err, DT_ERR_CONFIG, "%s: '%s' is not a valid URL", key, url);
-	return 0;
-}
-
 /* The Unix socket path of `helper = unix:/path`, or NULL if not that form. */
 static const char *helper_socket_path(const char *helper)
 {
 	if (helper == NULL || strncmp(helper, "unix:/", 6) != 0)
 		return NULL;
 	return helper + 5;
-}
-
-/* set_user lists the accounts of an identity; a map of userfile alone
- * could never name one, which is a configuration mistake, not a denial. */
-static int check_set_user(const struct dt_modcfg *cfg, struct dt_err *err)
-{
-	if (!cfg->set_user || dt_map_uses(&cfg->map, DT_MAP_FILE) ||
-	    dt_map_uses(&cfg->map, DT_MAP_DIRECTORY))
-		return 0;
-	return dt_err_set(err, DT_ERR_CONFIG,
-			  "set_user needs a map source that can be listed (file or "
-			  "directory:<field>); userfile cannot");
-}
-
-/* directory:email and directory:org_email trust only the local part of an
- * address, so they are refused unless email_domain says which domains. */
-static int parse_email_domain(struct dt_modcfg *cfg, struct dt_err *err)
-{
-	size_t i;
-
-	if (cfg->text.email_domain != NULL)
-		return dt_domain_list_parse(cfg->text.email_domain, &cfg->email_domain, err);
-	for (i = 0; i < cfg->map.n; i++)
-		if (cfg->map.src[i].kind == DT_MAP_DIRECTORY &&
-		    (cfg->map.src[i].field == DT_DIR_EMAIL ||
-		     cfg->map.src[i].field == DT_DIR_ORG_EMAIL))
-			return dt_err_set(err, DT_ERR_CONFIG,
-					  "map = directory:%s needs email_domain (the domains "
-					  "whose addresses name local accounts, e.g. "
-					  "email_domain = example.com)",
-					  dt_dir_field_name(cfg->map.src[i].field));
-	return 0;
-}
-
-/* The list-valued keys of the policy, each parsed into its typed field. */
-static int parse_policy_lists(struct dt_modcfg *cfg, struct dt_err *err)
-{
-	if (cfg->text.only_groups != NULL &&
-	    dt_group_list_parse("only_groups", cfg->text.only_groups, &cfg->only_groups, err) < 0)
-		return -1;
-	if (cfg->text.skip_groups != NULL &&
-	    dt_group_list_parse("skip_groups", cfg->text.skip_groups, &cfg->skip_groups, err) < 0)
-		return -1;
-	if (dt_map_spec_parse(cfg->text.map, &cfg->map, err) < 0)
-		return -1;
-	if (cfg->text.map_transform != NULL &&
-	    dt_map_transform_parse(cfg->text.map_transform, &cfg->map_transform, err) < 0)
-		return -1;
-	if (cfg->text.allowed_depts != NULL &&
-	    dt_dept_list_parse(cfg->text.allowed_depts, &cfg->allowed_depts, err) < 0)
-		return -1;
-	return parse_email_domain(cfg, err);
-}
-
-/* Who may log in as whom (issue 5): defaults and checks. */
-static int dt_modcfg_finish_policy(struct dt_modcfg *cfg, struct dt_err *err)
-{
-	if (set_default(&cfg->text.map, DT_DEFAULT_MAP_SOURCES, err) < 0 ||
-	    set_default(&cfg->recovery_file, DT_DEFAULT_RECOVERY_FILE, err) < 0)
-		return -1;
-	if (cfg->recovery_file[0] != '/')
-		return dt_err_set(err, DT_ERR_CONFIG,
-				  "recovery_file: '%s' must be an absolute path",
-				  cfg->recovery_file);
-	if (parse_policy_lists(cfg, err) < 0)
-		return -1;
-	return check_set_user(cfg, err);
-}
-
-/* The DingTalk client's keys (issue 4): defaults and checks. */
-static int dt_modcfg_finish_client(struct dt_modcfg *cfg, struct dt_err *err)
-{
-	if (set_default(&cfg->oapi_base, DT_DEFAULT_OAPI_BASE, err) < 0 ||
-	    set_default(&cfg->token_cache, DT_DEFAULT_TOKEN_CACHE, err) < 0 ||
-	    dt_check_base_url("oapi_base", cfg->oapi_base, err) < 0)
-		return -1;
-	if (cfg->corp_id != NULL && !dt_is_printable_id(cfg->corp_id))
-		return dt_err_set(err, DT_ERR_CONFIG,
-				  "corp_id: contains spaces or control characters");
-	if (cfg->flow == DT_FLOW_INAPP && cfg->corp_id == NULL)
-		return dt_err_set(err, DT_ERR_CONFIG,
-				  "flow = inapp needs corp_id (the JSAPI asks DingTalk for a code "
-				  "of that organisation)");
-	if (cfg->token_cache[0] != '/')
-		return dt_err_set(err, DT_ERR_CONFIG, "token_cache: '%s' must be an absolute path",
-				  cfg->token_cache);
-	return 0;
 }
 
 /* Under su the working directory is the caller's: a relative path would
@@ -252,11 +119,11 @@ int dt_modcfg_finish(struct dt_modcfg *cfg, struct dt_err *err)
 {
 	if (require("client_id", cfg->client_id, err) < 0 ||
 	    require("client_secret", cfg->client_secret, err) < 0 ||
-	    set_default(&cfg->login_base, DT_DEFAULT_LOGIN_BASE, err) < 0 ||
-	    set_default(&cfg->api_base, DT_DEFAULT_API_BASE, err) < 0 ||
-	    set_default(&cfg->helper, DT_DEFAULT_HELPER, err) < 0 ||
-	    set_default(&cfg->map_file, DT_DEFAULT_MAP, err) < 0 ||
-	    dt_modcfg_finish_client(cfg, err) < 0)
+	    dt_keys_default(&cfg->login_base, DT_DEFAULT_LOGIN_BASE, err) < 0 ||
+	    dt_keys_default(&cfg->api_base, DT_DEFAULT_API_BASE, err) < 0 ||
+	    dt_keys_default(&cfg->helper, DT_DEFAULT_HELPER, err) < 0 ||
+	    dt_keys_default(&cfg->map_file, DT_DEFAULT_MAP, err) < 0 ||
+	    dt_keys_finish_client(cfg, err) < 0)
 		return -1;
 	if (dt_check_base_url("login_base", cfg->login_base, err) < 0 ||
 	    dt_check_base_url("api_base", cfg->api_base, err) < 0)
@@ -275,7 +142,7 @@ int dt_modcfg_finish(struct dt_modcfg *cfg, struct dt_err *err)
 	if (!dt_is_printable_id(cfg->client_id))
 		return dt_err_set(err, DT_ERR_CONFIG,
 				  "client_id: contains spaces or control characters");
-	return dt_modcfg_finish_policy(cfg, err);
+	return dt_keys_finish_policy(cfg, err);
 }
 
 static int key_is_secret(const char *key)

@@ -96,8 +96,4 @@ int dt_modcfg_finish(struct dt_modcfg *cfg, struct dt_err *err);
 
 void dt_modcfg_free(struct dt_modcfg *cfg);
 
-/* TLS is always verified; plain http:// is accepted only for a loopback host
- * (a local mock or a TLS-terminating proxy on the same machine). */
-int dt_check_base_url(const char *key, const char *url, struct dt_err *err);
-
 #endif
