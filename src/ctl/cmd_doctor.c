@@ -49,10 +49,11 @@ static void report(struct doctor *d, int level, const char *what, const char *fm
 	d->warned += level == 1;
 }
 
-static void count_entry(void *ctx, const char *union_id, const char *accounts)
+static void count_entry(void *ctx, const char *union_id, const char *const *accounts, size_t n)
 {
 	(void)union_id;
 	(void)accounts;
+	(void)n;
 	(*(unsigned *)ctx)++;
 }
 

@@ -214,12 +214,16 @@ struct seen {
 	char text[256];
 };
 
-static void collect(void *ctx, const char *id, const char *accounts)
+static void collect(void *ctx, const char *id, const char *const *accounts, size_t n)
 {
 	struct seen *s = ctx;
-	size_t used = strlen(s->text);
+	size_t used = strlen(s->text), i;
 
-	snprintf(s->text + used, sizeof(s->text) - used, "[%s:%s]", id, accounts);
+	used += (size_t)snprintf(s->text + used, sizeof(s->text) - used, "[%s:", id);
+	for (i = 0; i < n; i++)
+		used += (size_t)snprintf(s->text + used, sizeof(s->text) - used, "%s%s",
+					 i > 0 ? " " : "", accounts[i]);
+	snprintf(s->text + used, sizeof(s->text) - used, "]");
 }
 
 static void test_each(void **state)

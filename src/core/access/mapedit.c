@@ -230,22 +230,10 @@ struct lister {
 static int list_line(void *ctx, struct map_line *l, struct dt_err *err)
 {
 	struct lister *ls = ctx;
-	struct dt_textbuf accounts = {0};
-	char *joined;
-	size_t i;
 
-	if (ls->pass == 0 || l->id == NULL)
-		return 0;
-	for (i = 0; i < l->n; i++) {
-		if (i > 0)
-			dt_textbuf_add(&accounts, " ", 1);
-		dt_textbuf_add(&accounts, l->accounts[i], strlen(l->accounts[i]));
-	}
-	joined = dt_textbuf_take(&accounts);
-	if (joined == NULL)
-		return dt_err_set(err, DT_ERR_NOMEM, "out of memory");
-	ls->fn(ls->ctx, l->id, joined);
-	free(joined);
+	(void)err;
+	if (ls->pass == 1 && l->id != NULL)
+		ls->fn(ls->ctx, l->id, l->accounts, l->n);
 	return 0;
 }
 
