@@ -19,7 +19,7 @@
 #include "base/http.h"
 #include "access/mapedit.h"
 #include "access/mapfile.h"
-#include "access/sources.h"
+#include "conf/map_spec.h"
 #include "access/recovery.h"
 #include "base/util.h"
 
@@ -49,10 +49,11 @@ static void report(struct doctor *d, int level, const char *what, const char *fm
 	d->warned += level == 1;
 }
 
-static void count_entry(void *ctx, const char *union_id, const char *accounts)
+static void count_entry(void *ctx, const char *union_id, const char *const *accounts, size_t n)
 {
 	(void)union_id;
 	(void)accounts;
+	(void)n;
 	(*(unsigned *)ctx)++;
 }
 
@@ -64,8 +65,8 @@ static void check_map(struct doctor *d)
 	size_t len = 0;
 	char *text;
 
-	if (!dt_map_uses(cfg->map, DT_MAP_FILE)) {
-		report(d, 0, "map", "map = %s (no map file read)", cfg->map);
+	if (!dt_map_uses(&cfg->map, DT_MAP_FILE)) {
+		report(d, 0, "map", "map = %s (no map file read)", cfg->text.map);
 		return;
 	}
 	dt_err_clear(&err);
@@ -106,7 +107,7 @@ static void check_recovery(struct doctor *d)
 
 static void check_helper(struct doctor *d)
 {
-	struct dt_http_opts opts = {.unix_socket = dt_helper_socket_path(d->c->cfg.helper),
+	struct dt_http_opts opts = {.unix_socket = d->c->cfg.helper_socket,
 				    .peer_user = d->c->cfg.helper_user,
 				    .peer_name = "helper"};
 	struct dt_http h;

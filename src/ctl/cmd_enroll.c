@@ -17,8 +17,9 @@
 
 #include "access/login_policy.h"
 #include "ctl.h"
-#include "mapfile.h"
+#include "map_rewrite.h"
 #include "access/sources.h"
+#include "conf/map_spec.h"
 #include "access/userfile.h"
 
 struct enroll_args {
@@ -117,8 +118,9 @@ static int bind_in_map(const struct dt_modcfg *cfg, const char *user, const char
 		return -1;
 	printf("%s: %s %s %s\n", cfg->map_file, union_id, rc > 0 ? "now serves" : "already serves",
 	       user);
-	if (!dt_map_uses(cfg->map, DT_MAP_FILE))
-		fprintf(stderr, PROG ": warning: map = %s does not read the map file\n", cfg->map);
+	if (!dt_map_uses(&cfg->map, DT_MAP_FILE))
+		fprintf(stderr, PROG ": warning: map = %s does not read the map file\n",
+			cfg->text.map);
 	return 0;
 }
 
@@ -142,11 +144,11 @@ static int enroll(struct ctl *c, const struct enroll_args *a, const char *user)
 		fprintf(stderr, PROG " enroll: no local user '%s'\n", user);
 		return CTL_FAILED;
 	}
-	if (a->self && !dt_map_uses(c->cfg.map, DT_MAP_USERFILE)) {
+	if (a->self && !dt_map_uses(&c->cfg.map, DT_MAP_USERFILE)) {
 		fprintf(stderr,
 			PROG " enroll --self: map = %s has no 'userfile': a binding file "
 			     "would not be read; ask an administrator to enroll you\n",
-			c->cfg.map);
+			c->cfg.text.map);
 		return CTL_CONFIG;
 	}
 	rc = ctl_run_login(c, user, "enroll", NULL, NULL, &out, &err);

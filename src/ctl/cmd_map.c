@@ -9,7 +9,7 @@
 #include "conf/cfg.h"
 #include "ctl.h"
 #include "access/mapedit.h"
-#include "mapfile.h"
+#include "map_rewrite.h"
 #include "access/mapfile.h"
 #include "base/util.h"
 
@@ -44,28 +44,20 @@ struct list_filter {
 	unsigned shown;
 };
 
-static int serves(const char *accounts, const char *user)
-{
-	size_t n = strlen(user), w;
-	const char *p = accounts;
-
-	while (*p != '\0') {
-		w = strcspn(p, " ");
-		if (w == n && strncmp(p, user, n) == 0)
-			return 1;
-		p += w;
-		p += strspn(p, " ");
-	}
-	return 0;
-}
-
-static void print_entry(void *ctx, const char *union_id, const char *accounts)
+static void print_entry(void *ctx, const char *union_id, const char *const *accounts, size_t n)
 {
 	struct list_filter *f = ctx;
+	size_t i;
+	int serves = f->user == NULL;
 
-	if (f->user != NULL && !serves(accounts, f->user))
+	for (i = 0; i < n && !serves; i++)
+		serves = strcmp(accounts[i], f->user) == 0;
+	if (!serves)
 		return;
-	printf("%-40s %s\n", union_id, accounts);
+	printf("%-40s", union_id);
+	for (i = 0; i < n; i++)
+		printf(" %s", accounts[i]);
+	printf("\n");
 	f->shown++;
 }
 

@@ -85,7 +85,7 @@ static int check_scope(const struct dt_modcfg *cfg, const char *user, struct dt_
 
 	if (pw == NULL)
 		return dt_err_set(err, DT_ERR_NOUSER, "no local user '%s'", user);
-	if (!dt_policy_in_scope(cfg->only_groups, cfg->skip_groups, user, dt_user_in_group, NULL,
+	if (!dt_policy_in_scope(&cfg->only_groups, &cfg->skip_groups, user, dt_user_in_group, NULL,
 				&why))
 		return dt_err_set(err, DT_ERR_DENIED,
 				  "%s is out of scope (%s): the module would return PAM_IGNORE",

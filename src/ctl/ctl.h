@@ -5,7 +5,7 @@
 
 #include <pwd.h>
 
-#include "dingtalk/exchange.h"
+#include "dingtalk/identity.h"
 #include "base/err.h"
 #include "base/log.h"
 #include "login/login.h"

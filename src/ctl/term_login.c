@@ -52,7 +52,7 @@ static enum dt_qr_style qr_style(const struct dt_modcfg *cfg)
 	const char *tty = isatty(STDOUT_FILENO) ? ttyname(STDOUT_FILENO) : NULL;
 
 	if (cfg->qr != DT_QR_AUTO)
-		return (enum dt_qr_style)cfg->qr;
+		return cfg->qr;
 	return dt_qr_auto_style(tty);
 }
 
@@ -68,7 +68,7 @@ int ctl_run_login(struct ctl *c, const char *user, const char *purpose,
 	    .command = purpose,
 	    .wait = DT_WAIT_POLL,
 	    .qr = qr_style(&c->cfg),
-	    .lang = c->cfg.lang != DT_LANG_AUTO ? (enum dt_lang)c->cfg.lang : lang_from_env(),
+	    .lang = c->cfg.lang != DT_LANG_AUTO ? c->cfg.lang : lang_from_env(),
 	    .silent = 0,
 	    .authorize = authorize,
 	    .authorize_ctx = authorize_ctx,

@@ -23,7 +23,7 @@ int pam_dt_check_account(const struct dt_modcfg *cfg, const char *user, struct d
 
 	if (uid < 0)
 		return dt_err_set(err, DT_ERR_NOUSER, "user '%s' does not exist here", user);
-	if (!dt_policy_in_scope(cfg->only_groups, cfg->skip_groups, user, dt_user_in_group, NULL,
+	if (!dt_policy_in_scope(&cfg->only_groups, &cfg->skip_groups, user, dt_user_in_group, NULL,
 				&why)) {
 		dt_err_set(err, DT_OK, "user %s is out of scope (%s)", user, why);
 		return 0;

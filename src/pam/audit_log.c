@@ -100,7 +100,7 @@ void pam_dt_audit(pam_handle_t *pamh, const struct pam_dt_attempt *at, int rc,
 	a.session = out->session_id[0] != '\0' ? out->session_id : NULL;
 	a.elapsed_ms = (long long)(dt_now_ms() - at->start_ms);
 	a.reason = err->msg[0] != '\0' ? err->msg : NULL;
-	line = dt_audit_format(&a, (enum dt_audit_format)at->format);
+	line = dt_audit_format(&a, at->format);
 	if (line == NULL) {
 		pam_syslog(pamh, LOG_ERR, "audit: out of memory; %s for %s", a.pam_code,
 			   at->user != NULL ? at->user : "-");

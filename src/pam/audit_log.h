@@ -13,8 +13,8 @@
 struct pam_dt_attempt {
 	int64_t start_ms;
 	const char *user; /* PAM_USER, or NULL before it is known */
-	int format;	  /* enum dt_audit_format */
-	int degraded;	  /* failmode = safe turned an error into PAM_IGNORE */
+	enum dt_audit_format format;
+	int degraded; /* failmode = safe turned an error into PAM_IGNORE */
 };
 
 /* Logs `rc` with who, from where, the identity (if any) and the reason. */

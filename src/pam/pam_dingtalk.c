@@ -178,7 +178,7 @@ static enum dt_wait_mode resolve_wait(const struct dt_modcfg *cfg, const char *s
 				      const char *tty)
 {
 	if (cfg->wait != DT_WAIT_AUTO)
-		return (enum dt_wait_mode)cfg->wait;
+		return cfg->wait;
 	if (strcmp(service, "sshd") == 0 || (tty != NULL && strcmp(tty, "ssh") == 0))
 		return DT_WAIT_ENTER;
 	return DT_WAIT_POLL;
@@ -209,7 +209,7 @@ static const char *locale_of(pam_handle_t *pamh)
 static enum dt_lang resolve_lang(pam_handle_t *pamh, const struct dt_modcfg *cfg)
 {
 	if (cfg->lang != DT_LANG_AUTO)
-		return (enum dt_lang)cfg->lang;
+		return cfg->lang;
 	return dt_lang_from_locale(locale_of(pamh));
 }
 
@@ -218,8 +218,7 @@ static enum dt_lang resolve_lang(pam_handle_t *pamh, const struct dt_modcfg *cfg
 static enum dt_qr_style resolve_qr(pam_handle_t *pamh, const struct dt_modcfg *cfg,
 				   const char *user, const char *tty)
 {
-	enum dt_qr_style configured =
-	    cfg->qr == DT_QR_AUTO ? dt_qr_auto_style(tty) : (enum dt_qr_style)cfg->qr;
+	enum dt_qr_style configured = cfg->qr == DT_QR_AUTO ? dt_qr_auto_style(tty) : cfg->qr;
 
 	/* set_user: nobody's preference before the person is known. */
 	if (configured == DT_QR_OFF || user == NULL)

@@ -8,7 +8,7 @@
 
 #include <security/pam_modules.h>
 
-#include "dingtalk/exchange.h"
+#include "dingtalk/identity.h"
 #include "base/err.h"
 #include "base/log.h"
 #include "conf/modcfg.h"

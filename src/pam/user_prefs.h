@@ -5,7 +5,7 @@
 
 #include <security/pam_modules.h>
 
-#include "conf/modcfg.h"
+#include "conf/types.h"
 
 /* Returns the remembered style, or `fallback` when there is none. */
 enum dt_qr_style pam_dt_load_style(pam_handle_t *pamh, const char *user, enum dt_qr_style fallback);

@@ -20,6 +20,8 @@
 
 #include "access/accounts.h"
 #include "access/mapfile.h"
+#include "conf/lists.h"
+#include "conf/map_spec.h"
 #include "conf/modcfg.h"
 
 /* The structures hold char *; these literals are never written to. */
@@ -58,15 +60,31 @@ static void write_map(const char *text)
 	close(fd);
 }
 
+/* The parsed keys: `map`, `map_transform` (NULL: unset) and
+ * email_domain = example.com, as conf/ gives them. */
+static void configure(struct dt_modcfg *cfg, const char *map, const char *xform)
+{
+	struct dt_err err;
+
+	assert_int_equal(dt_map_spec_parse(map, &cfg->map, &err), 0);
+	cfg->map_transform = 0;
+	if (xform != NULL)
+		assert_int_equal(dt_map_transform_parse(xform, &cfg->map_transform, &err), 0);
+	assert_int_equal(dt_domain_list_parse("example.com", &cfg->email_domain, &err), 0);
+}
+
 static int resolve(const char *map, const struct dt_identity *who, struct dt_accounts *out,
 		   struct dt_err *err)
 {
-	struct dt_modcfg cfg = {
-	    .map = TEXT(map), .map_file = map_path, .email_domain = TEXT("example.com")};
+	struct dt_modcfg cfg = {.map_file = map_path};
 	struct dt_accounts_query q = {.cfg = &cfg, .exists = exists, .ctx = NULL, .log = NULL};
+	int rc;
 
+	configure(&cfg, map, NULL);
 	dt_err_clear(err);
-	return dt_accounts_for(&q, who, out, err);
+	rc = dt_accounts_for(&q, who, out, err);
+	dt_domain_list_free(&cfg.email_domain);
+	return rc;
 }
 
 static int resolve_file(const char *text, const char *union_id, struct dt_accounts *out,
@@ -221,24 +239,24 @@ static void test_directory_email(void **state)
 	    .union_id = TEXT("u1"), .nick = TEXT("A"), .email = TEXT("Alice@example.com")};
 	struct dt_accounts a;
 	struct dt_err err;
-	struct dt_modcfg cfg = {.map = TEXT("directory:email"),
-				.map_transform = TEXT("lower"),
-				.email_domain = TEXT("example.com")};
+	struct dt_modcfg cfg = {0};
 	struct dt_accounts_query q = {.cfg = &cfg, .exists = exists, .ctx = NULL, .log = NULL};
 
 	(void)state;
+	configure(&cfg, "directory:email", "lower");
 	assert_int_equal(dt_accounts_for(&q, &who, &a, &err), 0);
 	assert_int_equal(a.n, 1);
 	assert_string_equal(a.name[0], "alice");
 	/* Without `lower` the name is Alice, which is not an account here. */
-	cfg.map_transform = NULL;
+	configure(&cfg, "directory:email", NULL);
 	assert_int_equal(dt_accounts_for(&q, &who, &a, &err), 0);
 	assert_int_equal(a.n, 0);
 	/* The right local part in a domain outside email_domain names nobody. */
-	cfg.map_transform = TEXT("lower");
+	configure(&cfg, "directory:email", "lower");
 	who.email = TEXT("alice@anywhere.example");
 	assert_int_equal(dt_accounts_for(&q, &who, &a, &err), 0);
 	assert_int_equal(a.n, 0);
+	dt_domain_list_free(&cfg.email_domain);
 }
 
 /* directory:email without email_domain is a configuration error. */
@@ -246,7 +264,7 @@ static void test_email_map_needs_email_domain(void **state)
 {
 	struct dt_modcfg cfg = {.client_id = strdup("id"),
 				.client_secret = strdup("secret"),
-				.map = strdup("file directory:org_email")};
+				.text.map = strdup("file directory:org_email")};
 	struct dt_err err;
 
 	(void)state;
@@ -255,11 +273,11 @@ static void test_email_map_needs_email_domain(void **state)
 	assert_string_equal(err.msg, "map = directory:org_email needs email_domain (the domains "
 				     "whose addresses name local accounts, e.g. email_domain = "
 				     "example.com)");
-	cfg.email_domain = strdup("alice@example.com");
+	cfg.text.email_domain = strdup("alice@example.com");
 	assert_int_equal(dt_modcfg_finish(&cfg, &err), -1);
 	assert_non_null(strstr(err.msg, "email_domain: 'alice@example.com' is not a domain name"));
-	free(cfg.email_domain);
-	cfg.email_domain = strdup("example.com corp.example");
+	free(cfg.text.email_domain);
+	cfg.text.email_domain = strdup("example.com corp.example");
 	assert_int_equal(dt_modcfg_finish(&cfg, &err), 0);
 	dt_modcfg_free(&cfg);
 }
@@ -271,14 +289,14 @@ static void test_directory_unusable_fields(void **state)
 	static const char *const bad[] = {"", "../x@example.com", "-rf@example.com",
 					  "a b@example.com", NULL};
 	struct dt_identity who = {.union_id = TEXT("u1"), .nick = TEXT("A")};
-	struct dt_modcfg cfg = {.map = TEXT("directory:email"),
-				.email_domain = TEXT("example.com")};
+	struct dt_modcfg cfg = {0};
 	struct dt_accounts_query q = {.cfg = &cfg, .exists = exists, .ctx = NULL, .log = NULL};
 	struct dt_accounts a;
 	struct dt_err err;
 	size_t i;
 
 	(void)state;
+	configure(&cfg, "directory:email", NULL);
 	assert_int_equal(dt_accounts_for(&q, &who, &a, &err), 0); /* not looked up */
 	assert_int_equal(a.n, 0);
 	for (i = 0; bad[i] != NULL; i++) {
@@ -287,6 +305,7 @@ static void test_directory_unusable_fields(void **state)
 		assert_int_equal(dt_accounts_for(&q, &who, &a, &err), 0);
 		assert_int_equal(a.n, 0);
 	}
+	dt_domain_list_free(&cfg.email_domain);
 }
 
 /* The file and the directory agreeing is one account; disagreeing is two. */
@@ -318,7 +337,7 @@ static void test_userfile_takes_no_part(void **state)
 	struct dt_err err;
 	struct dt_modcfg cfg = {.client_id = strdup("id"),
 				.client_secret = strdup("secret"),
-				.map = strdup("userfile"),
+				.text.map = strdup("userfile"),
 				.set_user = 1};
 
 	(void)state;

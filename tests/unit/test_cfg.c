@@ -1,5 +1,5 @@
 /* The one config parser: trimming, types, unknown keys, sections, and the
- * file safety checks. */
+ * file safety checks; the module's list-valued keys parsed once. */
 #include "config.h"
 
 #include <setjmp.h>
@@ -14,6 +14,7 @@
 #include <cmocka.h>
 
 #include "conf/cfg.h"
+#include "conf/base_url.h"
 #include "conf/modcfg.h"
 
 static const char *const colours[] = {"red", "green", NULL};
@@ -354,8 +355,8 @@ static void test_policy_keys(void **state)
 	assert_int_equal(cfg.allow_root, 0);
 	assert_int_equal(cfg.failmode, DT_FAILMODE_SECURE);
 	assert_int_equal(cfg.audit, DT_AUDIT_TEXT);
-	assert_string_equal(cfg.map, "file");
-	assert_null(cfg.only_groups);
+	assert_string_equal(cfg.text.map, "file");
+	assert_null(cfg.text.only_groups);
 	dt_modcfg_free(&cfg);
 	assert_int_equal(load_for(CREDENTIALS "only_groups = staff !\n", NULL, &cfg, &err, NULL),
 			 -1);
@@ -363,6 +364,54 @@ static void test_policy_keys(void **state)
 	dt_modcfg_free(&cfg);
 	assert_int_equal(load_for(CREDENTIALS "failmode = open\n", NULL, &cfg, &err, NULL), -1);
 	assert_non_null(strstr(err.msg, "wants one of secure|safe"));
+	dt_modcfg_free(&cfg);
+}
+
+/* The list-valued keys arrive parsed, once, in typed fields; a list of
+ * only separators is still given (skip_groups = , skips everyone, as the
+ * text did). */
+static void test_policy_keys_are_parsed(void **state)
+{
+	const char *text = CREDENTIALS "map = file, directory:email\n"
+				       "map_transform = lower strip_domain\n"
+				       "email_domain = example.com Corp.Example\n"
+				       "only_groups = staff !contractors\n"
+				       "skip_groups = ,\n"
+				       "allowed_depts = 1, 7\n"
+				       "qr = ascii\n";
+	struct dt_modcfg cfg;
+	struct dt_err err;
+
+	(void)state;
+	if (geteuid() != 0)
+		skip();
+	assert_int_equal(load_for(text, NULL, &cfg, &err, NULL), 0);
+	assert_int_equal(cfg.map.n, 2);
+	assert_int_equal(cfg.map.src[0].kind, DT_MAP_FILE);
+	assert_int_equal(cfg.map.src[1].kind, DT_MAP_DIRECTORY);
+	assert_int_equal(cfg.map.src[1].field, DT_DIR_EMAIL);
+	assert_int_equal(cfg.map_transform, DT_XFORM_LOWER | DT_XFORM_STRIP_DOMAIN);
+	assert_int_equal(cfg.email_domain.n, 2);
+	assert_string_equal(cfg.email_domain.name[1], "Corp.Example");
+	assert_true(cfg.only_groups.set);
+	assert_int_equal(cfg.only_groups.n, 2);
+	assert_string_equal(cfg.only_groups.group[1].name, "contractors");
+	assert_true(cfg.only_groups.group[1].negated);
+	assert_true(cfg.skip_groups.set);
+	assert_int_equal(cfg.skip_groups.n, 0);
+	assert_true(cfg.allowed_depts.set);
+	assert_int_equal(cfg.allowed_depts.n, 2);
+	assert_true(cfg.allowed_depts.id[1] == 7);
+	assert_string_equal(cfg.text.allowed_depts, "1, 7");
+	assert_int_equal(cfg.qr, DT_QR_ASCII);
+	assert_string_equal(cfg.helper_socket, "/run/dingtalk-callbackd/control.sock");
+	dt_modcfg_free(&cfg);
+	/* Unset keys: empty lists, not given. */
+	assert_int_equal(load_for(CREDENTIALS, NULL, &cfg, &err, NULL), 0);
+	assert_false(cfg.only_groups.set);
+	assert_false(cfg.allowed_depts.set);
+	assert_int_equal(cfg.email_domain.n, 0);
+	assert_int_equal(cfg.map_transform, 0);
 	dt_modcfg_free(&cfg);
 }
 
@@ -430,6 +479,7 @@ int main(void)
 	    cmocka_unit_test(test_service_sections),
 	    cmocka_unit_test(test_bad_sections),
 	    cmocka_unit_test(test_policy_keys),
+	    cmocka_unit_test(test_policy_keys_are_parsed),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

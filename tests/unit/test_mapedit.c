@@ -1,4 +1,5 @@
-/* Editing the map file (dingtalk-ctl enroll, map add|remove|list): other
+/* The map file's one grammar (mapfile.h), and editing the file
+ * (dingtalk-ctl enroll, map add|remove|list) with it: other
  * lines stay byte for byte, no duplicate binding, broken files refused
  * with their line, hostile names refused; and the locked atomic rewrite
  * under it (rewrite.h): backup kept, mode and owner set, a leftover temp
@@ -18,6 +19,7 @@
 #include <cmocka.h>
 
 #include "access/mapedit.h"
+#include "access/mapfile.h"
 #include "base/rewrite.h"
 #include "base/util.h"
 
@@ -29,6 +31,40 @@ static char *add(const char *text, const char *id, const char *user, int *rc)
 	dt_err_clear(&err);
 	*rc = dt_map_add(text, strlen(text), "m", id, user, &out, &err);
 	return out;
+}
+
+/* What dt_map_parse hands on, one line a row: "lineno offset len id
+ * accounts...", with "-" for a comment or blank line. */
+static int record(void *ctx, struct dt_map_line *l, struct dt_err *err)
+{
+	char *seen = ctx, *account;
+	size_t used = strlen(seen);
+
+	(void)err;
+	used += (size_t)snprintf(seen + used, 256 - used, "%u %zu %zu %s", l->lineno, l->offset,
+				 l->raw_len, l->id != NULL ? l->id : "-");
+	while ((account = dt_map_next_account(l)) != NULL)
+		used += (size_t)snprintf(seen + used, 256 - used, " %s", account);
+	snprintf(seen + used, 256 - used, "\n");
+	return 0;
+}
+
+/* The one grammar the login and the editor share. */
+static void test_one_grammar(void **state)
+{
+	char text[] = "# c\n\n u1\ta  b\r\n#u2 x\nu3 c";
+	char seen[256] = "";
+	char bad[] = "u1 a\n  u2 \r\n";
+	char nul[] = "u1 a\0b\n";
+	struct dt_err err;
+
+	(void)state;
+	assert_int_equal(dt_map_parse(text, strlen(text), "m", record, seen, &err), 0);
+	assert_string_equal(seen, "1 0 3 -\n2 4 0 -\n3 5 9 u1 a b\n4 15 5 -\n5 21 4 u3 c\n");
+	assert_int_equal(dt_map_parse(bad, strlen(bad), "m", record, seen, &err), -1);
+	assert_string_equal(err.msg, "m:2: 'u2' names no local account (want 'unionId user...')");
+	assert_int_equal(dt_map_parse(nul, sizeof(nul) - 1, "m", record, seen, &err), -1);
+	assert_string_equal(err.msg, "m: contains a NUL byte");
 }
 
 static void test_add_new_line_keeps_the_rest(void **state)
@@ -178,12 +214,16 @@ struct seen {
 	char text[256];
 };
 
-static void collect(void *ctx, const char *id, const char *accounts)
+static void collect(void *ctx, const char *id, const char *const *accounts, size_t n)
 {
 	struct seen *s = ctx;
-	size_t used = strlen(s->text);
+	size_t used = strlen(s->text), i;
 
-	snprintf(s->text + used, sizeof(s->text) - used, "[%s:%s]", id, accounts);
+	used += (size_t)snprintf(s->text + used, sizeof(s->text) - used, "[%s:", id);
+	for (i = 0; i < n; i++)
+		used += (size_t)snprintf(s->text + used, sizeof(s->text) - used, "%s%s",
+					 i > 0 ? " " : "", accounts[i]);
+	snprintf(s->text + used, sizeof(s->text) - used, "]");
 }
 
 static void test_each(void **state)
@@ -352,6 +392,7 @@ static void test_rewrite_modes_ignore_umask(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_one_grammar),
 	    cmocka_unit_test(test_add_new_line_keeps_the_rest),
 	    cmocka_unit_test(test_add_to_existing_identity),
 	    cmocka_unit_test(test_add_twice_changes_nothing),

@@ -21,6 +21,8 @@
 #include "access/emaildomain.h"
 #include "access/sources.h"
 #include "access/userfile.h"
+#include "conf/lists.h"
+#include "conf/map_spec.h"
 
 static int match(const char *text, const char *id, const char *user, struct dt_map_result *r,
 		 struct dt_err *err)
@@ -446,7 +448,15 @@ static void test_valid_user_names(void **state)
 #define TEXT(s) ((char *)(uintptr_t)(s))
 
 /* email_domain as a configuration would give it. */
-#define DOMAINS "corp.example, example.com"
+static const struct dt_domain_list *domains(void)
+{
+	static char corp[] = "corp.example", com[] = "example.com";
+	static char *names[] = {corp, com};
+	static const struct dt_domain_list list = {.n = 2, .name = names};
+
+	return &list;
+}
+#define DOMAINS domains()
 
 static void test_directory_names(void **state)
 {
@@ -528,19 +538,29 @@ static void test_email_outside_domains_names_nobody(void **state)
 	assert_null(strchr(err.msg, '\033'));
 }
 
+/* email_domain's syntax, as conf/ checks the key's value. */
+static int domains_check(const char *text, struct dt_err *err)
+{
+	struct dt_domain_list list = {0};
+	int rc = dt_domain_list_parse(text, &list, err);
+
+	dt_domain_list_free(&list);
+	return rc;
+}
+
 static void test_email_domain_key(void **state)
 {
 	struct dt_err err;
 
 	(void)state;
-	assert_int_equal(dt_email_domains_check("example.com", &err), 0);
-	assert_int_equal(dt_email_domains_check("example.com, corp.example cn.example", &err), 0);
-	assert_int_equal(dt_email_domains_check("@example.com", &err), -1);
+	assert_int_equal(domains_check("example.com", &err), 0);
+	assert_int_equal(domains_check("example.com, corp.example cn.example", &err), 0);
+	assert_int_equal(domains_check("@example.com", &err), -1);
 	assert_string_equal(err.msg, "email_domain: '@example.com' is not a domain name (want "
 				     "e.g. example.com, without '@')");
-	assert_int_equal(dt_email_domains_check(" , ", &err), -1);
-	assert_int_equal(dt_email_domains_check("example.com.", &err), -1);
-	assert_int_equal(dt_email_domains_check("ex ample.com/x", &err), -1);
+	assert_int_equal(domains_check(" , ", &err), -1);
+	assert_int_equal(domains_check("example.com.", &err), -1);
+	assert_int_equal(domains_check("ex ample.com/x", &err), -1);
 }
 
 static void test_directory_rules(void **state)
@@ -565,14 +585,37 @@ static void test_directory_rules(void **state)
 	assert_int_equal(dt_directory_policy(&cfg, &who, &err), -1);
 	assert_int_equal(err.kind, DT_ERR_CONFIG);
 	who.active = 1;
-	cfg.allowed_depts = (char *)(uintptr_t) "1, 7";
+	cfg.text.allowed_depts = (char *)(uintptr_t) "1, 7";
+	assert_int_equal(dt_dept_list_parse(cfg.text.allowed_depts, &cfg.allowed_depts, &err), 0);
 	assert_int_equal(dt_directory_policy(&cfg, &who, &err), 0);
-	cfg.allowed_depts = (char *)(uintptr_t) "1 2";
+	cfg.text.allowed_depts = (char *)(uintptr_t) "1 2";
+	assert_int_equal(dt_dept_list_parse(cfg.text.allowed_depts, &cfg.allowed_depts, &err), 0);
 	assert_int_equal(dt_directory_policy(&cfg, &who, &err), -1);
-	assert_int_equal(dt_dept_list_check("1, 2 3", &err), 0);
-	assert_int_equal(dt_dept_list_check("1, sales", &err), -1);
-	assert_int_equal(dt_dept_list_check("-1", &err), -1);
-	assert_int_equal(dt_dept_list_check("99999999999999999999999", &err), -1);
+	assert_int_equal(dt_dept_list_parse("1, 2 3", &cfg.allowed_depts, &err), 0);
+	assert_int_equal(dt_dept_list_parse("1, sales", &cfg.allowed_depts, &err), -1);
+	assert_int_equal(dt_dept_list_parse("-1", &cfg.allowed_depts, &err), -1);
+	assert_int_equal(dt_dept_list_parse("99999999999999999999999", &cfg.allowed_depts, &err),
+			 -1);
+}
+
+/* allowed_depts given as only separators names no department: nobody is
+ * in it (it does not lift the rule). */
+static void test_empty_dept_list_admits_nobody(void **state)
+{
+	char id[] = "u1", nick[] = "N";
+	long long depts[] = {7};
+	struct dt_identity who = {
+	    .union_id = id, .nick = nick, .active = 1, .dept_ids = depts, .n_dept_ids = 1};
+	struct dt_modcfg cfg;
+	struct dt_err err;
+
+	(void)state;
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.text.allowed_depts = (char *)(uintptr_t) ", ";
+	assert_int_equal(dt_dept_list_parse(cfg.text.allowed_depts, &cfg.allowed_depts, &err), 0);
+	assert_int_equal(dt_directory_policy(&cfg, &who, &err), -1);
+	assert_int_equal(err.kind, DT_ERR_DENIED);
+	dt_dept_list_free(&cfg.allowed_depts);
 }
 
 int main(void)
@@ -597,6 +640,7 @@ int main(void)
 	    cmocka_unit_test(test_email_outside_domains_names_nobody),
 	    cmocka_unit_test(test_email_domain_key),
 	    cmocka_unit_test(test_directory_rules),
+	    cmocka_unit_test(test_empty_dept_list_admits_nobody),
 	};
 
 	return cmocka_run_group_tests(tests, make_home, remove_home);

@@ -15,6 +15,7 @@
 
 #include "login/audit.h"
 #include "access/scope.h"
+#include "conf/lists.h"
 
 /* Fake membership: "user:group" pairs; "ghost" does not exist. */
 static int member(void *ctx, const char *user, const char *group)
@@ -33,9 +34,44 @@ static int member(void *ctx, const char *user, const char *group)
 
 static const char *const groups[] = {"alice:staff", "bob:staff", "bob:contractors", NULL};
 
-static int matches(const char *list, const char *user)
+/* A group list's syntax, as conf/ checks a key's value. */
+static int check(const char *key, const char *text, struct dt_err *err)
 {
-	return dt_group_list_matches(list, user, member, (void *)(uintptr_t)groups);
+	struct dt_group_list list = {0};
+	int rc = dt_group_list_parse(key, text, &list, err);
+
+	dt_group_list_free(&list);
+	return rc;
+}
+
+/* A list as the configuration gives it; one that does not parse matches
+ * nobody (the module would not load). */
+static int matches(const char *text, const char *user)
+{
+	struct dt_group_list list = {0};
+	int rc = 0;
+
+	if (dt_group_list_parse("only_groups", text, &list, NULL) == 0)
+		rc = dt_group_list_matches(&list, user, member, (void *)(uintptr_t)groups);
+	dt_group_list_free(&list);
+	return rc;
+}
+
+/* only_groups and skip_groups as texts (NULL: the key is unset). */
+static int in_scope(const char *only, const char *skip, const char *user, const char **why)
+{
+	struct dt_group_list only_list = {0}, skip_list = {0};
+	int rc;
+
+	assert_true(only == NULL ||
+		    dt_group_list_parse("only_groups", only, &only_list, NULL) == 0);
+	assert_true(skip == NULL ||
+		    dt_group_list_parse("skip_groups", skip, &skip_list, NULL) == 0);
+	rc = dt_policy_in_scope(&only_list, &skip_list, user, member, (void *)(uintptr_t)groups,
+				why);
+	dt_group_list_free(&only_list);
+	dt_group_list_free(&skip_list);
+	return rc;
 }
 
 static void test_plain_groups(void **state)
@@ -70,33 +106,44 @@ static void test_list_syntax(void **state)
 	char long_name[300];
 
 	(void)state;
-	assert_int_equal(dt_group_list_check("only_groups", "staff, !contractors", &err), 0);
-	assert_int_equal(dt_group_list_check("only_groups", "staff !", &err), -1);
+	assert_int_equal(check("only_groups", "staff, !contractors", &err), 0);
+	assert_int_equal(check("only_groups", "staff !", &err), -1);
 	assert_string_equal(err.msg, "only_groups: '!' is not a group name");
-	assert_int_equal(dt_group_list_check("only_groups", "!!x", &err), -1);
-	assert_int_equal(dt_group_list_check("only_groups", "a:b", &err), -1);
-	assert_int_equal(dt_group_list_check("only_groups", "-x", &err), -1);
-	assert_int_equal(dt_group_list_check("skip_groups", "a\x1b", &err), -1);
+	assert_int_equal(check("only_groups", "!!x", &err), -1);
+	assert_int_equal(check("only_groups", "a:b", &err), -1);
+	assert_int_equal(check("only_groups", "-x", &err), -1);
+	assert_int_equal(check("skip_groups", "a\x1b", &err), -1);
 	memset(long_name, 'g', sizeof(long_name) - 1);
 	long_name[sizeof(long_name) - 1] = '\0';
-	assert_int_equal(dt_group_list_check("skip_groups", long_name, &err), -1);
+	assert_int_equal(check("skip_groups", long_name, &err), -1);
 	/* Never a match for a name the check refuses. */
 	assert_false(matches(long_name, "alice"));
 }
 
 static void test_scope(void **state)
 {
-	void *ctx = (void *)(uintptr_t)groups;
 	const char *why = NULL;
 
 	(void)state;
-	assert_int_equal(dt_policy_in_scope(NULL, NULL, "alice", member, ctx, &why), 1);
-	assert_int_equal(dt_policy_in_scope("staff", NULL, "carol", member, ctx, &why), 0);
+	assert_int_equal(in_scope(NULL, NULL, "alice", &why), 1);
+	assert_int_equal(in_scope("staff", NULL, "carol", &why), 0);
 	assert_string_equal(why, "not in only_groups");
-	assert_int_equal(dt_policy_in_scope("staff", "contractors", "bob", member, ctx, &why), 0);
+	assert_int_equal(in_scope("staff", "contractors", "bob", &why), 0);
 	assert_string_equal(why, "in skip_groups");
-	assert_int_equal(dt_policy_in_scope("staff", "contractors", "alice", member, ctx, &why), 1);
-	assert_int_equal(dt_policy_in_scope(NULL, "!staff", "carol", member, ctx, &why), 0);
+	assert_int_equal(in_scope("staff", "contractors", "alice", &why), 1);
+	assert_int_equal(in_scope(NULL, "!staff", "carol", &why), 0);
+}
+
+/* A list given as only separators is given: it has no plain group, so
+ * it matches everyone (skip_groups = , skips everyone). */
+static void test_given_empty_lists(void **state)
+{
+	const char *why = NULL;
+
+	(void)state;
+	assert_int_equal(in_scope(",", NULL, "alice", &why), 1);
+	assert_int_equal(in_scope(NULL, " , ", "alice", &why), 0);
+	assert_string_equal(why, "in skip_groups");
 }
 
 static void test_root(void **state)
@@ -177,6 +224,7 @@ int main(void)
 	    cmocka_unit_test(test_missing_group_has_no_members),
 	    cmocka_unit_test(test_list_syntax),
 	    cmocka_unit_test(test_scope),
+	    cmocka_unit_test(test_given_empty_lists),
 	    cmocka_unit_test(test_root),
 	    cmocka_unit_test(test_audit_text),
 	    cmocka_unit_test(test_audit_hostile_values),

@@ -7,6 +7,7 @@
 
 #include "access/mapfile.h"
 #include "access/sources.h"
+#include "conf/map_spec.h"
 
 struct collect {
 	const struct dt_accounts_query *q;
@@ -45,17 +46,13 @@ static int from_directory(struct collect *c, const struct dt_identity *who, enum
 {
 	const struct dt_modcfg *cfg = c->q->cfg;
 	char name[DT_ACCOUNT_NAME_MAX + 1], where[64];
-	unsigned xform = 0;
 	struct dt_err soft;
 
-	if (cfg->map_transform != NULL &&
-	    dt_map_transform_parse(cfg->map_transform, &xform, err) < 0)
-		return -1;
 	snprintf(where, sizeof(where), "directory:%s", dt_dir_field_name(field));
 	dt_err_clear(&soft);
 	/* An empty or unusable field names nobody, as in a normal login. */
-	if (dt_directory_name(who, field, xform, cfg->email_domain, name, sizeof(name), &soft) <
-	    0) {
+	if (dt_directory_name(who, field, cfg->map_transform, &cfg->email_domain, name,
+			      sizeof(name), &soft) < 0) {
 		dt_logf(c->q->log, LOG_DEBUG, "set_user: unionId %s: %s", who->union_id, soft.msg);
 		return 0;
 	}
@@ -66,23 +63,21 @@ int dt_accounts_for(const struct dt_accounts_query *q, const struct dt_identity 
 		    struct dt_accounts *out, struct dt_err *err)
 {
 	struct collect c = {.q = q, .out = out};
-	struct dt_map_spec spec;
+	const struct dt_map_spec *spec = &q->cfg->map;
 	size_t i;
 	int rc = 0;
 
 	memset(out, 0, sizeof(*out));
 	if (who->union_id == NULL || who->union_id[0] == '\0')
 		return dt_err_set(err, DT_ERR_INTERNAL, "set_user: no unionId to look up");
-	if (dt_map_spec_parse(q->cfg->map, &spec, err) < 0)
-		return -1;
-	for (i = 0; i < spec.n && rc == 0; i++) {
-		switch (spec.src[i].kind) {
+	for (i = 0; i < spec->n && rc == 0; i++) {
+		switch (spec->src[i].kind) {
 		case DT_MAP_FILE:
 			rc = dt_map_accounts_file(q->cfg->map_file, who->union_id, add_account, &c,
 						  err);
 			break;
 		case DT_MAP_DIRECTORY:
-			rc = from_directory(&c, who, spec.src[i].field, err);
+			rc = from_directory(&c, who, spec->src[i].field, err);
 			break;
 		case DT_MAP_USERFILE:
 			dt_logf(q->log, LOG_DEBUG,

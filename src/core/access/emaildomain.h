@@ -7,17 +7,12 @@
 
 #include <stddef.h>
 
-#include "base/err.h"
-
-/* Checks the key's value: one or more domain names separated by spaces or
- * commas (letters, digits, '.' and '-'; no '@'). Returns 0, or -1 with a
- * DT_ERR_CONFIG naming the bad entry. */
-int dt_email_domains_check(const char *list, struct dt_err *err);
+#include "conf/types.h"
 
 /* The length of the local part of `address` when its domain (everything
- * after its first '@') is one of `list`, compared without regard to case;
- * -1 when it has no '@', an empty local part, another domain, or `list`
- * is NULL (nothing is trusted unless configured). */
-int dt_email_local_len(const char *address, const char *list);
+ * after its first '@') is one of `domains`, compared without regard to case;
+ * -1 when it has no '@', an empty local part, another domain, or the
+ * list is empty or NULL (nothing is trusted unless configured). */
+int dt_email_local_len(const char *address, const struct dt_domain_list *domains);
 
 #endif

@@ -2,56 +2,21 @@
 
 #include "access/login_policy.h"
 
-#include <errno.h>
 #include <pwd.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "access/mapfile.h"
 #include "access/sources.h"
+#include "conf/map_spec.h"
 
-#define SEPARATORS " \t,"
-
-static int next_dept(const char **p, long long *id)
+static int in_depts(const struct dt_dept_list *list, const struct dt_identity *who)
 {
-	char *end;
+	size_t i, j;
 
-	*p += strspn(*p, SEPARATORS);
-	if (**p == '\0')
-		return 0;
-	errno = 0;
-	*id = strtoll(*p, &end, 10);
-	if (errno != 0 || end == *p || *id <= 0 || (*end != '\0' && !strchr(SEPARATORS, *end)))
-		return -1;
-	*p = end;
-	return 1;
-}
-
-int dt_dept_list_check(const char *list, struct dt_err *err)
-{
-	const char *p = list;
-	long long id;
-	int rc;
-
-	while ((rc = next_dept(&p, &id)) > 0)
-		;
-	if (rc < 0)
-		return dt_err_set(err, DT_ERR_CONFIG,
-				  "allowed_depts: '%.32s' is not a department id (a whole number)",
-				  p);
-	return 0;
-}
-
-static int in_depts(const char *list, const struct dt_identity *who)
-{
-	const char *p = list;
-	long long id;
-	size_t i;
-
-	while (next_dept(&p, &id) > 0)
-		for (i = 0; i < who->n_dept_ids; i++)
-			if (who->dept_ids[i] == id)
+	for (i = 0; i < list->n; i++)
+		for (j = 0; j < who->n_dept_ids; j++)
+			if (who->dept_ids[j] == list->id[i])
 				return 1;
 	return 0;
 }
@@ -59,17 +24,17 @@ static int in_depts(const char *list, const struct dt_identity *who)
 int dt_directory_policy(const struct dt_modcfg *cfg, const struct dt_identity *who,
 			struct dt_err *err)
 {
-	if ((cfg->require_active || cfg->allowed_depts != NULL) && who->active < 0)
+	if ((cfg->require_active || cfg->allowed_depts.set) && who->active < 0)
 		return dt_err_set(err, DT_ERR_CONFIG,
 				  "require_active and allowed_depts need directory = yes");
 	if (cfg->require_active && who->active != 1)
 		return dt_err_set(err, DT_ERR_DENIED,
 				  "unionId %s (%s) is not active in the directory (require_active)",
 				  who->union_id, who->nick);
-	if (cfg->allowed_depts != NULL && !in_depts(cfg->allowed_depts, who))
+	if (cfg->allowed_depts.set && !in_depts(&cfg->allowed_depts, who))
 		return dt_err_set(err, DT_ERR_DENIED,
 				  "unionId %s (%s) is in none of allowed_depts %s", who->union_id,
-				  who->nick, cfg->allowed_depts);
+				  who->nick, cfg->text.allowed_depts);
 	return 0;
 }
 
@@ -88,7 +53,6 @@ static int try_source(const struct dt_access *a, const struct dt_map_source *src
 	struct dt_map_result map;
 	struct dt_err soft;
 	char name[64];
-	unsigned xform = 0;
 	int bound = 0;
 
 	dt_err_clear(&soft);
@@ -109,11 +73,8 @@ static int try_source(const struct dt_access *a, const struct dt_map_source *src
 			snprintf(why, size, "is not in %s's binding file", a->user);
 		return bound;
 	case DT_MAP_DIRECTORY:
-		if (a->cfg->map_transform != NULL &&
-		    dt_map_transform_parse(a->cfg->map_transform, &xform, err) < 0)
-			return -1;
-		if (dt_directory_name(who, src->field, xform, a->cfg->email_domain, name,
-				      sizeof(name), &soft) < 0)
+		if (dt_directory_name(who, src->field, a->cfg->map_transform, &a->cfg->email_domain,
+				      name, sizeof(name), &soft) < 0)
 			return snprintf(why, size, "%.300s", soft.msg), 0;
 		if (strcmp(name, a->user) != 0 || !user_exists(name))
 			return snprintf(why, size, "directory:%s names '%s', not '%s'",
@@ -126,16 +87,15 @@ static int try_source(const struct dt_access *a, const struct dt_map_source *src
 
 int dt_access_check(const struct dt_access *a, const struct dt_identity *who, struct dt_err *err)
 {
-	struct dt_map_spec spec;
+	const struct dt_map_spec *spec = &a->cfg->map;
 	char why[400] = "", all[400] = "";
 	size_t i, used = 0;
 	int rc;
 
-	if (dt_directory_policy(a->cfg, who, err) < 0 ||
-	    dt_map_spec_parse(a->cfg->map, &spec, err) < 0)
+	if (dt_directory_policy(a->cfg, who, err) < 0)
 		return -1;
-	for (i = 0; i < spec.n; i++) {
-		rc = try_source(a, &spec.src[i], who, why, sizeof(why), err);
+	for (i = 0; i < spec->n; i++) {
+		rc = try_source(a, &spec->src[i], who, why, sizeof(why), err);
 		if (rc != 0)
 			return rc > 0 ? 0 : -1;
 		dt_logf(a->log, LOG_DEBUG, "unionId %s for %s: %s", who->union_id, a->user, why);

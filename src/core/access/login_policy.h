@@ -4,7 +4,7 @@
 #ifndef DT_ACCESS_H
 #define DT_ACCESS_H
 
-#include "dingtalk/exchange.h"
+#include "dingtalk/identity.h"
 #include "base/err.h"
 #include "base/log.h"
 #include "conf/modcfg.h"
@@ -29,9 +29,5 @@ int dt_access_check(const struct dt_access *a, const struct dt_identity *who, st
 /* require_active and allowed_depts alone (exposed for tests). */
 int dt_directory_policy(const struct dt_modcfg *cfg, const struct dt_identity *who,
 			struct dt_err *err);
-
-/* allowed_depts syntax: department ids (whole numbers) separated by
- * spaces or commas. */
-int dt_dept_list_check(const char *list, struct dt_err *err);
 
 #endif

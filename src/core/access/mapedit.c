@@ -6,80 +6,71 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "access/mapfile.h"
 #include "access/sources.h"
 #include "base/textbuf.h"
 #include "base/util.h"
 
-#define SEPARATORS   " \t\r"
 #define MAX_ACCOUNTS 64
 
-/* One line of the file, split. A comment or blank line has id == NULL. */
+/* One line of the file as the editor sees it: the map's own grammar
+ * (mapfile.h), then the editor's stricter checks, since what it writes
+ * must be clean. A comment or blank line has id == NULL. */
 struct map_line {
 	const char *raw; /* the line as written, without its '\n' */
 	size_t raw_len;
-	char *id;
-	char *accounts[MAX_ACCOUNTS];
+	const char *id;
+	const char *accounts[MAX_ACCOUNTS];
 	size_t n;
-	char work[]; /* the tokens point in here */
 };
-
-static int split_line(struct map_line *l, const char *where, struct dt_err *err)
-{
-	char *save = NULL, *tok;
-
-	l->id = strtok_r(l->work, SEPARATORS, &save);
-	if (l->id == NULL || l->id[0] == '#') {
-		l->id = NULL;
-		return 0;
-	}
-	if (!dt_is_printable_id(l->id))
-		return dt_err_set(err, DT_ERR_CONFIG, "%s: '%.64s' is not a unionId", where, l->id);
-	while ((tok = strtok_r(NULL, SEPARATORS, &save)) != NULL) {
-		if (l->n == MAX_ACCOUNTS)
-			return dt_err_set(err, DT_ERR_CONFIG, "%s: more than %d accounts", where,
-					  MAX_ACCOUNTS);
-		if (!dt_valid_user_name(tok))
-			return dt_err_set(err, DT_ERR_CONFIG, "%s: '%.64s' is not a user name",
-					  where, tok);
-		l->accounts[l->n++] = tok;
-	}
-	if (l->n == 0)
-		return dt_err_set(err, DT_ERR_CONFIG,
-				  "%s: '%.64s' names no local account (want 'unionId user...')",
-				  where, l->id);
-	return 0;
-}
 
 /* Calls `fn` on every line; stops at the first error. */
 typedef int (*line_fn)(void *ctx, struct map_line *line, struct dt_err *err);
 
+struct walk {
+	const char *text; /* the caller's, for the lines as written */
+	line_fn fn;
+	void *ctx;
+};
+
+static int check_line(void *ctx, struct dt_map_line *parsed, struct dt_err *err)
+{
+	struct walk *w = ctx;
+	struct map_line l = {
+	    .raw = w->text + parsed->offset, .raw_len = parsed->raw_len, .id = parsed->id};
+	const char *account;
+
+	if (l.id != NULL && !dt_is_printable_id(l.id))
+		return dt_err_set(err, DT_ERR_CONFIG, "%s:%u: '%.64s' is not a unionId",
+				  parsed->file, parsed->lineno, l.id);
+	while ((account = dt_map_next_account(parsed)) != NULL) {
+		if (l.n == MAX_ACCOUNTS)
+			return dt_err_set(err, DT_ERR_CONFIG, "%s:%u: more than %d accounts",
+					  parsed->file, parsed->lineno, MAX_ACCOUNTS);
+		if (!dt_valid_user_name(account))
+			return dt_err_set(err, DT_ERR_CONFIG, "%s:%u: '%.64s' is not a user name",
+					  parsed->file, parsed->lineno, account);
+		l.accounts[l.n++] = account;
+	}
+	return w->fn(w->ctx, &l, err);
+}
+
+/* The file is parsed in a copy, so that the lines as written stay whole
+ * for the output. */
 static int each_line(const char *text, size_t len, const char *file, line_fn fn, void *ctx,
 		     struct dt_err *err)
 {
-	const char *p = text, *end = text + len;
-	unsigned lineno = 0;
-	char where[512];
-	int rc = 0;
+	struct walk w = {.text = text, .fn = fn, .ctx = ctx};
+	char *copy;
+	int rc;
 
 	if (memchr(text, '\0', len) != NULL)
 		return dt_err_set(err, DT_ERR_CONFIG, "%s: contains a NUL byte", file);
-	while (p < end && rc == 0) {
-		const char *nl = memchr(p, '\n', (size_t)(end - p));
-		size_t n = nl != NULL ? (size_t)(nl - p) : (size_t)(end - p);
-		struct map_line *l = calloc(1, sizeof(*l) + n + 1);
-
-		if (l == NULL)
-			return dt_err_set(err, DT_ERR_NOMEM, "out of memory");
-		l->raw = p;
-		l->raw_len = n;
-		memcpy(l->work, p, n);
-		snprintf(where, sizeof(where), "%s:%u", file, ++lineno);
-		rc = split_line(l, where, err);
-		if (rc == 0)
-			rc = fn(ctx, l, err);
-		free(l);
-		p += n + (nl != NULL);
-	}
+	copy = strndup(text, len);
+	if (copy == NULL)
+		return dt_err_set(err, DT_ERR_NOMEM, "out of memory");
+	rc = dt_map_parse(copy, len, file, check_line, &w, err);
+	free(copy);
 	return rc;
 }
 
@@ -239,22 +230,10 @@ struct lister {
 static int list_line(void *ctx, struct map_line *l, struct dt_err *err)
 {
 	struct lister *ls = ctx;
-	struct dt_textbuf accounts = {0};
-	char *joined;
-	size_t i;
 
-	if (ls->pass == 0 || l->id == NULL)
-		return 0;
-	for (i = 0; i < l->n; i++) {
-		if (i > 0)
-			dt_textbuf_add(&accounts, " ", 1);
-		dt_textbuf_add(&accounts, l->accounts[i], strlen(l->accounts[i]));
-	}
-	joined = dt_textbuf_take(&accounts);
-	if (joined == NULL)
-		return dt_err_set(err, DT_ERR_NOMEM, "out of memory");
-	ls->fn(ls->ctx, l->id, joined);
-	free(joined);
+	(void)err;
+	if (ls->pass == 1 && l->id != NULL)
+		ls->fn(ls->ctx, l->id, l->accounts, l->n);
 	return 0;
 }
 

@@ -11,50 +11,85 @@
 
 #define SEPARATORS " \t\r"
 
-/* One entry of the map: calls `fn` for each account when the entry is
- * `union_id`'s. Both the check of one account (a normal login) and the
- * list of all of them (set_user) read the map through here. The map is
- * read at every login, so "file:line" is only formatted when it is shown. */
-static int scan_line(char *line, const char *file, unsigned lineno, const char *union_id,
-		     dt_map_account_fn fn, void *ctx, struct dt_err *err)
+char *dt_map_next_account(struct dt_map_line *line)
 {
-	char *save = NULL, *account, where[512];
-	char *id = strtok_r(line, SEPARATORS, &save);
-	char *rest = strtok_r(NULL, "", &save);
+	if (line->id == NULL) /* a comment's words are no accounts */
+		return NULL;
+	return strtok_r(NULL, SEPARATORS, &line->save);
+}
 
-	if (id == NULL || id[0] == '#')
-		return 0;
+/* One line, cut in place: the unionId, then the accounts. */
+static int parse_line(char *text, struct dt_map_line *l, dt_map_line_fn fn, void *ctx,
+		      struct dt_err *err)
+{
+	char *rest;
+
+	l->id = strtok_r(text, SEPARATORS, &l->save);
+	if (l->id != NULL && l->id[0] == '#')
+		l->id = NULL;
+	if (l->id == NULL)
+		return fn(ctx, l, err);
+	rest = strtok_r(NULL, "", &l->save);
 	if (rest == NULL || rest[strspn(rest, SEPARATORS)] == '\0')
 		return dt_err_set(err, DT_ERR_CONFIG,
 				  "%s:%u: '%.64s' names no local account (want 'unionId user...')",
-				  file, lineno, id);
-	if (strcmp(id, union_id) != 0)
-		return 0;
-	snprintf(where, sizeof(where), "%s:%u", file, lineno);
-	for (account = strtok_r(rest, SEPARATORS, &save); account != NULL;
-	     account = strtok_r(NULL, SEPARATORS, &save))
-		if (fn(ctx, account, where, err) < 0)
-			return -1;
-	return 0;
+				  l->file, l->lineno, l->id);
+	/* dt_map_next_account walks the accounts from here. */
+	l->save = rest;
+	return fn(ctx, l, err);
 }
 
-/* Scans a buffer of our own in place (it is cut into lines). */
-static int scan_buffer(char *buf, size_t len, const char *file, const char *union_id,
-		       dt_map_account_fn fn, void *ctx, struct dt_err *err)
+int dt_map_parse(char *buf, size_t len, const char *file, dt_map_line_fn fn, void *ctx,
+		 struct dt_err *err)
 {
-	char *line, *next;
-	unsigned lineno = 0;
+	struct dt_map_line l = {.file = file};
+	char *p = buf, *end = buf + len, *nl;
 	int rc = 0;
 
 	if (memchr(buf, '\0', len) != NULL)
 		return dt_err_set(err, DT_ERR_CONFIG, "%s: contains a NUL byte", file);
-	for (line = buf; line != NULL && rc == 0; line = next) {
-		next = strchr(line, '\n');
-		if (next != NULL)
-			*next++ = '\0';
-		rc = scan_line(line, file, ++lineno, union_id, fn, ctx, err);
+	while (p < end && rc == 0) {
+		nl = memchr(p, '\n', (size_t)(end - p));
+		l.raw_len = nl != NULL ? (size_t)(nl - p) : (size_t)(end - p);
+		l.offset = (size_t)(p - buf);
+		l.lineno++;
+		p[l.raw_len] = '\0'; /* the '\n', or the buffer's own terminator */
+		rc = parse_line(p, &l, fn, ctx, err);
+		p += l.raw_len + 1;
 	}
 	return rc;
+}
+
+struct scan {
+	const char *union_id;
+	dt_map_account_fn fn;
+	void *ctx;
+};
+
+/* Every account of the identity's lines. Both the check of one account
+ * (a normal login) and the list of all of them (set_user) read the map
+ * through here. The map is read at every login, so "file:line" is only
+ * formatted when the line is the identity's. */
+static int scan_line(void *ctx, struct dt_map_line *l, struct dt_err *err)
+{
+	struct scan *sc = ctx;
+	char where[512], *account;
+
+	if (l->id == NULL || strcmp(l->id, sc->union_id) != 0)
+		return 0;
+	snprintf(where, sizeof(where), "%s:%u", l->file, l->lineno);
+	while ((account = dt_map_next_account(l)) != NULL)
+		if (sc->fn(sc->ctx, account, where, err) < 0)
+			return -1;
+	return 0;
+}
+
+static int scan_buffer(char *buf, size_t len, const char *file, const char *union_id,
+		       dt_map_account_fn fn, void *ctx, struct dt_err *err)
+{
+	struct scan sc = {.union_id = union_id, .fn = fn, .ctx = ctx};
+
+	return dt_map_parse(buf, len, file, scan_line, &sc, err);
 }
 
 int dt_map_accounts_text(const char *text, size_t len, const char *file, const char *union_id,

@@ -20,6 +20,32 @@ struct dt_map_result {
 	char other_user[64]; /* when known but not allowed: the first account it serves */
 };
 
+/* The grammar, for the module and for the editor (mapedit.h) alike:
+ * lines separated by '\n'; words separated by spaces, tabs or '\r'; a
+ * blank line, or one whose first word starts with '#', is a comment;
+ * otherwise the first word is a unionId and every further word an
+ * account it serves, at least one. A NUL byte anywhere is refused. */
+struct dt_map_line {
+	const char *file;
+	unsigned lineno;	/* 1-based */
+	size_t offset, raw_len; /* the line as written: offset into the text, without '\n' */
+	const char *id;		/* the unionId, NULL for a comment or blank line */
+	char *save;		/* dt_map_next_account's place */
+};
+
+/* Called for every line, in order. Returns 0, or -1 with err set to stop. */
+typedef int (*dt_map_line_fn)(void *ctx, struct dt_map_line *line, struct dt_err *err);
+
+/* Parses `buf` (len bytes and a NUL after them) in place: it is cut into
+ * lines and words. Returns 0, or -1 with err naming the file and line of a
+ * malformed entry, or fn's error. */
+int dt_map_parse(char *buf, size_t len, const char *file, dt_map_line_fn fn, void *ctx,
+		 struct dt_err *err);
+
+/* The line's next account, or NULL after the last (at once for a
+ * comment or blank line). */
+char *dt_map_next_account(struct dt_map_line *line);
+
 /* Called for each account bound to the identity, in file order (several
  * lines for one unionId add up); `where` is "file:line". Returns 0, or -1
  * with err set to stop. */

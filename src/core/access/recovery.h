@@ -13,9 +13,8 @@
 
 #include "base/err.h"
 
-#define DT_DEFAULT_RECOVERY_FILE "/etc/security/pam_dingtalk.recovery"
-#define DT_RECOVERY_MAX_BYTES	 (1024 * 1024)
-#define DT_RECOVERY_MAX_COUNT	 50
+#define DT_RECOVERY_MAX_BYTES (1024 * 1024)
+#define DT_RECOVERY_MAX_COUNT 50
 /* 16 Crockford base32 characters (80 bits) in four groups: xxxx-xxxx-xxxx-xxxx */
 #define DT_RECOVERY_CODE_LEN  16
 #define DT_RECOVERY_CODE_SIZE (DT_RECOVERY_CODE_LEN + 4)

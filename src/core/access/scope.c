@@ -8,9 +8,7 @@
 #include <string.h>
 #include <sys/types.h>
 
-#define SEPARATORS     " \t,"
-#define GROUP_NAME_MAX 256
-#define NSS_BUF	       16384
+#define NSS_BUF 16384
 
 static int group_gid(const char *group, gid_t *gid)
 {
@@ -55,67 +53,33 @@ int dt_user_in_group(void *ctx, const char *user, const char *group)
 	return found->pw_gid == gid || in_group_list(user, found->pw_gid, gid);
 }
 
-static int valid_group_name(const char *name, size_t len)
+int dt_group_list_matches(const struct dt_group_list *list, const char *user, dt_member_fn member,
+			  void *ctx)
 {
+	int any_plain = 0, in_plain = 0;
 	size_t i;
 
-	if (len == 0 || len >= GROUP_NAME_MAX || name[0] == '-')
-		return 0;
-	for (i = 0; i < len; i++)
-		if ((unsigned char)name[i] <= ' ' || name[i] == ':' || name[i] == '/' ||
-		    (unsigned char)name[i] == 0x7f || name[i] == '!')
+	for (i = 0; i < list->n; i++) {
+		const struct dt_group *g = &list->group[i];
+		if (g->negated && member(ctx, user, g->name) == 1)
 			return 0;
-	return 1;
-}
-
-int dt_group_list_check(const char *key, const char *list, struct dt_err *err)
-{
-	const char *p = list;
-	size_t len;
-
-	while (*(p += strspn(p, SEPARATORS)) != '\0') {
-		len = strcspn(p, SEPARATORS);
-		if (!valid_group_name(p[0] == '!' ? p + 1 : p, p[0] == '!' ? len - 1 : len))
-			return dt_err_set(err, DT_ERR_CONFIG, "%s: '%.*s' is not a group name", key,
-					  (int)(len > 64 ? 64 : len), p);
-		p += len;
-	}
-	return 0;
-}
-
-int dt_group_list_matches(const char *list, const char *user, dt_member_fn member, void *ctx)
-{
-	char name[GROUP_NAME_MAX];
-	const char *p = list;
-	int any_plain = 0, in_plain = 0;
-	size_t len;
-
-	while (*(p += strspn(p, SEPARATORS)) != '\0') {
-		int negated = p[0] == '!';
-		len = strcspn(p, SEPARATORS);
-		if (len - (size_t)negated >= sizeof(name) || len == (size_t)negated)
-			return 0; /* dt_group_list_check refuses these */
-		memcpy(name, p + negated, len - (size_t)negated);
-		name[len - (size_t)negated] = '\0';
-		p += len;
-		if (negated && member(ctx, user, name) == 1)
-			return 0;
-		if (!negated) {
+		if (!g->negated) {
 			any_plain = 1;
-			in_plain = in_plain || member(ctx, user, name) == 1;
+			in_plain = in_plain || member(ctx, user, g->name) == 1;
 		}
 	}
 	return !any_plain || in_plain;
 }
 
-int dt_policy_in_scope(const char *only_groups, const char *skip_groups, const char *user,
+int dt_policy_in_scope(const struct dt_group_list *only_groups,
+		       const struct dt_group_list *skip_groups, const char *user,
 		       dt_member_fn member, void *ctx, const char **why)
 {
-	if (only_groups != NULL && !dt_group_list_matches(only_groups, user, member, ctx)) {
+	if (only_groups->set && !dt_group_list_matches(only_groups, user, member, ctx)) {
 		*why = "not in only_groups";
 		return 0;
 	}
-	if (skip_groups != NULL && dt_group_list_matches(skip_groups, user, member, ctx)) {
+	if (skip_groups->set && dt_group_list_matches(skip_groups, user, member, ctx)) {
 		*why = "in skip_groups";
 		return 0;
 	}

@@ -7,6 +7,7 @@
 #include <stddef.h>
 
 #include "base/err.h"
+#include "conf/types.h"
 
 /* Whether `user` belongs to local group `group`: 1 yes, 0 no, -1 when the
  * group does not exist. */
@@ -15,19 +16,17 @@ typedef int (*dt_member_fn)(void *ctx, const char *user, const char *group);
 /* The system's answer: primary group or supplementary membership. */
 int dt_user_in_group(void *ctx, const char *user, const char *group);
 
-/* Checks the syntax of a group list: names separated by spaces or commas,
- * each optionally preceded by '!'. */
-int dt_group_list_check(const char *key, const char *list, struct dt_err *err);
-
 /* A list matches when the user is in at least one of its plain groups (or
  * it has none) and in none of its '!' groups. A group that does not exist
  * has no members. Returns 1 or 0. */
-int dt_group_list_matches(const char *list, const char *user, dt_member_fn member, void *ctx);
+int dt_group_list_matches(const struct dt_group_list *list, const char *user, dt_member_fn member,
+			  void *ctx);
 
-/* only_groups and skip_groups together (either may be NULL). Returns 1 when
+/* only_groups and skip_groups together (either may be unset). Returns 1 when
  * the module acts for `user`, 0 when the user is left to the rest of the
  * stack (PAM_IGNORE), with `why` saying which rule. */
-int dt_policy_in_scope(const char *only_groups, const char *skip_groups, const char *user,
+int dt_policy_in_scope(const struct dt_group_list *only_groups,
+		       const struct dt_group_list *skip_groups, const char *user,
 		       dt_member_fn member, void *ctx, const char **why);
 
 /* allow_root = no: nobody logs in as uid 0 through DingTalk. Returns 0, or

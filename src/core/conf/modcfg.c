@@ -1,14 +1,11 @@
 #include "config.h"
 
 #include "conf/modcfg.h"
-#include "access/recovery.h"
-#include "access/login_policy.h"
-#include "access/sources.h"
-#include "access/emaildomain.h"
-#include "access/scope.h"
 #include "base/util.h"
+#include "conf/base_url.h"
+#include "conf/keys.h"
+#include "conf/lists.h"
 
-#include <arpa/inet.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdint.h>
@@ -23,9 +20,24 @@ static const char *const audit_formats[] = {"text", "json", NULL};
 static const char *const flows[] = {"oauth2", "sns", "inapp", NULL};
 static const char *const token_apis[] = {"v1", "gettoken", NULL};
 
+/* The table's DT_CFG_ENUM writes an int into these fields. */
+_Static_assert(sizeof(enum dt_qr_style) == sizeof(int) &&
+		   sizeof(enum dt_wait_mode) == sizeof(int) &&
+		   sizeof(enum dt_lang) == sizeof(int) && sizeof(enum dt_failmode) == sizeof(int) &&
+		   sizeof(enum dt_audit_format) == sizeof(int) &&
+		   sizeof(enum dt_flow) == sizeof(int) && sizeof(enum dt_token_api) == sizeof(int),
+	       "an enum key's field must be int-sized");
+
 #define STR(name, secret)                                                                          \
 	{                                                                                          \
 #name, DT_CFG_STRING, offsetof(struct dt_modcfg, name), 0, 0, NULL, secret         \
+	}
+
+/* A key parsed into a typed field after loading (dt_modcfg_finish); the
+ * text is kept as written for messages. */
+#define LIST(name)                                                                                 \
+	{                                                                                          \
+#name, DT_CFG_STRING, offsetof(struct dt_modcfg, text.name), 0, 0, NULL, 0         \
 	}
 
 const struct dt_cfg_key dt_modcfg_keys[] = {
@@ -38,12 +50,12 @@ const struct dt_cfg_key dt_modcfg_keys[] = {
     STR(helper, 0),
     STR(helper_user, 0),
     STR(map_file, 0),
-    STR(map, 0),
-    STR(only_groups, 0),
-    STR(skip_groups, 0),
-    STR(map_transform, 0),
-    STR(allowed_depts, 0),
-    STR(email_domain, 0),
+    LIST(map),
+    LIST(only_groups),
+    LIST(skip_groups),
+    LIST(map_transform),
+    LIST(allowed_depts),
+    LIST(email_domain),
     {"require_active", DT_CFG_BOOL, offsetof(struct dt_modcfg, require_active), 0, 0, NULL, 0},
     {"allow_root", DT_CFG_BOOL, offsetof(struct dt_modcfg, allow_root), 0, 0, NULL, 0},
     {"failmode", DT_CFG_ENUM, offsetof(struct dt_modcfg, failmode), 0, 0, failmodes, 0},
@@ -68,7 +80,7 @@ const struct dt_cfg_key dt_modcfg_keys[] = {
     DT_CFG_END,
 };
 
-static int set_default(char **field, const char *value, struct dt_err *err)
+int dt_keys_default(char **field, const char *value, struct dt_err *err)
 {
 	if (*field != NULL)
 		return 0;
@@ -78,142 +90,12 @@ static int set_default(char **field, const char *value, struct dt_err *err)
 	return 0;
 }
 
-static int host_is_loopback(const char *host, size_t len)
-{
-	char name[64];
-	struct in_addr v4;
-
-	if (len == 0 || len >= sizeof(name))
-		return 0;
-	memcpy(name, host, len);
-	name[len] = '\0';
-	if (strcmp(name, "localhost") == 0 || strcmp(name, "[::1]") == 0)
-		return 1;
-	/* A dotted quad in 127.0.0.0/8; "127.0.0.1.example.com" is not one. */
-	return inet_pton(AF_INET, name, &v4) == 1 && (ntohl(v4.s_addr) >> 24) == 127;
-}
-
-int dt_check_base_url(const char *key, const char *url, struct dt_err *err)
-{
-	const char *host, *end;
-
-	if (strncmp(url, "https://", 8) == 0)
-		host = url + 8;
-	else if (strncmp(url, "http://", 7) == 0)
-		host = url + 7;
-	else
-		return dt_err_set(err, DT_ERR_CONFIG, "%s: '%s' must start with https://", key,
-				  url);
-	end = host + strcspn(host, "/?#");
-	if (end == host || memchr(host, '@', (size_t)(end - host)) != NULL)
-		return dt_err_set(err, DT_ERR_CONFIG, "%s: '%s' has no usable host", key, url);
-	if (host == url + 7) {
-		/* The host part without a port. */
-		const char *colon = host[0] == '[' ? strchr(host, ']') : strchr(host, ':');
-		size_t len = (size_t)(end - host);
-		if (colon != NULL && colon < end)
-			len = (size_t)(colon - host) + (host[0] == '[');
-		if (!host_is_loopback(host, len))
-			return dt_err_set(err, DT_ERR_CONFIG,
-					  "%s: '%s': plain http:// is only allowed to a loopback "
-					  "address; use https://",
-					  key, url);
-	}
-	if (strlen(url) > 512 || strpbrk(url, " \t\"<>\\^`{|}") != NULL)
-		return dt_err_set(err, DT_ERR_CONFIG, "%s: '%s' is not a valid URL", key, url);
-	return 0;
-}
-
-const char *dt_helper_socket_path(const char *helper)
+/* The Unix socket path of `helper = unix:/path`, or NULL if not that form. */
+static const char *helper_socket_path(const char *helper)
 {
 	if (helper == NULL || strncmp(helper, "unix:/", 6) != 0)
 		return NULL;
 	return helper + 5;
-}
-
-/* set_user lists the accounts of an identity; a map of userfile alone
- * could never name one, which is a configuration mistake, not a denial. */
-static int check_set_user(const struct dt_modcfg *cfg, const struct dt_map_spec *spec,
-			  struct dt_err *err)
-{
-	size_t i;
-
-	if (!cfg->set_user)
-		return 0;
-	for (i = 0; i < spec->n; i++)
-		if (spec->src[i].kind != DT_MAP_USERFILE)
-			return 0;
-	return dt_err_set(err, DT_ERR_CONFIG,
-			  "set_user needs a map source that can be listed (file or "
-			  "directory:<field>); userfile cannot");
-}
-
-/* directory:email and directory:org_email trust only the local part of an
- * address, so they are refused unless email_domain says which domains. */
-static int check_email_domain(const struct dt_modcfg *cfg, const struct dt_map_spec *spec,
-			      struct dt_err *err)
-{
-	size_t i;
-
-	if (cfg->email_domain != NULL)
-		return dt_email_domains_check(cfg->email_domain, err);
-	for (i = 0; i < spec->n; i++)
-		if (spec->src[i].kind == DT_MAP_DIRECTORY &&
-		    (spec->src[i].field == DT_DIR_EMAIL || spec->src[i].field == DT_DIR_ORG_EMAIL))
-			return dt_err_set(err, DT_ERR_CONFIG,
-					  "map = directory:%s needs email_domain (the domains "
-					  "whose addresses name local accounts, e.g. "
-					  "email_domain = example.com)",
-					  dt_dir_field_name(spec->src[i].field));
-	return 0;
-}
-
-/* Who may log in as whom (issue 5): defaults and checks. */
-static int dt_modcfg_finish_policy(struct dt_modcfg *cfg, struct dt_err *err)
-{
-	struct dt_map_spec spec;
-	unsigned xform;
-
-	if (set_default(&cfg->map, DT_DEFAULT_MAP_SOURCES, err) < 0 ||
-	    set_default(&cfg->recovery_file, DT_DEFAULT_RECOVERY_FILE, err) < 0)
-		return -1;
-	if (cfg->recovery_file[0] != '/')
-		return dt_err_set(err, DT_ERR_CONFIG,
-				  "recovery_file: '%s' must be an absolute path",
-				  cfg->recovery_file);
-	if ((cfg->only_groups != NULL &&
-	     dt_group_list_check("only_groups", cfg->only_groups, err) < 0) ||
-	    (cfg->skip_groups != NULL &&
-	     dt_group_list_check("skip_groups", cfg->skip_groups, err) < 0))
-		return -1;
-	if (dt_map_spec_parse(cfg->map, &spec, err) < 0 ||
-	    (cfg->map_transform != NULL &&
-	     dt_map_transform_parse(cfg->map_transform, &xform, err) < 0) ||
-	    (cfg->allowed_depts != NULL && dt_dept_list_check(cfg->allowed_depts, err) < 0))
-		return -1;
-	if (check_email_domain(cfg, &spec, err) < 0)
-		return -1;
-	return check_set_user(cfg, &spec, err);
-}
-
-/* The DingTalk client's keys (issue 4): defaults and checks. */
-static int dt_modcfg_finish_client(struct dt_modcfg *cfg, struct dt_err *err)
-{
-	if (set_default(&cfg->oapi_base, DT_DEFAULT_OAPI_BASE, err) < 0 ||
-	    set_default(&cfg->token_cache, DT_DEFAULT_TOKEN_CACHE, err) < 0 ||
-	    dt_check_base_url("oapi_base", cfg->oapi_base, err) < 0)
-		return -1;
-	if (cfg->corp_id != NULL && !dt_is_printable_id(cfg->corp_id))
-		return dt_err_set(err, DT_ERR_CONFIG,
-				  "corp_id: contains spaces or control characters");
-	if (cfg->flow == DT_FLOW_INAPP && cfg->corp_id == NULL)
-		return dt_err_set(err, DT_ERR_CONFIG,
-				  "flow = inapp needs corp_id (the JSAPI asks DingTalk for a code "
-				  "of that organisation)");
-	if (cfg->token_cache[0] != '/')
-		return dt_err_set(err, DT_ERR_CONFIG, "token_cache: '%s' must be an absolute path",
-				  cfg->token_cache);
-	return 0;
 }
 
 /* Under su the working directory is the caller's: a relative path would
@@ -237,16 +119,17 @@ int dt_modcfg_finish(struct dt_modcfg *cfg, struct dt_err *err)
 {
 	if (require("client_id", cfg->client_id, err) < 0 ||
 	    require("client_secret", cfg->client_secret, err) < 0 ||
-	    set_default(&cfg->login_base, DT_DEFAULT_LOGIN_BASE, err) < 0 ||
-	    set_default(&cfg->api_base, DT_DEFAULT_API_BASE, err) < 0 ||
-	    set_default(&cfg->helper, DT_DEFAULT_HELPER, err) < 0 ||
-	    set_default(&cfg->map_file, DT_DEFAULT_MAP, err) < 0 ||
-	    dt_modcfg_finish_client(cfg, err) < 0)
+	    dt_keys_default(&cfg->login_base, DT_DEFAULT_LOGIN_BASE, err) < 0 ||
+	    dt_keys_default(&cfg->api_base, DT_DEFAULT_API_BASE, err) < 0 ||
+	    dt_keys_default(&cfg->helper, DT_DEFAULT_HELPER, err) < 0 ||
+	    dt_keys_default(&cfg->map_file, DT_DEFAULT_MAP, err) < 0 ||
+	    dt_keys_finish_client(cfg, err) < 0)
 		return -1;
 	if (dt_check_base_url("login_base", cfg->login_base, err) < 0 ||
 	    dt_check_base_url("api_base", cfg->api_base, err) < 0)
 		return -1;
-	if (dt_helper_socket_path(cfg->helper) == NULL)
+	cfg->helper_socket = helper_socket_path(cfg->helper);
+	if (cfg->helper_socket == NULL)
 		return dt_err_set(err, DT_ERR_CONFIG,
 				  "helper: '%s' is not supported: use unix:/path/to/control.sock",
 				  cfg->helper);
@@ -259,7 +142,7 @@ int dt_modcfg_finish(struct dt_modcfg *cfg, struct dt_err *err)
 	if (!dt_is_printable_id(cfg->client_id))
 		return dt_err_set(err, DT_ERR_CONFIG,
 				  "client_id: contains spaces or control characters");
-	return dt_modcfg_finish_policy(cfg, err);
+	return dt_keys_finish_policy(cfg, err);
 }
 
 static int key_is_secret(const char *key)
@@ -382,5 +265,9 @@ int dt_modcfg_load(struct dt_modcfg *cfg, int argc, const char **argv, struct dt
 
 void dt_modcfg_free(struct dt_modcfg *cfg)
 {
+	dt_group_list_free(&cfg->only_groups);
+	dt_group_list_free(&cfg->skip_groups);
+	dt_dept_list_free(&cfg->allowed_depts);
+	dt_domain_list_free(&cfg->email_domain);
 	dt_cfg_free(dt_modcfg_keys, cfg);
 }

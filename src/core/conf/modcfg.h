@@ -4,6 +4,7 @@
 #define DT_MODCFG_H
 
 #include "conf/cfg.h"
+#include "conf/types.h"
 
 #define DT_DEFAULT_CONF	      "/etc/security/pam_dingtalk.conf"
 #define DT_DEFAULT_MAP	      "/etc/security/pam_dingtalk.map"
@@ -18,31 +19,9 @@
  * cancels the session) before sshd cuts the connection. */
 #define DT_DEFAULT_TIMEOUT 90
 
-enum dt_qr_style { DT_QR_AUTO, DT_QR_UTF8, DT_QR_BLOCK, DT_QR_ASCII, DT_QR_OFF };
-
-/* How the module waits for the phone. OpenSSH before 10.3 holds info
- * messages until the next prompt, so over sshd the QR must travel with a
- * prompt (enter); sudo and login show info at once (poll). */
-enum dt_wait_mode { DT_WAIT_AUTO, DT_WAIT_ENTER, DT_WAIT_POLL };
-
-enum dt_lang { DT_LANG_AUTO, DT_LANG_EN, DT_LANG_ZH_CN };
-
-#define DT_DEFAULT_MAX_TRIES 10
-/* The three DingTalk login flows (docs/architecture.md: A, B, C). */
-enum dt_flow { DT_FLOW_OAUTH2, DT_FLOW_SNS, DT_FLOW_INAPP };
-
-/* Where the app token comes from: POST /v1.0/oauth2/accessToken or the old
- * GET /gettoken. */
-enum dt_token_api { DT_TOKEN_API_V1, DT_TOKEN_API_GETTOKEN };
-
-/* What infrastructure errors (helper or DingTalk unreachable, a broken map
- * file) become: PAM_AUTHINFO_UNAVAIL (secure) or PAM_IGNORE (safe). */
-enum dt_failmode { DT_FAILMODE_SECURE, DT_FAILMODE_SAFE };
-
-/* The audit line: key=value text or one JSON object. */
-enum dt_audit_format { DT_AUDIT_TEXT, DT_AUDIT_JSON };
-
-#define DT_DEFAULT_MAP_SOURCES "file"
+#define DT_DEFAULT_MAX_TRIES	 10
+#define DT_DEFAULT_MAP_SOURCES	 "file"
+#define DT_DEFAULT_RECOVERY_FILE "/etc/security/pam_dingtalk.recovery"
 
 struct dt_modcfg {
 	char *client_id;
@@ -52,31 +31,43 @@ struct dt_modcfg {
 	char *ca_file;
 	char *proxy;
 	char *helper;
-	char *helper_user; /* besides root, who may listen on the helper's socket */
+	const char *helper_socket; /* the path in `helper = unix:/path` */
+	char *helper_user;	   /* besides root, who may listen on the helper's socket */
 	char *map_file;
-	/* issue 5: who may log in as whom */
-	char *map;	     /* map sources in order: file userfile directory:<field> */
-	char *only_groups;   /* local groups in scope ("!" negates) */
-	char *skip_groups;   /* local groups left to the rest of the stack */
-	char *map_transform; /* directory:<field> names: lower strip_domain */
-	char *allowed_depts; /* department ids, through dept_id_list */
-	char *email_domain;  /* directory:email: the domains whose addresses name accounts */
-	int require_active;  /* the directory must say active */
-	int allow_root;	     /* may a DingTalk identity log in as uid 0 */
-	int failmode;	     /* enum dt_failmode */
-	int audit;	     /* enum dt_audit_format */
+	/* issue 5: who may log in as whom, parsed from the keys in `text` */
+	struct dt_map_spec map;		   /* map: the sources in order */
+	unsigned map_transform;		   /* DT_XFORM_*, for directory:<field> names */
+	struct dt_group_list only_groups;  /* local groups in scope */
+	struct dt_group_list skip_groups;  /* local groups left to the rest of the stack */
+	struct dt_dept_list allowed_depts; /* department ids, through dept_id_list */
+	struct dt_domain_list
+	    email_domain; /* directory:email: the domains whose addresses name accounts */
+	/* Those keys as written: conf/ parses them into the fields above; the
+	 * rest of the module only shows them. */
+	struct {
+		char *map;
+		char *map_transform;
+		char *only_groups;
+		char *skip_groups;
+		char *allowed_depts;
+		char *email_domain;
+	} text;
+	int require_active; /* the directory must say active */
+	int allow_root;	    /* may a DingTalk identity log in as uid 0 */
+	enum dt_failmode failmode;
+	enum dt_audit_format audit;
 	unsigned timeout;
-	int qr;	  /* enum dt_qr_style */
-	int wait; /* enum dt_wait_mode */
-	int lang; /* enum dt_lang */
+	enum dt_qr_style qr;
+	enum dt_wait_mode wait;
+	enum dt_lang lang;
 	unsigned max_tries;
 	int debug;
 	/* issue 4: the DingTalk client */
 	char *corp_id;
 	char *oapi_base;
 	char *token_cache;
-	int flow;	    /* enum dt_flow */
-	int token_api;	    /* enum dt_token_api */
+	enum dt_flow flow;
+	enum dt_token_api token_api;
 	int directory;	    /* look the person up in the organisation's directory */
 	int allow_external; /* let external contacts (contact_type 1) log in */
 	int proxy_env;	    /* honour http(s)_proxy/no_proxy when `proxy` is unset */
@@ -104,12 +95,5 @@ int dt_modcfg_load_for(struct dt_modcfg *cfg, const char *service, int argc, con
 int dt_modcfg_finish(struct dt_modcfg *cfg, struct dt_err *err);
 
 void dt_modcfg_free(struct dt_modcfg *cfg);
-
-/* TLS is always verified; plain http:// is accepted only for a loopback host
- * (a local mock or a TLS-terminating proxy on the same machine). */
-int dt_check_base_url(const char *key, const char *url, struct dt_err *err);
-
-/* The Unix socket path of `helper = unix:/path`, or NULL if not that form. */
-const char *dt_helper_socket_path(const char *helper);
 
 #endif

@@ -9,25 +9,7 @@
 #include "base/err.h"
 #include "base/http.h"
 #include "conf/modcfg.h"
-
-/* Whom DingTalk named, for mapping and policy. Every string was checked
- * and sanitized (no control characters) on the way in. */
-struct dt_identity {
-	char *union_id; /* the stable identity used for mapping */
-	char *nick;	/* display name, sanitized for terminals and logs */
-	char *corp_id;	/* the organisation chosen on the phone (flow oauth2 with corp_id) */
-	/* From the organisation's directory (directory = yes, or flow inapp). */
-	char *user_id;
-	char *name;
-	char *email;
-	char *org_email;
-	char *job_number;
-	char *title;
-	long long *dept_ids; /* dept_id_list */
-	size_t n_dept_ids;
-	int contact_type; /* 0 employee, 1 external contact, -1 not looked up */
-	int active;	  /* 1 activated, 0 not, -1 not looked up */
-};
+#include "dingtalk/identity.h"
 
 /* Per flow (cfg->flow):
  *   oauth2: POST /v1.0/oauth2/userAccessToken, then GET /v1.0/contact/users/me;
@@ -39,8 +21,6 @@ struct dt_identity {
  * every token are wiped after use. */
 int dt_dingtalk_identify(struct dt_http *h, const struct dt_modcfg *cfg, const char *code,
 			 int64_t deadline_ms, struct dt_identity *out, struct dt_err *err);
-
-void dt_identity_free(struct dt_identity *id);
 
 /* One DingTalk call takes at most this long, so that a slow answer leaves
  * time to try again within the login's deadline. */

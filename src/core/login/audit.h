@@ -5,7 +5,7 @@
 #ifndef DT_AUDIT_H
 #define DT_AUDIT_H
 
-#include "conf/modcfg.h"
+#include "conf/types.h"
 
 /* Each value is bounded and stripped of control characters on output. */
 #define DT_AUDIT_VALUE_MAX 600

@@ -541,7 +541,7 @@ int dt_login_run(const struct dt_modcfg *cfg, const struct dt_login_request *req
 		 const struct dt_login_ui *ui, const struct dt_log *log,
 		 struct dt_login_outcome *out, struct dt_err *err)
 {
-	struct dt_http_opts opts = {.unix_socket = dt_helper_socket_path(cfg->helper),
+	struct dt_http_opts opts = {.unix_socket = cfg->helper_socket,
 				    .peer_user = cfg->helper_user,
 				    .peer_name = "helper",
 				    .interrupted = dt_interrupt_pending};

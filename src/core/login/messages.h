@@ -7,7 +7,7 @@
 #ifndef DT_MESSAGES_H
 #define DT_MESSAGES_H
 
-#include "conf/modcfg.h"
+#include "conf/types.h"
 
 /* Fixed texts. */
 enum dt_msg {

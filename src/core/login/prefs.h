@@ -8,7 +8,7 @@
 #include <sys/types.h>
 
 #include "base/err.h"
-#include "conf/modcfg.h"
+#include "conf/types.h"
 
 #define DT_PREFS_FILE	   ".pam_dingtalk"
 #define DT_PREFS_MAX_BYTES 1024

@@ -4,7 +4,7 @@
 #define DT_PROMPT_H
 
 #include "base/err.h"
-#include "conf/modcfg.h"
+#include "conf/types.h"
 
 struct dt_prompt_info {
 	const char *user;

@@ -8,7 +8,7 @@
 #define DT_QR_H
 
 #include "base/err.h"
-#include "conf/modcfg.h"
+#include "conf/types.h"
 
 #define DT_QR_QUIET_ZONE 2
 

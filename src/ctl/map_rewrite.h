@@ -1,7 +1,7 @@
 /* The map file as the commands change it: atomically, under a lock, with
  * the previous version kept (rewrite.h), and logged. */
-#ifndef DT_CTL_MAPFILE_H
-#define DT_CTL_MAPFILE_H
+#ifndef DT_CTL_MAP_REWRITE_H
+#define DT_CTL_MAP_REWRITE_H
 
 #include "base/err.h"
 

@@ -1,6 +1,6 @@
 #include "config.h"
 
-#include "mapfile.h"
+#include "map_rewrite.h"
 
 #include <syslog.h>
 

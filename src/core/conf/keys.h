@@ -1,0 +1,20 @@
+/* Inside conf/: dt_modcfg_finish's work, by concern. Each applies the
+ * defaults of its keys, parses them into their typed fields and checks
+ * them; 0, or -1 with a DT_ERR_CONFIG naming the key. */
+#ifndef DT_CONF_KEYS_H
+#define DT_CONF_KEYS_H
+
+#include "base/err.h"
+#include "conf/modcfg.h"
+
+/* Who may log in as whom: map, map_transform, email_domain, only_groups,
+ * skip_groups, allowed_depts, recovery_file, set_user. */
+int dt_keys_finish_policy(struct dt_modcfg *cfg, struct dt_err *err);
+
+/* The DingTalk client: oapi_base, token_cache, corp_id, flow. */
+int dt_keys_finish_client(struct dt_modcfg *cfg, struct dt_err *err);
+
+/* Sets *field to a copy of `value` unless the key was given. */
+int dt_keys_default(char **field, const char *value, struct dt_err *err);
+
+#endif
