@@ -20,6 +20,7 @@
 #include "mapfile.h"
 #include "access/sources.h"
 #include "access/userfile.h"
+#include "base/as_user.h"
 
 struct enroll_args {
 	const char *user;
@@ -79,31 +80,19 @@ static const char *invoking_user(char *name, size_t size, struct dt_err *err)
 	return name;
 }
 
-struct binding {
-	const char *union_id;
-	const char *home;
-};
-
-static int write_binding(void *ctx, struct dt_err *err)
-{
-	const struct binding *b = ctx;
-
-	return dt_userfile_write(b->home, b->union_id, err);
-}
-
+/* The binding file is written as its owner (as_user.h), never as root. */
 static int bind_self(const char *user, const char *union_id, struct dt_err *err)
 {
-	struct passwd *pw = getpwnam(user);
-	struct binding b;
+	struct dt_as_user as;
+	int rc;
 
-	if (pw == NULL)
-		return dt_err_set(err, DT_ERR_CONFIG, "no such user '%s'", user);
-	b.union_id = union_id;
-	b.home = pw->pw_dir;
-	if (ctl_as_user(pw, write_binding, &b, err) < 0)
+	if (dt_as_user_enter(user, &as, err) < 0)
 		return -1;
-	printf("%s/%s now names unionId %s\n", pw->pw_dir, DT_USERFILE_NAME, union_id);
-	syslog(LOG_NOTICE, "%s enrolled unionId %s in %s/%s", user, union_id, pw->pw_dir,
+	rc = dt_userfile_write(as.pw.pw_dir, union_id, err);
+	if (dt_as_user_leave(&as, err) < 0 || rc < 0)
+		return -1;
+	printf("%s/%s now names unionId %s\n", as.pw.pw_dir, DT_USERFILE_NAME, union_id);
+	syslog(LOG_NOTICE, "%s enrolled unionId %s in %s/%s", user, union_id, as.pw.pw_dir,
 	       DT_USERFILE_NAME);
 	return 0;
 }

@@ -12,7 +12,6 @@
 #include "ctl.h"
 #include "access/sources.h"
 #include "access/scope.h"
-#include "access/userfile.h"
 
 static int parse(int argc, char **argv, const char **user)
 {
@@ -31,44 +30,6 @@ static int parse(int argc, char **argv, const char **user)
 		return ctl_usage_error("test", "unexpected argument '%s'", argv[optind]);
 	if (*user == NULL || !dt_valid_user_name(*user))
 		return ctl_usage_error("test", "needs --user USER");
-	return 0;
-}
-
-struct lookup {
-	const char *home, *union_id;
-	uid_t uid;
-};
-
-/* 1 when the user's binding file names the identity, 0 when not. */
-static int match_binding(void *ctx, struct dt_err *err)
-{
-	const struct lookup *l = ctx;
-	int bound = 0;
-
-	if (dt_userfile_match(l->home, l->uid, l->union_id, &bound, err) < 0)
-		return -1;
-	return bound;
-}
-
-/* The binding file is read as its owner, as the module does. */
-static int read_binding(void *ctx, const char *user, const char *union_id, int *bound,
-			struct dt_err *err)
-{
-	struct passwd *pw = getpwnam(user);
-	struct lookup l;
-	int rc;
-
-	(void)ctx;
-	*bound = 0;
-	if (pw == NULL)
-		return dt_err_set(err, DT_ERR_DENIED, "no such user '%s'", user);
-	l.home = pw->pw_dir;
-	l.uid = pw->pw_uid;
-	l.union_id = union_id;
-	rc = ctl_as_user(pw, match_binding, &l, err);
-	if (rc < 0)
-		return -1;
-	*bound = rc;
 	return 0;
 }
 
@@ -112,8 +73,6 @@ int ctl_cmd_test(struct ctl *c, int argc, char **argv)
 		return ctl_fail(&err);
 	access.cfg = &c->cfg;
 	access.user = user;
-	access.read_binding = read_binding;
-	access.ctx = NULL;
 	access.log = &c->log;
 	rc = ctl_run_login(c, user, "test", authorize, &access, &out, &err);
 	if (out.who.union_id != NULL)

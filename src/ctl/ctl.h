@@ -3,8 +3,6 @@
 #ifndef DT_CTL_H
 #define DT_CTL_H
 
-#include <pwd.h>
-
 #include "dingtalk/exchange.h"
 #include "base/err.h"
 #include "base/log.h"
@@ -52,12 +50,6 @@ void ctl_print_identity(const struct dt_identity *who);
 
 /* Asks a yes/no question on the terminal; `assume_yes` answers it. */
 int ctl_confirm(const char *question, int assume_yes);
-
-/* Runs fn as `pw` (its uid, gid and groups) in a child process, so the
- * user's own files are touched with the user's rights only. fn returns
- * -1 with err set, or an answer from 0 to 100, which is returned here. */
-int ctl_as_user(const struct passwd *pw, int (*fn)(void *ctx, struct dt_err *err), void *ctx,
-		struct dt_err *err);
 
 int ctl_cmd_enroll(struct ctl *c, int argc, char **argv);
 int ctl_cmd_map(struct ctl *c, int argc, char **argv);

@@ -31,7 +31,6 @@
 #include "env_guard.h"
 #include "recovery_prompt.h"
 #include "set_user.h"
-#include "user_binding.h"
 #include "user_prefs.h"
 
 /* The build hides every symbol; these two are the module's interface. */
@@ -334,11 +333,7 @@ static int authenticate(pam_handle_t *pamh, const struct dt_modcfg *cfg, const c
 	    .info = show_info, .ask = ask_line, .remember_style = remember_style, .ctx = &cs};
 	struct dt_log log = {.fn = log_to_pam, .ctx = pamh, .debug = cfg->debug};
 	struct dt_login_request req;
-	struct dt_access access = {.cfg = cfg,
-				   .user = NULL,
-				   .read_binding = pam_dt_read_binding,
-				   .ctx = pamh,
-				   .log = &log};
+	struct dt_access access = {.cfg = cfg, .user = NULL, .log = &log};
 	char command[DT_COMMAND_MAX];
 	int go;
 
