@@ -138,8 +138,9 @@ static int enroll(struct ctl *c, const struct enroll_args *a, const char *user)
 			c->cfg.map);
 		return CTL_CONFIG;
 	}
-	rc = ctl_run_login(c, user, "enroll", NULL, NULL, &out, &err);
+	rc = ctl_run_login(c, user, "enroll", &out, &err);
 	if (rc == 0) {
+		ctl_tell_approved(c, user, "enroll", &out.who);
 		ctl_print_identity(&out.who);
 		rc = check_person(&c->cfg, &out.who, &err);
 	}

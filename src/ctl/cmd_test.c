@@ -33,11 +33,6 @@ static int parse(int argc, char **argv, const char **user)
 	return 0;
 }
 
-static int authorize(void *ctx, const struct dt_identity *who, struct dt_err *err)
-{
-	return dt_access_check(ctx, who, err);
-}
-
 /* What the module checks before it shows a QR code. */
 static int check_scope(const struct dt_modcfg *cfg, const char *user, struct dt_err *err)
 {
@@ -54,10 +49,23 @@ static int check_scope(const struct dt_modcfg *cfg, const char *user, struct dt_
 	return dt_policy_check_root(cfg->allow_root, user, (long)pw->pw_uid, err);
 }
 
+/* The login, then the decision the module makes once DingTalk has named
+ * the person. */
+static int identify_and_decide(struct ctl *c, const char *user, struct dt_login_outcome *out,
+			       struct dt_err *err)
+{
+	struct dt_access access = {.cfg = &c->cfg, .user = user, .log = &c->log};
+
+	if (ctl_run_login(c, user, "test", out, err) < 0 ||
+	    dt_access_check(&access, &out->who, err) < 0)
+		return -1;
+	ctl_tell_approved(c, user, "test", &out->who);
+	return 0;
+}
+
 int ctl_cmd_test(struct ctl *c, int argc, char **argv)
 {
 	struct dt_login_outcome out;
-	struct dt_access access;
 	struct dt_err err;
 	const char *user;
 	int rc;
@@ -71,10 +79,7 @@ int ctl_cmd_test(struct ctl *c, int argc, char **argv)
 		return ctl_fail(&err);
 	if (check_scope(&c->cfg, user, &err) < 0)
 		return ctl_fail(&err);
-	access.cfg = &c->cfg;
-	access.user = user;
-	access.log = &c->log;
-	rc = ctl_run_login(c, user, "test", authorize, &access, &out, &err);
+	rc = identify_and_decide(c, user, &out, &err);
 	if (out.who.union_id != NULL)
 		ctl_print_identity(&out.who);
 	dt_login_outcome_free(&out);

@@ -16,9 +16,10 @@ struct dt_access {
 };
 
 /* 0 when allowed; -1 with DT_ERR_DENIED naming the identity and the
- * account, or DT_ERR_CONFIG when a source cannot be read. The map source
- * `userfile` is read with the account's own rights (as_user.h): the
- * process must be root, or that account. */
+ * account, or DT_ERR_CONFIG when a source cannot be read. The caller of
+ * dt_login_run asks this once DingTalk has named the person. The map
+ * source `userfile` is read with the account's own rights (as_user.h):
+ * the process must be root, or that account. */
 int dt_access_check(const struct dt_access *a, const struct dt_identity *who, struct dt_err *err);
 
 /* require_active and allowed_depts alone (exposed for tests). */
