@@ -4,14 +4,13 @@
 #include "config.h"
 
 #include <getopt.h>
-#include <pwd.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "access/login_policy.h"
-#include "ctl.h"
-#include "access/sources.h"
 #include "access/scope.h"
+#include "access/sources.h"
+#include "ctl.h"
 
 static int parse(int argc, char **argv, const char **user)
 {
@@ -33,20 +32,14 @@ static int parse(int argc, char **argv, const char **user)
 	return 0;
 }
 
-/* What the module checks before it shows a QR code. */
-static int check_scope(const struct dt_modcfg *cfg, const char *user, struct dt_err *err)
+/* Out of scope, the module returns PAM_IGNORE: it neither lets the user
+ * in nor refuses, and shows no QR code. Said as such, not as a refusal. */
+static int report_ignored(const char *user, const struct dt_err *why)
 {
-	struct passwd *pw = getpwnam(user);
-	const char *why = NULL;
-
-	if (pw == NULL)
-		return dt_err_set(err, DT_ERR_NOUSER, "no local user '%s'", user);
-	if (!dt_policy_in_scope(cfg->only_groups, cfg->skip_groups, user, dt_user_in_group, NULL,
-				&why))
-		return dt_err_set(err, DT_ERR_DENIED,
-				  "%s is out of scope (%s): the module would return PAM_IGNORE",
-				  user, why);
-	return dt_policy_check_root(cfg->allow_root, user, (long)pw->pw_uid, err);
+	printf("IGNORED: %s: the module returns PAM_IGNORE for %s and leaves the login to the "
+	       "rest of the PAM stack (no QR code is shown)\n",
+	       why->msg, user);
+	return CTL_FAILED;
 }
 
 /* The login, then the decision the module makes once DingTalk has named
@@ -77,7 +70,11 @@ int ctl_cmd_test(struct ctl *c, int argc, char **argv)
 	dt_err_clear(&err);
 	if (ctl_load_config(c, &err) < 0)
 		return ctl_fail(&err);
-	if (check_scope(&c->cfg, user, &err) < 0)
+	/* What the module checks before it shows a QR code. */
+	rc = dt_scope_check_account(&c->cfg, user, &err);
+	if (rc == 0)
+		return report_ignored(user, &err);
+	if (rc < 0)
 		return ctl_fail(&err);
 	rc = identify_and_decide(c, user, &out, &err);
 	if (out.who.union_id != NULL)

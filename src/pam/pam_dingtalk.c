@@ -17,7 +17,6 @@
 #include <security/pam_modules.h>
 
 #include "access/login_policy.h"
-#include "account_checks.h"
 #include "access/accounts.h"
 #include "base/err.h"
 #include "base/log.h"
@@ -165,8 +164,8 @@ static const char *user_to_verify(pam_handle_t *pamh, const char *service, const
 
 	if (user == NULL || (strcmp(service, "su") != 0 && strcmp(service, "su-l") != 0))
 		return user;
-	if (pam_dt_local_uid(user) != 0 || ruser == NULL || ruser[0] == '\0' ||
-	    pam_dt_local_uid(ruser) <= 0)
+	if (dt_local_uid(user) != 0 || ruser == NULL || ruser[0] == '\0' ||
+	    dt_local_uid(ruser) <= 0)
 		return user;
 	return ruser;
 }
@@ -289,12 +288,12 @@ static int need_conversation(pam_handle_t *pamh, struct dt_err *err)
 }
 
 /* What must hold before anyone is shown a QR code: the account passes
- * pam_dt_check_account, and there is someone to show it to. Returns 1 to
+ * dt_scope_check_account, and there is someone to show it to. Returns 1 to
  * go on, 0 when the user is out of scope (PAM_IGNORE), -1 with err set. */
 static int check_preconditions(pam_handle_t *pamh, const struct dt_modcfg *cfg, const char *user,
 			       struct dt_err *err)
 {
-	int go = pam_dt_check_account(cfg, user, err);
+	int go = dt_scope_check_account(cfg, user, err);
 
 	return go <= 0 ? go : need_conversation(pamh, err);
 }

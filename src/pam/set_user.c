@@ -7,9 +7,9 @@
 
 #include <security/pam_ext.h>
 
-#include "access/login_policy.h"
-#include "account_checks.h"
 #include "access/accounts.h"
+#include "access/login_policy.h"
+#include "access/scope.h"
 
 int pam_dt_wants_set_user(pam_handle_t *pamh, const struct dt_modcfg *cfg)
 {
@@ -26,7 +26,7 @@ int pam_dt_wants_set_user(pam_handle_t *pamh, const struct dt_modcfg *cfg)
 static int exists(void *ctx, const char *user)
 {
 	(void)ctx;
-	return pam_dt_local_uid(user) >= 0;
+	return dt_local_uid(user) >= 0;
 }
 
 /* The account passes what a typed name must pass, and the identity must
@@ -36,7 +36,7 @@ static int check_chosen(const struct dt_modcfg *cfg, const struct dt_log *log,
 			const struct dt_identity *who, const char *user, struct dt_err *err)
 {
 	struct dt_access access = {.cfg = cfg, .user = user, .log = log};
-	int go = pam_dt_check_account(cfg, user, err);
+	int go = dt_scope_check_account(cfg, user, err);
 
 	if (go <= 0)
 		return go;

@@ -1,5 +1,6 @@
 /* Policy rules without the network: group lists with '!' negation, the
- * scope of only_groups/skip_groups, allow_root, the switch to a user's
+ * scope of only_groups/skip_groups, allow_root, the account checks made
+ * before a QR code (dt_scope_check_account), the switch to a user's
  * privileges (as_user.h); and the audit line's formats with hostile
  * values. */
 #include "config.h"
@@ -116,6 +117,44 @@ static void test_root(void **state)
 	assert_int_equal(dt_policy_check_root(0, "toor", 0, &err), -1); /* any uid 0 */
 	assert_int_equal(dt_policy_check_root(1, "root", 0, &err), 0);
 	assert_int_equal(dt_policy_check_root(0, "alice", 1001, &err), 0);
+}
+
+/* The name of nobody's primary group (nogroup on Debian). */
+static char *nobody_group(void)
+{
+	struct passwd *pw = getpwnam("nobody");
+	struct group *gr = pw != NULL ? getgrgid(pw->pw_gid) : NULL;
+
+	assert_non_null(gr);
+	return gr != NULL ? gr->gr_name : NULL;
+}
+
+/* With the system's users: root, nobody and nobody else. */
+static void test_account_checks(void **state)
+{
+	char *group = nobody_group();
+	struct dt_modcfg cfg;
+	struct dt_err err;
+
+	(void)state;
+	memset(&cfg, 0, sizeof(cfg));
+	dt_err_clear(&err);
+	assert_int_equal(dt_scope_check_account(&cfg, "no-such-user-here", &err), -1);
+	assert_int_equal(err.kind, DT_ERR_NOUSER);
+	assert_int_equal(dt_scope_check_account(&cfg, "nobody", &err), 1);
+	assert_int_equal(dt_scope_check_account(&cfg, "root", &err), -1);
+	assert_int_equal(err.kind, DT_ERR_DENIED);
+	cfg.allow_root = 1;
+	assert_int_equal(dt_scope_check_account(&cfg, "root", &err), 1);
+	cfg.skip_groups = group;
+	dt_err_clear(&err);
+	assert_int_equal(dt_scope_check_account(&cfg, "nobody", &err), 0);
+	assert_int_equal(err.kind, DT_OK);
+	assert_string_equal(err.msg, "user nobody is out of scope (in skip_groups)");
+	cfg.skip_groups = NULL;
+	cfg.only_groups = group;
+	assert_int_equal(dt_scope_check_account(&cfg, "root", &err), 0);
+	assert_string_equal(err.msg, "user root is out of scope (not in only_groups)");
 }
 
 static int has_group(gid_t gid)
@@ -260,6 +299,7 @@ int main(void)
 	    cmocka_unit_test(test_list_syntax),
 	    cmocka_unit_test(test_scope),
 	    cmocka_unit_test(test_root),
+	    cmocka_unit_test(test_account_checks),
 	    cmocka_unit_test(test_as_user_switches_and_returns),
 	    cmocka_unit_test(test_as_user_not_root),
 	    cmocka_unit_test(test_audit_text),
