@@ -21,6 +21,7 @@
 #include "access/sources.h"
 #include "conf/map_spec.h"
 #include "access/userfile.h"
+#include "base/as_user.h"
 
 struct enroll_args {
 	const char *user;
@@ -80,31 +81,19 @@ static const char *invoking_user(char *name, size_t size, struct dt_err *err)
 	return name;
 }
 
-struct binding {
-	const char *union_id;
-	const char *home;
-};
-
-static int write_binding(void *ctx, struct dt_err *err)
-{
-	const struct binding *b = ctx;
-
-	return dt_userfile_write(b->home, b->union_id, err);
-}
-
+/* The binding file is written as its owner (as_user.h), never as root. */
 static int bind_self(const char *user, const char *union_id, struct dt_err *err)
 {
-	struct passwd *pw = getpwnam(user);
-	struct binding b;
+	struct dt_as_user as;
+	int rc;
 
-	if (pw == NULL)
-		return dt_err_set(err, DT_ERR_CONFIG, "no such user '%s'", user);
-	b.union_id = union_id;
-	b.home = pw->pw_dir;
-	if (ctl_as_user(pw, write_binding, &b, err) < 0)
+	if (dt_as_user_enter(user, &as, err) < 0)
 		return -1;
-	printf("%s/%s now names unionId %s\n", pw->pw_dir, DT_USERFILE_NAME, union_id);
-	syslog(LOG_NOTICE, "%s enrolled unionId %s in %s/%s", user, union_id, pw->pw_dir,
+	rc = dt_userfile_write(as.pw.pw_dir, union_id, err);
+	if (dt_as_user_leave(&as, err) < 0 || rc < 0)
+		return -1;
+	printf("%s/%s now names unionId %s\n", as.pw.pw_dir, DT_USERFILE_NAME, union_id);
+	syslog(LOG_NOTICE, "%s enrolled unionId %s in %s/%s", user, union_id, as.pw.pw_dir,
 	       DT_USERFILE_NAME);
 	return 0;
 }
@@ -151,8 +140,9 @@ static int enroll(struct ctl *c, const struct enroll_args *a, const char *user)
 			c->cfg.text.map);
 		return CTL_CONFIG;
 	}
-	rc = ctl_run_login(c, user, "enroll", NULL, NULL, &out, &err);
+	rc = ctl_run_login(c, user, "enroll", &out, &err);
 	if (rc == 0) {
+		ctl_tell_approved(c, user, "enroll", &out.who);
 		ctl_print_identity(&out.who);
 		rc = check_person(&c->cfg, &out.who, &err);
 	}

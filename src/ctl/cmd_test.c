@@ -4,15 +4,13 @@
 #include "config.h"
 
 #include <getopt.h>
-#include <pwd.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "access/login_policy.h"
-#include "ctl.h"
-#include "access/sources.h"
 #include "access/scope.h"
-#include "access/userfile.h"
+#include "access/sources.h"
+#include "ctl.h"
 
 static int parse(int argc, char **argv, const char **user)
 {
@@ -34,69 +32,33 @@ static int parse(int argc, char **argv, const char **user)
 	return 0;
 }
 
-struct lookup {
-	const char *home, *union_id;
-	uid_t uid;
-};
-
-/* 1 when the user's binding file names the identity, 0 when not. */
-static int match_binding(void *ctx, struct dt_err *err)
+/* Out of scope, the module returns PAM_IGNORE: it neither lets the user
+ * in nor refuses, and shows no QR code. Said as such, not as a refusal. */
+static int report_ignored(const char *user, const struct dt_err *why)
 {
-	const struct lookup *l = ctx;
-	int bound = 0;
-
-	if (dt_userfile_match(l->home, l->uid, l->union_id, &bound, err) < 0)
-		return -1;
-	return bound;
+	printf("IGNORED: %s: the module returns PAM_IGNORE for %s and leaves the login to the "
+	       "rest of the PAM stack (no QR code is shown)\n",
+	       why->msg, user);
+	return CTL_FAILED;
 }
 
-/* The binding file is read as its owner, as the module does. */
-static int read_binding(void *ctx, const char *user, const char *union_id, int *bound,
-			struct dt_err *err)
+/* The login, then the decision the module makes once DingTalk has named
+ * the person. */
+static int identify_and_decide(struct ctl *c, const char *user, struct dt_login_outcome *out,
+			       struct dt_err *err)
 {
-	struct passwd *pw = getpwnam(user);
-	struct lookup l;
-	int rc;
+	struct dt_access access = {.cfg = &c->cfg, .user = user, .log = &c->log};
 
-	(void)ctx;
-	*bound = 0;
-	if (pw == NULL)
-		return dt_err_set(err, DT_ERR_DENIED, "no such user '%s'", user);
-	l.home = pw->pw_dir;
-	l.uid = pw->pw_uid;
-	l.union_id = union_id;
-	rc = ctl_as_user(pw, match_binding, &l, err);
-	if (rc < 0)
+	if (ctl_run_login(c, user, "test", out, err) < 0 ||
+	    dt_access_check(&access, &out->who, err) < 0)
 		return -1;
-	*bound = rc;
+	ctl_tell_approved(c, user, "test", &out->who);
 	return 0;
-}
-
-static int authorize(void *ctx, const struct dt_identity *who, struct dt_err *err)
-{
-	return dt_access_check(ctx, who, err);
-}
-
-/* What the module checks before it shows a QR code. */
-static int check_scope(const struct dt_modcfg *cfg, const char *user, struct dt_err *err)
-{
-	struct passwd *pw = getpwnam(user);
-	const char *why = NULL;
-
-	if (pw == NULL)
-		return dt_err_set(err, DT_ERR_NOUSER, "no local user '%s'", user);
-	if (!dt_policy_in_scope(&cfg->only_groups, &cfg->skip_groups, user, dt_user_in_group, NULL,
-				&why))
-		return dt_err_set(err, DT_ERR_DENIED,
-				  "%s is out of scope (%s): the module would return PAM_IGNORE",
-				  user, why);
-	return dt_policy_check_root(cfg->allow_root, user, (long)pw->pw_uid, err);
 }
 
 int ctl_cmd_test(struct ctl *c, int argc, char **argv)
 {
 	struct dt_login_outcome out;
-	struct dt_access access;
 	struct dt_err err;
 	const char *user;
 	int rc;
@@ -108,14 +70,13 @@ int ctl_cmd_test(struct ctl *c, int argc, char **argv)
 	dt_err_clear(&err);
 	if (ctl_load_config(c, &err) < 0)
 		return ctl_fail(&err);
-	if (check_scope(&c->cfg, user, &err) < 0)
+	/* What the module checks before it shows a QR code. */
+	rc = dt_scope_check_account(&c->cfg, user, &err);
+	if (rc == 0)
+		return report_ignored(user, &err);
+	if (rc < 0)
 		return ctl_fail(&err);
-	access.cfg = &c->cfg;
-	access.user = user;
-	access.read_binding = read_binding;
-	access.ctx = NULL;
-	access.log = &c->log;
-	rc = ctl_run_login(c, user, "test", authorize, &access, &out, &err);
+	rc = identify_and_decide(c, user, &out, &err);
 	if (out.who.union_id != NULL)
 		ctl_print_identity(&out.who);
 	dt_login_outcome_free(&out);

@@ -41,23 +41,23 @@ int ctl_usage_error(const char *command, const char *fmt, ...)
 int ctl_require_root(const char *command);
 
 /* A whole DingTalk login on this terminal (wait = poll): draws the QR,
- * waits for the phone, and gives the identity. With `authorize` NULL the
- * identity is only named (enrollment). Ctrl-C cancels the session. */
+ * waits for the phone, and gives the identity DingTalk names (or -1 with
+ * err set, as dt_login_run). Whether that person may do anything is the
+ * command's to decide; then ctl_tell_approved says so. Ctrl-C cancels the
+ * session. */
 int ctl_run_login(struct ctl *c, const char *user, const char *purpose,
-		  int (*authorize)(void *ctx, const struct dt_identity *who, struct dt_err *err),
-		  void *authorize_ctx, struct dt_login_outcome *out, struct dt_err *err);
+		  struct dt_login_outcome *out, struct dt_err *err);
+
+/* "Approved" for the person, as the module says it: once the command has
+ * accepted the identity ctl_run_login gave. */
+void ctl_tell_approved(struct ctl *c, const char *user, const char *purpose,
+		       const struct dt_identity *who);
 
 /* Prints what DingTalk says about the person. */
 void ctl_print_identity(const struct dt_identity *who);
 
 /* Asks a yes/no question on the terminal; `assume_yes` answers it. */
 int ctl_confirm(const char *question, int assume_yes);
-
-/* Runs fn as `pw` (its uid, gid and groups) in a child process, so the
- * user's own files are touched with the user's rights only. fn returns
- * -1 with err set, or an answer from 0 to 100, which is returned here. */
-int ctl_as_user(const struct passwd *pw, int (*fn)(void *ctx, struct dt_err *err), void *ctx,
-		struct dt_err *err);
 
 int ctl_cmd_enroll(struct ctl *c, int argc, char **argv);
 int ctl_cmd_map(struct ctl *c, int argc, char **argv);

@@ -56,45 +56,60 @@ static enum dt_qr_style qr_style(const struct dt_modcfg *cfg)
 	return dt_qr_auto_style(tty);
 }
 
-int ctl_run_login(struct ctl *c, const char *user, const char *purpose,
-		  int (*authorize)(void *ctx, const struct dt_identity *who, struct dt_err *err),
-		  void *authorize_ctx, struct dt_login_outcome *out, struct dt_err *err)
+/* The request of every login this CLI runs: wait = poll on its own
+ * terminal, the configured language or the environment's. */
+static void request_for(const struct ctl *c, const char *user, const char *purpose,
+			struct dt_login_request *req)
 {
-	struct dt_login_ui ui = {.info = show, .ask = ask, .remember_style = NULL, .ctx = NULL};
-	struct dt_login_request req = {
-	    .user = user,
-	    .service = PROG,
-	    .rhost = NULL,
-	    .command = purpose,
-	    .wait = DT_WAIT_POLL,
-	    .qr = qr_style(&c->cfg),
-	    .lang = c->cfg.lang != DT_LANG_AUTO ? c->cfg.lang : lang_from_env(),
-	    .silent = 0,
-	    .authorize = authorize,
-	    .authorize_ctx = authorize_ctx,
-	    .identify_only = authorize == NULL,
-	    /* Nothing in dingtalk-ctl lets anyone through on "unavailable"
-	     * (it is exit status 4, and no binding is written), so a person
-	     * who suspends it (enroll --self through sudo) gains nothing, and
-	     * the administrator keeps "DingTalk was silent" as status 4. */
-	    .caller_controls_process = 0,
-	};
+	memset(req, 0, sizeof(*req));
+	req->user = user;
+	req->service = PROG;
+	req->rhost = NULL;
+	req->command = purpose;
+	req->wait = DT_WAIT_POLL;
+	req->qr = qr_style(&c->cfg);
+	req->lang = c->cfg.lang != DT_LANG_AUTO ? c->cfg.lang : lang_from_env();
+	req->silent = 0;
+	/* Nothing in dingtalk-ctl lets anyone through on "unavailable" (it
+	 * is exit status 4, and no binding is written), so a person who
+	 * suspends it (enroll --self through sudo) gains nothing, and the
+	 * administrator keeps "DingTalk was silent" as status 4. */
+	req->caller_controls_process = 0;
+}
+
+static const struct dt_login_ui terminal = {
+    .info = show, .ask = ask, .remember_style = NULL, .ctx = NULL};
+
+int ctl_run_login(struct ctl *c, const char *user, const char *purpose,
+		  struct dt_login_outcome *out, struct dt_err *err)
+{
+	struct dt_login_request req;
 	sigset_t block, old;
 	int rc;
 
+	request_for(c, user, purpose, &req);
 	/* Blocked, Ctrl-C stays pending: the login sees it, cancels the
 	 * session at the helper and returns DT_ERR_INTERRUPTED. */
 	sigemptyset(&block);
 	sigaddset(&block, SIGINT);
 	sigaddset(&block, SIGQUIT);
 	sigprocmask(SIG_BLOCK, &block, &old);
-	rc = dt_login_run(&c->cfg, &req, &ui, &c->log, out, err);
+	rc = dt_login_run(&c->cfg, &req, &terminal, &c->log, out, err);
 	if (rc < 0 && err->kind == DT_ERR_INTERRUPTED) {
 		signal(SIGINT, SIG_IGN); /* handled: do not die on unblocking */
 		signal(SIGQUIT, SIG_IGN);
 	}
 	sigprocmask(SIG_SETMASK, &old, NULL);
 	return rc;
+}
+
+void ctl_tell_approved(struct ctl *c, const char *user, const char *purpose,
+		       const struct dt_identity *who)
+{
+	struct dt_login_request req;
+
+	request_for(c, user, purpose, &req);
+	dt_login_tell_approved(&req, &terminal, who);
 }
 
 /* Directory fields are the server's text: made safe for the terminal. */

@@ -17,7 +17,6 @@
 #include <security/pam_modules.h>
 
 #include "access/login_policy.h"
-#include "account_checks.h"
 #include "access/accounts.h"
 #include "base/err.h"
 #include "base/log.h"
@@ -31,7 +30,6 @@
 #include "env_guard.h"
 #include "recovery_prompt.h"
 #include "set_user.h"
-#include "user_binding.h"
 #include "user_prefs.h"
 
 /* The build hides every symbol; these two are the module's interface. */
@@ -166,8 +164,8 @@ static const char *user_to_verify(pam_handle_t *pamh, const char *service, const
 
 	if (user == NULL || (strcmp(service, "su") != 0 && strcmp(service, "su-l") != 0))
 		return user;
-	if (pam_dt_local_uid(user) != 0 || ruser == NULL || ruser[0] == '\0' ||
-	    pam_dt_local_uid(ruser) <= 0)
+	if (dt_local_uid(user) != 0 || ruser == NULL || ruser[0] == '\0' ||
+	    dt_local_uid(ruser) <= 0)
 		return user;
 	return ruser;
 }
@@ -289,12 +287,12 @@ static int need_conversation(pam_handle_t *pamh, struct dt_err *err)
 }
 
 /* What must hold before anyone is shown a QR code: the account passes
- * pam_dt_check_account, and there is someone to show it to. Returns 1 to
+ * dt_scope_check_account, and there is someone to show it to. Returns 1 to
  * go on, 0 when the user is out of scope (PAM_IGNORE), -1 with err set. */
 static int check_preconditions(pam_handle_t *pamh, const struct dt_modcfg *cfg, const char *user,
 			       struct dt_err *err)
 {
-	int go = pam_dt_check_account(cfg, user, err);
+	int go = dt_scope_check_account(cfg, user, err);
 
 	return go <= 0 ? go : need_conversation(pamh, err);
 }
@@ -319,12 +317,25 @@ static int code_for_checks(int go, const struct dt_err *err)
 	return go == 0 ? PAM_IGNORE : pam_code_for(err->kind, PAM_SUCCESS);
 }
 
-static int authorize(void *ctx, const struct dt_identity *who, struct dt_err *err)
+/* The login names the person, then the account's rules decide whether
+ * that person may use it (the map sources, the directory rules). Returns
+ * 0 when let in, -1 with err set. */
+static int identify_and_decide(const struct dt_modcfg *cfg, const struct dt_login_request *req,
+			       const struct dt_login_ui *ui, const struct dt_log *log,
+			       struct dt_login_outcome *out, struct dt_err *err)
 {
-	return dt_access_check(ctx, who, err);
+	struct dt_access access = {.cfg = cfg, .user = req->user, .log = log};
+
+	if (dt_login_run(cfg, req, ui, log, out, err) < 0 ||
+	    dt_access_check(&access, &out->who, err) < 0)
+		return -1;
+	dt_login_tell_approved(req, ui, &out->who);
+	return 0;
 }
 
-/* Everything after the configuration and the user are known. */
+/* Everything after the configuration and the user are known: the checks
+ * that need no network, the login, and recovery codes when DingTalk or
+ * the helper cannot be reached. */
 static int authenticate(pam_handle_t *pamh, const struct dt_modcfg *cfg, const char *user,
 			int flags, struct dt_login_outcome *out, struct dt_err *err)
 {
@@ -333,24 +344,17 @@ static int authenticate(pam_handle_t *pamh, const struct dt_modcfg *cfg, const c
 	    .info = show_info, .ask = ask_line, .remember_style = remember_style, .ctx = &cs};
 	struct dt_log log = {.fn = log_to_pam, .ctx = pamh, .debug = cfg->debug};
 	struct dt_login_request req;
-	struct dt_access access = {.cfg = cfg,
-				   .user = NULL,
-				   .read_binding = pam_dt_read_binding,
-				   .ctx = pamh,
-				   .log = &log};
 	char command[DT_COMMAND_MAX];
 	int go;
 
 	build_request(pamh, cfg, user, flags, &req, command);
 	cs.user = req.user;
-	access.user = req.user;
-	req.authorize = authorize;
-	req.authorize_ctx = &access;
 	go = check_preconditions(pamh, cfg, req.user, err);
 	if (go <= 0)
 		return code_for_checks(go, err);
 	req.qr = resolve_qr(pamh, cfg, req.user, pam_item_string(pamh, PAM_TTY));
-	if (dt_login_run(cfg, &req, &ui, &log, out, err) < 0 && err->kind == DT_ERR_UNAVAIL) {
+	if (identify_and_decide(cfg, &req, &ui, &log, out, err) < 0 &&
+	    err->kind == DT_ERR_UNAVAIL) {
 		int recovered = pam_dt_offer_recovery(pamh, cfg, req.user, req.lang, err);
 		if (recovered >= 0)
 			return recovered;
@@ -359,8 +363,8 @@ static int authenticate(pam_handle_t *pamh, const struct dt_modcfg *cfg, const c
 }
 
 /* set_user: the login runs before any account is known; the identity that
- * approved names it (pam_dt_adopt_account). `chosen` receives that
- * account for the audit line. */
+ * approved names it (pam_dt_adopt_account), which decides. `chosen`
+ * receives that account for the audit line. */
 static int authenticate_unnamed(pam_handle_t *pamh, const struct dt_modcfg *cfg, int flags,
 				char chosen[DT_ACCOUNT_NAME_MAX + 1], struct dt_login_outcome *out,
 				struct dt_err *err)
@@ -374,12 +378,15 @@ static int authenticate_unnamed(pam_handle_t *pamh, const struct dt_modcfg *cfg,
 	char command[DT_COMMAND_MAX];
 
 	build_request(pamh, cfg, NULL, flags, &req, command);
-	req.identify_only = 1;
 	if (need_conversation(pamh, err) < 0)
 		return pam_code_for(err->kind, PAM_SUCCESS);
 	req.qr = resolve_qr(pamh, cfg, NULL, pam_item_string(pamh, PAM_TTY));
 	if (dt_login_run(cfg, &req, &ui, &log, out, err) < 0)
 		return pam_code_for(err->kind, cs.last_pam_rc);
+	/* The approval is acknowledged before the account is looked for:
+	 * what follows lets the person in or refuses, and the refusal's
+	 * reason goes to the log, not to the terminal. */
+	dt_login_tell_approved(&req, &ui, &out->who);
 	return code_for_checks(
 	    pam_dt_adopt_account(pamh, cfg, &log, &out->who, chosen, DT_ACCOUNT_NAME_MAX + 1, err),
 	    err);

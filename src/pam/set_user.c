@@ -7,10 +7,9 @@
 
 #include <security/pam_ext.h>
 
-#include "access/login_policy.h"
-#include "account_checks.h"
 #include "access/accounts.h"
-#include "user_binding.h"
+#include "access/login_policy.h"
+#include "access/scope.h"
 
 int pam_dt_wants_set_user(pam_handle_t *pamh, const struct dt_modcfg *cfg)
 {
@@ -27,18 +26,17 @@ int pam_dt_wants_set_user(pam_handle_t *pamh, const struct dt_modcfg *cfg)
 static int exists(void *ctx, const char *user)
 {
 	(void)ctx;
-	return pam_dt_local_uid(user) >= 0;
+	return dt_local_uid(user) >= 0;
 }
 
 /* The account passes what a typed name must pass, and the identity must
  * still be allowed in as it by dt_access_check (the directory rules and the
  * sources once more, now for this account). */
-static int check_chosen(pam_handle_t *pamh, const struct dt_modcfg *cfg, const struct dt_log *log,
+static int check_chosen(const struct dt_modcfg *cfg, const struct dt_log *log,
 			const struct dt_identity *who, const char *user, struct dt_err *err)
 {
-	struct dt_access access = {
-	    .cfg = cfg, .user = user, .read_binding = pam_dt_read_binding, .ctx = pamh, .log = log};
-	int go = pam_dt_check_account(cfg, user, err);
+	struct dt_access access = {.cfg = cfg, .user = user, .log = log};
+	int go = dt_scope_check_account(cfg, user, err);
 
 	if (go <= 0)
 		return go;
@@ -61,7 +59,7 @@ int pam_dt_adopt_account(pam_handle_t *pamh, const struct dt_modcfg *cfg, const 
 	if (user == NULL)
 		return -1;
 	snprintf(chosen, size, "%s", user);
-	rc = check_chosen(pamh, cfg, log, who, user, err);
+	rc = check_chosen(cfg, log, who, user, err);
 	if (rc <= 0)
 		return rc;
 	rc = pam_set_item(pamh, PAM_USER, user);

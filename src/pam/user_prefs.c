@@ -2,12 +2,11 @@
 
 #include "user_prefs.h"
 
-#include <pwd.h>
 #include <syslog.h>
 
 #include <security/pam_ext.h>
-#include <security/pam_modutil.h>
 
+#include "base/as_user.h"
 #include "base/err.h"
 #include "login/prefs.h"
 
@@ -16,30 +15,23 @@ enum prefs_op { PREFS_LOAD, PREFS_SAVE };
 /* Runs one preference operation with the user's own privileges. */
 static int as_user(pam_handle_t *pamh, const char *user, enum prefs_op op, enum dt_qr_style *style)
 {
-/* Linux-PAM's macro initializes the saved ids with -1. */
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wsign-conversion"
-	PAM_MODUTIL_DEF_PRIVS(privs);
-#pragma GCC diagnostic pop
-	struct passwd *pw = pam_modutil_getpwnam(pamh, user);
+	struct dt_as_user as;
 	struct dt_err err;
 	int rc;
 
-	if (pw == NULL)
-		return -1;
-	if (pam_modutil_drop_priv(pamh, &privs, pw) != PAM_SUCCESS) {
-		pam_syslog(pamh, LOG_WARNING, "cannot drop privileges to %s for %s", user,
-			   DT_PREFS_FILE);
+	dt_err_clear(&err);
+	if (dt_as_user_enter(user, &as, &err) < 0) {
+		pam_syslog(pamh, err.kind == DT_ERR_INTERNAL ? LOG_CRIT : LOG_WARNING, "%s for %s",
+			   err.msg, DT_PREFS_FILE);
 		return -1;
 	}
-	dt_err_clear(&err);
 	if (op == PREFS_LOAD)
-		rc = dt_prefs_read(pw->pw_dir, pw->pw_uid, style, &err);
+		rc = dt_prefs_read(as.pw.pw_dir, as.pw.pw_uid, style, &err);
 	else
-		rc = dt_prefs_write(pw->pw_dir, *style, &err);
-	if (pam_modutil_regain_priv(pamh, &privs) != PAM_SUCCESS) {
+		rc = dt_prefs_write(as.pw.pw_dir, *style, &err);
+	if (dt_as_user_leave(&as, &err) < 0) {
 		/* Fewer privileges, not more: later steps fail closed. */
-		pam_syslog(pamh, LOG_CRIT, "cannot regain privileges after %s", DT_PREFS_FILE);
+		pam_syslog(pamh, LOG_CRIT, "%s (%s)", err.msg, DT_PREFS_FILE);
 		return -1;
 	}
 	if (rc < 0)

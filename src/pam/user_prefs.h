@@ -1,5 +1,5 @@
 /* The person's remembered QR rendering, read and written as that person
- * (pam_modutil_drop_priv), never as root. */
+ * (base/as_user.h), never as root. */
 #ifndef PAM_DT_USER_PREFS_H
 #define PAM_DT_USER_PREFS_H
 

@@ -7,8 +7,9 @@ no duplicates, a broken file refused and left alone), enroll by the
 administrator (approve, refuse, not confirmed, an inactive person, Ctrl-C),
 self-service enroll through sudo's SUDO_UID (binding file owned by the user,
 refused where map has no userfile), recovery codes (printed once, only
-hashes stored, status, revoke), `test`, and writers killed mid-way or
-racing each other: the map file always parses and loses nothing.
+hashes stored, status, revoke), `test` (an out-of-scope user is ignored, as
+the module does), and writers killed mid-way or racing each other: the map
+file always parses and loses nothing.
 """
 
 import os
@@ -307,6 +308,17 @@ def test_test_command():
     rc, out, _ = with_phone(uconf, ["test", "--user", "dtself"], "alice")
     T.ok(rc == 1 and "may log in" not in out,
          "test: a binding file that names someone else refuses", out[-500:])
+    # Out of the module's scope, the module returns PAM_IGNORE: neither let
+    # in nor refused, and no QR code. The same rules, said the same way.
+    for key in ("skip_groups = bob", "only_groups = dtuser"):
+        sconf = write_conf("testscope", key)
+        write_map(sconf, "%s bob\n" % UNION["bob"])
+        rc, out, err = ctl(sconf, "test", "--user", "bob")
+        T.ok(rc == 1 and re.search(r"^IGNORED: user bob is out of scope \(", out, re.M) and
+             "PAM_IGNORE" in out and "denied" not in (out + err).lower() and
+             "number" not in out,
+             "test: a user out of scope (%s) is ignored, not denied, and sees no QR" % key,
+             out + err)
 
 
 # ----------------------------------------------------------------- doctor

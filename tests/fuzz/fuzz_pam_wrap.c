@@ -6,16 +6,12 @@
  *   deadline, the helper's long polls and DingTalk's back-off cost no time.
  * - pam_syslog: the lines are kept for the invariants (and syslog is not
  *   flooded with millions of them).
- * - allocation, open, read, randomness and the privilege drop: the N-th
- *   call fails, N from the input.
- * - pam_modutil_getpwnam: it keeps its answer with pam_set_data, which
- *   Linux-PAM refuses to an application (the target calls the module
- *   directly, not through pam_authenticate), and then retries under the
- *   next name up to INT_MAX times. A static buffer does the same job. */
+ * - allocation, open, read, randomness and the switch to a user's
+ *   privileges (dt_as_user_enter): the N-th call fails, N from the
+ *   input. */
 #include "config.h"
 
 #include <errno.h>
-#include <pwd.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -24,8 +20,8 @@
 
 #include <json-c/json.h>
 #include <security/pam_ext.h>
-#include <security/pam_modutil.h>
 
+#include "base/as_user.h"
 #include "fuzz_pam.h"
 
 /* Declared here: they exist only at link time (--wrap). */
@@ -42,8 +38,7 @@ int __real_RAND_bytes(unsigned char *buf, int n);
 json_tokener *__real_json_tokener_new_ex(int depth);
 json_object *__real_json_object_new_object(void);
 FILE *__real_open_memstream(char **buf, size_t *size);
-int __real_pam_modutil_drop_priv(pam_handle_t *pamh, struct pam_modutil_privs *p,
-				 const struct passwd *pw);
+int __real_dt_as_user_enter(const char *user, struct dt_as_user *as, struct dt_err *err);
 
 void *__wrap_malloc(size_t n);
 void *__wrap_calloc(size_t n, size_t size);
@@ -58,11 +53,9 @@ int __wrap_RAND_bytes(unsigned char *buf, int n);
 json_tokener *__wrap_json_tokener_new_ex(int depth);
 json_object *__wrap_json_object_new_object(void);
 FILE *__wrap_open_memstream(char **buf, size_t *size);
-int __wrap_pam_modutil_drop_priv(pam_handle_t *pamh, struct pam_modutil_privs *p,
-				 const struct passwd *pw);
+int __wrap_dt_as_user_enter(const char *user, struct dt_as_user *as, struct dt_err *err);
 int64_t __wrap_dt_now_ms(void);
 int __wrap_dt_retry_sleep(int64_t delay_ms, int64_t deadline_ms, int64_t reserve_ms);
-struct passwd *__wrap_pam_modutil_getpwnam(pam_handle_t *pamh, const char *user);
 void __wrap_pam_syslog(const pam_handle_t *pamh, int priority, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
@@ -249,22 +242,13 @@ FILE *__wrap_open_memstream(char **buf, size_t *size)
 	return __real_open_memstream(buf, size);
 }
 
-int __wrap_pam_modutil_drop_priv(pam_handle_t *pamh, struct pam_modutil_privs *p,
-				 const struct passwd *pw)
+/* As a failed setegid or seteuid would: refused, nothing to leave. */
+int __wrap_dt_as_user_enter(const char *user, struct dt_as_user *as, struct dt_err *err)
 {
-	return fail_now() ? PAM_SESSION_ERR : __real_pam_modutil_drop_priv(pamh, p, pw);
-}
-
-struct passwd *__wrap_pam_modutil_getpwnam(pam_handle_t *pamh, const char *user)
-{
-	static struct passwd pw;
-	static char buf[4096];
-	struct passwd *found = NULL;
-
-	(void)pamh;
-	if (fail_now() || getpwnam_r(user, &pw, buf, sizeof(buf), &found) != 0)
-		return NULL;
-	return found;
+	if (!fail_now())
+		return __real_dt_as_user_enter(user, as, err);
+	memset(as, 0, sizeof(*as));
+	return dt_err_set(err, DT_ERR_DENIED, "cannot drop privileges to %s (injected)", user);
 }
 
 void __wrap_pam_syslog(const pam_handle_t *pamh, int priority, const char *fmt, ...)

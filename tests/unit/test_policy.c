@@ -1,6 +1,8 @@
 /* Policy rules without the network: group lists with '!' negation, the
- * scope of only_groups/skip_groups, allow_root; and the audit line's
- * formats with hostile values. */
+ * scope of only_groups/skip_groups, allow_root, the account checks made
+ * before a QR code (dt_scope_check_account), the switch to a user's
+ * privileges (as_user.h); and the audit line's formats with hostile
+ * values. */
 #include "config.h"
 
 #include <setjmp.h>
@@ -10,12 +12,18 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <grp.h>
+#include <pwd.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
-#include "login/audit.h"
 #include "access/scope.h"
+#include "base/as_user.h"
 #include "conf/lists.h"
+#include "conf/modcfg.h"
+#include "login/audit.h"
 
 /* Fake membership: "user:group" pairs; "ghost" does not exist. */
 static int member(void *ctx, const char *user, const char *group)
@@ -159,6 +167,121 @@ static void test_root(void **state)
 	assert_int_equal(dt_policy_check_root(0, "alice", 1001, &err), 0);
 }
 
+/* The name of nobody's primary group (nogroup on Debian). */
+static char *nobody_group(void)
+{
+	struct passwd *pw = getpwnam("nobody");
+	struct group *gr = pw != NULL ? getgrgid(pw->pw_gid) : NULL;
+
+	assert_non_null(gr);
+	return gr != NULL ? gr->gr_name : NULL;
+}
+
+/* With the system's users: root, nobody and nobody else. */
+static void test_account_checks(void **state)
+{
+	char *group = nobody_group();
+	struct dt_modcfg cfg;
+	struct dt_err err;
+
+	(void)state;
+	memset(&cfg, 0, sizeof(cfg));
+	dt_err_clear(&err);
+	assert_int_equal(dt_scope_check_account(&cfg, "no-such-user-here", &err), -1);
+	assert_int_equal(err.kind, DT_ERR_NOUSER);
+	assert_int_equal(dt_scope_check_account(&cfg, "nobody", &err), 1);
+	assert_int_equal(dt_scope_check_account(&cfg, "root", &err), -1);
+	assert_int_equal(err.kind, DT_ERR_DENIED);
+	cfg.allow_root = 1;
+	assert_int_equal(dt_scope_check_account(&cfg, "root", &err), 1);
+	assert_int_equal(dt_group_list_parse("skip_groups", group, &cfg.skip_groups, &err), 0);
+	dt_err_clear(&err);
+	assert_int_equal(dt_scope_check_account(&cfg, "nobody", &err), 0);
+	assert_int_equal(err.kind, DT_OK);
+	assert_string_equal(err.msg, "user nobody is out of scope (in skip_groups)");
+	dt_group_list_free(&cfg.skip_groups);
+	assert_int_equal(dt_group_list_parse("only_groups", group, &cfg.only_groups, &err), 0);
+	assert_int_equal(dt_scope_check_account(&cfg, "root", &err), 0);
+	assert_string_equal(err.msg, "user root is out of scope (not in only_groups)");
+	dt_group_list_free(&cfg.only_groups);
+}
+
+static int has_group(gid_t gid)
+{
+	gid_t list[256];
+	int n = getgroups(256, list), i;
+
+	for (i = 0; i < n; i++)
+		if (list[i] == gid)
+			return 1;
+	return 0;
+}
+
+/* As root: nobody's ids and groups, then root's again, all of them. */
+static void test_as_user_switches_and_returns(void **state)
+{
+	gid_t saved[256], other = 4242; /* a group nobody is not in */
+	int n_saved = getgroups(256, saved);
+	struct dt_as_user as;
+	struct dt_err err;
+
+	(void)state;
+	if (geteuid() != 0)
+		skip();
+	dt_err_clear(&err);
+	assert_true(n_saved >= 0 && setgroups(1, &other) == 0);
+	assert_int_equal(dt_as_user_enter("nobody", &as, &err), 0);
+	assert_int_equal(geteuid(), as.pw.pw_uid);
+	assert_int_equal(getegid(), as.pw.pw_gid);
+	assert_int_equal(getuid(), 0); /* the way back stays open */
+	assert_false(has_group(other));
+	assert_int_equal(dt_as_user_leave(&as, &err), 0);
+	assert_int_equal(geteuid(), 0);
+	assert_int_equal(getegid(), 0);
+	assert_true(has_group(other) && getgroups(0, NULL) == 1);
+	assert_true(setgroups((size_t)n_saved, saved) == 0);
+	/* Root acting for root changes nothing; nobody to act for fails. */
+	assert_int_equal(dt_as_user_enter("root", &as, &err), 0);
+	assert_int_equal(as.switched, 0);
+	assert_int_equal(dt_as_user_leave(&as, &err), 0);
+	assert_int_equal(dt_as_user_enter("no-such-user-here", &as, &err), -1);
+	assert_int_equal(err.kind, DT_ERR_DENIED);
+	assert_int_equal(geteuid(), 0);
+}
+
+/* A process that is not root acts for itself alone (in a child that has
+ * become nobody for good). */
+static void test_as_user_not_root(void **state)
+{
+	struct passwd *pw = getpwnam("nobody");
+	struct dt_as_user as;
+	struct dt_err err;
+	int status = 0, code = 0;
+	pid_t pid;
+
+	(void)state;
+	if (geteuid() != 0)
+		skip();
+	assert_non_null(pw);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		if (setgroups(0, NULL) != 0 || setresgid(pw->pw_gid, pw->pw_gid, pw->pw_gid) != 0 ||
+		    setresuid(pw->pw_uid, pw->pw_uid, pw->pw_uid) != 0)
+			_exit(10);
+		dt_err_clear(&err);
+		if (dt_as_user_enter("root", &as, &err) != -1 || err.kind != DT_ERR_DENIED)
+			code |= 1;
+		if (dt_as_user_enter("nobody", &as, &err) != 0 || as.switched ||
+		    dt_as_user_leave(&as, &err) != 0)
+			code |= 2;
+		_exit(code);
+	}
+	assert_true(waitpid(pid, &status, 0) == pid);
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 0);
+}
+
 static struct dt_audit sample(void)
 {
 	struct dt_audit a = {"denied", "PAM_AUTH_ERR", "alice", "uAlice", "Alice Zhang",   NULL,
@@ -226,6 +349,9 @@ int main(void)
 	    cmocka_unit_test(test_scope),
 	    cmocka_unit_test(test_given_empty_lists),
 	    cmocka_unit_test(test_root),
+	    cmocka_unit_test(test_account_checks),
+	    cmocka_unit_test(test_as_user_switches_and_returns),
+	    cmocka_unit_test(test_as_user_not_root),
 	    cmocka_unit_test(test_audit_text),
 	    cmocka_unit_test(test_audit_hostile_values),
 	    cmocka_unit_test(test_audit_json),

@@ -8,6 +8,8 @@
 
 #include "access/mapfile.h"
 #include "access/sources.h"
+#include "access/userfile.h"
+#include "base/as_user.h"
 #include "conf/map_spec.h"
 
 static int in_depts(const struct dt_dept_list *list, const struct dt_identity *who)
@@ -46,6 +48,35 @@ static int user_exists(const char *name)
 	return getpwnam_r(name, &pw, buf, sizeof(buf), &found) == 0 && found != NULL;
 }
 
+/* DT_ERR_INTERNAL from as_user.h: the process could not return to its own
+ * privileges. Worth an administrator's attention; the login fails closed. */
+static int not_regained(const struct dt_access *a, const struct dt_err *err)
+{
+	if (err->kind == DT_ERR_INTERNAL)
+		dt_logf(a->log, LOG_CRIT, "%s (%s)", err->msg, DT_USERFILE_NAME);
+	return -1;
+}
+
+/* The user's own binding file, read with the user's rights, never root's
+ * (as_user.h): 0 with *bound set, -1 with err set. Privileges that cannot
+ * be regained are logged as critical; the file then binds nobody. */
+static int read_binding(const struct dt_access *a, const char *union_id, int *bound,
+			struct dt_err *err)
+{
+	struct dt_as_user as;
+	int rc;
+
+	*bound = 0;
+	if (dt_as_user_enter(a->user, &as, err) < 0)
+		return not_regained(a, err);
+	rc = dt_userfile_match(as.pw.pw_dir, as.pw.pw_uid, union_id, bound, err);
+	if (dt_as_user_leave(&as, err) < 0) {
+		*bound = 0;
+		return not_regained(a, err);
+	}
+	return rc;
+}
+
 /* One source: 1 allows, 0 does not (why says so), -1 error. */
 static int try_source(const struct dt_access *a, const struct dt_map_source *src,
 		      const struct dt_identity *who, char *why, size_t size, struct dt_err *err)
@@ -67,7 +98,7 @@ static int try_source(const struct dt_access *a, const struct dt_map_source *src
 			snprintf(why, size, "is not in the map file %s", a->cfg->map_file);
 		return map.allowed;
 	case DT_MAP_USERFILE:
-		if (a->read_binding(a->ctx, a->user, who->union_id, &bound, &soft) < 0)
+		if (read_binding(a, who->union_id, &bound, &soft) < 0)
 			snprintf(why, size, "userfile: %.300s", soft.msg);
 		else if (!bound)
 			snprintf(why, size, "is not in %s's binding file", a->user);

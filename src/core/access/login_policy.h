@@ -9,21 +9,17 @@
 #include "base/log.h"
 #include "conf/modcfg.h"
 
-/* Reads `user`'s binding file with that user's privileges (the PAM layer
- * drops them; the CLI runs as the user). 0 with *bound set, -1 with err. */
-typedef int (*dt_binding_fn)(void *ctx, const char *user, const char *union_id, int *bound,
-			     struct dt_err *err);
-
 struct dt_access {
 	const struct dt_modcfg *cfg;
 	const char *user; /* the account asked for */
-	dt_binding_fn read_binding;
-	void *ctx;
 	const struct dt_log *log;
 };
 
 /* 0 when allowed; -1 with DT_ERR_DENIED naming the identity and the
- * account, or DT_ERR_CONFIG when a source cannot be read. */
+ * account, or DT_ERR_CONFIG when a source cannot be read. The caller of
+ * dt_login_run asks this once DingTalk has named the person. The map
+ * source `userfile` is read with the account's own rights (as_user.h):
+ * the process must be root, or that account. */
 int dt_access_check(const struct dt_access *a, const struct dt_identity *who, struct dt_err *err);
 
 /* require_active and allowed_depts alone (exposed for tests). */

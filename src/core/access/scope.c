@@ -1,6 +1,7 @@
 #include "config.h"
 
 #include "access/scope.h"
+#include "conf/modcfg.h"
 
 #include <grp.h>
 #include <pwd.h>
@@ -94,4 +95,31 @@ int dt_policy_check_root(int allow_root, const char *user, long uid, struct dt_e
 				  "in as root",
 				  user);
 	return 0;
+}
+
+long dt_local_uid(const char *user)
+{
+	struct passwd pw, *found = NULL;
+	char buf[NSS_BUF];
+
+	if (getpwnam_r(user, &pw, buf, sizeof(buf), &found) != 0 || found == NULL)
+		return -1;
+	return (long)found->pw_uid;
+}
+
+int dt_scope_check_account(const struct dt_modcfg *cfg, const char *user, struct dt_err *err)
+{
+	const char *why = NULL;
+	long uid = dt_local_uid(user);
+
+	if (uid < 0)
+		return dt_err_set(err, DT_ERR_NOUSER, "user '%s' does not exist here", user);
+	if (!dt_policy_in_scope(&cfg->only_groups, &cfg->skip_groups, user, dt_user_in_group, NULL,
+				&why)) {
+		dt_err_set(err, DT_OK, "user %s is out of scope (%s)", user, why);
+		return 0;
+	}
+	if (dt_policy_check_root(cfg->allow_root, user, uid, err) < 0)
+		return -1;
+	return 1;
 }

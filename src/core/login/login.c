@@ -472,7 +472,7 @@ static char *wait_for_enter(struct login *l, struct dt_err *err)
 	return NULL;
 }
 
-static int identify_and_map(struct login *l, const char *code, struct dt_err *err)
+static int identify(struct login *l, const char *code, struct dt_err *err)
 {
 	struct dt_http_opts opts = {
 	    .ca_file = l->cfg->ca_file, .proxy = l->cfg->proxy, .peer_name = "DingTalk"};
@@ -495,26 +495,7 @@ static int identify_and_map(struct login *l, const char *code, struct dt_err *er
 	}
 	dt_logf(l->log, LOG_DEBUG, "session %s: DingTalk names unionId %s (%s)", l->registered.id,
 		l->out->who.union_id, l->out->who.nick);
-	if (l->req->identify_only)
-		return 0;
-	if (l->req->authorize == NULL)
-		return dt_err_set(err, DT_ERR_INTERNAL, "no authorization step: refused");
-	return l->req->authorize(l->req->authorize_ctx, &l->out->who, err);
-}
-
-/* Chatter after success: skipped under PAM_SILENT, and in enter mode,
- * where sshd would hold it back anyway. */
-static void tell_approved(struct login *l)
-{
-	struct dt_err ignored;
-	char *text;
-
-	if (l->req->silent || l->req->wait == DT_WAIT_ENTER)
-		return;
-	text = dt_msg_approved(l->req->lang, l->out->who.nick);
-	if (text != NULL)
-		l->ui->info(l->ui->ctx, text, &ignored);
-	free(text);
+	return 0;
 }
 
 static int run(struct login *l, struct dt_err *err)
@@ -530,10 +511,8 @@ static int run(struct login *l, struct dt_err *err)
 			cancel_session(l);
 		return -1;
 	}
-	rc = identify_and_map(l, code, err);
+	rc = identify(l, code, err);
 	dt_free_secret(code);
-	if (rc == 0)
-		tell_approved(l);
 	return rc;
 }
 
@@ -550,8 +529,6 @@ int dt_login_run(const struct dt_modcfg *cfg, const struct dt_login_request *req
 
 	memset(&l, 0, sizeof(l));
 	memset(out, 0, sizeof(*out));
-	if (req->user == NULL && !req->identify_only)
-		return dt_err_set(err, DT_ERR_INTERNAL, "a login for nobody: refused");
 	l.cfg = cfg;
 	l.req = req;
 	l.ui = ui;
@@ -568,6 +545,20 @@ int dt_login_run(const struct dt_modcfg *cfg, const struct dt_login_request *req
 	dt_helper_session_free(&l.registered);
 	dt_session_wipe(&l.session);
 	return rc;
+}
+
+void dt_login_tell_approved(const struct dt_login_request *req, const struct dt_login_ui *ui,
+			    const struct dt_identity *who)
+{
+	struct dt_err ignored;
+	char *text;
+
+	if (req->silent || req->wait == DT_WAIT_ENTER)
+		return;
+	text = dt_msg_approved(req->lang, who->nick);
+	if (text != NULL)
+		ui->info(ui->ctx, text, &ignored);
+	free(text);
 }
 
 void dt_login_outcome_free(struct dt_login_outcome *out)

@@ -1,7 +1,9 @@
 /* One whole login, without PAM: register a session with the helper, show
- * the QR, wait for the phone, exchange the code, map the identity. The PAM
- * module (and later the CLI's `test`) drive it with their own way of
- * showing text. */
+ * the QR, wait for the phone, exchange the code: DingTalk names the
+ * person. Whether that person may use the account is the caller's
+ * decision, made after dt_login_run returns (dt_access_check in
+ * access/login_policy.h). The PAM module and dingtalk-ctl drive it with
+ * their own way of showing text. */
 #ifndef DT_LOGIN_H
 #define DT_LOGIN_H
 
@@ -25,7 +27,7 @@ struct dt_login_ui {
 
 /* What the caller has resolved: no AUTO values here. */
 struct dt_login_request {
-	const char *user; /* NULL only with identify_only: no account known yet */
+	const char *user; /* NULL for set_user: no account known yet */
 	const char *service;
 	const char *rhost;   /* may be NULL */
 	const char *command; /* sudo: the command being approved, or NULL */
@@ -33,14 +35,6 @@ struct dt_login_request {
 	enum dt_qr_style qr;
 	enum dt_lang lang;
 	int silent; /* PAM_SILENT: no chatter (the QR is always shown) */
-	/* Decides whether the person DingTalk named may log in as `user`
-	 * (dt_access_check): 0, or -1 with err set. Required, unless
-	 * identify_only. */
-	int (*authorize)(void *ctx, const struct dt_identity *who, struct dt_err *err);
-	void *authorize_ctx;
-	/* Name the person and check no binding: enrollment, and set_user,
-	 * where the caller maps the identity to an account afterwards. */
-	int identify_only;
 	/* Whoever asked for this login can stop, continue and starve the
 	 * process running it: the invoking user of su and sudo (their real
 	 * uid stays the process's, so they may signal it, and Ctrl-Z works).
@@ -69,10 +63,14 @@ struct dt_login_outcome {
 /* sshd answers prompts with this for users that do not exist. */
 #define DT_SSHD_FAKE_PASSWORD "\b\n\r\177INCORRECT"
 
-/* Returns 0 when the approved identity is bound to req->user; otherwise -1
- * with err's kind saying why (DT_ERR_DENIED, DT_ERR_TIMEOUT, DT_ERR_UNAVAIL,
- * DT_ERR_MAXTRIES, DT_ERR_CONFIG ...). `out` may hold the identity even on
- * failure, for the log; free it with dt_login_outcome_free.
+/* Returns 0 when DingTalk named the person who approved on the phone:
+ * out->who holds the identity (and out->session_id the helper's session,
+ * for logs), to be checked by the caller. Otherwise -1 with err's kind
+ * saying why (DT_ERR_DENIED, DT_ERR_TIMEOUT, DT_ERR_UNAVAIL,
+ * DT_ERR_MAXTRIES, DT_ERR_CONFIG ...). `out` may hold the identity even
+ * on failure, for the log; free it with dt_login_outcome_free. Nothing is
+ * said at the terminal about success: that is dt_login_tell_approved's,
+ * once the caller has decided.
  *
  * The downgrade invariant: once a session is registered, nothing the
  * person at the terminal or on the phone does ends the login in
@@ -99,6 +97,13 @@ struct dt_login_outcome {
 int dt_login_run(const struct dt_modcfg *cfg, const struct dt_login_request *req,
 		 const struct dt_login_ui *ui, const struct dt_log *log,
 		 struct dt_login_outcome *out, struct dt_err *err);
+
+/* "Approved" at the terminal, with DingTalk's nick for the person: for
+ * the caller to say once it has let the identity in. Nothing under
+ * req->silent, nor with wait = enter, where sshd would hold it back until
+ * after the login anyway. */
+void dt_login_tell_approved(const struct dt_login_request *req, const struct dt_login_ui *ui,
+			    const struct dt_identity *who);
 
 void dt_login_outcome_free(struct dt_login_outcome *out);
 
