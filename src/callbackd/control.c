@@ -11,6 +11,7 @@
 #include "burst.h"
 #include "control.h"
 #include "httpd.h"
+#include "base/clock.h"
 #include "base/json.h"
 #include "net.h"
 #include "register.h"

@@ -8,6 +8,7 @@
 #include <time.h>
 
 #include "deadline.h"
+#include "base/clock.h"
 #include "base/util.h"
 
 /* How often the sweeper looks: a deadline is kept to within this. */

@@ -10,6 +10,7 @@
 #include <openssl/sha.h>
 
 #include "store.h"
+#include "base/clock.h"
 #include "base/util.h"
 
 struct msession {

@@ -7,6 +7,7 @@
 
 #include <security/pam_ext.h>
 
+#include "base/clock.h"
 #include "login/audit.h"
 #include "base/util.h"
 

@@ -19,6 +19,7 @@
 #include "access/login_policy.h"
 #include "account_checks.h"
 #include "access/accounts.h"
+#include "base/clock.h"
 #include "base/err.h"
 #include "base/log.h"
 #include "login/login.h"

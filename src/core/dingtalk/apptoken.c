@@ -15,10 +15,10 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "base/clock.h"
 #include "base/file.h"
 #include "base/json.h"
 #include "dingtalk/api.h"
-#include "dingtalk/sign.h"
 #include "base/util.h"
 
 /* The longest wait for another process that is fetching the token. */

@@ -11,6 +11,7 @@
 #include "dingtalk/api.h"
 #include "dingtalk/apptoken.h"
 #include "dingtalk/directory.h"
+#include "base/clock.h"
 #include "base/json.h"
 #include "dingtalk/sign.h"
 #include "base/util.h"

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "base/clock.h"
 #include "login/helper_client.h"
 #include "base/http.h"
 #include "login/messages.h"
