@@ -7,6 +7,7 @@
 
 #include "form.h"
 #include "httpd.h"
+#include "proto/control_api.h"
 #include "net.h"
 #include "inapp.h"
 #include "pages.h"
@@ -128,7 +129,7 @@ static int code_ok(const char *code)
 {
 	size_t n = strlen(code), i;
 
-	if (n == 0 || n > CBD_CODE_MAX)
+	if (n == 0 || n > DT_CONTROL_CODE_MAX)
 		return 0;
 	for (i = 0; i < n; i++)
 		if (strchr("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~+/=",

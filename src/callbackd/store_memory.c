@@ -10,6 +10,7 @@
 #include <openssl/sha.h>
 
 #include "store.h"
+#include "proto/control_api.h"
 #include "base/clock.h"
 #include "base/util.h"
 
@@ -226,7 +227,7 @@ static int unique_id(struct mstore *ms, char id[CBD_ID_LEN + 1])
 
 static void copy_field(char *dst, const char *src)
 {
-	size_t n = strnlen(src, CBD_FIELD_MAX);
+	size_t n = strnlen(src, DT_CONTROL_FIELD_MAX);
 
 	memcpy(dst, src, n);
 	dst[n] = '\0';

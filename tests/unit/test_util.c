@@ -18,6 +18,7 @@
 #include "login/requester.h"
 #include "login/session.h"
 #include "base/util.h"
+#include "proto/control_api.h"
 
 /* helper_user: a name or a numeric uid; an unknown name is a
  * configuration error naming the key. */
@@ -228,7 +229,7 @@ static void test_client_keys_are_checked(void **state)
  * and account otherwise; bounded. */
 static void test_requester(void **state)
 {
-	char out[DT_REQUESTER_MAX + 1], big[1000];
+	char out[DT_CONTROL_REQUESTER_MAX + 1], big[1000];
 
 	(void)state;
 	dt_requester(out, sizeof(out), 1001, "10.0.0.5", "sudo", "root");
@@ -242,7 +243,7 @@ static void test_requester(void **state)
 	memset(big, 'x', sizeof(big) - 1);
 	big[sizeof(big) - 1] = '\0';
 	dt_requester(out, sizeof(out), 0, big, "sshd", big);
-	assert_true(strlen(out) <= DT_REQUESTER_MAX);
+	assert_true(strlen(out) <= DT_CONTROL_REQUESTER_MAX);
 	assert_true(strncmp(out, "rhost:xxx", 9) == 0);
 }
 
@@ -250,7 +251,7 @@ static void test_requester(void **state)
  * the same three cases and prefixes, the account never in it. */
 static void test_requester_address(void **state)
 {
-	char out[DT_REQUESTER_MAX + 1], big[1000];
+	char out[DT_CONTROL_REQUESTER_MAX + 1], big[1000];
 
 	(void)state;
 	dt_requester_address(out, sizeof(out), 1001, "10.0.0.5", "sudo");
@@ -264,7 +265,7 @@ static void test_requester_address(void **state)
 	memset(big, 'x', sizeof(big) - 1);
 	big[sizeof(big) - 1] = '\0';
 	dt_requester_address(out, sizeof(out), 0, big, "sshd");
-	assert_true(strlen(out) <= DT_REQUESTER_MAX);
+	assert_true(strlen(out) <= DT_CONTROL_REQUESTER_MAX);
 	assert_true(strncmp(out, "rhost:xxx", 9) == 0);
 }
 

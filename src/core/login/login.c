@@ -15,6 +15,7 @@
 #include "login/prompt.h"
 #include "login/requester.h"
 #include "login/session.h"
+#include "proto/control_api.h"
 #include "base/util.h"
 
 /* Time kept back from the deadline to cancel the session at the helper. */
@@ -157,7 +158,7 @@ static int register_session(struct login *l, struct dt_session *s, struct dt_hel
 			    struct dt_err *err)
 {
 	struct dt_helper_registration reg;
-	char requester[DT_REQUESTER_MAX + 1], address[DT_REQUESTER_MAX + 1];
+	char requester[DT_CONTROL_REQUESTER_MAX + 1], address[DT_CONTROL_REQUESTER_MAX + 1];
 	char *authorize_url;
 	int64_t left;
 	int rc;
@@ -183,7 +184,7 @@ static int register_session(struct login *l, struct dt_session *s, struct dt_hel
 	/* Rounded down near the deadline the seconds left may be 0, which the
 	 * helper refuses; the module's own deadline ends the login anyway. */
 	left = (l->deadline_ms - dt_now_ms()) / 1000;
-	reg.ttl = left > DT_HELPER_MIN_TTL ? (unsigned)left : DT_HELPER_MIN_TTL;
+	reg.ttl = left > DT_CONTROL_TTL_MIN ? (unsigned)left : DT_CONTROL_TTL_MIN;
 	rc = dt_helper_register(&l->helper, &reg, l->deadline_ms, out, err);
 	dt_free_secret(authorize_url);
 	if (rc < 0) {
@@ -354,8 +355,8 @@ static char *wait_polling(struct login *l, struct dt_err *err)
 	if (rc < 0)
 		return NULL;
 	while ((left = stop - dt_now_ms()) >= 1000) {
-		unsigned t =
-		    left / 1000 > DT_HELPER_MAX_WAIT ? DT_HELPER_MAX_WAIT : (unsigned)(left / 1000);
+		unsigned t = left / 1000 > DT_CONTROL_WAIT_DEFAULT_S ? DT_CONTROL_WAIT_DEFAULT_S
+								     : (unsigned)(left / 1000);
 		rc = check_phone(l, t, stop, &code, err);
 		if (rc != 0)
 			return rc > 0 ? code : NULL;
