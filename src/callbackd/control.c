@@ -193,7 +193,7 @@ static enum MHD_Result created(struct cbd_control *ctl, struct MHD_Connection *c
 	if (obj == NULL || short_url == NULL) {
 		json_object_put(obj);
 		free(short_url);
-		return send_error(ctl, conn, MHD_HTTP_INTERNAL_SERVER_ERROR, "out of memory");
+		return send_error(ctl, conn, MHD_HTTP_INTERNAL_SERVER_ERROR, DT_OOM_TEXT);
 	}
 	json_object_object_add(obj, "id", json_object_new_string(id));
 	json_object_object_add(obj, "short_url", json_object_new_string(short_url));
@@ -285,7 +285,7 @@ static enum MHD_Result do_register(struct cbd_control *ctl, struct MHD_Connectio
 	if (cbd_register_parse(root, ctl->conf->session_ttl, &r, msg, sizeof(msg)) != 0)
 		ret = send_error(ctl, conn, MHD_HTTP_BAD_REQUEST, msg);
 	else if (cbd_register_sanitize(&r) != 0)
-		ret = send_error(ctl, conn, MHD_HTTP_INTERNAL_SERVER_ERROR, "out of memory");
+		ret = send_error(ctl, conn, MHD_HTTP_INTERNAL_SERVER_ERROR, DT_OOM_TEXT);
 	else
 		ret = add_session(ctl, conn, &r);
 	cbd_register_free(&r);
@@ -326,7 +326,7 @@ static enum MHD_Result send_approved(struct cbd_control *ctl, struct MHD_Connect
 	dt_free_secret(code);
 	dt_logf(ctl->log, LOG_INFO, "released the code of id=%s", id);
 	if (text == NULL)
-		return send_error(ctl, conn, MHD_HTTP_INTERNAL_SERVER_ERROR, "out of memory");
+		return send_error(ctl, conn, MHD_HTTP_INTERNAL_SERVER_ERROR, DT_OOM_TEXT);
 	return send_text(conn, MHD_HTTP_OK, text);
 }
 
@@ -544,7 +544,7 @@ struct cbd_control *cbd_control_start(const struct cbd_conf *conf, struct cbd_st
 	struct cbd_control *ctl = calloc(1, sizeof(*ctl));
 
 	if (ctl == NULL) {
-		dt_err_set(err, DT_ERR_NOMEM, "out of memory");
+		dt_err_oom(err);
 		return NULL;
 	}
 	ctl->conf = conf;

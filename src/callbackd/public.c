@@ -382,7 +382,7 @@ static int make_redirect(struct cbd_public *pub, struct dt_err *err)
 	if (pub->callback_url != NULL)
 		pub->redirect_enc = dt_urlencode(pub->callback_url);
 	if (pub->redirect_enc == NULL)
-		return dt_err_set(err, DT_ERR_NOMEM, "out of memory");
+		return dt_err_oom(err);
 	return 0;
 }
 
@@ -392,7 +392,7 @@ struct cbd_public *cbd_public_start(const struct cbd_conf *conf, struct cbd_stor
 	struct cbd_public *pub = calloc(1, sizeof(*pub));
 
 	if (pub == NULL) {
-		dt_err_set(err, DT_ERR_NOMEM, "out of memory");
+		dt_err_oom(err);
 		return NULL;
 	}
 	pub->conf = conf;

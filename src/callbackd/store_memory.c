@@ -536,7 +536,7 @@ struct cbd_store *cbd_store_memory_new(const struct cbd_store_limits *limits,
 	struct mstore *ms = calloc(1, sizeof(*ms));
 
 	if (ms == NULL) {
-		dt_err_set(err, DT_ERR_NOMEM, "out of memory");
+		dt_err_oom(err);
 		return NULL;
 	}
 	/* Memory only: a new process remembers nothing, so it is a new

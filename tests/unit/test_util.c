@@ -40,6 +40,22 @@ static void test_peer_user(void **state)
 	assert_int_equal(dt_peer_uid(-1, &uid), -1);
 }
 
+/* One spelling of "out of memory", with or without where it happened. */
+static void test_out_of_memory(void **state)
+{
+	struct dt_err err;
+
+	(void)state;
+	assert_int_equal(dt_err_oom(&err), -1);
+	assert_int_equal(err.kind, DT_ERR_NOMEM);
+	assert_string_equal(err.msg, "out of memory");
+	assert_int_equal(dt_err_oom_in(&err, "/etc/x.conf"), -1);
+	assert_int_equal(err.kind, DT_ERR_NOMEM);
+	assert_string_equal(err.msg, "/etc/x.conf: out of memory");
+	assert_string_equal(dt_err_kind_name(DT_ERR_NOMEM), "out of memory");
+	assert_int_equal(dt_err_oom(NULL), -1);
+}
+
 static void test_urlencode(void **state)
 {
 	char *s = dt_urlencode("a b&c=d/é~._-");
@@ -326,6 +342,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_peer_user),
+	    cmocka_unit_test(test_out_of_memory),
 	    cmocka_unit_test(test_urlencode),
 	    cmocka_unit_test(test_base64url),
 	    cmocka_unit_test(test_random_token_shape),

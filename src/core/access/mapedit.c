@@ -69,7 +69,7 @@ static int each_line(const char *text, size_t len, const char *file, line_fn fn,
 		struct map_line *l = calloc(1, sizeof(*l) + n + 1);
 
 		if (l == NULL)
-			return dt_err_set(err, DT_ERR_NOMEM, "out of memory");
+			return dt_err_oom(err);
 		l->raw = p;
 		l->raw_len = n;
 		memcpy(l->work, p, n);
@@ -156,7 +156,7 @@ static int finish(struct edit *e, char **out, struct dt_err *err)
 	char *text = dt_textbuf_take(&e->out);
 
 	if (text == NULL)
-		return dt_err_set(err, DT_ERR_NOMEM, "out of memory");
+		return dt_err_oom(err);
 	if (e->changes == 0) {
 		free(text);
 		text = NULL;
@@ -252,7 +252,7 @@ static int list_line(void *ctx, struct map_line *l, struct dt_err *err)
 	}
 	joined = dt_textbuf_take(&accounts);
 	if (joined == NULL)
-		return dt_err_set(err, DT_ERR_NOMEM, "out of memory");
+		return dt_err_oom(err);
 	ls->fn(ls->ctx, l->id, joined);
 	free(joined);
 	return 0;

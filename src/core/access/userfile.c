@@ -41,7 +41,7 @@ static int refusal(const char *path, const struct dt_file_refusal *why, struct d
 	case DT_FILE_TOO_LARGE:
 		return refuse(err, path, "larger than 4096 bytes");
 	case DT_FILE_NO_MEMORY:
-		return dt_err_set(err, DT_ERR_NOMEM, "%s: out of memory", path);
+		return dt_err_oom_in(err, path);
 	case DT_FILE_CANNOT_READ:
 		return dt_err_set(err, DT_ERR_DENIED, "%s: %s", path, strerror(why->errnum));
 	case DT_FILE_READ_OK:
@@ -145,7 +145,7 @@ int dt_userfile_write(const char *home, const char *union_id, struct dt_err *err
 	text = dt_asprintf("# pam_dingtalk: the DingTalk identity that may log in as you\n%s\n",
 			   union_id);
 	if (text == NULL)
-		return dt_err_set(err, DT_ERR_NOMEM, "out of memory");
+		return dt_err_oom(err);
 	rc = dt_file_replace(&w, text, strlen(text), err);
 	free(text);
 	return rc;

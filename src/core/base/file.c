@@ -106,7 +106,7 @@ static void explain(const char *path, const struct dt_file_rules *r,
 		dt_err_set(err, r->kind, "%s: refused: larger than %zu bytes", path, r->max_bytes);
 		break;
 	case DT_FILE_NO_MEMORY:
-		dt_err_set(err, DT_ERR_NOMEM, "%s: out of memory", path);
+		dt_err_oom_in(err, path);
 		break;
 	case DT_FILE_CANNOT_READ:
 		if (why->errnum != 0)
@@ -226,7 +226,7 @@ static int sync_dir_of(const char *path, struct dt_err *err)
 	int fd, rc, saved;
 
 	if (copy == NULL)
-		return dt_err_set(err, DT_ERR_NOMEM, "out of memory");
+		return dt_err_oom(err);
 	dir = dirname(copy);
 	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	rc = fd < 0 ? -1 : fsync(fd);

@@ -63,7 +63,7 @@ static char *read_current(const struct dt_rewrite_target *t, size_t *len, struct
 		*len = 0;
 		empty = strdup("");
 		if (empty == NULL)
-			dt_err_set(err, DT_ERR_NOMEM, "out of memory");
+			dt_err_oom(err);
 		return empty;
 	}
 	return dt_read_protected_file(t->path, t->protection, t->max_bytes, len, err);

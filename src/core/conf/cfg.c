@@ -80,7 +80,7 @@ static int set_string(const struct dt_cfg_key *k, void *target, const char *valu
 	char *copy = strdup(value);
 
 	if (copy == NULL)
-		return dt_err_set(err, DT_ERR_NOMEM, "%s: out of memory", where);
+		return dt_err_oom_in(err, where);
 	if (k->secret)
 		dt_free_secret(*field);
 	else
@@ -188,7 +188,7 @@ int dt_cfg_parse_text(const char *text, size_t len, const char *file, const stru
 		return dt_err_set(err, DT_ERR_CONFIG, "%s: contains a NUL byte", file);
 	copy = strndup(text, len);
 	if (copy == NULL)
-		return dt_err_set(err, DT_ERR_NOMEM, "%s: out of memory", file);
+		return dt_err_oom_in(err, file);
 	for (line = copy; line != NULL && rc == 0; line = next) {
 		next = strchr(line, '\n');
 		if (next != NULL)

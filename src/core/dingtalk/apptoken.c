@@ -213,7 +213,7 @@ static int fetch_token(struct dt_http *h, const struct dt_modcfg *cfg, int64_t d
 	c.url = url;
 	c.body = body;
 	if (url == NULL || (v1 && body == NULL))
-		dt_err_set(err, DT_ERR_NOMEM, "out of memory");
+		dt_err_oom(err);
 	else
 		answer = dt_api_call(h, &c, deadline_ms, NULL, err);
 	dt_free_secret(url);
@@ -237,7 +237,7 @@ static int fetch_token(struct dt_http *h, const struct dt_modcfg *cfg, int64_t d
 			  (expire / 2 < DT_APPTOKEN_MARGIN_S ? expire / 2 : DT_APPTOKEN_MARGIN_S);
 	dt_json_wipe_put(answer);
 	if (out->token == NULL)
-		return dt_err_set(err, DT_ERR_NOMEM, "out of memory");
+		return dt_err_oom(err);
 	return 0;
 }
 
@@ -275,7 +275,7 @@ json_object *dt_app_call(struct dt_http *h, const struct dt_modcfg *cfg, const c
 		url = dt_asprintf("%s%s?access_token=%s", cfg->oapi_base, path, token);
 		dt_free_secret(token);
 		if (url == NULL) {
-			dt_err_set(err, DT_ERR_NOMEM, "out of memory");
+			dt_err_oom(err);
 			return NULL;
 		}
 		c.url = url;

@@ -113,7 +113,7 @@ static int read_registration(json_object *obj, struct dt_helper_session *out, st
 	snprintf(out->instance, sizeof(out->instance), "%s", instance);
 	out->short_url = strdup(url);
 	if (out->short_url == NULL)
-		return dt_err_set(err, DT_ERR_NOMEM, "out of memory");
+		return dt_err_oom(err);
 	dt_sanitize_text(out->short_url);
 	return 0;
 }
@@ -128,7 +128,7 @@ int dt_helper_register(struct dt_http *h, const struct dt_helper_registration *r
 
 	memset(out, 0, sizeof(*out));
 	if (body == NULL)
-		return dt_err_set(err, DT_ERR_NOMEM, "out of memory");
+		return dt_err_oom(err);
 	rc = dt_http_request(h, "POST", HELPER_URL DT_CONTROL_SESSIONS, NULL, body, deadline_ms,
 			     &resp, err);
 	dt_free_secret(body);
@@ -174,7 +174,7 @@ static int read_wait(json_object *obj, struct dt_wait_result *out, struct dt_err
 		out->status = DT_WAIT_APPROVED;
 		out->code = strdup(s);
 		if (out->code == NULL)
-			return dt_err_set(err, DT_ERR_NOMEM, "out of memory");
+			return dt_err_oom(err);
 	} else
 		return dt_err_set(err, DT_ERR_UNAVAIL, "helper: unknown wait status");
 	return 0;

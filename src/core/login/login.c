@@ -384,7 +384,7 @@ static int ask_choice(struct login *l, const char *body, char **answer, struct d
 	int rc;
 
 	if (text == NULL)
-		return dt_err_set(err, DT_ERR_NOMEM, "out of memory");
+		return dt_err_oom(err);
 	rc = l->ui->ask(l->ui->ctx, text, answer, err);
 	free(text);
 	return rc;
@@ -445,7 +445,7 @@ static char *wait_for_enter(struct login *l, struct dt_err *err)
 								    : DT_MSG_UNKNOWN_KEY);
 		if (body == NULL) {
 			if (err->kind == DT_OK)
-				dt_err_set(err, DT_ERR_NOMEM, "out of memory");
+				dt_err_oom(err);
 			return NULL;
 		}
 		rc = ask_choice(l, body, &answer, err);

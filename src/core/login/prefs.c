@@ -54,7 +54,7 @@ static int refuse(const char *path, const struct dt_file_refusal *why, struct dt
 		return dt_err_set(err, DT_ERR_CONFIG, "%s: ignored: larger than %d bytes", path,
 				  DT_PREFS_MAX_BYTES);
 	case DT_FILE_NO_MEMORY:
-		return dt_err_set(err, DT_ERR_NOMEM, "%s: out of memory", path);
+		return dt_err_oom_in(err, path);
 	case DT_FILE_CANNOT_READ:
 		return dt_err_set(err, DT_ERR_CONFIG, "%s: %s", path, strerror(why->errnum));
 	case DT_FILE_READ_OK:

@@ -60,7 +60,7 @@ char *dt_authorize_url(const struct dt_modcfg *cfg, const struct dt_session *s, 
 		url = dt_asprintf(DT_CONTROL_INAPP_PREFIX "%s" DT_CONTROL_INAPP_STATE_PARAM "%s",
 				  cfg->corp_id, s->state);
 		if (url == NULL)
-			dt_err_set(err, DT_ERR_NOMEM, "out of memory");
+			dt_err_oom(err);
 		return url;
 	}
 	client_id = dt_urlencode(cfg->client_id);
@@ -73,6 +73,6 @@ char *dt_authorize_url(const struct dt_modcfg *cfg, const struct dt_session *s, 
 		url = oauth2_url(cfg, client_id, s->state);
 	free(client_id);
 	if (url == NULL)
-		dt_err_set(err, DT_ERR_NOMEM, "out of memory");
+		dt_err_oom(err);
 	return url;
 }
