@@ -157,11 +157,14 @@ static void test_group_or_world_write_is_refused(void **state)
 	assert_string_equal(strstr(err.msg, ": refused: mode 0620 is too open"),
 			    ": refused: mode 0620 is too open (want no group or world write)");
 	assert_true(strncmp(err.msg, path, strlen(path)) == 0);
-	/* A stricter rule is the caller's to give. */
+	/* A stricter rule is the caller's to give; without words for it,
+	 * the refusal names the forbidden bits. */
 	put(path, "x\n", 0640);
 	r.forbidden = 077;
+	r.mode_rule = NULL;
 	assert_null(dt_file_read(path, &r, &len, &why, &err));
 	assert_int_equal(why.fault, DT_FILE_TOO_OPEN);
+	assert_non_null(strstr(err.msg, ": refused: mode 0640 is too open (want none of 0077)"));
 	chmod(path, 0600);
 	free(dt_file_read(path, &r, &len, &why, &err));
 	assert_int_equal(why.fault, DT_FILE_READ_OK);

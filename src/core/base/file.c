@@ -99,8 +99,13 @@ static void explain(const char *path, const struct dt_file_rules *r,
 			   (unsigned)why->owner, owner);
 		break;
 	case DT_FILE_TOO_OPEN:
-		dt_err_set(err, r->kind, "%s: refused: mode %04o is too open (want %s)", path,
-			   (unsigned)why->mode, r->mode_rule != NULL ? r->mode_rule : "less");
+		if (r->mode_rule != NULL)
+			dt_err_set(err, r->kind, "%s: refused: mode %04o is too open (want %s)",
+				   path, (unsigned)why->mode, r->mode_rule);
+		else
+			dt_err_set(err, r->kind,
+				   "%s: refused: mode %04o is too open (want none of %04o)", path,
+				   (unsigned)why->mode, (unsigned)r->forbidden);
 		break;
 	case DT_FILE_TOO_LARGE:
 		dt_err_set(err, r->kind, "%s: refused: larger than %zu bytes", path, r->max_bytes);

@@ -25,7 +25,7 @@
 struct dt_file_rules {
 	uid_t owner;	       /* the file must belong to this user */
 	mode_t forbidden;      /* permission bits that refuse it, e.g. S_IWGRP | S_IWOTH */
-	const char *mode_rule; /* the mode rule in words, for the refusal */
+	const char *mode_rule; /* the mode rule in words, for the refusal (NULL: the bits) */
 	size_t max_bytes;      /* a larger file is refused */
 	enum dt_err_kind kind; /* of the error a refusal sets */
 };
