@@ -7,7 +7,7 @@
 
 #include <stddef.h>
 
-/* Room for any key made from a requester_address of CBD_REQUESTER_MAX
+/* Room for any key made from a requester_address of DT_CONTROL_REQUESTER_MAX
  * bytes. */
 #define CBD_ADDRESS_KEY_MAX 640
 

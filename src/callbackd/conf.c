@@ -5,6 +5,7 @@
 #include <sys/un.h>
 
 #include "conf.h"
+#include "proto/control_api.h"
 
 const struct dt_cfg_key cbd_conf_keys[] = {
     {"listen", DT_CFG_STRING, offsetof(struct cbd_conf, listen), 0, 0, NULL, 0},
@@ -47,7 +48,7 @@ static int default_string(char **field, const char *value, struct dt_err *err)
 		return 0;
 	*field = strdup(value);
 	if (*field == NULL)
-		return dt_err_set(err, DT_ERR_NOMEM, "out of memory");
+		return dt_err_oom(err);
 	return 0;
 }
 
@@ -137,7 +138,7 @@ int cbd_conf_finish(struct cbd_conf *conf, const char *path, struct dt_err *err)
 	char host[256], port[8];
 
 	if (default_string(&conf->listen, CBD_DEFAULT_LISTEN, err) != 0 ||
-	    default_string(&conf->control, CBD_DEFAULT_CONTROL, err) != 0)
+	    default_string(&conf->control, DT_CONTROL_SOCKET, err) != 0)
 		return -1;
 	if (conf->public_url == NULL || conf->public_url[0] == '\0')
 		return dt_err_set(err, DT_ERR_CONFIG,

@@ -8,10 +8,9 @@
 #include "conf/cfg.h"
 #include "base/err.h"
 
-#define CBD_DEFAULT_CONFIG  "/etc/dingtalk-callbackd.conf"
-#define CBD_DEFAULT_LISTEN  "127.0.0.1:8787"
-#define CBD_DEFAULT_CONTROL "/run/dingtalk-callbackd/control.sock"
-#define CBD_PUBLIC_URL_MAX  512
+#define CBD_DEFAULT_CONFIG "/etc/dingtalk-callbackd.conf"
+#define CBD_DEFAULT_LISTEN "127.0.0.1:8787"
+#define CBD_PUBLIC_URL_MAX 512
 
 /* The public listener's limits: see dingtalk-callbackd(8). */
 #define CBD_DEFAULT_MAX_CONNECTIONS	    512

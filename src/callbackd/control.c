@@ -11,17 +11,16 @@
 #include "burst.h"
 #include "control.h"
 #include "httpd.h"
+#include "base/clock.h"
 #include "base/json.h"
 #include "net.h"
+#include "proto/control_api.h"
 #include "register.h"
 #include "base/util.h"
 #include "wait.h"
 
 #define BODY_MAX	8192
-#define WAIT_DEFAULT_S	25
-#define WAIT_MAX_S	30
-#define SESSIONS_PATH	"/v1/sessions"
-#define SESSION_PREFIX	"/v1/sessions/"
+#define SESSION_PREFIX	DT_CONTROL_SESSIONS "/"
 #define SUSPEND_RETRIES 8
 
 struct cbd_control {
@@ -194,7 +193,7 @@ static enum MHD_Result created(struct cbd_control *ctl, struct MHD_Connection *c
 	if (obj == NULL || short_url == NULL) {
 		json_object_put(obj);
 		free(short_url);
-		return send_error(ctl, conn, MHD_HTTP_INTERNAL_SERVER_ERROR, "out of memory");
+		return send_error(ctl, conn, MHD_HTTP_INTERNAL_SERVER_ERROR, DT_OOM_TEXT);
 	}
 	json_object_object_add(obj, "id", json_object_new_string(id));
 	json_object_object_add(obj, "short_url", json_object_new_string(short_url));
@@ -234,7 +233,8 @@ static enum MHD_Result add_session(struct cbd_control *ctl, struct MHD_Connectio
 			 "requester %s has max_pending_per_requester (%u) sessions pending",
 			 r->shown[4], ctl->conf->max_pending_per_requester);
 		log_refusal(ctl, &ctl->requester_full, r->shown[4], what);
-		return send_refusal(ctl, conn, MHD_HTTP_TOO_MANY_REQUESTS, "requester_full",
+		return send_refusal(ctl, conn, MHD_HTTP_TOO_MANY_REQUESTS,
+				    DT_CONTROL_REFUSED_REQUESTER,
 				    "too many pending sessions for this requester "
 				    "(max_pending_per_requester)");
 	case CBD_E_ADDRESS_FULL:
@@ -244,7 +244,8 @@ static enum MHD_Result add_session(struct cbd_control *ctl, struct MHD_Connectio
 			 ctl->conf->max_pending_per_address);
 		dt_sanitize_text(what);
 		log_refusal(ctl, &ctl->address_full, address, what);
-		return send_refusal(ctl, conn, MHD_HTTP_TOO_MANY_REQUESTS, "address_full",
+		return send_refusal(ctl, conn, MHD_HTTP_TOO_MANY_REQUESTS,
+				    DT_CONTROL_REFUSED_ADDRESS,
 				    "too many pending sessions from this address "
 				    "(max_pending_per_address)");
 	case CBD_E_DUP:
@@ -256,7 +257,8 @@ static enum MHD_Result add_session(struct cbd_control *ctl, struct MHD_Connectio
 		snprintf(what, sizeof(what), "full: max_pending (%u) reached",
 			 ctl->conf->max_pending);
 		log_refusal(ctl, &ctl->full, "", what);
-		return send_refusal(ctl, conn, MHD_HTTP_SERVICE_UNAVAILABLE, "full",
+		return send_refusal(ctl, conn, MHD_HTTP_SERVICE_UNAVAILABLE,
+				    DT_CONTROL_REFUSED_FULL,
 				    "too many pending sessions (max_pending)");
 	default:
 		return send_error(ctl, conn, MHD_HTTP_INTERNAL_SERVER_ERROR,
@@ -283,7 +285,7 @@ static enum MHD_Result do_register(struct cbd_control *ctl, struct MHD_Connectio
 	if (cbd_register_parse(root, ctl->conf->session_ttl, &r, msg, sizeof(msg)) != 0)
 		ret = send_error(ctl, conn, MHD_HTTP_BAD_REQUEST, msg);
 	else if (cbd_register_sanitize(&r) != 0)
-		ret = send_error(ctl, conn, MHD_HTTP_INTERNAL_SERVER_ERROR, "out of memory");
+		ret = send_error(ctl, conn, MHD_HTTP_INTERNAL_SERVER_ERROR, DT_OOM_TEXT);
 	else
 		ret = add_session(ctl, conn, &r);
 	cbd_register_free(&r);
@@ -300,7 +302,7 @@ static int parse_timeout(struct MHD_Connection *conn, unsigned *out)
 	size_t i;
 
 	if (t == NULL) {
-		*out = WAIT_DEFAULT_S;
+		*out = DT_CONTROL_WAIT_DEFAULT_S;
 		return 0;
 	}
 	for (i = 0; t[i] != '\0'; i++) {
@@ -308,7 +310,7 @@ static int parse_timeout(struct MHD_Connection *conn, unsigned *out)
 			return -1;
 		v = v * 10 + (unsigned)(t[i] - '0');
 	}
-	if (v < 1 || v > WAIT_MAX_S)
+	if (v < 1 || v > DT_CONTROL_WAIT_MAX_S)
 		return -1;
 	*out = v;
 	return 0;
@@ -324,7 +326,7 @@ static enum MHD_Result send_approved(struct cbd_control *ctl, struct MHD_Connect
 	dt_free_secret(code);
 	dt_logf(ctl->log, LOG_INFO, "released the code of id=%s", id);
 	if (text == NULL)
-		return send_error(ctl, conn, MHD_HTTP_INTERNAL_SERVER_ERROR, "out of memory");
+		return send_error(ctl, conn, MHD_HTTP_INTERNAL_SERVER_ERROR, DT_OOM_TEXT);
 	return send_text(conn, MHD_HTTP_OK, text);
 }
 
@@ -440,7 +442,7 @@ static enum MHD_Result route_session(struct cbd_control *ctl, struct MHD_Connect
 static enum MHD_Result route(struct cbd_control *ctl, struct MHD_Connection *conn, const char *url,
 			     const char *method, struct creq *req)
 {
-	if (strcmp(url, SESSIONS_PATH) == 0) {
+	if (strcmp(url, DT_CONTROL_SESSIONS) == 0) {
 		if (strcmp(method, MHD_HTTP_METHOD_POST) == 0)
 			return do_register(ctl, conn, req);
 		return send_error(ctl, conn, MHD_HTTP_METHOD_NOT_ALLOWED, "method not allowed");
@@ -542,7 +544,7 @@ struct cbd_control *cbd_control_start(const struct cbd_conf *conf, struct cbd_st
 	struct cbd_control *ctl = calloc(1, sizeof(*ctl));
 
 	if (ctl == NULL) {
-		dt_err_set(err, DT_ERR_NOMEM, "out of memory");
+		dt_err_oom(err);
 		return NULL;
 	}
 	ctl->conf = conf;

@@ -8,6 +8,7 @@
 #include <time.h>
 
 #include "deadline.h"
+#include "base/clock.h"
 #include "base/util.h"
 
 /* How often the sweeper looks: a deadline is kept to within this. */
@@ -99,7 +100,7 @@ struct cbd_deadlines *cbd_deadlines_new(unsigned seconds, unsigned max_connectio
 
 	if (d == NULL || (d->slots = calloc(max_connections, sizeof(*d->slots))) == NULL) {
 		free(d);
-		dt_err_set(err, DT_ERR_NOMEM, "out of memory");
+		dt_err_oom(err);
 		return NULL;
 	}
 	d->n = max_connections;

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "base/util.h"
+#include "proto/control_api.h"
 
 /* Copies a [A-Za-z0-9_-] run of min..size-1 characters ending at `end`
  * (or the string's end) into out. */
@@ -23,15 +24,17 @@ int cbd_inapp_parse(const char *url, struct cbd_inapp *out)
 {
 	const char *corp, *amp;
 
-	if (strncmp(url, "dingtalk-inapp:", 15) != 0)
+	if (strncmp(url, DT_CONTROL_INAPP_SCHEME, strlen(DT_CONTROL_INAPP_SCHEME)) != 0)
 		return 1;
-	if (strncmp(url, CBD_INAPP_PREFIX, strlen(CBD_INAPP_PREFIX)) != 0)
+	if (strncmp(url, DT_CONTROL_INAPP_PREFIX, strlen(DT_CONTROL_INAPP_PREFIX)) != 0)
 		return -1;
-	corp = url + strlen(CBD_INAPP_PREFIX);
+	corp = url + strlen(DT_CONTROL_INAPP_PREFIX);
 	amp = strchr(corp, '&');
-	if (amp == NULL || strncmp(amp, "&state=", 7) != 0 ||
+	if (amp == NULL ||
+	    strncmp(amp, DT_CONTROL_INAPP_STATE_PARAM, strlen(DT_CONTROL_INAPP_STATE_PARAM)) != 0 ||
 	    copy_token(corp, amp, 1, out->corp_id, sizeof(out->corp_id)) != 0 ||
-	    copy_token(amp + 7, NULL, 22, out->state, sizeof(out->state)) != 0)
+	    copy_token(amp + strlen(DT_CONTROL_INAPP_STATE_PARAM), NULL, 22, out->state,
+		       sizeof(out->state)) != 0)
 		return -1;
 	return 0;
 }

@@ -6,8 +6,6 @@
 #ifndef CBD_INAPP_URL_H
 #define CBD_INAPP_URL_H
 
-#define CBD_INAPP_PREFIX "dingtalk-inapp:?corpId="
-
 struct cbd_inapp {
 	char corp_id[65];
 	char state[129];

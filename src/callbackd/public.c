@@ -7,6 +7,7 @@
 
 #include "form.h"
 #include "httpd.h"
+#include "proto/control_api.h"
 #include "net.h"
 #include "inapp.h"
 #include "pages.h"
@@ -128,7 +129,7 @@ static int code_ok(const char *code)
 {
 	size_t n = strlen(code), i;
 
-	if (n == 0 || n > CBD_CODE_MAX)
+	if (n == 0 || n > DT_CONTROL_CODE_MAX)
 		return 0;
 	for (i = 0; i < n; i++)
 		if (strchr("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~+/=",
@@ -381,7 +382,7 @@ static int make_redirect(struct cbd_public *pub, struct dt_err *err)
 	if (pub->callback_url != NULL)
 		pub->redirect_enc = dt_urlencode(pub->callback_url);
 	if (pub->redirect_enc == NULL)
-		return dt_err_set(err, DT_ERR_NOMEM, "out of memory");
+		return dt_err_oom(err);
 	return 0;
 }
 
@@ -391,7 +392,7 @@ struct cbd_public *cbd_public_start(const struct cbd_conf *conf, struct cbd_stor
 	struct cbd_public *pub = calloc(1, sizeof(*pub));
 
 	if (pub == NULL) {
-		dt_err_set(err, DT_ERR_NOMEM, "out of memory");
+		dt_err_oom(err);
 		return NULL;
 	}
 	pub->conf = conf;

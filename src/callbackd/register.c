@@ -9,6 +9,7 @@
 #include <openssl/crypto.h>
 
 #include "inapp_url.h"
+#include "proto/control_api.h"
 #include "store.h"
 #include "base/util.h"
 
@@ -78,8 +79,8 @@ static int check_authorize_url(const char *url, char *msg, size_t msg_size)
 		return 0;
 	if (rc < 0) {
 		snprintf(msg, msg_size,
-			 "field 'authorize_url' is not a valid "
-			 "dingtalk-inapp:?corpId=...&state=... URL");
+			 "field 'authorize_url' is not a valid " DT_CONTROL_INAPP_PREFIX
+			 "...&state=... URL");
 		return -1;
 	}
 	if (strncmp(url, "https://", 8) != 0 && strncmp(url, "http://", 7) != 0) {
@@ -115,18 +116,19 @@ int cbd_register_parse(json_object *root, unsigned max_ttl, struct cbd_reg *r, c
 		return -1;
 	}
 	if (get_uint(root, "number", 10, 99, 0, &r->number, msg, msg_size) != 0 ||
-	    get_string(root, "user", 1, CBD_FIELD_MAX, 0, &r->user, msg, msg_size) != 0 ||
-	    get_string(root, "service", 1, CBD_FIELD_MAX, 0, &r->service, msg, msg_size) != 0 ||
-	    get_string(root, "host", 1, CBD_FIELD_MAX, 0, &r->host, msg, msg_size) != 0 ||
-	    get_string(root, "rhost", 0, CBD_FIELD_MAX, 1, &r->rhost, msg, msg_size) != 0 ||
-	    get_string(root, "authorize_url", 1, CBD_URL_MAX, 0, &r->authorize_url, msg,
+	    get_string(root, "user", 1, DT_CONTROL_FIELD_MAX, 0, &r->user, msg, msg_size) != 0 ||
+	    get_string(root, "service", 1, DT_CONTROL_FIELD_MAX, 0, &r->service, msg, msg_size) !=
+		0 ||
+	    get_string(root, "host", 1, DT_CONTROL_FIELD_MAX, 0, &r->host, msg, msg_size) != 0 ||
+	    get_string(root, "rhost", 0, DT_CONTROL_FIELD_MAX, 1, &r->rhost, msg, msg_size) != 0 ||
+	    get_string(root, "authorize_url", 1, DT_CONTROL_URL_MAX, 0, &r->authorize_url, msg,
 		       msg_size) != 0 ||
 	    check_authorize_url(r->authorize_url, msg, msg_size) != 0 ||
-	    get_string(root, "requester", 1, CBD_REQUESTER_MAX, 0, &r->requester, msg, msg_size) !=
-		0 ||
-	    get_string(root, "requester_address", 1, CBD_REQUESTER_MAX, 1, &r->requester_address,
-		       msg, msg_size) != 0 ||
-	    get_uint(root, "ttl", 1, UINT32_MAX, 1, &r->ttl, msg, msg_size) != 0)
+	    get_string(root, "requester", 1, DT_CONTROL_REQUESTER_MAX, 0, &r->requester, msg,
+		       msg_size) != 0 ||
+	    get_string(root, "requester_address", 1, DT_CONTROL_REQUESTER_MAX, 1,
+		       &r->requester_address, msg, msg_size) != 0 ||
+	    get_uint(root, "ttl", DT_CONTROL_TTL_MIN, UINT32_MAX, 1, &r->ttl, msg, msg_size) != 0)
 		return -1;
 	/* Absent (a client that does not send it), the requester stands in:
 	 * never looser than the per-requester limit. */

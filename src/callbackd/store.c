@@ -2,19 +2,20 @@
 #include <openssl/crypto.h>
 
 #include "store.h"
+#include "proto/control_api.h"
 #include "base/util.h"
 
 const char *cbd_status_name(enum cbd_status status)
 {
 	switch (status) {
 	case CBD_PENDING:
-		return "pending";
+		return DT_CONTROL_PENDING;
 	case CBD_APPROVED:
-		return "approved";
+		return DT_CONTROL_APPROVED;
 	case CBD_REFUSED:
-		return "refused";
+		return DT_CONTROL_REFUSED;
 	case CBD_EXPIRED:
-		return "expired";
+		return DT_CONTROL_EXPIRED;
 	}
 	return "unknown";
 }

@@ -13,17 +13,13 @@
 
 #include "base/err.h"
 #include "base/log.h"
+#include "proto/control_api.h"
 
 #define CBD_ID_LEN    16 /* base64url of 12 random bytes */
 #define CBD_TOKEN_LEN 32 /* base64url of 24 random bytes */
-#define CBD_FIELD_MAX 256
-#define CBD_URL_MAX   2048
-#define CBD_CODE_MAX  512
 #define CBD_STATE_MIN 22
 #define CBD_STATE_MAX 128
 #define CBD_CHOICES   3
-/* Who asked for a login (the module's "requester"): compared as bytes. */
-#define CBD_REQUESTER_MAX 600
 /* The store's instance id: base64url of 12 random bytes, made when the
  * store is created. A module that registered under one instance and later
  * hears "unknown session" from another knows the helper lost its memory
@@ -72,8 +68,8 @@ struct cbd_new_session {
  * the page was seen) and is wiped by cbd_view_wipe. */
 struct cbd_view {
 	char id[CBD_ID_LEN + 1];
-	char user[CBD_FIELD_MAX + 1], service[CBD_FIELD_MAX + 1];
-	char host[CBD_FIELD_MAX + 1], rhost[CBD_FIELD_MAX + 1];
+	char user[DT_CONTROL_FIELD_MAX + 1], service[DT_CONTROL_FIELD_MAX + 1];
+	char host[DT_CONTROL_FIELD_MAX + 1], rhost[DT_CONTROL_FIELD_MAX + 1];
 	time_t created;
 	unsigned choices[CBD_CHOICES];
 	char token[CBD_TOKEN_LEN + 1];

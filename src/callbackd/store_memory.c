@@ -10,6 +10,8 @@
 #include <openssl/sha.h>
 
 #include "store.h"
+#include "proto/control_api.h"
+#include "base/clock.h"
 #include "base/util.h"
 
 struct msession {
@@ -225,7 +227,7 @@ static int unique_id(struct mstore *ms, char id[CBD_ID_LEN + 1])
 
 static void copy_field(char *dst, const char *src)
 {
-	size_t n = strnlen(src, CBD_FIELD_MAX);
+	size_t n = strnlen(src, DT_CONTROL_FIELD_MAX);
 
 	memcpy(dst, src, n);
 	dst[n] = '\0';
@@ -534,7 +536,7 @@ struct cbd_store *cbd_store_memory_new(const struct cbd_store_limits *limits,
 	struct mstore *ms = calloc(1, sizeof(*ms));
 
 	if (ms == NULL) {
-		dt_err_set(err, DT_ERR_NOMEM, "out of memory");
+		dt_err_oom(err);
 		return NULL;
 	}
 	/* Memory only: a new process remembers nothing, so it is a new

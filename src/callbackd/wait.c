@@ -9,6 +9,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "base/clock.h"
 #include "base/util.h"
 #include "wait.h"
 
@@ -150,7 +151,7 @@ struct cbd_waiters *cbd_waiters_start(struct cbd_store *store, const struct dt_l
 	struct cbd_waiters *ws = calloc(1, sizeof(*ws));
 
 	if (ws == NULL) {
-		dt_err_set(err, DT_ERR_NOMEM, "out of memory");
+		dt_err_oom(err);
 		return NULL;
 	}
 	ws->store = store;

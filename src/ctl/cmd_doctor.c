@@ -12,6 +12,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "base/clock.h"
 #include "dingtalk/apptoken.h"
 #include "conf/cfg.h"
 #include "ctl.h"

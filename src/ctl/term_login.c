@@ -33,7 +33,7 @@ static int ask(void *ctx, const char *text, char **answer, struct dt_err *err)
 		return dt_err_set(err, DT_ERR_CONV, "no answer on standard input");
 	line[strcspn(line, "\r\n")] = '\0';
 	*answer = strdup(line);
-	return *answer != NULL ? 0 : dt_err_set(err, DT_ERR_NOMEM, "out of memory");
+	return *answer != NULL ? 0 : dt_err_oom(err);
 }
 
 static const char *process_env(void *ctx, const char *name)

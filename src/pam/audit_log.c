@@ -7,6 +7,7 @@
 
 #include <security/pam_ext.h>
 
+#include "base/clock.h"
 #include "login/audit.h"
 #include "base/util.h"
 
@@ -102,7 +103,7 @@ void pam_dt_audit(pam_handle_t *pamh, const struct pam_dt_attempt *at, int rc,
 	a.reason = err->msg[0] != '\0' ? err->msg : NULL;
 	line = dt_audit_format(&a, at->format);
 	if (line == NULL) {
-		pam_syslog(pamh, LOG_ERR, "audit: out of memory; %s for %s", a.pam_code,
+		pam_syslog(pamh, LOG_ERR, "audit: %s; %s for %s", DT_OOM_TEXT, a.pam_code,
 			   at->user != NULL ? at->user : "-");
 		return;
 	}

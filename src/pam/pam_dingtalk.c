@@ -18,6 +18,7 @@
 
 #include "access/login_policy.h"
 #include "access/accounts.h"
+#include "base/clock.h"
 #include "base/err.h"
 #include "base/log.h"
 #include "login/login.h"
@@ -76,7 +77,7 @@ static int ask_line(void *ctx, const char *text, char **answer, struct dt_err *e
 				  pam_strerror(cs->pamh, cs->last_pam_rc));
 	*answer = resp != NULL ? resp : strdup("");
 	if (*answer == NULL)
-		return dt_err_set(err, DT_ERR_NOMEM, "out of memory");
+		return dt_err_oom(err);
 	return 0;
 }
 

@@ -14,6 +14,7 @@
 #include "register.h"
 #include "store.h"
 #include "base/util.h"
+#include "proto/control_api.h"
 
 #define MAX_TTL 600
 
@@ -36,21 +37,21 @@ static void check_accepted(const struct cbd_reg *r)
 	    r->number > 99 || r->ttl < 10 || r->ttl > MAX_TTL)
 		__builtin_trap();
 	for (i = 0; i < 5; i++) {
-		if (strlen(r->shown[i]) > (i < 4 ? CBD_FIELD_MAX : CBD_REQUESTER_MAX))
+		if (strlen(r->shown[i]) > (i < 4 ? DT_CONTROL_FIELD_MAX : DT_CONTROL_REQUESTER_MAX))
 			__builtin_trap();
 		check_shown(r->shown[i]);
 	}
 	if (r->requester == NULL || r->requester[0] == '\0' ||
-	    strlen(r->requester) > CBD_REQUESTER_MAX)
+	    strlen(r->requester) > DT_CONTROL_REQUESTER_MAX)
 		__builtin_trap();
 	/* Present or stood in for by the requester; its key always fits. */
 	if (r->requester_address == NULL || r->requester_address[0] == '\0' ||
-	    strlen(r->requester_address) > CBD_REQUESTER_MAX)
+	    strlen(r->requester_address) > DT_CONTROL_REQUESTER_MAX)
 		__builtin_trap();
 	cbd_address_key(r->requester_address, key, sizeof(key));
 	if (strlen(key) > CBD_ADDRESS_KEY_MAX || key[0] == '\0')
 		__builtin_trap();
-	if (strlen(r->authorize_url) > CBD_URL_MAX)
+	if (strlen(r->authorize_url) > DT_CONTROL_URL_MAX)
 		__builtin_trap();
 	/* Either flow C's pseudo-URL, well formed, or an http(s) URL without
 	 * redirect_uri (docs/control-api.md). */

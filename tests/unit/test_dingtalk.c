@@ -17,6 +17,7 @@
 #include <cmocka.h>
 #include <curl/curl.h>
 
+#include "base/clock.h"
 #include "dingtalk/apptoken.h"
 #include "dingtalk/exchange.h"
 #include "base/json.h"

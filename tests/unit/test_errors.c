@@ -15,6 +15,7 @@
 
 #include <cmocka.h>
 
+#include "base/clock.h"
 #include "dingtalk/api.h"
 #include "dingtalk/directory.h"
 #include "base/json.h"

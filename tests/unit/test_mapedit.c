@@ -268,7 +268,7 @@ static int append_x(void *ctx, const char *old, size_t len, char **out, struct d
 	(void)ctx;
 	(void)len;
 	*out = dt_asprintf("%sx\n", old);
-	return *out != NULL ? 0 : dt_err_set(err, DT_ERR_NOMEM, "out of memory");
+	return *out != NULL ? 0 : dt_err_oom(err);
 }
 
 static int change_nothing(void *ctx, const char *old, size_t len, char **out, struct dt_err *err)

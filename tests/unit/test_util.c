@@ -18,6 +18,7 @@
 #include "login/requester.h"
 #include "login/session.h"
 #include "base/util.h"
+#include "proto/control_api.h"
 
 /* helper_user: a name or a numeric uid; an unknown name is a
  * configuration error naming the key. */
@@ -37,6 +38,22 @@ static void test_peer_user(void **state)
 	assert_int_equal(dt_peer_user_uid("helper_user", "-1", &uid, &err), -1);
 	assert_int_equal(dt_peer_user_uid("helper_user", "4294967295", &uid, &err), -1);
 	assert_int_equal(dt_peer_uid(-1, &uid), -1);
+}
+
+/* One spelling of "out of memory", with or without where it happened. */
+static void test_out_of_memory(void **state)
+{
+	struct dt_err err;
+
+	(void)state;
+	assert_int_equal(dt_err_oom(&err), -1);
+	assert_int_equal(err.kind, DT_ERR_NOMEM);
+	assert_string_equal(err.msg, "out of memory");
+	assert_int_equal(dt_err_oom_in(&err, "/etc/x.conf"), -1);
+	assert_int_equal(err.kind, DT_ERR_NOMEM);
+	assert_string_equal(err.msg, "/etc/x.conf: out of memory");
+	assert_string_equal(dt_err_kind_name(DT_ERR_NOMEM), "out of memory");
+	assert_int_equal(dt_err_oom(NULL), -1);
 }
 
 static void test_urlencode(void **state)
@@ -228,7 +245,7 @@ static void test_client_keys_are_checked(void **state)
  * and account otherwise; bounded. */
 static void test_requester(void **state)
 {
-	char out[DT_REQUESTER_MAX + 1], big[1000];
+	char out[DT_CONTROL_REQUESTER_MAX + 1], big[1000];
 
 	(void)state;
 	dt_requester(out, sizeof(out), 1001, "10.0.0.5", "sudo", "root");
@@ -242,7 +259,7 @@ static void test_requester(void **state)
 	memset(big, 'x', sizeof(big) - 1);
 	big[sizeof(big) - 1] = '\0';
 	dt_requester(out, sizeof(out), 0, big, "sshd", big);
-	assert_true(strlen(out) <= DT_REQUESTER_MAX);
+	assert_true(strlen(out) <= DT_CONTROL_REQUESTER_MAX);
 	assert_true(strncmp(out, "rhost:xxx", 9) == 0);
 }
 
@@ -250,7 +267,7 @@ static void test_requester(void **state)
  * the same three cases and prefixes, the account never in it. */
 static void test_requester_address(void **state)
 {
-	char out[DT_REQUESTER_MAX + 1], big[1000];
+	char out[DT_CONTROL_REQUESTER_MAX + 1], big[1000];
 
 	(void)state;
 	dt_requester_address(out, sizeof(out), 1001, "10.0.0.5", "sudo");
@@ -264,7 +281,7 @@ static void test_requester_address(void **state)
 	memset(big, 'x', sizeof(big) - 1);
 	big[sizeof(big) - 1] = '\0';
 	dt_requester_address(out, sizeof(out), 0, big, "sshd");
-	assert_true(strlen(out) <= DT_REQUESTER_MAX);
+	assert_true(strlen(out) <= DT_CONTROL_REQUESTER_MAX);
 	assert_true(strncmp(out, "rhost:xxx", 9) == 0);
 }
 
@@ -325,6 +342,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_peer_user),
+	    cmocka_unit_test(test_out_of_memory),
 	    cmocka_unit_test(test_urlencode),
 	    cmocka_unit_test(test_base64url),
 	    cmocka_unit_test(test_random_token_shape),

@@ -68,7 +68,7 @@ static int each_line(const char *text, size_t len, const char *file, line_fn fn,
 		return dt_err_set(err, DT_ERR_CONFIG, "%s: contains a NUL byte", file);
 	copy = strndup(text, len);
 	if (copy == NULL)
-		return dt_err_set(err, DT_ERR_NOMEM, "out of memory");
+		return dt_err_oom(err);
 	rc = dt_map_parse(copy, len, file, check_line, &w, err);
 	free(copy);
 	return rc;
@@ -147,7 +147,7 @@ static int finish(struct edit *e, char **out, struct dt_err *err)
 	char *text = dt_textbuf_take(&e->out);
 
 	if (text == NULL)
-		return dt_err_set(err, DT_ERR_NOMEM, "out of memory");
+		return dt_err_oom(err);
 	if (e->changes == 0) {
 		free(text);
 		text = NULL;

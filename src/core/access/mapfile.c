@@ -102,7 +102,7 @@ int dt_map_accounts_text(const char *text, size_t len, const char *file, const c
 		return dt_err_set(err, DT_ERR_CONFIG, "%s: contains a NUL byte", file);
 	copy = strndup(text, len);
 	if (copy == NULL)
-		return dt_err_set(err, DT_ERR_NOMEM, "out of memory");
+		return dt_err_oom(err);
 	rc = scan_buffer(copy, len, file, union_id, fn, ctx, err);
 	free(copy);
 	return rc;

@@ -90,7 +90,7 @@ char *dt_recovery_hash(const char *code, struct dt_err *err)
 	dt_base64url(hash, sizeof(hash), hash64, sizeof(hash64));
 	out = dt_asprintf("%s$%u$%s$%s", SCHEME, ITERATIONS, salt64, hash64);
 	if (out == NULL)
-		dt_err_set(err, DT_ERR_NOMEM, "out of memory");
+		dt_err_oom(err);
 	return out;
 }
 
@@ -178,7 +178,7 @@ static int filter(const char *text, size_t len, const char *file, keep_fn keep, 
 		const char *nl = memchr(p, '\n', (size_t)(end - p));
 		size_t n = nl != NULL ? (size_t)(nl - p) : (size_t)(end - p);
 		if ((work = strndup(p, n)) == NULL)
-			return dt_err_set(err, DT_ERR_NOMEM, "out of memory");
+			return dt_err_oom(err);
 		snprintf(where, sizeof(where), "%s:%u", file, ++lineno);
 		if (split(work, where, &r, err) < 0) {
 			free(work);
@@ -225,7 +225,7 @@ static int keep_unmatched(void *ctx, const struct rline *r)
 static int take(struct dt_textbuf *b, char **out, struct dt_err *err)
 {
 	*out = dt_textbuf_take(b);
-	return *out == NULL ? dt_err_set(err, DT_ERR_NOMEM, "out of memory") : 0;
+	return *out == NULL ? dt_err_oom(err) : 0;
 }
 
 int dt_recovery_replace(const char *text, size_t len, const char *file, const char *user,

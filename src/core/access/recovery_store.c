@@ -101,8 +101,7 @@ static int make_codes(size_t count, char **codes, char **hashes, struct dt_err *
 		codes[i] = strdup(code);
 		hashes[i] = dt_recovery_hash(code, err);
 		if (codes[i] == NULL || hashes[i] == NULL)
-			return err->kind != DT_OK ? -1
-						  : dt_err_set(err, DT_ERR_NOMEM, "out of memory");
+			return err->kind != DT_OK ? -1 : dt_err_oom(err);
 	}
 	return 0;
 }

@@ -3,7 +3,6 @@
 #include "access/userfile.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,6 +10,7 @@
 #include <unistd.h>
 
 #include "base/dirchain.h"
+#include "base/file.h"
 #include "base/util.h"
 
 #define UNION_ID_MAX 128
@@ -28,55 +28,65 @@ static int refuse(struct dt_err *err, const char *path, const char *why)
 	return dt_err_set(err, DT_ERR_DENIED, "%s: ignored: %s", path, why);
 }
 
-static int read_checked(int fd, const char *path, uid_t owner, char *buf, struct dt_err *err)
+static int refusal(const char *path, const struct dt_file_refusal *why, struct dt_err *err)
 {
-	struct stat st;
-	ssize_t n;
-
-	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode))
-		return refuse(err, path, "not a regular file");
-	if (st.st_uid != owner)
+	switch (why->fault) {
+	case DT_FILE_CANNOT_OPEN:
+		return dt_err_set(err, DT_ERR_DENIED, "%s: %s%s", path, strerror(why->errnum),
+				  why->errnum == ELOOP ? " (symbolic links are refused)" : "");
+	case DT_FILE_NOT_OWNED:
 		return refuse(err, path, "not owned by the user");
-	if (st.st_mode & (S_IWGRP | S_IWOTH))
+	case DT_FILE_TOO_OPEN:
 		return refuse(err, path, "writable by group or others");
-	if (st.st_size > DT_USERFILE_MAX_BYTES)
+	case DT_FILE_TOO_LARGE:
 		return refuse(err, path, "larger than 4096 bytes");
-	n = read(fd, buf, DT_USERFILE_MAX_BYTES);
-	if (n < 0)
-		return dt_err_set(err, DT_ERR_DENIED, "%s: %s", path, strerror(errno));
-	buf[n] = '\0';
-	if (memchr(buf, '\0', (size_t)n) != NULL)
-		return refuse(err, path, "contains a NUL byte");
-	return 0;
+	case DT_FILE_NO_MEMORY:
+		return dt_err_oom_in(err, path);
+	case DT_FILE_CANNOT_READ:
+		return dt_err_set(err, DT_ERR_DENIED, "%s: %s", path, strerror(why->errnum));
+	case DT_FILE_READ_OK:
+	case DT_FILE_CANNOT_STAT:
+	case DT_FILE_NOT_REGULAR:
+		break;
+	}
+	return refuse(err, path, "not a regular file");
 }
 
 /* The file's own checks say nothing if someone else can write its
  * directory or one above: they could have put their file there. The file
- * is opened from the checked directory's descriptor, never by its path,
- * so it comes from the chain that was checked. Returns 0 with *fd the
- * file's descriptor (-1 when there is no file, nor home); -1 with `err`
- * set when the chain is unsafe or the open fails. */
-static int open_in_checked_home(const char *home, const char *path, uid_t owner, int *fd,
+ * is read from the checked directory's descriptor, never by its path, so
+ * it comes from the chain that was checked. Returns 0 with *text the
+ * file's contents (NULL when there is no file, nor home); -1 with `err`
+ * set when the chain or the file is unsafe, or cannot be read. */
+static int read_in_checked_home(const char *home, const char *path, uid_t owner, char **text,
 				struct dt_err *err)
 {
-	char why[600];
-	int dir, saved;
+	const struct dt_file_rules rules = {
+	    .owner = owner, .forbidden = S_IWGRP | S_IWOTH, .max_bytes = DT_USERFILE_MAX_BYTES};
+	struct dt_file_refusal why;
+	char reason[600];
+	size_t len = 0;
+	int dir;
 
-	*fd = -1;
-	dir = dt_dir_chain_open(home, owner, why, sizeof(why));
+	*text = NULL;
+	dir = dt_dir_chain_open(home, owner, reason, sizeof(reason));
 	if (dir < 0 && errno == ENOENT)
 		return 0;
 	if (dir < 0)
 		return dt_err_set(err, DT_ERR_DENIED,
-				  "%s: ignored: %s (as sshd's StrictModes would)", path, why);
-	*fd = openat(dir, DT_USERFILE_NAME,
-		     O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
-	saved = errno;
+				  "%s: ignored: %s (as sshd's StrictModes would)", path, reason);
+	*text = dt_file_read_at(dir, DT_USERFILE_NAME, path, &rules, &len, &why, NULL);
 	close(dir);
-	if (*fd >= 0 || saved == ENOENT)
-		return 0;
-	return dt_err_set(err, DT_ERR_DENIED, "%s: %s%s", path, strerror(saved),
-			  saved == ELOOP ? " (symbolic links are refused)" : "");
+	if (*text == NULL)
+		return why.fault == DT_FILE_CANNOT_OPEN && why.errnum == ENOENT
+			   ? 0
+			   : refusal(path, &why, err);
+	if (memchr(*text, '\0', len) != NULL) {
+		free(*text);
+		*text = NULL;
+		return refuse(err, path, "contains a NUL byte");
+	}
+	return 0;
 }
 
 static int match_lines(char *text, const char *path, const char *union_id, int *bound,
@@ -107,27 +117,26 @@ static int match_lines(char *text, const char *path, const char *union_id, int *
 int dt_userfile_match(const char *home, uid_t owner, const char *union_id, int *bound,
 		      struct dt_err *err)
 {
-	char path[4096], text[DT_USERFILE_MAX_BYTES + 1];
-	int fd, rc;
+	char path[4096], *text;
+	int rc;
 
 	*bound = 0;
 	if (binding_path(home, path, sizeof(path), err) < 0)
 		return -1;
-	if (open_in_checked_home(home, path, owner, &fd, err) < 0)
+	if (read_in_checked_home(home, path, owner, &text, err) < 0)
 		return -1;
-	if (fd < 0)
+	if (text == NULL)
 		return 0; /* no file: no binding, no error */
-	rc = read_checked(fd, path, owner, text, err);
-	close(fd);
-	return rc < 0 ? -1 : match_lines(text, path, union_id, bound, err);
+	rc = match_lines(text, path, union_id, bound, err);
+	free(text);
+	return rc;
 }
 
 int dt_userfile_write(const char *home, const char *union_id, struct dt_err *err)
 {
-	char path[4096], tmp[4200];
-	char *text;
-	int fd, ok;
-	size_t len;
+	char path[4096], *text;
+	const struct dt_file_write w = {.path = path, .mode = 0600};
+	int rc;
 
 	if (!dt_is_printable_id(union_id) || strlen(union_id) > UNION_ID_MAX)
 		return dt_err_set(err, DT_ERR_INTERNAL, "not a unionId");
@@ -136,21 +145,8 @@ int dt_userfile_write(const char *home, const char *union_id, struct dt_err *err
 	text = dt_asprintf("# pam_dingtalk: the DingTalk identity that may log in as you\n%s\n",
 			   union_id);
 	if (text == NULL)
-		return dt_err_set(err, DT_ERR_NOMEM, "out of memory");
-	len = strlen(text);
-	snprintf(tmp, sizeof(tmp), "%s.XXXXXX", path);
-	fd = mkstemp(tmp);
-	if (fd < 0) {
-		free(text);
-		return dt_err_set(err, DT_ERR_CONFIG, "%s: %s", tmp, strerror(errno));
-	}
-	ok = fchmod(fd, 0600) == 0 && write(fd, text, len) == (ssize_t)len && fsync(fd) == 0;
-	ok = close(fd) == 0 && ok;
+		return dt_err_oom(err);
+	rc = dt_file_replace(&w, text, strlen(text), err);
 	free(text);
-	if (!ok || rename(tmp, path) != 0) {
-		int saved = errno;
-		unlink(tmp);
-		return dt_err_set(err, DT_ERR_CONFIG, "%s: %s", path, strerror(saved));
-	}
-	return 0;
+	return rc;
 }

@@ -17,7 +17,7 @@ static int save_groups(struct dt_as_user *as, struct dt_err *err)
 		return dt_err_set(err, DT_ERR_DENIED, "getgroups: %s", strerror(errno));
 	as->groups = malloc((size_t)(n > 0 ? n : 1) * sizeof(*as->groups));
 	if (as->groups == NULL)
-		return dt_err_set(err, DT_ERR_NOMEM, "out of memory");
+		return dt_err_oom(err);
 	as->n_groups = getgroups(n, as->groups);
 	if (as->n_groups < 0)
 		return dt_err_set(err, DT_ERR_DENIED, "getgroups: %s", strerror(errno));

@@ -37,6 +37,16 @@ int dt_err_prefix(struct dt_err *err, const char *fmt, ...)
 	return -1;
 }
 
+int dt_err_oom(struct dt_err *err)
+{
+	return dt_err_set(err, DT_ERR_NOMEM, "%s", DT_OOM_TEXT);
+}
+
+int dt_err_oom_in(struct dt_err *err, const char *where)
+{
+	return dt_err_set(err, DT_ERR_NOMEM, "%s: %s", where, DT_OOM_TEXT);
+}
+
 void dt_err_clear(struct dt_err *err)
 {
 	if (err == NULL)
@@ -61,7 +71,7 @@ const char *dt_err_kind_name(enum dt_err_kind kind)
 	case DT_ERR_NOUSER:
 		return "unknown user";
 	case DT_ERR_NOMEM:
-		return "out of memory";
+		return DT_OOM_TEXT;
 	case DT_ERR_CONV:
 		return "conversation";
 	case DT_ERR_MAXTRIES:

@@ -29,6 +29,15 @@ struct dt_err {
 int dt_err_set(struct dt_err *err, enum dt_err_kind kind, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
+/* Running out of memory, said the same way everywhere. */
+#define DT_OOM_TEXT "out of memory"
+
+/* Sets DT_ERR_NOMEM and "out of memory"; returns -1. */
+int dt_err_oom(struct dt_err *err);
+
+/* The same, naming what was being read or parsed: "WHERE: out of memory". */
+int dt_err_oom_in(struct dt_err *err, const char *where);
+
 /* Prefixes the existing message with more context ("helper: " ...). */
 int dt_err_prefix(struct dt_err *err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 

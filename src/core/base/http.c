@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/clock.h"
 #include "base/peer.h"
 #include "base/util.h"
 
@@ -302,7 +303,7 @@ int dt_http_request(struct dt_http *h, const char *method, const char *url,
 				  h->opts.peer_name, shown);
 	list = build_headers(headers, body);
 	if (list == NULL)
-		return dt_err_set(err, DT_ERR_NOMEM, "out of memory");
+		return dt_err_oom(err);
 	h->errbuf[0] = '\0';
 	if (h->request_timeout_ms > 0 && h->request_timeout_ms < remaining)
 		remaining = h->request_timeout_ms;
@@ -326,7 +327,7 @@ int dt_http_request(struct dt_http *h, const char *method, const char *url,
 	if (resp->body == NULL) {
 		resp->body = calloc(1, 1);
 		if (resp->body == NULL)
-			return dt_err_set(err, DT_ERR_NOMEM, "out of memory");
+			return dt_err_oom(err);
 	}
 	return 0;
 }

@@ -4,7 +4,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <libgen.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,23 +11,20 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "base/file.h"
 #include "base/util.h"
 
 struct paths {
-	char lock[4200], tmp[4200], bak[4200], dir[4200];
+	char lock[4200], tmp[4200], bak[4200];
 };
 
 static int make_paths(const char *path, struct paths *p, struct dt_err *err)
 {
-	char copy[4200];
-
 	if (path[0] != '/' || strlen(path) >= 4096)
 		return dt_err_set(err, DT_ERR_CONFIG, "%s: want an absolute path", path);
 	snprintf(p->lock, sizeof(p->lock), "%s.lock", path);
 	snprintf(p->tmp, sizeof(p->tmp), "%s.tmp", path);
 	snprintf(p->bak, sizeof(p->bak), "%s.bak", path);
-	snprintf(copy, sizeof(copy), "%s", path);
-	snprintf(p->dir, sizeof(p->dir), "%s", dirname(copy));
 	return 0;
 }
 
@@ -67,48 +63,10 @@ static char *read_current(const struct dt_rewrite_target *t, size_t *len, struct
 		*len = 0;
 		empty = strdup("");
 		if (empty == NULL)
-			dt_err_set(err, DT_ERR_NOMEM, "out of memory");
+			dt_err_oom(err);
 		return empty;
 	}
 	return dt_read_protected_file(t->path, t->protection, t->max_bytes, len, err);
-}
-
-static int write_all(int fd, const char *text, size_t len)
-{
-	while (len > 0) {
-		ssize_t n = write(fd, text, len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return -1;
-		text += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
-static int write_temp(const struct dt_rewrite_target *t, const char *tmp, const char *text,
-		      struct dt_err *err)
-{
-	int fd, ok;
-
-	/* A temp file left by a writer that was killed is ours to replace. */
-	if (unlink(tmp) != 0 && errno != ENOENT)
-		return dt_err_set(err, DT_ERR_CONFIG, "%s: %s", tmp, strerror(errno));
-	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY, 0600);
-	if (fd < 0)
-		return dt_err_set(err, DT_ERR_CONFIG, "%s: %s", tmp, strerror(errno));
-	ok = fchown(fd, 0, 0) == 0 && fchmod(fd, t->mode) == 0 &&
-	     write_all(fd, text, strlen(text)) == 0 && fsync(fd) == 0;
-	if (!ok)
-		dt_err_set(err, DT_ERR_CONFIG, "%s: cannot write: %s", tmp, strerror(errno));
-	if (close(fd) != 0 && ok) {
-		ok = 0;
-		dt_err_set(err, DT_ERR_CONFIG, "%s: cannot write: %s", tmp, strerror(errno));
-	}
-	if (!ok)
-		unlink(tmp);
-	return ok ? 0 : -1;
 }
 
 /* Keeps the version being replaced. A hard link never exposes a half
@@ -120,36 +78,20 @@ static void keep_backup(const char *path, const char *bak)
 	(void)link(path, bak);
 }
 
-static int sync_dir(const char *dir)
-{
-	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	int rc;
-
-	if (fd < 0)
-		return -1;
-	rc = fsync(fd);
-	close(fd);
-	return rc;
-}
-
 static int replace(const struct dt_rewrite_target *t, const struct paths *p, const char *text,
 		   struct dt_err *err)
 {
+	const struct dt_file_write w = {
+	    .path = t->path, .mode = t->mode, .root_owned = 1, .tmp = p->tmp, .sync_dir = 1};
+	char tmp[DT_FILE_TMP_SIZE];
+
 	if (strlen(text) > t->max_bytes)
 		return dt_err_set(err, DT_ERR_CONFIG, "%s: would grow past %zu bytes", t->path,
 				  t->max_bytes);
-	if (write_temp(t, p->tmp, text, err) < 0)
+	if (dt_file_stage(&w, text, strlen(text), tmp, err) < 0)
 		return -1;
 	keep_backup(t->path, p->bak);
-	if (rename(p->tmp, t->path) != 0) {
-		dt_err_set(err, DT_ERR_CONFIG, "%s: cannot replace: %s", t->path, strerror(errno));
-		unlink(p->tmp);
-		return -1;
-	}
-	if (sync_dir(p->dir) != 0)
-		return dt_err_set(err, DT_ERR_CONFIG, "%s: cannot sync the directory: %s", p->dir,
-				  strerror(errno));
-	return 0;
+	return dt_file_commit(&w, tmp, err);
 }
 
 int dt_rewrite_file(const struct dt_rewrite_target *t, dt_rewrite_fn edit, void *ctx,

@@ -30,9 +30,6 @@ int dt_is_printable_id(const char *s);
 /* Wipes and frees a string (secrets). NULL is allowed. */
 void dt_free_secret(char *s);
 
-/* Monotonic milliseconds, for deadlines. */
-int64_t dt_now_ms(void);
-
 /* Whether SIGINT or SIGQUIT is pending for this process: sudo and login
  * block them while authenticating, so Ctrl-C waits there until PAM
  * returns. Looking does not consume the signal; the host program still

@@ -4,15 +4,14 @@
 
 #include <ctype.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
-#include <unistd.h>
 
+#include "base/file.h"
 #include "base/util.h"
 
 static const struct dt_cfg_key *find_key(const struct dt_cfg_key *keys, const char *name)
@@ -81,7 +80,7 @@ static int set_string(const struct dt_cfg_key *k, void *target, const char *valu
 	char *copy = strdup(value);
 
 	if (copy == NULL)
-		return dt_err_set(err, DT_ERR_NOMEM, "%s: out of memory", where);
+		return dt_err_oom_in(err, where);
 	if (k->secret)
 		dt_free_secret(*field);
 	else
@@ -189,7 +188,7 @@ int dt_cfg_parse_text(const char *text, size_t len, const char *file, const stru
 		return dt_err_set(err, DT_ERR_CONFIG, "%s: contains a NUL byte", file);
 	copy = strndup(text, len);
 	if (copy == NULL)
-		return dt_err_set(err, DT_ERR_NOMEM, "%s: out of memory", file);
+		return dt_err_oom_in(err, file);
 	for (line = copy; line != NULL && rc == 0; line = next) {
 		next = strchr(line, '\n');
 		if (next != NULL)
@@ -210,81 +209,19 @@ int dt_cfg_parse_text(const char *text, size_t len, const char *file, const stru
 	return rc;
 }
 
-static int check_protection(const struct stat *st, const char *path, enum dt_cfg_mode mode,
-			    struct dt_err *err)
-{
-	mode_t forbidden = mode == DT_CFG_SECRET ? (S_IRWXG | S_IRWXO) : (S_IWGRP | S_IWOTH);
-
-	if (!S_ISREG(st->st_mode))
-		return dt_err_set(err, DT_ERR_CONFIG, "%s: not a regular file", path);
-	if (st->st_uid != 0)
-		return dt_err_set(err, DT_ERR_CONFIG,
-				  "%s: refused: owned by uid %u, must be owned by root", path,
-				  (unsigned)st->st_uid);
-	if (st->st_mode & forbidden)
-		return dt_err_set(err, DT_ERR_CONFIG,
-				  "%s: refused: mode %04o is too open (want %s)", path,
-				  (unsigned)(st->st_mode & 07777),
-				  mode == DT_CFG_SECRET ? "0600 or stricter: it holds secrets"
-							: "no group or world write");
-	return 0;
-}
-
-static char *read_bounded(int fd, const char *path, size_t size, size_t max_bytes, size_t *len_out,
-			  struct dt_err *err)
-{
-	char *buf;
-	size_t got = 0;
-	ssize_t n;
-
-	if (size > max_bytes) {
-		dt_err_set(err, DT_ERR_CONFIG, "%s: refused: larger than %zu bytes", path,
-			   max_bytes);
-		return NULL;
-	}
-	buf = malloc(size + 1);
-	if (buf == NULL) {
-		dt_err_set(err, DT_ERR_NOMEM, "%s: out of memory", path);
-		return NULL;
-	}
-	while (got < size) {
-		n = read(fd, buf + got, size - got);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			break;
-		got += (size_t)n;
-	}
-	if (got != size) {
-		dt_err_set(err, DT_ERR_CONFIG, "%s: short read (file changed while reading?)",
-			   path);
-		free(buf);
-		return NULL;
-	}
-	buf[got] = '\0';
-	*len_out = got;
-	return buf;
-}
-
 char *dt_read_protected_file(const char *path, enum dt_cfg_mode mode, size_t max_bytes,
 			     size_t *len_out, struct dt_err *err)
 {
-	struct stat st;
-	char *buf = NULL;
-	int fd;
+	const int secret = mode == DT_CFG_SECRET;
+	const struct dt_file_rules rules = {
+	    .owner = 0,
+	    .forbidden = secret ? (S_IRWXG | S_IRWXO) : (S_IWGRP | S_IWOTH),
+	    .mode_rule = secret ? "0600 or stricter: it holds secrets" : "no group or world write",
+	    .max_bytes = max_bytes,
+	    .kind = DT_ERR_CONFIG,
+	};
 
-	fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
-	if (fd < 0) {
-		dt_err_set(err, DT_ERR_CONFIG, "%s: cannot open: %s%s", path, strerror(errno),
-			   errno == ELOOP ? " (symbolic links are refused)" : "");
-		return NULL;
-	}
-	if (fstat(fd, &st) != 0)
-		dt_err_set(err, DT_ERR_CONFIG, "%s: cannot stat: %s", path, strerror(errno));
-	else if (check_protection(&st, path, mode, err) == 0)
-		buf = read_bounded(fd, path, (size_t)st.st_size, max_bytes, len_out, err);
-	close(fd);
-	return buf;
+	return dt_file_read(path, &rules, len_out, NULL, err);
 }
 
 int dt_cfg_load_file(const char *path, enum dt_cfg_mode mode, const struct dt_cfg_key *keys,

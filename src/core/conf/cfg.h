@@ -56,14 +56,15 @@ int dt_cfg_parse_text(const char *text, size_t len, const char *file, const stru
 		      void *target, dt_cfg_section_fn on_section, void *section_ctx,
 		      struct dt_err *err);
 
-/* Opens `path` safely (O_NOFOLLOW, O_CLOEXEC, O_NOCTTY), checks owner and
- * mode per `mode`, bounds the size, and parses it. */
+/* Reads `path` (dt_read_protected_file) and parses it. */
 int dt_cfg_load_file(const char *path, enum dt_cfg_mode mode, const struct dt_cfg_key *keys,
 		     void *target, dt_cfg_section_fn on_section, void *section_ctx,
 		     struct dt_err *err);
 
-/* Reads a whole small file with the same safety checks (used for the map
- * file too). Returns a NUL-terminated malloc'd buffer or NULL with err set. */
+/* Reads a whole small root-owned file (the map and recovery files too)
+ * with base/file.h's checks: owned by root, protected per `mode`, at most
+ * `max_bytes`. Returns a NUL-terminated malloc'd buffer or NULL with err
+ * set (kind DT_ERR_CONFIG). */
 char *dt_read_protected_file(const char *path, enum dt_cfg_mode mode, size_t max_bytes,
 			     size_t *len_out, struct dt_err *err);
 

@@ -57,7 +57,7 @@ int dt_group_list_parse(const char *key, const char *text, struct dt_group_list 
 	dt_group_list_free(out);
 	out->group = calloc(count_words(text) + 1, sizeof(*out->group));
 	if (out->group == NULL)
-		return dt_err_set(err, DT_ERR_NOMEM, "out of memory");
+		return dt_err_oom(err);
 	out->set = 1;
 	while (*(p += strspn(p, SEPARATORS)) != '\0') {
 		int negated = p[0] == '!';
@@ -71,7 +71,7 @@ int dt_group_list_parse(const char *key, const char *text, struct dt_group_list 
 		out->group[out->n].name = strndup(p + negated, len - (size_t)negated);
 		if (out->group[out->n++].name == NULL) {
 			dt_group_list_free(out);
-			return dt_err_set(err, DT_ERR_NOMEM, "out of memory");
+			return dt_err_oom(err);
 		}
 		p += len;
 	}
@@ -109,7 +109,7 @@ int dt_dept_list_parse(const char *text, struct dt_dept_list *out, struct dt_err
 	dt_dept_list_free(out);
 	out->id = calloc(count_words(text) + 1, sizeof(*out->id));
 	if (out->id == NULL)
-		return dt_err_set(err, DT_ERR_NOMEM, "out of memory");
+		return dt_err_oom(err);
 	out->set = 1;
 	while ((rc = next_dept(&p, &id)) > 0)
 		out->id[out->n++] = id;
@@ -152,7 +152,7 @@ int dt_domain_list_parse(const char *text, struct dt_domain_list *out, struct dt
 	dt_domain_list_free(out);
 	out->name = calloc(count_words(text) + 1, sizeof(*out->name));
 	if (out->name == NULL)
-		return dt_err_set(err, DT_ERR_NOMEM, "out of memory");
+		return dt_err_oom(err);
 	while (*(p += strspn(p, SEPARATORS)) != '\0') {
 		len = strcspn(p, SEPARATORS);
 		if (!valid_domain(p, len)) {
@@ -165,7 +165,7 @@ int dt_domain_list_parse(const char *text, struct dt_domain_list *out, struct dt
 		out->name[out->n] = strndup(p, len);
 		if (out->name[out->n++] == NULL) {
 			dt_domain_list_free(out);
-			return dt_err_set(err, DT_ERR_NOMEM, "out of memory");
+			return dt_err_oom(err);
 		}
 		p += len;
 	}

@@ -86,7 +86,7 @@ int dt_keys_default(char **field, const char *value, struct dt_err *err)
 		return 0;
 	*field = strdup(value);
 	if (*field == NULL)
-		return dt_err_set(err, DT_ERR_NOMEM, "out of memory");
+		return dt_err_oom(err);
 	return 0;
 }
 

@@ -5,10 +5,11 @@
 
 #include "conf/cfg.h"
 #include "conf/types.h"
+#include "proto/control_api.h"
 
 #define DT_DEFAULT_CONF	      "/etc/security/pam_dingtalk.conf"
 #define DT_DEFAULT_MAP	      "/etc/security/pam_dingtalk.map"
-#define DT_DEFAULT_HELPER     "unix:/run/dingtalk-callbackd/control.sock"
+#define DT_DEFAULT_HELPER     "unix:" DT_CONTROL_SOCKET
 #define DT_DEFAULT_LOGIN_BASE "https://login.dingtalk.com"
 #define DT_DEFAULT_API_BASE   "https://api.dingtalk.com"
 #define DT_DEFAULT_OAPI_BASE  "https://oapi.dingtalk.com"

@@ -11,82 +11,116 @@
 #include "base/json.h"
 #include "base/util.h"
 
-struct error_advice {
-	const char *code; /* v1 code text, or an oapi errcode in decimal */
-	enum dt_err_kind kind;
-	enum dt_api_class cls;
-	const char *advice;
+/* Why a call failed, as far as the administrator can act on it. Each cause
+ * decides the error's kind, how the caller goes on (api.h) and the advice;
+ * several codes share one cause. */
+enum cause {
+	CODE_USED,
+	BAD_APP,
+	WHITELIST,
+	PERMISSION,
+	TOKEN,
+	THROTTLED,
+	QUOTA,
+	NOT_MEMBER,
+	BAD_PARAM,
+	USERID_REJECTED,
+	BUSY,
+	STALE_TIMESTAMP,
+	BAD_SIGNATURE,
+	UNLISTED,
 };
 
-#define CODE_USED "the authorization code is unknown, used or expired: scan again"
-#define BAD_APP                                                                                    \
-	"the AppKey or AppSecret is wrong: check client_id and client_secret for pasted spaces "   \
-	"or "                                                                                      \
-	"a wrong app"
-#define WHITELIST                                                                                       \
-	"this host's egress IP is not in the app's server IP whitelist (服务器出口IP): add it in " \
-	"the developer console"
-#define PERMISSION                                                                                             \
-	"the app lacks an API permission (通讯录 / 身份验证 / 手机号): grant it under 接口权限 " \
-	"in "                                                                                                  \
-	"the developer console"
-#define TOKEN                                                                                      \
-	"the access token was refused or has expired: it is refreshed and the call tried once "    \
-	"more"
-#define THROTTLED                                                                                  \
-	"DingTalk is throttling this app (about 20 calls per second per API): backing off; if it " \
-	"persists, spread logins out"
-#define QUOTA                                                                                      \
-	"the organisation's monthly API quota is exhausted: raise the quota in the developer "     \
-	"console (login and contact APIs are exempt)"
-#define NOT_MEMBER "the person is not a member of the organisation: refused"
-#define BAD_PARAM  "DingTalk refused a parameter: this is a bug in pam_dingtalk, please report it"
+struct error_advice {
+	enum dt_err_kind kind;
+	enum dt_api_class cls;
+	const char *advice; /* NULL: DingTalk's own list is all there is */
+};
 
-/* The last row stands for every code not listed: DT_API_REFUSED, so that
+/* UNLISTED stands for every code not listed below: DT_API_REFUSED, so that
  * in the exchange of the person's code an unknown answer is a refusal
  * (api.h), and elsewhere "unavailable" as before. */
-static const struct error_advice errors[] = {
-    /* api.dingtalk.com v1.0 */
-    {"invalidParameter.authCode.notFound", DT_ERR_DENIED, DT_API_REFUSED, CODE_USED},
-    {"invalidCode", DT_ERR_DENIED, DT_API_REFUSED, CODE_USED},
-    {"invalidClientIdOrSecret", DT_ERR_UNAVAIL, DT_API_FAIL, BAD_APP},
-    {"Forbidden.AccessDenied.IpNotInWhiteList", DT_ERR_UNAVAIL, DT_API_FAIL, WHITELIST},
-    {"Forbidden.AccessDenied.AccessTokenPermissionDenied", DT_ERR_UNAVAIL, DT_API_FAIL, PERMISSION},
-    {"InvalidAuthentication", DT_ERR_UNAVAIL, DT_API_TOKEN, TOKEN},
-    {"accesstoken.expired", DT_ERR_UNAVAIL, DT_API_TOKEN, TOKEN},
-    {"Forbidden.AccessDenied.QpsLimitForAppkeyAndApi", DT_ERR_UNAVAIL, DT_API_THROTTLED, THROTTLED},
-    {"Forbidden.AccessDenied.QpsLimitForApi", DT_ERR_UNAVAIL, DT_API_THROTTLED, THROTTLED},
-    {"Forbidden.AccessDenied.ApiCountLimitForOrg", DT_ERR_UNAVAIL, DT_API_FAIL, QUOTA},
-    {"ApiCountLimitForOrg", DT_ERR_UNAVAIL, DT_API_FAIL, QUOTA},
-    {"AuthenticationFailed.MissingParameter", DT_ERR_INTERNAL, DT_API_REFUSED, BAD_PARAM},
-    {"MissingParameter", DT_ERR_INTERNAL, DT_API_REFUSED, BAD_PARAM},
-    {"InvalidParameter", DT_ERR_INTERNAL, DT_API_REFUSED, BAD_PARAM},
-    /* oapi.dingtalk.com errcode */
-    {"60020", DT_ERR_UNAVAIL, DT_API_FAIL, WHITELIST},
-    {"40014", DT_ERR_UNAVAIL, DT_API_TOKEN, TOKEN},
-    {"42001", DT_ERR_UNAVAIL, DT_API_TOKEN, TOKEN},
-    {"40096", DT_ERR_UNAVAIL, DT_API_FAIL, BAD_APP},
-    {"40089", DT_ERR_UNAVAIL, DT_API_FAIL, BAD_APP},
-    {"40078", DT_ERR_DENIED, DT_API_REFUSED, CODE_USED},
-    {"40102", DT_ERR_DENIED, DT_API_REFUSED, CODE_USED},
-    {"42008", DT_ERR_DENIED, DT_API_REFUSED, CODE_USED},
-    {"60121", DT_ERR_DENIED, DT_API_FAIL, NOT_MEMBER},
-    {"60011", DT_ERR_UNAVAIL, DT_API_FAIL, PERMISSION},
-    {"90018", DT_ERR_UNAVAIL, DT_API_THROTTLED, THROTTLED},
-    {"90002", DT_ERR_UNAVAIL, DT_API_THROTTLED, THROTTLED},
-    {"90020", DT_ERR_UNAVAIL, DT_API_FAIL, QUOTA},
-    {"33012", DT_ERR_UNAVAIL, DT_API_FAIL,
-     "DingTalk rejected the userid: the directory changed under us, retry the login"},
-    {"400002", DT_ERR_INTERNAL, DT_API_REFUSED, BAD_PARAM},
-    {"-1", DT_ERR_UNAVAIL, DT_API_RETRY, "DingTalk is busy (系统繁忙): retry later"},
-    /* Legacy snsapi_login signature errors (UNCONFIRMED codes; the mock
-     * uses these and the messages below are matched as well). */
-    {"853001", DT_ERR_UNAVAIL, DT_API_FAIL,
-     "DingTalk refused the request's timestamp as stale: keep this host's clock in sync (NTP)"},
-    {"853002", DT_ERR_UNAVAIL, DT_API_FAIL,
-     "DingTalk refused the signature: check client_secret for pasted spaces or a wrong app"},
-    {"853003", DT_ERR_UNAVAIL, DT_API_FAIL, BAD_APP},
-    {NULL, DT_ERR_UNAVAIL, DT_API_REFUSED, NULL},
+// clang-format off
+static const struct error_advice causes[] = {
+	[CODE_USED]       = {DT_ERR_DENIED,   DT_API_REFUSED,
+		"the authorization code is unknown, used or expired: scan again"},
+	[BAD_APP]         = {DT_ERR_UNAVAIL,  DT_API_FAIL,
+		"the AppKey or AppSecret is wrong: check client_id and client_secret "
+		"for pasted spaces or a wrong app"},
+	[WHITELIST]       = {DT_ERR_UNAVAIL,  DT_API_FAIL,
+		"this host's egress IP is not in the app's server IP whitelist (服务器出口IP): "
+		"add it in the developer console"},
+	[PERMISSION]      = {DT_ERR_UNAVAIL,  DT_API_FAIL,
+		"the app lacks an API permission (通讯录 / 身份验证 / 手机号): "
+		"grant it under 接口权限 in the developer console"},
+	[TOKEN]           = {DT_ERR_UNAVAIL,  DT_API_TOKEN,
+		"the access token was refused or has expired: "
+		"it is refreshed and the call tried once more"},
+	[THROTTLED]       = {DT_ERR_UNAVAIL,  DT_API_THROTTLED,
+		"DingTalk is throttling this app (about 20 calls per second per API): "
+		"backing off; if it persists, spread logins out"},
+	[QUOTA]           = {DT_ERR_UNAVAIL,  DT_API_FAIL,
+		"the organisation's monthly API quota is exhausted: raise the quota in the "
+		"developer console (login and contact APIs are exempt)"},
+	[NOT_MEMBER]      = {DT_ERR_DENIED,   DT_API_FAIL,
+		"the person is not a member of the organisation: refused"},
+	[BAD_PARAM]       = {DT_ERR_INTERNAL, DT_API_REFUSED,
+		"DingTalk refused a parameter: this is a bug in pam_dingtalk, please report it"},
+	[USERID_REJECTED] = {DT_ERR_UNAVAIL,  DT_API_FAIL,
+		"DingTalk rejected the userid: the directory changed under us, retry the login"},
+	[BUSY]            = {DT_ERR_UNAVAIL,  DT_API_RETRY,
+		"DingTalk is busy (系统繁忙): retry later"},
+	[STALE_TIMESTAMP] = {DT_ERR_UNAVAIL,  DT_API_FAIL,
+		"DingTalk refused the request's timestamp as stale: "
+		"keep this host's clock in sync (NTP)"},
+	[BAD_SIGNATURE]   = {DT_ERR_UNAVAIL,  DT_API_FAIL,
+		"DingTalk refused the signature: "
+		"check client_secret for pasted spaces or a wrong app"},
+	[UNLISTED]        = {DT_ERR_UNAVAIL,  DT_API_REFUSED, NULL},
+};
+
+static const struct {
+	const char *code; /* v1 code text, or an oapi errcode in decimal */
+	enum cause cause;
+} codes[] = {
+	/* api.dingtalk.com v1.0 */
+	{"invalidParameter.authCode.notFound",                 CODE_USED},
+	{"invalidCode",                                        CODE_USED},
+	{"invalidClientIdOrSecret",                            BAD_APP},
+	{"Forbidden.AccessDenied.IpNotInWhiteList",            WHITELIST},
+	{"Forbidden.AccessDenied.AccessTokenPermissionDenied", PERMISSION},
+	{"InvalidAuthentication",                              TOKEN},
+	{"accesstoken.expired",                                TOKEN},
+	{"Forbidden.AccessDenied.QpsLimitForAppkeyAndApi",     THROTTLED},
+	{"Forbidden.AccessDenied.QpsLimitForApi",              THROTTLED},
+	{"Forbidden.AccessDenied.ApiCountLimitForOrg",         QUOTA},
+	{"ApiCountLimitForOrg",                                QUOTA},
+	{"AuthenticationFailed.MissingParameter",              BAD_PARAM},
+	{"MissingParameter",                                   BAD_PARAM},
+	{"InvalidParameter",                                   BAD_PARAM},
+	/* oapi.dingtalk.com errcode */
+	{"60020",  WHITELIST},
+	{"40014",  TOKEN},
+	{"42001",  TOKEN},
+	{"40096",  BAD_APP},
+	{"40089",  BAD_APP},
+	{"40078",  CODE_USED},
+	{"40102",  CODE_USED},
+	{"42008",  CODE_USED},
+	{"60121",  NOT_MEMBER},
+	{"60011",  PERMISSION},
+	{"90018",  THROTTLED},
+	{"90002",  THROTTLED},
+	{"90020",  QUOTA},
+	{"33012",  USERID_REJECTED},
+	{"400002", BAD_PARAM},
+	{"-1",     BUSY},
+	/* Legacy snsapi_login signature errors (UNCONFIRMED codes; the mock
+	 * uses these and the messages below are matched as well). */
+	{"853001", STALE_TIMESTAMP},
+	{"853002", BAD_SIGNATURE},
+	{"853003", BAD_APP},
+	{NULL,     UNLISTED},
 };
 
 /* The sns endpoint's documented failures come as messages. */
@@ -94,24 +128,24 @@ static const struct {
 	const char *text;
 	const char *code;
 } by_message[] = {
-    {"request expired", "853001"},
-    {"invalid signature", "853002"},
-    {"invalid appid", "853003"},
-    {NULL, NULL},
+	{"request expired",   "853001"},
+	{"invalid signature", "853002"},
+	{"invalid appid",     "853003"},
+	{NULL,                NULL},
 };
+// clang-format on
 
 static const struct error_advice *find_advice(const char *code, const char *message)
 {
-	const struct error_advice *e;
 	int i;
 
-	for (e = errors; e->code != NULL; e++)
-		if (strcmp(e->code, code) == 0)
-			return e;
+	for (i = 0; codes[i].code != NULL; i++)
+		if (strcmp(codes[i].code, code) == 0)
+			return &causes[codes[i].cause];
 	for (i = 0; by_message[i].text != NULL; i++)
 		if (message != NULL && strstr(message, by_message[i].text) != NULL)
 			return find_advice(by_message[i].code, NULL);
-	return e;
+	return &causes[UNLISTED];
 }
 
 /* Copies server text for a log line: bounded and without control characters. */
@@ -190,7 +224,7 @@ enum dt_api_class dt_api_http_error(const char *api, long status, const char *bo
 		return DT_API_THROTTLED;
 	if (status == 429 || status == 403) {
 		dt_err_set(err, DT_ERR_UNAVAIL, "DingTalk %s: HTTP %ld: %s", api, status,
-			   THROTTLED);
+			   causes[THROTTLED].advice);
 		return DT_API_THROTTLED;
 	}
 	dt_err_set(err, DT_ERR_UNAVAIL, "DingTalk %s: HTTP %ld without a DingTalk error body%s",

@@ -15,9 +15,10 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "dingtalk/api.h"
+#include "base/clock.h"
+#include "base/file.h"
 #include "base/json.h"
-#include "dingtalk/sign.h"
+#include "dingtalk/api.h"
 #include "base/util.h"
 
 /* The longest wait for another process that is fetching the token. */
@@ -39,42 +40,35 @@ static const char *token_base(const struct dt_modcfg *cfg)
 	return cfg->token_api == DT_TOKEN_API_GETTOKEN ? cfg->oapi_base : cfg->api_base;
 }
 
-/* Opens the cache for reading: a regular file of ours that nobody else can
- * read or write, small. -1 if absent or not trustworthy (then it is
+/* Reads the cache: a regular file of ours that nobody else can read or
+ * write, small, not empty. NULL if absent or not trustworthy (then it is
  * replaced, never used). */
-static int open_cache(const char *path)
+static char *read_cache_text(const char *path, size_t *len)
 {
-	int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY);
-	struct stat st;
+	const struct dt_file_rules rules = {
+	    .owner = geteuid(), .forbidden = 077, .max_bytes = DT_APPTOKEN_MAX_FILE};
+	char *text = dt_file_read(path, &rules, len, NULL, NULL);
 
-	if (fd < 0)
-		return -1;
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_uid != geteuid() ||
-	    (st.st_mode & 077) != 0 || st.st_size <= 0 || st.st_size > DT_APPTOKEN_MAX_FILE) {
-		close(fd);
-		return -1;
+	if (text != NULL && *len == 0) {
+		free(text);
+		return NULL;
 	}
-	return fd;
+	return text;
 }
 
 static int read_cache(const struct dt_modcfg *cfg, struct cached *out)
 {
-	char buf[DT_APPTOKEN_MAX_FILE + 1];
-	int fd = open_cache(cfg->token_cache);
-	json_object *obj;
+	size_t len = 0;
+	char *text = read_cache_text(cfg->token_cache, &len);
+	json_object *obj, *v;
 	const char *app, *base, *token;
 	int64_t refresh_at;
-	ssize_t n;
-	json_object *v;
 
-	if (fd < 0)
+	if (text == NULL)
 		return -1;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return -1;
-	obj = dt_json_parse_object(buf, (size_t)n);
-	OPENSSL_cleanse(buf, sizeof(buf));
+	obj = dt_json_parse_object(text, len);
+	OPENSSL_cleanse(text, len);
+	free(text);
 	if (obj == NULL)
 		return -1;
 	app = dt_json_string(obj, "app");
@@ -94,31 +88,24 @@ static int read_cache(const struct dt_modcfg *cfg, struct cached *out)
 	return out->token != NULL ? 0 : -1;
 }
 
-/* Writes the cache atomically: a 0600 temporary file in the same
- * directory, fsync, rename. Failure only costs a later fetch. */
+/* Replaces the cache atomically (base/file.h), 0600. Failure only costs a
+ * later fetch. */
 static void write_cache(const struct dt_modcfg *cfg, const struct cached *c)
 {
+	const struct dt_file_write w = {.path = cfg->token_cache, .mode = 0600};
 	json_object *o = json_object_new_object();
-	char *tmp = dt_asprintf("%s.XXXXXX", cfg->token_cache);
 	const char *text = NULL;
 	size_t len = 0;
-	int fd = -1, ok = 0;
 
-	if (o != NULL && tmp != NULL &&
+	if (o != NULL &&
 	    json_object_object_add(o, "app", json_object_new_string(cfg->client_id)) == 0 &&
 	    json_object_object_add(o, "base", json_object_new_string(token_base(cfg))) == 0 &&
 	    json_object_object_add(o, "token", json_object_new_string(c->token)) == 0 &&
 	    json_object_object_add(o, "refresh_at", json_object_new_int64(c->refresh_at)) == 0)
 		text = json_object_to_json_string_length(o, JSON_C_TO_STRING_PLAIN, &len);
-	if (text != NULL && (fd = mkstemp(tmp)) >= 0) {
-		ok =
-		    fchmod(fd, 0600) == 0 && write(fd, text, len) == (ssize_t)len && fsync(fd) == 0;
-		ok = close(fd) == 0 && ok;
-		if (!ok || rename(tmp, cfg->token_cache) < 0)
-			unlink(tmp);
-	}
+	if (text != NULL)
+		(void)dt_file_replace(&w, text, len, NULL);
 	dt_json_wipe_put(o);
-	free(tmp);
 }
 
 static int directory_is_ours(const char *dir)
@@ -226,7 +213,7 @@ static int fetch_token(struct dt_http *h, const struct dt_modcfg *cfg, int64_t d
 	c.url = url;
 	c.body = body;
 	if (url == NULL || (v1 && body == NULL))
-		dt_err_set(err, DT_ERR_NOMEM, "out of memory");
+		dt_err_oom(err);
 	else
 		answer = dt_api_call(h, &c, deadline_ms, NULL, err);
 	dt_free_secret(url);
@@ -250,7 +237,7 @@ static int fetch_token(struct dt_http *h, const struct dt_modcfg *cfg, int64_t d
 			  (expire / 2 < DT_APPTOKEN_MARGIN_S ? expire / 2 : DT_APPTOKEN_MARGIN_S);
 	dt_json_wipe_put(answer);
 	if (out->token == NULL)
-		return dt_err_set(err, DT_ERR_NOMEM, "out of memory");
+		return dt_err_oom(err);
 	return 0;
 }
 
@@ -288,7 +275,7 @@ json_object *dt_app_call(struct dt_http *h, const struct dt_modcfg *cfg, const c
 		url = dt_asprintf("%s%s?access_token=%s", cfg->oapi_base, path, token);
 		dt_free_secret(token);
 		if (url == NULL) {
-			dt_err_set(err, DT_ERR_NOMEM, "out of memory");
+			dt_err_oom(err);
 			return NULL;
 		}
 		c.url = url;

@@ -33,7 +33,7 @@ int dt_identity_field(json_object *obj, const char *api, const char *name, size_
 	free(*out);
 	*out = strndup(json_object_get_string(v), len);
 	if (*out == NULL)
-		return dt_err_set(err, DT_ERR_NOMEM, "out of memory");
+		return dt_err_oom(err);
 	dt_sanitize_text(*out);
 	return 0;
 }
@@ -68,7 +68,7 @@ static int read_depts(json_object *obj, struct dt_identity *id, struct dt_err *e
 	id->n_dept_ids = 0;
 	id->dept_ids = calloc(n ? n : 1, sizeof(*id->dept_ids));
 	if (id->dept_ids == NULL)
-		return dt_err_set(err, DT_ERR_NOMEM, "out of memory");
+		return dt_err_oom(err);
 	for (i = 0; i < n; i++) {
 		item = json_object_array_get_idx(list, i);
 		if (!json_object_is_type(item, json_type_int))
@@ -143,7 +143,7 @@ static int find_userid(struct dt_http *h, const struct dt_modcfg *cfg, struct dt
 	int rc = -1;
 
 	if (body == NULL)
-		return dt_err_set(err, DT_ERR_NOMEM, "out of memory");
+		return dt_err_oom(err);
 	answer = dt_app_call(h, cfg, api, "/topapi/user/getbyunionid", body, 0, deadline_ms, err);
 	free(body);
 	if (answer == NULL)
@@ -172,7 +172,7 @@ static int read_details(struct dt_http *h, const struct dt_modcfg *cfg, struct d
 	int rc = -1;
 
 	if (body == NULL)
-		return dt_err_set(err, DT_ERR_NOMEM, "out of memory");
+		return dt_err_oom(err);
 	answer = dt_app_call(h, cfg, api, "/topapi/v2/user/get", body, 0, deadline_ms, err);
 	free(body);
 	if (answer == NULL)

@@ -11,6 +11,7 @@
 #include "dingtalk/api.h"
 #include "dingtalk/apptoken.h"
 #include "dingtalk/directory.h"
+#include "base/clock.h"
 #include "base/json.h"
 #include "dingtalk/sign.h"
 #include "base/util.h"
@@ -35,7 +36,7 @@ static char *json_body(const char *const *kv)
 
 static int nomem(struct dt_err *err)
 {
-	return dt_err_set(err, DT_ERR_NOMEM, "out of memory");
+	return dt_err_oom(err);
 }
 
 /* Equal lengths and equal bytes, in time independent of where they differ. */

@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <time.h>
 
+#include "base/clock.h"
 #include "base/util.h"
 
 int64_t dt_retry_delay_ms(unsigned attempt, int64_t at_least_ms)

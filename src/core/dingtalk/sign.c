@@ -8,7 +8,6 @@
 #include <openssl/hmac.h>
 #include <stdio.h>
 #include <string.h>
-#include <time.h>
 
 #include "base/util.h"
 
@@ -46,12 +45,4 @@ char *dt_sns_signature_param(const char *secret, int64_t timestamp_ms)
 	out = dt_urlencode(b64);
 	OPENSSL_cleanse(b64, sizeof(b64));
 	return out;
-}
-
-int64_t dt_wall_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }

@@ -18,8 +18,4 @@ int dt_sns_sign(const char *secret, int64_t timestamp_ms, char *out, size_t out_
  * failure. */
 char *dt_sns_signature_param(const char *secret, int64_t timestamp_ms);
 
-/* Wall-clock milliseconds since the epoch: DingTalk compares the timestamp
- * with its own clock. */
-int64_t dt_wall_ms(void);
-
 #endif

@@ -8,6 +8,7 @@
 
 #include "base/json.h"
 #include "base/util.h"
+#include "proto/control_api.h"
 
 /* The host part is ignored on a Unix socket, but HTTP needs one. */
 #define HELPER_URL "http://localhost"
@@ -55,9 +56,10 @@ static enum dt_helper_refusal refusal_of(const struct dt_http_response *resp)
 	obj = dt_json_parse_object(resp->body, resp->len);
 	code = obj != NULL ? dt_json_string(obj, "error_code") : NULL;
 	if (resp->status == 429)
-		r = code != NULL && strcmp(code, "address_full") == 0 ? DT_HELPER_REFUSED_ADDRESS
-								      : DT_HELPER_REFUSED_REQUESTER;
-	else if (code != NULL && strcmp(code, "full") == 0)
+		r = code != NULL && strcmp(code, DT_CONTROL_REFUSED_ADDRESS) == 0
+			? DT_HELPER_REFUSED_ADDRESS
+			: DT_HELPER_REFUSED_REQUESTER;
+	else if (code != NULL && strcmp(code, DT_CONTROL_REFUSED_FULL) == 0)
 		r = DT_HELPER_REFUSED_FULL;
 	json_object_put(obj);
 	return r;
@@ -111,7 +113,7 @@ static int read_registration(json_object *obj, struct dt_helper_session *out, st
 	snprintf(out->instance, sizeof(out->instance), "%s", instance);
 	out->short_url = strdup(url);
 	if (out->short_url == NULL)
-		return dt_err_set(err, DT_ERR_NOMEM, "out of memory");
+		return dt_err_oom(err);
 	dt_sanitize_text(out->short_url);
 	return 0;
 }
@@ -126,9 +128,9 @@ int dt_helper_register(struct dt_http *h, const struct dt_helper_registration *r
 
 	memset(out, 0, sizeof(*out));
 	if (body == NULL)
-		return dt_err_set(err, DT_ERR_NOMEM, "out of memory");
-	rc = dt_http_request(h, "POST", HELPER_URL "/v1/sessions", NULL, body, deadline_ms, &resp,
-			     err);
+		return dt_err_oom(err);
+	rc = dt_http_request(h, "POST", HELPER_URL DT_CONTROL_SESSIONS, NULL, body, deadline_ms,
+			     &resp, err);
 	dt_free_secret(body);
 	if (rc < 0)
 		return -1;
@@ -156,23 +158,23 @@ static int read_wait(json_object *obj, struct dt_wait_result *out, struct dt_err
 
 	if (status == NULL)
 		return dt_err_set(err, DT_ERR_UNAVAIL, "helper: wait answer without status");
-	if (strcmp(status, "pending") == 0)
+	if (strcmp(status, DT_CONTROL_PENDING) == 0)
 		out->status = DT_WAIT_PENDING;
-	else if (strcmp(status, "expired") == 0)
+	else if (strcmp(status, DT_CONTROL_EXPIRED) == 0)
 		out->status = DT_WAIT_EXPIRED;
-	else if (strcmp(status, "refused") == 0) {
+	else if (strcmp(status, DT_CONTROL_REFUSED) == 0) {
 		out->status = DT_WAIT_REFUSED;
 		s = dt_json_string(obj, "reason");
 		snprintf(out->reason, sizeof(out->reason), "%s", s != NULL ? s : "unknown");
 		dt_sanitize_text(out->reason);
-	} else if (strcmp(status, "approved") == 0) {
+	} else if (strcmp(status, DT_CONTROL_APPROVED) == 0) {
 		s = dt_json_string(obj, "code");
-		if (s == NULL || s[0] == '\0' || strlen(s) > 512)
+		if (s == NULL || s[0] == '\0' || strlen(s) > DT_CONTROL_CODE_MAX)
 			return dt_err_set(err, DT_ERR_UNAVAIL, "helper: approved without a code");
 		out->status = DT_WAIT_APPROVED;
 		out->code = strdup(s);
 		if (out->code == NULL)
-			return dt_err_set(err, DT_ERR_NOMEM, "out of memory");
+			return dt_err_oom(err);
 	} else
 		return dt_err_set(err, DT_ERR_UNAVAIL, "helper: unknown wait status");
 	return 0;
@@ -208,7 +210,8 @@ int dt_helper_wait(struct dt_http *h, const struct dt_helper_session *s, unsigne
 	int rc;
 
 	memset(out, 0, sizeof(*out));
-	snprintf(url, sizeof(url), HELPER_URL "/v1/sessions/%s/wait?timeout=%u", s->id, timeout_s);
+	snprintf(url, sizeof(url), HELPER_URL DT_CONTROL_SESSIONS "/%s/wait?timeout=%u", s->id,
+		 timeout_s);
 	if (dt_http_request(h, "GET", url, NULL, NULL, deadline_ms, &resp, err) < 0)
 		return -1;
 	if (resp.status == 404) {
@@ -236,7 +239,7 @@ int dt_helper_cancel(struct dt_http *h, const char *id, int64_t deadline_ms, str
 	char url[128];
 	int rc = 0;
 
-	snprintf(url, sizeof(url), HELPER_URL "/v1/sessions/%s", id);
+	snprintf(url, sizeof(url), HELPER_URL DT_CONTROL_SESSIONS "/%s", id);
 	if (dt_http_request(h, "DELETE", url, NULL, NULL, deadline_ms, &resp, err) < 0)
 		return -1;
 	if (resp.status != 204 && resp.status != 404)

@@ -1,4 +1,5 @@
-/* The module's side of the control API (docs/control-api.md). */
+/* The module's side of the control API (docs/control-api.md; what both
+ * ends agree on is in proto/control_api.h). */
 #ifndef DT_HELPER_CLIENT_H
 #define DT_HELPER_CLIENT_H
 
@@ -16,11 +17,8 @@ struct dt_helper_registration {
 	/* requester.h: the requester without the account, for the helper's
 	 * max_pending_per_address */
 	const char *requester_address;
-	unsigned ttl; /* at least DT_HELPER_MIN_TTL */
+	unsigned ttl; /* at least DT_CONTROL_TTL_MIN */
 };
-
-/* The smallest ttl the helper accepts (it answers 400 below it). */
-#define DT_HELPER_MIN_TTL 1
 
 /* Why the helper turned a registration down (its error_code), when
  * dt_helper_register fails with DT_ERR_DENIED because of a limit. */
@@ -61,9 +59,6 @@ struct dt_wait_result {
 	char reason[32]; /* DT_WAIT_REFUSED: denied, wrong_number, cancelled */
 	int lost;	 /* set with DT_ERR_UNAVAIL: another helper instance answered */
 };
-
-/* The longest single long-poll; the module loops until its deadline. */
-#define DT_HELPER_MAX_WAIT 25
 
 /* Registers a session. Errors: DT_ERR_DENIED, with out->refused saying
  * which, when a limit of the helper turns the login down: 429 (this

@@ -8,12 +8,14 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "base/clock.h"
 #include "login/helper_client.h"
 #include "base/http.h"
 #include "login/messages.h"
 #include "login/prompt.h"
 #include "login/requester.h"
 #include "login/session.h"
+#include "proto/control_api.h"
 #include "base/util.h"
 
 /* Time kept back from the deadline to cancel the session at the helper. */
@@ -156,7 +158,7 @@ static int register_session(struct login *l, struct dt_session *s, struct dt_hel
 			    struct dt_err *err)
 {
 	struct dt_helper_registration reg;
-	char requester[DT_REQUESTER_MAX + 1], address[DT_REQUESTER_MAX + 1];
+	char requester[DT_CONTROL_REQUESTER_MAX + 1], address[DT_CONTROL_REQUESTER_MAX + 1];
 	char *authorize_url;
 	int64_t left;
 	int rc;
@@ -182,7 +184,7 @@ static int register_session(struct login *l, struct dt_session *s, struct dt_hel
 	/* Rounded down near the deadline the seconds left may be 0, which the
 	 * helper refuses; the module's own deadline ends the login anyway. */
 	left = (l->deadline_ms - dt_now_ms()) / 1000;
-	reg.ttl = left > DT_HELPER_MIN_TTL ? (unsigned)left : DT_HELPER_MIN_TTL;
+	reg.ttl = left > DT_CONTROL_TTL_MIN ? (unsigned)left : DT_CONTROL_TTL_MIN;
 	rc = dt_helper_register(&l->helper, &reg, l->deadline_ms, out, err);
 	dt_free_secret(authorize_url);
 	if (rc < 0) {
@@ -353,8 +355,8 @@ static char *wait_polling(struct login *l, struct dt_err *err)
 	if (rc < 0)
 		return NULL;
 	while ((left = stop - dt_now_ms()) >= 1000) {
-		unsigned t =
-		    left / 1000 > DT_HELPER_MAX_WAIT ? DT_HELPER_MAX_WAIT : (unsigned)(left / 1000);
+		unsigned t = left / 1000 > DT_CONTROL_WAIT_DEFAULT_S ? DT_CONTROL_WAIT_DEFAULT_S
+								     : (unsigned)(left / 1000);
 		rc = check_phone(l, t, stop, &code, err);
 		if (rc != 0)
 			return rc > 0 ? code : NULL;
@@ -382,7 +384,7 @@ static int ask_choice(struct login *l, const char *body, char **answer, struct d
 	int rc;
 
 	if (text == NULL)
-		return dt_err_set(err, DT_ERR_NOMEM, "out of memory");
+		return dt_err_oom(err);
 	rc = l->ui->ask(l->ui->ctx, text, answer, err);
 	free(text);
 	return rc;
@@ -443,7 +445,7 @@ static char *wait_for_enter(struct login *l, struct dt_err *err)
 								    : DT_MSG_UNKNOWN_KEY);
 		if (body == NULL) {
 			if (err->kind == DT_OK)
-				dt_err_set(err, DT_ERR_NOMEM, "out of memory");
+				dt_err_oom(err);
 			return NULL;
 		}
 		rc = ask_choice(l, body, &answer, err);

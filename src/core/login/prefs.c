@@ -3,14 +3,13 @@
 #include "login/prefs.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <unistd.h>
 
+#include "base/file.h"
 #include "conf/cfg.h"
 
 struct prefs {
@@ -32,46 +31,58 @@ static int prefs_path(const char *home, char *out, size_t size, struct dt_err *e
 	return 0;
 }
 
-static int read_text(int fd, const char *path, uid_t owner, char *buf, size_t size,
-		     struct dt_err *err)
+/* A file that is not there, or that the user cannot reach, holds no
+ * preference: that is no error. */
+static int no_file(const struct dt_file_refusal *why)
 {
-	struct stat st;
-	ssize_t n;
+	return why->fault == DT_FILE_CANNOT_OPEN &&
+	       (why->errnum == ENOENT || why->errnum == EACCES || why->errnum == ENOTDIR);
+}
 
-	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode))
-		return dt_err_set(err, DT_ERR_CONFIG, "%s: not a regular file", path);
-	if (st.st_uid != owner || (st.st_mode & (S_IWGRP | S_IWOTH)))
+static int refuse(const char *path, const struct dt_file_refusal *why, struct dt_err *err)
+{
+	switch (why->fault) {
+	case DT_FILE_CANNOT_OPEN:
+		return dt_err_set(err, DT_ERR_CONFIG, "%s: %s%s", path, strerror(why->errnum),
+				  why->errnum == ELOOP ? " (symbolic links are refused)" : "");
+	case DT_FILE_NOT_OWNED:
+	case DT_FILE_TOO_OPEN:
 		return dt_err_set(
 		    err, DT_ERR_CONFIG,
 		    "%s: ignored: must be owned by the user and not writable by others", path);
-	if (st.st_size >= (off_t)size)
-		return dt_err_set(err, DT_ERR_CONFIG, "%s: ignored: larger than %zu bytes", path,
-				  size - 1);
-	n = read(fd, buf, size - 1);
-	if (n < 0)
-		return dt_err_set(err, DT_ERR_CONFIG, "%s: %s", path, strerror(errno));
-	buf[n] = '\0';
-	return (int)n;
+	case DT_FILE_TOO_LARGE:
+		return dt_err_set(err, DT_ERR_CONFIG, "%s: ignored: larger than %d bytes", path,
+				  DT_PREFS_MAX_BYTES);
+	case DT_FILE_NO_MEMORY:
+		return dt_err_oom_in(err, path);
+	case DT_FILE_CANNOT_READ:
+		return dt_err_set(err, DT_ERR_CONFIG, "%s: %s", path, strerror(why->errnum));
+	case DT_FILE_READ_OK:
+	case DT_FILE_CANNOT_STAT:
+	case DT_FILE_NOT_REGULAR:
+		break;
+	}
+	return dt_err_set(err, DT_ERR_CONFIG, "%s: not a regular file", path);
 }
 
 int dt_prefs_read(const char *home, uid_t owner, enum dt_qr_style *style, struct dt_err *err)
 {
-	char path[4096], text[DT_PREFS_MAX_BYTES + 1];
+	const struct dt_file_rules rules = {
+	    .owner = owner, .forbidden = S_IWGRP | S_IWOTH, .max_bytes = DT_PREFS_MAX_BYTES};
+	struct dt_file_refusal why;
 	struct prefs p = {DT_QR_AUTO};
-	int fd, n;
+	char path[4096], *text;
+	size_t len = 0;
+	int rc;
 
 	if (prefs_path(home, path, sizeof(path), err) < 0)
 		return -1;
-	fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
-	if (fd < 0) {
-		if (errno == ENOENT || errno == EACCES || errno == ENOTDIR)
-			return 0;
-		return dt_err_set(err, DT_ERR_CONFIG, "%s: %s%s", path, strerror(errno),
-				  errno == ELOOP ? " (symbolic links are refused)" : "");
-	}
-	n = read_text(fd, path, owner, text, sizeof(text), err);
-	close(fd);
-	if (n < 0 || dt_cfg_parse_text(text, (size_t)n, path, prefs_keys, &p, NULL, NULL, err) < 0)
+	text = dt_file_read(path, &rules, &len, &why, NULL);
+	if (text == NULL)
+		return no_file(&why) ? 0 : refuse(path, &why, err);
+	rc = dt_cfg_parse_text(text, len, path, prefs_keys, &p, NULL, NULL, err);
+	free(text);
+	if (rc < 0)
 		return -1;
 	if (p.qr != DT_QR_ASCII && p.qr != DT_QR_UTF8 && p.qr != DT_QR_BLOCK)
 		return 0;
@@ -81,22 +92,12 @@ int dt_prefs_read(const char *home, uid_t owner, enum dt_qr_style *style, struct
 
 int dt_prefs_write(const char *home, enum dt_qr_style style, struct dt_err *err)
 {
-	char path[4096], tmp[4200], text[32];
-	int fd, len, ok;
+	char path[4096], text[32];
+	const struct dt_file_write w = {.path = path, .mode = 0600};
+	int len;
 
 	if (prefs_path(home, path, sizeof(path), err) < 0)
 		return -1;
-	snprintf(tmp, sizeof(tmp), "%s.XXXXXX", path);
 	len = snprintf(text, sizeof(text), "qr = %s\n", styles[style]);
-	fd = mkstemp(tmp);
-	if (fd < 0)
-		return dt_err_set(err, DT_ERR_CONFIG, "%s: %s", tmp, strerror(errno));
-	ok = fchmod(fd, 0600) == 0 && write(fd, text, (size_t)len) == len && fsync(fd) == 0;
-	ok = close(fd) == 0 && ok;
-	if (!ok || rename(tmp, path) != 0) {
-		int saved = errno;
-		unlink(tmp);
-		return dt_err_set(err, DT_ERR_CONFIG, "%s: %s", path, strerror(saved));
-	}
-	return 0;
+	return dt_file_replace(&w, text, (size_t)len, err);
 }

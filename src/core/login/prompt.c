@@ -22,7 +22,7 @@ char *dt_prompt_text(const struct dt_prompt_info *info, struct dt_err *err)
 				   qr != NULL ? "\n" : "", dt_msg(info->lang, DT_MSG_SCAN),
 				   info->short_url, number);
 	if (text == NULL && (qr != NULL || info->qr == DT_QR_OFF))
-		dt_err_set(err, DT_ERR_NOMEM, "out of memory");
+		dt_err_oom(err);
 	free(qr);
 	free(title);
 	free(number);

@@ -93,7 +93,7 @@ char *dt_qr_render(const char *text, enum dt_qr_style style, struct dt_err *err)
 	out = malloc(cells * 6 + 1);
 	if (out == NULL) {
 		QRcode_free(code);
-		dt_err_set(err, DT_ERR_NOMEM, "out of memory");
+		dt_err_oom(err);
 		return NULL;
 	}
 	if (style == DT_QR_BLOCK)

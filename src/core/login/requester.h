@@ -27,17 +27,16 @@
 #include <stddef.h>
 #include <sys/types.h>
 
-/* The longest requester the helper accepts (CBD_REQUESTER_MAX). */
-#define DT_REQUESTER_MAX 600
+#include "proto/control_api.h"
 
-/* Writes the requester into out (DT_REQUESTER_MAX + 1 bytes at most is
+/* Writes the requester into out (DT_CONTROL_REQUESTER_MAX + 1 bytes at most is
  * enough). `rhost`, `user` may be NULL or empty. Longer values are cut:
  * the key only needs to be stable for one asker. */
 void dt_requester(char *out, size_t size, uid_t ruid, const char *rhost, const char *service,
 		  const char *user);
 
 /* The same asker without the account: "uid:N", "rhost:R" or
- * "local:SERVICE" (at most DT_REQUESTER_MAX + 1 bytes too). */
+ * "local:SERVICE" (at most DT_CONTROL_REQUESTER_MAX + 1 bytes too). */
 void dt_requester_address(char *out, size_t size, uid_t ruid, const char *rhost,
 			  const char *service);
 

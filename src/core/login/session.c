@@ -6,6 +6,7 @@
 #include <stdlib.h>
 
 #include "base/util.h"
+#include "proto/control_api.h"
 
 int dt_session_new(struct dt_session *s, struct dt_err *err)
 {
@@ -56,9 +57,10 @@ char *dt_authorize_url(const struct dt_modcfg *cfg, const struct dt_session *s, 
 			    cfg->corp_id != NULL ? cfg->corp_id : "");
 			return NULL;
 		}
-		url = dt_asprintf("dingtalk-inapp:?corpId=%s&state=%s", cfg->corp_id, s->state);
+		url = dt_asprintf(DT_CONTROL_INAPP_PREFIX "%s" DT_CONTROL_INAPP_STATE_PARAM "%s",
+				  cfg->corp_id, s->state);
 		if (url == NULL)
-			dt_err_set(err, DT_ERR_NOMEM, "out of memory");
+			dt_err_oom(err);
 		return url;
 	}
 	client_id = dt_urlencode(cfg->client_id);
@@ -71,6 +73,6 @@ char *dt_authorize_url(const struct dt_modcfg *cfg, const struct dt_session *s, 
 		url = oauth2_url(cfg, client_id, s->state);
 	free(client_id);
 	if (url == NULL)
-		dt_err_set(err, DT_ERR_NOMEM, "out of memory");
+		dt_err_oom(err);
 	return url;
 }
