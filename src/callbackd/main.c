@@ -87,7 +87,7 @@ static const char *parse_args(int argc, char **argv, int *debug, int *code)
 static int load_conf(struct app *app, const char *path, struct dt_err *err)
 {
 	cbd_conf_init(&app->conf);
-	if (dt_cfg_load_file(path, DT_CFG_PUBLIC, cbd_conf_keys, &app->conf, NULL, NULL, err) != 0)
+	if (dt_cfg_load_file(path, DT_FILE_PUBLIC, cbd_conf_keys, &app->conf, NULL, NULL, err) != 0)
 		return -1;
 	return cbd_conf_finish(&app->conf, path, err);
 }

@@ -71,7 +71,7 @@ static void check_map(struct doctor *d)
 		return;
 	}
 	dt_err_clear(&err);
-	text = dt_read_protected_file(cfg->map_file, DT_CFG_PUBLIC, DT_MAP_MAX_BYTES, &len, &err);
+	text = dt_read_protected_file(cfg->map_file, DT_FILE_PUBLIC, DT_MAP_MAX_BYTES, &len, &err);
 	if (text == NULL || dt_map_each(text, len, cfg->map_file, count_entry, &entries, &err) < 0)
 		report(d, 2, "map", "%s (every login fails until it is fixed)", err.msg);
 	else
@@ -97,7 +97,7 @@ static void check_recovery(struct doctor *d)
 		return;
 	}
 	dt_err_clear(&err);
-	text = dt_read_protected_file(cfg->recovery_file, DT_CFG_SECRET, DT_RECOVERY_MAX_BYTES,
+	text = dt_read_protected_file(cfg->recovery_file, DT_FILE_SECRET, DT_RECOVERY_MAX_BYTES,
 				      &len, &err);
 	if (text == NULL)
 		report(d, 2, "recovery", "%s (no code will be accepted)", err.msg);

@@ -116,7 +116,16 @@ if [ "\$1" = kill-later ]; then
 	(sleep 1; "\$0" kill) >/dev/null 2>&1 </dev/null &
 	exit 0
 fi
-[ -s "\$pidf" ] && kill -9 "\$(cat "\$pidf")" 2>/dev/null
+# SIGKILL is delivered asynchronously: wait (up to 5 s) until the old
+# helper is gone or a zombie, so that the new one finds its ports free.
+if [ -s "\$pidf" ]; then
+	old=\$(cat "\$pidf")
+	kill -9 "\$old" 2>/dev/null
+	for i in \$(seq 1 100); do
+		[ -d /proc/\$old ] && ! grep -q '^[0-9]* (.*) Z' /proc/\$old/stat 2>/dev/null || break
+		sleep 0.05
+	done
+fi
 : >"\$pidf"
 [ "\$1" = kill ] && exit 0
 rm -f "$DT_WORK/run2/control.sock"

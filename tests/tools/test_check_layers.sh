@@ -13,14 +13,14 @@ trap 'rm -rf "$tmp"' EXIT
 # layer below, and a helper file using base/.
 make_tree() {
 	rm -rf "$tmp/t"
-	for d in base conf dingtalk proto access login; do
+	for d in base proto conf dingtalk access login; do
 		mkdir -p "$tmp/t/src/core/$d"
 	done
 	mkdir -p "$tmp/t/src/callbackd" "$tmp/t/src/pam"
 	echo '#include <stdio.h>' >"$tmp/t/src/core/base/util.h"
-	echo '#include "base/util.h"' >"$tmp/t/src/core/conf/cfg.h"
+	echo '#include "base/util.h"' >"$tmp/t/src/core/proto/control_api.h"
+	printf '#include "base/util.h"\n#include "proto/control_api.h"\n' >"$tmp/t/src/core/conf/cfg.h"
 	printf '#include "conf/cfg.h"\n' >"$tmp/t/src/core/dingtalk/api.h"
-	printf '#include "conf/cfg.h"\n' >"$tmp/t/src/core/proto/control_api.h"
 	printf '#include "dingtalk/api.h"\n#include "proto/control_api.h"\n' \
 		>"$tmp/t/src/core/access/scope.h"
 	printf '#include "config.h"\n#include "access/scope.h"\n' >"$tmp/t/src/core/login/login.c"
@@ -70,11 +70,11 @@ expect "base including access is caught" "rc:1 1" "$(run)"
 
 make_tree
 echo '#  include "access/scope.h"' >>"$tmp/t/src/core/conf/cfg.h"
-expect "conf including access is caught (spaces after #)" "rc:1 2" "$(run)"
+expect "conf including access is caught (spaces after #)" "rc:1 3" "$(run)"
 
 make_tree
-echo '#include "proto/control_api.h"' >>"$tmp/t/src/core/dingtalk/api.h"
-expect "dingtalk including its sibling proto is caught" "rc:1 3" "$(run)"
+echo '#include "conf/cfg.h"' >>"$tmp/t/src/core/proto/control_api.h"
+expect "proto including conf, above it, is caught" "rc:1 2" "$(run)"
 
 make_tree
 echo '#include "account_checks.h"' >>"$tmp/t/src/core/login/login.c"

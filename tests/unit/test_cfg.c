@@ -171,28 +171,28 @@ static void test_file_protection(void **state)
 	if (geteuid() != 0)
 		skip();
 	memset(&s, 0, sizeof(s));
-	assert_int_equal(dt_cfg_load_file(path, DT_CFG_SECRET, sample_keys, &s, NULL, NULL, &err),
+	assert_int_equal(dt_cfg_load_file(path, DT_FILE_SECRET, sample_keys, &s, NULL, NULL, &err),
 			 0);
 	assert_string_equal(s.name, "a");
 	chmod(path, 0640);
-	assert_int_equal(dt_cfg_load_file(path, DT_CFG_SECRET, sample_keys, &s, NULL, NULL, &err),
+	assert_int_equal(dt_cfg_load_file(path, DT_FILE_SECRET, sample_keys, &s, NULL, NULL, &err),
 			 -1);
 	assert_non_null(strstr(err.msg, "mode 0640 is too open"));
 	/* A public file may be readable, but never writable, by others. */
-	assert_int_equal(dt_cfg_load_file(path, DT_CFG_PUBLIC, sample_keys, &s, NULL, NULL, &err),
+	assert_int_equal(dt_cfg_load_file(path, DT_FILE_PUBLIC, sample_keys, &s, NULL, NULL, &err),
 			 0);
 	chmod(path, 0620);
-	assert_int_equal(dt_cfg_load_file(path, DT_CFG_PUBLIC, sample_keys, &s, NULL, NULL, &err),
+	assert_int_equal(dt_cfg_load_file(path, DT_FILE_PUBLIC, sample_keys, &s, NULL, NULL, &err),
 			 -1);
 	chmod(path, 0600);
 	assert_int_equal(chown(path, 65534, 65534), 0);
-	assert_int_equal(dt_cfg_load_file(path, DT_CFG_SECRET, sample_keys, &s, NULL, NULL, &err),
+	assert_int_equal(dt_cfg_load_file(path, DT_FILE_SECRET, sample_keys, &s, NULL, NULL, &err),
 			 -1);
 	assert_non_null(strstr(err.msg, "must be owned by root"));
 	assert_int_equal(chown(path, 0, 0), 0);
 	snprintf(link, sizeof(link), "%s.lnk", path);
 	assert_int_equal(symlink(path, link), 0);
-	assert_int_equal(dt_cfg_load_file(link, DT_CFG_SECRET, sample_keys, &s, NULL, NULL, &err),
+	assert_int_equal(dt_cfg_load_file(link, DT_FILE_SECRET, sample_keys, &s, NULL, NULL, &err),
 			 -1);
 	assert_non_null(strstr(err.msg, "symbolic links are refused"));
 	unlink(link);
@@ -214,7 +214,7 @@ static void test_oversized_file_is_refused(void **state)
 	big[n] = '\0';
 	path = write_temp(big, 0600);
 	memset(&s, 0, sizeof(s));
-	assert_int_equal(dt_cfg_load_file(path, DT_CFG_SECRET, sample_keys, &s, NULL, NULL, &err),
+	assert_int_equal(dt_cfg_load_file(path, DT_FILE_SECRET, sample_keys, &s, NULL, NULL, &err),
 			 -1);
 	assert_non_null(strstr(err.msg, "larger than"));
 	unlink(path);

@@ -298,7 +298,7 @@ static char *slurp(const char *path)
 static void test_rewrite_keeps_backup(void **state)
 {
 	struct work w;
-	struct dt_rewrite_target t = {.protection = DT_CFG_PUBLIC, .mode = 0644, .max_bytes = 100};
+	struct dt_rewrite_target t = {.protection = DT_FILE_PUBLIC, .mode = 0644, .max_bytes = 100};
 	struct dt_err err;
 	char bak[160], tmp[160];
 	struct stat st;
@@ -332,7 +332,7 @@ static void test_rewrite_keeps_backup(void **state)
 static void test_rewrite_refuses_unsafe(void **state)
 {
 	struct work w;
-	struct dt_rewrite_target t = {.protection = DT_CFG_PUBLIC, .mode = 0644, .max_bytes = 4};
+	struct dt_rewrite_target t = {.protection = DT_FILE_PUBLIC, .mode = 0644, .max_bytes = 4};
 	struct dt_err err;
 	char link_path[160];
 
@@ -364,7 +364,7 @@ static void test_rewrite_refuses_unsafe(void **state)
 static void test_rewrite_modes_ignore_umask(void **state)
 {
 	static const mode_t masks[] = {0, 0277, 0777};
-	struct dt_rewrite_target t = {.protection = DT_CFG_PUBLIC, .mode = 0644, .max_bytes = 100};
+	struct dt_rewrite_target t = {.protection = DT_FILE_PUBLIC, .mode = 0644, .max_bytes = 100};
 	struct dt_err err;
 	char lock[160];
 	struct stat st;

@@ -114,7 +114,7 @@ int dt_map_accounts_file(const char *path, const char *union_id, dt_map_account_
 			 struct dt_err *err)
 {
 	size_t len = 0;
-	char *text = dt_read_protected_file(path, DT_CFG_PUBLIC, DT_MAP_MAX_BYTES, &len, err);
+	char *text = dt_read_protected_file(path, DT_FILE_PUBLIC, DT_MAP_MAX_BYTES, &len, err);
 	int rc;
 
 	if (text == NULL)

@@ -15,7 +15,7 @@
 static struct dt_rewrite_target target(const char *path)
 {
 	struct dt_rewrite_target t = {.path = path,
-				      .protection = DT_CFG_SECRET,
+				      .protection = DT_FILE_SECRET,
 				      .mode = 0600,
 				      .max_bytes = DT_RECOVERY_MAX_BYTES};
 	return t;
@@ -31,7 +31,7 @@ int dt_recovery_left(const char *path, const char *user, unsigned *left, struct 
 	*left = 0;
 	if (lstat(path, &st) != 0 && errno == ENOENT)
 		return 0;
-	text = dt_read_protected_file(path, DT_CFG_SECRET, DT_RECOVERY_MAX_BYTES, &len, err);
+	text = dt_read_protected_file(path, DT_FILE_SECRET, DT_RECOVERY_MAX_BYTES, &len, err);
 	if (text == NULL)
 		return -1;
 	rc = dt_recovery_count(text, len, path, user, left, err);

@@ -263,3 +263,18 @@ int dt_file_replace(const struct dt_file_write *w, const void *data, size_t len,
 		return -1;
 	return dt_file_commit(w, tmp, err);
 }
+
+char *dt_read_protected_file(const char *path, enum dt_file_protection mode, size_t max_bytes,
+			     size_t *len_out, struct dt_err *err)
+{
+	const int secret = mode == DT_FILE_SECRET;
+	const struct dt_file_rules rules = {
+	    .owner = 0,
+	    .forbidden = secret ? (S_IRWXG | S_IRWXO) : (S_IWGRP | S_IWOTH),
+	    .mode_rule = secret ? "0600 or stricter: it holds secrets" : "no group or world write",
+	    .max_bytes = max_bytes,
+	    .kind = DT_ERR_CONFIG,
+	};
+
+	return dt_file_read(path, &rules, len_out, NULL, err);
+}

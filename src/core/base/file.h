@@ -21,6 +21,13 @@
 
 #include "base/err.h"
 
+/* How a root-owned file that grants or configures access must be
+ * protected before it is read (configuration, map, recovery codes). */
+enum dt_file_protection {
+	DT_FILE_PUBLIC, /* root-owned, not group/world writable */
+	DT_FILE_SECRET, /* root-owned, no group/world access at all (0600 or stricter) */
+};
+
 /* What a file must satisfy before it is read. */
 struct dt_file_rules {
 	uid_t owner;	       /* the file must belong to this user */
@@ -60,6 +67,13 @@ struct dt_file_refusal {
  * dt_free_secret when it may hold a secret. */
 char *dt_file_read(const char *path, const struct dt_file_rules *rules, size_t *len,
 		   struct dt_file_refusal *why, struct dt_err *err);
+
+/* Reads a whole small root-owned file (the map and recovery files too)
+ * with dt_file_read's checks: owned by root, protected per `mode`, at most
+ * `max_bytes`. Returns a NUL-terminated malloc'd buffer or NULL with err
+ * set (kind DT_ERR_CONFIG). */
+char *dt_read_protected_file(const char *path, enum dt_file_protection mode, size_t max_bytes,
+			     size_t *len_out, struct dt_err *err);
 
 /* The same for `name` in the open directory `dir` (openat): the file comes
  * from the directory that was checked, whatever its path now leads to.

@@ -7,7 +7,7 @@
 #include <stddef.h>
 #include <sys/types.h>
 
-#include "conf/cfg.h"
+#include "base/file.h"
 #include "base/err.h"
 
 /* Computes the new contents from the old (old is "" when the file does not
@@ -18,7 +18,7 @@ typedef int (*dt_rewrite_fn)(void *ctx, const char *old, size_t old_len, char **
 
 struct dt_rewrite_target {
 	const char *path;
-	enum dt_cfg_mode protection; /* what the existing file must satisfy */
+	enum dt_file_protection protection; /* what the existing file must satisfy */
 	mode_t mode;		     /* of the new file */
 	size_t max_bytes;
 };

@@ -9,7 +9,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/stat.h>
 
 #include "base/file.h"
 #include "base/util.h"
@@ -209,22 +208,7 @@ int dt_cfg_parse_text(const char *text, size_t len, const char *file, const stru
 	return rc;
 }
 
-char *dt_read_protected_file(const char *path, enum dt_cfg_mode mode, size_t max_bytes,
-			     size_t *len_out, struct dt_err *err)
-{
-	const int secret = mode == DT_CFG_SECRET;
-	const struct dt_file_rules rules = {
-	    .owner = 0,
-	    .forbidden = secret ? (S_IRWXG | S_IRWXO) : (S_IWGRP | S_IWOTH),
-	    .mode_rule = secret ? "0600 or stricter: it holds secrets" : "no group or world write",
-	    .max_bytes = max_bytes,
-	    .kind = DT_ERR_CONFIG,
-	};
-
-	return dt_file_read(path, &rules, len_out, NULL, err);
-}
-
-int dt_cfg_load_file(const char *path, enum dt_cfg_mode mode, const struct dt_cfg_key *keys,
+int dt_cfg_load_file(const char *path, enum dt_file_protection mode, const struct dt_cfg_key *keys,
 		     void *target, dt_cfg_section_fn on_section, void *section_ctx,
 		     struct dt_err *err)
 {

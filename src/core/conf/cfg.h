@@ -10,6 +10,7 @@
 
 #include <stddef.h>
 #include "base/err.h"
+#include "base/file.h"
 
 enum dt_cfg_type {
 	DT_CFG_STRING, /* char *, malloc'd, freed by dt_cfg_free */
@@ -33,11 +34,6 @@ struct dt_cfg_key {
 		NULL, DT_CFG_STRING, 0, 0, 0, NULL, 0                                              \
 	}
 
-/* How a config file must be protected before it is read. */
-enum dt_cfg_mode {
-	DT_CFG_PUBLIC, /* root-owned, not group/world writable */
-	DT_CFG_SECRET, /* root-owned, no group/world access at all (0600 or stricter) */
-};
 
 /* Upper bound on a config file's size: anything larger is refused. */
 #define DT_CFG_MAX_BYTES (256 * 1024)
@@ -57,16 +53,9 @@ int dt_cfg_parse_text(const char *text, size_t len, const char *file, const stru
 		      struct dt_err *err);
 
 /* Reads `path` (dt_read_protected_file) and parses it. */
-int dt_cfg_load_file(const char *path, enum dt_cfg_mode mode, const struct dt_cfg_key *keys,
+int dt_cfg_load_file(const char *path, enum dt_file_protection mode, const struct dt_cfg_key *keys,
 		     void *target, dt_cfg_section_fn on_section, void *section_ctx,
 		     struct dt_err *err);
-
-/* Reads a whole small root-owned file (the map and recovery files too)
- * with base/file.h's checks: owned by root, protected per `mode`, at most
- * `max_bytes`. Returns a NUL-terminated malloc'd buffer or NULL with err
- * set (kind DT_ERR_CONFIG). */
-char *dt_read_protected_file(const char *path, enum dt_cfg_mode mode, size_t max_bytes,
-			     size_t *len_out, struct dt_err *err);
 
 /* Frees (and wipes) every string field named in the table. */
 void dt_cfg_free(const struct dt_cfg_key *keys, void *target);

@@ -222,7 +222,7 @@ static int load_file(struct dt_modcfg *cfg, const char *path, const char *servic
 {
 	struct dt_modcfg scratch;
 	size_t len = 0;
-	char *text = dt_read_protected_file(path, DT_CFG_SECRET, DT_CFG_MAX_BYTES, &len, err);
+	char *text = dt_read_protected_file(path, DT_FILE_SECRET, DT_CFG_MAX_BYTES, &len, err);
 	int rc;
 
 	if (text == NULL)
