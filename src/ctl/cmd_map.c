@@ -70,7 +70,8 @@ static int list(struct ctl *c, const struct map_args *a)
 	int rc;
 
 	dt_err_clear(&err);
-	text = dt_read_protected_file(c->cfg.map_file, DT_FILE_PUBLIC, DT_MAP_MAX_BYTES, &len, &err);
+	text =
+	    dt_read_protected_file(c->cfg.map_file, DT_FILE_PUBLIC, DT_MAP_MAX_BYTES, &len, &err);
 	if (text == NULL)
 		return ctl_fail(&err);
 	rc = dt_map_each(text, len, c->cfg.map_file, print_entry, &f, &err);

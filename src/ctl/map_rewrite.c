@@ -15,8 +15,10 @@ struct change {
 
 static struct dt_rewrite_target map_target(const char *path)
 {
-	struct dt_rewrite_target t = {
-	    .path = path, .protection = DT_FILE_PUBLIC, .mode = 0644, .max_bytes = DT_MAP_MAX_BYTES};
+	struct dt_rewrite_target t = {.path = path,
+				      .protection = DT_FILE_PUBLIC,
+				      .mode = 0644,
+				      .max_bytes = DT_MAP_MAX_BYTES};
 	return t;
 }
 

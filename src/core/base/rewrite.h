@@ -19,7 +19,7 @@ typedef int (*dt_rewrite_fn)(void *ctx, const char *old, size_t old_len, char **
 struct dt_rewrite_target {
 	const char *path;
 	enum dt_file_protection protection; /* what the existing file must satisfy */
-	mode_t mode;		     /* of the new file */
+	mode_t mode;			    /* of the new file */
 	size_t max_bytes;
 };
 

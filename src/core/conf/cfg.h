@@ -34,7 +34,6 @@ struct dt_cfg_key {
 		NULL, DT_CFG_STRING, 0, 0, 0, NULL, 0                                              \
 	}
 
-
 /* Upper bound on a config file's size: anything larger is refused. */
 #define DT_CFG_MAX_BYTES (256 * 1024)
 
