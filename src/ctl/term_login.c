@@ -36,15 +36,10 @@ static int ask(void *ctx, const char *text, char **answer, struct dt_err *err)
 	return *answer != NULL ? 0 : dt_err_oom(err);
 }
 
-static const char *process_env(void *ctx, const char *name)
-{
-	(void)ctx;
-	return getenv(name);
-}
-
 static enum dt_lang lang_from_env(void)
 {
-	return dt_lang_from_locale(dt_locale_from_env(process_env, NULL));
+	return dt_lang_from_locale(
+	    dt_locale_of(getenv("LC_ALL"), getenv("LC_MESSAGES"), getenv("LANG")));
 }
 
 static enum dt_qr_style qr_style(const struct dt_modcfg *cfg)

@@ -183,26 +183,18 @@ static enum dt_wait_mode resolve_wait(const struct dt_modcfg *cfg, const char *s
 	return DT_WAIT_POLL;
 }
 
-static const char *pam_env(void *pamh, const char *name)
-{
-	return pam_getenv(pamh, name);
-}
-
-/* The host's environment, read on purpose: the process's own is the
- * module's minimal one while the module runs (env_guard.h). */
-static const char *process_env(void *ctx, const char *name)
-{
-	(void)ctx;
-	return pam_dt_env_host(name);
-}
-
 /* The session's environment first (pam_env, sshd's AcceptEnv), then the
- * host process's. Only the message language depends on it. */
+ * host process's, read on purpose: the process's own is the module's
+ * minimal one while the module runs (env_guard.h). Only the message
+ * language depends on it. */
 static const char *locale_of(pam_handle_t *pamh)
 {
-	const char *v = dt_locale_from_env(pam_env, pamh);
+	const char *v = dt_locale_of(pam_getenv(pamh, "LC_ALL"), pam_getenv(pamh, "LC_MESSAGES"),
+				     pam_getenv(pamh, "LANG"));
 
-	return v != NULL ? v : dt_locale_from_env(process_env, NULL);
+	return v != NULL ? v
+			 : dt_locale_of(pam_dt_env_host("LC_ALL"), pam_dt_env_host("LC_MESSAGES"),
+					pam_dt_env_host("LANG"));
 }
 
 static enum dt_lang resolve_lang(pam_handle_t *pamh, const struct dt_modcfg *cfg)

@@ -12,6 +12,7 @@
 
 #include <cmocka.h>
 
+#include "login/messages.h"
 #include "login/prompt.h"
 #include "login/qr.h"
 
@@ -193,6 +194,24 @@ static void test_prompt_without_qr(void **state)
 	free(text);
 }
 
+/* The message language: the first non-empty of LC_ALL, LC_MESSAGES, LANG
+ * (as read by the caller), then Chinese only for a Chinese locale. */
+static void test_language_from_locale(void **state)
+{
+	(void)state;
+	assert_null(dt_locale_of(NULL, NULL, NULL));
+	assert_null(dt_locale_of("", "", ""));
+	assert_string_equal(dt_locale_of(NULL, "", "zh_CN.UTF-8"), "zh_CN.UTF-8");
+	assert_string_equal(dt_locale_of("C", "zh_CN.UTF-8", "zh_CN.UTF-8"), "C");
+	assert_string_equal(dt_locale_of("", "zh_SG", "C"), "zh_SG");
+	assert_int_equal(dt_lang_from_locale(NULL), DT_LANG_EN);
+	assert_int_equal(dt_lang_from_locale("zh_CN.UTF-8"), DT_LANG_ZH_CN);
+	assert_int_equal(dt_lang_from_locale("zh_SG"), DT_LANG_ZH_CN);
+	assert_int_equal(dt_lang_from_locale("zh.UTF-8"), DT_LANG_ZH_CN);
+	assert_int_equal(dt_lang_from_locale("zh_TW.UTF-8"), DT_LANG_EN);
+	assert_int_equal(dt_lang_from_locale("en_US.UTF-8"), DT_LANG_EN);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -203,6 +222,7 @@ int main(void)
 	    cmocka_unit_test(test_auto_style_by_tty),
 	    cmocka_unit_test(test_prompt_fits_80x24),
 	    cmocka_unit_test(test_prompt_without_qr),
+	    cmocka_unit_test(test_language_from_locale),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

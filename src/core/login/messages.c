@@ -95,15 +95,14 @@ char *dt_msg_approved(enum dt_lang lang, const char *nick)
 				     : dt_asprintf("Approved in DingTalk by %s.", nick);
 }
 
-const char *dt_locale_from_env(dt_env_fn get, void *ctx)
+const char *dt_locale_of(const char *lc_all, const char *lc_messages, const char *lang)
 {
-	static const char *const names[] = {"LC_ALL", "LC_MESSAGES", "LANG", NULL};
-	const char *v;
-	int i;
+	const char *const v[] = {lc_all, lc_messages, lang};
+	size_t i;
 
-	for (i = 0; names[i] != NULL; i++)
-		if ((v = get(ctx, names[i])) != NULL && v[0] != '\0')
-			return v;
+	for (i = 0; i < sizeof(v) / sizeof(v[0]); i++)
+		if (v[i] != NULL && v[i][0] != '\0')
+			return v[i];
 	return NULL;
 }
 

@@ -38,9 +38,9 @@ char *dt_msg_approved(enum dt_lang lang, const char *nick);
  * zh_CN, zh_SG and zh.UTF-8 give Chinese, anything else English. */
 enum dt_lang dt_lang_from_locale(const char *locale);
 
-/* The locale an environment names: the first non-empty of LC_ALL,
- * LC_MESSAGES, LANG as `get` reads them (getenv, pam_getenv), or NULL. */
-typedef const char *(*dt_env_fn)(void *ctx, const char *name);
-const char *dt_locale_from_env(dt_env_fn get, void *ctx);
+/* The locale an environment names: the first non-empty of its LC_ALL,
+ * LC_MESSAGES and LANG (each may be NULL), or NULL. The caller reads the
+ * three from whichever environment it trusts (pam_getenv, the host's). */
+const char *dt_locale_of(const char *lc_all, const char *lc_messages, const char *lang);
 
 #endif
