@@ -90,7 +90,8 @@ static int bind_self(const char *user, const char *union_id, struct dt_err *err)
 	if (dt_as_user_enter(user, &as, err) < 0)
 		return -1;
 	rc = dt_userfile_write(as.pw.pw_dir, union_id, err);
-	if (dt_as_user_leave(&as, err) < 0 || rc < 0)
+	dt_as_user_leave(&as);
+	if (rc < 0)
 		return -1;
 	printf("%s/%s now names unionId %s\n", as.pw.pw_dir, DT_USERFILE_NAME, union_id);
 	syslog(LOG_NOTICE, "%s enrolled unionId %s in %s/%s", user, union_id, as.pw.pw_dir,

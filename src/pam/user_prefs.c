@@ -21,19 +21,14 @@ static int as_user(pam_handle_t *pamh, const char *user, enum prefs_op op, enum 
 
 	dt_err_clear(&err);
 	if (dt_as_user_enter(user, &as, &err) < 0) {
-		pam_syslog(pamh, err.kind == DT_ERR_INTERNAL ? LOG_CRIT : LOG_WARNING, "%s for %s",
-			   err.msg, DT_PREFS_FILE);
+		pam_syslog(pamh, LOG_WARNING, "%s for %s", err.msg, DT_PREFS_FILE);
 		return -1;
 	}
 	if (op == PREFS_LOAD)
 		rc = dt_prefs_read(as.pw.pw_dir, as.pw.pw_uid, style, &err);
 	else
 		rc = dt_prefs_write(as.pw.pw_dir, *style, &err);
-	if (dt_as_user_leave(&as, &err) < 0) {
-		/* Fewer privileges, not more: later steps fail closed. */
-		pam_syslog(pamh, LOG_CRIT, "%s (%s)", err.msg, DT_PREFS_FILE);
-		return -1;
-	}
+	dt_as_user_leave(&as);
 	if (rc < 0)
 		pam_syslog(pamh, LOG_NOTICE, "%s", err.msg);
 	return rc;

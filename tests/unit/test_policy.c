@@ -12,6 +12,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <sys/fsuid.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <grp.h>
 #include <pwd.h>
@@ -217,7 +221,18 @@ static int has_group(gid_t gid)
 	return 0;
 }
 
-/* As root: nobody's ids and groups, then root's again, all of them. */
+static uid_t current_fsuid(void)
+{
+	return (uid_t)setfsuid((uid_t)-1);
+}
+
+static gid_t current_fsgid(void)
+{
+	return (gid_t)setfsgid((gid_t)-1);
+}
+
+/* As root: nobody's file-system ids and groups, then root's again, all
+ * of them; the effective ids never change. */
 static void test_as_user_switches_and_returns(void **state)
 {
 	gid_t saved[256], other = 4242; /* a group nobody is not in */
@@ -231,22 +246,94 @@ static void test_as_user_switches_and_returns(void **state)
 	dt_err_clear(&err);
 	assert_true(n_saved >= 0 && setgroups(1, &other) == 0);
 	assert_int_equal(dt_as_user_enter("nobody", &as, &err), 0);
-	assert_int_equal(geteuid(), as.pw.pw_uid);
-	assert_int_equal(getegid(), as.pw.pw_gid);
-	assert_int_equal(getuid(), 0); /* the way back stays open */
+	assert_int_equal(current_fsuid(), as.pw.pw_uid);
+	assert_int_equal(current_fsgid(), as.pw.pw_gid);
+	assert_int_equal(geteuid(), 0); /* the user cannot signal or trace us */
+	assert_int_equal(getuid(), 0);
 	assert_false(has_group(other));
-	assert_int_equal(dt_as_user_leave(&as, &err), 0);
-	assert_int_equal(geteuid(), 0);
-	assert_int_equal(getegid(), 0);
+	dt_as_user_leave(&as);
+	assert_int_equal(current_fsuid(), 0);
+	assert_int_equal(current_fsgid(), 0);
 	assert_true(has_group(other) && getgroups(0, NULL) == 1);
 	assert_true(setgroups((size_t)n_saved, saved) == 0);
 	/* Root acting for root changes nothing; nobody to act for fails. */
 	assert_int_equal(dt_as_user_enter("root", &as, &err), 0);
 	assert_int_equal(as.switched, 0);
-	assert_int_equal(dt_as_user_leave(&as, &err), 0);
+	dt_as_user_leave(&as);
 	assert_int_equal(dt_as_user_enter("no-such-user-here", &as, &err), -1);
 	assert_int_equal(err.kind, DT_ERR_DENIED);
-	assert_int_equal(geteuid(), 0);
+	assert_int_equal(current_fsuid(), 0);
+}
+
+struct bystander {
+	const char *path;
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	int go, done;
+	uid_t owner;
+};
+
+/* Another thread of the same process: waits until the switch is made,
+ * creates a file, and reports who owns it. */
+static void *bystander_run(void *arg)
+{
+	struct bystander *b = arg;
+	struct stat st;
+	int fd;
+
+	pthread_mutex_lock(&b->lock);
+	while (!b->go)
+		pthread_cond_wait(&b->cond, &b->lock);
+	pthread_mutex_unlock(&b->lock);
+	fd = open(b->path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	b->owner = fd >= 0 && fstat(fd, &st) == 0 ? st.st_uid : (uid_t)-2;
+	if (fd >= 0)
+		close(fd);
+	pthread_mutex_lock(&b->lock);
+	b->done = 1;
+	pthread_cond_signal(&b->cond);
+	pthread_mutex_unlock(&b->lock);
+	return NULL;
+}
+
+/* The switch belongs to the calling thread: a PAM application's other
+ * threads go on as root while the module reads a user's files, and a
+ * file the calling thread creates meanwhile is the user's. */
+static void test_as_user_is_the_calling_threads_alone(void **state)
+{
+	char dir[] = "/tmp/dt-as-user.XXXXXX", other[64], mine[64];
+	struct bystander b = {other, PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0, 0, 0};
+	struct dt_as_user as;
+	struct dt_err err;
+	struct stat st;
+	pthread_t t;
+	int fd;
+
+	(void)state;
+	if (geteuid() != 0)
+		skip();
+	assert_non_null(mkdtemp(dir));
+	assert_int_equal(chmod(dir, 0777), 0);
+	snprintf(other, sizeof(other), "%s/other", dir);
+	snprintf(mine, sizeof(mine), "%s/mine", dir);
+	assert_int_equal(pthread_create(&t, NULL, bystander_run, &b), 0);
+	assert_int_equal(dt_as_user_enter("nobody", &as, &err), 0);
+	fd = open(mine, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	assert_true(fd >= 0 && fstat(fd, &st) == 0);
+	close(fd);
+	pthread_mutex_lock(&b.lock);
+	b.go = 1;
+	pthread_cond_signal(&b.cond);
+	while (!b.done)
+		pthread_cond_wait(&b.cond, &b.lock);
+	pthread_mutex_unlock(&b.lock);
+	dt_as_user_leave(&as);
+	assert_int_equal(pthread_join(t, NULL), 0);
+	assert_int_equal(st.st_uid, as.pw.pw_uid);
+	assert_int_equal(b.owner, 0);
+	unlink(mine);
+	unlink(other);
+	rmdir(dir);
 }
 
 /* A process that is not root acts for itself alone (in a child that has
@@ -272,9 +359,9 @@ static void test_as_user_not_root(void **state)
 		dt_err_clear(&err);
 		if (dt_as_user_enter("root", &as, &err) != -1 || err.kind != DT_ERR_DENIED)
 			code |= 1;
-		if (dt_as_user_enter("nobody", &as, &err) != 0 || as.switched ||
-		    dt_as_user_leave(&as, &err) != 0)
+		if (dt_as_user_enter("nobody", &as, &err) != 0 || as.switched)
 			code |= 2;
+		dt_as_user_leave(&as);
 		_exit(code);
 	}
 	assert_true(waitpid(pid, &status, 0) == pid);
@@ -351,6 +438,7 @@ int main(void)
 	    cmocka_unit_test(test_root),
 	    cmocka_unit_test(test_account_checks),
 	    cmocka_unit_test(test_as_user_switches_and_returns),
+	    cmocka_unit_test(test_as_user_is_the_calling_threads_alone),
 	    cmocka_unit_test(test_as_user_not_root),
 	    cmocka_unit_test(test_audit_text),
 	    cmocka_unit_test(test_audit_hostile_values),

@@ -48,18 +48,8 @@ static int user_exists(const char *name)
 	return getpwnam_r(name, &pw, buf, sizeof(buf), &found) == 0 && found != NULL;
 }
 
-/* DT_ERR_INTERNAL from as_user.h: the process could not return to its own
- * privileges. Worth an administrator's attention; the login fails closed. */
-static int not_regained(const struct dt_access *a, const struct dt_err *err)
-{
-	if (err->kind == DT_ERR_INTERNAL)
-		dt_logf(a->log, LOG_CRIT, "%s (%s)", err->msg, DT_USERFILE_NAME);
-	return -1;
-}
-
 /* The user's own binding file, read with the user's rights, never root's
- * (as_user.h): 0 with *bound set, -1 with err set. Privileges that cannot
- * be regained are logged as critical; the file then binds nobody. */
+ * (as_user.h): 0 with *bound set, -1 with err set. */
 static int read_binding(const struct dt_access *a, const char *union_id, int *bound,
 			struct dt_err *err)
 {
@@ -68,12 +58,9 @@ static int read_binding(const struct dt_access *a, const char *union_id, int *bo
 
 	*bound = 0;
 	if (dt_as_user_enter(a->user, &as, err) < 0)
-		return not_regained(a, err);
+		return -1;
 	rc = dt_userfile_match(as.pw.pw_dir, as.pw.pw_uid, union_id, bound, err);
-	if (dt_as_user_leave(&as, err) < 0) {
-		*bound = 0;
-		return not_regained(a, err);
-	}
+	dt_as_user_leave(&as);
 	return rc;
 }
 

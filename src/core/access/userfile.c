@@ -43,7 +43,8 @@ static int refusal(const char *path, const struct dt_file_refusal *why, struct d
 	case DT_FILE_NO_MEMORY:
 		return dt_err_oom_in(err, path);
 	case DT_FILE_CANNOT_READ:
-		return dt_err_set(err, DT_ERR_DENIED, "%s: %s", path, strerror(why->errnum));
+		return dt_err_set(err, DT_ERR_DENIED, "%s: %s", path,
+				  why->errnum != 0 ? strerror(why->errnum) : "short read");
 	case DT_FILE_READ_OK:
 	case DT_FILE_CANNOT_STAT:
 	case DT_FILE_NOT_REGULAR:

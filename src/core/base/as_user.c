@@ -4,8 +4,10 @@
 
 #include <errno.h>
 #include <grp.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/fsuid.h>
 #include <unistd.h>
 
 /* Remembers the supplementary groups, which initgroups replaces. */
@@ -24,17 +26,43 @@ static int save_groups(struct dt_as_user *as, struct dt_err *err)
 	return 0;
 }
 
+/* setfsuid and setfsgid report no error: each returns the previous id.
+ * Asking again with an id that cannot be set (-1) returns the current
+ * one, which tells whether the change took. */
+static int set_fsuid(uid_t uid)
+{
+	setfsuid(uid);
+	return (uid_t)setfsuid((uid_t)-1) == uid ? 0 : -1;
+}
+
+static int set_fsgid(gid_t gid)
+{
+	setfsgid(gid);
+	return (gid_t)setfsgid((gid_t)-1) == gid ? 0 : -1;
+}
+
 /* Undoes the steps taken, newest first: 3 uid, gid and groups; 2 gid and
  * groups; 1 groups. */
 static int restore(struct dt_as_user *as, int steps)
 {
-	if (steps >= 3 && seteuid(as->euid) != 0)
+	if (steps >= 3 && set_fsuid(as->euid) != 0)
 		return -1;
-	if (steps >= 2 && setegid(as->egid) != 0)
+	if (steps >= 2 && set_fsgid(as->egid) != 0)
 		return -1;
 	if (steps >= 1 && setgroups((size_t)as->n_groups, as->groups) != 0)
 		return -1;
 	return 0;
+}
+
+/* The way back failed: the thread would go on with the user's file
+ * access, or without its own groups. Nothing it does after that can be
+ * trusted (a later map source, the token cache, the audit), so the
+ * process stops here rather than return a login decision. */
+_Noreturn static void cannot_regain(const struct dt_as_user *as)
+{
+	fprintf(stderr, "dingtalk: cannot regain privileges after acting as %s: %s; aborting\n",
+		as->pw.pw_name, strerror(errno));
+	abort();
 }
 
 static void forget(struct dt_as_user *as)
@@ -45,18 +73,13 @@ static void forget(struct dt_as_user *as)
 	as->switched = 0;
 }
 
-/* One step of the switch failed: back to where we were, or say that even
- * that failed. */
+/* One step of the switch failed: back to where we were. */
 static int switch_failed(struct dt_as_user *as, int steps, const char *what, struct dt_err *err)
 {
 	int saved = errno;
 
-	if (restore(as, steps) != 0) {
-		forget(as);
-		return dt_err_set(err, DT_ERR_INTERNAL,
-				  "cannot act as %s (%s: %s), and cannot regain privileges: %s",
-				  as->pw.pw_name, what, strerror(saved), strerror(errno));
-	}
+	if (restore(as, steps) != 0)
+		cannot_regain(as);
 	forget(as);
 	return dt_err_set(err, DT_ERR_DENIED, "cannot drop privileges to %s (%s: %s)",
 			  as->pw.pw_name, what, strerror(saved));
@@ -90,22 +113,17 @@ int dt_as_user_enter(const char *user, struct dt_as_user *as, struct dt_err *err
 	}
 	if (initgroups(as->pw.pw_name, as->pw.pw_gid) != 0)
 		return switch_failed(as, 1, "initgroups", err);
-	if (setegid(as->pw.pw_gid) != 0)
-		return switch_failed(as, 2, "setegid", err);
-	if (seteuid(as->pw.pw_uid) != 0)
-		return switch_failed(as, 3, "seteuid", err);
+	if (set_fsgid(as->pw.pw_gid) != 0)
+		return switch_failed(as, 2, "setfsgid", err);
+	if (set_fsuid(as->pw.pw_uid) != 0)
+		return switch_failed(as, 3, "setfsuid", err);
 	as->switched = 1;
 	return 0;
 }
 
-int dt_as_user_leave(struct dt_as_user *as, struct dt_err *err)
+void dt_as_user_leave(struct dt_as_user *as)
 {
-	int rc = 0;
-
 	if (as->switched && restore(as, 3) != 0)
-		rc = dt_err_set(err, DT_ERR_INTERNAL,
-				"cannot regain privileges after acting as %s: %s", as->pw.pw_name,
-				strerror(errno));
+		cannot_regain(as);
 	forget(as);
-	return rc;
 }
