@@ -51,16 +51,23 @@ dt_build() {
 # start from a tree that is configured in place, and the copy also proves
 # that the distribution carries everything the suites need.
 dt_build_variant() {
-	local top=$1 dir=$2 distname
+	local top=$1 dir=$2
 	shift 2
 	rm -rf "$dir" && mkdir -p "$dir/build" || return 1
-	distname=$(sed -n 's/^PACKAGE_TARNAME = //p' "$top/Makefile")-$(sed -n 's/^VERSION = //p' "$top/Makefile")
-	(cd "$top" && rm -rf "$distname" && make distdir >/dev/null && mv "$distname" "$dir/src") || return 1
+	dt_distdir "$top" "$dir/src" || return 1
 	(
 		cd "$dir/build" || exit 1
 		../src/configure -q "$@" >/dev/null || exit 1
 		make -j"$(nproc)" >/dev/null || make
 	)
+}
+
+# dt_distdir TOP DEST: `make distdir` of the configured tree TOP, moved to
+# DEST (which must not exist).
+dt_distdir() {
+	local distname
+	distname=$(sed -n 's/^PACKAGE_TARNAME = //p' "$1/Makefile")-$(sed -n 's/^VERSION = //p' "$1/Makefile")
+	(cd "$1" && rm -rf "$distname" && make distdir >/dev/null && mv "$distname" "$2")
 }
 
 # The environment the sanitizer build's suites run in. Every report goes to
@@ -117,4 +124,83 @@ WRAP
 	echo "$(grep -c '^ok' "$dir/tap") cases; $(ls "$dir"/helper.*.log | wc -l) helpers under valgrind"
 	grep -h 'ERROR SUMMARY' "$dir"/helper.*.log | sed 's/^==[0-9]*== //' | sort | uniq -c
 	return $rc
+}
+
+# ---------------------------------------------------------------- the runner
+# scripts/test runs steps in turn and adds up their results; tests/scripts/
+# test_entry.sh runs these same functions on broken steps. A step is a
+# command (a make target). Its results are automake's lines in its output,
+# "PASS: name" and "FAIL: name" (also ERROR and XPASS), which `make check`
+# prints for every TAP case and dt_check for a step of one check. A step
+# also fails (one failure more) when it exits non-zero without having
+# printed a failure (a build error after some suites passed), or when it
+# printed no result at all (it ran nothing).
+DT_PASSED=0
+DT_FAILED=0
+DT_FAILED_STEPS=""
+
+# dt_record NAME PASSES FAILS: adds a step's results to the totals.
+dt_record() {
+	DT_PASSED=$((DT_PASSED + $2))
+	DT_FAILED=$((DT_FAILED + $3))
+	[ "$3" -gt 0 ] && DT_FAILED_STEPS="$DT_FAILED_STEPS [$1]"
+	say "$1: $2 passed, $3 failed"
+}
+
+# dt_results LOG: prints "PASSES FAILS", the result lines in LOG. Parallel
+# drivers can print two results on one line: count matches, not lines
+# (make's summary "# PASS:  12" has two spaces and a number, no name).
+dt_results() {
+	printf '%s %s\n' "$(grep -oE '(^|[^X])PASS: [A-Za-z./_]' "$1" | wc -l)" \
+		"$(grep -oE '(FAIL|ERROR|XPASS): [A-Za-z./_]' "$1" | wc -l)"
+}
+
+# dt_step NAME COMMAND...: runs a step and records its results; a failed
+# step shows its failures and the tail of its output on stderr.
+dt_step() {
+	local name=$1 log rc p f start=$SECONDS
+	shift
+	log=$(mktemp)
+	"$@" >"$log" 2>&1
+	rc=$?
+	say "$name: took $((SECONDS - start)) s"
+	read -r p f < <(dt_results "$log")
+	if [ "$f" -eq 0 ] && [ "$rc" -ne 0 ]; then
+		f=1
+		say "$name: exited $rc after $p passed"
+	elif [ "$p" -eq 0 ] && [ "$f" -eq 0 ]; then
+		f=1
+		say "$name: ran nothing (no PASS or FAIL line)"
+	fi
+	if [ "$f" -gt 0 ]; then
+		grep -E '^(FAIL|ERROR|XPASS):' "$log" >&2
+		tail -n 60 "$log" >&2
+	fi
+	dt_record "$name" "$p" "$f"
+	rm -f "$log"
+}
+
+# dt_summary: the last line, "N passed, N failed" (CI reads it); fails if
+# anything failed.
+dt_summary() {
+	[ -n "$DT_FAILED_STEPS" ] && say "failed steps:$DT_FAILED_STEPS"
+	echo "$DT_PASSED passed, $DT_FAILED failed"
+	[ "$DT_FAILED" -eq 0 ]
+}
+
+# dt_check NAME COMMAND...: one check inside a step: prints "PASS: NAME",
+# or the tail of its output and "FAIL: NAME"; returns its status.
+dt_check() {
+	local name=$1 log rc=0
+	shift
+	log=$(mktemp)
+	"$@" >"$log" 2>&1 || rc=$?
+	if [ "$rc" -eq 0 ]; then
+		echo "PASS: $name"
+	else
+		tail -n 40 "$log"
+		echo "FAIL: $name (exit $rc)"
+	fi
+	rm -f "$log"
+	return "$rc"
 }

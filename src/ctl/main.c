@@ -9,45 +9,87 @@
 
 #include "ctl.h"
 
+/* One row per command: dispatch() runs it and usage() lists it, so the help
+ * cannot leave out a command that exists. A row's forms are its synopses,
+ * each with what it does; a form with a NULL synopsis continues the line
+ * above. */
+struct form {
+	const char *synopsis; /* after the command's name */
+	const char *what;
+};
+
+struct command {
+	const char *name;
+	int (*run)(struct ctl *c, int argc, char **argv);
+	struct form forms[4];
+};
+
+static const struct command commands[] = {
+    {"enroll",
+     ctl_cmd_enroll,
+     {{"--user USER [--yes]", "scan once, bind that person to USER in the map file"},
+      {"--self [--yes]", "(through sudo) bind the person to your own"},
+      {NULL, "~/.pam_dingtalk_id (needs map = ... userfile)"}}},
+    {"map",
+     ctl_cmd_map,
+     {{"list [--user USER]", "show the map file's bindings"},
+      {"add --user USER --union-id ID", "bind a unionId to USER"},
+      {"remove --user USER [--union-id ID]", "unbind USER (or one of its unionIds)"}}},
+    {"recovery",
+     ctl_cmd_recovery,
+     {{"--user USER [--count N]", "print N new break-glass codes (default 10)"},
+      {"--user USER --status|--revoke", "how many are left, or revoke them all"}}},
+    {"test", ctl_cmd_test, {{"--user USER", "a whole login in this terminal, without PAM"}}},
+    {"doctor",
+     ctl_cmd_doctor,
+     {{"[--pam-dir DIR] [--sshd-config FILE]", "check what would stop a login"}}},
+};
+
+#define N_COMMANDS   (sizeof(commands) / sizeof(commands[0]))
+#define N_FORMS(cmd) (sizeof((cmd)->forms) / sizeof((cmd)->forms[0]))
+
+static void usage_command(FILE *out, const struct command *cmd)
+{
+	char head[64];
+
+	for (size_t i = 0; i < N_FORMS(cmd) && cmd->forms[i].what != NULL; i++) {
+		const struct form *f = &cmd->forms[i];
+
+		if (f->synopsis != NULL)
+			snprintf(head, sizeof(head), "%s %s", cmd->name, f->synopsis);
+		else
+			head[0] = '\0';
+		/* A long synopsis gets a line of its own, the text under it. */
+		if (strlen(head) > 28)
+			fprintf(out, "  %s\n  %-28s %s\n", head, "", f->what);
+		else
+			fprintf(out, "  %-28s %s\n", head, f->what);
+	}
+}
+
 static void usage(FILE *out)
 {
-	fprintf(
-	    out,
-	    "Usage: " PROG " [--conf FILE] [--service NAME] COMMAND [OPTIONS]\n"
-	    "Administer pam_dingtalk: bind DingTalk identities to local accounts.\n\n"
-	    "Commands:\n"
-	    "  enroll --user USER [--yes]   scan once, bind that person to USER in the map file\n"
-	    "  enroll --self [--yes]        (through sudo) bind the person to your own\n"
-	    "                               ~/.pam_dingtalk_id (needs map = ... userfile)\n"
-	    "  map list [--user USER]       show the map file's bindings\n"
-	    "  map add --user USER --union-id ID\n"
-	    "  map remove --user USER [--union-id ID]\n"
-	    "  recovery --user USER [--count N]   print N new break-glass codes (default 10)\n"
-	    "  recovery --user USER --status|--revoke\n"
-	    "  test --user USER             a whole login in this terminal, without PAM\n\n"
-	    "Options:\n"
-	    "  --conf FILE     module configuration (default " DT_DEFAULT_CONF ")\n"
-	    "  --service NAME  apply the file's [service NAME] section\n"
-	    "  --help, --version\n\n"
-	    "Exit status: 0 done, 1 failed or refused, 2 usage, 3 configuration,\n"
-	    "4 helper or DingTalk unreachable.\n");
+	fputs("Usage: " PROG " [--conf FILE] [--service NAME] COMMAND [OPTIONS]\n"
+	      "Administer pam_dingtalk: bind DingTalk identities to local accounts.\n\n"
+	      "Commands:\n",
+	      out);
+	for (size_t i = 0; i < N_COMMANDS; i++)
+		usage_command(out, &commands[i]);
+	fputs("\nOptions:\n"
+	      "  --conf FILE     module configuration (default " DT_DEFAULT_CONF ")\n"
+	      "  --service NAME  apply the file's [service NAME] section\n"
+	      "  --help, --version\n\n"
+	      "Exit status: 0 done, 1 failed or refused, 2 usage, 3 configuration,\n"
+	      "4 helper or DingTalk unreachable.\n",
+	      out);
 }
 
 static int dispatch(struct ctl *c, int argc, char **argv)
 {
-	const char *cmd = argv[0];
-
-	if (strcmp(cmd, "enroll") == 0)
-		return ctl_cmd_enroll(c, argc, argv);
-	if (strcmp(cmd, "map") == 0)
-		return ctl_cmd_map(c, argc, argv);
-	if (strcmp(cmd, "recovery") == 0)
-		return ctl_cmd_recovery(c, argc, argv);
-	if (strcmp(cmd, "test") == 0)
-		return ctl_cmd_test(c, argc, argv);
-	if (strcmp(cmd, "doctor") == 0)
-		return ctl_cmd_doctor(c, argc, argv);
-	return ctl_usage_error(cmd, "unknown command");
+	for (size_t i = 0; i < N_COMMANDS; i++)
+		if (strcmp(argv[0], commands[i].name) == 0)
+			return commands[i].run(c, argc, argv);
+	return ctl_usage_error(argv[0], "unknown command");
 }
 
 int main(int argc, char **argv)

@@ -116,6 +116,7 @@ def with_phone(conf, args, person, decision="approve", stdin_text=None, extra_en
 def test_usage():
     rc, out, _ = ctl(None, "--help")
     T.ok(rc == 0 and "enroll --user USER" in out, "--help prints the commands, exit 0")
+    test_help_lists_every_command(out)
     T.ok(ctl(None)[0] == 2, "no command: exit 2")
     rc, _, err = ctl(None, "frobnicate")
     T.ok(rc == 2 and "unknown command" in err, "an unknown command: exit 2", err)
@@ -128,6 +129,26 @@ def test_usage():
     T.ok(rc == 2, "recovery --count 0: exit 2", err)
     rc, _, err = ctl(conf, "map", "frob")
     T.ok(rc == 2, "map frob: exit 2", err)
+
+
+def test_help_lists_every_command(help_text):
+    """Every command main.c dispatches, and every ctl_cmd_ handler ctl.h
+    declares, has a line of its own in --help; and every command --help
+    names is one main.c knows (not "unknown command")."""
+    src = os.path.join(os.environ["DT_SRCDIR"], "src", "ctl")
+    table = re.findall(r'\{"([a-z]+)",\s*ctl_cmd_(\w+)', read(os.path.join(src, "main.c")))
+    handlers = re.findall(r"^int ctl_cmd_(\w+)\(", read(os.path.join(src, "ctl.h")), re.M)
+    listed = set(re.findall(r"^  ([a-z]+) ", help_text.split("Options:")[0], re.M))
+    dispatched = {name for name, _ in table}
+    missing = (dispatched | set(handlers)) - listed
+    T.ok(len(table) >= 5 and set(handlers) <= {h for _, h in table} and not missing,
+         "--help lists every command dispatched (%s)" % " ".join(sorted(dispatched)),
+         "not in --help: %s; table %s; handlers %s" % (sorted(missing), table, handlers))
+    # A bad option: each command refuses it itself, none runs.
+    unknown = [v for v in sorted(listed)
+               if "unknown command" in ctl(None, v, "--no-such-option")[2]]
+    T.ok(listed and not unknown, "every command --help lists is dispatched",
+         "unknown: %s" % unknown)
 
 
 def test_root_only():

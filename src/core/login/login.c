@@ -122,10 +122,15 @@ static void tell(struct login *l, enum dt_msg msg)
 }
 
 /* A limit of the helper turned the registration down: name it in the
- * log line. All of them are refusals (helper_client.h). */
-static void name_limit(enum dt_helper_refusal why, const char *requester, const char *address,
+ * log line. All of them are refusals (helper_client.h). The requester and
+ * the address carry PAM_RHOST, which the client chooses (an escape
+ * sequence, a newline): made safe for the log first, in place, as they
+ * are not sent again. */
+static void name_limit(enum dt_helper_refusal why, char *requester, char *address,
 		       struct dt_err *err)
 {
+	dt_sanitize_text(requester);
+	dt_sanitize_text(address);
 	switch (why) {
 	case DT_HELPER_REFUSED_REQUESTER:
 		dt_err_prefix(err, "too many logins pending for requester %s: ", requester);
