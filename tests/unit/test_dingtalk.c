@@ -21,6 +21,7 @@
 #include "dingtalk/apptoken.h"
 #include "dingtalk/exchange.h"
 #include "base/json.h"
+#include "conf/cfg.h"
 #include "conf/modcfg.h"
 #include "base/util.h"
 

@@ -1,6 +1,7 @@
 #include "config.h"
 
 #include "conf/modcfg.h"
+#include "conf/cfg.h"
 #include "base/util.h"
 #include "conf/base_url.h"
 #include "conf/keys.h"
@@ -40,7 +41,7 @@ _Static_assert(sizeof(enum dt_qr_style) == sizeof(int) &&
 #name, DT_CFG_STRING, offsetof(struct dt_modcfg, text.name), 0, 0, NULL, 0         \
 	}
 
-const struct dt_cfg_key dt_modcfg_keys[] = {
+static const struct dt_cfg_key modcfg_keys[] = {
     STR(client_id, 0),
     STR(client_secret, 1),
     STR(login_base, 0),
@@ -79,6 +80,7 @@ const struct dt_cfg_key dt_modcfg_keys[] = {
     {"set_user", DT_CFG_BOOL, offsetof(struct dt_modcfg, set_user), 0, 0, NULL, 0},
     DT_CFG_END,
 };
+const struct dt_cfg_key *const dt_modcfg_keys = modcfg_keys;
 
 int dt_keys_default(char **field, const char *value, struct dt_err *err)
 {

@@ -3,9 +3,11 @@
 #ifndef DT_MODCFG_H
 #define DT_MODCFG_H
 
-#include "conf/cfg.h"
+#include "base/err.h"
 #include "conf/types.h"
 #include "proto/control_api.h"
+
+struct dt_cfg_key;
 
 #define DT_DEFAULT_CONF	      "/etc/security/pam_dingtalk.conf"
 #define DT_DEFAULT_MAP	      "/etc/security/pam_dingtalk.map"
@@ -79,7 +81,9 @@ struct dt_modcfg {
 	int set_user; /* no PAM_USER yet: the approved identity names the account */
 };
 
-extern const struct dt_cfg_key dt_modcfg_keys[];
+/* The keys of pam_dingtalk.conf (conf/cfg.h), for parsing text as the
+ * module does. */
+extern const struct dt_cfg_key *const dt_modcfg_keys;
 
 /* Loads the configuration from module arguments: `conf=PATH` picks the
  * file, `debug` turns on debug logging, any `key=value` overrides the file.

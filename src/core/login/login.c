@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "base/clock.h"
+#include "dingtalk/exchange.h"
 #include "login/helper_client.h"
 #include "base/http.h"
 #include "login/messages.h"

@@ -7,7 +7,7 @@
 #ifndef DT_LOGIN_H
 #define DT_LOGIN_H
 
-#include "dingtalk/exchange.h"
+#include "dingtalk/identity.h"
 #include "base/err.h"
 #include "base/log.h"
 #include "conf/modcfg.h"
