@@ -4,8 +4,9 @@
  * 100,000 lines, and dt_map_match_text on the largest (the scan alone,
  * without the file). Microseconds per lookup; from the largest map's p99
  * it derives how many lines stay below 1 ms.
- * Needs root: the map must be root-owned, as in production.
- * Usage: bench_map [--quick]; exit 77 when not root. */
+ * The map is the running user's own (root's as root, as in production),
+ * which the module trusts either way.
+ * Usage: bench_map [--quick]. */
 #include "config.h"
 
 #include <stdio.h>
@@ -166,10 +167,6 @@ int main(int argc, char **argv)
 	double per_line = 0;
 	size_t i, last = sizeof(sizes) / sizeof(sizes[0]) - 1;
 
-	if (geteuid() != 0) {
-		fprintf(stderr, "bench_map: skipped, needs root (the map must be root-owned)\n");
-		return 77;
-	}
 	snprintf(dir, sizeof(dir), "%s/bench-map.XXXXXX", tmp != NULL ? tmp : "/tmp");
 	if (mkdtemp(dir) == NULL || chmod(dir, 0755) != 0) {
 		perror("bench_map: mkdtemp");

@@ -8,8 +8,9 @@
  *   wrong: a wrong code, hashed against every code (the worst case, and
  *          what a guesser costs the host per attempt);
  *   right_last: the user's last code, spent (every hash plus the rewrite).
- * Milliseconds per check. Needs root (the file must be root-only).
- * Usage: bench_recovery [--quick]; exit 77 when not root. */
+ * Milliseconds per check. The file is the running user's own (root's as
+ * root, as in production), which the module trusts either way.
+ * Usage: bench_recovery [--quick]. */
 #include "config.h"
 
 #include <stdio.h>
@@ -170,11 +171,6 @@ int main(int argc, char **argv)
 	static const char *const leftovers[] = {"", ".lock", ".bak", ".tmp"};
 	size_t i;
 
-	if (geteuid() != 0) {
-		fprintf(stderr, "bench_recovery: skipped, needs root (the file must be root's)\n");
-		free(fx);
-		return 77;
-	}
 	snprintf(dir, sizeof(dir), "%s/bench-recovery.XXXXXX", tmp != NULL ? tmp : "/tmp");
 	if (fx == NULL || mkdtemp(dir) == NULL) {
 		perror("bench_recovery");

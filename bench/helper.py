@@ -14,8 +14,8 @@
 Reuses the helper harness (test_callbackd.Helper) and the load round
 (test_load.run_round) rather than copying them; the round leaves out
 test_load's "expire" kind, which only waits for a 10 s ttl. DT_CALLBACKD
-picks the binary. Needs root (the helper's config must be root-owned).
-Usage: helper.py [--quick]; exit 77 when not root.
+picks the binary. The helper's config is the running user's own, which
+the helper trusts (root's as root). Usage: helper.py [--quick].
 """
 
 import os
@@ -96,10 +96,6 @@ def load_round(h):
 
 
 def main():
-    if os.geteuid() != 0:
-        print("helper.py: skipped, needs root (the helper's config must be root-owned)",
-              file=sys.stderr)
-        return 77
     print("machine python %s" % platform.python_version())
     tmp = tempfile.mkdtemp(prefix="bench-helper-")
     os.chmod(tmp, 0o755)

@@ -13,6 +13,7 @@
 #include "httpd.h"
 #include "base/clock.h"
 #include "base/json.h"
+#include "base/peer.h"
 #include "net.h"
 #include "proto/control_api.h"
 #include "register.h"
@@ -175,7 +176,7 @@ static int peer_allowed(struct cbd_control *ctl, struct MHD_Connection *conn)
 		dt_logf(ctl->log, LOG_WARNING, "control: cannot identify a client; refused");
 		return 0;
 	}
-	if (uid == 0 || uid == geteuid())
+	if (dt_peer_trusted(uid))
 		return 1;
 	dt_logf(ctl->log, LOG_WARNING,
 		"control: refused a client with uid %u (pid %d): only root may use the "

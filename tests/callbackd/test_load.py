@@ -297,9 +297,6 @@ def main():
     if not os.access(cbd.HELPER, os.X_OK):
         print("1..0 # SKIP helper not built: %s" % cbd.HELPER)
         return 0
-    if os.geteuid() != 0:
-        print("1..0 # SKIP needs root (the helper's config must be root-owned)")
-        return 0
     tmp = tempfile.mkdtemp(prefix="cbd-load-", dir=os.environ.get("DT_TMPDIR"))
     os.chmod(tmp, 0o755)
     try:

@@ -28,7 +28,9 @@ bob:x:2003:
 GR
 for u in dtuser:2001 dtself:2002 bob:2003; do
 	mkdir -p "$DT_WORK/home/${u%%:*}"
-	chown "${u#*:}:${u#*:}" "$DT_WORK/home/${u%%:*}"
+	# Theirs only when root can give them away; without root the steps
+	# that use them are skipped (test_ctl.py).
+	[ "$(id -u)" -ne 0 ] || chown "${u#*:}:${u#*:}" "$DT_WORK/home/${u%%:*}"
 	chmod 0700 "$DT_WORK/home/${u%%:*}"
 done
 

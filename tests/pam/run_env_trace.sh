@@ -128,14 +128,20 @@ ok 5 $? "every variable they asked for was absent (the module's environment is e
 
 # proxy_env: the proxy variables, and only they, reach libcurl. no_proxy
 # sends the loopback mock around the dead proxy: the login succeeds only
-# if libcurl found it in the module's environment.
-login dingtalk-proxy proxy no_proxy=127.0.0.1
-rc=$?
-awk -F'\t' 'NR == FNR { lib[$1] = 1; next } ($1 in lib) && $4 == "set"' "$libs" \
-	"$DT_WORK/proxy.trace" | cut -f1,3,5 | sort -u >"$DT_WORK/proxy-found"
-[ $rc -eq 0 ] && [ "$(cut -f2,3 "$DT_WORK/proxy-found" | tr '\t\n' ': ')" = "no_proxy:module " ]
-ok 6 $? "proxy_env: libcurl finds no_proxy in the module's environment, nothing else" \
-	"$DT_WORK/proxy-found"
+# if libcurl found it in the module's environment. A caller that is not
+# root is taken for su's or sudo's, whose proxy variables never count
+# (proxy_env is off there): only root can check this.
+if [ "$(id -u)" -ne 0 ]; then
+	echo "ok 6 # SKIP needs root: proxy_env is off under a caller that is not root"
+else
+	login dingtalk-proxy proxy no_proxy=127.0.0.1
+	rc=$?
+	awk -F'\t' 'NR == FNR { lib[$1] = 1; next } ($1 in lib) && $4 == "set"' "$libs" \
+		"$DT_WORK/proxy.trace" | cut -f1,3,5 | sort -u >"$DT_WORK/proxy-found"
+	[ $rc -eq 0 ] && [ "$(cut -f2,3 "$DT_WORK/proxy-found" | tr '\t\n' ': ')" = "no_proxy:module " ]
+	ok 6 $? "proxy_env: libcurl finds no_proxy in the module's environment, nothing else" \
+		"$DT_WORK/proxy-found"
+fi
 
 echo "# what the module and its libraries read (count, object, function, name, environment):"
 cut -f1-3,5 "$module_reads" | sort | uniq -c | sed 's/^/# /'

@@ -45,13 +45,12 @@ static int exists(void *ctx, const char *user)
 
 static char map_path[64];
 
-/* A root-owned map file, as the module requires. */
+/* A map file of this process's own (root's as root), as the module
+ * requires. */
 static void write_map(const char *text)
 {
 	int fd;
 
-	if (geteuid() != 0)
-		skip();
 	snprintf(map_path, sizeof(map_path), "/tmp/dt-accounts-XXXXXX");
 	fd = mkstemp(map_path);
 	assert_true(fd >= 0);

@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -190,6 +191,94 @@ static void test_another_owner_is_refused(void **state)
 	r.owner = 65534;
 	free(dt_file_read(path, &r, &len, &why, &err));
 	assert_int_equal(why.fault, DT_FILE_READ_OK);
+}
+
+/* A process that is root trusts only root's protected files, with the
+ * refusal it always gave. */
+static void test_protected_files_as_root_want_root(void **state)
+{
+	struct dt_err err;
+	size_t len = 0;
+	char *text;
+
+	(void)state;
+	if (geteuid() != 0)
+		skip();
+	put(path, "x\n", 0600);
+	assert_int_equal(chown(path, 65534, 65534), 0);
+	assert_null(dt_read_protected_file(path, DT_FILE_SECRET, 100, &len, &err));
+	assert_non_null(strstr(err.msg, "refused: owned by uid 65534, must be owned by root"));
+	assert_null(strstr(err.msg, "root or"));
+	assert_int_equal(chown(path, 0, 0), 0);
+	text = dt_read_protected_file(path, DT_FILE_SECRET, 100, &len, &err);
+	assert_non_null(text);
+	free(text);
+}
+
+/* The owner rule as a process that is not root sees it: its own secret
+ * file and root's public one are read, a third uid's is refused (when the
+ * caller could make one), and a replaced file stays the process's own.
+ * Returns 0, or which check failed, for a child's exit status. */
+static int judge_as_non_root(const char *own, const char *roots, const char *third)
+{
+	const struct dt_file_write w = {.path = own, .mode = 0600, .trusted_owner = 1};
+	struct dt_err err;
+	struct stat st;
+	char want[64];
+	size_t len = 0;
+	char *text;
+
+	text = dt_read_protected_file(own, DT_FILE_SECRET, 100, &len, &err);
+	if (text == NULL)
+		return 1;
+	free(text);
+	text = dt_read_protected_file(roots, DT_FILE_PUBLIC, 1 << 20, &len, &err);
+	if (text == NULL)
+		return 2;
+	free(text);
+	if (third != NULL && dt_read_protected_file(third, DT_FILE_PUBLIC, 100, &len, &err) != NULL)
+		return 3;
+	snprintf(want, sizeof(want), "must be owned by root or uid %u (this process)",
+		 (unsigned)geteuid());
+	if (third != NULL && strstr(err.msg, want) == NULL)
+		return 4;
+	if (dt_file_replace(&w, "y\n", 2, &err) != 0 || stat(own, &st) != 0 ||
+	    st.st_uid != geteuid())
+		return 5;
+	return 0;
+}
+
+/* As root, the non-root side runs in a child that has become nobody, with
+ * a third uid's file made for it; otherwise in this process, with
+ * /etc/passwd as root's file. */
+static void test_protected_files_not_as_root_take_their_own(void **state)
+{
+	char roots[80], third[80];
+	pid_t pid;
+	int status;
+
+	(void)state;
+	put(path, "x\n", 0600);
+	if (geteuid() != 0) {
+		assert_int_equal(judge_as_non_root(path, "/etc/passwd", NULL), 0);
+		return;
+	}
+	snprintf(roots, sizeof(roots), "%s/roots", dir);
+	snprintf(third, sizeof(third), "%s/third", dir);
+	put(roots, "r\n", 0644);
+	put(third, "t\n", 0644);
+	assert_int_equal(chown(third, 65533, 65533), 0);
+	assert_int_equal(chown(path, 65534, 65534), 0);
+	assert_int_equal(chown(dir, 65534, 65534), 0);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0)
+		_exit(setgid(65534) != 0 || setuid(65534) != 0
+			  ? 9
+			  : judge_as_non_root(path, roots, third));
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 0);
 }
 
 static void test_a_larger_file_is_refused(void **state)
@@ -414,6 +503,10 @@ int main(void)
 					    teardown),
 	    cmocka_unit_test_setup_teardown(test_group_or_world_write_is_refused, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_another_owner_is_refused, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_protected_files_as_root_want_root, setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(test_protected_files_not_as_root_take_their_own, setup,
+					    teardown),
 	    cmocka_unit_test_setup_teardown(test_a_larger_file_is_refused, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_a_symbolic_link_is_refused, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_a_missing_file_says_enoent, setup, teardown),

@@ -161,8 +161,6 @@ static void test_userfile_unsafe(void **state)
 	assert_non_null(strstr(err.msg, "writable by group or others"));
 	assert_int_equal(err.kind, DT_ERR_DENIED);
 	binding("u1\n", 0600);
-	assert_int_equal(dt_userfile_match(home, getuid() + 1, "u1", &bound, &err), -1);
-	assert_non_null(strstr(err.msg, "not owned by the user"));
 	snprintf(path, sizeof(path), "%s/%s", home, DT_USERFILE_NAME);
 	snprintf(target, sizeof(target), "%s/elsewhere", home);
 	assert_int_equal(rename(path, target), 0);
@@ -172,6 +170,22 @@ static void test_userfile_unsafe(void **state)
 	assert_false(bound);
 	unlink(path);
 	unlink(target);
+}
+
+/* Another user's binding file does not bind: as root, whose home is
+ * root's and so safe for any user (the home of a user other than the
+ * file's owner needs root to set up). */
+static void test_userfile_of_another_owner(void **state)
+{
+	struct dt_err err;
+	int bound;
+
+	(void)state;
+	if (getuid() != 0)
+		skip();
+	binding("u1\n", 0600);
+	assert_int_equal(dt_userfile_match(home, getuid() + 1, "u1", &bound, &err), -1);
+	assert_non_null(strstr(err.msg, "not owned by the user"));
 }
 
 /* A safe file in a directory others can write proves nothing: they could
@@ -213,13 +227,13 @@ static void test_userfile_in_unsafe_directories(void **state)
 	assert_non_null(strstr(err.msg, parent));
 	assert_false(bound);
 	/* A root-owned sticky parent (like /tmp) is safe: nobody else can
-	 * rename or remove the home inside it. */
-	assert_int_equal(chmod(parent, 01777), 0);
-	assert_int_equal(dt_userfile_match(dir, getuid(), "u1", &bound, &err), 0);
-	assert_true(bound);
-	/* A parent owned by someone else (needs root to set up). */
-	assert_int_equal(chmod(parent, 0755), 0);
+	 * rename or remove the home inside it. Then a parent owned by someone
+	 * else. Both need root to set up. */
 	if (getuid() == 0) {
+		assert_int_equal(chmod(parent, 01777), 0);
+		assert_int_equal(dt_userfile_match(dir, getuid(), "u1", &bound, &err), 0);
+		assert_true(bound);
+		assert_int_equal(chmod(parent, 0755), 0);
 		assert_int_equal(chown(parent, 4242, 4242), 0);
 		assert_int_equal(dt_userfile_match(dir, getuid(), "u1", &bound, &err), -1);
 		assert_non_null(strstr(err.msg, "is owned by uid 4242, not root or the user"));
@@ -627,6 +641,7 @@ int main(void)
 	    cmocka_unit_test(test_map_file_odd_user_names),
 	    cmocka_unit_test(test_userfile),
 	    cmocka_unit_test(test_userfile_unsafe),
+	    cmocka_unit_test(test_userfile_of_another_owner),
 	    cmocka_unit_test(test_userfile_in_unsafe_directories),
 	    cmocka_unit_test_teardown(test_userfile_home_through_link_in_open_directory,
 				      remove_link_dirs),

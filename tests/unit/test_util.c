@@ -8,6 +8,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -38,6 +40,38 @@ static void test_peer_user(void **state)
 	assert_int_equal(dt_peer_user_uid("helper_user", "-1", &uid, &err), -1);
 	assert_int_equal(dt_peer_user_uid("helper_user", "4294967295", &uid, &err), -1);
 	assert_int_equal(dt_peer_uid(-1, &uid), -1);
+}
+
+/* The peer rule in the process's own terms: root and its own uid trusted,
+ * any other uid not. Returns 0 when it holds, for a child's exit status. */
+static int peer_rule_holds(void)
+{
+	const uid_t self = geteuid();
+	const uid_t other = self == 4243 ? 4244 : 4243;
+
+	return dt_peer_trusted(0) && dt_peer_trusted(self) && !dt_peer_trusted(other) ? 0 : 1;
+}
+
+/* A root process trusts a root peer alone; one that is not root also a
+ * peer of its own uid (a helper that runs as the same user). As root the
+ * second half runs in a child that has become nobody. */
+static void test_peer_trusted(void **state)
+{
+	pid_t pid;
+	int status;
+
+	(void)state;
+	assert_int_equal(peer_rule_holds(), 0);
+	if (geteuid() != 0)
+		return;
+	assert_false(dt_peer_trusted(65534));
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0)
+		_exit(setgid(65534) != 0 || setuid(65534) != 0 ? 2 : peer_rule_holds());
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 0);
 }
 
 /* One spelling of "out of memory", with or without where it happened. */
@@ -342,6 +376,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_peer_user),
+	    cmocka_unit_test(test_peer_trusted),
 	    cmocka_unit_test(test_out_of_memory),
 	    cmocka_unit_test(test_urlencode),
 	    cmocka_unit_test(test_base64url),

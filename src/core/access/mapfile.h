@@ -64,7 +64,8 @@ int dt_map_accounts_file(const char *path, const char *union_id, dt_map_account_
 int dt_map_match_text(const char *text, size_t len, const char *file, const char *union_id,
 		      const char *user, struct dt_map_result *out, struct dt_err *err);
 
-/* The same on a file that must be root-owned and not group/world writable. */
+/* The same on a file that must have a trusted owner (dt_file_owner_trusted)
+ * and not be group/world writable. */
 int dt_map_match_file(const char *path, const char *union_id, const char *user,
 		      struct dt_map_result *out, struct dt_err *err);
 

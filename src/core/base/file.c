@@ -13,6 +13,11 @@
 
 #include "base/util.h"
 
+int dt_file_owner_trusted(uid_t uid)
+{
+	return uid == 0 || uid == geteuid();
+}
+
 static int refuse(struct dt_file_refusal *why, enum dt_file_fault fault, int errnum)
 {
 	why->fault = fault;
@@ -30,7 +35,7 @@ static int judge(int fd, const struct dt_file_rules *r, struct stat *st,
 	why->mode = st->st_mode & 07777;
 	if (!S_ISREG(st->st_mode))
 		return refuse(why, DT_FILE_NOT_REGULAR, 0);
-	if (st->st_uid != r->owner)
+	if (r->trusted_owner ? !dt_file_owner_trusted(st->st_uid) : st->st_uid != r->owner)
 		return refuse(why, DT_FILE_NOT_OWNED, 0);
 	if (st->st_mode & r->forbidden)
 		return refuse(why, DT_FILE_TOO_OPEN, 0);
@@ -66,19 +71,23 @@ static char *read_whole(int fd, size_t size, struct dt_file_refusal *why)
 	return buf;
 }
 
-static void owner_words(uid_t uid, char *out, size_t size)
+static void owner_words(const struct dt_file_rules *r, char *out, size_t size)
 {
-	if (uid == 0)
+	uid_t self = geteuid();
+
+	if (r->trusted_owner && self != 0)
+		snprintf(out, size, "root or uid %u (this process)", (unsigned)self);
+	else if (r->trusted_owner || r->owner == 0)
 		snprintf(out, size, "root");
 	else
-		snprintf(out, size, "uid %u", (unsigned)uid);
+		snprintf(out, size, "uid %u", (unsigned)r->owner);
 }
 
 /* The refusal in words: the path first, then what is wrong with it. */
 static void explain(const char *path, const struct dt_file_rules *r,
 		    const struct dt_file_refusal *why, struct dt_err *err)
 {
-	char owner[32];
+	char owner[48];
 
 	switch (why->fault) {
 	case DT_FILE_READ_OK:
@@ -94,7 +103,7 @@ static void explain(const char *path, const struct dt_file_rules *r,
 		dt_err_set(err, r->kind, "%s: not a regular file", path);
 		break;
 	case DT_FILE_NOT_OWNED:
-		owner_words(r->owner, owner, sizeof(owner));
+		owner_words(r, owner, sizeof(owner));
 		dt_err_set(err, r->kind, "%s: refused: owned by uid %u, must be owned by %s", path,
 			   (unsigned)why->owner, owner);
 		break;
@@ -211,8 +220,8 @@ int dt_file_stage(const struct dt_file_write *w, const void *data, size_t len, c
 	if (fd < 0)
 		return -1;
 	/* fchown first: it may clear mode bits that fchmod then sets. */
-	ok = (!w->root_owned || fchown(fd, 0, 0) == 0) && fchmod(fd, w->mode) == 0 &&
-	     write_all(fd, data, len) == 0 && fsync(fd) == 0;
+	ok = (!w->trusted_owner || geteuid() != 0 || fchown(fd, 0, 0) == 0) &&
+	     fchmod(fd, w->mode) == 0 && write_all(fd, data, len) == 0 && fsync(fd) == 0;
 	if (!ok)
 		dt_err_set(err, DT_ERR_CONFIG, "%s: cannot write: %s", tmp, strerror(errno));
 	if (close(fd) != 0 && ok) {
@@ -269,7 +278,7 @@ char *dt_read_protected_file(const char *path, enum dt_file_protection mode, siz
 {
 	const int secret = mode == DT_FILE_SECRET;
 	const struct dt_file_rules rules = {
-	    .owner = 0,
+	    .trusted_owner = 1,
 	    .forbidden = secret ? (S_IRWXG | S_IRWXO) : (S_IWGRP | S_IWOTH),
 	    .mode_rule = secret ? "0600 or stricter: it holds secrets" : "no group or world write",
 	    .max_bytes = max_bytes,

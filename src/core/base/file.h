@@ -21,16 +21,25 @@
 
 #include "base/err.h"
 
-/* How a root-owned file that grants or configures access must be
- * protected before it is read (configuration, map, recovery codes). */
+/* How a file that grants or configures access must be protected before
+ * it is read (configuration, map, recovery codes). Its owner must be a
+ * trusted one (dt_file_owner_trusted). */
 enum dt_file_protection {
-	DT_FILE_PUBLIC, /* root-owned, not group/world writable */
-	DT_FILE_SECRET, /* root-owned, no group/world access at all (0600 or stricter) */
+	DT_FILE_PUBLIC, /* trusted owner, not group/world writable */
+	DT_FILE_SECRET, /* trusted owner, no group/world access at all (0600 or stricter) */
 };
+
+/* Whether a file of `uid` may configure this process: root's always; in a
+ * process that is not root, also its own effective uid's (the rule OpenSSH
+ * applies to a user's files). Such a process cannot read root's secret
+ * files anyway, and its own files give it nothing it does not already
+ * have; a root process (sshd, sudo, su, login, the CLI) trusts root alone. */
+int dt_file_owner_trusted(uid_t uid);
 
 /* What a file must satisfy before it is read. */
 struct dt_file_rules {
-	uid_t owner;	       /* the file must belong to this user */
+	uid_t owner;	       /* the file must belong to this user ... */
+	int trusted_owner;     /* ... or, when set, to a trusted owner instead */
 	mode_t forbidden;      /* permission bits that refuse it, e.g. S_IWGRP | S_IWOTH */
 	const char *mode_rule; /* the mode rule in words, for the refusal (NULL: the bits) */
 	size_t max_bytes;      /* a larger file is refused */
@@ -44,7 +53,7 @@ enum dt_file_fault {
 	DT_FILE_CANNOT_OPEN, /* errnum says why: ENOENT, ELOOP (a symbolic link), ... */
 	DT_FILE_CANNOT_STAT,
 	DT_FILE_NOT_REGULAR, /* a directory, a FIFO, a device */
-	DT_FILE_NOT_OWNED,   /* owner is not rules.owner */
+	DT_FILE_NOT_OWNED,   /* owner is not the one the rules want */
 	DT_FILE_TOO_OPEN,    /* a forbidden permission bit is set */
 	DT_FILE_TOO_LARGE,
 	DT_FILE_NO_MEMORY,
@@ -68,8 +77,8 @@ struct dt_file_refusal {
 char *dt_file_read(const char *path, const struct dt_file_rules *rules, size_t *len,
 		   struct dt_file_refusal *why, struct dt_err *err);
 
-/* Reads a whole small root-owned file (the map and recovery files too)
- * with dt_file_read's checks: owned by root, protected per `mode`, at most
+/* Reads a whole small protected file (the map and recovery files too)
+ * with dt_file_read's checks: of a trusted owner, protected per `mode`, at most
  * `max_bytes`. Returns a NUL-terminated malloc'd buffer or NULL with err
  * set (kind DT_ERR_CONFIG). */
 char *dt_read_protected_file(const char *path, enum dt_file_protection mode, size_t max_bytes,
@@ -85,12 +94,13 @@ char *dt_file_read_at(int dir, const char *name, const char *path,
 /* How a file is replaced. */
 struct dt_file_write {
 	const char *path;
-	mode_t mode;	 /* of the new file, whatever the umask */
-	int root_owned;	 /* give the new file to root:root before it is visible */
-	const char *tmp; /* NULL: a fresh PATH.XXXXXX; else this fixed name,
-			    one left over by a killed writer replaced (the
-			    caller holds a lock that keeps writers apart) */
-	int sync_dir;	 /* fsync the directory after the rename */
+	mode_t mode;	   /* of the new file, whatever the umask */
+	int trusted_owner; /* as root, give the new file to root:root before it is
+			      visible; otherwise it stays the process's own */
+	const char *tmp;   /* NULL: a fresh PATH.XXXXXX; else this fixed name,
+			      one left over by a killed writer replaced (the
+			      caller holds a lock that keeps writers apart) */
+	int sync_dir;	   /* fsync the directory after the rename */
 };
 
 /* Replaces w->path with the `len` bytes of `data`: dt_file_stage, then

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "base/clock.h"
 #include "base/peer.h"
@@ -85,7 +86,7 @@ static int check_peer(void *clientp, char *primary_ip, char *local_ip, int prima
 	(void)local_port;
 	h->peer_seen = -1;
 	if (dt_peer_uid(h->peer_fd, &uid) == 0) {
-		if (uid == 0 || (h->peer_uid_set && uid == h->peer_uid))
+		if (dt_peer_trusted(uid) || (h->peer_uid_set && uid == h->peer_uid))
 			return CURL_PREREQFUNC_OK;
 		h->peer_seen = (long)uid;
 	}
@@ -232,16 +233,20 @@ static void classify_failure(struct dt_http *h, CURLcode rc, const struct sink *
 static int describe_refused_peer(const struct dt_http *h, struct dt_err *err)
 {
 	char seen[64] = "an unknown uid (its credentials could not be read)";
+	char trusted[48] = "root";
 
 	if (h->peer_seen >= 0)
 		snprintf(seen, sizeof(seen), "uid %ld", h->peer_seen);
+	if (geteuid() != 0)
+		snprintf(trusted, sizeof(trusted), "root or uid %u (this process)",
+			 (unsigned)geteuid());
 	/* A refusal, not an outage: a local user who takes over the socket
 	 * path must not get failmode's PAM_IGNORE or a recovery prompt. */
 	return dt_err_set(err, DT_ERR_DENIED,
-			  "the %s on unix:%s runs as %s, not as root%s: refused before sending "
+			  "the %s on unix:%s runs as %s, not as %s%s: refused before sending "
 			  "anything. If dingtalk-callbackd runs as its own user, set helper_user "
 			  "to it; otherwise another program holds the socket path",
-			  h->opts.peer_name, h->opts.unix_socket, seen,
+			  h->opts.peer_name, h->opts.unix_socket, seen, trusted,
 			  h->peer_uid_set ? " or helper_user" : "");
 }
 

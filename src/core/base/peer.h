@@ -19,4 +19,10 @@ int dt_peer_user_uid(const char *key, const char *user, uid_t *uid, struct dt_er
  * (not a Unix socket, closed). */
 int dt_peer_uid(int fd, uid_t *uid);
 
+/* Whether a peer running as `uid` is trusted without being named
+ * (helper_user): root always; in a process that is not root, also a peer
+ * of its own effective uid, which could do nothing this process cannot.
+ * A root process (the module under sshd, sudo, su) trusts root alone. */
+int dt_peer_trusted(uid_t uid);
+
 #endif

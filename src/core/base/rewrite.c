@@ -85,7 +85,7 @@ static int replace(const struct dt_rewrite_target *t, const struct paths *p, con
 		   struct dt_err *err)
 {
 	const struct dt_file_write w = {
-	    .path = t->path, .mode = t->mode, .root_owned = 1, .tmp = p->tmp, .sync_dir = 1};
+	    .path = t->path, .mode = t->mode, .trusted_owner = 1, .tmp = p->tmp, .sync_dir = 1};
 	char tmp[DT_FILE_TMP_SIZE];
 
 	if (strlen(text) > t->max_bytes)

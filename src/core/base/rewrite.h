@@ -1,4 +1,4 @@
-/* Changing a root-owned file that logins read at any moment (the map file,
+/* Changing a protected file (dt_file_owner_trusted) that logins read at any moment (the map file,
  * the recovery codes): one writer at a time, readers always see either the
  * old or the new file whole, and the previous version is kept. */
 #ifndef DT_REWRITE_H
@@ -24,11 +24,11 @@ struct dt_rewrite_target {
 };
 
 /* Under an exclusive flock on PATH.lock: reads PATH with the usual safety
- * checks, calls `edit`, writes the result to PATH.tmp (root-owned, `mode`,
- * fsync'd), keeps the old file as PATH.bak (a hard link, so no copy can be
- * torn) and renames the new one into place, then fsyncs the directory. A
- * writer killed at any point leaves PATH whole; a leftover PATH.tmp is
- * replaced by the next writer. */
+ * checks, calls `edit`, writes the result to PATH.tmp (root's as root, else
+ * the process's own; `mode`, fsync'd), keeps the old file as PATH.bak (a
+ * hard link, so no copy can be torn) and renames the new one into place, then fsyncs the directory.
+ * A writer killed at any point leaves PATH whole; a leftover PATH.tmp is replaced by the next
+ * writer. */
 int dt_rewrite_file(const struct dt_rewrite_target *target, dt_rewrite_fn edit, void *ctx,
 		    struct dt_err *err);
 
