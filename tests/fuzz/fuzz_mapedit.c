@@ -96,19 +96,33 @@ static int listed(const char *text, size_t size, const char *id)
 	return 0;
 }
 
+static char home[] = "/tmp/dt-fuzz-home.XXXXXX";
+static char home_file[64];
+
+/* The private home goes when the process does (a fuzzing run or a corpus
+ * replay): nothing is left in /tmp. */
+static void remove_home(void)
+{
+	unlink(home_file);
+	rmdir(home);
+}
+
 /* The binding file as the module reads it: written to a private home. */
 static void check_userfile(const char *text, size_t size, const char *union_id)
 {
-	static char home[] = "/tmp/dt-fuzz-home.XXXXXX";
 	static int made;
-	char path[64];
+	const char *path = home_file;
 	struct dt_err err;
 	int bound = 0, rc;
 	FILE *f;
 
-	if (!made && (made = mkdtemp(home) != NULL) == 0)
-		return;
-	snprintf(path, sizeof(path), "%s/%s", home, DT_USERFILE_NAME);
+	if (!made) {
+		if (mkdtemp(home) == NULL)
+			return;
+		made = 1;
+		snprintf(home_file, sizeof(home_file), "%s/%s", home, DT_USERFILE_NAME);
+		atexit(remove_home);
+	}
 	if ((f = fopen(path, "w")) == NULL)
 		return;
 	fwrite(text, 1, size, f);
