@@ -61,17 +61,8 @@ static int each_line(const char *text, size_t len, const char *file, line_fn fn,
 		     struct dt_err *err)
 {
 	struct walk w = {.text = text, .fn = fn, .ctx = ctx};
-	char *copy;
-	int rc;
 
-	if (memchr(text, '\0', len) != NULL)
-		return dt_err_set(err, DT_ERR_CONFIG, "%s: contains a NUL byte", file);
-	copy = strndup(text, len);
-	if (copy == NULL)
-		return dt_err_oom(err);
-	rc = dt_map_parse(copy, len, file, check_line, &w, err);
-	free(copy);
-	return rc;
+	return dt_map_parse_copy(text, len, file, check_line, &w, err);
 }
 
 static int has_account(const struct map_line *l, const char *user)

@@ -92,8 +92,8 @@ static int scan_buffer(char *buf, size_t len, const char *file, const char *unio
 	return dt_map_parse(buf, len, file, scan_line, &sc, err);
 }
 
-int dt_map_accounts_text(const char *text, size_t len, const char *file, const char *union_id,
-			 dt_map_account_fn fn, void *ctx, struct dt_err *err)
+int dt_map_parse_copy(const char *text, size_t len, const char *file, dt_map_line_fn fn, void *ctx,
+		      struct dt_err *err)
 {
 	char *copy;
 	int rc;
@@ -103,9 +103,17 @@ int dt_map_accounts_text(const char *text, size_t len, const char *file, const c
 	copy = strndup(text, len);
 	if (copy == NULL)
 		return dt_err_oom(err);
-	rc = scan_buffer(copy, len, file, union_id, fn, ctx, err);
+	rc = dt_map_parse(copy, len, file, fn, ctx, err);
 	free(copy);
 	return rc;
+}
+
+int dt_map_accounts_text(const char *text, size_t len, const char *file, const char *union_id,
+			 dt_map_account_fn fn, void *ctx, struct dt_err *err)
+{
+	struct scan sc = {.union_id = union_id, .fn = fn, .ctx = ctx};
+
+	return dt_map_parse_copy(text, len, file, scan_line, &sc, err);
 }
 
 /* The file's buffer is ours: scanned in place, without a copy (the map is

@@ -42,6 +42,11 @@ typedef int (*dt_map_line_fn)(void *ctx, struct dt_map_line *line, struct dt_err
 int dt_map_parse(char *buf, size_t len, const char *file, dt_map_line_fn fn, void *ctx,
 		 struct dt_err *err);
 
+/* dt_map_parse on a copy of `text`, which stays as it is (the editor
+ * keeps the lines as written): a NUL byte in it is an error. */
+int dt_map_parse_copy(const char *text, size_t len, const char *file, dt_map_line_fn fn, void *ctx,
+		      struct dt_err *err);
+
 /* The line's next account, or NULL after the last (at once for a
  * comment or blank line). */
 char *dt_map_next_account(struct dt_map_line *line);
