@@ -85,6 +85,12 @@ class Terminal:
     def __init__(self, argv, env=None):
         self.pid, self.fd = pty.fork()
         if self.pid == 0:
+            # A person's terminal delivers Ctrl-C: whatever started the
+            # suite (a shell without job control ignores SIGINT and SIGQUIT
+            # in background commands, and that is inherited) must not make
+            # the program under test deaf to it.
+            signal.signal(signal.SIGINT, signal.SIG_DFL)
+            signal.signal(signal.SIGQUIT, signal.SIG_DFL)
             os.execvpe(argv[0], argv, env or os.environ)
         self.out = b""
         self.status = None
