@@ -29,7 +29,6 @@ struct cbd_deadlines {
 	int64_t span_ms;
 	size_t n;
 	struct slot *slots;
-	unsigned long cut;
 	const struct dt_log *log;
 	MHD_RequestCompletedCallback completed; /* the listener's own */
 	void *completed_cls;
@@ -46,7 +45,6 @@ static void sweep(struct cbd_deadlines *d, int64_t now)
 			continue;
 		(void)shutdown(s->fd, SHUT_RDWR);
 		s->shut = 1;
-		d->cut++;
 		dt_logf(d->log, LOG_DEBUG,
 			"public: closed a connection that did not complete a request in %lld s "
 			"(request_timeout)",
@@ -199,14 +197,4 @@ void cbd_deadlines_on_completed(void *cls, struct MHD_Connection *conn, void **c
 	pthread_mutex_unlock(&d->lock);
 	if (d->completed != NULL)
 		d->completed(d->completed_cls, conn, con_cls, toe);
-}
-
-unsigned long cbd_deadlines_cut(struct cbd_deadlines *d)
-{
-	unsigned long n;
-
-	pthread_mutex_lock(&d->lock);
-	n = d->cut;
-	pthread_mutex_unlock(&d->lock);
-	return n;
 }

@@ -37,7 +37,4 @@ void cbd_deadlines_wrap_completed(struct cbd_deadlines *d, MHD_RequestCompletedC
 void cbd_deadlines_on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 				enum MHD_RequestTerminationCode toe);
 
-/* Connections shut down so far for overrunning (for logs and tests). */
-unsigned long cbd_deadlines_cut(struct cbd_deadlines *d);
-
 #endif

@@ -11,7 +11,8 @@
 #include "login/audit.h"
 #include "base/util.h"
 
-const char *pam_dt_code_name(int rc)
+/* "PAM_SUCCESS" and so on. */
+static const char *pam_dt_code_name(int rc)
 {
 	switch (rc) {
 	case PAM_SUCCESS:

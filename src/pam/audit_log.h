@@ -21,7 +21,4 @@ struct pam_dt_attempt {
 void pam_dt_audit(pam_handle_t *pamh, const struct pam_dt_attempt *at, int rc,
 		  const struct dt_login_outcome *out, const struct dt_err *err);
 
-/* "PAM_SUCCESS" and so on. */
-const char *pam_dt_code_name(int rc);
-
 #endif

@@ -37,16 +37,7 @@ run() {
 	echo "rc:$rc ${bad% }"
 }
 
-n=0
-expect() { # description expected actual
-	n=$((n + 1))
-	if [ "$2" = "$3" ]; then
-		echo "ok $n - $1"
-	else
-		echo "not ok $n - $1"
-		echo "#   expected '$2', got '$3'"
-	fi
-}
+. "$here/tap_expect.sh"
 
 echo "1..8"
 

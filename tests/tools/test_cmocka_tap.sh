@@ -7,16 +7,7 @@ set -u
 here=$(cd "$(dirname "$0")" && pwd)
 filter="$here/cmocka_tap.sh"
 
-n=0
-expect() { # description expected actual
-	n=$((n + 1))
-	if [ "$2" = "$3" ]; then
-		echo "ok $n - $1"
-	else
-		echo "not ok $n - $1"
-		printf '#   expected %s\n#   got      %s\n' "$2" "$3"
-	fi
-}
+. "$here/tap_expect.sh"
 
 # run TEXT STATUS: what the filter prints of a made-up cmocka program that
 # prints TEXT (with \n escapes) and exits with STATUS, then "rc:N".

@@ -40,7 +40,8 @@ static int in_group_list(const char *user, gid_t primary, gid_t gid)
 	return member;
 }
 
-int dt_user_in_group(void *ctx, const char *user, const char *group)
+/* The system's answer: primary group or supplementary membership. */
+static int user_in_group(void *ctx, const char *user, const char *group)
 {
 	struct passwd pw, *found = NULL;
 	char buf[NSS_BUF];
@@ -114,7 +115,7 @@ int dt_scope_check_account(const struct dt_modcfg *cfg, const char *user, struct
 
 	if (uid < 0)
 		return dt_err_set(err, DT_ERR_NOUSER, "user '%s' does not exist here", user);
-	if (!dt_policy_in_scope(&cfg->only_groups, &cfg->skip_groups, user, dt_user_in_group, NULL,
+	if (!dt_policy_in_scope(&cfg->only_groups, &cfg->skip_groups, user, user_in_group, NULL,
 				&why)) {
 		dt_err_set(err, DT_OK, "user %s is out of scope (%s)", user, why);
 		return 0;

@@ -16,9 +16,6 @@ struct dt_modcfg;
  * group does not exist. */
 typedef int (*dt_member_fn)(void *ctx, const char *user, const char *group);
 
-/* The system's answer: primary group or supplementary membership. */
-int dt_user_in_group(void *ctx, const char *user, const char *group);
-
 /* A list matches when the user is in at least one of its plain groups (or
  * it has none) and in none of its '!' groups. A group that does not exist
  * has no members. Returns 1 or 0. */
