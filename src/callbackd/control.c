@@ -217,6 +217,7 @@ static enum MHD_Result add_session(struct cbd_control *ctl, struct MHD_Connectio
 				     .authorize_url = r->authorize_url,
 				     .requester = r->requester,
 				     .address = address,
+				     .owner = "",
 				     .ttl_s = r->ttl};
 
 	cbd_address_key(r->requester_address, address, sizeof(address));
@@ -359,7 +360,7 @@ static enum MHD_Result wait_step(struct cbd_control *ctl, struct MHD_Connection 
 
 	for (tries = 0;; tries++) {
 		epoch = cbd_waiters_epoch(ctl->waiters);
-		switch (cbd_store_poll(ctl->store, id, &p)) {
+		switch (cbd_store_poll(ctl->store, id, NULL, &p)) {
 		case CBD_OK:
 			break;
 		case CBD_E_UNKNOWN:
@@ -407,7 +408,7 @@ static enum MHD_Result do_wait(struct cbd_control *ctl, struct MHD_Connection *c
 static enum MHD_Result do_cancel(struct cbd_control *ctl, struct MHD_Connection *conn,
 				 const char *id)
 {
-	if (cbd_store_cancel(ctl->store, id) != CBD_OK)
+	if (cbd_store_cancel(ctl->store, id, NULL) != CBD_OK)
 		return send_error(ctl, conn, MHD_HTTP_NOT_FOUND, "unknown session");
 	dt_logf(ctl->log, LOG_INFO, "cancelled id=%s", id);
 	return send_empty(conn, MHD_HTTP_NO_CONTENT);

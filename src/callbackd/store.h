@@ -8,6 +8,7 @@
 #ifndef CBD_STORE_H
 #define CBD_STORE_H
 
+#include <stddef.h>
 #include <stdint.h>
 #include <time.h>
 
@@ -52,6 +53,10 @@ enum cbd_rc {
 	CBD_E_ADDRESS_FULL,   /* this address has max_pending_per_address pending */
 	CBD_E_TOKEN,	      /* confirmation token does not match */
 	CBD_E_INTERNAL,	      /* out of memory, random source failed */
+	/* The store cannot be reached (Redis down, failing over): nothing
+	 * was decided. The control API answers 503, the module reads it as
+	 * "unavailable", and /healthz says so. */
+	CBD_E_DOWN,
 };
 
 struct cbd_new_session {
@@ -61,6 +66,10 @@ struct cbd_new_session {
 	const char *authorize_url;
 	const char *requester; /* counted against max_pending_per_requester */
 	const char *address;   /* address.h's key, counted against max_pending_per_address */
+	/* The host whose key signed the registration (a fleet's TCP control
+	 * listener), or "" for the Unix socket. Only the same owner may wait
+	 * on or cancel the session: one host cannot read another's codes. */
+	const char *owner;
 	unsigned ttl_s;
 };
 
@@ -106,8 +115,21 @@ struct cbd_store_ops {
 				int confirm, enum cbd_outcome *outcome, struct cbd_view *view);
 	enum cbd_rc (*confirm)(struct cbd_store *st, const char *id, const char *token,
 			       unsigned number, enum cbd_outcome *outcome);
-	enum cbd_rc (*poll)(struct cbd_store *st, const char *id, struct cbd_poll *out);
-	enum cbd_rc (*cancel)(struct cbd_store *st, const char *id);
+	/* owner: NULL (the Unix socket: root may see every session) or the
+	 * signing host, which must be the session's owner; a session of
+	 * another owner is CBD_E_UNKNOWN, as if it did not exist. */
+	enum cbd_rc (*poll)(struct cbd_store *st, const char *id, const char *owner,
+			    struct cbd_poll *out);
+	enum cbd_rc (*cancel)(struct cbd_store *st, const char *id, const char *owner);
+	/* A signed request's nonce, seen for the first time (CBD_OK) or
+	 * again within ttl_s (CBD_E_USED); CBD_E_DOWN when the store cannot
+	 * tell (then the request is refused). Shared by every replica of a
+	 * fleet, so a request replayed to another replica is refused too. */
+	enum cbd_rc (*nonce_once)(struct cbd_store *st, const char *key_id, const char *nonce,
+				  unsigned ttl_s);
+	/* NULL, or 0 when the store can serve, -1 with a reason (for
+	 * /healthz) when it cannot. */
+	int (*health)(struct cbd_store *st, char *why, size_t size);
 	/* Expires and forgets what is due; returns the next deadline
 	 * (monotonic ms) or INT64_MAX. */
 	int64_t (*tick)(struct cbd_store *st, int64_t now_ms);
@@ -167,14 +189,29 @@ static inline enum cbd_rc cbd_store_confirm(struct cbd_store *st, const char *id
 	return st->ops->confirm(st, id, token, number, outcome);
 }
 
-static inline enum cbd_rc cbd_store_poll(struct cbd_store *st, const char *id, struct cbd_poll *out)
+static inline enum cbd_rc cbd_store_poll(struct cbd_store *st, const char *id, const char *owner,
+					 struct cbd_poll *out)
 {
-	return st->ops->poll(st, id, out);
+	return st->ops->poll(st, id, owner, out);
 }
 
-static inline enum cbd_rc cbd_store_cancel(struct cbd_store *st, const char *id)
+static inline enum cbd_rc cbd_store_cancel(struct cbd_store *st, const char *id, const char *owner)
 {
-	return st->ops->cancel(st, id);
+	return st->ops->cancel(st, id, owner);
+}
+
+static inline enum cbd_rc cbd_store_nonce_once(struct cbd_store *st, const char *key_id,
+					       const char *nonce, unsigned ttl_s)
+{
+	if (st->ops->nonce_once == NULL)
+		return CBD_E_DOWN; /* a store that cannot tell refuses */
+	return st->ops->nonce_once(st, key_id, nonce, ttl_s);
+}
+
+/* 0 when the store can serve; otherwise -1 and why. */
+static inline int cbd_store_health(struct cbd_store *st, char *why, size_t size)
+{
+	return st->ops->health != NULL ? st->ops->health(st, why, size) : 0;
 }
 
 static inline int64_t cbd_store_tick(struct cbd_store *st, int64_t now_ms)

@@ -22,6 +22,7 @@ struct msession {
 	char *authorize_url;
 	char *requester; /* who asked: pending sessions are counted per requester */
 	char *address;	 /* and per address (address.h), whatever the account */
+	char *owner;	 /* the signing host, or "" (store.h) */
 	char *code;	 /* held until released, wiped on every exit */
 	int64_t expires_ms, reap_ms;
 	enum cbd_status status;
@@ -94,6 +95,7 @@ static void session_free(struct msession *s)
 	free(s->authorize_url);
 	free(s->requester);
 	free(s->address);
+	free(s->owner);
 	OPENSSL_cleanse(s, sizeof(*s));
 	free(s);
 }
@@ -242,8 +244,9 @@ static struct msession *session_new(const struct cbd_new_session *ns, int64_t no
 	s->authorize_url = strdup(ns->authorize_url);
 	s->requester = strdup(ns->requester);
 	s->address = strdup(ns->address);
+	s->owner = strdup(ns->owner != NULL ? ns->owner : "");
 	if (s->authorize_url == NULL || s->requester == NULL || s->address == NULL ||
-	    cbd_make_choices(ns->number, s->view.choices) != 0) {
+	    s->owner == NULL || cbd_make_choices(ns->number, s->view.choices) != 0) {
 		session_free(s);
 		return NULL;
 	}
@@ -457,7 +460,14 @@ static enum cbd_rc m_confirm(struct cbd_store *st, const char *id, const char *t
 	return rc;
 }
 
-static enum cbd_rc m_poll(struct cbd_store *st, const char *id, struct cbd_poll *out)
+/* NULL (the Unix socket) sees every session; a signing host only its own. */
+static int owned_by(const struct msession *s, const char *owner)
+{
+	return owner == NULL || strcmp(s->owner, owner) == 0;
+}
+
+static enum cbd_rc m_poll(struct cbd_store *st, const char *id, const char *owner,
+			  struct cbd_poll *out)
 {
 	struct mstore *ms = mstore_of(st);
 	struct changes ch = {NULL, 0, 0, 0};
@@ -467,7 +477,7 @@ static enum cbd_rc m_poll(struct cbd_store *st, const char *id, struct cbd_poll 
 	memset(out, 0, sizeof(*out));
 	pthread_mutex_lock(&ms->lock);
 	s = lookup(ms, id, &ch);
-	if (s == NULL) {
+	if (s == NULL || !owned_by(s, owner)) {
 		rc = CBD_E_UNKNOWN;
 	} else {
 		out->status = s->status;
@@ -484,7 +494,7 @@ static enum cbd_rc m_poll(struct cbd_store *st, const char *id, struct cbd_poll 
 	return rc;
 }
 
-static enum cbd_rc m_cancel(struct cbd_store *st, const char *id)
+static enum cbd_rc m_cancel(struct cbd_store *st, const char *id, const char *owner)
 {
 	struct mstore *ms = mstore_of(st);
 	struct changes ch = {NULL, 0, 0, 0};
@@ -493,7 +503,7 @@ static enum cbd_rc m_cancel(struct cbd_store *st, const char *id)
 
 	pthread_mutex_lock(&ms->lock);
 	s = lookup(ms, id, &ch);
-	if (s == NULL)
+	if (s == NULL || !owned_by(s, owner))
 		rc = CBD_E_UNKNOWN;
 	else if (is_live(s))
 		session_end(ms, s, CBD_REFUSED, CBD_REASON_CANCELLED, &ch);
@@ -527,7 +537,16 @@ static void m_destroy(struct cbd_store *st)
 }
 
 static const struct cbd_store_ops memory_ops = {
-    m_add, m_follow_link, m_callback, m_confirm, m_poll, m_cancel, m_tick, m_destroy,
+    .add = m_add,
+    .follow_link = m_follow_link,
+    .callback = m_callback,
+    .confirm = m_confirm,
+    .poll = m_poll,
+    .cancel = m_cancel,
+    .nonce_once = NULL, /* the TCP control listener brings it */
+    .tick = m_tick,
+    .destroy = m_destroy,
+    .health = NULL, /* memory is always there */
 };
 
 struct cbd_store *cbd_store_memory_new(const struct cbd_store_limits *limits,

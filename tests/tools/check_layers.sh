@@ -4,8 +4,9 @@
 #
 #   src/core's layers, lowest first: base < proto < conf < dingtalk <
 #   access < login. A core file includes headers of its own layer and of
-#   layers below it. proto holds only the constants both ends of the
-#   control API agree on, so it sits just above base. Every quoted include in src/core names a layer
+#   layers below it. proto holds what both ends of the control
+#   API agree on (its constants, the signed request's string), so it sits
+#   just above base. Every quoted include in src/core names a layer
 #   ("base/util.h") or is autoconf's "config.h": nothing in src/core
 #   reaches src/pam, src/callbackd or src/ctl. The helper (src/callbackd)
 #   takes from the core only base/, conf/cfg.h and proto/: it has no use

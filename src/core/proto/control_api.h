@@ -51,4 +51,22 @@
 #define DT_CONTROL_REFUSED  "refused"
 #define DT_CONTROL_EXPIRED  "expired"
 
+/* Signed requests on the TCP control listener (a fleet): the headers and
+ * the version tag that begins the string to sign (docs/control-api.md,
+ * "Signed requests"). */
+#define DT_SIGN_SCHEME	       "DT1-HMAC-SHA256"
+#define DT_SIGN_HEADER_KEY     "X-DT-Key-Id"
+#define DT_SIGN_HEADER_TIME    "X-DT-Timestamp"
+#define DT_SIGN_HEADER_NONCE   "X-DT-Nonce"
+#define DT_SIGN_HEADER_MAC     "X-DT-Signature"
+#define DT_SIGN_KEY_ID_MAX     64 /* [A-Za-z0-9._-] */
+#define DT_SIGN_SECRET_BYTES   32 /* written as 43 characters of base64url */
+#define DT_SIGN_NONCE_MIN      16 /* [A-Za-z0-9_-] */
+#define DT_SIGN_NONCE_MAX      64
+#define DT_SIGN_MAC_HEX	       64 /* lowercase hex of HMAC-SHA256 */
+#define DT_SIGN_SKEW_DEFAULT_S 60
+/* A 503 whose error_code is this: the service's store (Redis) cannot
+ * serve. The module reads it as "unavailable" and tries the next URL. */
+#define DT_CONTROL_STORE_DOWN "store_down"
+
 #endif
