@@ -278,6 +278,20 @@ class Redis(Proc):
             return None
         return r.stdout.decode(errors="replace").strip() if r.returncode == 0 else None
 
+    def info(self, section="replication"):
+        """INFO's fields as a dict ({} when it does not answer)."""
+        text = self.cli("INFO", section) or ""
+        return dict(ln.strip().split(":", 1) for ln in text.splitlines() if ":" in ln)
+
+    def master_port(self, name):
+        """A sentinel's answer to get-master-addr-by-name: the port, or None."""
+        out = (self.cli("SENTINEL", "get-master-addr-by-name", name) or "").split()
+        return int(out[1]) if len(out) == 2 and out[1].isdigit() else None
+
+    def master_fields(self, name):
+        out = (self.cli("SENTINEL", "master", name) or "").splitlines()
+        return dict(zip(out[0::2], out[1::2]))
+
     def start(self, seconds=10):
         super().start()
         if not wait_until(lambda: self.cli("PING", timeout=1) == "PONG", seconds, 0.1):
