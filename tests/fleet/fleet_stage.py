@@ -6,8 +6,8 @@ real programs on loopback, started and stopped by the test.
   nothing persisted (`save ""`, no AOF), so a restart starts empty.
 - A throwaway CA made with openssl, and one server certificate for
   127.0.0.1 that every replica's TLS control listener presents.
-- Host keys made with `dingtalk-ctl host-key new`, gathered in one
-  host_keys file that every replica reads.
+- Host keys made with `dingtalk-ctl host-key new` in the one host_keys
+  file every replica reads (and removed with `host-key remove`).
 - dingtalk-callbackd replicas: each with its own public port, its own
   TCP+TLS control port and its own Unix control socket, all on the same
   Redis (or the same sentinels) and the same host_keys.
@@ -70,7 +70,6 @@ PAM_TEXT = {
 }
 LINK_RE = re.compile(r"https?://[^\s]+/l/[A-Za-z0-9_-]+")
 NUMBER_RE = re.compile(r"choose the number\D{0,3}(\d{2})")
-SERVICE_LINE_RE = re.compile(r"^([A-Za-z0-9._-]{1,64})\s+(\S+)\s+([A-Za-z0-9_-]{43})(\s+created=\S+)?\s*$")
 
 # What each part of the fleet leaves in its binary: a configuration key or
 # a command that exists only once that part is built. A case whose parts
@@ -601,6 +600,8 @@ class Stage:
         self.pam_files = []
         self.replicas = []
         self.syslog = Syslog(os.path.join(self.work, "log.sock"))
+        # The service's host_keys: `dingtalk-ctl host-key new` adds to it.
+        self.host_keys = os.path.join(self.work, "host-keys")
         self.hostname = socket.gethostname()
 
     # ---- certificates
@@ -684,32 +685,27 @@ class Stage:
 
     # ---- host keys
 
-    def new_host_key(self, host, key_id):
-        """A key for `host` made with `dingtalk-ctl host-key new`: the
-        service's line `KEY_ID HOST SECRET [created=...]` and the host's key
-        file `KEY_ID SECRET`. Returns (service line, key file path, secret)."""
-        out_file = os.path.join(self.work, "hostkey-%s" % key_id)
-        r = run([CTL, "host-key", "new", "--host", host, "--id", key_id, "--out", out_file])
-        text = r.stdout.decode(errors="replace")
-        if r.returncode != 0:
-            raise RuntimeError("dingtalk-ctl host-key new --host %s failed (exit %d):\n%s"
-                               % (host, r.returncode, text[-1500:]))
-        line = next((ln.strip() for ln in text.splitlines() if SERVICE_LINE_RE.match(ln.strip())),
-                    None)
-        if line is None:
-            raise RuntimeError("dingtalk-ctl host-key new printed no `KEY_ID HOST SECRET` line")
-        m = SERVICE_LINE_RE.match(line)
-        if m.group(1) != key_id or m.group(2) != host:
-            raise RuntimeError("dingtalk-ctl host-key new named key %r, host %r"
-                               % (m.group(1), m.group(2)))
-        if not os.path.exists(out_file):
-            raise RuntimeError("dingtalk-ctl host-key new wrote no host key file")
-        return line, out_file, m.group(3)
+    def new_host_key(self, host):
+        """`dingtalk-ctl host-key new HOST`: a key added to the service's
+        host_keys file; its stdout, the host's whole key file, is written
+        where the module reads it. Returns (key id, key file, secret)."""
+        r = subprocess.run([CTL, "host-key", "new", "--keys", self.host_keys, host],
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=30)
+        out = r.stdout.decode(errors="replace")
+        first = out.splitlines()[0].split() if out.strip() else []
+        if r.returncode != 0 or len(first) != 2:
+            # stdout holds the secret: only stderr is shown
+            raise RuntimeError("dingtalk-ctl host-key new %s failed (exit %d): %s"
+                               % (host, r.returncode, r.stderr.decode(errors="replace")[-1500:]))
+        key_id, secret = first
+        path = os.path.join(self.work, "hostkey-" + key_id)
+        write_secret(path, out)
+        return key_id, path, secret
 
-    def write_host_keys(self, lines):
-        self.host_keys = os.path.join(self.work, "host-keys")
-        write_atomic(self.host_keys, "# written by pam_dingtalk's tests/fleet\n" +
-                     "".join(ln + "\n" for ln in lines))
+    def remove_host_key(self, key_id):
+        """`dingtalk-ctl host-key remove KEY_ID`: (exit code, its output)."""
+        r = run([CTL, "host-key", "remove", "--keys", self.host_keys, key_id])
+        return r.returncode, r.stdout.decode(errors="replace")
 
     # ---- replicas
 
