@@ -27,6 +27,7 @@ removes the users and the PAM service files, also when a case failed.
 Codes, states and secrets are never printed: diagnostics redact them.
 """
 
+import base64
 import hashlib
 import hmac
 import http.client
@@ -541,7 +542,7 @@ def sign_headers(key_id, secret, method, path, body, ts=None, nonce=None):
     definition in src/core/proto/reqsign.h (not from the C code): a second,
     independent implementation of the string to sign."""
     ts = int(time.time()) if ts is None else ts
-    nonce = nonce or phonelib_nonce()
+    nonce = nonce or base64.urlsafe_b64encode(os.urandom(18)).decode().rstrip("=")
     text = "\n".join(["DT1-HMAC-SHA256", key_id, method, path, str(ts), nonce,
                       hashlib.sha256(body or b"").hexdigest()])
     mac = hmac.new(secret, text.encode(), hashlib.sha256).hexdigest()
@@ -549,13 +550,8 @@ def sign_headers(key_id, secret, method, path, body, ts=None, nonce=None):
             "X-DT-Signature": mac}
 
 
-def phonelib_nonce():
-    import base64
-    return base64.urlsafe_b64encode(os.urandom(18)).decode().rstrip("=")
-
-
 def secret_bytes(text):
-    import base64
+    """A key file's secret (43 characters of unpadded base64url) as bytes."""
     return base64.urlsafe_b64decode(text + "=")
 
 
