@@ -69,6 +69,7 @@ PAM_TEXT = {
     "unavail": "Authentication service cannot retrieve authentication info",
     "auth_err": "Authentication failure",
 }
+AUDIT_RE = re.compile(r"audit: result=success .*?user=(\S+) unionid=(\S+)")
 LINK_RE = re.compile(r"https?://[^\s]+/l/[A-Za-z0-9_-]+")
 NUMBER_RE = re.compile(r"choose the number\D{0,3}(\d{2})")
 
@@ -673,6 +674,7 @@ class Stage:
 
     def write_map(self, pairs):
         """The map file: (person, user) pairs."""
+        self.owner = {self.union[person]: user for person, user in pairs}
         self.map_file = os.path.join(self.work, "pam_dingtalk.map")
         with open(self.map_file, "w") as f:
             for person, user in pairs:
@@ -766,6 +768,16 @@ class Stage:
 
     def login(self, service, user, hostname=None):
         return Login(self, service, user, hostname)
+
+    def audit_successes(self, t0, expected):
+        """The module's audit lines of successes since t0 (waiting up to 2 s
+        for `expected` of them to come in): (their number, the lines whose
+        unionId is not the one bound to their account)."""
+        def lines():
+            return [m for m in (AUDIT_RE.search(ln) for ln in self.syslog.since(t0)) if m]
+        wait_until(lambda: len(lines()) >= expected, 2)
+        found = lines()
+        return len(found), [m.group(0) for m in found if self.owner.get(m.group(2)) != m.group(1)]
 
     # ---- the end
 

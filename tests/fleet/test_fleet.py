@@ -118,6 +118,7 @@ def case_baseline(stage):
 def case_a(stage, service):
     r1, r2, r3 = stage.replicas
     before = stage.mock_stats().get("userAccessToken", 0)
+    t0 = time.monotonic()
     runs = []
     for k in range(4):
         runs.append(Run(stage, service, stage.users[k % 4], PERSONS[k % 4],
@@ -153,6 +154,9 @@ def case_a(stage, service):
          "a: each confirmation replayed on replica 2 is refused", "statuses: %s" % confirms)
     used = stage.mock_stats().get("userAccessToken", 0) - before
     T.eq(used, 10, "a: DingTalk's mock exchanged exactly one code per login")
+    n, bad = stage.audit_successes(t0, 10)
+    T.ok(n == 10 and not bad, "a: the module's audit has one success per login, each naming the "
+         "person bound to its account", "successes %d\n%s" % (n, "\n".join(bad[:3])))
     # A used code answered to another pending login's callback on replica 2:
     # the module exchanges it, DingTalk refuses it, the login is refused.
     code = fs.code_of(done[0].phone.callback) if done else None
@@ -373,7 +377,7 @@ def fleet_cases(stage):
 
 
 # The checks of each case, for the skips when its parts are missing.
-FLEET_CHECKS = 6 + 4 + 9 + 7 + 5
+FLEET_CHECKS = 7 + 4 + 9 + 7 + 5
 
 
 def main():

@@ -21,7 +21,6 @@ redis-cli, pamtester, openssl and unshare; skips without them, or
 naming the fleet parts that are not built. About a minute.
 """
 import os
-import re
 import signal
 import sys
 import threading
@@ -38,7 +37,6 @@ IN_FLIGHT = 12  # logins started around the kill
 KILL_AFTER = 5  # ... the primary is killed after this many have started
 AFTER = 3  # logins after the failover
 CHECKS = 8
-AUDIT_RE = re.compile(r"audit: result=success .*?user=(\S+) unionid=(\S+)")
 
 
 def sentinel_conf(primary_port):
@@ -127,23 +125,6 @@ def flights(stage, service, count, kill=None, kill_after=None):
     return fl
 
 
-def audit_ok(stage, t0, successes):
-    """Every success since t0 names, in its audit line, the person bound to
-    its account. (bad lines, number of success lines); waits up to 2 s for
-    the lines of `successes` logins to come in."""
-    owner = {stage.union[p]: u for p, u in zip(PERSONS, stage.users)}
-    bad, n = [], 0
-    fs.wait_until(lambda: sum(1 for ln in stage.syslog.since(t0) if AUDIT_RE.search(ln))
-                  >= successes, 2)
-    for line in stage.syslog.since(t0):
-        m = AUDIT_RE.search(line)
-        if m:
-            n += 1
-            if owner.get(m.group(2)) != m.group(1):
-                bad.append(line)
-    return bad, n
-
-
 def case_d(stage, service, primary, replica, sentinels):
     pids = [r.pid for r in stage.replicas]
     killed = {}
@@ -184,7 +165,7 @@ def case_d(stage, service, primary, replica, sentinels):
     T.ok(not odd, "d: every login in flight ended approved or refused (PAM_SUCCESS, "
          "PAM_AUTH_ERR or PAM_AUTHINFO_UNAVAIL)", "\n".join(f.diag() for f in odd[:3]))
     wrong = [f for f in fl if f.wrong and f.result == "success"]
-    bad, n = audit_ok(stage, t0, counts.get("success", 0))
+    n, bad = stage.audit_successes(t0, counts.get("success", 0))
     T.ok(not wrong and not bad and n == counts.get("success", 0),
          "d: no login was approved for the wrong person (%d approved by someone bound to another "
          "account all refused; each success's audit line names its account's person)"
@@ -215,7 +196,7 @@ def case_d(stage, service, primary, replica, sentinels):
     bad_after = [f for f in after if f.result != "success"]
     T.ok(not bad_after, "d: %d logins after the failover all succeed" % AFTER,
          "\n".join(f.diag() for f in bad_after[:3]))
-    bad, n = audit_ok(stage, t2, AFTER - len(bad_after))
+    n, bad = stage.audit_successes(t2, AFTER - len(bad_after))
     T.ok(not bad and n == AFTER - len(bad_after),
          "d: after the failover each success's audit line names its account's person",
          "\n".join(bad[:3]))
