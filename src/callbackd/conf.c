@@ -157,8 +157,7 @@ int cbd_host_is_loopback(const char *host)
 
 /* A file a key names: given, not empty, an absolute path (the service
  * may run from any directory, and a relative name would change meaning). */
-static int check_file_key(const char *key, const char *value, const char *path,
-			  struct dt_err *err)
+static int check_file_key(const char *key, const char *value, const char *path, struct dt_err *err)
 {
 	if (value[0] != '/')
 		return dt_err_set(err, DT_ERR_CONFIG, "%s: %s must be an absolute path (got '%s')",
@@ -195,16 +194,16 @@ static int check_control_tcp(const struct cbd_conf *conf, const char *path, stru
 	if (conf->control_listen == NULL)
 		return check_control_off(conf, path, err);
 	if (cbd_split_hostport(conf->control_listen, host, sizeof(host), port, sizeof(port)) != 0)
-		return dt_err_set(err, DT_ERR_CONFIG,
-				  "%s: control_listen must be host:port or [v6addr]:port (got '%s')",
-				  path, conf->control_listen);
+		return dt_err_set(
+		    err, DT_ERR_CONFIG,
+		    "%s: control_listen must be host:port or [v6addr]:port (got '%s')", path,
+		    conf->control_listen);
 	if ((conf->control_tls_cert == NULL) != (conf->control_tls_key == NULL))
-		return dt_err_set(err, DT_ERR_CONFIG,
-				  "%s: control_tls_cert and control_tls_key go together; %s is "
-				  "missing",
-				  path,
-				  conf->control_tls_cert == NULL ? "control_tls_cert"
-								 : "control_tls_key");
+		return dt_err_set(
+		    err, DT_ERR_CONFIG,
+		    "%s: control_tls_cert and control_tls_key go together; %s is "
+		    "missing",
+		    path, conf->control_tls_cert == NULL ? "control_tls_cert" : "control_tls_key");
 	tls = conf->control_tls_cert != NULL;
 	if (tls && (check_file_key("control_tls_cert", conf->control_tls_cert, path, err) != 0 ||
 		    check_file_key("control_tls_key", conf->control_tls_key, path, err) != 0))
@@ -216,11 +215,12 @@ static int check_control_tcp(const struct cbd_conf *conf, const char *path, stru
 				  "[::1]) behind a local TLS proxy",
 				  path, conf->control_listen);
 	if (conf->host_keys == NULL)
-		return dt_err_set(err, DT_ERR_CONFIG,
-				  "%s: control_listen needs host_keys (the file of the hosts' keys, "
-				  "e.g. /etc/dingtalk-callbackd/host-keys): every request there "
-				  "must be signed",
-				  path);
+		return dt_err_set(
+		    err, DT_ERR_CONFIG,
+		    "%s: control_listen needs host_keys (the file of the hosts' keys, "
+		    "e.g. /etc/dingtalk-callbackd/host-keys): every request there "
+		    "must be signed",
+		    path);
 	return check_file_key("host_keys", conf->host_keys, path, err);
 }
 

@@ -56,7 +56,8 @@ struct cbd_nonces *cbd_nonces_new(unsigned cap, struct dt_err *err)
 		free(n->buckets);
 		free(n->ring);
 		free(n);
-		dt_err_set(err, DT_ERR_INTERNAL, "nonce table: cannot set up (random source, lock)");
+		dt_err_set(err, DT_ERR_INTERNAL,
+			   "nonce table: cannot set up (random source, lock)");
 		return NULL;
 	}
 	return n;
@@ -122,8 +123,7 @@ static void drop_expired(struct cbd_nonces *n, int64_t now_ms)
 	}
 }
 
-static int seen(const struct cbd_nonces *n, unsigned b, const unsigned char *digest,
-		int64_t now_ms)
+static int seen(const struct cbd_nonces *n, unsigned b, const unsigned char *digest, int64_t now_ms)
 {
 	int32_t i;
 

@@ -584,8 +584,8 @@ struct cbd_store *cbd_store_memory_new(const struct cbd_store_limits *limits,
 		dt_err_set(err, DT_ERR_INTERNAL, "the random source failed");
 		return NULL;
 	}
-	ms->nonces = cbd_nonces_new(limits->nonce_cap != 0 ? limits->nonce_cap : CBD_NONCES_CAP,
-				    err);
+	ms->nonces =
+	    cbd_nonces_new(limits->nonce_cap != 0 ? limits->nonce_cap : CBD_NONCES_CAP, err);
 	if (ms->nonces == NULL) {
 		free(ms);
 		return NULL;
