@@ -175,6 +175,19 @@ void cbd_deadlines_notify(void *cls, struct MHD_Connection *conn, void **socket_
 	pthread_mutex_unlock(&d->lock);
 }
 
+void cbd_deadlines_extend(struct cbd_deadlines *d, struct MHD_Connection *conn, int64_t until_ms)
+{
+	const union MHD_ConnectionInfo *info =
+	    MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+	struct slot *s;
+
+	pthread_mutex_lock(&d->lock);
+	s = info != NULL ? info->socket_context : NULL;
+	if (s != NULL && s->used && !s->shut && s->deadline_ms < until_ms)
+		s->deadline_ms = until_ms;
+	pthread_mutex_unlock(&d->lock);
+}
+
 void cbd_deadlines_wrap_completed(struct cbd_deadlines *d, MHD_RequestCompletedCallback completed,
 				  void *cls)
 {

@@ -32,6 +32,12 @@ void cbd_deadlines_notify(void *cls, struct MHD_Connection *conn, void **socket_
 /* For MHD_OPTION_NOTIFY_COMPLETED (cls = the deadlines): a completed
  * request gives its connection's next request a fresh deadline, then the
  * callback given to cbd_deadlines_wrap_completed (if any) runs. */
+/* Moves the deadline of `conn`'s current request to `until_ms` (monotonic)
+ * if that is later: a signed long-poll of the control listener may be
+ * answered only after its wait, once its request has been received and
+ * checked. */
+void cbd_deadlines_extend(struct cbd_deadlines *d, struct MHD_Connection *conn, int64_t until_ms);
+
 void cbd_deadlines_wrap_completed(struct cbd_deadlines *d, MHD_RequestCompletedCallback completed,
 				  void *cls);
 void cbd_deadlines_on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,

@@ -65,6 +65,16 @@
 #define DT_SIGN_NONCE_MAX      64
 #define DT_SIGN_MAC_HEX	       64 /* lowercase hex of HMAC-SHA256 */
 #define DT_SIGN_SKEW_DEFAULT_S 60
+/* The error_code of a signed request's refusal: 401 for the signature
+ * (docs/control-api.md, "The TCP control listener"), 403 for a key that
+ * names another host in a registration. */
+#define DT_SIGN_REFUSED_MISSING	      "missing"
+#define DT_SIGN_REFUSED_MALFORMED     "malformed"
+#define DT_SIGN_REFUSED_UNKNOWN_KEY   "unknown_key"
+#define DT_SIGN_REFUSED_STALE	      "stale"
+#define DT_SIGN_REFUSED_BAD_SIGNATURE "bad_signature"
+#define DT_SIGN_REFUSED_REPLAY	      "replay"
+#define DT_CONTROL_HOST_MISMATCH      "host_mismatch"
 /* A 503 whose error_code is this: the service's store (Redis) cannot
  * serve. The module reads it as "unavailable" and tries the next URL. */
 #define DT_CONTROL_STORE_DOWN "store_down"
