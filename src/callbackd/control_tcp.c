@@ -149,6 +149,8 @@ static int check_pem_pair(const struct cbd_control_tcp *t, const struct cbd_conf
  * (no group or other access), both of a trusted owner. */
 static int read_tls(struct cbd_control_tcp *t, const struct cbd_conf *conf, struct dt_err *err)
 {
+	size_t len;
+
 	if (conf->control_tls_cert == NULL)
 		return 0;
 	if (MHD_is_feature_supported(MHD_FEATURE_TLS) != MHD_YES)
@@ -157,10 +159,10 @@ static int read_tls(struct cbd_control_tcp *t, const struct cbd_conf *conf, stru
 				  "without TLS; install one with TLS (Debian's has it) or use a "
 				  "loopback control_listen behind a TLS proxy");
 	t->cert =
-	    dt_read_protected_file(conf->control_tls_cert, DT_FILE_PUBLIC, PEM_MAX, NULL, err);
+	    dt_read_protected_file(conf->control_tls_cert, DT_FILE_PUBLIC, PEM_MAX, &len, err);
 	if (t->cert == NULL)
 		return -1;
-	t->key = dt_read_protected_file(conf->control_tls_key, DT_FILE_SECRET, PEM_MAX, NULL, err);
+	t->key = dt_read_protected_file(conf->control_tls_key, DT_FILE_SECRET, PEM_MAX, &len, err);
 	if (t->key == NULL)
 		return -1;
 	return check_pem_pair(t, conf, err);
@@ -188,8 +190,8 @@ static int start_server(struct cbd_control_tcp *t, const struct cbd_conf *conf, 
 	    .uri_log = on_uri,
 	};
 
-	t->deadlines = cbd_deadlines_new(conf->request_timeout, conf->control_max_connections,
-					 t->ctl->log, err);
+	t->deadlines = cbd_deadlines_new("control (TCP)", conf->request_timeout,
+					 conf->control_max_connections, t->ctl->log, err);
 	if (t->deadlines == NULL)
 		return -1;
 	p.deadlines = t->deadlines;

@@ -16,10 +16,12 @@
 struct cbd_deadlines;
 
 /* `seconds` per request; room for `max_connections` at once (the
- * listener's MHD_OPTION_CONNECTION_LIMIT). Starts the sweeper. NULL with
- * err set on failure. */
-struct cbd_deadlines *cbd_deadlines_new(unsigned seconds, unsigned max_connections,
-					const struct dt_log *log, struct dt_err *err);
+ * listener's MHD_OPTION_CONNECTION_LIMIT). Starts the sweeper. `name`
+ * (static) names the listener in log lines. NULL with err set on
+ * failure. */
+struct cbd_deadlines *cbd_deadlines_new(const char *name, unsigned seconds,
+					unsigned max_connections, const struct dt_log *log,
+					struct dt_err *err);
 
 /* Stops the sweeper and frees. Call after MHD_stop_daemon. NULL is fine. */
 void cbd_deadlines_free(struct cbd_deadlines *d);

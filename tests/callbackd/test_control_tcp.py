@@ -239,11 +239,17 @@ class Helper:
         return self.proc.returncode
 
 
+REQUESTERS = [0]
+
+
 def reg_body(host="jump-01", state=None):
+    """A registration of a requester of its own, so that
+    max_pending_per_requester stays out of the way."""
     state = state or new_state()
+    REQUESTERS[0] += 1
     return json.dumps({"state": state, "number": 42, "user": "alice", "service": "sshd",
                        "host": host, "rhost": "10.0.0.5",
-                       "requester": "rhost:10.0.0.5 user:alice",
+                       "requester": "test:%d" % REQUESTERS[0],
                        "authorize_url": AUTH_URL % state, "ttl": 90}).encode(), state
 
 
