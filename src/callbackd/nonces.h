@@ -7,13 +7,14 @@
  * and 2 * cap bucket heads of 4 bytes (CBD_NONCES_CAP: 2.5 MiB). Every
  * nonce is kept for its ttl; entries leave in the order they came, which
  * is the order they expire in when every ttl is the same (the service
- * always passes 2 * control_skew). When all `cap` entries are still live,
+ * always passes 2 * control_skew + 1: a timestamp is accepted for that
+ * many whole seconds). When all `cap` entries are still live,
  * a new nonce is refused (CBD_NONCES_FULL), never admitted by forgetting
  * a live one: forgetting would reopen the window for exactly the replay
  * the table exists to stop. A full table is a service that cannot check,
  * so the request is refused as "store down" (503) and the module tries
  * another replica or reports the outage; it takes more than cap / ttl
- * signed requests a second (65536 / 120 s: about 546 a second with the
+ * signed requests a second (65536 / 121 s: about 540 a second with the
  * default skew) to get there.
  *
  * Nonces are only offered after a request's signature was checked
