@@ -161,7 +161,7 @@ def write_keys(path, keys):
 
 
 class Helper:
-    def __init__(self, tmp, name, ca, keys, extra=""):
+    def __init__(self, tmp, name, ca, keys, extra="", tls=True):
         self.dir = os.path.join(tmp, name)
         os.makedirs(self.dir, exist_ok=True)
         self.port = free_port()
@@ -171,15 +171,17 @@ class Helper:
         self.conf = os.path.join(self.dir, "callbackd.conf")
         self.log = os.path.join(self.dir, "callbackd.log")
         self.keys_path = os.path.join(self.dir, "host-keys")
-        self.ca = ca
+        self.ca = ca if tls else None
         write_keys(self.keys_path, keys)
+        if tls:
+            extra = "control_tls_cert = %s/server.pem\ncontrol_tls_key = %s/server.key\n%s" % (
+                ca, ca, extra)
         with open(self.conf, "w") as f:
             f.write("listen = 127.0.0.1:%d\ncontrol = %s\npublic_url = %s\nconfirm = no\n"
-                    "control_listen = 127.0.0.1:%d\ncontrol_tls_cert = %s/server.pem\n"
-                    "control_tls_key = %s/server.key\nhost_keys = %s\ncontrol_skew = %d\n"
+                    "control_listen = 127.0.0.1:%d\nhost_keys = %s\ncontrol_skew = %d\n"
                     "request_timeout = %d\n%s"
-                    % (self.port, self.sock, self.public_url, self.cport, ca, ca,
-                       self.keys_path, SKEW, REQUEST_TIMEOUT, extra))
+                    % (self.port, self.sock, self.public_url, self.cport, self.keys_path, SKEW,
+                       REQUEST_TIMEOUT, extra))
         os.chmod(self.conf, 0o644)
         self.logf = open(self.log, "wb")
         self.proc = subprocess.Popen([HELPER, "-c", self.conf, "-d"],
@@ -208,6 +210,8 @@ class Helper:
             return f.read().decode("utf-8", "replace")
 
     def tls(self, timeout=IO_TIMEOUT):
+        if self.ca is None:  # plain, on loopback behind a proxy
+            return http.client.HTTPConnection("127.0.0.1", self.cport, timeout=timeout)
         ctx = ssl.create_default_context(cafile=os.path.join(self.ca, "ca.pem"))
         return http.client.HTTPSConnection("127.0.0.1", self.cport, context=ctx,
                                            timeout=timeout)
@@ -421,6 +425,23 @@ def test_plain_http(h):
          data[:200])
 
 
+def handshake(h, version):
+    """Whether openssl's client completes a handshake with only `version`
+    (its own security level lowered, so that only the server decides)."""
+    p = subprocess.run(["openssl", "s_client", "-connect", "127.0.0.1:%d" % h.cport,
+                        "-" + version, "-cipher", "DEFAULT@SECLEVEL=0",
+                        "-CAfile", os.path.join(h.ca, "ca.pem")],
+                       input=b"", capture_output=True, timeout=20)
+    out = p.stdout.decode("utf-8", "replace")
+    return re.search(r"New, TLSv1\.[0-9], Cipher is ", out) is not None
+
+
+def test_tls_versions(h):
+    T.ok(handshake(h, "tls1_2"), "a TLS 1.2 client is served")
+    for v in ("tls1", "tls1_1"):
+        T.ok(not handshake(h, v), "a client offering only %s is refused" % v)
+
+
 def test_deadline(h):
     """A client that sends half a request is cut after request_timeout."""
     ctx = ssl.create_default_context(cafile=os.path.join(h.ca, "ca.pem"))
@@ -486,6 +507,21 @@ def test_log_burst(tmp, ca, k1):
     return h
 
 
+def test_plain_loopback(tmp, ca, k1):
+    """Without TLS on a loopback address (behind a local TLS proxy): the
+    same signed API."""
+    h = Helper(tmp, "plain", ca, [k1], tls=False)
+    try:
+        r, _ = register(h, k1)
+        T.eq(r.status, 201, "a plain loopback control_listen serves signed requests")
+        body, _ = reg_body()
+        r = h.send("POST", "/v1/sessions", body)
+        T.ok(refused(r, 401, "missing"), "... and refuses unsigned ones", r)
+    finally:
+        h.stop()
+    return h
+
+
 def start_fails(tmp, name, text, files=()):
     path = os.path.join(tmp, name + ".conf")
     with open(path, "w") as f:
@@ -502,6 +538,10 @@ def test_bad_config(tmp, ca, keys_path):
     cases = [
         ("nontls", "control_listen = 0.0.0.0:%d\nhost_keys = %s\n" % (free_port(), keys_path),
          ["control_listen", "loopback"], "a non-loopback control_listen without TLS"),
+        ("name", "control_listen = localhost:%d\nhost_keys = %s\n" % (free_port(), keys_path),
+         ["control_listen", "loopback"], "a host name (not an address) without TLS"),
+        ("anyaddr", "control_listen = *:%d\nhost_keys = %s\n" % (free_port(), keys_path),
+         ["control_listen", "loopback"], "every address without TLS"),
         ("nokeys", "control_listen = 127.0.0.1:%d\n" % free_port(),
          ["host_keys"], "control_listen without host_keys"),
         ("halftls", "control_listen = 127.0.0.1:%d\ncontrol_tls_cert = %s\nhost_keys = %s\n"
@@ -561,11 +601,13 @@ def main():
         test_refusals(h, k1)
         test_owner(h, k1, k2)
         test_plain_http(h)
+        test_tls_versions(h)
         test_deadline(h)
         test_log(h)
         test_rotation(h, k1, k2)
         b = test_log_burst(tmp, ca, k1)
         helpers.append(b)
+        helpers.append(test_plain_loopback(tmp, ca, k1))
         test_bad_config(tmp, ca, h.keys_path)
         T.eq(h.stop(), 0, "the helper stops cleanly on SIGTERM")
         logs = [h.log_text(), b.log_text()]
