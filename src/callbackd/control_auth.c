@@ -74,29 +74,6 @@ enum cbd_verify_rc cbd_auth_check(struct cbd_auth_signed *a, struct MHD_Connecti
 	return rc;
 }
 
-const char *cbd_auth_code(enum cbd_verify_rc rc)
-{
-	switch (rc) {
-	case CBD_VERIFY_MISSING:
-		return DT_SIGN_REFUSED_MISSING;
-	case CBD_VERIFY_MALFORMED:
-		return DT_SIGN_REFUSED_MALFORMED;
-	case CBD_VERIFY_UNKNOWN_KEY:
-		return DT_SIGN_REFUSED_UNKNOWN_KEY;
-	case CBD_VERIFY_STALE:
-		return DT_SIGN_REFUSED_STALE;
-	case CBD_VERIFY_BAD_SIGNATURE:
-		return DT_SIGN_REFUSED_BAD_SIGNATURE;
-	case CBD_VERIFY_REPLAY:
-		return DT_SIGN_REFUSED_REPLAY;
-	case CBD_VERIFY_STORE_DOWN:
-		return DT_CONTROL_STORE_DOWN;
-	case CBD_VERIFY_OK:
-		break;
-	}
-	return "ok";
-}
-
 /* The client's address as text ("?" when unknown): behind a proxy it is
  * the proxy's. */
 static void client_text(struct MHD_Connection *conn, char *out, size_t size)
@@ -140,7 +117,7 @@ enum MHD_Result cbd_auth_refuse(struct cbd_auth_signed *a, struct cbd_control *c
 				struct MHD_Connection *conn, enum cbd_verify_rc rc, int64_t now_ms)
 {
 	const char *key_id = header(conn, DT_SIGN_HEADER_KEY);
-	const char *code = cbd_auth_code(rc);
+	const char *code = cbd_verify_error_code(rc);
 	char reason[400], client[INET6_ADDRSTRLEN], burst_key[DT_SIGN_KEY_ID_MAX + 64], prev[120];
 	struct cbd_burst_note note;
 
@@ -159,8 +136,5 @@ enum MHD_Result cbd_auth_refuse(struct cbd_auth_signed *a, struct cbd_control *c
 			client, key_id != NULL ? key_id : "(none)", code, reason, CBD_BURST_NAMED,
 			prev);
 	}
-	if (rc == CBD_VERIFY_STORE_DOWN)
-		return cbd_control_send_refusal(ctl, conn, MHD_HTTP_SERVICE_UNAVAILABLE, code,
-						reason);
-	return cbd_control_send_refusal(ctl, conn, MHD_HTTP_UNAUTHORIZED, code, reason);
+	return cbd_control_send_refusal(ctl, conn, cbd_verify_http_status(rc), code, reason);
 }

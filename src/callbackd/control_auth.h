@@ -40,7 +40,4 @@ enum cbd_verify_rc cbd_auth_check(struct cbd_auth_signed *a, struct MHD_Connecti
 enum MHD_Result cbd_auth_refuse(struct cbd_auth_signed *a, struct cbd_control *ctl,
 				struct MHD_Connection *conn, enum cbd_verify_rc rc, int64_t now_ms);
 
-/* The error_code of a refusal (DT_SIGN_REFUSED_*). */
-const char *cbd_auth_code(enum cbd_verify_rc rc);
-
 #endif

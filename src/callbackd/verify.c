@@ -159,3 +159,33 @@ const char *cbd_verify_reason(enum cbd_verify_rc rc)
 	}
 	return "the request's signature could not be checked";
 }
+
+const char *cbd_verify_error_code(enum cbd_verify_rc rc)
+{
+	switch (rc) {
+	case CBD_VERIFY_OK:
+		return NULL;
+	case CBD_VERIFY_MISSING:
+		return DT_CONTROL_SIGN_MISSING;
+	case CBD_VERIFY_MALFORMED:
+		return DT_CONTROL_SIGN_MALFORMED;
+	case CBD_VERIFY_UNKNOWN_KEY:
+		return DT_CONTROL_SIGN_UNKNOWN_KEY;
+	case CBD_VERIFY_STALE:
+		return DT_CONTROL_SIGN_STALE;
+	case CBD_VERIFY_BAD_SIGNATURE:
+		return DT_CONTROL_SIGN_BAD_SIGNATURE;
+	case CBD_VERIFY_REPLAY:
+		return DT_CONTROL_SIGN_REPLAY;
+	case CBD_VERIFY_STORE_DOWN:
+		return DT_CONTROL_STORE_DOWN;
+	}
+	return DT_CONTROL_SIGN_MALFORMED;
+}
+
+unsigned cbd_verify_http_status(enum cbd_verify_rc rc)
+{
+	if (rc == CBD_VERIFY_OK)
+		return 0;
+	return rc == CBD_VERIFY_STORE_DOWN ? 503 : 401;
+}

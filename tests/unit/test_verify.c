@@ -337,6 +337,30 @@ static void test_reasons_are_distinct_sentences(void **state)
 	assert_non_null(strstr(cbd_verify_reason(CBD_VERIFY_UNKNOWN_KEY), "host_keys"));
 }
 
+static void test_error_codes_and_statuses(void **state)
+{
+	static const struct {
+		enum cbd_verify_rc rc;
+		const char *code;
+		unsigned status;
+	} want[] = {{CBD_VERIFY_MISSING, "missing", 401},
+		    {CBD_VERIFY_MALFORMED, "malformed", 401},
+		    {CBD_VERIFY_UNKNOWN_KEY, "unknown_key", 401},
+		    {CBD_VERIFY_STALE, "stale", 401},
+		    {CBD_VERIFY_BAD_SIGNATURE, "bad_signature", 401},
+		    {CBD_VERIFY_REPLAY, "replay", 401},
+		    {CBD_VERIFY_STORE_DOWN, "store_down", 503}};
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
+		assert_string_equal(cbd_verify_error_code(want[i].rc), want[i].code);
+		assert_int_equal(cbd_verify_http_status(want[i].rc), want[i].status);
+	}
+	assert_null(cbd_verify_error_code(CBD_VERIFY_OK));
+	assert_int_equal(cbd_verify_http_status(CBD_VERIFY_OK), 0);
+}
+
 /* Reloading. */
 static enum cbd_verify_rc check_at(void **state, const char *id, const char *secret, int64_t now_ms)
 {
@@ -426,6 +450,7 @@ int main(void)
 					    teardown),
 	    cmocka_unit_test_setup_teardown(test_nonce_store_down, setup, teardown),
 	    cmocka_unit_test(test_reasons_are_distinct_sentences),
+	    cmocka_unit_test(test_error_codes_and_statuses),
 	    cmocka_unit_test_setup_teardown(test_a_new_key_appears_and_a_removed_one_goes, setup,
 					    teardown),
 	    cmocka_unit_test_setup_teardown(test_a_broken_file_keeps_the_old_keys, setup, teardown),
