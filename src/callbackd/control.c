@@ -221,10 +221,11 @@ static enum MHD_Result add_session(struct cbd_control *ctl, struct MHD_Connectio
 	cbd_address_key(r->requester_address, address, sizeof(address));
 	switch (cbd_store_add(ctl->store, &ns, id)) {
 	case CBD_OK:
-		dt_logf(ctl->log, LOG_INFO,
-			"registered id=%s user=%s service=%s host=%s rhost=%s requester=%s ttl=%us",
-			id, r->shown[0], r->shown[1], r->shown[2], r->shown[3], r->shown[4],
-			r->ttl);
+		dt_logf(
+		    ctl->log, LOG_INFO,
+		    "registered id=%s user=%s service=%s host=%s rhost=%s requester=%s ttl=%us%s%s",
+		    id, r->shown[0], r->shown[1], r->shown[2], r->shown[3], r->shown[4], r->ttl,
+		    req->signed_by_key ? " key=" : "", req->signed_by_key ? req->key.id : "");
 		return created(ctl, conn, id, r->ttl);
 	case CBD_E_REQUESTER_FULL:
 		/* A refusal of this requester's login, not a helper that cannot

@@ -292,6 +292,8 @@ def test_round_trip(h, k1):
     T.ok(r.status == 201 and len(j.get("id", "")) == 16 and j.get("instance"),
          "a signed registration over TLS -> 201 with an id and the instance", r)
     sid = j.get("id", "")
+    T.ok(re.search(r"registered id=%s .* key=%s\n" % (re.escape(sid), k1.id), h.log_text()),
+         "the registration's log line names the key that signed it")
     code = "code" + os.urandom(12).hex()
     SECRETS.add(code)
     c = http.client.HTTPConnection("127.0.0.1", h.port, timeout=IO_TIMEOUT)
