@@ -34,6 +34,7 @@ import ssl
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import traceback
 from urllib.parse import urlencode
@@ -578,6 +579,30 @@ def test_bad_config(tmp, ca, keys_path):
     T.ok(rc == 1 and key in err, "a TLS key readable by others -> exit 1 naming it", (rc, err))
 
 
+def test_shutdown(h, key):
+    """SIGTERM while a signed wait is suspended: the waiter is answered (or
+    its connection closed), the helper exits 0 at once."""
+    r, _ = register(h, key)
+    sid = (r.json() or {}).get("id", "")
+    out = []
+
+    def wait():
+        try:
+            out.append(h.signed(key, "GET", "/v1/sessions/%s/wait?timeout=25" % sid).status)
+        except (OSError, http.client.HTTPException) as e:
+            out.append(repr(e))
+    th = threading.Thread(target=wait)
+    th.start()
+    time.sleep(0.5)
+    t0 = time.monotonic()
+    rc = h.stop()
+    th.join(15)
+    took = time.monotonic() - t0
+    T.ok(rc == 0 and took < 5 and not th.is_alive() and out in ([200], ),
+         "SIGTERM with a signed wait suspended: the wait answered, exit 0 at once",
+         (rc, took, out))
+
+
 def test_no_secrets_logged(logs):
     leaked = [s for s in SECRETS if any(s in text for text in logs)]
     T.ok(not leaked, "no state, code, secret, nonce or signature reaches the helper's log",
@@ -614,7 +639,7 @@ def main():
         helpers.append(b)
         helpers.append(test_plain_loopback(tmp, ca, k1))
         test_bad_config(tmp, ca, h.keys_path)
-        T.eq(h.stop(), 0, "the helper stops cleanly on SIGTERM")
+        test_shutdown(h, k2)
         logs = [h.log_text(), b.log_text()]
         test_no_secrets_logged(logs)
     except Exception:
