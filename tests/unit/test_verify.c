@@ -221,6 +221,7 @@ static void test_malformed_values(void **state)
 	expect_malformed(state, offsetof(struct cbd_signed_request, timestamp), " 1764900000");
 	expect_malformed(state, offsetof(struct cbd_signed_request, timestamp),
 			 "9999999999999999999");
+	expect_malformed(state, offsetof(struct cbd_signed_request, timestamp), "01764900000");
 	expect_malformed(state, offsetof(struct cbd_signed_request, nonce), "short");
 	expect_malformed(state, offsetof(struct cbd_signed_request, nonce),
 			 "AAECAwQFBgcICQoLDA0OD+");
