@@ -507,7 +507,8 @@ def test_host_key_refusals():
     T.ok(rc == 3 and "too open" in err and len(lines_of(read(path))) == 1,
          "a key file others may read is refused", err)
     os.chmod(path, 0o600)
-    cases = [(("new",), "needs HOST"), (("new", "a b"), "printable"),
+    cases = [(("new",), "wants one operand: HOST"), (("new", "a", "b"), "wants one operand: HOST"),
+             (("remove",), "wants one operand: KEY_ID"), (("new", "a b"), "printable"),
              (("remove", "a/b"), "KEY_ID"), (("list", "x"), "takes no operand"),
              (("frob",), "want new, list or remove"), (("new", "h", "--owner", "nosuch"),
                                                        "no local user")]

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+#include <pthread.h>
 
 #include "hostkeys.h"
 #include "verify.h"
@@ -423,6 +424,59 @@ static void test_a_broken_file_keeps_the_old_keys(void **state)
 	assert_non_null(strstr(last_log, path));
 }
 
+/* Lookups from several threads while the file is replaced under them:
+ * each copy is one whole key of one version of the file (its id, host and
+ * secret belong together), never a mix. */
+struct reader {
+	struct cbd_hostkeys *keys;
+	int64_t start_ms;
+	int torn, found;
+};
+
+static void *read_keys(void *arg)
+{
+	struct reader *r = arg;
+	unsigned char a[DT_SIGN_SECRET_BYTES], b[DT_SIGN_SECRET_BYTES];
+	struct cbd_hostkey k;
+	int i;
+
+	dt_reqsign_secret_decode(SECRET_A, a);
+	dt_reqsign_secret_decode(SECRET_B, b);
+	for (i = 0; i < 20000; i++) {
+		/* Each call a little later: the file is looked at often. */
+		if (cbd_hostkeys_find(r->keys, "web-01.k1", r->start_ms + i * 10, &k) != 0)
+			continue;
+		r->found++;
+		if (strcmp(k.id, "web-01.k1") != 0 ||
+		    !((strcmp(k.host, "web-01") == 0 && memcmp(k.secret, a, sizeof(a)) == 0) ||
+		      (strcmp(k.host, "web-01b") == 0 && memcmp(k.secret, b, sizeof(b)) == 0)))
+			r->torn++;
+	}
+	return NULL;
+}
+
+static void test_lookups_race_a_changing_file(void **state)
+{
+	struct reader r[4];
+	pthread_t t[4];
+	int i;
+
+	for (i = 0; i < 4; i++) {
+		r[i] = (struct reader){.keys = *state, .start_ms = NOW_MS + i};
+		assert_int_equal(pthread_create(&t[i], NULL, read_keys, &r[i]), 0);
+	}
+	for (i = 0; i < 40; i++)
+		write_keys(i % 2 ? "web-01.k1 web-01 " SECRET_A "\n"
+				 : "web-01.k1 web-01b " SECRET_B "\ndb-01.k1 db-01 " SECRET_A "\n",
+			   0600);
+	for (i = 0; i < 4; i++) {
+		assert_int_equal(pthread_join(t[i], NULL), 0);
+		assert_int_equal(r[i].torn, 0);
+		assert_true(r[i].found > 0);
+	}
+	assert_int_equal(errors_logged, 0);
+}
+
 static void test_open_refuses_a_bad_file(void **state)
 {
 	struct dt_err err = {0};
@@ -455,6 +509,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_a_new_key_appears_and_a_removed_one_goes, setup,
 					    teardown),
 	    cmocka_unit_test_setup_teardown(test_a_broken_file_keeps_the_old_keys, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_lookups_race_a_changing_file, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_open_refuses_a_bad_file, setup, teardown),
 	};
 
