@@ -234,6 +234,14 @@ static void test_malformed_values(void **state)
 	expect_malformed(state, offsetof(struct cbd_signed_request, path), "v1/sessions");
 	expect_malformed(state, offsetof(struct cbd_signed_request, path), "/v1/sessions\n1");
 	expect_malformed(state, offsetof(struct cbd_signed_request, path), NULL);
+	{
+		/* A body length without a body. */
+		struct signed_req s;
+		struct nonces ns = {0};
+		sign(&s, NOW_S);
+		s.r.body = NULL;
+		assert_int_equal(check(state, &s, &ns, NULL), CBD_VERIFY_MALFORMED);
+	}
 }
 
 static void test_unknown_key(void **state)
@@ -244,6 +252,16 @@ static void test_unknown_key(void **state)
 	sign_as(&s, "web-02.k1", SECRET_A, "POST", "/v1/sessions", BODY, NOW_S);
 	assert_int_equal(check(state, &s, &ns, NULL), CBD_VERIFY_UNKNOWN_KEY);
 	assert_int_equal(ns.calls, 0);
+	{
+		/* Asked directly: an id longer than any key's, or none. */
+		struct cbd_hostkey k;
+		char id[DT_SIGN_KEY_ID_MAX + 2];
+		memset(id, 'a', sizeof(id) - 1);
+		id[sizeof(id) - 1] = '\0';
+		assert_int_equal(cbd_hostkeys_find(*state, id, NOW_MS, &k), -1);
+		assert_int_equal(cbd_hostkeys_find(*state, NULL, NOW_MS, &k), -1);
+		assert_string_equal(k.id, "");
+	}
 }
 
 static void test_the_skew_window(void **state)
