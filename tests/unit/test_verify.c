@@ -185,6 +185,40 @@ static void test_a_signed_request_passes_once(void **state)
 	assert_int_equal(cbd_hostkeys_count(*state), 2);
 }
 
+/* Both ends from their files: the host's key file (as host-key new
+ * prints it) loaded by dt_host_key_load, the request signed with it, the
+ * service's file checking it. */
+static void test_the_host_key_file_signs_what_the_service_accepts(void **state)
+{
+	char host_file[96];
+	struct dt_host_key hk;
+	struct dt_reqsign_headers h;
+	struct dt_err err = {0};
+	struct cbd_signed_request r = {.method = "POST", .path = "/v1/sessions", .body = BODY};
+	struct nonces ns = {0};
+	struct cbd_hostkey key;
+	FILE *f;
+
+	snprintf(host_file, sizeof(host_file), "%s/pam_dingtalk.hostkey", dir);
+	f = fopen(host_file, "w");
+	assert_non_null(f);
+	fputs("web-01.k1 " SECRET_A "\n# On web-01: these lines are its key file\n", f);
+	assert_int_equal(fclose(f), 0);
+	assert_int_equal(chmod(host_file, 0600), 0);
+	assert_int_equal(dt_host_key_load(host_file, &hk, &err), 0);
+	assert_int_equal(
+	    dt_reqsign_headers(&hk, "POST", "/v1/sessions", BODY, strlen(BODY), NOW_S, &h, &err),
+	    0);
+	dt_host_key_wipe(&hk);
+	r.body_len = strlen(BODY);
+	r.key_id = value(h.key);
+	r.timestamp = value(h.time);
+	r.nonce = value(h.nonce);
+	r.signature = value(h.mac);
+	assert_int_equal(cbd_verify(*state, &r, NOW_MS, SKEW, once, &ns, &key), CBD_VERIFY_OK);
+	assert_string_equal(key.host, "web-01");
+}
+
 static void test_each_missing_header(void **state)
 {
 	struct signed_req s;
@@ -515,6 +549,8 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test_setup_teardown(test_a_signed_request_passes_once, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_the_host_key_file_signs_what_the_service_accepts,
+					    setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_each_missing_header, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_malformed_values, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_unknown_key, setup, teardown),
