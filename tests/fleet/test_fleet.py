@@ -245,6 +245,9 @@ def case_e_requests(stage, keys):
     T.ok(refused(r1.control.request("POST", path, body2.replace(b'"number": 42', b'"number": 43'),
                                     changed), 401, "bad_signature"),
          "e: a body changed after signing is refused: bad_signature")
+    wrong = fs.sign_headers(kid, asecret, "POST", path, body2)
+    T.ok(refused(r2.control.request("POST", path, body2, wrong), 401, "bad_signature"),
+         "e: this host's key id signed with another key's secret is refused: bad_signature")
     unknown = fs.sign_headers("no-such-key-" + fs.RUN_ID, secret, "POST", path, body2)
     T.ok(refused(r1.control.request("POST", path, body2, unknown), 401, "unknown_key"),
          "e: an unknown key id is refused: unknown_key")
@@ -377,7 +380,7 @@ def fleet_cases(stage):
 
 
 # The checks of each case, for the skips when its parts are missing.
-FLEET_CHECKS = 7 + 4 + 9 + 7 + 5
+FLEET_CHECKS = 7 + 4 + 10 + 7 + 5
 
 
 def main():
