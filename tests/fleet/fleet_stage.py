@@ -79,7 +79,8 @@ NUMBER_RE = re.compile(r"choose the number\D{0,3}(\d{2})")
 PARTS = {
     "redis": ("the Redis store (store = redis)", CALLBACKD, b"redis_prefix"),
     "sentinel": ("sentinel discovery (redis_sentinels)", CALLBACKD, b"redis_sentinels"),
-    "control_tcp": ("the TCP+TLS control listener (control_listen)", CALLBACKD, b"control_tls_cert"),
+    "control_tcp": ("the TCP+TLS control listener (control_listen)", CALLBACKD,
+                    b"control_tls_cert"),
     "verify": ("signed control requests on the service (host_keys)", CALLBACKD, b"host_keys"),
     "module": ("the module's https helper list (helper_key_file)", MODULE, b"helper_key_file"),
     "hostkey_cli": ("dingtalk-ctl host-key", CTL, b"host-key"),
@@ -106,7 +107,8 @@ def programs_missing():
     """Why the suite cannot run here, or None."""
     if os.geteuid() != 0:
         return "needs root (users, /etc/pam.d services, mount namespaces for pamtester)"
-    for prog in ("redis-server", "redis-cli", "pamtester", "openssl", "unshare", "stdbuf", "useradd"):
+    for prog in ("redis-server", "redis-cli", "pamtester", "openssl", "unshare", "stdbuf",
+                 "useradd"):
         if shutil.which(prog) is None:
             return "needs %s (scripts/test installs it)" % prog
     try:
@@ -373,9 +375,9 @@ class Login:
         self.started = time.monotonic()
         self.ended = None
         self.rc = None
+        env = {"PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "LANG": "C.UTF-8"}
         self.p = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                                  stderr=subprocess.STDOUT, env={"PATH": "/usr/sbin:/usr/bin:/sbin:/bin",
-                                                                 "LANG": "C.UTF-8"})
+                                  stderr=subprocess.STDOUT, env=env)
         stage.logins.append(self)
         self.reader = threading.Thread(target=self._read, daemon=True)
         self.reader.start()
@@ -470,8 +472,8 @@ def phone(link, number, person, link_port, callback_port, decision="approve", in
             between()
         if inject_code is not None:
             q = dict(parse_qsl(urlsplit(loc).query))
-            callback = "%s?%s" % (q.get("redirect_uri", ""),
-                                  urlencode([("authCode", inject_code), ("state", q.get("state", ""))]))
+            query = urlencode([("authCode", inject_code), ("state", q.get("state", ""))])
+            callback = "%s?%s" % (q.get("redirect_uri", ""), query)
         else:
             auth = phonelib.with_params(loc, [("mock_person", person), ("mock_decision", decision)])
             status, callback, _ = client.request("GET", auth)
@@ -565,7 +567,8 @@ class Control:
 
     def request(self, method, path, body=None, headers=None, timeout=5):
         """(status, parsed JSON body or None)."""
-        conn = http.client.HTTPSConnection("127.0.0.1", self.port, timeout=timeout, context=self.ctx)
+        conn = http.client.HTTPSConnection("127.0.0.1", self.port, timeout=timeout,
+                                           context=self.ctx)
         try:
             hdrs = {"Content-Type": "application/json"} if body is not None else {}
             hdrs.update(headers or {})
@@ -629,7 +632,8 @@ class Stage:
         for argv in steps:
             r = run(argv)
             if r.returncode != 0:
-                raise RuntimeError("openssl failed: %s\n%s" % (" ".join(argv[:3]), r.stdout.decode()))
+                raise RuntimeError("openssl failed: %s\n%s"
+                                   % (" ".join(argv[:3]), r.stdout.decode()))
         os.chmod(self.key, 0o600)
         os.chmod(ca_key, 0o600)
 
@@ -708,7 +712,8 @@ class Stage:
     # ---- replicas
 
     def redis_conf(self, redis_port=None, sentinels=None, master=None):
-        self.store_lines = "store = redis\nredis_prefix = dtfleet-%s:\nredis_timeout = 500\n" % RUN_ID
+        self.store_lines = ("store = redis\nredis_prefix = dtfleet-%s:\nredis_timeout = 500\n"
+                            % RUN_ID)
         if sentinels:
             self.store_lines += "redis_sentinels = %s\nredis_master = %s\n" % (
                 " ".join("127.0.0.1:%d" % p for p in sentinels), master)

@@ -211,7 +211,8 @@ def case_b(stage, service):
 def registration(host, user="sig"):
     state = base64.urlsafe_b64encode(os.urandom(24)).decode().rstrip("=")
     return json.dumps({"state": state, "number": 42, "user": user, "service": "sshd",
-                       "host": host, "rhost": "10.0.0.9", "requester": "rhost:10.0.0.9 user:" + user,
+                       "host": host, "rhost": "10.0.0.9",
+                       "requester": "rhost:10.0.0.9 user:" + user,
                        "requester_address": "rhost:10.0.0.9",
                        "authorize_url": "https://login.dingtalk.com/oauth2/auth?response_type=code"
                                         "&client_id=x&scope=openid&state=" + state,

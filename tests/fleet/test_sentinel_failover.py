@@ -185,7 +185,8 @@ def case_d(stage, service, primary, replica, sentinels):
                % (killed["healthy"] - killed["t"]))
     T.ok(healthy and [r.pid for r in stage.replicas] == pids,
          "d: every replica follows the new primary without a restart (healthy, same process)",
-         "healthz %s\n%s" % ([r.healthz() for r in stage.replicas], stage.replicas[0].log_tail(1500)))
+         "healthz %s\n%s" % ([r.healthz() for r in stage.replicas],
+                             stage.replicas[0].log_tail(1500)))
     t2 = time.monotonic()
     after = [Flight(stage, service, k, wrong=False) for k in range(AFTER)]
     threads = [threading.Thread(target=f.run) for f in after]
