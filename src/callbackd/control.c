@@ -150,6 +150,15 @@ static void log_refusal(struct cbd_control *ctl, struct cbd_burst *b, const char
 		what, CBD_BURST_NAMED, prev);
 }
 
+/* The store (Redis) cannot be reached: nothing was decided. The module
+ * reads 503 store_down as "unavailable" and may try another replica. */
+static enum MHD_Result send_store_down(struct cbd_control *ctl, struct MHD_Connection *conn)
+{
+	return send_refusal(ctl, conn, MHD_HTTP_SERVICE_UNAVAILABLE, DT_CONTROL_STORE_DOWN,
+			    "the session store (Redis) cannot be reached; try again or another "
+			    "replica");
+}
+
 static enum MHD_Result send_empty(struct MHD_Connection *conn, unsigned status)
 {
 	struct MHD_Response *resp;
@@ -262,6 +271,8 @@ static enum MHD_Result add_session(struct cbd_control *ctl, struct MHD_Connectio
 		return send_refusal(ctl, conn, MHD_HTTP_SERVICE_UNAVAILABLE,
 				    DT_CONTROL_REFUSED_FULL,
 				    "too many pending sessions (max_pending)");
+	case CBD_E_DOWN:
+		return send_store_down(ctl, conn);
 	default:
 		return send_error(ctl, conn, MHD_HTTP_INTERNAL_SERVER_ERROR,
 				  "cannot store the session");
@@ -365,6 +376,8 @@ static enum MHD_Result wait_step(struct cbd_control *ctl, struct MHD_Connection 
 			break;
 		case CBD_E_UNKNOWN:
 			return send_error(ctl, conn, MHD_HTTP_NOT_FOUND, "unknown session");
+		case CBD_E_DOWN:
+			return send_store_down(ctl, conn);
 		default:
 			return send_error(ctl, conn, MHD_HTTP_INTERNAL_SERVER_ERROR,
 					  "store failed");
@@ -408,8 +421,14 @@ static enum MHD_Result do_wait(struct cbd_control *ctl, struct MHD_Connection *c
 static enum MHD_Result do_cancel(struct cbd_control *ctl, struct MHD_Connection *conn,
 				 const char *id)
 {
-	if (cbd_store_cancel(ctl->store, id, NULL) != CBD_OK)
+	switch (cbd_store_cancel(ctl->store, id, NULL)) {
+	case CBD_OK:
+		break;
+	case CBD_E_DOWN:
+		return send_store_down(ctl, conn);
+	default:
 		return send_error(ctl, conn, MHD_HTTP_NOT_FOUND, "unknown session");
+	}
 	dt_logf(ctl->log, LOG_INFO, "cancelled id=%s", id);
 	return send_empty(conn, MHD_HTTP_NO_CONTENT);
 }

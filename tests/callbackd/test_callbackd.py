@@ -5,6 +5,9 @@
   DT_CALLBACKD  the built helper (default: ../../src/callbackd/dingtalk-callbackd
                 next to this file)
   DT_TMPDIR     where to put configs, sockets and logs (default: a new temp dir)
+  DT_CALLBACKD_REDIS  a Redis address: every helper runs on the Redis store
+                (store = redis), each under its own key prefix, so the same
+                checks hold for both stores (test_store_redis.py sets it)
 
 Runs as any user (the helper trusts a config of its own uid when it is not
 root); as root, the non-root peer test drops to uid 65534 in a forked
@@ -113,6 +116,10 @@ class Helper:
         self.sock = os.path.join(self.dir, "run", "control.sock")
         self.conf = os.path.join(self.dir, "callbackd.conf")
         self.log = os.path.join(self.dir, "callbackd.log")
+        redis = os.environ.get("DT_CALLBACKD_REDIS")
+        if redis:
+            extra += ("store = redis\nredis = %s\nredis_prefix = t:%s:%s:\n"
+                      % (redis, os.path.basename(tmp), name))
         with open(self.conf, "w") as f:
             f.write("# written by test_callbackd.py\n"
                     "listen = 127.0.0.1:%d\ncontrol = %s\npublic_url = %s\n%s"
