@@ -108,7 +108,9 @@ def do(conn, method, path, body=None, headers=None):
 class Helper:
     """One running dingtalk-callbackd with its own config and socket."""
 
-    def __init__(self, tmp, name, extra="", umask=None):
+    def __init__(self, tmp, name, extra="", umask=None, healthy=True):
+        """healthy=False: waits for the control socket only (a helper
+        whose store is down answers /healthz 503)."""
         self.dir = os.path.join(tmp, name)
         os.makedirs(self.dir, exist_ok=True)
         self.port = free_port()
@@ -131,7 +133,7 @@ class Helper:
                                      preexec_fn=None if umask is None else lambda: os.umask(umask))
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline:
-            if os.path.exists(self.sock) and self.healthy():
+            if os.path.exists(self.sock) and (not healthy or self.healthy()):
                 return
             if self.proc.poll() is not None:
                 break

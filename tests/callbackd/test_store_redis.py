@@ -20,6 +20,7 @@ with a password and an ACL user, redis_db, and a Unix socket.
 import os
 import re
 import shutil
+import socket
 import subprocess
 import sys
 import tempfile
@@ -380,6 +381,33 @@ def test_db_and_unix(tmp):
         srv.stop()
 
 
+def test_silent_redis(tmp):
+    """A Redis address that accepts connections and never answers (a hung
+    server, a black-holed network): every call gives up within
+    redis_timeout, nothing hangs."""
+    silent = socket.socket()
+    silent.bind(("127.0.0.1", 0))
+    silent.listen(64)
+    port = silent.getsockname()[1]
+    t0 = time.monotonic()
+    h = Helper(tmp, "silent", redis_conf(port, "s:", "redis_timeout = 200\n"), healthy=False)
+    started = time.monotonic() - t0
+    try:
+        t1 = time.monotonic()
+        r, _ = h.register()
+        dt = time.monotonic() - t1
+        T.ok(r.status == 503 and (r.json() or {}).get("error_code") == "store_down" and dt < 1.0,
+             "a Redis that never answers: register -> 503 store_down in %.2f s "
+             "(redis_timeout = 200 ms; the helper started in %.2f s)" % (dt, started), r.text)
+        t1 = time.monotonic()
+        health = h.pub("GET", "/healthz").status
+        dt = time.monotonic() - t1
+        T.ok(health == 503 and dt < 1.0, "...and /healthz -> 503 in %.2f s" % dt, health)
+    finally:
+        T.eq(h.stop(), 0, "...and the helper stops cleanly (SIGTERM -> exit 0)")
+        silent.close()
+
+
 def test_no_secrets(logs):
     leaked = [s for s in tc.SECRETS if any(s in text for text in logs)]
     T.ok(not leaked, "no state or code reaches a helper's log", leaked)
@@ -411,6 +439,7 @@ def main():
         test_bad_config(tmp)
         test_auth(tmp)
         test_db_and_unix(tmp)
+        test_silent_redis(tmp)
         test_no_secrets([h.log_text() for h in helpers])
     except Exception:
         T.ok(False, "the test run finished without an exception", traceback.format_exc())

@@ -77,6 +77,30 @@ def primary_port(sentinel):
     return int(addr[1]) if addr else 0
 
 
+def misled(tmp, sentinels, replica):
+    """A name the sentinels do not know, and one that names a replica: the
+    helper refuses both (it writes only to a master) and says why."""
+    for s in sentinels:
+        s.call("SENTINEL", "MONITOR", "misled", "127.0.0.1", str(replica.port), "2")
+    for name, words in (("nosuch", "does not monitor a master named 'nosuch'"),
+                        ("misled", "is not a master")):
+        conf = ("store = redis\nredis_sentinels = %s\nredis_master = %s\nredis_timeout = 300\n"
+                "redis_prefix = m:\n" % (" ".join("127.0.0.1:%d" % s.port for s in sentinels),
+                                          name))
+        h = tc.Helper(tmp, "helper-" + name, conf, healthy=False)
+        try:
+            r, _ = h.register()
+            health = h.pub("GET", "/healthz").status
+            text = h.log_text()
+            T.ok(r.status == 503 and health == 503 and words in text,
+                 "redis_master = %s: register and /healthz -> 503; the log says '%s'"
+                 % (name, words), (r.status, health, text[-600:]))
+        finally:
+            h.stop()
+    for s in sentinels:
+        s.call("SENTINEL", "REMOVE", "misled")
+
+
 def run(tmp):
     primary = Server(tmp, "primary")
     replica = Server(tmp, "replica", ["--replicaof", "127.0.0.1", str(primary.port)])
@@ -96,6 +120,7 @@ def run(tmp):
         h = tc.Helper(tmp, "helper", conf)
         ok, w = login(h)
         T.ok(ok, "a whole login through the primary the sentinels name", w.text)
+        misled(tmp, sentinels, replica)
         inst = (h.register()[0].json() or {}).get("instance")
         T.ok(until(lambda: replica.call("GET", "sent:instance") == inst, 5),
              "the replica has the store's instance (replicated)")
