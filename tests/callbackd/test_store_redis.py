@@ -178,6 +178,7 @@ def wait_503(h, sid, started):
 
 
 def test_redis_down(redis, a, b):
+    outages = a.log_text().count("the store cannot serve")
     r, state = a.register()
     inst = (r.json() or {}).get("instance")
     sid = r.json()["id"]
@@ -217,7 +218,8 @@ def test_redis_down(redis, a, b):
     r = b.callback(authCode=tc.new_code(), state=state)
     T.ok(r.status == 503 and tc.title(r) == "Service unavailable",
          "the phone's callback -> 503 'Service unavailable' page", r.status)
-    T.ok("the store cannot serve" in a.log_text(), "the outage is logged")
+    T.eq(a.log_text().count("the store cannot serve"), outages + 1,
+         "the outage is logged, once")
 
     redis.start()
     r, _ = a.register()
@@ -243,6 +245,21 @@ def test_flushall(redis, a, b):
          (r2.json() or {}).get("instance") == after,
          "FLUSHALL (lost data): a new instance, and both replicas take it", (before, after))
     T.ok("Redis lost its data" in a.log_text() + b.log_text(), "the change is logged")
+
+
+def test_script_refused(redis, a):
+    """A Redis that refuses the scripts' writes (min-replicas-to-write with
+    no replica: NOREPLICAS) cannot serve: 503 store_down, logged."""
+    redis.call("CONFIG", "SET", "min-replicas-to-write", "1")
+    try:
+        r, _ = a.register()
+        T.ok(r.status == 503 and (r.json() or {}).get("error_code") == "store_down" and
+             "NOREPLICAS" in a.log_text(),
+             "writes refused (NOREPLICAS): register -> 503 store_down, the log says why",
+             (r.status, r.text))
+    finally:
+        redis.call("CONFIG", "SET", "min-replicas-to-write", "0")
+    T.eq(a.register()[0].status, 201, "...and 201 again once Redis takes writes")
 
 
 def run_helper(tmp, name, body):
@@ -305,8 +322,9 @@ def test_auth(tmp):
     try:
         Resp_c = Resp(srv.port)
         Resp_c.call("AUTH", "pw-default-8c1")
+        # The rule dingtalk-callbackd(8) suggests.
         Resp_c.call("ACL", "SETUSER", "fleet", "on", ">pw-fleet-51d", "~fleet:*", "&fleet:*",
-                    "+@all")
+                    "+@all", "-@admin", "+role")
         Resp_c.close()
         files = {}
         for name, text in (("good", "pw-default-8c1\n"), ("user", "pw-fleet-51d\n"),
@@ -435,6 +453,7 @@ def main():
         test_release_once(a, b)
         test_limits(tmp, redis.port)
         test_flushall(redis, a, b)
+        test_script_refused(redis, a)
         test_redis_down(redis, a, b)
         test_bad_config(tmp)
         test_auth(tmp)
