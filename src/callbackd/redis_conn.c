@@ -15,6 +15,9 @@
 #include "conf.h"
 #include "redis_conn.h"
 
+/* The least time a sentinel is given, however many there are. */
+#define MIN_SHARE_MS 25
+
 /* ---- one connection ---- */
 
 static struct timeval tv_of(int64_t ms)
@@ -53,7 +56,7 @@ static redisContext *open_addr(const char *host, int port, const char *unix_path
 		return NULL;
 	}
 	if (c->err != 0) {
-		snprintf(why, why_size, "%s: cannot connect: %s", shown, c->errstr);
+		snprintf(why, why_size, "%s: cannot connect: %s", shown, cbd_redis_error(c));
 		redisFree(c);
 		return NULL;
 	}
@@ -63,6 +66,14 @@ static redisContext *open_addr(const char *host, int port, const char *unix_path
 		return NULL;
 	}
 	return c;
+}
+
+const char *cbd_redis_error(const redisContext *c)
+{
+	/* A read or write past redisSetTimeout fails with EAGAIN. */
+	if (c->err == REDIS_ERR_IO && strstr(c->errstr, "temporarily unavailable") != NULL)
+		return "no answer within redis_timeout";
+	return c->errstr[0] != '\0' ? c->errstr : "connection closed";
 }
 
 /* "host:port", "[v6]:port" or "unix:/path". */
@@ -104,7 +115,7 @@ static int command_ok(redisContext *c, int argc, const char **argv, const char *
 	int ok;
 
 	if (reply == NULL) {
-		snprintf(why, why_size, "%s: %s: %s", shown, step, c->errstr);
+		snprintf(why, why_size, "%s: %s: %s", shown, step, cbd_redis_error(c));
 		return 0;
 	}
 	ok = reply->type == REDIS_REPLY_STATUS;
@@ -122,7 +133,7 @@ static int is_master(redisContext *c, const char *shown, char *why, size_t why_s
 	int ok;
 
 	if (reply == NULL) {
-		snprintf(why, why_size, "%s: ROLE: %s", shown, c->errstr);
+		snprintf(why, why_size, "%s: ROLE: %s", shown, cbd_redis_error(c));
 		return 0;
 	}
 	ok = reply->type == REDIS_REPLY_ARRAY && reply->elements > 0 &&
@@ -163,12 +174,14 @@ static int log_in(redisContext *c, const struct cbd_redis_target *t, int check_r
 	return 0;
 }
 
-/* Asks one sentinel where the primary is: "ip:port" into out. */
+/* Asks one sentinel where the primary is: "ip:port" into out, within
+ * `share` ms of the deadline's budget. */
 static int ask_sentinel(const struct cbd_redis_target *t, const char *sentinel, int64_t deadline_ms,
-			char *out, size_t out_size, char *why, size_t why_size)
+			int64_t share, char *out, size_t out_size, char *why, size_t why_size)
 {
 	const char *argv[] = {"SENTINEL", "get-master-addr-by-name", t->master};
-	redisContext *c = open_spec(sentinel, budget(t, deadline_ms), why, why_size);
+	int64_t ms = budget(t, deadline_ms);
+	redisContext *c = open_spec(sentinel, ms < share ? ms : share, why, why_size);
 	redisReply *reply;
 	int rc = -1;
 
@@ -176,7 +189,7 @@ static int ask_sentinel(const struct cbd_redis_target *t, const char *sentinel, 
 		return -1;
 	reply = redisCommandArgv(c, 3, argv, NULL);
 	if (reply == NULL) {
-		snprintf(why, why_size, "sentinel %s: %s", sentinel, c->errstr);
+		snprintf(why, why_size, "sentinel %s: %s", sentinel, cbd_redis_error(c));
 	} else if (reply->type == REDIS_REPLY_ARRAY && reply->elements == 2 &&
 		   reply->element[0]->type == REDIS_REPLY_STRING &&
 		   reply->element[1]->type == REDIS_REPLY_STRING) {
@@ -203,6 +216,7 @@ static int ask_sentinel(const struct cbd_redis_target *t, const char *sentinel, 
 struct discovery {
 	const struct cbd_redis_target *t;
 	int64_t deadline_ms;
+	int64_t share; /* ms each sentinel may take */
 	redisContext *c;
 	char *why;
 	size_t why_size;
@@ -213,7 +227,7 @@ static int try_sentinel(void *ctx, const char *sentinel)
 	struct discovery *d = ctx;
 	char primary[300];
 
-	if (ask_sentinel(d->t, sentinel, d->deadline_ms, primary, sizeof(primary), d->why,
+	if (ask_sentinel(d->t, sentinel, d->deadline_ms, d->share, primary, sizeof(primary), d->why,
 			 d->why_size) != 0)
 		return budget(d->t, d->deadline_ms) > 0 ? 0
 							: 1; /* next sentinel, if time is left */
@@ -225,15 +239,40 @@ static int try_sentinel(void *ctx, const char *sentinel)
 	return d->c != NULL || budget(d->t, d->deadline_ms) == 0;
 }
 
+static int count_item(void *ctx, const char *item)
+{
+	(void)item;
+	(*(unsigned *)ctx)++;
+	return 0;
+}
+
+/* Each sentinel gets an equal share of redis_timeout, the primary one
+ * more, so that a sentinel that never answers (a black-holed address)
+ * leaves time to ask the others. */
+static int64_t sentinel_share(const struct cbd_redis_target *t)
+{
+	unsigned n = 0;
+	int64_t share;
+
+	(void)cbd_conf_each_item(t->sentinels, count_item, &n);
+	share = (int64_t)t->timeout_ms / (int64_t)(n + 1);
+	return share < MIN_SHARE_MS ? MIN_SHARE_MS : share;
+}
+
 redisContext *cbd_redis_connect(const struct cbd_redis_target *t, int64_t deadline_ms, char *why,
 				size_t why_size)
 {
-	struct discovery d = {
-	    .t = t, .deadline_ms = deadline_ms, .c = NULL, .why = why, .why_size = why_size};
+	struct discovery d = {.t = t,
+			      .deadline_ms = deadline_ms,
+			      .share = 0,
+			      .c = NULL,
+			      .why = why,
+			      .why_size = why_size};
 	redisContext *c;
 
 	snprintf(why, why_size, "no sentinel answered");
 	if (t->sentinels != NULL) {
+		d.share = sentinel_share(t);
 		if (cbd_conf_each_item(t->sentinels, try_sentinel, &d) < 0)
 			snprintf(why, why_size, "out of memory");
 		return d.c;
@@ -471,7 +510,7 @@ int cbd_redis_run(struct cbd_redis *r, int argc, const char **argv, const size_t
 	}
 	*reply = redisCommandArgv(s->c, argc, argv, lens);
 	if (*reply == NULL) {
-		snprintf(why, why_size, "Redis command failed: %s", s->c->errstr);
+		snprintf(why, why_size, "Redis command failed: %s", cbd_redis_error(s->c));
 		release(r, s, 1);
 		return -1;
 	}

@@ -40,6 +40,10 @@ void cbd_redis_target_free(struct cbd_redis_target *t);
 redisContext *cbd_redis_connect(const struct cbd_redis_target *t, int64_t deadline_ms, char *why,
 				size_t why_size);
 
+/* Why a connection failed, for a log line: hiredis's text, a timeout said
+ * as such. */
+const char *cbd_redis_error(const redisContext *c);
+
 /* An error reply that says this server cannot take writes now (READONLY: a
  * replica, MASTERDOWN, LOADING): the connection must be dropped and the
  * primary found again. */

@@ -47,7 +47,7 @@ static int subscribe(struct cbd_redis_wake *w, redisContext *c, char *why, size_
 	int ok;
 
 	if (reply == NULL) {
-		snprintf(why, why_size, "SUBSCRIBE: %s", c->errstr);
+		snprintf(why, why_size, "SUBSCRIBE: %s", cbd_redis_error(c));
 		return -1;
 	}
 	ok = reply->type == REDIS_REPLY_ARRAY && reply->elements == 3;
@@ -115,7 +115,7 @@ static int listen_loop(struct cbd_redis_wake *w, redisContext *c, char *why, siz
 		if (p[0].revents != 0) {
 			if (read_replies(w, c) != 0) {
 				snprintf(why, why_size, "the subscription's connection failed: %s",
-					 c->errstr[0] != '\0' ? c->errstr : "closed");
+					 cbd_redis_error(c));
 				return -1;
 			}
 			last_data = now;
@@ -123,7 +123,7 @@ static int listen_loop(struct cbd_redis_wake *w, redisContext *c, char *why, siz
 		if (now - last_ping >= PING_MS) {
 			if (send_ping(c) != 0) {
 				snprintf(why, why_size, "cannot PING on the subscription: %s",
-					 c->errstr);
+					 cbd_redis_error(c));
 				return -1;
 			}
 			last_ping = now;
