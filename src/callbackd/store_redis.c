@@ -113,7 +113,8 @@ static void set_up(struct rstore *rs, const redisReply *inst)
 	pthread_mutex_lock(&rs->state_lock);
 	was = rs->down;
 	rs->down = 0;
-	if (inst->len == CBD_INSTANCE_LEN && strcmp(rs->base.instance, inst->str) != 0) {
+	if (dt_is_token(inst->str, CBD_INSTANCE_LEN, CBD_INSTANCE_LEN) &&
+	    strcmp(rs->base.instance, inst->str) != 0) {
 		changed = rs->base.instance[0] != '\0';
 		memcpy(rs->base.instance, inst->str, CBD_INSTANCE_LEN + 1);
 	}
@@ -123,8 +124,8 @@ static void set_up(struct rstore *rs, const redisReply *inst)
 	if (changed)
 		dt_logf(rs->base.log, LOG_WARNING,
 			"redis: the store's instance changed to %s: Redis lost its data (a restart "
-			"without persistence, FLUSHALL, a failover to an empty replica); logins "
-			"in flight end refused",
+			"without persistence, FLUSHALL, a failover to an empty replica); modules "
+			"with a login in flight see another instance and end it as unavailable",
 			inst->str);
 }
 
