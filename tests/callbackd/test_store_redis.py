@@ -33,6 +33,7 @@ sys.path.insert(0, os.path.join(HERE, ".."))
 sys.path.insert(0, HERE)
 os.environ.pop("DT_CALLBACKD_REDIS", None)  # the helpers here say their store themselves
 import test_callbackd as tc  # noqa: E402
+import test_control_tcp as ttc  # noqa: E402
 from redis_fixture import REDIS_SERVER, Resp, Server, missing_programs  # noqa: E402
 from tap import Tap  # noqa: E402
 
@@ -426,8 +427,43 @@ def test_silent_redis(tmp):
         silent.close()
 
 
+def test_signed_fleet(tmp, port):
+    """Two replicas with the TCP control listener (plain, on loopback) on
+    one Redis: a signed request replayed to the other replica is refused
+    (the nonce is kept in Redis), and a host reaches only its own sessions
+    on either replica."""
+    k1, k2 = ttc.Key("k-jump-01", "jump-01"), ttc.Key("k-jump-02", "jump-02")
+    conf = redis_conf(port, "tcpfleet:")
+    a = ttc.Helper(tmp, "tcp-a", None, [k1, k2], extra=conf, tls=False)
+    b = ttc.Helper(tmp, "tcp-b", None, [k1, k2], extra=conf, tls=False)
+    try:
+        body, _ = ttc.reg_body("jump-01")
+        headers = ttc.sign(k1, "POST", "/v1/sessions", body)
+        r1 = a.send("POST", "/v1/sessions", body, headers)
+        r2 = b.send("POST", "/v1/sessions", body, headers)
+        T.ok(r1.status == 201 and ttc.refused(r2, 401, "replay"),
+             "a signed registration replayed to the other replica -> 401 replay", (r1, r2))
+        sid = (r1.json() or {}).get("id", "?")
+        target = "/v1/sessions/%s/wait?timeout=1" % sid
+        own = b.signed(k1, "GET", target)
+        other = b.signed(k2, "GET", target)
+        T.ok(own.status == 200 and (own.json() or {}).get("status") == "pending" and
+             other.status == 404,
+             "on B: jump-01 waits on its session registered on A; jump-02 gets 404",
+             (own, other))
+        T.eq((b.signed(k2, "DELETE", "/v1/sessions/" + sid).status,
+              b.signed(k1, "DELETE", "/v1/sessions/" + sid).status), (404, 204),
+             "on B: jump-02 cannot cancel it (404), jump-01 can (204)")
+        T.ok(ttc.refused(ttc.register(a, k1, host="jump-02")[0], 403, "host_mismatch"),
+             "a key registering another host's name -> 403 host_mismatch", None)
+    finally:
+        a.stop()
+        b.stop()
+    return [a.log_text(), b.log_text()]
+
+
 def test_no_secrets(logs):
-    leaked = [s for s in tc.SECRETS if any(s in text for text in logs)]
+    leaked = [s for s in tc.SECRETS | ttc.SECRETS if any(s in text for text in logs)]
     T.ok(not leaked, "no state or code reaches a helper's log", leaked)
 
 
@@ -459,7 +495,8 @@ def main():
         test_auth(tmp)
         test_db_and_unix(tmp)
         test_silent_redis(tmp)
-        test_no_secrets([h.log_text() for h in helpers])
+        tcp_logs = test_signed_fleet(tmp, redis.port)
+        test_no_secrets([h.log_text() for h in helpers] + tcp_logs)
     except Exception:
         T.ok(False, "the test run finished without an exception", traceback.format_exc())
     finally:
