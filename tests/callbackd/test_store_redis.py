@@ -112,6 +112,34 @@ def test_replicas(a, b):
          "a callback on B, then the same state replayed on A -> 410")
 
 
+def test_unannounced(redis, a):
+    """Changes whose wake-up message never came: a waiter still sees them,
+    within about a second by its timer, and at once when the subscription
+    is lost (every waiter is woken then)."""
+    for kill in (False, True):
+        r, _ = a.register()
+        sid = r.json()["id"]
+        th, out = tc.background_wait(a, sid, 10)
+        time.sleep(0.3)
+        # The status changed behind the helpers' back: no message published.
+        redis.call("HSET", "fleet:s:" + sid, "status", "r", "reason", "cancelled")
+        t0 = time.monotonic()
+        if kill:
+            redis.call("CLIENT", "KILL", "TYPE", "pubsub")
+        th.join(15)
+        w = out.get("resp")
+        ms = (out.get("done_at", 1e9) - t0) * 1000
+        got = w.json() if w is not None else None
+        if kill:
+            T.ok(got == {"status": "refused", "reason": "cancelled"} and ms < 500,
+                 "the subscription killed (CLIENT KILL TYPE pubsub): the waiter reads its "
+                 "session at once (%.0f ms)" % ms, got)
+        else:
+            T.ok(got == {"status": "refused", "reason": "cancelled"} and ms < 1300,
+                 "a change without a message: the waiter reads it within about 1 s "
+                 "(%.0f ms)" % ms, got)
+
+
 def test_release_once(a, b, rounds=40):
     """Both replicas polled at once for an approved session: one code."""
     released = doubled = lost = 0
@@ -487,6 +515,7 @@ def main():
         helpers += [a, b]
         test_replicas(a, b)
         test_release_once(a, b)
+        test_unannounced(redis, a)
         test_limits(tmp, redis.port)
         test_flushall(redis, a, b)
         test_script_refused(redis, a)
