@@ -8,8 +8,10 @@
 #ifndef CBD_STORE_H
 #define CBD_STORE_H
 
+#include <pthread.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 #include <time.h>
 
 #include "base/err.h"
@@ -146,7 +148,11 @@ struct cbd_store_ops {
 
 struct cbd_store {
 	const struct cbd_store_ops *ops;
+	/* Read it with cbd_store_instance: a store may change it while
+	 * serving (the Redis store, when Redis lost its data), under
+	 * instance_lock (NULL: it never changes after creation). */
 	char instance[CBD_INSTANCE_LEN + 1];
+	pthread_mutex_t *instance_lock;
 	cbd_store_notify_fn notify;
 	void *notify_ctx;
 	const struct dt_log *log;
@@ -185,6 +191,16 @@ static inline void cbd_store_set_notify(struct cbd_store *st, cbd_store_notify_f
 	}
 	st->notify = fn;
 	st->notify_ctx = ctx;
+}
+
+/* A copy of the store's instance, never torn by a concurrent change. */
+static inline void cbd_store_instance(struct cbd_store *st, char out[CBD_INSTANCE_LEN + 1])
+{
+	if (st->instance_lock != NULL)
+		pthread_mutex_lock(st->instance_lock);
+	memcpy(out, st->instance, CBD_INSTANCE_LEN + 1);
+	if (st->instance_lock != NULL)
+		pthread_mutex_unlock(st->instance_lock);
 }
 
 static inline enum cbd_rc cbd_store_add(struct cbd_store *st, const struct cbd_new_session *ns,

@@ -713,6 +713,7 @@ struct cbd_store *cbd_store_redis_new(const struct cbd_conf *conf,
 	}
 	rs->base.ops = &redis_ops;
 	rs->base.log = log;
+	rs->base.instance_lock = &rs->state_lock;
 	rs->limits = *limits;
 	snprintf(rs->prefix, sizeof(rs->prefix), "%s", conf->redis_prefix);
 	script_shas(rs);
