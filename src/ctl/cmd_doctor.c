@@ -141,6 +141,7 @@ static void check_fleet(struct doctor *d)
 	}
 	if (gethostname(host, sizeof(host) - 1) != 0)
 		snprintf(host, sizeof(host), "localhost");
+	h.fresh_connection = 1; /* http.h: a signed request is never sent twice */
 	ln.http = &h;
 	ln.host = host;
 	for (i = 0; i < cfg->helpers.n; i++) {

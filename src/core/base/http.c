@@ -161,6 +161,10 @@ static int set_options(struct dt_http *h, const char *method, const char *url, c
 		    curl_easy_setopt(c, CURLOPT_PROXY, h->opts.proxy != NULL ? h->opts.proxy : "");
 	if (h->opts.ca_file != NULL)
 		rc |= curl_easy_setopt(c, CURLOPT_CAINFO, h->opts.ca_file);
+	if (h->fresh_connection) {
+		rc |= curl_easy_setopt(c, CURLOPT_FRESH_CONNECT, 1L);
+		rc |= curl_easy_setopt(c, CURLOPT_FORBID_REUSE, 1L);
+	}
 	if (h->opts.unix_socket != NULL) {
 		rc |= curl_easy_setopt(c, CURLOPT_UNIX_SOCKET_PATH, h->opts.unix_socket);
 		rc |= curl_easy_setopt(c, CURLOPT_SOCKOPTFUNCTION, note_socket);

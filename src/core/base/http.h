@@ -37,6 +37,11 @@ struct dt_http {
 	 * dt_http_opts so its initializers stay as they are): */
 	long request_timeout_ms; /* one request's total; 0: up to the deadline */
 	int proxy_env;		 /* opts.proxy NULL: honour http(s)_proxy, no_proxy */
+	/* A new connection for every request. curl sends a request again on
+	 * its own when a reused connection turns out closed; a signed
+	 * request sent twice repeats its nonce, which the service refuses as
+	 * a replay. */
+	int fresh_connection;
 	/* After a failed dt_http_request: whether trying again may help (a
 	 * refused connection, a reset, a truncated answer) and whether the
 	 * request certainly never reached the server (no connection). */

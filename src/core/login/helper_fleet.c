@@ -52,7 +52,12 @@ int dt_fleet_init(struct dt_helper_fleet *f, const struct dt_modcfg *cfg, const 
 		opts.unix_socket = cfg->helper_socket;
 		opts.peer_user = cfg->helper_user;
 	}
-	return dt_http_init(&f->http, &opts, err);
+	if (dt_http_init(&f->http, &opts, err) < 0)
+		return -1;
+	/* Signed requests must never be sent twice (http.h). A login makes
+	 * a handful of requests; TLS sessions are still resumed. */
+	f->http.fresh_connection = cfg->helpers.n > 0;
+	return 0;
 }
 
 void dt_fleet_cleanup(struct dt_helper_fleet *f)
@@ -153,8 +158,10 @@ int dt_fleet_wait(struct dt_helper_fleet *f, const struct dt_helper_session *s, 
 		if (dt_helper_wait(&ln, s, timeout_s,
 				   attempt_end(f, deadline_ms, 1,
 					       (int64_t)timeout_s * 1000 + DT_FLEET_ATTEMPT_MS),
-				   out, err) == 0)
+				   out, err) == 0) {
+			dt_err_clear(err);
 			return 0;
+		}
 		if (!try_next(f, &ln, f->current, deadline_ms, &fl, err))
 			return -1;
 		f->current = (f->current + 1) % n;
