@@ -31,8 +31,11 @@ int dt_keys_finish_client(struct dt_modcfg *cfg, struct dt_err *err)
  * switch forms), but those of the form in use are checked. */
 int dt_keys_finish_helper(struct dt_modcfg *cfg, struct dt_err *err)
 {
-	if (dt_helper_urls_parse(cfg->helper, &cfg->helpers, err) < 0)
+	if (dt_helper_urls_parse(cfg->helper, &cfg->helpers, err) < 0) {
+		if (cfg->helper_origin[0] != '\0')
+			dt_err_prefix(err, "%s: ", cfg->helper_origin);
 		return -1;
+	}
 	cfg->helper_socket = cfg->helpers.socket;
 	if (cfg->helper_socket != NULL) {
 		if (cfg->helper_user != NULL && !dt_is_printable_id(cfg->helper_user))

@@ -163,6 +163,8 @@ static int apply_argument(struct dt_modcfg *cfg, const char *arg, struct dt_err 
 	key[klen] = '\0';
 	if (strcmp(key, "conf") == 0)
 		return 0;
+	if (strcmp(key, "helper") == 0)
+		snprintf(cfg->helper_origin, sizeof(cfg->helper_origin), "module argument");
 	if (key_is_secret(key))
 		return dt_err_set(err, DT_ERR_CONFIG,
 				  "module argument '%s': refused: files in /etc/pam.d are "
@@ -223,6 +225,11 @@ static int load_file(struct dt_modcfg *cfg, const char *path, const char *servic
 	if (rc == 0)
 		rc = dt_cfg_parse_text(text, len, path, dt_modcfg_keys, cfg, this_service,
 				       (void *)(uintptr_t)service, err);
+	/* Checked after loading (dt_modcfg_finish), but named by its line. */
+	if (rc == 0)
+		rc = dt_cfg_key_origin(text, len, path, "helper", this_service,
+				       (void *)(uintptr_t)service, cfg->helper_origin,
+				       sizeof(cfg->helper_origin), err);
 	dt_free_secret(text);
 	return rc;
 }

@@ -42,6 +42,7 @@ struct dt_modcfg {
 	char *helper_user;	   /* besides root, who may listen on the helper's socket */
 	/* issue 12: a fleet of https replicas (helpers.n > 0) */
 	struct dt_helper_urls helpers; /* `helper` parsed */
+	char helper_origin[512];       /* where `helper` was set: "FILE:LINE", "module argument" */
 	char *helper_ca_file;	       /* the replicas' CA bundle; NULL: the system store */
 	char *helper_key_file;	       /* this host's signing key */
 	struct dt_host_key helper_key; /* loaded from it for a fleet; wiped by dt_modcfg_free */
