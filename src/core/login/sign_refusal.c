@@ -7,28 +7,35 @@
 
 #include "base/json.h"
 #include "base/util.h"
+#include "proto/control_api.h"
 
-/* The error_code values of the service's signature check (the agreed
- * design of issue 12) and the one thing to check for each. */
+/* The error_code values of the service's signature check
+ * (proto/control_api.h) and the one thing to check for each. */
 static const struct {
 	const char *code, *advice;
 } advice[] = {
-    {"missing", "a signature header did not arrive: a proxy between this host and the "
-		"service may drop X-DT-* headers"},
-    {"malformed", "a signature header was not understood: are this module and the service "
-		  "of matching versions?"},
-    {"unknown_key", "the service does not know this host's key id: add this host's key "
-		    "(helper_key_file) to the service's host_keys, or install the key the "
-		    "service has for this host"},
-    {"stale", "this host's clock and the service's differ by more than the service's "
-	      "control_skew: check this host's clock and NTP"},
-    {"bad_signature", "the secret in helper_key_file does not match the service's host_keys "
-		      "for this key id: install the current key on this host"},
-    {"replay", "the service has seen this request's nonce before: a copy of the request "
-	       "was replayed, or the service's replicas do not share one store"},
-    {"host_mismatch", "the key belongs to another host name: the module registers this "
-		      "host's gethostname(); give the key this host's name in host_keys or "
-		      "install this host's own key"},
+    {DT_CONTROL_SIGN_MISSING,
+     "a signature header did not arrive: a proxy between this host and the "
+     "service may drop X-DT-* headers"},
+    {DT_CONTROL_SIGN_MALFORMED,
+     "a signature header was not understood: are this module and the service "
+     "of matching versions?"},
+    {DT_CONTROL_SIGN_UNKNOWN_KEY,
+     "the service does not know this host's key id: add this host's key "
+     "(helper_key_file) to the service's host_keys, or install the key the "
+     "service has for this host"},
+    {DT_CONTROL_SIGN_STALE, "this host's clock and the service's differ by more than the service's "
+			    "control_skew: check this host's clock and NTP"},
+    {DT_CONTROL_SIGN_BAD_SIGNATURE,
+     "the secret in helper_key_file does not match the service's host_keys "
+     "for this key id: install the current key on this host"},
+    {DT_CONTROL_SIGN_REPLAY,
+     "the service has seen this request's nonce before: a copy of the request "
+     "was replayed, or the service's replicas do not share one store"},
+    {DT_CONTROL_HOST_MISMATCH,
+     "the key belongs to another host name: the module registers this "
+     "host's gethostname(); give the key this host's name in host_keys or "
+     "install this host's own key"},
 };
 
 const char *dt_sign_refusal_advice(const char *error_code)
@@ -54,12 +61,13 @@ int dt_sign_refusal(const struct dt_http_response *resp, const char *where, cons
 	snprintf(shown_said, sizeof(shown_said), "%s", said != NULL ? said : "no reason given");
 	dt_sanitize_text(shown_code);
 	dt_sanitize_text(shown_said);
-	dt_err_set(err, DT_ERR_UNAVAIL,
-		   "%s: the service refused this host's signed request (HTTP %ld, error_code "
-		   "%s): %s%s%s (the service says: %s)",
-		   where, resp->status, shown_code, dt_sign_refusal_advice(code),
-		   code != NULL && strcmp(code, "host_mismatch") == 0 ? "; this host is " : "",
-		   code != NULL && strcmp(code, "host_mismatch") == 0 ? host : "", shown_said);
+	dt_err_set(
+	    err, DT_ERR_UNAVAIL,
+	    "%s: the service refused this host's signed request (HTTP %ld, error_code "
+	    "%s): %s%s%s (the service says: %s)",
+	    where, resp->status, shown_code, dt_sign_refusal_advice(code),
+	    code != NULL && strcmp(code, DT_CONTROL_HOST_MISMATCH) == 0 ? "; this host is " : "",
+	    code != NULL && strcmp(code, DT_CONTROL_HOST_MISMATCH) == 0 ? host : "", shown_said);
 	json_object_put(obj);
 	return -1;
 }
