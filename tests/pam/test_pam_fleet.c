@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 #include <libpamtest.h>
@@ -209,6 +210,25 @@ static void test_mute_replica(void **state)
 	assert_within_deadline(seconds);
 }
 
+/* Every replica silent: the login ends within its deadline. As root (a
+ * daemon such as sshd) that is the service being unavailable; where the
+ * caller controls the process (su, sudo: not root, as this suite in
+ * `make check-unprivileged`), lateness it could have caused by stopping
+ * the process is a refusal, never "unavailable" (login.h, "Lateness"). */
+static void test_every_replica_silent(void **state)
+{
+	struct conv_ctx c;
+	double seconds;
+
+	(void)state;
+	assert_pam(authenticate("fleet_all_silent", NULL, &c, &seconds),
+		   getuid() == 0 ? PAM_AUTHINFO_UNAVAIL : PAM_AUTH_ERR);
+	assert_logged("no replica of the helper could serve: [https://127.0.0.1:");
+	assert_logged("helper replica 2 of 2");
+	assert_int_equal(c.links_seen, 0);
+	assert_within_deadline(seconds);
+}
+
 /* Redis down behind one replica (503 store_down): the next serves; with
  * no other replica, unavailable. */
 static void test_store_down(void **state)
@@ -311,6 +331,7 @@ int main(void)
 	    cmocka_unit_test(test_every_replica_dead),
 	    cmocka_unit_test(test_blackholed_replica),
 	    cmocka_unit_test(test_mute_replica),
+	    cmocka_unit_test(test_every_replica_silent),
 	    cmocka_unit_test(test_store_down),
 	    cmocka_unit_test(test_wrong_ca),
 	    cmocka_unit_test(test_signature_refusals),

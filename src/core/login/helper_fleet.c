@@ -11,6 +11,7 @@
 struct failures {
 	char text[sizeof(((struct dt_err *)0)->msg)];
 	size_t len;
+	int late; /* a replica did not answer within its attempt's bound */
 };
 
 static int is_fleet(const struct dt_helper_fleet *f)
@@ -97,7 +98,7 @@ static int try_next(struct dt_helper_fleet *f, const struct dt_helper_link *ln, 
 	if (err->kind == DT_ERR_TIMEOUT) {
 		if (dt_now_ms() >= deadline_ms)
 			return 0;
-		err->kind = DT_ERR_UNAVAIL;
+		fl->late = 1;
 	}
 	dt_logf(f->log, ln->host_refused ? LOG_ERR : LOG_WARNING,
 		"helper replica %u of %u (%s): %s", i + 1, replicas(f), ln->base, err->msg);
@@ -110,12 +111,17 @@ static int try_next(struct dt_helper_fleet *f, const struct dt_helper_link *ln, 
 	return 1;
 }
 
+/* Every replica failed. When one of them was only late, the error stays
+ * a timeout, so that login.c's rule on lateness decides (login.h): under
+ * su and sudo the caller can stop the process past every attempt's
+ * bound, which must not make the service look unavailable. */
 static int none_served(const struct failures *fl, struct dt_err *err)
 {
 	char text[sizeof(fl->text)];
 
 	snprintf(text, sizeof(text), "%s", fl->text);
-	return dt_err_set(err, DT_ERR_UNAVAIL, "no replica of the helper could serve: %s", text);
+	return dt_err_set(err, fl->late ? DT_ERR_TIMEOUT : DT_ERR_UNAVAIL,
+			  "no replica of the helper could serve: %s", text);
 }
 
 int dt_fleet_register(struct dt_helper_fleet *f, const struct dt_helper_registration *reg,
