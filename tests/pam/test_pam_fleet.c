@@ -227,6 +227,12 @@ static void test_every_replica_silent(void **state)
 	assert_logged("helper replica 2 of 2");
 	assert_int_equal(c.links_seen, 0);
 	assert_within_deadline(seconds);
+	/* One silent (no TLS handshake within the 1 s to connect), one
+	 * refusing connections: the silence alone decides. */
+	assert_pam(authenticate("fleet_silent_or_dead", NULL, &c, &seconds),
+		   getuid() == 0 ? PAM_AUTHINFO_UNAVAIL : PAM_AUTH_ERR);
+	assert_logged("helper replica 2 of 2");
+	assert_true(seconds < 3.0);
 }
 
 /* Redis down behind one replica (503 store_down): the next serves; with

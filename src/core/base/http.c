@@ -305,6 +305,7 @@ int dt_http_request(struct dt_http *h, const char *method, const char *url,
 	memset(resp, 0, sizeof(*resp));
 	h->transient = 0;
 	h->unsent = 0;
+	h->timed_out = 0;
 	h->peer_refused = 0;
 	url_without_query(url, shown, sizeof(shown));
 	if (remaining <= 0)
@@ -327,6 +328,7 @@ int dt_http_request(struct dt_http *h, const char *method, const char *url,
 	if (rc != CURLE_OK) {
 		dt_http_response_free(resp);
 		classify_failure(h, rc, &sink);
+		h->timed_out = rc == CURLE_OPERATION_TIMEDOUT;
 		describe_failure(h, rc, &sink, shown, err);
 		if (dt_now_ms() >= deadline_ms && rc != CURLE_ABORTED_BY_CALLBACK)
 			err->kind = DT_ERR_TIMEOUT;

@@ -47,6 +47,9 @@ struct dt_http {
 	 * request certainly never reached the server (no connection). */
 	int transient;
 	int unsent;
+	/* ... and whether it ran out of time (to connect, or in all), even
+	 * before the deadline given: a bound of curl's own. */
+	int timed_out;
 	/* The peer check (opts.peer_user): the uid besides 0 that may serve
 	 * the socket, and after a refusal, the uid that was there. */
 	uid_t peer_uid;

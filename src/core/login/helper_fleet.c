@@ -95,11 +95,12 @@ static int try_next(struct dt_helper_fleet *f, const struct dt_helper_link *ln, 
 
 	if (!is_fleet(f) || !ln->elsewhere)
 		return 0;
-	if (err->kind == DT_ERR_TIMEOUT) {
-		if (dt_now_ms() >= deadline_ms)
-			return 0;
+	if (err->kind == DT_ERR_TIMEOUT && dt_now_ms() >= deadline_ms)
+		return 0;
+	/* Out of time, to connect (the TLS handshake included) or in all: a
+	 * stopped process looks like that too. */
+	if (err->kind == DT_ERR_TIMEOUT || f->http.timed_out)
 		fl->late = 1;
-	}
 	dt_logf(f->log, ln->host_refused ? LOG_ERR : LOG_WARNING,
 		"helper replica %u of %u (%s): %s", i + 1, replicas(f), ln->base, err->msg);
 	if (fl->len < sizeof(fl->text)) {
