@@ -82,7 +82,8 @@ def verify(keys, method, path, headers, body, skew_s):
     mac = headers.get("X-DT-Signature")
     if None in (kid, ts, nonce, mac):
         return 401, "missing"
-    if not ts.isdigit() or len(mac) != 64 or not 16 <= len(nonce) <= 64:
+    if (not ts.isdigit() or ts.startswith("0") or len(ts) > 18 or len(mac) != 64
+            or not 16 <= len(nonce) <= 64):
         return 401, "malformed"
     if kid not in keys:
         return 401, "unknown_key"
@@ -104,6 +105,17 @@ def verify(keys, method, path, headers, body, skew_s):
         if host != keys[kid][0]:
             return 403, "host_mismatch"
     return None
+
+
+def self_test():
+    """The known answer of docs/control-api.md ("Signed requests"), so that
+    this independent implementation is checked against the documented one
+    before it judges the module."""
+    mac = hmac.new(bytes(range(32)),
+                   string_to_sign("web-01.k1", "POST", "/v1/sessions?x=1", "1764900000",
+                                  "AAECAwQFBgcICQoLDA0ODw", b'{"host":"web-01"}'),
+                   hashlib.sha256).hexdigest()
+    return mac == "bb75aca651180b6e757407913845ffc986048a19a534e8f4080c9cd1764f91ee"
 
 
 class UnixConnection(http.client.HTTPConnection):
@@ -231,6 +243,9 @@ def main():
     p.add_argument("--dir", required=True)
     p.add_argument("--replica", action="append", default=[])
     args = p.parse_args()
+    if not self_test():
+        log("fleet: the string to sign disagrees with docs/control-api.md's known answer")
+        sys.exit(1)
     for spec in args.replica:
         parts = spec.split(":")
         name, cert = parts[0], "server"
