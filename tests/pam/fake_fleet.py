@@ -18,6 +18,8 @@ DIR/NAME.port once it listens; CERT names DIR/CERT.pem and DIR/CERT.key
               connection dropped without an answer (a replica dying
               mid-wait)
   store-down  check, then 503 error_code store_down (Redis unreachable)
+  forget      ok, but every wait is answered 404 with an instance of its
+              own (a replica on another store)
   skew:S      ok, with this replica's clock S seconds ahead
   refuse:CODE check nothing, answer 401 (403 for host_mismatch) CODE
   mute        check, then never answer (a hung replica that completes TLS)
@@ -187,6 +189,10 @@ def make_handler(name, mode, args):
                            " store_down")
                 return
             session = self.path.split("?")[0]
+            if mode == "forget" and session.endswith("/wait"):
+                self.reply(404, {"error": "unknown session", "instance": "fakeforgetful000"},
+                           " other instance")
+                return
             if mode == "drop-wait" and session.endswith("/wait"):
                 if session not in dropped:
                     dropped.add(session)
@@ -250,7 +256,7 @@ def main():
         parts = spec.split(":")
         name, cert = parts[0], "server"
         mode = ":".join(parts[1:])
-        if mode.startswith(("ok:", "drop-wait:", "store-down:")):
+        if mode.startswith(("ok:", "drop-wait:", "store-down:", "forget:")):
             mode, cert = mode.split(":", 1)
         port_file = os.path.join(args.dir, name + ".port")
         if mode == "blackhole":

@@ -49,11 +49,11 @@ cp "$DT_WORK/ca/server.pem" "$DT_WORK/ca/server.key" "$fleet/"
 "${PYTHON3:-python3}" "$DT_SRCDIR/tests/pam/fake_fleet.py" --control "$DT_CONTROL" \
 	--host-keys "$DT_WORK/host-keys" --dir "$fleet" \
 	--replica a:ok --replica b:ok --replica dropwait:drop-wait --replica down:store-down \
-	--replica skewed:skew:120 --replica blackhole:blackhole --replica mute:mute \
+	--replica skewed:skew:120 --replica blackhole:blackhole --replica mute:mute --replica forget:forget \
 	--replica missing:refuse:missing --replica malformed:refuse:malformed \
 	--replica replay:refuse:replay 2>"$DT_WORK/fleet.log" &
 DT_PIDS="$DT_PIDS $!"
-for r in a b dropwait down skewed blackhole mute missing malformed replay; do
+for r in a b dropwait down skewed blackhole mute forget missing malformed replay; do
 	dt_wait_for "$fleet/$r.port" || bail "the fake fleet did not start: $(cat "$DT_WORK/fleet.log")"
 	eval "url_$r=https://127.0.0.1:\$(cat \"\$fleet/$r.port\")"
 done
@@ -83,6 +83,7 @@ service fleet_blackhole "$(conf blackhole "$url_blackhole $url_a" good)"
 service fleet_mute "$(conf mute "$url_mute $url_a" good)"
 service fleet_all_silent "$(conf all_silent "$url_mute $url_blackhole" good)"
 service fleet_silent_or_dead "$(conf silent_or_dead "$url_blackhole $dead1" good)"
+service fleet_other_store "$(conf other_store "$url_dropwait $url_forget" good)"
 service fleet_store_down "$(conf store_down "$url_down,$url_b" good)"
 service fleet_only_down "$(conf only_down "$url_down" good)"
 service fleet_wrong_ca "$(conf wrong_ca "$url_a" good "helper_ca_file = $DT_WORK/ca/other.pem")"

@@ -235,6 +235,23 @@ static void test_every_replica_silent(void **state)
 	assert_true(seconds < 3.0);
 }
 
+/* The next wait lands on a replica that names another instance (it uses
+ * another store): the session is lost, unavailable, even though the phone
+ * approved; a 404 is an answer about the session, so the module does not
+ * go back to the replica that registered it. */
+static void test_replica_on_another_store(void **state)
+{
+	struct conv_ctx c;
+	double seconds;
+
+	(void)state;
+	assert_pam(authenticate("fleet_other_store", "alice", &c, &seconds), PAM_AUTHINFO_UNAVAIL);
+	assert_fleet_logged("fleet forget: GET /v1/sessions/");
+	assert_fleet_logged("-> 404 other instance");
+	assert_logged("this replica does not share the others' store");
+	assert_within_deadline(seconds);
+}
+
 /* Redis down behind one replica (503 store_down): the next serves; with
  * no other replica, unavailable. */
 static void test_store_down(void **state)
@@ -338,6 +355,7 @@ int main(void)
 	    cmocka_unit_test(test_blackholed_replica),
 	    cmocka_unit_test(test_mute_replica),
 	    cmocka_unit_test(test_every_replica_silent),
+	    cmocka_unit_test(test_replica_on_another_store),
 	    cmocka_unit_test(test_store_down),
 	    cmocka_unit_test(test_wrong_ca),
 	    cmocka_unit_test(test_signature_refusals),

@@ -232,8 +232,9 @@ static int read_wait(json_object *obj, struct dt_wait_result *out, struct dt_err
 
 /* A 404 for session s: ended at this helper instance, or lost with
  * another one. */
-static int session_unknown(const struct dt_http_response *resp, const struct dt_helper_session *s,
-			   struct dt_wait_result *out, struct dt_err *err)
+static int session_unknown(const struct dt_helper_link *ln, const struct dt_http_response *resp,
+			   const struct dt_helper_session *s, struct dt_wait_result *out,
+			   struct dt_err *err)
 {
 	json_object *obj = dt_json_parse_object(resp->body, resp->len);
 	const char *instance = obj != NULL ? dt_json_string(obj, "instance") : NULL;
@@ -245,6 +246,14 @@ static int session_unknown(const struct dt_http_response *resp, const struct dt_
 		return 0;
 	}
 	out->lost = 1;
+	/* A fleet keeps its instance in the shared store: another one means
+	 * the store lost its data, or this replica uses another store. */
+	if (ln->base != NULL)
+		return dt_err_set(err, DT_ERR_UNAVAIL,
+				  "helper %s no longer knows session %s (%s): the service's store "
+				  "lost it, or this replica does not share the others' store",
+				  ln->base, s->id,
+				  instance != NULL ? "its instance changed" : "no instance named");
 	return dt_err_set(err, DT_ERR_UNAVAIL,
 			  "helper: the helper no longer knows session %s: it was restarted "
 			  "(%s)",
@@ -264,7 +273,7 @@ int dt_helper_wait(struct dt_helper_link *ln, const struct dt_helper_session *s,
 	if (send_request(ln, "GET", path, NULL, deadline_ms, &resp, err) < 0)
 		return -1;
 	if (resp.status == 404) {
-		rc = session_unknown(&resp, s, out, err);
+		rc = session_unknown(ln, &resp, s, out, err);
 		dt_http_response_free(&resp);
 		return rc;
 	}
