@@ -77,6 +77,7 @@ conf() {
 # Every service has the same deadline: test_pam_fleet.c's DEADLINE.
 service fleet_ok "$(conf ok "$url_a" good)"
 service fleet_first_dead "$(conf first_dead "$dead1, $url_a" good)"
+service fleet_enter "$(conf enter "$dead1 $url_a" good 'wait = enter')"
 service fleet_mid_wait "$(conf mid_wait "$url_dropwait $url_b" good)"
 service fleet_all_dead "$(conf all_dead "$dead1 $dead2" good)"
 service fleet_blackhole "$(conf blackhole "$url_blackhole $url_a" good)"

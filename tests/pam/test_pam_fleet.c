@@ -143,6 +143,20 @@ static void test_first_replica_refuses_connections(void **state)
 	assert_fleet_logged("fleet a: POST /v1/sessions -> 201");
 }
 
+/* The same with wait = enter (sshd): the QR travels with a prompt, each
+ * Enter is a short wait at the replica that registered the session. */
+static void test_failover_with_enter(void **state)
+{
+	struct conv_ctx c;
+	double seconds;
+
+	(void)state;
+	assert_pam(authenticate("fleet_enter", "alice", &c, &seconds), PAM_SUCCESS);
+	assert_logged("helper replica 1 of 2");
+	assert_fleet_logged("fleet a: GET /v1/sessions/");
+	assert_fleet_logged("/wait?timeout=3 -> 200");
+}
+
 /* The replica holding the wait drops it: the next wait goes to the
  * other replica, which finds the session in the shared store. */
 static void test_replica_stops_mid_wait(void **state)
@@ -350,6 +364,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_login_through_https),
 	    cmocka_unit_test(test_first_replica_refuses_connections),
+	    cmocka_unit_test(test_failover_with_enter),
 	    cmocka_unit_test(test_replica_stops_mid_wait),
 	    cmocka_unit_test(test_every_replica_dead),
 	    cmocka_unit_test(test_blackholed_replica),

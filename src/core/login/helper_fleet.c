@@ -138,6 +138,7 @@ int dt_fleet_register(struct dt_helper_fleet *f, const struct dt_helper_registra
 				       attempt_end(f, deadline_ms, n - i, DT_FLEET_ATTEMPT_MS), out,
 				       err) == 0) {
 			f->current = i;
+			dt_err_clear(err); /* the replicas before are logged */
 			return 0;
 		}
 		if (!try_next(f, &ln, i, deadline_ms, &fl, err))
