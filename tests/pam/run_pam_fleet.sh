@@ -78,6 +78,7 @@ conf() {
 service fleet_ok "$(conf ok "$url_a" good)"
 service fleet_first_dead "$(conf first_dead "$dead1, $url_a" good)"
 service fleet_enter "$(conf enter "$dead1 $url_a" good 'wait = enter')"
+service fleet_max_tries "$(conf max_tries "$url_a" good 'wait = enter' 'max_tries = 2')"
 service fleet_mid_wait "$(conf mid_wait "$url_dropwait $url_b" good)"
 service fleet_all_dead "$(conf all_dead "$dead1 $dead2" good)"
 service fleet_blackhole "$(conf blackhole "$url_blackhole $url_a" good)"

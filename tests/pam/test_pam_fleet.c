@@ -29,6 +29,7 @@
 
 struct conv_ctx {
 	const char *person; /* approves on the phone; NULL: nobody scans */
+	const char *answer; /* to every prompt; NULL: Enter */
 	char text[65536];
 	size_t text_len;
 	char link[512];
@@ -56,7 +57,7 @@ static int conversation(int n, const struct pam_message **msg, struct pam_respon
 			c->phone = pt_start_phone(&plan, c->link, c->number);
 		if (msg[i]->msg_style == PAM_PROMPT_ECHO_ON ||
 		    msg[i]->msg_style == PAM_PROMPT_ECHO_OFF)
-			r[i].resp = strdup("");
+			r[i].resp = strdup(c->answer != NULL ? c->answer : "");
 	}
 	*resp = r;
 	return PAM_SUCCESS;
@@ -95,14 +96,17 @@ static const char *fleet_log(void)
 			fail_msg("the fleet's log lacks \"%s\":\n%s", (needle), fleet_log());      \
 	} while (0)
 
-/* Runs one authentication of alice; `person` approves on the phone. */
+/* Runs one authentication of alice; `person` approves on the phone,
+ * c->answer (set by the caller, kept) answers the prompts. */
 static int authenticate(const char *service, const char *person, struct conv_ctx *c,
 			double *seconds)
 {
+	const char *answer = c->answer;
 	int rc;
 
 	memset(c, 0, sizeof(*c));
 	c->person = person;
+	c->answer = answer;
 	fleet_log_start = fleet_log_size();
 	rc = pt_authenticate(service, "alice", conversation, c, 0, seconds);
 	pt_reap_phone(&c->phone);
@@ -121,7 +125,7 @@ static int authenticate(const char *service, const char *person, struct conv_ctx
  * among what was signed (the fake checks the path as sent). */
 static void test_login_through_https(void **state)
 {
-	struct conv_ctx c;
+	struct conv_ctx c = {.answer = NULL};
 	double seconds;
 
 	(void)state;
@@ -134,7 +138,7 @@ static void test_login_through_https(void **state)
 /* Nothing listens at the first URL: the second serves the whole login. */
 static void test_first_replica_refuses_connections(void **state)
 {
-	struct conv_ctx c;
+	struct conv_ctx c = {.answer = NULL};
 	double seconds;
 
 	(void)state;
@@ -147,7 +151,7 @@ static void test_first_replica_refuses_connections(void **state)
  * Enter is a short wait at the replica that registered the session. */
 static void test_failover_with_enter(void **state)
 {
-	struct conv_ctx c;
+	struct conv_ctx c = {.answer = NULL};
 	double seconds;
 
 	(void)state;
@@ -157,11 +161,25 @@ static void test_failover_with_enter(void **state)
 	assert_fleet_logged("/wait?timeout=3 -> 200");
 }
 
+/* The cancel is signed too: a login that ends without the phone (too
+ * many prompts) cancels its session at the replica, which checks the
+ * signature of the DELETE and passes it on. */
+static void test_cancel_is_signed(void **state)
+{
+	struct conv_ctx c = {.answer = "x"};
+	double seconds;
+
+	(void)state;
+	assert_pam(authenticate("fleet_max_tries", NULL, &c, &seconds), PAM_MAXTRIES);
+	assert_fleet_logged("fleet a: DELETE /v1/sessions/");
+	assert_fleet_logged(" -> 204");
+}
+
 /* The replica holding the wait drops it: the next wait goes to the
  * other replica, which finds the session in the shared store. */
 static void test_replica_stops_mid_wait(void **state)
 {
-	struct conv_ctx c;
+	struct conv_ctx c = {.answer = NULL};
 	double seconds;
 
 	(void)state;
@@ -181,7 +199,7 @@ static void test_replica_stops_mid_wait(void **state)
 /* No replica answers: unavailable at once, each one named. */
 static void test_every_replica_dead(void **state)
 {
-	struct conv_ctx c;
+	struct conv_ctx c = {.answer = NULL};
 	double seconds;
 
 	(void)state;
@@ -197,7 +215,7 @@ static void test_every_replica_dead(void **state)
  * login: the next replica serves. */
 static void test_blackholed_replica(void **state)
 {
-	struct conv_ctx c;
+	struct conv_ctx c = {.answer = NULL};
 	double seconds;
 
 	(void)state;
@@ -212,7 +230,7 @@ static void test_blackholed_replica(void **state)
  * 10 s deadline) and the next replica serves the login. */
 static void test_mute_replica(void **state)
 {
-	struct conv_ctx c;
+	struct conv_ctx c = {.answer = NULL};
 	double seconds;
 
 	(void)state;
@@ -231,7 +249,7 @@ static void test_mute_replica(void **state)
  * the process is a refusal, never "unavailable" (login.h, "Lateness"). */
 static void test_every_replica_silent(void **state)
 {
-	struct conv_ctx c;
+	struct conv_ctx c = {.answer = NULL};
 	double seconds;
 
 	(void)state;
@@ -255,7 +273,7 @@ static void test_every_replica_silent(void **state)
  * go back to the replica that registered it. */
 static void test_replica_on_another_store(void **state)
 {
-	struct conv_ctx c;
+	struct conv_ctx c = {.answer = NULL};
 	double seconds;
 
 	(void)state;
@@ -270,7 +288,7 @@ static void test_replica_on_another_store(void **state)
  * no other replica, unavailable. */
 static void test_store_down(void **state)
 {
-	struct conv_ctx c;
+	struct conv_ctx c = {.answer = NULL};
 	double seconds;
 
 	(void)state;
@@ -286,7 +304,7 @@ static void test_store_down(void **state)
 /* helper_ca_file names a CA that did not sign the replica's certificate. */
 static void test_wrong_ca(void **state)
 {
-	struct conv_ctx c;
+	struct conv_ctx c = {.answer = NULL};
 	double seconds;
 
 	(void)state;
@@ -313,7 +331,7 @@ static void test_signature_refusals(void **state)
 	    {"fleet_malformed", "HTTP 401, error_code malformed", "matching versions"},
 	    {"fleet_replay", "HTTP 401, error_code replay", "nonce before"},
 	};
-	struct conv_ctx c;
+	struct conv_ctx c = {.answer = NULL};
 	double seconds;
 	size_t i;
 
@@ -334,7 +352,7 @@ static void test_signature_refusals(void **state)
 /* Configuration errors name the key: plain http, a missing key file. */
 static void test_config_errors(void **state)
 {
-	struct conv_ctx c;
+	struct conv_ctx c = {.answer = NULL};
 	char want[600];
 	double seconds;
 
@@ -351,7 +369,7 @@ static void test_config_errors(void **state)
 /* The keys work as module arguments too (a comma separates the URLs). */
 static void test_keys_as_module_arguments(void **state)
 {
-	struct conv_ctx c;
+	struct conv_ctx c = {.answer = NULL};
 	double seconds;
 
 	(void)state;
@@ -365,6 +383,7 @@ int main(void)
 	    cmocka_unit_test(test_login_through_https),
 	    cmocka_unit_test(test_first_replica_refuses_connections),
 	    cmocka_unit_test(test_failover_with_enter),
+	    cmocka_unit_test(test_cancel_is_signed),
 	    cmocka_unit_test(test_replica_stops_mid_wait),
 	    cmocka_unit_test(test_every_replica_dead),
 	    cmocka_unit_test(test_blackholed_replica),
