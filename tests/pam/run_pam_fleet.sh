@@ -57,6 +57,29 @@ for r in a b dropwait down skewed blackhole mute forget missing malformed replay
 	dt_wait_for "$fleet/$r.port" || bail "the fake fleet did not start: $(cat "$DT_WORK/fleet.log")"
 	eval "url_$r=https://127.0.0.1:\$(cat \"\$fleet/$r.port\")"
 done
+# The real thing as well: a second dingtalk-callbackd with its TCP
+# control listener (TLS with the test CA's certificate, the same
+# host_keys), for one login the way a fleet's service serves it.
+tport=$(dt_free_port)
+cport=$(dt_free_port)
+mkdir -p "$DT_WORK/real"
+cat >"$DT_WORK/real.conf" <<CONF
+listen = 127.0.0.1:$tport
+control = $DT_WORK/real/control.sock
+public_url = http://127.0.0.1:$tport
+control_listen = 127.0.0.1:$cport
+control_tls_cert = $DT_WORK/ca/server.pem
+control_tls_key = $DT_WORK/ca/server.key
+host_keys = $DT_WORK/host-keys
+session_ttl = 600
+CONF
+chmod 0644 "$DT_WORK/real.conf"
+chmod 0600 "$DT_WORK/host-keys"
+"$DT_CALLBACKD" -c "$DT_WORK/real.conf" -d >"$DT_WORK/real.log" 2>&1 &
+DT_PIDS="$DT_PIDS $!"
+dt_wait_for "$DT_WORK/real/control.sock" || bail "the helper with a TCP listener did not start: $(cat "$DT_WORK/real.log")"
+url_real="https://127.0.0.1:$cport"
+
 # Ports nothing listens on: connection refused.
 dead1="https://127.0.0.1:$(dt_free_port)"
 dead2="https://127.0.0.1:$(dt_free_port)"
@@ -79,6 +102,8 @@ service fleet_ok "$(conf ok "$url_a" good)"
 service fleet_first_dead "$(conf first_dead "$dead1, $url_a" good)"
 service fleet_enter "$(conf enter "$dead1 $url_a" good 'wait = enter')"
 service fleet_max_tries "$(conf max_tries "$url_a" good 'wait = enter' 'max_tries = 2')"
+service fleet_real "$(conf real "$dead1 $url_real" good)"
+service fleet_real_mismatch "$(conf real_mismatch "$url_real" other)"
 service fleet_mid_wait "$(conf mid_wait "$url_dropwait $url_b" good)"
 service fleet_all_dead "$(conf all_dead "$dead1 $dead2" good)"
 service fleet_blackhole "$(conf blackhole "$url_blackhole $url_a" good)"
@@ -123,6 +148,7 @@ if [ $rc -ne 0 ]; then
 	echo "# --- test stderr ---"; sed 's/^/# /' "$DT_WORK/test.err"
 	echo "# --- fleet log ---"; tail -n 60 "$DT_WORK/fleet.log" | sed 's/^/# /'
 	echo "# --- callbackd log ---"; tail -n 40 "$DT_WORK/callbackd.log" | sed 's/^/# /'
+	echo "# --- the TCP listener's callbackd log ---"; tail -n 40 "$DT_WORK/real.log" | sed 's/^/# /'
 	for f in "$DT_WORK"/case-*.log "$DT_WORK"/phone-*.log; do [ -e "$f" ] && { echo "# --- $f ---"; sed 's/^/# /' "$f"; }; done
 fi
 exit $rc

@@ -135,6 +135,24 @@ static void test_login_through_https(void **state)
 	assert_fleet_logged("-> 200");
 }
 
+/* The real dingtalk-callbackd's TCP control listener after a dead URL:
+ * it checks the module's signatures with its own code and serves the
+ * login; a key of another host's name is refused there as host_mismatch,
+ * with the module's advice. */
+static void test_real_tcp_listener(void **state)
+{
+	struct conv_ctx c = {.answer = NULL};
+	double seconds;
+
+	(void)state;
+	assert_pam(authenticate("fleet_real", "alice", &c, &seconds), PAM_SUCCESS);
+	assert_logged("helper replica 1 of 2");
+	assert_pam(authenticate("fleet_real_mismatch", NULL, &c, &seconds), PAM_AUTHINFO_UNAVAIL);
+	assert_logged("HTTP 403, error_code host_mismatch");
+	assert_logged("the key belongs to another host name");
+	assert_int_equal(c.links_seen, 0);
+}
+
 /* Nothing listens at the first URL: the second serves the whole login. */
 static void test_first_replica_refuses_connections(void **state)
 {
@@ -382,6 +400,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_login_through_https),
 	    cmocka_unit_test(test_first_replica_refuses_connections),
+	    cmocka_unit_test(test_real_tcp_listener),
 	    cmocka_unit_test(test_failover_with_enter),
 	    cmocka_unit_test(test_cancel_is_signed),
 	    cmocka_unit_test(test_replica_stops_mid_wait),
