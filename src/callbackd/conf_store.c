@@ -16,6 +16,7 @@
 #include "conf/cfg.h"
 #include "base/file.h"
 #include "base/util.h"
+#include "redis_conn.h"
 
 #define PASSWORD_MAX 512
 
@@ -83,13 +84,15 @@ int cbd_conf_each_item(const char *list, int (*fn)(void *ctx, const char *item),
 	return rc;
 }
 
-/* host:port or [v6]:port with a host (not "*"). */
+/* ip:port or [v6]:port: an address, never a name. hiredis would look a
+ * name up with getaddrinfo, which no redis_timeout bounds (a slow DNS
+ * would stall every request), so names are refused here. */
 static int is_hostport(const char *s)
 {
 	char host[256], port[8];
 
 	return cbd_split_hostport(s, host, sizeof(host), port, sizeof(port)) == 0 &&
-	       host[0] != '\0';
+	       cbd_redis_numeric_host(host);
 }
 
 static int check_redis_addr(const struct where *w, const char *addr, struct dt_err *err)
@@ -106,8 +109,9 @@ static int check_redis_addr(const struct where *w, const char *addr, struct dt_e
 	}
 	if (!is_hostport(addr))
 		return refuse(w, "redis",
-			      "must be host:port, [v6addr]:port or unix:/path "
-			      "(e.g. 127.0.0.1:6379), not ",
+			      "must be IP:port, [v6addr]:port or unix:/path (e.g. "
+			      "127.0.0.1:6379; not a host name: its lookup cannot be bounded "
+			      "by redis_timeout), not ",
 			      addr, err);
 	return 0;
 }
@@ -135,8 +139,9 @@ static int check_sentinels(const struct where *w, struct cbd_conf *conf, struct 
 		return dt_err_oom(err);
 	if (sc.n == 0 || sc.bad)
 		return refuse(w, "redis_sentinels",
-			      "must list host:port addresses separated by spaces or commas, "
-			      "e.g. 10.0.0.1:26379 10.0.0.2:26379 10.0.0.3:26379",
+			      "must list IP:port addresses (not host names) separated by "
+			      "spaces or commas, e.g. 10.0.0.1:26379 10.0.0.2:26379 "
+			      "10.0.0.3:26379",
 			      NULL, err);
 	if (sc.n > CBD_REDIS_SENTINELS_MAX)
 		return refuse(w, "redis_sentinels", "lists more than 8 sentinels", NULL, err);

@@ -3,12 +3,14 @@
  * hiredis 0.14 (Debian 12) is used in its blocking mode: a connect with a
  * timeout, then redisSetTimeout for every read and write, so no call can
  * hang past timeout_ms. */
+#include <arpa/inet.h>
 #include <poll.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <openssl/crypto.h>
 
 #include "base/clock.h"
 #include "base/util.h"
@@ -17,6 +19,9 @@
 
 /* The least time a sentinel is given, however many there are. */
 #define MIN_SHARE_MS 25
+/* While the breaker is open, one call at a time may try Redis again, at
+ * most this often; every other call fails at once. */
+#define PROBE_EVERY_MS 250
 
 /* ---- one connection ---- */
 
@@ -76,7 +81,15 @@ const char *cbd_redis_error(const redisContext *c)
 	return c->errstr[0] != '\0' ? c->errstr : "connection closed";
 }
 
-/* "host:port", "[v6]:port" or "unix:/path". */
+int cbd_redis_numeric_host(const char *host)
+{
+	unsigned char buf[sizeof(struct in6_addr)];
+
+	return inet_pton(AF_INET, host, buf) == 1 || inet_pton(AF_INET6, host, buf) == 1;
+}
+
+/* "ip:port", "[v6]:port" or "unix:/path". A host name is refused, here
+ * too (a sentinel may announce one): its lookup could not be bounded. */
 static redisContext *open_spec(const char *spec, int64_t ms, char *why, size_t why_size)
 {
 	char host[256], port[8];
@@ -85,6 +98,13 @@ static redisContext *open_spec(const char *spec, int64_t ms, char *why, size_t w
 		return open_addr(NULL, 0, spec + 5, ms, spec, why, why_size);
 	if (cbd_split_hostport(spec, host, sizeof(host), port, sizeof(port)) != 0) {
 		snprintf(why, why_size, "%s: not host:port", spec);
+		return NULL;
+	}
+	if (!cbd_redis_numeric_host(host)) {
+		snprintf(why, why_size,
+			 "%s: a host name, not an IP address (a sentinel with announce-hostnames "
+			 "yes?); a name lookup cannot be bounded by redis_timeout",
+			 spec);
 		return NULL;
 	}
 	return open_addr(host, atoi(port), NULL, ms, spec, why, why_size);
@@ -259,6 +279,18 @@ static int64_t sentinel_share(const struct cbd_redis_target *t)
 	return share < MIN_SHARE_MS ? MIN_SHARE_MS : share;
 }
 
+/* Connecting left the socket with what remained of the connect budget,
+ * maybe a few ms: commands get the whole redis_timeout again. */
+static redisContext *full_timeout(redisContext *c, const struct cbd_redis_target *t, char *why,
+				  size_t why_size)
+{
+	if (redisSetTimeout(c, tv_of((int64_t)t->timeout_ms)) == REDIS_OK)
+		return c;
+	snprintf(why, why_size, "cannot set the timeout");
+	redisFree(c);
+	return NULL;
+}
+
 redisContext *cbd_redis_connect(const struct cbd_redis_target *t, int64_t deadline_ms, char *why,
 				size_t why_size)
 {
@@ -275,14 +307,36 @@ redisContext *cbd_redis_connect(const struct cbd_redis_target *t, int64_t deadli
 		d.share = sentinel_share(t);
 		if (cbd_conf_each_item(t->sentinels, try_sentinel, &d) < 0)
 			snprintf(why, why_size, "out of memory");
-		return d.c;
+		c = d.c;
+	} else {
+		c = open_spec(t->addr, budget(t, deadline_ms), why, why_size);
+		if (c != NULL && log_in(c, t, 0, t->addr, why, why_size) != 0) {
+			redisFree(c);
+			c = NULL;
+		}
 	}
-	c = open_spec(t->addr, budget(t, deadline_ms), why, why_size);
-	if (c != NULL && log_in(c, t, 0, t->addr, why, why_size) != 0) {
-		redisFree(c);
-		c = NULL;
-	}
-	return c;
+	return c != NULL ? full_timeout(c, t, why, why_size) : NULL;
+}
+
+/* Every string of a reply, nested ones too, wiped: a script's reply or an
+ * error may hold a code. */
+static void wipe_reply(redisReply *reply)
+{
+	size_t i;
+
+	if (reply->str != NULL)
+		OPENSSL_cleanse(reply->str, reply->len);
+	for (i = 0; reply->element != NULL && i < reply->elements; i++)
+		if (reply->element[i] != NULL)
+			wipe_reply(reply->element[i]);
+}
+
+void cbd_redis_reply_free(redisReply *reply)
+{
+	if (reply == NULL)
+		return;
+	wipe_reply(reply);
+	freeReplyObject(reply);
 }
 
 int cbd_redis_reply_moved(const redisReply *reply)
@@ -314,6 +368,12 @@ struct cbd_redis {
 	pthread_cond_t freed;
 	unsigned size, gen;
 	struct slot *slots;
+	/* The breaker, under lock: open after a failure, until a call
+	 * succeeds; while open, only the probe (one call at a time, at most
+	 * every PROBE_EVERY_MS) reaches Redis. */
+	int open, probing;
+	int64_t next_probe_ms;
+	char last_why[200];
 };
 
 static char *dup_or_null(const char *s, int *failed)
@@ -416,8 +476,10 @@ static void timed_wait(struct cbd_redis *r, int64_t deadline_ms)
 	(void)pthread_cond_timedwait(&r->freed, &r->lock, &ts);
 }
 
-/* An idle slot, preferring one with a connection; NULL past the deadline. */
-static struct slot *acquire(struct cbd_redis *r, int64_t deadline_ms)
+/* An idle slot, preferring one with a connection; NULL past the deadline,
+ * or at once when the breaker opens meanwhile and this call is not the
+ * probe (Redis just failed another call: waiting would only stall). */
+static struct slot *acquire(struct cbd_redis *r, int64_t deadline_ms, int probe)
 {
 	struct slot *found = NULL;
 	unsigned i;
@@ -430,7 +492,7 @@ static struct slot *acquire(struct cbd_redis *r, int64_t deadline_ms)
 			if (found == NULL || (found->c == NULL && r->slots[i].c != NULL))
 				found = &r->slots[i];
 		}
-		if (found != NULL || dt_now_ms() >= deadline_ms)
+		if (found != NULL || dt_now_ms() >= deadline_ms || (r->open && !probe))
 			break;
 		timed_wait(r, deadline_ms);
 	}
@@ -463,7 +525,55 @@ static void release(struct cbd_redis *r, struct slot *s, int failed)
 	if (failed || s->gen != r->gen)
 		drop(s);
 	s->busy = 0;
-	pthread_cond_signal(&r->freed);
+	/* A failure opens the breaker: every waiter must see it now. */
+	if (failed)
+		pthread_cond_broadcast(&r->freed);
+	else
+		pthread_cond_signal(&r->freed);
+	pthread_mutex_unlock(&r->lock);
+}
+
+/* ---- the breaker ---- */
+
+/* 1 when this call may reach Redis (*probe set when it is the breaker's
+ * probe), 0 with why when the breaker is open and it must fail at once. */
+static int admit(struct cbd_redis *r, int *probe, char *why, size_t why_size)
+{
+	int64_t now = dt_now_ms();
+	int ok = 1;
+
+	*probe = 0;
+	pthread_mutex_lock(&r->lock);
+	if (r->open) {
+		if (!r->probing && now >= r->next_probe_ms)
+			r->probing = *probe = 1;
+		else
+			ok = 0;
+	}
+	if (!ok)
+		snprintf(why, why_size,
+			 "Redis failed a moment ago (%s); it is tried again every %d ms, "
+			 "and every call fails at once meanwhile",
+			 r->last_why, PROBE_EVERY_MS);
+	pthread_mutex_unlock(&r->lock);
+	return ok;
+}
+
+/* A call's end: a failure opens the breaker (or keeps it open, the next
+ * probe PROBE_EVERY_MS away), a success closes it. */
+static void settle(struct cbd_redis *r, int probe, int failed, const char *why)
+{
+	pthread_mutex_lock(&r->lock);
+	if (probe)
+		r->probing = 0;
+	if (failed) {
+		r->open = 1;
+		r->next_probe_ms = dt_now_ms() + PROBE_EVERY_MS;
+		snprintf(r->last_why, sizeof(r->last_why), "%s", why);
+	} else {
+		r->open = 0;
+	}
+	pthread_cond_broadcast(&r->freed);
 	pthread_mutex_unlock(&r->lock);
 }
 
@@ -486,43 +596,88 @@ static unsigned current_gen(struct cbd_redis *r)
 	return g;
 }
 
-int cbd_redis_run(struct cbd_redis *r, int argc, const char **argv, const size_t *lens,
-		  redisReply **reply, char *why, size_t why_size)
+/* Sends one command within what is left of the deadline: the socket's
+ * timeout is set to that before each command, so a pooled connection never
+ * keeps a shorter one left from its connect, nor a longer one than the
+ * operation has. NULL with why on failure. */
+static redisReply *command(struct slot *s, int64_t deadline_ms, int argc, const char **argv,
+			   const size_t *lens, char *why, size_t why_size)
 {
-	int64_t deadline = dt_now_ms() + r->t.timeout_ms;
-	struct slot *s = acquire(r, deadline);
+	int64_t left = deadline_ms - dt_now_ms();
+	redisReply *reply;
 
-	*reply = NULL;
-	if (s == NULL) {
-		snprintf(why, why_size, "all %u Redis connections stayed busy for redis_timeout",
-			 r->size);
-		return -1;
+	if (left <= 0) {
+		snprintf(why, why_size, "no time left within redis_timeout");
+		return NULL;
 	}
+	if (redisSetTimeout(s->c, tv_of(left)) != REDIS_OK) {
+		snprintf(why, why_size, "cannot set the timeout");
+		return NULL;
+	}
+	reply = redisCommandArgv(s->c, argc, argv, lens);
+	if (reply == NULL)
+		snprintf(why, why_size, "Redis command failed: %s", cbd_redis_error(s->c));
+	return reply;
+}
+
+/* One command on a slot: 0 with *reply, or -1 (the slot is then failed). */
+static int run_on(struct cbd_redis *r, struct slot *s, int64_t deadline_ms, int argc,
+		  const char **argv, const size_t *lens, redisReply **reply, char *why,
+		  size_t why_size)
+{
 	if (s->c != NULL && went_away(s->c))
 		drop(s);
 	if (s->c == NULL) {
 		s->gen = current_gen(r);
-		s->c = cbd_redis_connect(&r->t, deadline, why, why_size);
-		if (s->c == NULL) {
-			release(r, s, 1);
+		s->c = cbd_redis_connect(&r->t, deadline_ms, why, why_size);
+		if (s->c == NULL)
 			return -1;
-		}
 	}
-	*reply = redisCommandArgv(s->c, argc, argv, lens);
-	if (*reply == NULL) {
-		snprintf(why, why_size, "Redis command failed: %s", cbd_redis_error(s->c));
-		release(r, s, 1);
+	*reply = command(s, deadline_ms, argc, argv, lens, why, why_size);
+	if (*reply == NULL)
 		return -1;
-	}
 	if (cbd_redis_reply_moved(*reply)) {
 		reply_error(*reply, "Redis", argv[0], why, why_size);
-		freeReplyObject(*reply);
+		cbd_redis_reply_free(*reply);
 		*reply = NULL;
-		release(r, s, 1);
 		return -1;
 	}
-	release(r, s, 0);
 	return 0;
+}
+
+/* No slot came free: no news about Redis itself, so the breaker stays as
+ * it is; the reason is the breaker's if it opened meanwhile. */
+static void no_slot(struct cbd_redis *r, int probe, char *why, size_t why_size)
+{
+	pthread_mutex_lock(&r->lock);
+	if (probe)
+		r->probing = 0;
+	if (r->open)
+		snprintf(why, why_size, "Redis failed a moment ago (%s)", r->last_why);
+	else
+		snprintf(why, why_size, "all %u Redis connections stayed busy for redis_timeout",
+			 r->size);
+	pthread_mutex_unlock(&r->lock);
+}
+
+int cbd_redis_run(struct cbd_redis *r, int64_t deadline_ms, int argc, const char **argv,
+		  const size_t *lens, redisReply **reply, char *why, size_t why_size)
+{
+	struct slot *s;
+	int probe, rc;
+
+	*reply = NULL;
+	if (!admit(r, &probe, why, why_size))
+		return -1;
+	s = acquire(r, deadline_ms, probe);
+	if (s == NULL) {
+		no_slot(r, probe, why, why_size);
+		return -1;
+	}
+	rc = run_on(r, s, deadline_ms, argc, argv, lens, reply, why, why_size);
+	release(r, s, rc != 0);
+	settle(r, probe, rc != 0, why);
+	return rc;
 }
 
 void cbd_redis_pool_free(struct cbd_redis *r)

@@ -2,12 +2,15 @@
  * socket, or whatever the sentinels name), how to log in (AUTH, SELECT),
  * and a small pool shared by libmicrohttpd's threads.
  *
- * Failing fast is the contract: connecting (sentinel discovery included)
- * and taking a pooled connection are bounded by timeout_ms together, and
- * each command by timeout_ms again. Nothing here sleeps or retries in a
- * loop: a call that cannot reach the primary returns -1 at once with a
- * reason, and the next call tries again (after a failover: the new
- * primary). Passwords never appear in a reason or a log line. */
+ * Failing fast is the contract: a call's deadline bounds everything it does
+ * together (waiting for a pooled connection, connecting with sentinel
+ * discovery, each command). After a failure the pool's breaker opens: every
+ * call fails at once, while one call at a time, at most every 250 ms,
+ * tries Redis again (the probe); the first success closes it. So a Redis
+ * that stops answering costs one redis_timeout, not one per request.
+ * Nothing here sleeps or retries in a loop. Host names are refused: only
+ * IP addresses and Unix sockets, so no name lookup (unbounded) is ever
+ * made. Passwords never appear in a reason or a log line. */
 #ifndef CBD_REDIS_CONN_H
 #define CBD_REDIS_CONN_H
 
@@ -44,6 +47,13 @@ redisContext *cbd_redis_connect(const struct cbd_redis_target *t, int64_t deadli
  * as such. */
 const char *cbd_redis_error(const redisContext *c);
 
+/* 1 when host is an IPv4 or IPv6 address (no brackets), 0 for a name. */
+int cbd_redis_numeric_host(const char *host);
+
+/* freeReplyObject after wiping every string in the reply (a reply may
+ * carry a code). NULL is fine. */
+void cbd_redis_reply_free(redisReply *reply);
+
 /* An error reply that says this server cannot take writes now (READONLY: a
  * replica, MASTERDOWN, LOADING): the connection must be dropped and the
  * primary found again. */
@@ -55,13 +65,15 @@ struct cbd_redis;
 struct cbd_redis *cbd_redis_pool_new(const struct cbd_redis_target *t, unsigned size,
 				     struct dt_err *err);
 
-/* Runs one command on a pooled connection. 0 with *reply (which may be an
- * error reply; free it with freeReplyObject), or -1 with why when Redis
- * cannot be reached in time. A connection that fails, or answers READONLY,
- * MASTERDOWN or LOADING, is closed, and so is every idle one (they led to
- * the same server): the next call connects anew. */
-int cbd_redis_run(struct cbd_redis *r, int argc, const char **argv, const size_t *lens,
-		  redisReply **reply, char *why, size_t why_size);
+/* Runs one command on a pooled connection by deadline_ms (dt_now_ms time;
+ * the caller's whole operation shares it). 0 with *reply (which may be an
+ * error reply; free it with cbd_redis_reply_free), or -1 with why when
+ * Redis cannot be reached in time or the breaker is open. A connection
+ * that fails, or answers READONLY, MASTERDOWN or LOADING, is closed, and
+ * so is every idle one (they led to the same server), and the breaker
+ * opens. */
+int cbd_redis_run(struct cbd_redis *r, int64_t deadline_ms, int argc, const char **argv,
+		  const size_t *lens, redisReply **reply, char *why, size_t why_size);
 
 void cbd_redis_pool_free(struct cbd_redis *r);
 

@@ -42,6 +42,7 @@ struct rstore {
 	 * per outage, not one per request) */
 	pthread_mutex_t state_lock;
 	int down;
+	unsigned timeout_ms; /* redis_timeout: one store operation's whole budget */
 };
 
 /* A script's reply, checked: at least `min` elements, the first three as
@@ -131,8 +132,8 @@ static void set_up(struct rstore *rs, const redisReply *inst)
 
 /* ---- running a script ---- */
 
-static int script_call(struct rstore *rs, const char *verb, const char *body, int nargs,
-		       const char **args, redisReply **reply, char *why, size_t why_size)
+static int script_call(struct rstore *rs, int64_t deadline_ms, const char *verb, const char *body,
+		       int nargs, const char **args, redisReply **reply, char *why, size_t why_size)
 {
 	const char *argv[SCRIPT_ARGS + 5];
 	char candidate[CBD_INSTANCE_LEN + 1];
@@ -149,7 +150,7 @@ static int script_call(struct rstore *rs, const char *verb, const char *body, in
 	argv[4] = candidate;
 	for (i = 0; i < nargs; i++)
 		argv[5 + i] = args[i];
-	return cbd_redis_run(rs->pool, nargs + 5, argv, NULL, reply, why, why_size);
+	return cbd_redis_run(rs->pool, deadline_ms, nargs + 5, argv, NULL, reply, why, why_size);
 }
 
 static int is_noscript(const redisReply *r)
@@ -173,20 +174,24 @@ static int answer_ok(const redisReply *r, size_t min)
 }
 
 /* EVALSHA, and EVAL when Redis does not know the script (a restart or a
- * failover empties its script cache). CBD_E_DOWN when Redis cannot be
- * reached or answers anything but the script's array. */
+ * failover empties its script cache), both within one redis_timeout.
+ * CBD_E_DOWN when Redis cannot be reached or answers anything but the
+ * script's array. Every reply not handed back is wiped before it is freed:
+ * a script's arguments and answers may hold a code. */
 static enum cbd_rc run(struct rstore *rs, enum cbd_script which, int nargs, const char **args,
 		       size_t min, struct answer *out)
 {
+	int64_t deadline = dt_now_ms() + rs->timeout_ms;
 	char why[300], text[100];
 	redisReply *r = NULL;
 
 	memset(out, 0, sizeof(*out));
-	if (script_call(rs, "EVALSHA", rs->sha[which], nargs, args, &r, why, sizeof(why)) == 0 &&
+	if (script_call(rs, deadline, "EVALSHA", rs->sha[which], nargs, args, &r, why,
+			sizeof(why)) == 0 &&
 	    is_noscript(r)) {
-		freeReplyObject(r);
+		cbd_redis_reply_free(r);
 		r = NULL;
-		if (script_call(rs, "EVAL", cbd_script_text(which), nargs, args, &r, why,
+		if (script_call(rs, deadline, "EVAL", cbd_script_text(which), nargs, args, &r, why,
 				sizeof(why)) != 0)
 			r = NULL;
 	}
@@ -199,7 +204,7 @@ static enum cbd_rc run(struct rstore *rs, enum cbd_script which, int nargs, cons
 			 r->type == REDIS_REPLY_ERROR ? r->str : "an unexpected reply");
 		dt_sanitize_text(text);
 		snprintf(why, sizeof(why), "a script failed: %s", text[0] ? text : "no text");
-		freeReplyObject(r);
+		cbd_redis_reply_free(r);
 		set_down(rs, why);
 		return CBD_E_DOWN;
 	}
@@ -233,16 +238,8 @@ static void answer_done(struct rstore *rs, struct answer *a, const char *id)
 			dt_logf(rs->base.log, LOG_INFO, "session id=%s expired", id);
 		notify(rs, id);
 	}
-	if (a->reply != NULL) {
-		/* It may hold a code: wipe it before it goes back to the heap. */
-		size_t i;
-
-		for (i = 0; i < a->reply->elements; i++)
-			if (a->reply->element[i]->type == REDIS_REPLY_STRING)
-				OPENSSL_cleanse(a->reply->element[i]->str,
-						a->reply->element[i]->len);
-		freeReplyObject(a->reply);
-	}
+	/* It may hold a code: wiped before it goes back to the heap. */
+	cbd_redis_reply_free(a->reply);
 	a->reply = NULL;
 }
 
@@ -591,7 +588,8 @@ static enum cbd_rc r_nonce_once(struct cbd_store *st, const char *key_id, const 
 	if (key == NULL)
 		return CBD_E_INTERNAL;
 	snprintf(ttl, sizeof(ttl), "%u", ttl_s > 0 ? ttl_s : 1);
-	if (cbd_redis_run(rs->pool, 6, argv, NULL, &r, why, sizeof(why)) != 0) {
+	if (cbd_redis_run(rs->pool, dt_now_ms() + rs->timeout_ms, 6, argv, NULL, &r, why,
+			  sizeof(why)) != 0) {
 		free(key);
 		set_down(rs, why);
 		return CBD_E_DOWN;
@@ -607,7 +605,8 @@ static enum cbd_rc r_nonce_once(struct cbd_store *st, const char *key_id, const 
 	return rc;
 }
 
-/* PING within redis_timeout. */
+/* PING within redis_timeout; at once "down" while the pool's breaker is
+ * open (redis_conn.h), so a load balancer drains this replica quickly. */
 static int r_health(struct cbd_store *st, char *why, size_t size)
 {
 	struct rstore *rs = rstore_of(st);
@@ -615,7 +614,8 @@ static int r_health(struct cbd_store *st, char *why, size_t size)
 	redisReply *r = NULL;
 	int ok;
 
-	if (cbd_redis_run(rs->pool, 1, argv, NULL, &r, why, size) != 0) {
+	if (cbd_redis_run(rs->pool, dt_now_ms() + rs->timeout_ms, 1, argv, NULL, &r, why, size) !=
+	    0) {
 		set_down(rs, why);
 		return -1;
 	}
@@ -715,6 +715,7 @@ struct cbd_store *cbd_store_redis_new(const struct cbd_conf *conf,
 	rs->base.log = log;
 	rs->base.instance_lock = &rs->state_lock;
 	rs->limits = *limits;
+	rs->timeout_ms = conf->redis_timeout;
 	snprintf(rs->prefix, sizeof(rs->prefix), "%s", conf->redis_prefix);
 	script_shas(rs);
 	if (pthread_mutex_init(&rs->notify_lock, NULL) != 0) {

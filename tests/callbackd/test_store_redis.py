@@ -20,6 +20,7 @@ with a password and an ACL user, redis_db, and a Unix socket.
 import os
 import re
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -206,6 +207,17 @@ def wait_503(h, sid, started):
     return r, time.monotonic() - started
 
 
+def register_until_up(h, within=2.0):
+    """Registers until 201 (the pool's breaker lets one probe through every
+    250 ms after a failure): (last response, seconds taken)."""
+    t0 = time.monotonic()
+    while True:
+        r, _ = h.register()
+        if r.status == 201 or time.monotonic() - t0 > within:
+            return r, time.monotonic() - t0
+        time.sleep(0.05)
+
+
 def test_redis_down(redis, a, b):
     outages = a.log_text().count("the store cannot serve")
     r, state = a.register()
@@ -251,11 +263,12 @@ def test_redis_down(redis, a, b):
          "the outage is logged, once")
 
     redis.start()
-    r, _ = a.register()
+    r, took = register_until_up(a)
     j = r.json() or {}
     T.ok(r.status == 201 and j.get("instance") and j.get("instance") != inst,
-         "Redis back on the same port: the next registration works, no restart "
-         "(a new instance: Redis lost its data)", (r.status, r.text, inst))
+         "Redis back on the same port: registrations work again within %.2f s (the "
+         "breaker's next probe), no restart (a new instance: Redis lost its data)" % took,
+         (r.status, r.text, inst))
     sid2, code, resp, _ = approve_on(b, a)
     T.ok(b.wait(sid2, 2).json() == {"status": "approved", "code": code},
          "...and a whole login across both replicas", resp.status)
@@ -315,12 +328,15 @@ def test_bad_config(tmp):
         ("store = redis\nredis_sentinels = 127.0.0.1:26379\n", "redis_sentinels", 5,
          "redis_master"),
         ("store = redis\nredis_sentinels = 127.0.0.1:26379 nope\nredis_master = m\n",
-         "redis_sentinels", 5, "host:port"),
+         "redis_sentinels", 5, "IP:port"),
+        ("store = redis\nredis_sentinels = 127.0.0.1:26379 sentinel-b:26379\n"
+         "redis_master = m\n", "redis_sentinels", 5, "not host names"),
         ("store = redis\nredis_sentinels = 127.0.0.1:26379\nredis_master = a b\n",
          "redis_master", 6, "letters"),
         ("store = redis\nredis = 127.0.0.1:6379\nredis_master = m\n", "redis_master", 6,
          "only used with redis_sentinels"),
-        ("store = redis\nredis = localhost\n", "redis", 5, "host:port"),
+        ("store = redis\nredis = localhost\n", "redis", 5, "IP:port"),
+        ("store = redis\nredis = redis.example:6379\n", "redis", 5, "not a host name"),
         ("store = redis\nredis = unix:relative.sock\n", "redis", 5, "absolute path"),
         ("store = redis\nredis = 127.0.0.1:6379\nredis_user = u\n", "redis_user", 6,
          "redis_password_file"),
@@ -455,6 +471,73 @@ def test_silent_redis(tmp):
         silent.close()
 
 
+def timed(results, name, fn):
+    t0 = time.monotonic()
+    try:
+        r = fn()
+        results.append((name, r.status, (r.json() or {}).get("error_code")
+                        if name != "callback" and name != "healthz" else None,
+                        time.monotonic() - t0))
+    except Exception as e:  # reported by the caller as a failed request
+        results.append((name, repr(e), None, time.monotonic() - t0))
+
+
+def test_black_hole(tmp):
+    """Redis stops answering (SIGSTOP: connections are still accepted, nothing
+    is answered). 20 requests at once (registrations, waits, the phone's
+    callbacks) and /healthz all answer 503 within about 2 * redis_timeout,
+    not one redis_timeout per request behind each other on the listener's
+    thread (the breaker); after SIGCONT the helper serves again, no
+    restart."""
+    timeout = 0.3
+    srv = Server(tmp, "redis-hole")
+    h = None
+    try:
+        h = Helper(tmp, "hole", redis_conf(srv.port, "hole:", "redis_timeout = %d\n"
+                                           % int(timeout * 1000)))
+        pending = [h.register() for _ in range(6)]
+        ids = [(r.json() or {}).get("id", "?") for r, _ in pending]
+        states = [st for _, st in pending]
+        srv.proc.send_signal(signal.SIGSTOP)
+        results, threads = [], []
+        jobs = [("register", lambda: h.register()[0]) for _ in range(8)]
+        jobs += [("wait", lambda i=i: h.wait(i, 5)) for i in ids]
+        jobs += [("callback", lambda st=st: h.callback(authCode=tc.new_code(), state=st))
+                 for st in states]
+        t0 = time.monotonic()
+        for name, fn in jobs:
+            th = threading.Thread(target=timed, args=(results, name, fn), daemon=True)
+            th.start()
+            threads.append(th)
+        for th in threads:
+            th.join(30)
+        total = time.monotonic() - t0
+        bound = 2 * timeout + 0.7
+        slow = max((x[3] for x in results), default=99)
+        bad = [x for x in results if x[1] != 503 or
+               (x[0] in ("register", "wait") and x[2] != "store_down")]
+        T.ok(len(results) == 20 and not bad and slow < bound,
+             "Redis black-holed: 20 concurrent requests all 503 within %.2f s (the slowest "
+             "%.2f s, all done in %.2f s; redis_timeout = %.1f s)" % (bound, slow, total,
+                                                                      timeout),
+             sorted(results, key=lambda x: -x[3])[:6] + bad)
+        t1 = time.monotonic()
+        health = h.pub("GET", "/healthz").status
+        dt = time.monotonic() - t1
+        T.ok(health == 503 and dt < bound, "...and /healthz -> 503 in %.2f s" % dt, health)
+        srv.proc.send_signal(signal.SIGCONT)
+        r, took = register_until_up(h)
+        T.ok(r.status == 201,
+             "SIGCONT: the helper serves again within %.2f s, no restart" % took, r.text)
+        T.eq(h.pub("GET", "/healthz").status, 200, "...and /healthz -> 200")
+    finally:
+        if srv.proc is not None:
+            srv.proc.send_signal(signal.SIGCONT)
+        if h is not None:
+            h.stop()
+        srv.stop()
+
+
 def test_signed_fleet(tmp, port):
     """Two replicas with the TCP control listener (plain, on loopback) on
     one Redis: a signed request replayed to the other replica is refused
@@ -524,6 +607,7 @@ def main():
         test_auth(tmp)
         test_db_and_unix(tmp)
         test_silent_redis(tmp)
+        test_black_hole(tmp)
         tcp_logs = test_signed_fleet(tmp, redis.port)
         test_no_secrets([h.log_text() for h in helpers] + tcp_logs)
     except Exception:
