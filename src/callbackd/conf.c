@@ -20,6 +20,8 @@ const struct dt_cfg_key cbd_conf_keys[] = {
      1, 100000, NULL, 0},
     {"max_pending_per_address", DT_CFG_UINT, offsetof(struct cbd_conf, max_pending_per_address), 0,
      100000, NULL, 0},
+    {"max_pending_per_host", DT_CFG_UINT, offsetof(struct cbd_conf, max_pending_per_host), 1,
+     100000, NULL, 0},
     {"linger", DT_CFG_UINT, offsetof(struct cbd_conf, linger), 1, 3600, NULL, 0},
     {"confirm", DT_CFG_BOOL, offsetof(struct cbd_conf, confirm), 0, 1, NULL, 0},
     {"session_ttl", DT_CFG_UINT, offsetof(struct cbd_conf, session_ttl), 10, 3600, NULL, 0},
@@ -59,6 +61,7 @@ void cbd_conf_init(struct cbd_conf *conf)
 	conf->max_pending = 1024;
 	conf->max_pending_per_requester = 8;
 	conf->max_pending_per_address = CBD_DEFAULT_MAX_PENDING_PER_ADDRESS;
+	conf->max_pending_per_host = CBD_DEFAULT_MAX_PENDING_PER_HOST;
 	conf->linger = 60;
 	conf->confirm = 1;
 	conf->session_ttl = 120;

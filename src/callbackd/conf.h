@@ -17,6 +17,8 @@
 #define CBD_DEFAULT_MAX_CONNECTIONS_PER_IP  16
 #define CBD_DEFAULT_REQUEST_TIMEOUT	    10
 #define CBD_DEFAULT_MAX_PENDING_PER_ADDRESS 32
+/* A fleet's jump host: its users' logins in flight at once. */
+#define CBD_DEFAULT_MAX_PENDING_PER_HOST 64
 
 /* The TCP control listener's connection limits (dingtalk-callbackd(8)). */
 #define CBD_DEFAULT_CONTROL_MAX_CONNECTIONS 1024
@@ -41,6 +43,10 @@ struct cbd_conf {
 	/* ... of them from one address (a remote address, IPv6 by /64, or a
 	 * local uid), whatever account each names; 0: no limit. */
 	unsigned max_pending_per_address;
+	/* ... of them registered by one fleet host (the signing key's host,
+	 * over control_listen): one host, however compromised, cannot fill
+	 * max_pending for the fleet. The Unix socket's are not counted. */
+	unsigned max_pending_per_host;
 	unsigned linger;      /* seconds an ended session's outcome is kept */
 	int confirm;	      /* show the confirmation page before approving */
 	unsigned session_ttl; /* seconds, the longest a session may live */

@@ -282,6 +282,17 @@ static enum MHD_Result add_session(struct cbd_control *ctl, struct MHD_Connectio
 				    DT_CONTROL_REFUSED_ADDRESS,
 				    "too many pending sessions from this address "
 				    "(max_pending_per_address)");
+	case CBD_E_HOST_FULL:
+		/* One fleet host at its quota: its own logins are refused, the
+		 * other hosts' go on (the module maps 429 to PAM_AUTH_ERR). */
+		snprintf(what, sizeof(what),
+			 "host %s has max_pending_per_host (%u) sessions pending (key %s)",
+			 req->key.host, ctl->conf->max_pending_per_host, req->key.id);
+		dt_sanitize_text(what);
+		log_refusal(ctl, &ctl->host_full, req->key.host, what);
+		return send_refusal(ctl, conn, MHD_HTTP_TOO_MANY_REQUESTS, DT_CONTROL_REFUSED_HOST,
+				    "too many pending sessions for this host "
+				    "(max_pending_per_host)");
 	case CBD_E_DUP:
 		dt_logf(ctl->log, LOG_WARNING, "register refused: duplicate state");
 		return send_error(ctl, conn, MHD_HTTP_CONFLICT, "duplicate state");
@@ -593,6 +604,7 @@ static void control_free(struct cbd_control *ctl)
 {
 	cbd_burst_destroy(&ctl->requester_full);
 	cbd_burst_destroy(&ctl->address_full);
+	cbd_burst_destroy(&ctl->host_full);
 	cbd_burst_destroy(&ctl->full);
 	cbd_burst_destroy(&ctl->host_mismatch);
 	free(ctl);
@@ -612,6 +624,7 @@ struct cbd_control *cbd_control_start(const struct cbd_conf *conf, struct cbd_st
 	ctl->log = log;
 	cbd_burst_init(&ctl->requester_full);
 	cbd_burst_init(&ctl->address_full);
+	cbd_burst_init(&ctl->host_full);
 	cbd_burst_init(&ctl->full);
 	cbd_burst_init(&ctl->host_mismatch);
 	ctl->fd = cbd_listen_unix(conf->control, &ctl->ino, err);

@@ -34,7 +34,7 @@ struct cbd_control {
 	struct cbd_waiters *waiters;
 	const struct dt_log *log;
 	/* One log line per burst of each limit's refusals (burst.h). */
-	struct cbd_burst requester_full, address_full, full;
+	struct cbd_burst requester_full, address_full, host_full, full;
 	/* ... and of registrations naming a host other than the key's */
 	struct cbd_burst host_mismatch;
 	struct cbd_control_tcp *tcp; /* NULL unless control_listen is set */

@@ -98,6 +98,7 @@ static int start(struct app *app, struct dt_err *err)
 	    .max_pending = app->conf.max_pending,
 	    .max_pending_per_requester = app->conf.max_pending_per_requester,
 	    .max_pending_per_address = app->conf.max_pending_per_address,
+	    .max_pending_per_host = app->conf.max_pending_per_host,
 	    .linger_ms = app->conf.linger * 1000u};
 
 	if (app->conf.store == CBD_STORE_REDIS)

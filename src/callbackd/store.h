@@ -59,6 +59,7 @@ enum cbd_rc {
 	 * was decided. The control API answers 503, the module reads it as
 	 * "unavailable", and /healthz says so. */
 	CBD_E_DOWN,
+	CBD_E_HOST_FULL, /* this owner (a fleet host) has max_pending_per_host pending */
 };
 
 struct cbd_new_session {
@@ -163,6 +164,7 @@ struct cbd_store_limits {
 	unsigned max_pending;		    /* pending sessions in all */
 	unsigned max_pending_per_requester; /* pending sessions of one requester */
 	unsigned max_pending_per_address;   /* ... of one address, whatever the account; 0: off */
+	unsigned max_pending_per_host;	    /* ... of one owner (a fleet host); "" is not counted */
 	unsigned linger_ms;		    /* how long an ended session's outcome is kept */
 	unsigned nonce_cap; /* the memory store's nonces (nonces.h); 0: CBD_NONCES_CAP */
 };

@@ -281,6 +281,18 @@ static unsigned pending_count(const struct mstore *ms, int by_address, const cha
 	return n;
 }
 
+/* A fleet host's pending sessions (its key's registrations). */
+static unsigned pending_of_owner(const struct mstore *ms, const char *owner)
+{
+	const struct msession *s;
+	unsigned n = 0;
+
+	for (s = ms->head; s != NULL; s = s->next)
+		if (s->status == CBD_PENDING && strcmp(s->owner, owner) == 0)
+			n++;
+	return n;
+}
+
 static enum cbd_rc m_add(struct cbd_store *st, const struct cbd_new_session *ns,
 			 char id_out[CBD_ID_LEN + 1])
 {
@@ -306,6 +318,12 @@ static enum cbd_rc m_add(struct cbd_store *st, const struct cbd_new_session *ns,
 		/* The account is the client's to choose: without this one
 		 * address could make requesters until max_pending is full. */
 		rc = CBD_E_ADDRESS_FULL;
+	} else if (ns->owner != NULL && ns->owner[0] != '\0' &&
+		   pending_of_owner(ms, ns->owner) >= ms->limits.max_pending_per_host) {
+		/* A fleet host's key is its own: without this one host
+		 * (compromised, or with a runaway script) could fill
+		 * max_pending and refuse every other host's logins. */
+		rc = CBD_E_HOST_FULL;
 	} else if (ms->npending >= ms->limits.max_pending) {
 		rc = CBD_E_FULL;
 	} else {

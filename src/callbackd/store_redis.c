@@ -275,6 +275,8 @@ static enum cbd_rc add_result(const struct answer *a)
 		return CBD_E_REQUESTER_FULL;
 	if (is(a, "address_full"))
 		return CBD_E_ADDRESS_FULL;
+	if (is(a, "host_full"))
+		return CBD_E_HOST_FULL;
 	if (is(a, "full"))
 		return CBD_E_FULL;
 	return CBD_E_INTERNAL;
@@ -282,7 +284,7 @@ static enum cbd_rc add_result(const struct answer *a)
 
 struct add_args {
 	char id[CBD_ID_LEN + 1], sth[HASH_HEX_LEN + 1], num[12], created[24], choices[16];
-	char ttl[16], linger[16], max[3][16];
+	char ttl[16], linger[16], max[4][16];
 };
 
 static enum cbd_rc r_add(struct cbd_store *st, const struct cbd_new_session *ns,
@@ -311,7 +313,8 @@ static enum cbd_rc r_add(struct cbd_store *st, const struct cbd_new_session *ns,
 			      x.linger,
 			      x.max[0],
 			      x.max[1],
-			      x.max[2]};
+			      x.max[2],
+			      x.max[3]};
 
 	memset(&x, 0, sizeof(x));
 	if (cbd_make_choices(ns->number, ch) != 0)
@@ -325,6 +328,7 @@ static enum cbd_rc r_add(struct cbd_store *st, const struct cbd_new_session *ns,
 	snprintf(x.max[0], sizeof(x.max[0]), "%u", rs->limits.max_pending);
 	snprintf(x.max[1], sizeof(x.max[1]), "%u", rs->limits.max_pending_per_requester);
 	snprintf(x.max[2], sizeof(x.max[2]), "%u", rs->limits.max_pending_per_address);
+	snprintf(x.max[3], sizeof(x.max[3]), "%u", rs->limits.max_pending_per_host);
 	/* A new random id until one is free (a collision of 96 random bits
 	 * is all but impossible; the loop is bounded anyway). */
 	for (tries = 0; tries < 8; tries++) {

@@ -11,8 +11,9 @@
  *   user service host rhost created choices url: what the pages show
  * PREFIX st:HASH -> ID finds it from the callback's state. Both keys live
  * ttl + linger ms, and linger ms once the session ends. The sorted sets
- * PREFIX pending, PREFIX pr:REQUESTER and PREFIX pa:ADDRESS hold the
- * pending ids scored by expiry: the limits count them across the fleet,
+ * PREFIX pending, PREFIX pr:REQUESTER, PREFIX pa:ADDRESS and (a fleet
+ * host's registrations) PREFIX ph:OWNER hold the pending ids scored by
+ * expiry: the limits count them across the fleet,
  * pruned of the expired in the same script. A session leaves them the
  * moment it stops being pending.
  *
@@ -38,6 +39,7 @@
 	"  redis.call('ZREM', P .. 'pending', id)\n"                                               \
 	"  redis.call('ZREM', P .. 'pr:' .. s.req, id)\n"                                          \
 	"  redis.call('ZREM', P .. 'pa:' .. s.addr, id)\n"                                         \
+	"  if s.own and s.own ~= '' then redis.call('ZREM', P .. 'ph:' .. s.own, id) end\n"        \
 	"end\n"                                                                                    \
 	"local function wake(id)\n"                                                                \
 	"  redis.call('PUBLISH', P .. 'wake', id)\n"                                               \
@@ -78,7 +80,13 @@ static const char add_lua[] = PRELUDE
     "if redis.call('EXISTS', stk) == 1 then return {inst, 'dup', changed} end\n"
     "if redis.call('EXISTS', skey(id)) == 1 then return {inst, 'id_taken', changed} end\n"
     "local pend, prk, pak = P .. 'pending', P .. 'pr:' .. ARGV[13], P .. 'pa:' .. ARGV[14]\n"
-    "for _, k in ipairs({pend, prk, pak}) do\n"
+    "local sets = {pend, prk, pak}\n"
+    "local phk = nil\n"
+    "if ARGV[15] ~= '' then\n"
+    "  phk = P .. 'ph:' .. ARGV[15]\n"
+    "  sets[4] = phk\n"
+    "end\n"
+    "for _, k in ipairs(sets) do\n"
     "  redis.call('ZREMRANGEBYSCORE', k, '-inf', now)\n"
     "end\n"
     /* The order of store_memory.c: the requester's own quota first. */
@@ -89,6 +97,9 @@ static const char add_lua[] = PRELUDE
     "if maxa > 0 and redis.call('ZCARD', pak) >= maxa then\n"
     "  return {inst, 'address_full', changed}\n"
     "end\n"
+    "if phk and redis.call('ZCARD', phk) >= tonumber(ARGV[21]) then\n"
+    "  return {inst, 'host_full', changed}\n"
+    "end\n"
     "if redis.call('ZCARD', pend) >= tonumber(ARGV[18]) then return {inst, 'full', changed} end\n"
     "local exp = now + ttl\n"
     "redis.call('HSET', skey(id), 'status', 'p', 'reason', 'none', 'exp', exp, 'st', sth,\n"
@@ -97,7 +108,7 @@ static const char add_lua[] = PRELUDE
     "  'req', ARGV[13], 'addr', ARGV[14], 'own', ARGV[15])\n"
     "redis.call('PEXPIRE', skey(id), ttl + linger)\n"
     "redis.call('SET', stk, id, 'PX', ttl + linger)\n"
-    "for _, k in ipairs({pend, prk, pak}) do\n"
+    "for _, k in ipairs(sets) do\n"
     "  redis.call('ZADD', k, exp, id)\n"
     "  if redis.call('PTTL', k) < ttl + linger then redis.call('PEXPIRE', k, ttl + linger) end\n"
     "end\n"

@@ -20,8 +20,9 @@ enum cbd_script {
 	CBD_SCRIPT_INSTANCE,
 	/* (id, state_hash, number, user, service, host, rhost, created,
 	 *  choices, authorize_url, requester, address, owner, ttl_ms,
-	 *  linger_ms, max_pending, max_per_requester, max_per_address):
-	 *  'ok' | 'dup' | 'id_taken' | 'requester_full' | 'address_full' | 'full' */
+	 *  linger_ms, max_pending, max_per_requester, max_per_address,
+	 *  max_per_host): 'ok' | 'dup' | 'id_taken' | 'requester_full' |
+	 *  'address_full' | 'host_full' (owner not "") | 'full' */
 	CBD_SCRIPT_ADD,
 	/* (id, linger_ms): 'ok', url | 'unknown' | 'ended' | 'used' */
 	CBD_SCRIPT_FOLLOW,

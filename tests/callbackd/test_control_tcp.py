@@ -544,6 +544,54 @@ def test_quota_per_host(tmp, ca, k1, k2):
     return h
 
 
+def unix_register(h):
+    """A registration on the Unix socket (owner ""): a status code."""
+    body, _ = reg_body("jump-01")
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    s.settimeout(10)
+    s.connect(h.sock)
+    s.sendall(b"POST /v1/sessions HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+              b"Content-Length: %d\r\nConnection: close\r\n\r\n%s" % (len(body), body))
+    data = b""
+    while True:
+        chunk = s.recv(4096)
+        if not chunk:
+            break
+        data += chunk
+    s.close()
+    m = re.match(rb"HTTP/1\.[01] (\d+)", data)
+    return int(m.group(1)) if m else 0
+
+
+def test_host_quota(tmp, ca, k1, k2, name="host-quota", extra="", tls=True):
+    """max_pending_per_host: one fleet host (a key) cannot fill max_pending
+    for the others. Its logins past the quota get 429 host_full; another
+    host's and the Unix socket's still register; a cancelled one frees a
+    place. Also run on the Redis store (test_store_redis.py)."""
+    h = Helper(tmp, name, ca, [k1, k2], "max_pending_per_host = 3\nmax_pending = 10\n" + extra,
+               tls=tls)
+    try:
+        got = [register(h, k1)[0] for _ in range(3)]
+        r = register(h, k1)[0]
+        T.ok([x.status for x in got] == [201] * 3 and refused(r, 429, "host_full"),
+             "%s: jump-01 registers max_pending_per_host (3) sessions, then 429 host_full"
+             % name, (got, r))
+        others = [register(h, k2)[0].status for _ in range(3)]
+        T.eq(others, [201] * 3, "%s: jump-02 has a quota of its own" % name)
+        T.eq(unix_register(h), 201,
+             "%s: the Unix socket's registrations are not counted against a host" % name)
+        sid = (got[0].json() or {}).get("id", "?")
+        gone = h.signed(k1, "DELETE", "/v1/sessions/" + sid).status
+        again = register(h, k1)[0]
+        T.ok(gone == 204 and again.status == 201,
+             "%s: a cancelled session frees its host's place" % name, (gone, again))
+        T.ok(re.search(r"host jump-01 has max_pending_per_host \(3\) sessions pending",
+                       h.log_text()), "%s: the refusal's log line names the host" % name)
+    finally:
+        h.stop()
+    return h
+
+
 def test_plain_loopback(tmp, ca, k1):
     """Without TLS on a loopback address (behind a local TLS proxy): the
     same signed API."""
@@ -674,6 +722,7 @@ def main():
         b = test_log_burst(tmp, ca, k1)
         helpers.append(b)
         helpers.append(test_quota_per_host(tmp, ca, k1, k2))
+        helpers.append(test_host_quota(tmp, ca, k1, k2))
         helpers.append(test_plain_loopback(tmp, ca, k1))
         test_bad_config(tmp, ca, h.keys_path)
         test_shutdown(h, k2)

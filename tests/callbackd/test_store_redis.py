@@ -39,6 +39,7 @@ from redis_fixture import REDIS_SERVER, Resp, Server, missing_programs  # noqa: 
 from tap import Tap  # noqa: E402
 
 T = Tap()
+ttc.T = T  # its checks run here too (test_host_quota)
 Helper = tc.Helper
 
 
@@ -609,6 +610,10 @@ def main():
         test_silent_redis(tmp)
         test_black_hole(tmp)
         tcp_logs = test_signed_fleet(tmp, redis.port)
+        hq = ttc.test_host_quota(tmp, None, ttc.Key("k-jump-01", "jump-01"),
+                                 ttc.Key("k-jump-02", "jump-02"), name="redis-host-quota",
+                                 extra=redis_conf(redis.port, "hq:"), tls=False)
+        tcp_logs.append(hq.log_text())
         test_no_secrets([h.log_text() for h in helpers] + tcp_logs)
     except Exception:
         T.ok(False, "the test run finished without an exception", traceback.format_exc())

@@ -43,7 +43,10 @@
 /* A registration's refusals: the `error_code` the module acts on. */
 #define DT_CONTROL_REFUSED_REQUESTER "requester_full" /* 429 */
 #define DT_CONTROL_REFUSED_ADDRESS   "address_full"   /* 429 */
-#define DT_CONTROL_REFUSED_FULL	     "full"	      /* 503: max_pending */
+/* 429: this fleet host has max_pending_per_host pending (a refusal, like
+ * requester_full: the module answers PAM_AUTH_ERR, never unavailable). */
+#define DT_CONTROL_REFUSED_HOST "host_full"
+#define DT_CONTROL_REFUSED_FULL "full" /* 503: max_pending */
 
 /* A wait's `status`. */
 #define DT_CONTROL_PENDING  "pending"
