@@ -15,7 +15,9 @@
  * host's registrations) PREFIX ph:OWNER hold the pending ids scored by
  * expiry: the limits count them across the fleet,
  * pruned of the expired in the same script. A session leaves them the
- * moment it stops being pending.
+ * moment it stops being pending. PREFIX ended holds the ended sessions
+ * scored by when they are forgotten, so that registrations can bound
+ * them (2 * max_pending sessions in all, like the memory store).
  *
  * Redis 7 replicates a script's effects, not the script, so TIME may be
  * read anywhere in it (Redis documentation, "Scripting with Lua",
@@ -51,6 +53,10 @@
 	"  unpend(id, s)\n"                                                                        \
 	"  redis.call('PEXPIRE', skey(id), linger)\n"                                              \
 	"  redis.call('PEXPIRE', P .. 'st:' .. s.st, linger)\n"                                    \
+	"  redis.call('ZADD', P .. 'ended', now + linger, id)\n"                                   \
+	"  if redis.call('PTTL', P .. 'ended') < linger then\n"                                    \
+	"    redis.call('PEXPIRE', P .. 'ended', linger)\n"                                        \
+	"  end\n"                                                                                  \
 	"  s.status = status\n"                                                                    \
 	"  s.reason = reason\n"                                                                    \
 	"  wake(id)\n"                                                                             \
@@ -101,6 +107,21 @@ static const char add_lua[] = PRELUDE
     "  return {inst, 'host_full', changed}\n"
     "end\n"
     "if redis.call('ZCARD', pend) >= tonumber(ARGV[18]) then return {inst, 'full', changed} end\n"
+    /* Ended sessions are bounded too, as in store_memory.c: past
+     * 2 * max_pending sessions in all, the ended one due to be forgotten
+     * first goes now (each registration adds one, so two pops suffice). */
+    "local ended = P .. 'ended'\n"
+    "redis.call('ZREMRANGEBYSCORE', ended, '-inf', now)\n"
+    "for _ = 1, 2 do\n"
+    "  if redis.call('ZCARD', ended) + redis.call('ZCARD', pend) < 2 * tonumber(ARGV[18]) then\n"
+    "    break\n"
+    "  end\n"
+    "  local old = redis.call('ZPOPMIN', ended)\n"
+    "  if not old[1] then break end\n"
+    "  local osth = redis.call('HGET', skey(old[1]), 'st')\n"
+    "  redis.call('DEL', skey(old[1]))\n"
+    "  if osth then redis.call('DEL', P .. 'st:' .. osth) end\n"
+    "end\n"
     "local exp = now + ttl\n"
     "redis.call('HSET', skey(id), 'status', 'p', 'reason', 'none', 'exp', exp, 'st', sth,\n"
     "  'num', ARGV[5], 'user', ARGV[6], 'service', ARGV[7], 'host', ARGV[8],\n"

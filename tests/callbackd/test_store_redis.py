@@ -472,6 +472,27 @@ def test_silent_redis(tmp):
         silent.close()
 
 
+def test_ended_bounded(tmp, redis):
+    """Ended sessions linger (their outcome for a late waiter), but no more
+    than 2 * max_pending sessions are kept in all: registering and
+    cancelling in a loop cannot grow Redis without bound."""
+    h = Helper(tmp, "ended", redis_conf(redis.port, "ended:", "max_pending = 3\nlinger = 600\n"))
+    try:
+        sids = []
+        for _ in range(12):
+            r, _ = h.register()
+            sid = (r.json() or {}).get("id", "?")
+            sids.append(sid)
+            h.ctl("DELETE", "/v1/sessions/" + sid)
+        kept = len(redis.call("KEYS", "ended:s:*")) + len(redis.call("KEYS", "ended:st:*"))
+        last = h.wait(sids[-1], 1).json() or {}
+        T.ok(kept <= 2 * 2 * 3 and last.get("status") == "refused",
+             "12 registered and cancelled, max_pending = 3: %d keys kept (at most 6 sessions); "
+             "the latest still tells its outcome" % kept, (kept, last))
+    finally:
+        h.stop()
+
+
 def timed(results, name, fn):
     t0 = time.monotonic()
     try:
@@ -609,6 +630,7 @@ def main():
         test_db_and_unix(tmp)
         test_silent_redis(tmp)
         test_black_hole(tmp)
+        test_ended_bounded(tmp, redis)
         tcp_logs = test_signed_fleet(tmp, redis.port)
         hq = ttc.test_host_quota(tmp, None, ttc.Key("k-jump-01", "jump-01"),
                                  ttc.Key("k-jump-02", "jump-02"), name="redis-host-quota",
