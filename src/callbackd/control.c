@@ -435,6 +435,34 @@ static enum MHD_Result wait_step(struct cbd_control *ctl, struct MHD_Connection 
 	}
 }
 
+/* A fleet host's wait, within its bounds (wait_claims.h): past
+ * 2 * max_pending_per_host waits at once it is refused; an older wait of
+ * the host on the same session is answered "pending" now. */
+static enum MHD_Result claimed_wait(struct cbd_control *ctl, struct MHD_Connection *conn,
+				    const char *id, struct cbd_creq *req)
+{
+	struct cbd_burst_note note;
+	char prev[120];
+	int took_over;
+
+	if (cbd_wait_claims_take(&ctl->claims, &req->claim, req->key.host, id, &req->deadline_ms,
+				 &took_over) != CBD_CLAIM_OK) {
+		if (cbd_burst_hit(&ctl->waits_full, dt_now_ms(), req->key.host, &note)) {
+			cbd_burst_note_text(&note, prev, sizeof(prev));
+			dt_logf(ctl->log, LOG_WARNING,
+				"wait refused: host %s has %u waits open (2 * "
+				"max_pending_per_host)%s",
+				req->key.host, ctl->claims.max_per_host, prev);
+		}
+		return send_refusal(ctl, conn, MHD_HTTP_TOO_MANY_REQUESTS, DT_CONTROL_WAITS_FULL,
+				    "too many waits open for this host "
+				    "(2 * max_pending_per_host)");
+	}
+	if (took_over)
+		cbd_waiters_wake(ctl->waiters, id);
+	return wait_step(ctl, conn, id, req);
+}
+
 static enum MHD_Result do_wait(struct cbd_control *ctl, struct MHD_Connection *conn, const char *id,
 			       struct cbd_creq *req)
 {
@@ -446,6 +474,8 @@ static enum MHD_Result do_wait(struct cbd_control *ctl, struct MHD_Connection *c
 					  "timeout must be an integer 1..30");
 		req->deadline_ms = dt_now_ms() + (int64_t)timeout * 1000;
 		req->wait_started = 1;
+		if (req->signed_by_key)
+			return claimed_wait(ctl, conn, id, req);
 	}
 	return wait_step(ctl, conn, id, req);
 }
@@ -521,6 +551,7 @@ enum MHD_Result cbd_control_collect(struct cbd_control *ctl, struct cbd_creq *re
 void cbd_creq_free(struct cbd_control *ctl, struct cbd_creq *req)
 {
 	cbd_waiters_forget(ctl->waiters, &req->waiter);
+	cbd_wait_claims_drop(&ctl->claims, &req->claim); /* before its key (host) is wiped */
 	cbd_body_clear(&req->body);
 	OPENSSL_cleanse(&req->key, sizeof(req->key));
 	free(req->target);
@@ -605,8 +636,10 @@ static void control_free(struct cbd_control *ctl)
 	cbd_burst_destroy(&ctl->requester_full);
 	cbd_burst_destroy(&ctl->address_full);
 	cbd_burst_destroy(&ctl->host_full);
+	cbd_burst_destroy(&ctl->waits_full);
 	cbd_burst_destroy(&ctl->full);
 	cbd_burst_destroy(&ctl->host_mismatch);
+	cbd_wait_claims_destroy(&ctl->claims);
 	free(ctl);
 }
 
@@ -619,12 +652,18 @@ struct cbd_control *cbd_control_start(const struct cbd_conf *conf, struct cbd_st
 		dt_err_oom(err);
 		return NULL;
 	}
+	if (cbd_wait_claims_init(&ctl->claims, 2 * conf->max_pending_per_host) != 0) {
+		free(ctl);
+		dt_err_set(err, DT_ERR_INTERNAL, "cannot create the control API's mutex");
+		return NULL;
+	}
 	ctl->conf = conf;
 	ctl->store = store;
 	ctl->log = log;
 	cbd_burst_init(&ctl->requester_full);
 	cbd_burst_init(&ctl->address_full);
 	cbd_burst_init(&ctl->host_full);
+	cbd_burst_init(&ctl->waits_full);
 	cbd_burst_init(&ctl->full);
 	cbd_burst_init(&ctl->host_mismatch);
 	ctl->fd = cbd_listen_unix(conf->control, &ctl->ino, err);

@@ -17,6 +17,7 @@
 #include "httpd.h"
 #include "store.h"
 #include "wait.h"
+#include "wait_claims.h"
 
 /* The control API's request body bound (docs/control-api.md). */
 #define CBD_CONTROL_BODY_MAX 8192
@@ -32,9 +33,13 @@ struct cbd_control {
 	/* One registry of long-polls for both listeners: a waiter is resumed
 	 * through its own connection, whichever daemon holds it. */
 	struct cbd_waiters *waiters;
+	/* The TCP listener's waits, bounded per host (wait_claims.h). */
+	struct cbd_wait_claims claims;
 	const struct dt_log *log;
 	/* One log line per burst of each limit's refusals (burst.h). */
 	struct cbd_burst requester_full, address_full, host_full, full;
+	/* ... and of waits past a host's bound (wait_claims.h) */
+	struct cbd_burst waits_full;
 	/* ... and of registrations naming a host other than the key's */
 	struct cbd_burst host_mismatch;
 	struct cbd_control_tcp *tcp; /* NULL unless control_listen is set */
@@ -44,6 +49,7 @@ struct cbd_control {
 struct cbd_creq {
 	struct cbd_body body;
 	struct cbd_waiter waiter;
+	struct cbd_wait_claim claim; /* a signed wait's (wait_claims.h) */
 	int64_t deadline_ms;
 	int wait_started;
 	/* Who asks, set once by the listener before the first route:

@@ -177,6 +177,11 @@ struct cbd_waiters *cbd_waiters_start(struct cbd_store *store, const struct dt_l
 	return ws;
 }
 
+void cbd_waiters_wake(struct cbd_waiters *ws, const char *id)
+{
+	on_store_change(ws, id);
+}
+
 uint64_t cbd_waiters_epoch(struct cbd_waiters *ws)
 {
 	uint64_t e;

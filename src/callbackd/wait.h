@@ -44,6 +44,10 @@ enum cbd_suspend_rc cbd_waiters_suspend(struct cbd_waiters *ws, struct cbd_waite
 					struct MHD_Connection *conn, const char *id,
 					int64_t wake_ms, uint64_t epoch);
 
+/* Wakes the waiters of session `id` to poll again, as a change of the
+ * session would (wait_claims.h: a wait taken over). */
+void cbd_waiters_wake(struct cbd_waiters *ws, const char *id);
+
 /* Drops `w` if it is still waiting (the request is being freed). */
 void cbd_waiters_forget(struct cbd_waiters *ws, struct cbd_waiter *w);
 

@@ -592,6 +592,47 @@ def test_host_quota(tmp, ca, k1, k2, name="host-quota", extra="", tls=True):
     return h
 
 
+def background_signed(h, key, target, timeout):
+    out = {}
+
+    def run():
+        try:
+            out["resp"] = h.signed(key, "GET", target, timeout=timeout)
+        except Exception as e:  # reported by the caller
+            out["error"] = repr(e)
+        out["done_at"] = time.monotonic()
+
+    th = threading.Thread(target=run, daemon=True)
+    th.start()
+    return th, out
+
+
+def test_wait_takeover(h, k1, k2):
+    """One live wait per session: a second wait of the same host on the same
+    session takes over, and the older one is answered "pending" at once (a
+    module that lost its connection and asks again is served)."""
+    r, _ = register(h, k1)
+    sid = (r.json() or {}).get("id", "?")
+    target = "/v1/sessions/%s/wait?timeout=%d"
+    th_a, a = background_signed(h, k1, target % (sid, 20), 30)
+    time.sleep(0.4)
+    t_b = time.monotonic()
+    th_b, b = background_signed(h, k1, target % (sid, 2), 30)
+    th_a.join(10)
+    ra, waited = a.get("resp"), a.get("done_at", 1e9) - t_b
+    T.ok(ra is not None and ra.status == 200 and (ra.json() or {}).get("status") == "pending"
+         and waited < 1.0,
+         "a second wait on the session takes over: the first answers pending %.2f s after it"
+         % waited, a)
+    other = h.signed(k2, "GET", target % (sid, 1))
+    th_b.join(10)
+    rb = b.get("resp")
+    T.ok(rb is not None and rb.status == 200 and (rb.json() or {}).get("status") == "pending"
+         and b.get("done_at", 0) - t_b > 1.5 and other.status == 404,
+         "...the second waits its whole timeout; another host's wait cannot take it over (404)",
+         (b, other))
+
+
 def test_plain_loopback(tmp, ca, k1):
     """Without TLS on a loopback address (behind a local TLS proxy): the
     same signed API."""
@@ -718,6 +759,7 @@ def main():
         test_tls_versions(h)
         test_deadline(h)
         test_log(h)
+        test_wait_takeover(h, k1, k2)
         test_rotation(h, k1, k2)
         b = test_log_burst(tmp, ca, k1)
         helpers.append(b)

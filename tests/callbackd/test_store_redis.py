@@ -560,6 +560,46 @@ def test_black_hole(tmp):
         srv.stop()
 
 
+def test_waits_per_host(tmp, port):
+    """At most 2 * max_pending_per_host waits of one host at once on a
+    replica. Replica A (max_pending_per_host = 10) lets jump-01 register 5
+    sessions; replica B (max_pending_per_host = 2: 4 waits) takes 4 of its
+    waits, refuses the 5th with 429 waits_full, and takes one again when a
+    wait ends; jump-02 is not affected."""
+    k1, k2 = ttc.Key("k-jump-01", "jump-01"), ttc.Key("k-jump-02", "jump-02")
+    conf = redis_conf(port, "waits:")
+    a = ttc.Helper(tmp, "waits-a", None, [k1, k2], extra=conf + "max_pending_per_host = 10\n",
+                   tls=False)
+    b = ttc.Helper(tmp, "waits-b", None, [k1, k2], extra=conf + "max_pending_per_host = 2\n",
+                   tls=False)
+    try:
+        sids = [(ttc.register(a, k1)[0].json() or {}).get("id", "?") for _ in range(5)]
+        waits = [ttc.background_signed(b, k1, "/v1/sessions/%s/wait?timeout=%d" % (s, t), 30)
+                 for s, t in zip(sids[:4], (2, 20, 20, 20))]
+        time.sleep(0.5)
+        r = b.signed(k1, "GET", "/v1/sessions/%s/wait?timeout=1" % sids[4])
+        T.ok(ttc.refused(r, 429, "waits_full"),
+             "a host's 5th wait at once on a replica with max_pending_per_host = 2 -> 429 "
+             "waits_full", r)
+        sid2 = (ttc.register(a, k2)[0].json() or {}).get("id", "?")
+        r2 = b.signed(k2, "GET", "/v1/sessions/%s/wait?timeout=1" % sid2)
+        T.ok(r2.status == 200, "...another host's wait is served meanwhile", r2)
+        waits[0][0].join(10)
+        r = b.signed(k1, "GET", "/v1/sessions/%s/wait?timeout=1" % sids[4])
+        T.ok(r.status == 200 and (r.json() or {}).get("status") == "pending",
+             "...and a place is free again once one of its waits ended", r)
+        T.ok("wait refused: host jump-01 has 4 waits open" in b.log_text(),
+             "the refusal is logged naming the host", None)
+        for s in sids:
+            a.signed(k1, "DELETE", "/v1/sessions/" + s)
+        for th, _ in waits:
+            th.join(10)
+    finally:
+        a.stop()
+        b.stop()
+    return [a.log_text(), b.log_text()]
+
+
 def test_signed_fleet(tmp, port):
     """Two replicas with the TCP control listener (plain, on loopback) on
     one Redis: a signed request replayed to the other replica is refused
@@ -636,6 +676,7 @@ def main():
                                  ttc.Key("k-jump-02", "jump-02"), name="redis-host-quota",
                                  extra=redis_conf(redis.port, "hq:"), tls=False)
         tcp_logs.append(hq.log_text())
+        tcp_logs += test_waits_per_host(tmp, redis.port)
         test_no_secrets([h.log_text() for h in helpers] + tcp_logs)
     except Exception:
         T.ok(False, "the test run finished without an exception", traceback.format_exc())

@@ -46,6 +46,9 @@
 /* 429: this fleet host has max_pending_per_host pending (a refusal, like
  * requester_full: the module answers PAM_AUTH_ERR, never unavailable). */
 #define DT_CONTROL_REFUSED_HOST "host_full"
+/* 429 to a wait over TCP: this host has 2 * max_pending_per_host waits
+ * open already. */
+#define DT_CONTROL_WAITS_FULL	"waits_full"
 #define DT_CONTROL_REFUSED_FULL "full" /* 503: max_pending */
 
 /* A wait's `status`. */
