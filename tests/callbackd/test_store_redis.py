@@ -35,7 +35,7 @@ sys.path.insert(0, HERE)
 os.environ.pop("DT_CALLBACKD_REDIS", None)  # the helpers here say their store themselves
 import test_callbackd as tc  # noqa: E402
 import test_control_tcp as ttc  # noqa: E402
-from redis_fixture import REDIS_SERVER, Resp, Server, missing_programs  # noqa: E402
+from redis_fixture import REDIS_SERVER, Resp, RespError, Server, missing_programs  # noqa: E402
 from tap import Tap  # noqa: E402
 
 T = Tap()
@@ -387,6 +387,24 @@ def test_auth(tmp):
                                           "redis_password_file = %s\n" % files["user"]))
         helpers.append(h)
         T.eq(h.register()[0].status, 201, "an ACL user limited to the prefix's keys and channel")
+        # The codes pass through Redis as script arguments: the rule must
+        # keep the helper's user away from where they could be read back.
+        denied = []
+        for cmd in (("SLOWLOG", "GET"), ("MONITOR",), ("CONFIG", "GET", "slowlog*"),
+                    ("CLIENT", "LIST"), ("DEBUG", "SLEEP", "0")):
+            c = Resp(srv.port)
+            c.call("AUTH", "fleet", "pw-fleet-51d")
+            try:
+                c.call(*cmd)
+            except RespError as e:
+                # DEBUG: Redis 7 also refuses it to everyone by default
+                # (enable-debug-command no), before the ACL is asked.
+                if "NOPERM" in str(e) or (cmd[0] == "DEBUG" and "not allowed" in str(e)):
+                    denied.append(cmd[0])
+            finally:
+                c.close()
+        T.eq(denied, ["SLOWLOG", "MONITOR", "CONFIG", "CLIENT", "DEBUG"],
+             "the documented ACL rule refuses SLOWLOG, MONITOR, CONFIG, CLIENT LIST, DEBUG")
         bad_conf = os.path.join(tmp, "wrongpw.conf")
         with open(bad_conf, "w") as f:
             f.write("listen = 127.0.0.1:%d\ncontrol = %s\npublic_url = http://x.example\n%s"
