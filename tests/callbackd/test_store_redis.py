@@ -247,6 +247,8 @@ def test_redis_down(redis, a, b):
     r = b.callback(authCode=tc.new_code(), state=state)
     T.ok(r.status == 503 and tc.title(r) == "Service unavailable",
          "the phone's callback -> 503 'Service unavailable' page", r.status)
+    T.ok("Reload this page in a few seconds" in r.text,
+         "...which asks the person to reload it in a few seconds", r.text[:600])
     T.eq(a.log_text().count("the store cannot serve"), outages + 1,
          "the outage is logged, once")
 
@@ -331,6 +333,9 @@ def test_bad_config(tmp):
         ("store = redis\nredis = 127.0.0.1:6379\nredis_timeout = 20\n", "redis_timeout", 6,
          "redis_timeout"),
         ("store = disk\n", "store", 4, "memory"),
+        ("redis_failover_grace = 5\n", "redis_failover_grace", 4, "store is memory"),
+        ("store = redis\nredis_sentinels = 127.0.0.1:26379\nredis_master = m\n"
+         "redis_failover_grace = 121\n", "redis_failover_grace", 7, "120"),
     ]
     errors = []
     for body, key, line, words in cases:

@@ -167,8 +167,10 @@ def grace_runs_out(tmp, conf, last):
     at once and not at its own timeout (20 s)."""
     grace = 3
     g = tc.Helper(tmp, "helper-grace", conf + "redis_failover_grace = %d\n" % grace)
+    g2 = tc.Helper(tmp, "helper-grace-stop", conf + "redis_failover_grace = 60\n")
     try:
         sid, _, th, out = in_flight(g)
+        _, _, th2, out2 = in_flight(g2)
         time.sleep(0.3)
         t0 = time.monotonic()
         last.stop(signal.SIGKILL)
@@ -179,10 +181,19 @@ def grace_runs_out(tmp, conf, last):
         T.ok(store_down(w) and grace - 0.3 <= took <= grace + 1.5,
              "no primary to promote: the wait in flight -> 503 store_down after its grace "
              "(%.2f s, grace %d s)" % (took, grace), w and (w.status, w.text))
-        log = g.log_text()
-        T.ok(not any(s in log for s in tc.SECRETS), "no state or code in its log")
+        T.ok(th2.is_alive(), "...while a wait with redis_failover_grace = 60 is still held")
+        log = g.log_text() + g2.log_text()
+        t1 = time.monotonic()
+        rc = g2.stop()
+        th2.join(5)
+        w2, took2 = out2.get("resp"), out2.get("done_at", 1e9) - t1
+        T.ok(store_down(w2) and took2 < 2.0 and rc == 0,
+             "the helper stopped (SIGTERM): the held wait answers 503 store_down at once "
+             "(%.2f s), and the helper exits 0" % took2, (rc, w2 and (w2.status, w2.text)))
+        T.ok(not any(s in log for s in tc.SECRETS), "no state or code in their logs")
     finally:
         g.stop()
+        g2.stop()
 
 
 def run(tmp):
