@@ -385,15 +385,17 @@ static enum MHD_Result send_status(struct cbd_control *ctl, struct MHD_Connectio
 	return send_json(conn, MHD_HTTP_OK, obj);
 }
 
-/* The session's state, or CBD_E_DOWN. A wait already riding out an
- * outage asks the store only if no one found it down just now (outage.h):
- * during an outage at most one re-read per interval holds a thread. */
+/* The session's state, or CBD_E_DOWN. With a grace, a wait asks the
+ * store only if no wait found it down just now (outage.h): during an
+ * outage at most one read per interval holds a thread, and the waits that
+ * skip it are held like the one that asked. Without a grace every wait
+ * asks: its answer would be a 503 on someone else's word. */
 static enum cbd_rc poll_store(struct cbd_control *ctl, const char *id, struct cbd_creq *req,
 			      struct cbd_poll *p)
 {
 	enum cbd_rc rc;
 
-	if (req->grace.down_since_ms != 0 && cbd_outage_recent(&ctl->outage, dt_now_ms()))
+	if (ctl->conf->redis_failover_grace > 0 && cbd_outage_recent(&ctl->outage, dt_now_ms()))
 		return CBD_E_DOWN;
 	rc = cbd_store_poll(ctl->store, id, cbd_creq_owner(req), p);
 	cbd_outage_note(&ctl->outage, rc == CBD_E_DOWN, dt_now_ms());

@@ -9,10 +9,10 @@
  * redis_timeout; a hundred waits re-reading a primary that does not even
  * refuse connections would hold the thread for a hundred timeouts. So
  * the replica keeps one note, "the store was seen down at T", and a
- * re-read within CBD_OUTAGE_REREAD_MS of it counts the store as still
- * down without asking: at most one re-read per interval reaches Redis,
- * whatever the number of waits. Any answer from the store clears the
- * note. Thread-safe. */
+ * wait's read within CBD_OUTAGE_REREAD_MS of it (with a grace) counts the
+ * store as still down without asking: at most one read per interval
+ * reaches Redis, whatever the number of waits. Any answer from the store
+ * clears the note. Thread-safe. */
 #ifndef CBD_OUTAGE_H
 #define CBD_OUTAGE_H
 
@@ -30,7 +30,7 @@ struct cbd_outage {
 void cbd_outage_init(struct cbd_outage *o);
 void cbd_outage_destroy(struct cbd_outage *o);
 
-/* A re-read at `now` may skip the store: it was seen down less than
+/* A wait's read at `now` may skip the store: it was seen down less than
  * CBD_OUTAGE_REREAD_MS ago. */
 int cbd_outage_recent(struct cbd_outage *o, int64_t now);
 
