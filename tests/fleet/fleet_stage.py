@@ -345,10 +345,12 @@ class Syslog:
 
 NS_SCRIPT = r"""#!/bin/sh
 # A login's private /dev (its /dev/log is the stage's syslog socket) and,
-# when given, its own hostname. Runs inside `unshare -m` (and --uts).
+# when given, its own hostname and its own system store of CA certificates
+# (a directory mounted on /etc/ssl/certs). Runs inside `unshare -m` (and --uts).
 set -e
-w=$1 h=$2
-shift 2
+w=$1 h=$2 c=$3
+shift 3
+[ "$c" = - ] || mount --bind "$c" /etc/ssl/certs
 mount --rbind /dev "$w/olddev"
 mount -t tmpfs -o mode=0755,size=1m dt-fleet-dev /dev
 for f in "$w"/olddev/*; do
@@ -363,12 +365,12 @@ exec "$@"
 class Login:
     """One pamtester authentication, read as it runs."""
 
-    def __init__(self, stage, service, user, hostname=None):
+    def __init__(self, stage, service, user, hostname=None, certs=None):
         self.stage, self.service, self.user = stage, service, user
         argv = ["unshare", "-m", "--propagation", "private"]
         if hostname:
             argv.append("--uts")
-        argv += ["sh", stage.ns_script, stage.work, hostname or "-",
+        argv += ["sh", stage.ns_script, stage.work, hostname or "-", certs or "-",
                  "stdbuf", "-oL", "-eL", "pamtester", "-v", service, user, "authenticate"]
         self.out = b""
         self.lock = threading.Lock()
@@ -665,6 +667,25 @@ class Stage:
         os.chmod(self.key, 0o600)
         os.chmod(ca_key, 0o600)
 
+    def system_store_with_ca(self):
+        """A directory laid out like /etc/ssl/certs (hashed links) holding
+        this run's CA, and a second CA of no use to anyone: (the directory,
+        the other CA's file)."""
+        d = os.path.join(self.work, "system-certs")
+        os.makedirs(d, exist_ok=True)
+        shutil.copy(self.ca, os.path.join(d, "fleet-test-ca.pem"))
+        other = os.path.join(self.work, "other-ca.crt")
+        key = os.path.join(self.work, "other-ca.key")
+        for argv in (["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
+                      "ec_paramgen_curve:P-256", "-nodes", "-keyout", key, "-out", other,
+                      "-days", "2", "-subj", "/CN=pam_dingtalk fleet test other CA " + RUN_ID],
+                     ["openssl", "rehash", d]):
+            r = run(argv)
+            if r.returncode != 0:
+                raise RuntimeError("openssl failed: %s\n%s" % (" ".join(argv[:2]),
+                                                               r.stdout.decode()))
+        return d, other
+
     # ---- the mock, users, map
 
     def start_mock(self, persons):
@@ -776,13 +797,13 @@ class Stage:
 
     # ---- the module
 
-    def module_conf(self, name, key_file=None, helper=None):
+    def module_conf(self, name, key_file=None, helper=None, ca=None):
         """A module configuration and a PAM service naming it; returns the
         service name. Without key_file: a helper on a Unix socket."""
         conf = os.path.join(self.work, "pam_dingtalk-%s.conf" % name)
         fleet = ""
         if key_file is not None:
-            fleet = "helper_ca_file = %s\nhelper_key_file = %s\n" % (self.ca, key_file)
+            fleet = "helper_ca_file = %s\nhelper_key_file = %s\n" % (ca or self.ca, key_file)
         write_secret(conf, "# written by pam_dingtalk's tests/fleet\n"
                      "client_id = dingmockappkey\nclient_secret = mock-secret-0123456789\n"
                      "login_base = %s\napi_base = %s\noapi_base = %s\nhelper = %s\n%s"
@@ -799,8 +820,8 @@ class Stage:
                     "account  required pam_permit.so\n" % (MODULE, conf))
         return service
 
-    def login(self, service, user, hostname=None):
-        return Login(self, service, user, hostname)
+    def login(self, service, user, hostname=None, certs=None):
+        return Login(self, service, user, hostname, certs)
 
     def audit_successes(self, t0, expected):
         """The module's audit lines of successes since t0 (waiting up to 2 s
