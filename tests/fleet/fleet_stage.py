@@ -448,24 +448,50 @@ class PhoneResult:
         self.ok = False
         self.error = None
         self.title = None
+        self.reloads = 0  # "Service unavailable" pages reloaded
 
     def __str__(self):
-        return "phone: %s%s" % (", ".join("%s@%s->%s" % s for s in self.steps),
-                                ("; error: " + self.error) if self.error else "")
+        return "phone: %s%s%s" % (", ".join("%s@%s->%s" % s for s in self.steps),
+                                  (" (%d reloads)" % self.reloads) if self.reloads else "",
+                                  ("; error: " + self.error) if self.error else "")
+
+
+UNAVAILABLE_TITLE = "Service unavailable"
+
+
+def unavailable(status, body):
+    """The service's "Service unavailable" page (its store is down)."""
+    return status == 503 and phonelib.parse_page(body or "").title == UNAVAILABLE_TITLE
+
+
+def reloading(res, reload, pause, fetch):
+    """What a person does with a "Service unavailable" page, which asks to
+    reload in a few seconds: waits `pause` s and loads the same URL again,
+    `reload` times at most. fetch() -> (status, ..., body) loads it."""
+    got = fetch()
+    while reload > 0 and unavailable(got[0], got[-1]):
+        time.sleep(pause)
+        reload -= 1
+        res.reloads += 1
+        got = fetch()
+    return got
 
 
 def phone(link, number, person, link_port, callback_port, decision="approve", inject_code=None,
-          timeout=10, between=None):
+          timeout=10, between=None, reload=0, reload_pause=1.0):
     """The phone of `person`: opens the short link at `link_port`, lets the
     mock's DingTalk decide, comes back to the callback at `callback_port`
     and confirms `number` there. With inject_code, it skips DingTalk and
     answers the callback with that code (someone replaying a code).
     `between`, if given, runs after the short link (while the person would
-    read DingTalk's page): a case's fault goes there."""
+    read DingTalk's page): a case's fault goes there. With `reload`, a
+    "Service unavailable" page at any step is reloaded after
+    `reload_pause` s, up to `reload` times per step (as the page asks)."""
     res = PhoneResult()
     client = phonelib.Client(timeout)
     try:
-        status, loc, _ = client.request("GET", reroute(link, link_port))
+        status, loc, _ = reloading(res, reload, reload_pause,
+                                   lambda: client.request("GET", reroute(link, link_port)))
         res.steps.append(("link", link_port, status))
         if not (300 <= status < 400 and loc):
             res.error = "the short link did not redirect"
@@ -484,7 +510,8 @@ def phone(link, number, person, link_port, callback_port, decision="approve", in
                 res.error = "DingTalk's mock did not redirect to the callback"
                 return res
         res.callback = reroute(callback, callback_port)
-        status, _, body = client.request("GET", res.callback)
+        status, _, body = reloading(res, reload, reload_pause,
+                                    lambda: client.request("GET", res.callback))
         res.steps.append(("callback", callback_port, status))
         page = phonelib.parse_page(body)
         res.title = page.title
@@ -501,7 +528,8 @@ def phone(link, number, person, link_port, callback_port, decision="approve", in
         fields = urlencode([("s", hidden.get("s", "")), ("t", hidden.get("t", "")),
                             ("n", str(number))])
         res.confirm = (callback_port, fields)
-        status, _ = post_confirm(callback_port, fields, timeout)
+        status, _ = reloading(res, reload, reload_pause,
+                              lambda: post_confirm(callback_port, fields, timeout))
         res.steps.append(("confirm", callback_port, status))
         res.ok = status is not None and status < 400
     except phonelib.TransportError as e:
