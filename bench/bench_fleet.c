@@ -8,7 +8,7 @@
  *       --target NAME --replica CONTROL PUBLIC [--replica ...] [--target ...]
  *       [--proc NAME PID]... [--redis HOST:PORT] [--rate N] [--duration S]
  *       [--waiters 1|2] [--no-confirm] [--phone-delay MS] [--sessions N]
- *       [--ttl S] [--quick]
+ *       [--ttl S] [--wait S] [--cacert FILE] [--quick]
  *
  * fleet: logins at a fixed rate for a duration on the first target;
  * compare: the same, each login on the next target in turn (the single
@@ -43,7 +43,7 @@ struct proc {
 };
 
 struct run {
-	const char *mode, *keys, *redis_host;
+	const char *mode, *keys, *redis_host, *ca_file;
 	int redis_port;
 	struct fleet_target targets[TARGETS_MAX];
 	unsigned ntargets;
@@ -106,6 +106,8 @@ static int parse_run(int argc, char **argv, struct run *r)
 			r->opts.confirm = 0;
 		} else if (strcmp(a, "--mode") == 0 && more >= 1) {
 			r->mode = argv[++i];
+		} else if (strcmp(a, "--cacert") == 0 && more >= 1) {
+			r->ca_file = argv[++i];
 		} else if (strcmp(a, "--keys") == 0 && more >= 1) {
 			r->keys = argv[++i];
 		} else if (strcmp(a, "--target") == 0 && more >= 1 && r->ntargets < TARGETS_MAX) {
@@ -138,6 +140,8 @@ static int parse_run(int argc, char **argv, struct run *r)
 			r->opts.waiters = (unsigned)atol(argv[++i]);
 		} else if (strcmp(a, "--phone-delay") == 0 && more >= 1) {
 			r->opts.phone_delay_ms = (unsigned)atol(argv[++i]);
+		} else if (strcmp(a, "--wait") == 0 && more >= 1) {
+			r->opts.wait_s = (unsigned)atol(argv[++i]);
 		} else if (strcmp(a, "--ttl") == 0 && more >= 1) {
 			r->opts.ttl_s = (unsigned)atol(argv[++i]);
 		} else {
@@ -146,7 +150,8 @@ static int parse_run(int argc, char **argv, struct run *r)
 		}
 	}
 	if (r->mode == NULL || r->keys == NULL || r->ntargets == 0 || r->rate <= 0 ||
-	    r->duration_s <= 0 || r->opts.waiters < 1 || r->opts.waiters > 2)
+	    r->duration_s <= 0 || r->opts.waiters < 1 || r->opts.waiters > 2 ||
+	    r->opts.wait_s < 1 || r->opts.wait_s > 30)
 		return -1;
 	for (i = 0; i < (int)r->ntargets; i++)
 		if (r->targets[i].n == 0)
@@ -353,7 +358,7 @@ static int cmd_run(int argc, char **argv)
 	d.hosts = hosts;
 	d.nhosts = (unsigned)n;
 	d.opts = r.opts;
-	d.http = fleet_http_new();
+	d.http = fleet_http_new(r.ca_file);
 	if (d.http == NULL)
 		return 1;
 	bench_machine();

@@ -25,9 +25,10 @@ struct fleet_xfer {
 struct fleet_http {
 	CURLM *multi;
 	unsigned active;
+	const char *ca_file;
 };
 
-struct fleet_http *fleet_http_new(void)
+struct fleet_http *fleet_http_new(const char *ca_file)
 {
 	struct fleet_http *h = calloc(1, sizeof(*h));
 
@@ -40,6 +41,7 @@ struct fleet_http *fleet_http_new(void)
 	 * one of them. */
 	curl_multi_setopt(h->multi, CURLMOPT_MAX_HOST_CONNECTIONS, 0L);
 	curl_multi_setopt(h->multi, CURLMOPT_MAXCONNECTS, 512L);
+	h->ca_file = ca_file;
 	return h;
 }
 
@@ -155,6 +157,8 @@ int fleet_http_send(struct fleet_http *h, const struct fleet_call *call, fleet_d
 	curl_easy_setopt(e, CURLOPT_PRIVATE, x);
 	curl_easy_setopt(e, CURLOPT_TCP_NODELAY, 1L);
 	curl_easy_setopt(e, CURLOPT_PROXY, "");
+	if (h->ca_file != NULL)
+		curl_easy_setopt(e, CURLOPT_CAINFO, h->ca_file);
 	x->done = done;
 	x->ctx = ctx;
 	x->tag = tag;

@@ -26,7 +26,7 @@ struct fleet_resp {
 
 typedef void (*fleet_done_fn)(void *ctx, int tag, const struct fleet_resp *resp);
 
-/* One request. `base` is "http://HOST:PORT" or "unix:/path" (then the
+/* One request. `base` is "http(s)://HOST:PORT" or "unix:/path" (then the
  * Host is localhost). `key` NULL: unsigned (the Unix socket, the phone's
  * side). `timeout_ms`: the whole exchange. */
 struct fleet_call {
@@ -41,7 +41,9 @@ struct fleet_call {
 
 struct fleet_http;
 
-struct fleet_http *fleet_http_new(void);
+/* `ca_file`: NULL, or the PEM bundle that https:// bases are verified
+ * against (a TLS-terminating proxy in front of a replica). */
+struct fleet_http *fleet_http_new(const char *ca_file);
 void fleet_http_free(struct fleet_http *h);
 
 /* Starts `call`; `done(ctx, tag, resp)` runs from fleet_http_step once it

@@ -38,6 +38,19 @@ struct fleet_login {
 #define IO_TIMEOUT_MS 10000
 #define WAIT_RETRIES  3
 
+const char *fleet_brief(const struct fleet_resp *r, char *buf, size_t size)
+{
+	size_t i;
+
+	if (r->error != NULL)
+		return r->error;
+	snprintf(buf, size, "%s", r->body);
+	for (i = 0; buf[i] != '\0'; i++)
+		if (buf[i] == '\n' || buf[i] == '\r')
+			buf[i] = ' ';
+	return buf;
+}
+
 void fleet_complain(struct fleet_driver *d, const char *fmt, ...)
 {
 	va_list ap;
@@ -226,8 +239,7 @@ static void on_registered(struct fleet_login *l, const struct fleet_resp *r)
 	o = r->status == 201 ? dt_json_parse_object(r->body, r->len) : NULL;
 	id = o != NULL ? dt_json_string(o, "id") : NULL;
 	if (id == NULL || strlen(id) >= sizeof(l->id)) {
-		fleet_complain(l->d, "%s: register: %ld %s", l->t->name, r->status,
-			       r->error ? r->error : r->body);
+		fleet_complain(l->d, "%s: register: %ld %s", l->t->name, r->status, BRIEF(r));
 		json_object_put(o);
 		l->failed = l->phone_done = 1;
 		return;
@@ -271,12 +283,11 @@ static void on_wait(struct fleet_login *l, const struct fleet_resp *r, unsigned 
 		/* No answer, or a 5xx: as the module does, the next wait goes
 		 * to another replica. */
 		fleet_complain(l->d, "%s: wait: %ld %s; waiting on another replica", l->t->name,
-			       r->status, r->error ? r->error : r->body);
+			       r->status, BRIEF(r));
 		l->retries++;
 		send_wait(l, pick_other(l->t, replica));
 	} else {
-		fleet_complain(l->d, "%s: wait: %ld %s", l->t->name, r->status,
-			       r->error ? r->error : r->body);
+		fleet_complain(l->d, "%s: wait: %ld %s", l->t->name, r->status, BRIEF(r));
 		l->failed = 1;
 	}
 	json_object_put(o);
@@ -323,7 +334,7 @@ static void on_callback(struct fleet_login *l, const struct fleet_resp *r, unsig
 
 	if (r->status != 200) {
 		fleet_complain(l->d, "%s: callback: %ld %s", l->t->name, r->status,
-			       r->error ? r->error : "");
+			       r->error ? r->error : "no error text");
 		give_up(l);
 		return;
 	}
@@ -350,7 +361,7 @@ static void on_public(struct fleet_login *l, enum step step, const struct fleet_
 	case LINK:
 		if (r->status != 302) {
 			fleet_complain(l->d, "%s: short link: %ld %s", l->t->name, r->status,
-				       r->error ? r->error : "");
+				       r->error ? r->error : "no error text");
 			give_up(l);
 			return;
 		}
@@ -364,7 +375,7 @@ static void on_public(struct fleet_login *l, enum step step, const struct fleet_
 	case CONFIRM:
 		if (r->status != 200 || strstr(r->body, "Approved") == NULL) {
 			fleet_complain(l->d, "%s: confirm: %ld %s", l->t->name, r->status,
-				       r->error ? r->error : "");
+				       r->error ? r->error : "no error text");
 			give_up(l);
 			return;
 		}

@@ -91,6 +91,11 @@ int fleet_new_state(char out[33]);
 
 void fleet_samples_add(struct fleet_samples *s, double v);
 
+/* libcurl's error, or the start of the body on one line, in `buf`. The
+ * phone's pages are never shown (the confirmation page holds a token). */
+const char *fleet_brief(const struct fleet_resp *r, char *buf, size_t size);
+#define BRIEF(r) fleet_brief((r), (char[160]){0}, 160)
+
 /* A line on stderr about what went wrong, at most 20 per driver. */
 void fleet_complain(struct fleet_driver *d, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));

@@ -67,8 +67,7 @@ static void answered(void *ctx, int tag, const struct fleet_resp *r)
 		if (r->status == 204)
 			b->p->cancelled++;
 		else
-			fleet_complain(b->d, "cancel: %ld %s", r->status,
-				       r->error ? r->error : r->body);
+			fleet_complain(b->d, "cancel: %ld %s", r->status, BRIEF(r));
 	} else {
 		o = r->status == 201 ? dt_json_parse_object(r->body, r->len) : NULL;
 		id = o != NULL ? dt_json_string(o, "id") : NULL;
@@ -77,8 +76,7 @@ static void answered(void *ctx, int tag, const struct fleet_resp *r)
 			b->p->registered++;
 		} else {
 			b->p->failed++;
-			fleet_complain(b->d, "register: %ld %s", r->status,
-				       r->error ? r->error : r->body);
+			fleet_complain(b->d, "register: %ld %s", r->status, BRIEF(r));
 		}
 		json_object_put(o);
 	}
