@@ -3,7 +3,7 @@
  *   KEY_ID HOST SECRET [created=YYYY-MM-DD]
  * Several keys may name one host (a rotation: the new key is added, hosts
  * move to it, the old one is removed), one key id only once. The file is
- * read again when it changes (its device, inode, size or mtime, looked at
+ * read again when it changes (its device, inode, size, mtime or change time, looked at
  * no more than once a second), so keys are added and removed without a
  * restart; a file that no longer reads keeps the keys it had, with a log
  * line naming the file, the line and the key. */

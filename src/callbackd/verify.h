@@ -47,4 +47,10 @@ enum cbd_verify_rc cbd_verify(struct cbd_hostkeys *keys, const struct cbd_signed
  * fixed part). */
 const char *cbd_verify_reason(enum cbd_verify_rc rc);
 
+/* The answer to a refusal: 401 with the error_code of control_api.h
+ * (DT_CONTROL_SIGN_*), or 503 with DT_CONTROL_STORE_DOWN when the nonce
+ * could not be checked. NULL and 0 for CBD_VERIFY_OK. */
+const char *cbd_verify_error_code(enum cbd_verify_rc rc);
+unsigned cbd_verify_http_status(enum cbd_verify_rc rc);
+
 #endif

@@ -64,5 +64,6 @@ int ctl_cmd_map(struct ctl *c, int argc, char **argv);
 int ctl_cmd_recovery(struct ctl *c, int argc, char **argv);
 int ctl_cmd_test(struct ctl *c, int argc, char **argv);
 int ctl_cmd_doctor(struct ctl *c, int argc, char **argv);
+int ctl_cmd_hostkey(struct ctl *c, int argc, char **argv);
 
 #endif

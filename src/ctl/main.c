@@ -8,6 +8,7 @@
 #include <syslog.h>
 
 #include "ctl.h"
+#include "hostkey_edit.h"
 
 /* One row per command: dispatch() runs it and usage() lists it, so the help
  * cannot leave out a command that exists. A row's forms are its synopses,
@@ -43,6 +44,12 @@ static const struct command commands[] = {
     {"doctor",
      ctl_cmd_doctor,
      {{"[--pam-dir DIR] [--sshd-config FILE]", "check what would stop a login"}}},
+    {"host-key",
+     ctl_cmd_hostkey,
+     {{"new HOST [--keys FILE] [--owner USER]", "a new signing key for HOST: prints its key file"},
+      {"list [--keys FILE] [--owner USER]", "the service's host keys (never their secrets)"},
+      {"remove KEY_ID [--keys FILE] [--owner USER]", "remove a key (the end of a rotation)"},
+      {NULL, "FILE: " CTL_HOST_KEYS_DEFAULT " unless --keys"}}},
 };
 
 #define N_COMMANDS   (sizeof(commands) / sizeof(commands[0]))

@@ -8,7 +8,9 @@ administrator (approve, refuse, not confirmed, an inactive person, Ctrl-C),
 self-service enroll through sudo's SUDO_UID (binding file owned by the user,
 refused where map has no userfile), recovery codes (printed once, only
 hashes stored, status, revoke), `test` (an out-of-scope user is ignored, as
-the module does), and writers killed mid-way or racing each other: the map
+the module does), host-key new|list|remove (the secret on stdout only, the
+service's key file kept byte for byte, broken or open files refused, its
+owner, racing writers), and writers killed mid-way or racing each other: the map
 file always parses and loses nothing.
 """
 
@@ -139,11 +141,13 @@ def test_help_lists_every_command(help_text):
     declares, has a line of its own in --help; and every command --help
     names is one main.c knows (not "unknown command")."""
     src = os.path.join(os.environ["DT_SRCDIR"], "src", "ctl")
-    table = re.findall(r'\{"([a-z]+)",\s*ctl_cmd_(\w+)', read(os.path.join(src, "main.c")))
+    table = re.findall(r'\{"([a-z-]+)",\s*ctl_cmd_(\w+)', read(os.path.join(src, "main.c")))
     handlers = re.findall(r"^int ctl_cmd_(\w+)\(", read(os.path.join(src, "ctl.h")), re.M)
-    listed = set(re.findall(r"^  ([a-z]+) ", help_text.split("Options:")[0], re.M))
+    listed = set(re.findall(r"^  ([a-z-]+) ", help_text.split("Options:")[0], re.M))
     dispatched = {name for name, _ in table}
-    missing = (dispatched | set(handlers)) - listed
+    # A handler is named after its command, without the dash.
+    missing = (dispatched | {h for h in handlers
+                             if h not in {n.replace("-", "") for n in listed}}) - listed
     T.ok(len(table) >= 5 and set(handlers) <= {h for _, h in table} and not missing,
          "--help lists every command dispatched (%s)" % " ".join(sorted(dispatched)),
          "not in --help: %s; table %s; handlers %s" % (sorted(missing), table, handlers))
@@ -402,6 +406,152 @@ def test_doctor():
          "doctor: a bad config value fails at once (exit 3)", out)
 
 
+# --------------------------------------------------------------- host-key
+
+KEY_LINE = re.compile(r"^([A-Za-z0-9._-]{1,64}) ([!-~]{1,256}) ([A-Za-z0-9_-]{43})"
+                      r"( created=\d{4}-\d\d-\d\d)?$")
+
+
+def host_keys(path):
+    """{key id: (host, secret, created)} of a service key file."""
+    keys = {}
+    for line in lines_of(read(path)):
+        m = KEY_LINE.match(line)
+        if not m:
+            raise AssertionError("not a key line: %r" % line)
+        keys[m.group(1)] = (m.group(2), m.group(3), (m.group(4) or "")[len(" created="):])
+    return keys
+
+
+def new_key(path, host, *extra):
+    return ctl(None, "host-key", "new", host, "--keys", path, *extra)
+
+
+def test_host_key_new():
+    path = os.path.join(WORK, "hk-new", "host-keys")
+    os.makedirs(os.path.dirname(path), mode=0o755)
+    rc, out, err = new_key(path, "web-01.example.com")
+    lines = out.splitlines()
+    keys = host_keys(path)
+    ok = rc == 0 and len(lines) == 2 and len(keys) == 1
+    kid, secret = (lines[0].split(" ") + ["", ""])[:2] if lines else ("", "")
+    T.ok(ok and kid in keys and keys[kid][0] == "web-01.example.com" and keys[kid][1] == secret,
+         "host-key new: stdout holds the key id and the secret the service's file holds",
+         "rc=%d out=%r err=%r keys=%r" % (rc, out, err, keys))
+    T.ok(kid.startswith("web-01.example.com.") and re.fullmatch(r"[A-Za-z0-9._-]+", kid)
+         and keys.get(kid, ("", "", ""))[2] == time.strftime("%Y-%m-%d", time.gmtime()),
+         "the key id starts with the host's name; the line says when it was made", kid)
+    T.ok(len(lines) == 2 and lines[1].startswith("#") and
+         "/etc/security/pam_dingtalk.hostkey" in lines[1] and "0600" in lines[1],
+         "the second line (a comment) says where the host keeps it", out)
+    st = os.stat(path)
+    T.ok(stat.S_IMODE(st.st_mode) == 0o600 and st.st_uid == 0 and
+         sorted(os.listdir(os.path.dirname(path))) == ["host-keys", "host-keys.lock"],
+         "the file is created root's, mode 0600; no temporary file or backup is left",
+         "%o %d %r" % (st.st_mode, st.st_uid, os.listdir(os.path.dirname(path))))
+    T.ok(secret and secret not in err and kid in err, "the secret is on stdout only", err)
+    # A second key for the host (a rotation), the first kept.
+    with open(path, "a") as fh:
+        fh.write("# kept as it is\n")
+    rc, out2, _ = new_key(path, "web-01.example.com")
+    keys2 = host_keys(path)
+    T.ok(rc == 0 and len(keys2) == 2 and keys2[kid] == keys[kid] and
+         "# kept as it is\n" in read(path) and out2.split(" ")[0] != kid,
+         "a second key for the same host is appended, the rest of the file kept", read(path))
+    rc, out, err = ctl(None, "host-key", "list", "--keys", path)
+    T.ok(rc == 0 and all(k in out for k in keys2) and
+         not any(v[1] in out or v[1] in err for v in keys2.values()) and "CREATED" in out,
+         "host-key list shows ids, hosts and dates, never a secret", out + err)
+
+
+def test_host_key_remove():
+    path = os.path.join(WORK, "hk-remove")
+    for host in ("a.example", "b.example", "a.example"):
+        assert new_key(path, host)[0] == 0
+    with open(path, "a") as fh:
+        fh.write("# trailing comment, no newline")
+    before = read(path)
+    ids = [l.split()[0] for l in lines_of(before)]
+    rc, out, err = ctl(None, "host-key", "remove", ids[0], "--keys", path)
+    after = read(path)
+    kept = before.replace(next(l for l in before.split("\n") if l.startswith(ids[0] + " "))
+                          + "\n", "")
+    T.ok(rc == 0 and after == kept and "1 other key(s) of a.example remain" in out,
+         "host-key remove drops that line only, every other byte kept", out + err)
+    rc, out, err = ctl(None, "host-key", "remove", ids[1], "--keys", path)
+    T.ok(rc == 0 and "can no longer reach the service" in out,
+         "removing a host's last key says the host is cut off", out)
+    rc, _, err = ctl(None, "host-key", "remove", ids[1], "--keys", path)
+    T.ok(rc == 1 and "no key '%s'" % ids[1] in err, "removing an unknown key: exit 1", err)
+    T.ok(sorted(host_keys(path)) == [ids[2]] and not os.path.exists(path + ".bak"),
+         "the removed keys are gone, and no backup keeps them", read(path))
+
+
+def test_host_key_refusals():
+    path = os.path.join(WORK, "hk-bad")
+    assert new_key(path, "web-01")[0] == 0
+    kid = lines_of(read(path))[0].split()[0]
+    with open(path, "a") as fh:
+        fh.write(read(path))  # the same key id twice
+    before = read(path)
+    rc, _, err = new_key(path, "web-02")
+    T.ok(rc == 3 and "%s:2: key id '%s' is also on line 1" % (path, kid) in err and
+         read(path) == before, "a broken file is refused (file, line, key; exit 3), unchanged",
+         err)
+    rc, _, err = ctl(None, "host-key", "list", "--keys", path)
+    T.ok(rc == 3 and "%s:2:" % path in err, "list refuses it too", err)
+    with open(path, "w") as fh:
+        fh.write(before.split("\n")[0] + "\n")
+    os.chmod(path, 0o640)
+    rc, _, err = new_key(path, "web-02")
+    T.ok(rc == 3 and "too open" in err and len(lines_of(read(path))) == 1,
+         "a key file others may read is refused", err)
+    os.chmod(path, 0o600)
+    cases = [(("new",), "needs HOST"), (("new", "a b"), "printable"),
+             (("remove", "a/b"), "KEY_ID"), (("list", "x"), "takes no operand"),
+             (("frob",), "want new, list or remove"), (("new", "h", "--owner", "nosuch"),
+                                                       "no local user")]
+    bad = [(a, r) for a, r in cases
+           if (lambda res: res[0] != 2 or r not in res[2])(
+               ctl(None, "host-key", *a, "--keys", path))]
+    T.ok(not bad, "host-key usage errors: exit 2 with the reason", repr(bad))
+    rc, _, err = ctl(None, "host-key", "new", "h", "--keys", "relative/keys")
+    T.ok(rc == 3 and "absolute path" in err, "a relative --keys is refused", err)
+
+
+def test_host_key_owner():
+    path = os.path.join(WORK, "hk-owner")
+    assert new_key(path, "web-01")[0] == 0
+    rc, _, err = new_key(path, "web-02", "--owner", "bob")
+    st = os.stat(path)
+    T.ok(rc == 0 and (st.st_uid, st.st_gid) == (2003, 2003) and stat.S_IMODE(st.st_mode) == 0o600
+         and len(host_keys(path)) == 2,
+         "--owner USER: root's file becomes the service user's, mode 0600", err)
+    rc, _, err = ctl(None, "host-key", "list", "--keys", path)
+    T.ok(rc == 3 and "owned by uid 2003" in err and "pass --owner USER" in err,
+         "without --owner, bob's file is refused, with a hint", err)
+    rc, _, err = ctl(None, "host-key", "list", "--keys", path, "--owner", "dtuser")
+    T.ok(rc == 3 and "owned by uid 2003" in err, "... and with another user's --owner", err)
+    rc, _, err = new_key(path, "web-03", "--owner", "bob")
+    st = os.stat(path)
+    T.ok(rc == 0 and st.st_uid == 2003 and len(host_keys(path)) == 3,
+         "a rewrite keeps it bob's", err)
+
+
+def test_host_key_racing_writers():
+    path = os.path.join(WORK, "hk-race")
+    procs = [subprocess.Popen([CTL, "host-key", "new", "host%d" % i, "--keys", path],
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env_for_ctl(),
+                              text=True) for i in range(12)]
+    outs = [p.communicate(timeout=STEP_TIMEOUT) for p in procs]
+    keys = host_keys(path)
+    printed = {o.split(" ")[0]: o.split("\n")[0].split(" ")[1] for o, _ in outs if o}
+    T.ok(all(p.returncode == 0 for p in procs) and len(keys) == 12 and
+         all(keys[k][1] == v for k, v in printed.items()) and len(printed) == 12,
+         "12 concurrent host-key new: every key there once, each with its printed secret",
+         "codes=%r" % [p.returncode for p in procs])
+
+
 # ------------------------------------------------------- crash and races
 
 def lines_of(text):
@@ -462,7 +612,8 @@ def main():
     tests = [test_usage, test_root_only, test_bad_config, test_map_edit,
              test_map_broken_file_left_alone, test_enroll_admin, test_enroll_directory_rules,
              test_enroll_interrupted, test_enroll_self, test_recovery, test_test_command,
-             test_doctor,
+             test_doctor, test_host_key_new, test_host_key_remove, test_host_key_refusals,
+             test_host_key_owner, test_host_key_racing_writers,
              test_killed_writers, test_racing_writers]
     # dingtalk-ctl is root's alone (test_root_only): without root only its
     # usage and that refusal can be checked, one skip for each other step.

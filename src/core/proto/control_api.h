@@ -65,6 +65,16 @@
 #define DT_SIGN_NONCE_MAX      64
 #define DT_SIGN_MAC_HEX	       64 /* lowercase hex of HMAC-SHA256 */
 #define DT_SIGN_SKEW_DEFAULT_S 60
+/* The `error_code` of a refused signature (401) and of a key naming
+ * another host (403): the module names it in its log line with what the
+ * administrator should do. */
+#define DT_CONTROL_SIGN_MISSING	      "missing"
+#define DT_CONTROL_SIGN_MALFORMED     "malformed"
+#define DT_CONTROL_SIGN_UNKNOWN_KEY   "unknown_key"
+#define DT_CONTROL_SIGN_STALE	      "stale"
+#define DT_CONTROL_SIGN_BAD_SIGNATURE "bad_signature"
+#define DT_CONTROL_SIGN_REPLAY	      "replay"
+#define DT_CONTROL_HOST_MISMATCH      "host_mismatch"
 /* A 503 whose error_code is this: the service's store (Redis) cannot
  * serve. The module reads it as "unavailable" and tries the next URL. */
 #define DT_CONTROL_STORE_DOWN "store_down"
