@@ -8,7 +8,7 @@
  *       --target NAME --replica CONTROL PUBLIC [--replica ...] [--target ...]
  *       [--proc NAME PID]... [--redis HOST:PORT] [--rate N] [--duration S]
  *       [--waiters 1|2] [--no-confirm] [--phone-delay MS] [--sessions N]
- *       [--ttl S] [--wait S] [--cacert FILE] [--quick]
+ *       [--ttl S] [--wait S] [--hold S] [--cacert FILE] [--quick]
  *
  * fleet: logins at a fixed rate for a duration on the first target;
  * compare: the same, each login on the next target in turn (the single
@@ -51,6 +51,7 @@ struct run {
 	unsigned nprocs;
 	double rate, duration_s;
 	unsigned sessions;
+	unsigned hold_s; /* pending: seconds the sessions stay before the cancel */
 	struct fleet_opts opts;
 };
 
@@ -140,6 +141,8 @@ static int parse_run(int argc, char **argv, struct run *r)
 			r->opts.waiters = (unsigned)atol(argv[++i]);
 		} else if (strcmp(a, "--phone-delay") == 0 && more >= 1) {
 			r->opts.phone_delay_ms = (unsigned)atol(argv[++i]);
+		} else if (strcmp(a, "--hold") == 0 && more >= 1) {
+			r->hold_s = (unsigned)atol(argv[++i]);
 		} else if (strcmp(a, "--wait") == 0 && more >= 1) {
 			r->opts.wait_s = (unsigned)atol(argv[++i]);
 		} else if (strcmp(a, "--ttl") == 0 && more >= 1) {
@@ -332,6 +335,8 @@ static int mode_pending(struct run *r, struct fleet_driver *d)
 		snprintf(name, sizeof(name), "%s.redis_bytes_per_session", prefix);
 		bench_result(name, (double)(during - before) / p.registered, "bytes");
 	}
+	if (r->hold_s > 0) /* to look at Redis's keys meanwhile */
+		sleep(r->hold_s);
 	bad |= fleet_pending_cancel(d, t, &p) != 0;
 	report_memory(r, prefix, "cancelled", &after);
 	fleet_pending_free(&p);
