@@ -18,7 +18,9 @@ static int timestamp_parse(const char *s, int64_t *out)
 	size_t i, n = strlen(s);
 	int64_t v = 0;
 
-	if (n == 0 || n > TIMESTAMP_DIGITS_MAX)
+	/* No leading zero: the header's text is then the very decimal the
+	 * string to sign holds. */
+	if (n == 0 || n > TIMESTAMP_DIGITS_MAX || (s[0] == '0' && n > 1))
 		return -1;
 	for (i = 0; i < n; i++) {
 		if (s[i] < '0' || s[i] > '9')

@@ -42,6 +42,13 @@ static int parse_owner(const char *cmd, const char *user, struct ctl_keyfile *f)
 	return 0;
 }
 
+static const char *operand_rule(const char *sub)
+{
+	if (strcmp(sub, "list") == 0)
+		return "takes no operand";
+	return strcmp(sub, "new") == 0 ? "wants one operand: HOST" : "wants one operand: KEY_ID";
+}
+
 static int parse(const char *cmd, int argc, char **argv, struct hostkey_args *a)
 {
 	static const struct option opts[] = {{"keys", required_argument, NULL, 'k'},
@@ -61,10 +68,7 @@ static int parse(const char *cmd, int argc, char **argv, struct hostkey_args *a)
 			return ctl_usage_error(cmd, "unknown option");
 	}
 	if (argc - optind != want)
-		return ctl_usage_error(cmd, "%s",
-				       strcmp(a->sub, "new") == 0 ? "needs HOST"
-				       : want			  ? "needs KEY_ID"
-								  : "takes no operand");
+		return ctl_usage_error(cmd, "%s", operand_rule(a->sub));
 	a->arg = want ? argv[optind] : NULL;
 	if (strcmp(a->sub, "new") == 0 && !dt_is_printable_id(a->arg))
 		return ctl_usage_error(cmd, "HOST: want 1 to 256 printable characters, no spaces "

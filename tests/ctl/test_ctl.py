@@ -485,6 +485,10 @@ def test_host_key_remove():
     T.ok(rc == 1 and "no key '%s'" % ids[1] in err, "removing an unknown key: exit 1", err)
     T.ok(sorted(host_keys(path)) == [ids[2]] and not os.path.exists(path + ".bak"),
          "the removed keys are gone, and no backup keeps them", read(path))
+    rc, out, err = new_key(path, "c.example")
+    T.ok(rc == 0 and
+         "# trailing comment, no newline\nc.example." in read(path) and len(host_keys(path)) == 2,
+         "a key is added on a line of its own after a last line without newline", read(path))
 
 
 def test_host_key_refusals():
@@ -507,7 +511,8 @@ def test_host_key_refusals():
     T.ok(rc == 3 and "too open" in err and len(lines_of(read(path))) == 1,
          "a key file others may read is refused", err)
     os.chmod(path, 0o600)
-    cases = [(("new",), "needs HOST"), (("new", "a b"), "printable"),
+    cases = [(("new",), "wants one operand: HOST"), (("new", "a", "b"), "wants one operand: HOST"),
+             (("remove",), "wants one operand: KEY_ID"), (("new", "a b"), "printable"),
              (("remove", "a/b"), "KEY_ID"), (("list", "x"), "takes no operand"),
              (("frob",), "want new, list or remove"), (("new", "h", "--owner", "nosuch"),
                                                        "no local user")]

@@ -102,6 +102,14 @@ static void test_a_newline_in_a_field_is_refused(void **state)
 	in.path = "/v1/x";
 	in.nonce = NULL;
 	assert_int_equal(dt_reqsign_mac(secret, sizeof(secret), &in, mac, &err), -1);
+	/* A length without a body, and no secret at all. */
+	in.nonce = NONCE;
+	in.body_len = 3;
+	assert_int_equal(dt_reqsign_mac(secret, sizeof(secret), &in, mac, &err), -1);
+	in.body_len = 0;
+	assert_int_equal(dt_reqsign_mac(secret, sizeof(secret), &in, mac, &err), 0);
+	assert_int_equal(dt_reqsign_mac(secret, 0, &in, mac, &err), -1);
+	assert_string_equal(mac, "");
 }
 
 static const char *header(const struct dt_reqsign_headers *h, const char *name)
@@ -278,6 +286,17 @@ static void test_host_key_errors_name_the_file_and_line(void **state)
 	expect_load_error("a " SECRET_TEXT "\n\nb " SECRET_TEXT "\n", 0600, want);
 	snprintf(want, sizeof(want), "%s: holds no key", path);
 	expect_load_error("# nothing\n\n", 0600, want);
+	{
+		/* A NUL byte: refused, not cut short. */
+		FILE *f = fopen(path, "w");
+		assert_non_null(f);
+		assert_int_equal(fwrite("a " SECRET_TEXT "\n\0", 1, 47, f), 47);
+		assert_int_equal(fclose(f), 0);
+		struct dt_host_key key;
+		struct dt_err err = {0};
+		assert_int_equal(dt_host_key_load(path, &key, &err), -1);
+		assert_non_null(strstr(err.msg, "NUL"));
+	}
 	/* A secret file: group or other access refuses it. */
 	expect_load_error("web-01.k1 " SECRET_TEXT "\n", 0640, "too open");
 }
@@ -369,6 +388,19 @@ static void test_service_key_file_errors(void **state)
 			   "keys:1: key 'a': unknown field after 'created='");
 	expect_parse_error("a h\x01 " SECRET_TEXT "\n",
 			   "keys:1: key 'a': the host is not 1 to 256");
+	{
+		char big[700];
+		memset(big, ' ', sizeof(big));
+		memcpy(big, "a h " SECRET_TEXT, 4 + 43);
+		big[sizeof(big) - 1] = '\0';
+		expect_parse_error(big, "keys:1: line longer than 511 bytes");
+		/* A long comment is fine. */
+		big[0] = '#';
+		struct dt_hostkey_entry *e;
+		size_t n;
+		parse_ok(big, &e, &n);
+		assert_int_equal(n, 0);
+	}
 	memset(host, 'h', 257);
 	host[257] = '\0';
 	snprintf(line, sizeof(line), "a %s %s\n", host, SECRET_TEXT);

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+#include <pthread.h>
 
 #include "hostkeys.h"
 #include "verify.h"
@@ -184,6 +185,40 @@ static void test_a_signed_request_passes_once(void **state)
 	assert_int_equal(cbd_hostkeys_count(*state), 2);
 }
 
+/* Both ends from their files: the host's key file (as host-key new
+ * prints it) loaded by dt_host_key_load, the request signed with it, the
+ * service's file checking it. */
+static void test_the_host_key_file_signs_what_the_service_accepts(void **state)
+{
+	char host_file[96];
+	struct dt_host_key hk;
+	struct dt_reqsign_headers h;
+	struct dt_err err = {0};
+	struct cbd_signed_request r = {.method = "POST", .path = "/v1/sessions", .body = BODY};
+	struct nonces ns = {0};
+	struct cbd_hostkey key;
+	FILE *f;
+
+	snprintf(host_file, sizeof(host_file), "%s/pam_dingtalk.hostkey", dir);
+	f = fopen(host_file, "w");
+	assert_non_null(f);
+	fputs("web-01.k1 " SECRET_A "\n# On web-01: these lines are its key file\n", f);
+	assert_int_equal(fclose(f), 0);
+	assert_int_equal(chmod(host_file, 0600), 0);
+	assert_int_equal(dt_host_key_load(host_file, &hk, &err), 0);
+	assert_int_equal(
+	    dt_reqsign_headers(&hk, "POST", "/v1/sessions", BODY, strlen(BODY), NOW_S, &h, &err),
+	    0);
+	dt_host_key_wipe(&hk);
+	r.body_len = strlen(BODY);
+	r.key_id = value(h.key);
+	r.timestamp = value(h.time);
+	r.nonce = value(h.nonce);
+	r.signature = value(h.mac);
+	assert_int_equal(cbd_verify(*state, &r, NOW_MS, SKEW, once, &ns, &key), CBD_VERIFY_OK);
+	assert_string_equal(key.host, "web-01");
+}
+
 static void test_each_missing_header(void **state)
 {
 	struct signed_req s;
@@ -221,6 +256,7 @@ static void test_malformed_values(void **state)
 	expect_malformed(state, offsetof(struct cbd_signed_request, timestamp), " 1764900000");
 	expect_malformed(state, offsetof(struct cbd_signed_request, timestamp),
 			 "9999999999999999999");
+	expect_malformed(state, offsetof(struct cbd_signed_request, timestamp), "01764900000");
 	expect_malformed(state, offsetof(struct cbd_signed_request, nonce), "short");
 	expect_malformed(state, offsetof(struct cbd_signed_request, nonce),
 			 "AAECAwQFBgcICQoLDA0OD+");
@@ -232,6 +268,14 @@ static void test_malformed_values(void **state)
 	expect_malformed(state, offsetof(struct cbd_signed_request, path), "v1/sessions");
 	expect_malformed(state, offsetof(struct cbd_signed_request, path), "/v1/sessions\n1");
 	expect_malformed(state, offsetof(struct cbd_signed_request, path), NULL);
+	{
+		/* A body length without a body. */
+		struct signed_req s;
+		struct nonces ns = {0};
+		sign(&s, NOW_S);
+		s.r.body = NULL;
+		assert_int_equal(check(state, &s, &ns, NULL), CBD_VERIFY_MALFORMED);
+	}
 }
 
 static void test_unknown_key(void **state)
@@ -242,6 +286,16 @@ static void test_unknown_key(void **state)
 	sign_as(&s, "web-02.k1", SECRET_A, "POST", "/v1/sessions", BODY, NOW_S);
 	assert_int_equal(check(state, &s, &ns, NULL), CBD_VERIFY_UNKNOWN_KEY);
 	assert_int_equal(ns.calls, 0);
+	{
+		/* Asked directly: an id longer than any key's, or none. */
+		struct cbd_hostkey k;
+		char id[DT_SIGN_KEY_ID_MAX + 2];
+		memset(id, 'a', sizeof(id) - 1);
+		id[sizeof(id) - 1] = '\0';
+		assert_int_equal(cbd_hostkeys_find(*state, id, NOW_MS, &k), -1);
+		assert_int_equal(cbd_hostkeys_find(*state, NULL, NOW_MS, &k), -1);
+		assert_string_equal(k.id, "");
+	}
 }
 
 static void test_the_skew_window(void **state)
@@ -422,6 +476,59 @@ static void test_a_broken_file_keeps_the_old_keys(void **state)
 	assert_non_null(strstr(last_log, path));
 }
 
+/* Lookups from several threads while the file is replaced under them:
+ * each copy is one whole key of one version of the file (its id, host and
+ * secret belong together), never a mix. */
+struct reader {
+	struct cbd_hostkeys *keys;
+	int64_t start_ms;
+	int torn, found;
+};
+
+static void *read_keys(void *arg)
+{
+	struct reader *r = arg;
+	unsigned char a[DT_SIGN_SECRET_BYTES], b[DT_SIGN_SECRET_BYTES];
+	struct cbd_hostkey k;
+	int i;
+
+	dt_reqsign_secret_decode(SECRET_A, a);
+	dt_reqsign_secret_decode(SECRET_B, b);
+	for (i = 0; i < 20000; i++) {
+		/* Each call a little later: the file is looked at often. */
+		if (cbd_hostkeys_find(r->keys, "web-01.k1", r->start_ms + i * 10, &k) != 0)
+			continue;
+		r->found++;
+		if (strcmp(k.id, "web-01.k1") != 0 ||
+		    !((strcmp(k.host, "web-01") == 0 && memcmp(k.secret, a, sizeof(a)) == 0) ||
+		      (strcmp(k.host, "web-01b") == 0 && memcmp(k.secret, b, sizeof(b)) == 0)))
+			r->torn++;
+	}
+	return NULL;
+}
+
+static void test_lookups_race_a_changing_file(void **state)
+{
+	struct reader r[4];
+	pthread_t t[4];
+	int i;
+
+	for (i = 0; i < 4; i++) {
+		r[i] = (struct reader){.keys = *state, .start_ms = NOW_MS + i};
+		assert_int_equal(pthread_create(&t[i], NULL, read_keys, &r[i]), 0);
+	}
+	for (i = 0; i < 40; i++)
+		write_keys(i % 2 ? "web-01.k1 web-01 " SECRET_A "\n"
+				 : "web-01.k1 web-01b " SECRET_B "\ndb-01.k1 db-01 " SECRET_A "\n",
+			   0600);
+	for (i = 0; i < 4; i++) {
+		assert_int_equal(pthread_join(t[i], NULL), 0);
+		assert_int_equal(r[i].torn, 0);
+		assert_true(r[i].found > 0);
+	}
+	assert_int_equal(errors_logged, 0);
+}
+
 static void test_open_refuses_a_bad_file(void **state)
 {
 	struct dt_err err = {0};
@@ -442,6 +549,8 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test_setup_teardown(test_a_signed_request_passes_once, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_the_host_key_file_signs_what_the_service_accepts,
+					    setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_each_missing_header, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_malformed_values, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_unknown_key, setup, teardown),
@@ -454,6 +563,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_a_new_key_appears_and_a_removed_one_goes, setup,
 					    teardown),
 	    cmocka_unit_test_setup_teardown(test_a_broken_file_keeps_the_old_keys, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_lookups_race_a_changing_file, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_open_refuses_a_bad_file, setup, teardown),
 	};
 
