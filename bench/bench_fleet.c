@@ -353,6 +353,7 @@ static int cmd_run(int argc, char **argv)
 	};
 	struct fleet_host *hosts = NULL;
 	struct fleet_driver d = {0};
+	unsigned i;
 	int n, bad;
 
 	if (parse_run(argc, argv, &r) != 0)
@@ -376,6 +377,11 @@ static int cmd_run(int argc, char **argv)
 		bad = usage();
 	fleet_http_free(d.http);
 	fleet_keys_free(hosts, (unsigned)n);
+	for (i = 0; i < r.ntargets; i++) {
+		free(r.targets[i].wakeup.v);
+		free(r.targets[i].approval.v);
+		free(r.targets[i].reg.v);
+	}
 	return bad ? 1 : 0;
 }
 

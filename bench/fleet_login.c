@@ -6,7 +6,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
 
 #include "bench_util.h"
 #include "base/json.h"
@@ -66,14 +65,15 @@ void fleet_complain(struct fleet_driver *d, const char *fmt, ...)
 
 void fleet_samples_add(struct fleet_samples *s, double v)
 {
+	size_t cap = s->cap ? s->cap * 2 : 1024;
 	double *grown;
 
 	if (s->n == s->cap) {
-		s->cap = s->cap ? s->cap * 2 : 1024;
-		grown = realloc(s->v, s->cap * sizeof(*s->v));
+		grown = realloc(s->v, cap * sizeof(*s->v));
 		if (grown == NULL)
-			return;
+			return; /* the sample is lost, not the run */
 		s->v = grown;
+		s->cap = cap;
 	}
 	s->v[s->n++] = v;
 }
