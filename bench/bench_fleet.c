@@ -8,7 +8,18 @@
  *       --target NAME --replica CONTROL PUBLIC [--replica ...] [--target ...]
  *       [--proc NAME PID]... [--redis HOST:PORT] [--rate N] [--duration S]
  *       [--waiters 1|2] [--no-confirm] [--phone-delay MS] [--sessions N]
- *       [--ttl S] [--wait S] [--hold S] [--cacert FILE] [--quick]
+ *       [--ttl S] [--wait S] [--hold S] [--cacert FILE] [--no-reuse] [--quick]
+ *
+ * CONTROL is a replica's control API (http(s)://HOST:PORT, signed as the
+ * login's host, or unix:PATH), PUBLIC its public listener; a target's
+ * replicas share one store. --rate logins/s for --duration s (50, 60);
+ * --waiters 2 races a second wait on another replica; --phone-delay ms
+ * after the registration the phone opens the link (200); --wait the
+ * long-poll's timeout (25); --ttl the sessions' (120); --sessions the
+ * pending count (10,000), --hold seconds they stay; --proc processes whose
+ * CPU and RSS are read from /proc; --redis the Redis whose used_memory
+ * is read; --cacert the CA of https bases; --no-reuse a new connection per
+ * request; --quick a few seconds (CI).
  *
  * fleet: logins at a fixed rate for a duration on the first target;
  * compare: the same, each login on the next target in turn (the single
@@ -52,6 +63,7 @@ struct run {
 	double rate, duration_s;
 	unsigned sessions;
 	unsigned hold_s; /* pending: seconds the sessions stay before the cancel */
+	int no_reuse;	 /* a new connection for every request */
 	struct fleet_opts opts;
 };
 
@@ -103,6 +115,8 @@ static int parse_run(int argc, char **argv, struct run *r)
 			r->sessions = 200;
 			r->opts.wait_s = 10;
 			r->opts.ttl_s = 30;
+		} else if (strcmp(a, "--no-reuse") == 0) {
+			r->no_reuse = 1;
 		} else if (strcmp(a, "--no-confirm") == 0) {
 			r->opts.confirm = 0;
 		} else if (strcmp(a, "--mode") == 0 && more >= 1) {
@@ -364,7 +378,7 @@ static int cmd_run(int argc, char **argv)
 	d.hosts = hosts;
 	d.nhosts = (unsigned)n;
 	d.opts = r.opts;
-	d.http = fleet_http_new(r.ca_file);
+	d.http = fleet_http_new(r.ca_file, r.no_reuse);
 	if (d.http == NULL)
 		return 1;
 	bench_machine();

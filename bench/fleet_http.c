@@ -26,9 +26,10 @@ struct fleet_http {
 	CURLM *multi;
 	unsigned active;
 	const char *ca_file;
+	int no_reuse;
 };
 
-struct fleet_http *fleet_http_new(const char *ca_file)
+struct fleet_http *fleet_http_new(const char *ca_file, int no_reuse)
 {
 	struct fleet_http *h = calloc(1, sizeof(*h));
 
@@ -42,6 +43,7 @@ struct fleet_http *fleet_http_new(const char *ca_file)
 	curl_multi_setopt(h->multi, CURLMOPT_MAX_HOST_CONNECTIONS, 0L);
 	curl_multi_setopt(h->multi, CURLMOPT_MAXCONNECTS, 512L);
 	h->ca_file = ca_file;
+	h->no_reuse = no_reuse;
 	return h;
 }
 
@@ -157,6 +159,10 @@ int fleet_http_send(struct fleet_http *h, const struct fleet_call *call, fleet_d
 	curl_easy_setopt(e, CURLOPT_PRIVATE, x);
 	curl_easy_setopt(e, CURLOPT_TCP_NODELAY, 1L);
 	curl_easy_setopt(e, CURLOPT_PROXY, "");
+	if (h->no_reuse) {
+		curl_easy_setopt(e, CURLOPT_FRESH_CONNECT, 1L);
+		curl_easy_setopt(e, CURLOPT_FORBID_REUSE, 1L);
+	}
 	if (h->ca_file != NULL)
 		curl_easy_setopt(e, CURLOPT_CAINFO, h->ca_file);
 	x->done = done;

@@ -42,8 +42,10 @@ struct fleet_call {
 struct fleet_http;
 
 /* `ca_file`: NULL, or the PEM bundle that https:// bases are verified
- * against (a TLS-terminating proxy in front of a replica). */
-struct fleet_http *fleet_http_new(const char *ca_file);
+ * against (a TLS-terminating proxy in front of a replica). `no_reuse`:
+ * every request on a new connection, as modules, one login each, make
+ * them. */
+struct fleet_http *fleet_http_new(const char *ca_file, int no_reuse);
 void fleet_http_free(struct fleet_http *h);
 
 /* Starts `call`; `done(ctx, tag, resp)` runs from fleet_http_step once it
