@@ -1,4 +1,5 @@
 /* Rate-limited logging of repeated refusals. */
+#include <stdio.h>
 #include <string.h>
 
 #include "burst.h"
@@ -66,4 +67,20 @@ int cbd_burst_hit(struct cbd_burst *b, int64_t now_ms, const char *key, struct c
 		b->held++;
 	pthread_mutex_unlock(&b->lock);
 	return log;
+}
+
+void cbd_burst_note_text(const struct cbd_burst_note *note, char *out, size_t size)
+{
+	if (note->held > 0 && note->keys > CBD_BURST_TRACK)
+		snprintf(out, size,
+			 "; the previous window refused %u more without a line, from more than "
+			 "%d distinct keys in all",
+			 note->held, CBD_BURST_TRACK);
+	else if (note->held > 0)
+		snprintf(out, size,
+			 "; the previous window refused %u more without a line, from %u "
+			 "distinct keys in all",
+			 note->held, note->keys);
+	else if (size > 0)
+		out[0] = '\0';
 }

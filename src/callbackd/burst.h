@@ -9,6 +9,7 @@
 #define CBD_BURST_H
 
 #include <pthread.h>
+#include <stddef.h>
 #include <stdint.h>
 
 /* A burst's window: this long from its first line. */
@@ -44,5 +45,10 @@ void cbd_burst_destroy(struct cbd_burst *b);
  * apart by a 64-bit hash: a collision can only make two keys count as one. */
 int cbd_burst_hit(struct cbd_burst *b, int64_t now_ms, const char *key,
 		  struct cbd_burst_note *note);
+
+/* What a note says, for the end of a log line: "" when the previous
+ * window left nothing unlogged, else "; the previous window refused N
+ * more without a line, from M distinct keys in all". */
+void cbd_burst_note_text(const struct cbd_burst_note *note, char *out, size_t size);
 
 #endif

@@ -1,4 +1,5 @@
 /* The helper's key table, defaults and post-parse validation. */
+#include <arpa/inet.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,6 +26,16 @@ const struct dt_cfg_key cbd_conf_keys[] = {
     {"max_connections_per_ip", DT_CFG_UINT, offsetof(struct cbd_conf, max_connections_per_ip), 0,
      10000, NULL, 0},
     {"request_timeout", DT_CFG_UINT, offsetof(struct cbd_conf, request_timeout), 1, 600, NULL, 0},
+    /* the control API over TCP (a fleet) */
+    {"control_listen", DT_CFG_STRING, offsetof(struct cbd_conf, control_listen), 0, 0, NULL, 0},
+    {"control_tls_cert", DT_CFG_STRING, offsetof(struct cbd_conf, control_tls_cert), 0, 0, NULL, 0},
+    {"control_tls_key", DT_CFG_STRING, offsetof(struct cbd_conf, control_tls_key), 0, 0, NULL, 0},
+    {"host_keys", DT_CFG_STRING, offsetof(struct cbd_conf, host_keys), 0, 0, NULL, 0},
+    {"control_skew", DT_CFG_UINT, offsetof(struct cbd_conf, control_skew), 5, 600, NULL, 0},
+    {"control_max_connections", DT_CFG_UINT, offsetof(struct cbd_conf, control_max_connections), 1,
+     10000, NULL, 0},
+    {"control_max_connections_per_ip", DT_CFG_UINT,
+     offsetof(struct cbd_conf, control_max_connections_per_ip), 0, 10000, NULL, 0},
     DT_CFG_END,
 };
 
@@ -40,6 +51,8 @@ void cbd_conf_init(struct cbd_conf *conf)
 	conf->max_connections = CBD_DEFAULT_MAX_CONNECTIONS;
 	conf->max_connections_per_ip = CBD_DEFAULT_MAX_CONNECTIONS_PER_IP;
 	conf->request_timeout = CBD_DEFAULT_REQUEST_TIMEOUT;
+	conf->control_skew = DT_SIGN_SKEW_DEFAULT_S;
+	conf->control_max_connections = CBD_DEFAULT_CONTROL_MAX_CONNECTIONS;
 }
 
 static int default_string(char **field, const char *value, struct dt_err *err)
@@ -133,6 +146,84 @@ static int check_control(const char *control, const char *path, struct dt_err *e
 	return 0;
 }
 
+int cbd_host_is_loopback(const char *host)
+{
+	unsigned char a[16];
+
+	if (inet_pton(AF_INET, host, a) == 1)
+		return a[0] == 127;
+	return inet_pton(AF_INET6, host, a) == 1 && IN6_IS_ADDR_LOOPBACK((struct in6_addr *)a);
+}
+
+/* A file a key names: given, not empty, an absolute path (the service
+ * may run from any directory, and a relative name would change meaning). */
+static int check_file_key(const char *key, const char *value, const char *path, struct dt_err *err)
+{
+	if (value[0] != '/')
+		return dt_err_set(err, DT_ERR_CONFIG, "%s: %s must be an absolute path (got '%s')",
+				  path, key, value);
+	return 0;
+}
+
+/* The keys of the TCP control listener are all or nothing: without
+ * control_listen, any of the others is a mistake worth stopping for (an
+ * administrator who set a certificate expects TLS somewhere). */
+static int check_control_off(const struct cbd_conf *conf, const char *path, struct dt_err *err)
+{
+	const char *stray = conf->control_tls_cert != NULL  ? "control_tls_cert"
+			    : conf->control_tls_key != NULL ? "control_tls_key"
+			    : conf->host_keys != NULL	    ? "host_keys"
+							    : NULL;
+
+	if (stray == NULL)
+		return 0;
+	return dt_err_set(err, DT_ERR_CONFIG,
+			  "%s: %s is set but control_listen is not; set control_listen to "
+			  "serve the control API over TCP, or remove %s",
+			  path, stray, stray);
+}
+
+/* control_listen's rules: a valid address; TLS (certificate and key, both)
+ * or, without TLS, a loopback address only (a local proxy terminates TLS);
+ * host_keys always, since every request there must be signed. */
+static int check_control_tcp(const struct cbd_conf *conf, const char *path, struct dt_err *err)
+{
+	char host[256], port[8];
+	int tls;
+
+	if (conf->control_listen == NULL)
+		return check_control_off(conf, path, err);
+	if (cbd_split_hostport(conf->control_listen, host, sizeof(host), port, sizeof(port)) != 0)
+		return dt_err_set(
+		    err, DT_ERR_CONFIG,
+		    "%s: control_listen must be host:port or [v6addr]:port (got '%s')", path,
+		    conf->control_listen);
+	if ((conf->control_tls_cert == NULL) != (conf->control_tls_key == NULL))
+		return dt_err_set(
+		    err, DT_ERR_CONFIG,
+		    "%s: control_tls_cert and control_tls_key go together; %s is "
+		    "missing",
+		    path, conf->control_tls_cert == NULL ? "control_tls_cert" : "control_tls_key");
+	tls = conf->control_tls_cert != NULL;
+	if (tls && (check_file_key("control_tls_cert", conf->control_tls_cert, path, err) != 0 ||
+		    check_file_key("control_tls_key", conf->control_tls_key, path, err) != 0))
+		return -1;
+	if (!tls && !cbd_host_is_loopback(host))
+		return dt_err_set(err, DT_ERR_CONFIG,
+				  "%s: control_listen %s has no TLS: without control_tls_cert and "
+				  "control_tls_key it may only be a loopback address (127.0.0.1, "
+				  "[::1]) behind a local TLS proxy",
+				  path, conf->control_listen);
+	if (conf->host_keys == NULL)
+		return dt_err_set(
+		    err, DT_ERR_CONFIG,
+		    "%s: control_listen needs host_keys (the file of the hosts' keys, "
+		    "e.g. /etc/dingtalk-callbackd/host-keys): every request there "
+		    "must be signed",
+		    path);
+	return check_file_key("host_keys", conf->host_keys, path, err);
+}
+
 int cbd_conf_finish(struct cbd_conf *conf, const char *path, struct dt_err *err)
 {
 	char host[256], port[8];
@@ -151,7 +242,9 @@ int cbd_conf_finish(struct cbd_conf *conf, const char *path, struct dt_err *err)
 		return dt_err_set(err, DT_ERR_CONFIG,
 				  "%s: listen must be host:port or [v6addr]:port (got '%s')", path,
 				  conf->listen);
-	return check_control(conf->control, path, err);
+	if (check_control(conf->control, path, err) != 0)
+		return -1;
+	return check_control_tcp(conf, path, err);
 }
 
 void cbd_conf_free(struct cbd_conf *conf)

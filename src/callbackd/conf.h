@@ -18,6 +18,9 @@
 #define CBD_DEFAULT_REQUEST_TIMEOUT	    10
 #define CBD_DEFAULT_MAX_PENDING_PER_ADDRESS 32
 
+/* The TCP control listener's connection limits (dingtalk-callbackd(8)). */
+#define CBD_DEFAULT_CONTROL_MAX_CONNECTIONS 1024
+
 struct cbd_conf {
 	char *listen;	      /* public HTTP address: host:port or [v6]:port */
 	char *control;	      /* control socket path */
@@ -37,6 +40,15 @@ struct cbd_conf {
 	unsigned max_connections;	 /* at once, from everyone */
 	unsigned max_connections_per_ip; /* at once, from one address; 0: no limit */
 	unsigned request_timeout;	 /* seconds to receive and answer a request */
+	/* The control API over TCP for a fleet's hosts (docs/control-api.md,
+	 * "The TCP control listener"): off while control_listen is NULL. */
+	char *control_listen;	/* host:port or [v6]:port */
+	char *control_tls_cert; /* PEM; both or neither; neither: loopback only */
+	char *control_tls_key;
+	char *host_keys;       /* who may sign (hostkeys.h); required with control_listen */
+	unsigned control_skew; /* seconds a signed request's timestamp may be off */
+	unsigned control_max_connections;	 /* at once on the TCP control listener */
+	unsigned control_max_connections_per_ip; /* ... from one address; 0: no limit */
 };
 
 extern const struct dt_cfg_key cbd_conf_keys[];
@@ -54,5 +66,9 @@ void cbd_conf_free(struct cbd_conf *conf);
  * port. `host` must hold `host_size` bytes. */
 int cbd_split_hostport(const char *addr, char *host, size_t host_size, char *port,
 		       size_t port_size);
+
+/* Whether `host` (as cbd_split_hostport gives it) is a numeric loopback
+ * address: 127.0.0.0/8 or ::1. A name is not, whatever it resolves to. */
+int cbd_host_is_loopback(const char *host);
 
 #endif

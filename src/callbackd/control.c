@@ -1,5 +1,7 @@
-/* The control API (docs/control-api.md) on a Unix socket: who may talk,
- * routing, register, wait and cancel. */
+/* The control API (docs/control-api.md): routing, register, wait and
+ * cancel for both listeners (control_routes.h), and the Unix socket's
+ * listener. The TCP listener of a fleet is control_tcp.c; who may talk on
+ * each is control_auth.c. */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,6 +12,9 @@
 #include "address.h"
 #include "burst.h"
 #include "control.h"
+#include "control_auth.h"
+#include "control_routes.h"
+#include "control_tcp.h"
 #include "httpd.h"
 #include "base/clock.h"
 #include "base/json.h"
@@ -20,29 +25,9 @@
 #include "base/util.h"
 #include "wait.h"
 
-#define BODY_MAX	8192
+#define BODY_MAX	CBD_CONTROL_BODY_MAX
 #define SESSION_PREFIX	DT_CONTROL_SESSIONS "/"
 #define SUSPEND_RETRIES 8
-
-struct cbd_control {
-	struct MHD_Daemon *mhd;
-	int fd;
-	ino_t ino;
-	const struct cbd_conf *conf;
-	struct cbd_store *store;
-	struct cbd_waiters *waiters;
-	const struct dt_log *log;
-	/* One log line per burst of each limit's refusals (burst.h). */
-	struct cbd_burst requester_full, address_full, full;
-};
-
-/* Per request: the body, and the wait's deadline and waiter slot. */
-struct creq {
-	struct cbd_body body;
-	struct cbd_waiter waiter;
-	int64_t deadline_ms;
-	int wait_started;
-};
 
 /* ---- responses ---- */
 
@@ -130,20 +115,11 @@ static void log_refusal(struct cbd_control *ctl, struct cbd_burst *b, const char
 			const char *what)
 {
 	struct cbd_burst_note note;
-	char prev[120] = "";
+	char prev[120];
 
 	if (!cbd_burst_hit(b, dt_now_ms(), key, &note))
 		return;
-	if (note.held > 0 && note.keys > CBD_BURST_TRACK)
-		snprintf(prev, sizeof(prev),
-			 "; the previous window refused %u more without a line, from more than "
-			 "%d distinct keys in all",
-			 note.held, CBD_BURST_TRACK);
-	else if (note.held > 0)
-		snprintf(prev, sizeof(prev),
-			 "; the previous window refused %u more without a line, from %u "
-			 "distinct keys in all",
-			 note.held, note.keys);
+	cbd_burst_note_text(&note, prev, sizeof(prev));
 	dt_logf(ctl->log, LOG_WARNING,
 		"register refused: %s (at most %d keys named per 60 s window, the rest "
 		"counted%s)",
@@ -163,26 +139,24 @@ static enum MHD_Result send_empty(struct MHD_Connection *conn, unsigned status)
 	return ret;
 }
 
-/* ---- who may talk ---- */
-
-static int peer_allowed(struct cbd_control *ctl, struct MHD_Connection *conn)
+/* The store could not be reached (a fleet's Redis): nothing was decided,
+ * and the module tries another replica or reports the outage. */
+static enum MHD_Result send_store_down(struct cbd_control *ctl, struct MHD_Connection *conn)
 {
-	const union MHD_ConnectionInfo *ci;
-	uid_t uid;
-	pid_t pid;
+	return send_refusal(ctl, conn, MHD_HTTP_SERVICE_UNAVAILABLE, DT_CONTROL_STORE_DOWN,
+			    "the session store cannot be reached; try another replica");
+}
 
-	ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
-	if (ci == NULL || cbd_peer_cred(ci->connect_fd, &uid, &pid) != 0) {
-		dt_logf(ctl->log, LOG_WARNING, "control: cannot identify a client; refused");
-		return 0;
-	}
-	if (dt_peer_trusted(uid))
-		return 1;
-	dt_logf(ctl->log, LOG_WARNING,
-		"control: refused a client with uid %u (pid %d): only root may use the "
-		"control socket",
-		(unsigned)uid, (int)pid);
-	return 0;
+enum MHD_Result cbd_control_send_error(struct cbd_control *ctl, struct MHD_Connection *conn,
+				       unsigned status, const char *msg)
+{
+	return send_error(ctl, conn, status, msg);
+}
+
+enum MHD_Result cbd_control_send_refusal(struct cbd_control *ctl, struct MHD_Connection *conn,
+					 unsigned status, const char *code, const char *msg)
+{
+	return send_refusal(ctl, conn, status, code, msg);
 }
 
 static enum MHD_Result created(struct cbd_control *ctl, struct MHD_Connection *conn, const char *id,
@@ -204,8 +178,28 @@ static enum MHD_Result created(struct cbd_control *ctl, struct MHD_Connection *c
 	return send_json(conn, MHD_HTTP_CREATED, obj);
 }
 
+/* A signed registration names the signing key's host, or it is refused:
+ * a compromised host must not show phones another host's name. */
+static int host_mismatch(struct cbd_control *ctl, const struct cbd_creq *req,
+			 const struct cbd_reg *r)
+{
+	struct cbd_burst_note note;
+	char prev[120];
+
+	if (!req->signed_by_key || strcmp(r->host, req->key.host) == 0)
+		return 0;
+	if (cbd_burst_hit(&ctl->host_mismatch, dt_now_ms(), req->key.id, &note)) {
+		cbd_burst_note_text(&note, prev, sizeof(prev));
+		dt_logf(ctl->log, LOG_WARNING,
+			"register refused: key %s belongs to host %s but the registration names "
+			"host %s (at most %d keys named per 60 s window, the rest counted%s)",
+			req->key.id, req->key.host, r->shown[2], CBD_BURST_NAMED, prev);
+	}
+	return 1;
+}
+
 static enum MHD_Result add_session(struct cbd_control *ctl, struct MHD_Connection *conn,
-				   struct cbd_reg *r)
+				   const struct cbd_creq *req, struct cbd_reg *r)
 {
 	char id[CBD_ID_LEN + 1], address[CBD_ADDRESS_KEY_MAX + 1], what[2 * CBD_ADDRESS_KEY_MAX];
 	struct cbd_new_session ns = {.state = r->state,
@@ -217,16 +211,21 @@ static enum MHD_Result add_session(struct cbd_control *ctl, struct MHD_Connectio
 				     .authorize_url = r->authorize_url,
 				     .requester = r->requester,
 				     .address = address,
-				     .owner = "",
+				     .owner = req->signed_by_key ? req->key.host : "",
 				     .ttl_s = r->ttl};
 
+	if (host_mismatch(ctl, req, r))
+		return send_refusal(ctl, conn, MHD_HTTP_FORBIDDEN, DT_CONTROL_HOST_MISMATCH,
+				    "this host key may only register sessions of its own host; "
+				    "the registration names another host");
 	cbd_address_key(r->requester_address, address, sizeof(address));
 	switch (cbd_store_add(ctl->store, &ns, id)) {
 	case CBD_OK:
-		dt_logf(ctl->log, LOG_INFO,
-			"registered id=%s user=%s service=%s host=%s rhost=%s requester=%s ttl=%us",
-			id, r->shown[0], r->shown[1], r->shown[2], r->shown[3], r->shown[4],
-			r->ttl);
+		dt_logf(
+		    ctl->log, LOG_INFO,
+		    "registered id=%s user=%s service=%s host=%s rhost=%s requester=%s ttl=%us%s%s",
+		    id, r->shown[0], r->shown[1], r->shown[2], r->shown[3], r->shown[4], r->ttl,
+		    req->signed_by_key ? " key=" : "", req->signed_by_key ? req->key.id : "");
 		return created(ctl, conn, id, r->ttl);
 	case CBD_E_REQUESTER_FULL:
 		/* A refusal of this requester's login, not a helper that cannot
@@ -262,6 +261,8 @@ static enum MHD_Result add_session(struct cbd_control *ctl, struct MHD_Connectio
 		return send_refusal(ctl, conn, MHD_HTTP_SERVICE_UNAVAILABLE,
 				    DT_CONTROL_REFUSED_FULL,
 				    "too many pending sessions (max_pending)");
+	case CBD_E_DOWN:
+		return send_store_down(ctl, conn);
 	default:
 		return send_error(ctl, conn, MHD_HTTP_INTERNAL_SERVER_ERROR,
 				  "cannot store the session");
@@ -269,7 +270,7 @@ static enum MHD_Result add_session(struct cbd_control *ctl, struct MHD_Connectio
 }
 
 static enum MHD_Result do_register(struct cbd_control *ctl, struct MHD_Connection *conn,
-				   struct creq *req)
+				   struct cbd_creq *req)
 {
 	struct cbd_reg r;
 	char msg[160];
@@ -289,7 +290,7 @@ static enum MHD_Result do_register(struct cbd_control *ctl, struct MHD_Connectio
 	else if (cbd_register_sanitize(&r) != 0)
 		ret = send_error(ctl, conn, MHD_HTTP_INTERNAL_SERVER_ERROR, DT_OOM_TEXT);
 	else
-		ret = add_session(ctl, conn, &r);
+		ret = add_session(ctl, conn, req, &r);
 	cbd_register_free(&r);
 	dt_json_wipe_put(root); /* it held the state */
 	return ret;
@@ -351,7 +352,7 @@ static enum MHD_Result send_status(struct cbd_control *ctl, struct MHD_Connectio
 }
 
 static enum MHD_Result wait_step(struct cbd_control *ctl, struct MHD_Connection *conn,
-				 const char *id, struct creq *req)
+				 const char *id, struct cbd_creq *req)
 {
 	struct cbd_poll p;
 	uint64_t epoch;
@@ -360,11 +361,13 @@ static enum MHD_Result wait_step(struct cbd_control *ctl, struct MHD_Connection 
 
 	for (tries = 0;; tries++) {
 		epoch = cbd_waiters_epoch(ctl->waiters);
-		switch (cbd_store_poll(ctl->store, id, NULL, &p)) {
+		switch (cbd_store_poll(ctl->store, id, cbd_creq_owner(req), &p)) {
 		case CBD_OK:
 			break;
 		case CBD_E_UNKNOWN:
 			return send_error(ctl, conn, MHD_HTTP_NOT_FOUND, "unknown session");
+		case CBD_E_DOWN:
+			return send_store_down(ctl, conn);
 		default:
 			return send_error(ctl, conn, MHD_HTTP_INTERNAL_SERVER_ERROR,
 					  "store failed");
@@ -389,7 +392,7 @@ static enum MHD_Result wait_step(struct cbd_control *ctl, struct MHD_Connection 
 }
 
 static enum MHD_Result do_wait(struct cbd_control *ctl, struct MHD_Connection *conn, const char *id,
-			       struct creq *req)
+			       struct cbd_creq *req)
 {
 	unsigned timeout;
 
@@ -406,10 +409,16 @@ static enum MHD_Result do_wait(struct cbd_control *ctl, struct MHD_Connection *c
 /* ---- cancel ---- */
 
 static enum MHD_Result do_cancel(struct cbd_control *ctl, struct MHD_Connection *conn,
-				 const char *id)
+				 const char *id, const struct cbd_creq *req)
 {
-	if (cbd_store_cancel(ctl->store, id, NULL) != CBD_OK)
+	switch (cbd_store_cancel(ctl->store, id, cbd_creq_owner(req))) {
+	case CBD_OK:
+		break;
+	case CBD_E_DOWN:
+		return send_store_down(ctl, conn);
+	default:
 		return send_error(ctl, conn, MHD_HTTP_NOT_FOUND, "unknown session");
+	}
 	dt_logf(ctl->log, LOG_INFO, "cancelled id=%s", id);
 	return send_empty(conn, MHD_HTTP_NO_CONTENT);
 }
@@ -417,7 +426,7 @@ static enum MHD_Result do_cancel(struct cbd_control *ctl, struct MHD_Connection 
 /* ---- routing ---- */
 
 static enum MHD_Result route_session(struct cbd_control *ctl, struct MHD_Connection *conn,
-				     const char *rest, const char *method, struct creq *req)
+				     const char *rest, const char *method, struct cbd_creq *req)
 {
 	const char *slash = strchr(rest, '/');
 	size_t idlen = slash != NULL ? (size_t)(slash - rest) : strlen(rest);
@@ -431,7 +440,7 @@ static enum MHD_Result route_session(struct cbd_control *ctl, struct MHD_Connect
 		return send_error(ctl, conn, MHD_HTTP_NOT_FOUND, "unknown session");
 	if (slash == NULL) {
 		if (strcmp(method, MHD_HTTP_METHOD_DELETE) == 0)
-			return do_cancel(ctl, conn, id);
+			return do_cancel(ctl, conn, id, req);
 	} else if (strcmp(slash, "/wait") == 0) {
 		if (strcmp(method, MHD_HTTP_METHOD_GET) == 0)
 			return do_wait(ctl, conn, id, req);
@@ -441,8 +450,8 @@ static enum MHD_Result route_session(struct cbd_control *ctl, struct MHD_Connect
 	return send_error(ctl, conn, MHD_HTTP_METHOD_NOT_ALLOWED, "method not allowed");
 }
 
-static enum MHD_Result route(struct cbd_control *ctl, struct MHD_Connection *conn, const char *url,
-			     const char *method, struct creq *req)
+enum MHD_Result cbd_control_route(struct cbd_control *ctl, struct MHD_Connection *conn,
+				  const char *url, const char *method, struct cbd_creq *req)
 {
 	if (strcmp(url, DT_CONTROL_SESSIONS) == 0) {
 		if (strcmp(method, MHD_HTTP_METHOD_POST) == 0)
@@ -454,12 +463,34 @@ static enum MHD_Result route(struct cbd_control *ctl, struct MHD_Connection *con
 	return send_error(ctl, conn, MHD_HTTP_NOT_FOUND, "not found");
 }
 
+enum MHD_Result cbd_control_collect(struct cbd_control *ctl, struct cbd_creq *req,
+				    const char *upload, size_t *upload_size)
+{
+	if (cbd_body_append(&req->body, upload, *upload_size) != 0) {
+		dt_logf(ctl->log, LOG_WARNING, "control: request body over 8 KiB; dropped");
+		return MHD_NO;
+	}
+	*upload_size = 0;
+	return MHD_YES;
+}
+
+void cbd_creq_free(struct cbd_control *ctl, struct cbd_creq *req)
+{
+	cbd_waiters_forget(ctl->waiters, &req->waiter);
+	cbd_body_clear(&req->body);
+	OPENSSL_cleanse(&req->key, sizeof(req->key));
+	free(req->target);
+	free(req);
+}
+
+/* ---- the Unix socket's listener ---- */
+
 /* First call for a request: check the peer and the declared size. */
 static enum MHD_Result begin(struct cbd_control *ctl, struct MHD_Connection *conn, void **con_cls)
 {
-	struct creq *req;
+	struct cbd_creq *req;
 
-	if (!peer_allowed(ctl, conn))
+	if (!cbd_auth_unix_peer(ctl->log, conn))
 		return send_error(ctl, conn, MHD_HTTP_FORBIDDEN, "forbidden");
 	if (cbd_body_too_long(conn, BODY_MAX))
 		return send_error(ctl, conn, MHD_HTTP_CONTENT_TOO_LARGE, "body larger than 8 KiB");
@@ -467,6 +498,7 @@ static enum MHD_Result begin(struct cbd_control *ctl, struct MHD_Connection *con
 	if (req == NULL)
 		return MHD_NO;
 	req->body.limit = BODY_MAX;
+	req->started = req->authed = 1; /* root or the helper's uid: any session */
 	*con_cls = req;
 	return MHD_YES;
 }
@@ -476,35 +508,27 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
 			      size_t *upload_size, void **con_cls)
 {
 	struct cbd_control *ctl = cls;
-	struct creq *req = *con_cls;
+	struct cbd_creq *req = *con_cls;
 
 	(void)version;
 	if (req == NULL)
 		return begin(ctl, conn, con_cls);
-	if (*upload_size != 0) {
-		if (cbd_body_append(&req->body, upload, *upload_size) != 0) {
-			dt_logf(ctl->log, LOG_WARNING, "control: request body over 8 KiB; dropped");
-			return MHD_NO;
-		}
-		*upload_size = 0;
-		return MHD_YES;
-	}
-	return route(ctl, conn, url, method, req);
+	if (*upload_size != 0)
+		return cbd_control_collect(ctl, req, upload, upload_size);
+	return cbd_control_route(ctl, conn, url, method, req);
 }
 
 static void completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 		      enum MHD_RequestTerminationCode toe)
 {
 	struct cbd_control *ctl = cls;
-	struct creq *req = *con_cls;
+	struct cbd_creq *req = *con_cls;
 
 	(void)conn;
 	(void)toe;
 	if (req == NULL)
 		return;
-	cbd_waiters_forget(ctl->waiters, &req->waiter);
-	cbd_body_clear(&req->body);
-	free(req);
+	cbd_creq_free(ctl, req);
 	*con_cls = NULL;
 }
 
@@ -537,6 +561,7 @@ static void control_free(struct cbd_control *ctl)
 	cbd_burst_destroy(&ctl->requester_full);
 	cbd_burst_destroy(&ctl->address_full);
 	cbd_burst_destroy(&ctl->full);
+	cbd_burst_destroy(&ctl->host_mismatch);
 	free(ctl);
 }
 
@@ -555,6 +580,7 @@ struct cbd_control *cbd_control_start(const struct cbd_conf *conf, struct cbd_st
 	cbd_burst_init(&ctl->requester_full);
 	cbd_burst_init(&ctl->address_full);
 	cbd_burst_init(&ctl->full);
+	cbd_burst_init(&ctl->host_mismatch);
 	ctl->fd = cbd_listen_unix(conf->control, &ctl->ino, err);
 	if (ctl->fd < 0) {
 		control_free(ctl);
@@ -568,6 +594,10 @@ struct cbd_control *cbd_control_start(const struct cbd_conf *conf, struct cbd_st
 		control_free(ctl);
 		return NULL;
 	}
+	if (conf->control_listen != NULL && (ctl->tcp = cbd_control_tcp_start(ctl, err)) == NULL) {
+		cbd_control_stop(ctl);
+		return NULL;
+	}
 	return ctl;
 }
 
@@ -576,6 +606,7 @@ void cbd_control_stop(struct cbd_control *ctl)
 	if (ctl == NULL)
 		return;
 	cbd_waiters_shutdown(ctl->waiters);
+	cbd_control_tcp_stop(ctl->tcp);
 	MHD_stop_daemon(ctl->mhd); /* closes the listening socket too */
 	cbd_waiters_free(ctl->waiters);
 	cbd_unlink_unix(ctl->conf->control, ctl->ino);

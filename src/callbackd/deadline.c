@@ -30,6 +30,7 @@ struct cbd_deadlines {
 	size_t n;
 	struct slot *slots;
 	const struct dt_log *log;
+	const char *name;
 	MHD_RequestCompletedCallback completed; /* the listener's own */
 	void *completed_cls;
 };
@@ -46,9 +47,9 @@ static void sweep(struct cbd_deadlines *d, int64_t now)
 		(void)shutdown(s->fd, SHUT_RDWR);
 		s->shut = 1;
 		dt_logf(d->log, LOG_DEBUG,
-			"public: closed a connection that did not complete a request in %lld s "
+			"%s: closed a connection that did not complete a request in %lld s "
 			"(request_timeout)",
-			(long long)(d->span_ms / 1000));
+			d->name, (long long)(d->span_ms / 1000));
 	}
 }
 
@@ -91,8 +92,9 @@ static int init_sync(struct cbd_deadlines *d)
 	return 0;
 }
 
-struct cbd_deadlines *cbd_deadlines_new(unsigned seconds, unsigned max_connections,
-					const struct dt_log *log, struct dt_err *err)
+struct cbd_deadlines *cbd_deadlines_new(const char *name, unsigned seconds,
+					unsigned max_connections, const struct dt_log *log,
+					struct dt_err *err)
 {
 	struct cbd_deadlines *d = calloc(1, sizeof(*d));
 
@@ -104,6 +106,7 @@ struct cbd_deadlines *cbd_deadlines_new(unsigned seconds, unsigned max_connectio
 	d->n = max_connections;
 	d->span_ms = (int64_t)seconds * 1000;
 	d->log = log;
+	d->name = name;
 	if (init_sync(d) != 0) {
 		free(d->slots);
 		free(d);
@@ -172,6 +175,19 @@ void cbd_deadlines_notify(void *cls, struct MHD_Connection *conn, void **socket_
 		s->used = 0;
 		*socket_context = NULL;
 	}
+	pthread_mutex_unlock(&d->lock);
+}
+
+void cbd_deadlines_extend(struct cbd_deadlines *d, struct MHD_Connection *conn, int64_t until_ms)
+{
+	const union MHD_ConnectionInfo *info =
+	    MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+	struct slot *s;
+
+	pthread_mutex_lock(&d->lock);
+	s = info != NULL ? info->socket_context : NULL;
+	if (s != NULL && s->used && !s->shut && s->deadline_ms < until_ms)
+		s->deadline_ms = until_ms;
 	pthread_mutex_unlock(&d->lock);
 }
 

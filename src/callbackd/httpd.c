@@ -28,7 +28,7 @@ __attribute__((format(printf, 2, 0))) static void mhd_logger(void *cls, const ch
 
 struct MHD_Daemon *cbd_mhd_start(const struct cbd_mhd_params *p, struct dt_err *err)
 {
-	struct MHD_OptionItem opts[8];
+	struct MHD_OptionItem opts[12];
 	struct MHD_Daemon *d;
 	unsigned flags =
 	    MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG | p->extra_flags;
@@ -47,6 +47,18 @@ struct MHD_Daemon *cbd_mhd_start(const struct cbd_mhd_params *p, struct dt_err *
 		opts[n++] = (struct MHD_OptionItem){MHD_OPTION_NOTIFY_COMPLETED,
 						    (intptr_t)p->completed, p->cls};
 	}
+	if (p->tls_cert != NULL) {
+		flags |= MHD_USE_TLS;
+		opts[n++] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_CERT, 0,
+						    (void *)(uintptr_t)p->tls_cert};
+		opts[n++] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_KEY, 0,
+						    (void *)(uintptr_t)p->tls_key};
+		opts[n++] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_PRIORITIES, 0,
+						    (void *)(uintptr_t)CBD_TLS_PRIORITIES};
+	}
+	if (p->uri_log != NULL)
+		opts[n++] = (struct MHD_OptionItem){MHD_OPTION_URI_LOG_CALLBACK,
+						    (intptr_t)p->uri_log, p->cls};
 	if (p->per_ip_limit > 0)
 		opts[n++] = (struct MHD_OptionItem){MHD_OPTION_PER_IP_CONNECTION_LIMIT,
 						    (intptr_t)p->per_ip_limit, NULL};

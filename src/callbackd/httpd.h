@@ -25,7 +25,16 @@ struct cbd_mhd_params {
 	void *cls;
 	const struct dt_log *log;
 	const char *name; /* "public" or "control", for messages */
+	/* TLS (both PEM texts, or neither): they must outlive the daemon */
+	const char *tls_cert, *tls_key;
+	/* NULL, or MHD_OPTION_URI_LOG_CALLBACK's function (the raw request
+	 * target, with its query): its result is the request's first con_cls */
+	void *(*uri_log)(void *cls, const char *uri, struct MHD_Connection *conn);
 };
+
+/* TLS 1.2 and 1.3 only, in GnuTLS's priority syntax (libmicrohttpd's TLS
+ * is GnuTLS). */
+#define CBD_TLS_PRIORITIES "NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2"
 
 struct MHD_Daemon *cbd_mhd_start(const struct cbd_mhd_params *p, struct dt_err *err);
 

@@ -363,8 +363,8 @@ static int start_server(struct cbd_public *pub, struct dt_err *err)
 	    .name = "public",
 	};
 
-	pub->deadlines = cbd_deadlines_new(pub->conf->request_timeout, pub->conf->max_connections,
-					   pub->log, err);
+	pub->deadlines = cbd_deadlines_new("public", pub->conf->request_timeout,
+					   pub->conf->max_connections, pub->log, err);
 	if (pub->deadlines == NULL)
 		return -1;
 	p.deadlines = pub->deadlines;

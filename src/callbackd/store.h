@@ -150,6 +150,7 @@ struct cbd_store_limits {
 	unsigned max_pending_per_requester; /* pending sessions of one requester */
 	unsigned max_pending_per_address;   /* ... of one address, whatever the account; 0: off */
 	unsigned linger_ms;		    /* how long an ended session's outcome is kept */
+	unsigned nonce_cap; /* the memory store's nonces (nonces.h); 0: CBD_NONCES_CAP */
 };
 
 /* The memory store: one process, a mutex, sessions in a list. Its instance

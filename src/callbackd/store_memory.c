@@ -9,6 +9,7 @@
 #include <openssl/crypto.h>
 #include <openssl/sha.h>
 
+#include "nonces.h"
 #include "store.h"
 #include "proto/control_api.h"
 #include "base/clock.h"
@@ -40,6 +41,9 @@ struct mstore {
 	 * after that hears "unknown session" from the same instance, which it
 	 * reads as "ended" too (docs/control-api.md). */
 	struct cbd_store_limits limits;
+	/* Signed requests' nonces (nonces.h): a fixed table, so that one
+	 * host with this store can serve a small fleet over TCP. */
+	struct cbd_nonces *nonces;
 };
 
 /* Ids of sessions whose status changed under the lock, to be announced
@@ -523,6 +527,20 @@ static int64_t m_tick(struct cbd_store *st, int64_t now_ms)
 	return next_due;
 }
 
+static enum cbd_rc m_nonce_once(struct cbd_store *st, const char *key_id, const char *nonce,
+				unsigned ttl_s)
+{
+	switch (cbd_nonces_once(mstore_of(st)->nonces, key_id, nonce, ttl_s, dt_now_ms())) {
+	case CBD_NONCES_NEW:
+		return CBD_OK;
+	case CBD_NONCES_SEEN:
+		return CBD_E_USED;
+	case CBD_NONCES_FULL:
+		break;
+	}
+	return CBD_E_DOWN; /* the table is full of live nonces: nothing forgotten */
+}
+
 static void m_destroy(struct cbd_store *st)
 {
 	struct mstore *ms = mstore_of(st);
@@ -532,6 +550,7 @@ static void m_destroy(struct cbd_store *st)
 		next = s->next;
 		session_free(s);
 	}
+	cbd_nonces_free(ms->nonces);
 	pthread_mutex_destroy(&ms->lock);
 	free(ms);
 }
@@ -543,7 +562,7 @@ static const struct cbd_store_ops memory_ops = {
     .confirm = m_confirm,
     .poll = m_poll,
     .cancel = m_cancel,
-    .nonce_once = NULL, /* the TCP control listener brings it */
+    .nonce_once = m_nonce_once,
     .tick = m_tick,
     .destroy = m_destroy,
     .health = NULL, /* memory is always there */
@@ -565,7 +584,14 @@ struct cbd_store *cbd_store_memory_new(const struct cbd_store_limits *limits,
 		dt_err_set(err, DT_ERR_INTERNAL, "the random source failed");
 		return NULL;
 	}
+	ms->nonces =
+	    cbd_nonces_new(limits->nonce_cap != 0 ? limits->nonce_cap : CBD_NONCES_CAP, err);
+	if (ms->nonces == NULL) {
+		free(ms);
+		return NULL;
+	}
 	if (pthread_mutex_init(&ms->lock, NULL) != 0) {
+		cbd_nonces_free(ms->nonces);
 		free(ms);
 		dt_err_set(err, DT_ERR_INTERNAL, "cannot create the store's mutex");
 		return NULL;
