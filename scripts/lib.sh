@@ -3,10 +3,10 @@
 
 DT_BUILD_PACKAGES="build-essential autoconf automake libtool pkg-config
 libpam0g-dev libcurl4-openssl-dev libjson-c-dev libssl-dev libqrencode-dev
-libmicrohttpd-dev python3 curl"
+libmicrohttpd-dev libhiredis-dev python3 curl"
 DT_TEST_PACKAGES="libcmocka-dev libpamtest0-dev libpam-wrapper libnss-wrapper
 pamtester zbar-tools qrencode clang-format openssh-server openssh-client sudo
-clang libclang-rt-14-dev valgrind"
+clang libclang-rt-14-dev valgrind redis-server redis-sentinel"
 
 say() { printf '==> %s\n' "$*" >&2; }
 

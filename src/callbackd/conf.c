@@ -7,6 +7,9 @@
 
 #include "conf.h"
 #include "proto/control_api.h"
+#include "base/util.h"
+
+static const char *const store_kinds[] = {"memory", "redis", NULL};
 
 const struct dt_cfg_key cbd_conf_keys[] = {
     {"listen", DT_CFG_STRING, offsetof(struct cbd_conf, listen), 0, 0, NULL, 0},
@@ -36,6 +39,17 @@ const struct dt_cfg_key cbd_conf_keys[] = {
      10000, NULL, 0},
     {"control_max_connections_per_ip", DT_CFG_UINT,
      offsetof(struct cbd_conf, control_max_connections_per_ip), 0, 10000, NULL, 0},
+    /* the session store (conf_store.c) */
+    {"store", DT_CFG_ENUM, offsetof(struct cbd_conf, store), 0, 0, store_kinds, 0},
+    {"redis", DT_CFG_STRING, offsetof(struct cbd_conf, redis), 0, 0, NULL, 0},
+    {"redis_sentinels", DT_CFG_STRING, offsetof(struct cbd_conf, redis_sentinels), 0, 0, NULL, 0},
+    {"redis_master", DT_CFG_STRING, offsetof(struct cbd_conf, redis_master), 0, 0, NULL, 0},
+    {"redis_user", DT_CFG_STRING, offsetof(struct cbd_conf, redis_user), 0, 0, NULL, 0},
+    {"redis_password_file", DT_CFG_STRING, offsetof(struct cbd_conf, redis_password_file), 0, 0,
+     NULL, 0},
+    {"redis_db", DT_CFG_UINT, offsetof(struct cbd_conf, redis_db), 0, 255, NULL, 0},
+    {"redis_prefix", DT_CFG_STRING, offsetof(struct cbd_conf, redis_prefix), 0, 0, NULL, 0},
+    {"redis_timeout", DT_CFG_UINT, offsetof(struct cbd_conf, redis_timeout), 50, 10000, NULL, 0},
     DT_CFG_END,
 };
 
@@ -53,6 +67,8 @@ void cbd_conf_init(struct cbd_conf *conf)
 	conf->request_timeout = CBD_DEFAULT_REQUEST_TIMEOUT;
 	conf->control_skew = DT_SIGN_SKEW_DEFAULT_S;
 	conf->control_max_connections = CBD_DEFAULT_CONTROL_MAX_CONNECTIONS;
+	conf->store = CBD_STORE_MEMORY;
+	conf->redis_timeout = CBD_DEFAULT_REDIS_TIMEOUT;
 }
 
 static int default_string(char **field, const char *value, struct dt_err *err)
@@ -244,10 +260,14 @@ int cbd_conf_finish(struct cbd_conf *conf, const char *path, struct dt_err *err)
 				  conf->listen);
 	if (check_control(conf->control, path, err) != 0)
 		return -1;
-	return check_control_tcp(conf, path, err);
+	if (check_control_tcp(conf, path, err) != 0)
+		return -1;
+	return cbd_conf_check_store(conf, path, err);
 }
 
 void cbd_conf_free(struct cbd_conf *conf)
 {
+	dt_free_secret(conf->redis_password);
+	conf->redis_password = NULL;
 	dt_cfg_free(cbd_conf_keys, conf);
 }

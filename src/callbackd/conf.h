@@ -20,6 +20,15 @@
 
 /* The TCP control listener's connection limits (dingtalk-callbackd(8)). */
 #define CBD_DEFAULT_CONTROL_MAX_CONNECTIONS 1024
+/* The session store: memory (one host) or redis (a fleet of replicas). */
+enum cbd_store_kind {
+	CBD_STORE_MEMORY,
+	CBD_STORE_REDIS,
+};
+#define CBD_DEFAULT_REDIS_PREFIX  "dingtalk:"
+#define CBD_DEFAULT_REDIS_TIMEOUT 500 /* ms */
+#define CBD_REDIS_PREFIX_MAX	  64
+#define CBD_REDIS_SENTINELS_MAX	  8
 
 struct cbd_conf {
 	char *listen;	      /* public HTTP address: host:port or [v6]:port */
@@ -49,6 +58,19 @@ struct cbd_conf {
 	unsigned control_skew; /* seconds a signed request's timestamp may be off */
 	unsigned control_max_connections;	 /* at once on the TCP control listener */
 	unsigned control_max_connections_per_ip; /* ... from one address; 0: no limit */
+	/* The session store (conf_store.c checks these keys) */
+	int store;		   /* enum cbd_store_kind */
+	char *redis;		   /* host:port, [v6]:port or unix:/path */
+	char *redis_sentinels;	   /* host:port ..., with redis_master */
+	char *redis_master;	   /* the name the sentinels monitor */
+	char *redis_user;	   /* ACL user, with redis_password_file */
+	char *redis_password_file; /* a secret file: the password on its first line */
+	unsigned redis_db;
+	char *redis_prefix;	/* every key's prefix */
+	unsigned redis_timeout; /* ms, to connect and for each command */
+	/* Not a key: read from redis_password_file by cbd_conf_finish,
+	 * wiped by cbd_conf_free. */
+	char *redis_password;
 };
 
 extern const struct dt_cfg_key cbd_conf_keys[];
@@ -61,6 +83,16 @@ void cbd_conf_init(struct cbd_conf *conf);
 int cbd_conf_finish(struct cbd_conf *conf, const char *path, struct dt_err *err);
 
 void cbd_conf_free(struct cbd_conf *conf);
+
+/* conf_store.c: the store's keys after parsing. Refuses wrong
+ * combinations (redis keys with store = memory, redis and
+ * redis_sentinels together, ...) naming the file, the line and the key,
+ * and reads redis_password_file. */
+int cbd_conf_check_store(struct cbd_conf *conf, const char *path, struct dt_err *err);
+
+/* Splits a list separated by commas or whitespace: calls `fn` for each
+ * item (NUL-terminated in a scratch copy); stops at the first nonzero. */
+int cbd_conf_each_item(const char *list, int (*fn)(void *ctx, const char *item), void *ctx);
 
 /* Splits "host:port", "[v6]:port" or "*:port" into host (NULL for any) and
  * port. `host` must hold `host_size` bytes. */

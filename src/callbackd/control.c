@@ -78,6 +78,16 @@ static enum MHD_Result send_json(struct MHD_Connection *conn, unsigned status, j
 	return send_text(conn, status, copy);
 }
 
+/* The store's instance into `obj` (read under the store's lock: the
+ * Redis store changes it when Redis lost its data). */
+static void add_instance(struct cbd_control *ctl, json_object *obj)
+{
+	char inst[CBD_INSTANCE_LEN + 1];
+
+	cbd_store_instance(ctl->store, inst);
+	json_object_object_add(obj, "instance", json_object_new_string(inst));
+}
+
 /* Every error names the store's instance: a module told "unknown session"
  * compares it with the one it registered under, and so tells a session
  * that ended (same instance) from a helper that lost its memory. */
@@ -89,7 +99,7 @@ static enum MHD_Result send_error(struct cbd_control *ctl, struct MHD_Connection
 	if (obj == NULL)
 		return MHD_NO;
 	json_object_object_add(obj, "error", json_object_new_string(msg));
-	json_object_object_add(obj, "instance", json_object_new_string(ctl->store->instance));
+	add_instance(ctl, obj);
 	return send_json(conn, status, obj);
 }
 
@@ -104,7 +114,7 @@ static enum MHD_Result send_refusal(struct cbd_control *ctl, struct MHD_Connecti
 		return MHD_NO;
 	json_object_object_add(obj, "error", json_object_new_string(msg));
 	json_object_object_add(obj, "error_code", json_object_new_string(code));
-	json_object_object_add(obj, "instance", json_object_new_string(ctl->store->instance));
+	add_instance(ctl, obj);
 	return send_json(conn, status, obj);
 }
 
@@ -173,7 +183,7 @@ static enum MHD_Result created(struct cbd_control *ctl, struct MHD_Connection *c
 	json_object_object_add(obj, "id", json_object_new_string(id));
 	json_object_object_add(obj, "short_url", json_object_new_string(short_url));
 	json_object_object_add(obj, "expires_in", json_object_new_int((int)ttl));
-	json_object_object_add(obj, "instance", json_object_new_string(ctl->store->instance));
+	add_instance(ctl, obj);
 	free(short_url);
 	return send_json(conn, MHD_HTTP_CREATED, obj);
 }

@@ -100,7 +100,10 @@ static int start(struct app *app, struct dt_err *err)
 	    .max_pending_per_address = app->conf.max_pending_per_address,
 	    .linger_ms = app->conf.linger * 1000u};
 
-	app->store = cbd_store_memory_new(&limits, &app->log, err);
+	if (app->conf.store == CBD_STORE_REDIS)
+		app->store = cbd_store_redis_new(&app->conf, &limits, &app->log, err);
+	else
+		app->store = cbd_store_memory_new(&limits, &app->log, err);
 	if (app->store == NULL)
 		return -1;
 	app->control = cbd_control_start(&app->conf, app->store, &app->log, err);
@@ -169,8 +172,9 @@ int main(int argc, char **argv)
 		stop(&app);
 		return 1;
 	}
-	dt_logf(&app.log, LOG_INFO, "listening on %s (public_url %s), control socket %s",
-		app.conf.listen, app.conf.public_url, app.conf.control);
+	dt_logf(&app.log, LOG_INFO, "listening on %s (public_url %s), control socket %s, store %s",
+		app.conf.listen, app.conf.public_url, app.conf.control,
+		app.conf.store == CBD_STORE_REDIS ? "redis" : "memory");
 	wait_for_shutdown(&app, &set);
 	stop(&app);
 	return 0;

@@ -218,6 +218,13 @@ char *cbd_page_invalid(const char *why)
 	return page_simple(CBD_TITLE_INVALID, "This link is not valid", why);
 }
 
+char *cbd_page_unavailable(void)
+{
+	return page_simple(CBD_TITLE_UNAVAILABLE, "Service temporarily unavailable",
+			   "The login service cannot answer right now. Wait a moment and open "
+			   "the link again, or start a new login in your terminal.");
+}
+
 char *cbd_page_not_found(void)
 {
 	return page_simple(CBD_TITLE_NOTFOUND, "Not found", "There is nothing here.");

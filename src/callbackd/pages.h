@@ -8,11 +8,12 @@
 
 #include "store.h"
 
-#define CBD_TITLE_CONFIRM  "Confirm DingTalk login"
-#define CBD_TITLE_APPROVED "Login approved"
-#define CBD_TITLE_REFUSED  "Login refused"
-#define CBD_TITLE_INVALID  "Link not valid"
-#define CBD_TITLE_NOTFOUND "Page not found"
+#define CBD_TITLE_CONFIRM     "Confirm DingTalk login"
+#define CBD_TITLE_APPROVED    "Login approved"
+#define CBD_TITLE_REFUSED     "Login refused"
+#define CBD_TITLE_INVALID     "Link not valid"
+#define CBD_TITLE_NOTFOUND    "Page not found"
+#define CBD_TITLE_UNAVAILABLE "Service unavailable"
 
 /* Each returns a malloc'd page or NULL when out of memory. */
 char *cbd_page_confirm(const struct cbd_view *view);
@@ -20,6 +21,8 @@ char *cbd_page_approved(void);
 char *cbd_page_refused(const char *why);
 char *cbd_page_invalid(const char *why);
 char *cbd_page_not_found(void);
+/* The session store cannot be reached (CBD_E_DOWN): nothing was decided. */
+char *cbd_page_unavailable(void);
 
 /* Queues `html` (taken over; wiped and freed when sent; NULL sends a plain
  * 500) with the security headers. */

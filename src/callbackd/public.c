@@ -49,13 +49,22 @@ static enum MHD_Result method_not_allowed(struct MHD_Connection *conn)
 
 /* ---- GET /healthz ---- */
 
-static enum MHD_Result healthz(struct MHD_Connection *conn)
+/* 503 when the store cannot serve, so a load balancer drains this
+ * replica. The page names the cause only in general terms (it is public);
+ * the log names the address and the error. */
+static enum MHD_Result healthz(struct cbd_public *pub, struct MHD_Connection *conn)
 {
 	static char ok[] = "ok\n";
+	static char down[] = "unavailable: the session store (Redis) cannot be reached\n";
 	struct MHD_Response *resp;
 	enum MHD_Result ret;
+	char why[300];
+	int up = cbd_store_health(pub->store, why, sizeof(why)) == 0;
 
-	resp = MHD_create_response_from_buffer(sizeof(ok) - 1, ok, MHD_RESPMEM_PERSISTENT);
+	if (!up)
+		dt_logf(pub->log, LOG_DEBUG, "healthz: store down (%s)", why);
+	resp = up ? MHD_create_response_from_buffer(sizeof(ok) - 1, ok, MHD_RESPMEM_PERSISTENT)
+		  : MHD_create_response_from_buffer(sizeof(down) - 1, down, MHD_RESPMEM_PERSISTENT);
 	if (resp == NULL)
 		return MHD_NO;
 	if (MHD_add_response_header(resp, "Content-Type", "text/plain; charset=utf-8") != MHD_YES ||
@@ -63,9 +72,15 @@ static enum MHD_Result healthz(struct MHD_Connection *conn)
 		MHD_destroy_response(resp);
 		return MHD_NO;
 	}
-	ret = MHD_queue_response(conn, MHD_HTTP_OK, resp);
+	ret = MHD_queue_response(conn, up ? MHD_HTTP_OK : MHD_HTTP_SERVICE_UNAVAILABLE, resp);
 	MHD_destroy_response(resp);
 	return ret;
+}
+
+/* The store is down: the phone is told to try again, nothing more. */
+static enum MHD_Result unavailable(struct MHD_Connection *conn)
+{
+	return cbd_page_send(conn, MHD_HTTP_SERVICE_UNAVAILABLE, cbd_page_unavailable());
 }
 
 /* ---- GET /l/<id> ---- */
@@ -116,6 +131,8 @@ static enum MHD_Result link_page(struct cbd_public *pub, struct MHD_Connection *
 			       "This link was already used. Start a new login in your terminal.");
 	case CBD_E_ENDED:
 		return invalid(conn, MHD_HTTP_GONE, "This login has already ended.");
+	case CBD_E_DOWN:
+		return unavailable(conn);
 	default:
 		return cbd_page_send(conn, MHD_HTTP_INTERNAL_SERVER_ERROR, NULL);
 	}
@@ -152,6 +169,8 @@ static enum MHD_Result callback_failed(struct cbd_public *pub, struct MHD_Connec
 		return invalid(conn, MHD_HTTP_GONE, "This login was already answered.");
 	case CBD_E_ENDED:
 		return invalid(conn, MHD_HTTP_GONE, "This login has already ended.");
+	case CBD_E_DOWN:
+		return unavailable(conn);
 	default:
 		return cbd_page_send(conn, MHD_HTTP_INTERNAL_SERVER_ERROR, NULL);
 	}
@@ -234,6 +253,8 @@ static enum MHD_Result confirm_result(struct cbd_public *pub, struct MHD_Connect
 		return invalid(conn, MHD_HTTP_NOT_FOUND, "This login is unknown or has expired.");
 	case CBD_E_ENDED:
 		return invalid(conn, MHD_HTTP_GONE, "This login has already ended.");
+	case CBD_E_DOWN:
+		return unavailable(conn);
 	default:
 		return cbd_page_send(conn, MHD_HTTP_INTERNAL_SERVER_ERROR, NULL);
 	}
@@ -285,7 +306,7 @@ static enum MHD_Result route(struct cbd_public *pub, struct MHD_Connection *conn
 {
 	if (strcmp(url, "/healthz") == 0)
 		return is_get(method) || strcmp(method, MHD_HTTP_METHOD_HEAD) == 0
-			   ? healthz(conn)
+			   ? healthz(pub, conn)
 			   : method_not_allowed(conn);
 	if (strncmp(url, LINK_PREFIX, strlen(LINK_PREFIX)) == 0)
 		return is_get(method) ? link_page(pub, conn, url + strlen(LINK_PREFIX))

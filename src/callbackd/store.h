@@ -8,8 +8,10 @@
 #ifndef CBD_STORE_H
 #define CBD_STORE_H
 
+#include <pthread.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 #include <time.h>
 
 #include "base/err.h"
@@ -101,9 +103,13 @@ struct cbd_poll {
 };
 
 /* Called after a session changed status (id), or, with id NULL, when the
- * store's next deadline may have moved earlier. Never called with the
- * store's lock held. */
+ * store's next deadline may have moved earlier, or with id
+ * CBD_NOTIFY_EVERYONE when any session may have changed unseen (the Redis
+ * store's wake-up subscription was lost or made again: messages published
+ * meanwhile are gone), so every waiter must read its session again. Never
+ * called with the store's session lock held. */
 typedef void (*cbd_store_notify_fn)(void *ctx, const char *id);
+#define CBD_NOTIFY_EVERYONE "*" /* not a session id: ids are base64url */
 
 struct cbd_store;
 
@@ -134,11 +140,19 @@ struct cbd_store_ops {
 	 * (monotonic ms) or INT64_MAX. */
 	int64_t (*tick)(struct cbd_store *st, int64_t now_ms);
 	void (*destroy)(struct cbd_store *st);
+	/* NULL, or how the store sets its notice under its own lock (a store
+	 * whose threads notify at any time, like the Redis store's
+	 * subscriber, must not call a notice being replaced or freed). */
+	void (*set_notify)(struct cbd_store *st, cbd_store_notify_fn fn, void *ctx);
 };
 
 struct cbd_store {
 	const struct cbd_store_ops *ops;
+	/* Read it with cbd_store_instance: a store may change it while
+	 * serving (the Redis store, when Redis lost its data), under
+	 * instance_lock (NULL: it never changes after creation). */
 	char instance[CBD_INSTANCE_LEN + 1];
+	pthread_mutex_t *instance_lock;
 	cbd_store_notify_fn notify;
 	void *notify_ctx;
 	const struct dt_log *log;
@@ -158,10 +172,35 @@ struct cbd_store_limits {
 struct cbd_store *cbd_store_memory_new(const struct cbd_store_limits *limits,
 				       const struct dt_log *log, struct dt_err *err);
 
+/* The Redis store: sessions in Redis, shared by every replica of a fleet
+ * (store_redis.c). Its instance lives in Redis too, so every replica
+ * answers with the same one, and it changes only when Redis lost its data.
+ * A Redis that cannot be reached makes every call CBD_E_DOWN within
+ * redis_timeout; the store is still made (health says why) and serves as
+ * soon as Redis is back. */
+struct cbd_conf;
+struct cbd_store *cbd_store_redis_new(const struct cbd_conf *conf,
+				      const struct cbd_store_limits *limits,
+				      const struct dt_log *log, struct dt_err *err);
+
 static inline void cbd_store_set_notify(struct cbd_store *st, cbd_store_notify_fn fn, void *ctx)
 {
+	if (st->ops->set_notify != NULL) {
+		st->ops->set_notify(st, fn, ctx);
+		return;
+	}
 	st->notify = fn;
 	st->notify_ctx = ctx;
+}
+
+/* A copy of the store's instance, never torn by a concurrent change. */
+static inline void cbd_store_instance(struct cbd_store *st, char out[CBD_INSTANCE_LEN + 1])
+{
+	if (st->instance_lock != NULL)
+		pthread_mutex_lock(st->instance_lock);
+	memcpy(out, st->instance, CBD_INSTANCE_LEN + 1);
+	if (st->instance_lock != NULL)
+		pthread_mutex_unlock(st->instance_lock);
 }
 
 static inline enum cbd_rc cbd_store_add(struct cbd_store *st, const struct cbd_new_session *ns,

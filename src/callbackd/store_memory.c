@@ -565,7 +565,8 @@ static const struct cbd_store_ops memory_ops = {
     .nonce_once = m_nonce_once,
     .tick = m_tick,
     .destroy = m_destroy,
-    .health = NULL, /* memory is always there */
+    .health = NULL,	/* memory is always there */
+    .set_notify = NULL, /* only its callers notify, after the servers started */
 };
 
 struct cbd_store *cbd_store_memory_new(const struct cbd_store_limits *limits,

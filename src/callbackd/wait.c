@@ -42,7 +42,8 @@ static void wake(struct cbd_waiters *ws, struct cbd_waiter *w)
 	MHD_resume_connection(w->conn);
 }
 
-/* The store's notice: a session changed (id), or its deadlines moved. */
+/* The store's notice: a session changed (id), any may have
+ * (CBD_NOTIFY_EVERYONE), or its deadlines moved (NULL). */
 static void on_store_change(void *ctx, const char *id)
 {
 	struct cbd_waiters *ws = ctx;
@@ -52,6 +53,11 @@ static void on_store_change(void *ctx, const char *id)
 	if (id == NULL) {
 		ws->kicked = 1;
 		pthread_cond_signal(&ws->cond);
+	} else if (strcmp(id, CBD_NOTIFY_EVERYONE) == 0) {
+		/* Changes may have gone unannounced: every waiter polls again. */
+		ws->epoch++;
+		while (ws->head != NULL)
+			wake(ws, ws->head);
 	} else {
 		ws->epoch++;
 		for (w = ws->head; w != NULL; w = next) {

@@ -1,6 +1,8 @@
 /* Long-poll waiters without blocking libmicrohttpd's thread: a waiting
  * connection is suspended, and resumed when its session changes status
- * (the store's notice) or when its deadline passes (a timer thread that
+ * (the store's notice for its id, or CBD_NOTIFY_EVERYONE when the store
+ * may have missed changes: every waiter then polls again) or when its
+ * deadline passes (a timer thread that
  * sleeps on a condition variable until the next deadline). The same timer
  * expires and forgets sessions when they are due. */
 #ifndef CBD_WAIT_H

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "base/clock.h"
 #include "dingtalk/apptoken.h"
@@ -106,15 +107,70 @@ static void check_recovery(struct doctor *d)
 	dt_free_secret(text);
 }
 
+/* A fleet (helper = https://...): the key was loaded with the
+ * configuration (a missing or unsafe key file is a config FAIL); here its
+ * file's owner and mode, the CA bundle, and each replica with one signed
+ * request that changes nothing. */
+static void check_fleet(struct doctor *d)
+{
+	const struct dt_modcfg *cfg = &d->c->cfg;
+	struct dt_http_opts opts = {
+	    .ca_file = cfg->helper_ca_file, .peer_name = "helper", .connect_timeout_ms = 3000};
+	struct dt_helper_link ln = {.key = &cfg->helper_key};
+	char instance[64], host[256] = "";
+	struct dt_http h;
+	struct dt_err err;
+	struct stat st;
+	unsigned i;
+
+	if (stat(cfg->helper_key_file, &st) == 0)
+		report(d, 0, "host key", "%s: key id %s, owner uid %u, mode %04o",
+		       cfg->helper_key_file, cfg->helper_key.id, (unsigned)st.st_uid,
+		       (unsigned)(st.st_mode & 07777));
+	if (cfg->helper_ca_file == NULL)
+		report(d, 0, "helper CA", "the system's trust store (helper_ca_file unset)");
+	else if (access(cfg->helper_ca_file, R_OK) != 0)
+		report(d, 2, "helper CA", "helper_ca_file %s: %s", cfg->helper_ca_file,
+		       strerror(errno));
+	else
+		report(d, 0, "helper CA", "%s", cfg->helper_ca_file);
+	dt_err_clear(&err);
+	if (dt_http_init(&h, &opts, &err) < 0) {
+		report(d, 2, "helper", "%s", err.msg);
+		return;
+	}
+	if (gethostname(host, sizeof(host) - 1) != 0)
+		snprintf(host, sizeof(host), "localhost");
+	h.fresh_connection = 1; /* http.h: a signed request is never sent twice */
+	ln.http = &h;
+	ln.host = host;
+	for (i = 0; i < cfg->helpers.n; i++) {
+		ln.base = cfg->helpers.url[i];
+		dt_err_clear(&err);
+		if (dt_helper_probe(&ln, dt_now_ms() + CHECK_MS, instance, &err) < 0)
+			report(d, 2, "helper", "%s: %s", ln.base, err.msg);
+		else
+			report(d, 0, "helper",
+			       "%s answers a signed request from key %s (instance %s)", ln.base,
+			       cfg->helper_key.id, instance);
+	}
+	dt_http_cleanup(&h);
+}
+
 static void check_helper(struct doctor *d)
 {
 	struct dt_http_opts opts = {.unix_socket = d->c->cfg.helper_socket,
 				    .peer_user = d->c->cfg.helper_user,
 				    .peer_name = "helper"};
+	struct dt_helper_link ln;
 	struct dt_http h;
 	struct dt_err err;
 	char probe[32];
 
+	if (d->c->cfg.helpers.n > 0) {
+		check_fleet(d);
+		return;
+	}
 	dt_err_clear(&err);
 	/* Cancelling a session nobody has is harmless and needs the whole
 	 * path: socket, peer check, HTTP, the API. */
@@ -123,7 +179,9 @@ static void check_helper(struct doctor *d)
 		       err.msg[0] != '\0' ? err.msg : "cannot set up a request");
 		return;
 	}
-	if (dt_helper_cancel(&h, probe, dt_now_ms() + CHECK_MS, &err) < 0)
+	memset(&ln, 0, sizeof(ln));
+	ln.http = &h;
+	if (dt_helper_cancel(&ln, probe, dt_now_ms() + CHECK_MS, &err) < 0)
 		report(d, 2, "helper", "%s", err.msg);
 	else
 		report(d, 0, "helper", "%s answers", d->c->cfg.helper);

@@ -5,6 +5,9 @@
   DT_CALLBACKD  the built helper (default: ../../src/callbackd/dingtalk-callbackd
                 next to this file)
   DT_TMPDIR     where to put configs, sockets and logs (default: a new temp dir)
+  DT_CALLBACKD_REDIS  a Redis address: every helper runs on the Redis store
+                (store = redis), each under its own key prefix, so the same
+                checks hold for both stores (test_store_redis.py sets it)
 
 Runs as any user (the helper trusts a config of its own uid when it is not
 root); as root, the non-root peer test drops to uid 65534 in a forked
@@ -105,7 +108,9 @@ def do(conn, method, path, body=None, headers=None):
 class Helper:
     """One running dingtalk-callbackd with its own config and socket."""
 
-    def __init__(self, tmp, name, extra="", umask=None):
+    def __init__(self, tmp, name, extra="", umask=None, healthy=True):
+        """healthy=False: waits for the control socket only (a helper
+        whose store is down answers /healthz 503)."""
         self.dir = os.path.join(tmp, name)
         os.makedirs(self.dir, exist_ok=True)
         self.port = free_port()
@@ -113,6 +118,10 @@ class Helper:
         self.sock = os.path.join(self.dir, "run", "control.sock")
         self.conf = os.path.join(self.dir, "callbackd.conf")
         self.log = os.path.join(self.dir, "callbackd.log")
+        redis = os.environ.get("DT_CALLBACKD_REDIS")
+        if redis:
+            extra += ("store = redis\nredis = %s\nredis_prefix = t:%s:%s:\n"
+                      % (redis, os.path.basename(tmp), name))
         with open(self.conf, "w") as f:
             f.write("# written by test_callbackd.py\n"
                     "listen = 127.0.0.1:%d\ncontrol = %s\npublic_url = %s\n%s"
@@ -124,7 +133,7 @@ class Helper:
                                      preexec_fn=None if umask is None else lambda: os.umask(umask))
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline:
-            if os.path.exists(self.sock) and self.healthy():
+            if os.path.exists(self.sock) and (not healthy or self.healthy()):
                 return
             if self.proc.poll() is not None:
                 break

@@ -10,6 +10,7 @@ trap 'dt_stop_all; rm -rf "$DT_WORK"' EXIT
 
 bail() { echo "Bail out! $*"; exit 1; }
 
+dt_make_test_ca || bail "cannot make the test CA"
 dt_start_mock || bail "the DingTalk mock did not start"
 dt_start_helper || bail "dingtalk-callbackd did not start: $(cat "$DT_WORK/callbackd.log")"
 
@@ -36,6 +37,7 @@ done
 
 export DT_WORK DT_MOCK_URL DT_CONTROL
 export DT_CTL="$DT_BUILDDIR/src/ctl/dingtalk-ctl"
+export DT_FAKE_FLEET="$DT_SRCDIR/tests/pam/fake_fleet.py"
 export DT_PHONE="$DT_SRCDIR/tests/mock/phone.py"
 export DT_NSS_PASSWD="$DT_WORK/passwd" DT_NSS_GROUP="$DT_WORK/group"
 "${PYTHON3:-python3}" "$DT_SRCDIR/tests/ctl/test_ctl.py"

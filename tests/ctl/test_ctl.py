@@ -406,6 +406,77 @@ def test_doctor():
          "doctor: a bad config value fails at once (exit 3)", out)
 
 
+def start_fake_fleet(keys_text, *replicas):
+    """fake_fleet.py (tests/pam) with these replicas; returns the process
+    and each replica's URL by name."""
+    fleet = tempfile.mkdtemp(dir=WORK, prefix="fleet.")
+    ca = os.path.dirname(os.environ["DT_TEST_CA"])
+    for name in ("server.pem", "server.key"):
+        with open(os.path.join(ca, name), "rb") as src, \
+                open(os.path.join(fleet, name), "wb") as dst:
+            dst.write(src.read())
+    keys = os.path.join(fleet, "host-keys")
+    with open(keys, "w") as fh:
+        fh.write(keys_text)
+    args = [PY, os.environ["DT_FAKE_FLEET"], "--control", CONTROL, "--host-keys", keys,
+            "--dir", fleet]
+    for r in replicas:
+        args += ["--replica", r]
+    proc = subprocess.Popen(args, stdout=subprocess.DEVNULL,
+                            stderr=open(os.path.join(fleet, "fleet.log"), "w"))
+    urls = {}
+    deadline = time.monotonic() + 20
+    for r in replicas:
+        name = r.split(":")[0]
+        port = os.path.join(fleet, name + ".port")
+        while not os.path.exists(port) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        urls[name] = "https://127.0.0.1:" + read(port).strip()
+    return proc, urls
+
+
+def test_doctor_fleet():
+    """doctor on a fleet host: the key file, the CA, and each replica asked
+    one signed request that changes nothing."""
+    stage = doctor_stage()
+    secret = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8"
+    key = os.path.join(WORK, "fleet.hostkey")
+    with open(key, "w") as fh:
+        fh.write("h-doc %s\n" % secret)
+    os.chmod(key, 0o600)
+    proc, urls = start_fake_fleet("h-doc %s %s\n" % (os.uname().nodename, secret),
+                                  "a:ok", "skewed:skew:120")
+    try:
+        sock = subprocess.run([PY, "-c", "import socket; s = socket.socket(); "
+                               "s.bind(('127.0.0.1', 0)); print(s.getsockname()[1])"],
+                              stdout=subprocess.PIPE, text=True, check=True).stdout.strip()
+        dead = "https://127.0.0.1:" + sock
+        conf = write_conf("docfleet", "token_cache = " + os.path.join(WORK, "docfleet.token"),
+                          "helper = %s, %s %s" % (urls["a"], urls["skewed"], dead),
+                          "helper_ca_file = " + os.environ["DT_TEST_CA"],
+                          "helper_key_file = " + key)
+        write_map(conf, "%s bob\n" % UNION["bob"])
+        rc, out, err = ctl(conf, "doctor", *stage)
+        T.ok(rc == 1 and re.search(r"^ok +host key +%s: key id h-doc, owner uid 0, mode 0600"
+                                   % re.escape(key), out, re.M) and
+             re.search(r"^ok +helper CA +%s" % re.escape(os.environ["DT_TEST_CA"]), out, re.M),
+             "doctor on a fleet host: the key file (owner, mode, key id) and the CA", out + err)
+        T.ok(re.search(r"^ok +helper +%s answers a signed request from key h-doc \(instance "
+                       % re.escape(urls["a"]), out, re.M) and
+             re.search(r"^FAIL +helper +%s: .*error_code stale.*check this host's clock and NTP"
+                       % re.escape(urls["skewed"]), out, re.M) and
+             re.search(r"^FAIL +helper +%s: .*Couldn't connect" % re.escape(dead), out, re.M)
+             and secret not in out + err,
+             "doctor asks each replica: one answers, a 401 names its cause, a dead one fails",
+             out + err)
+        rc, out, _ = ctl(write_conf("docnokey", "helper = " + urls["a"],
+                                    "helper_key_file = " + os.path.join(WORK, "absent.hostkey")),
+                         "doctor", *stage)
+        T.ok(rc == 3 and re.search(r"^FAIL +config +helper_key_file .*absent.hostkey", out, re.M),
+             "doctor: a fleet host without its key file fails at once, naming it (exit 3)", out)
+    finally:
+        proc.kill()
+        proc.wait()
 # --------------------------------------------------------------- host-key
 
 KEY_LINE = re.compile(r"^([A-Za-z0-9._-]{1,64}) ([!-~]{1,256}) ([A-Za-z0-9_-]{43})"
@@ -617,8 +688,8 @@ def main():
     tests = [test_usage, test_root_only, test_bad_config, test_map_edit,
              test_map_broken_file_left_alone, test_enroll_admin, test_enroll_directory_rules,
              test_enroll_interrupted, test_enroll_self, test_recovery, test_test_command,
-             test_doctor, test_host_key_new, test_host_key_remove, test_host_key_refusals,
-             test_host_key_owner, test_host_key_racing_writers,
+             test_doctor, test_doctor_fleet, test_host_key_new, test_host_key_remove,
+             test_host_key_refusals, test_host_key_owner, test_host_key_racing_writers,
              test_killed_writers, test_racing_writers]
     # dingtalk-ctl is root's alone (test_root_only): without root only its
     # usage and that refusal can be checked, one skip for each other step.

@@ -1,6 +1,8 @@
 /* libFuzzer target: the INI parser shared by the module, the helper and the
  * CLI (dt_cfg_parse_text), with a key of every type and sections that apply,
- * do not apply, or are refused. */
+ * do not apply, or are refused; where a key was set (dt_cfg_key_origin)
+ * agrees with the parse; and the `name` value read as the module's
+ * `helper` list (conf/helper_urls.c). */
 #include "config.h"
 
 #include <stddef.h>
@@ -8,6 +10,7 @@
 #include <string.h>
 
 #include "conf/cfg.h"
+#include "conf/helper_urls.h"
 
 struct target {
 	char *name, *secret;
@@ -40,17 +43,52 @@ static int on_section(void *ctx, const char *section, const char *where, struct 
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
+/* What a parsed helper list promises: one absolute socket, or 1..8 URLs
+ * each https://HOST[:PORT] with nothing after the authority; a refusal
+ * names the key. */
+static void check_helper_urls(const char *text)
+{
+	struct dt_helper_urls u;
+	struct dt_err err;
+	unsigned i;
+
+	dt_err_clear(&err);
+	if (dt_helper_urls_parse(text, &u, &err) < 0) {
+		if (strncmp(err.msg, "helper: ", 8) != 0)
+			__builtin_trap();
+		return;
+	}
+	if (u.socket != NULL ? u.socket[0] != '/' || u.n != 0
+			     : u.n == 0 || u.n > DT_HELPER_URLS_MAX)
+		__builtin_trap();
+	for (i = 0; i < u.n; i++)
+		if (strncmp(u.url[i], "https://", 8) != 0 ||
+		    strpbrk(u.url[i] + 8, "/?#@ \t,") != NULL || u.url[i][8] == '\0')
+			__builtin_trap();
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct target t;
 	struct dt_err err;
+	char where[64];
+	int rc;
 
 	memset(&t, 0, sizeof(t));
 	dt_err_clear(&err);
-	if (dt_cfg_parse_text((const char *)data, size, "fuzz.conf", keys, &t, on_section, NULL,
-			      &err) < 0 &&
-	    err.msg[0] == '\0')
+	rc = dt_cfg_parse_text((const char *)data, size, "fuzz.conf", keys, &t, on_section, NULL,
+			       &err);
+	if (rc < 0 && err.msg[0] == '\0')
 		__builtin_trap(); /* every failure names its cause */
+	if (rc == 0) {
+		/* The same lines apply: a key that was set has a line. */
+		if (dt_cfg_key_origin((const char *)data, size, "fuzz.conf", "name", on_section,
+				      NULL, where, sizeof(where), &err) < 0 ||
+		    (t.name != NULL) != (where[0] != '\0'))
+			__builtin_trap();
+		if (t.name != NULL)
+			check_helper_urls(t.name);
+	}
 	dt_cfg_free(keys, &t);
 	return 0;
 }

@@ -56,6 +56,14 @@ static void check_shown(const char *s)
 			__builtin_trap();
 }
 
+/* The Unix socket, and one replica of a fleet whose requests are signed
+ * (with a key of zeros: the seam ignores the headers). */
+static struct dt_helper_link link_unix;
+static struct dt_helper_link link_fleet = {.base = "https://fleet.example:8788",
+					   .key = &(struct dt_host_key){.id = "fz"},
+					   .host = "jump-01"};
+static struct dt_helper_link *ln = &link_unix;
+
 static void do_register(void)
 {
 	struct dt_helper_registration reg = {
@@ -74,7 +82,7 @@ static void do_register(void)
 	struct dt_err err;
 
 	dt_err_clear(&err);
-	if (dt_helper_register(NULL, &reg, 0, &s, &err) == 0) {
+	if (dt_helper_register(ln, &reg, 0, &s, &err) == 0) {
 		if (s.short_url == NULL || s.expires_in > 3600 || strlen(s.id) < 8 ||
 		    strlen(s.instance) < 8)
 			__builtin_trap();
@@ -92,7 +100,7 @@ static void do_wait(void)
 	struct dt_err err;
 
 	dt_err_clear(&err);
-	if (dt_helper_wait(NULL, &s, 25, 0, &w, &err) == 0) {
+	if (dt_helper_wait(ln, &s, 25, 0, &w, &err) == 0) {
 		if ((w.status == DT_WAIT_APPROVED) != (w.code != NULL))
 			__builtin_trap();
 		/* "Ended" only from the instance that registered the session. */
@@ -109,14 +117,15 @@ static void do_wait(void)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	static const long statuses[] = {200, 201, 204, 400, 404, 409, 500, 503};
+	static const long statuses[] = {200, 201, 204, 400, 404, 409, 500, 503, 401, 403};
 	struct dt_err err;
 
 	if (size < 1)
 		return 0;
 	answer = (const char *)data + 1;
 	answer_len = size - 1;
-	answer_status = statuses[(data[0] >> 2) % 8];
+	answer_status = statuses[(data[0] >> 2) % 10];
+	ln = data[0] & 0x80 ? &link_fleet : &link_unix;
 	switch (data[0] & 3) {
 	case 0:
 		do_register();
@@ -127,7 +136,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		break;
 	default:
 		dt_err_clear(&err);
-		(void)dt_helper_cancel(NULL, "AAAAAAAAAAAAAAAA", 0, &err);
+		(void)dt_helper_cancel(ln, "AAAAAAAAAAAAAAAA", 0, &err);
 		check_shown(err.msg);
 		break;
 	}

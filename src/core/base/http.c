@@ -161,6 +161,10 @@ static int set_options(struct dt_http *h, const char *method, const char *url, c
 		    curl_easy_setopt(c, CURLOPT_PROXY, h->opts.proxy != NULL ? h->opts.proxy : "");
 	if (h->opts.ca_file != NULL)
 		rc |= curl_easy_setopt(c, CURLOPT_CAINFO, h->opts.ca_file);
+	if (h->fresh_connection) {
+		rc |= curl_easy_setopt(c, CURLOPT_FRESH_CONNECT, 1L);
+		rc |= curl_easy_setopt(c, CURLOPT_FORBID_REUSE, 1L);
+	}
 	if (h->opts.unix_socket != NULL) {
 		rc |= curl_easy_setopt(c, CURLOPT_UNIX_SOCKET_PATH, h->opts.unix_socket);
 		rc |= curl_easy_setopt(c, CURLOPT_SOCKOPTFUNCTION, note_socket);
@@ -301,6 +305,7 @@ int dt_http_request(struct dt_http *h, const char *method, const char *url,
 	memset(resp, 0, sizeof(*resp));
 	h->transient = 0;
 	h->unsent = 0;
+	h->timed_out = 0;
 	h->peer_refused = 0;
 	url_without_query(url, shown, sizeof(shown));
 	if (remaining <= 0)
@@ -323,6 +328,7 @@ int dt_http_request(struct dt_http *h, const char *method, const char *url,
 	if (rc != CURLE_OK) {
 		dt_http_response_free(resp);
 		classify_failure(h, rc, &sink);
+		h->timed_out = rc == CURLE_OPERATION_TIMEDOUT;
 		describe_failure(h, rc, &sink, shown, err);
 		if (dt_now_ms() >= deadline_ms && rc != CURLE_ABORTED_BY_CALLBACK)
 			err->kind = DT_ERR_TIMEOUT;

@@ -37,11 +37,19 @@ struct dt_http {
 	 * dt_http_opts so its initializers stay as they are): */
 	long request_timeout_ms; /* one request's total; 0: up to the deadline */
 	int proxy_env;		 /* opts.proxy NULL: honour http(s)_proxy, no_proxy */
+	/* A new connection for every request. curl sends a request again on
+	 * its own when a reused connection turns out closed; a signed
+	 * request sent twice repeats its nonce, which the service refuses as
+	 * a replay. */
+	int fresh_connection;
 	/* After a failed dt_http_request: whether trying again may help (a
 	 * refused connection, a reset, a truncated answer) and whether the
 	 * request certainly never reached the server (no connection). */
 	int transient;
 	int unsent;
+	/* ... and whether it ran out of time (to connect, or in all), even
+	 * before the deadline given: a bound of curl's own. */
+	int timed_out;
 	/* The peer check (opts.peer_user): the uid besides 0 that may serve
 	 * the socket, and after a refusal, the uid that was there. */
 	uid_t peer_uid;

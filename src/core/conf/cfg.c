@@ -174,9 +174,34 @@ static int parse_line(char *line, const char *where, const struct dt_cfg_key *ke
 	return dt_cfg_set(keys, target, key, trim(eq + 1), where, err);
 }
 
-int dt_cfg_parse_text(const char *text, size_t len, const char *file, const struct dt_cfg_key *keys,
-		      void *target, dt_cfg_section_fn on_section, void *section_ctx,
-		      struct dt_err *err)
+/* What to do with each `key = value` line that applies. */
+struct line_action {
+	const struct dt_cfg_key *keys;
+	void *target;
+	/* dt_cfg_key_origin: the key looked for, and where it was last set */
+	const char *key;
+	char *origin;
+	size_t origin_size;
+};
+
+static int act_on_line(char *line, const char *where, struct line_action *act, struct dt_err *err)
+{
+	char *eq;
+
+	if (act->key == NULL)
+		return parse_line(line, where, act->keys, act->target, err);
+	eq = strchr(line, '=');
+	if (eq != NULL) {
+		*eq = '\0';
+		if (strcmp(trim(line), act->key) == 0)
+			snprintf(act->origin, act->origin_size, "%s", where);
+	}
+	return 0;
+}
+
+/* Every line in turn, sections chosen by on_section. */
+static int walk(const char *text, size_t len, const char *file, dt_cfg_section_fn on_section,
+		void *section_ctx, struct line_action *act, struct dt_err *err)
 {
 	char where[PATH_MAX + 32];
 	char *copy, *line, *next;
@@ -201,11 +226,30 @@ int dt_cfg_parse_text(const char *text, size_t len, const char *file, const stru
 			applies = enter_section(line, where, on_section, section_ctx, err);
 			rc = applies < 0 ? -1 : 0;
 		} else if (applies) {
-			rc = parse_line(line, where, keys, target, err);
+			rc = act_on_line(line, where, act, err);
 		}
 	}
 	dt_free_secret(copy);
 	return rc;
+}
+
+int dt_cfg_parse_text(const char *text, size_t len, const char *file, const struct dt_cfg_key *keys,
+		      void *target, dt_cfg_section_fn on_section, void *section_ctx,
+		      struct dt_err *err)
+{
+	struct line_action act = {.keys = keys, .target = target};
+
+	return walk(text, len, file, on_section, section_ctx, &act, err);
+}
+
+int dt_cfg_key_origin(const char *text, size_t len, const char *file, const char *key,
+		      dt_cfg_section_fn on_section, void *section_ctx, char *where, size_t size,
+		      struct dt_err *err)
+{
+	struct line_action act = {.key = key, .origin = where, .origin_size = size};
+
+	where[0] = '\0';
+	return walk(text, len, file, on_section, section_ctx, &act, err);
 }
 
 int dt_cfg_load_file(const char *path, enum dt_file_protection mode, const struct dt_cfg_key *keys,

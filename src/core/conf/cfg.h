@@ -51,6 +51,14 @@ int dt_cfg_parse_text(const char *text, size_t len, const char *file, const stru
 		      void *target, dt_cfg_section_fn on_section, void *section_ctx,
 		      struct dt_err *err);
 
+/* Where `key` was last set in `text`, among the sections on_section
+ * lets apply (as dt_cfg_parse_text chooses them): "FILE:LINE" into
+ * `where` (`size` bytes), "" when nowhere. For checks made after parsing
+ * that should still name the line. 0, or -1 with err set. */
+int dt_cfg_key_origin(const char *text, size_t len, const char *file, const char *key,
+		      dt_cfg_section_fn on_section, void *section_ctx, char *where, size_t size,
+		      struct dt_err *err);
+
 /* Reads `path` (dt_read_protected_file) and parses it. */
 int dt_cfg_load_file(const char *path, enum dt_file_protection mode, const struct dt_cfg_key *keys,
 		     void *target, dt_cfg_section_fn on_section, void *section_ctx,

@@ -14,6 +14,15 @@ int dt_keys_finish_policy(struct dt_modcfg *cfg, struct dt_err *err);
 /* The DingTalk client: oapi_base, token_cache, corp_id, flow. */
 int dt_keys_finish_client(struct dt_modcfg *cfg, struct dt_err *err);
 
+/* Where the module finds the helper: helper (one Unix socket or a fleet
+ * of https replicas), helper_user, helper_ca_file, helper_key_file; a
+ * fleet's host key is loaded here, so a missing or unsafe key file is a
+ * configuration error naming the file. */
+int dt_keys_finish_helper(struct dt_modcfg *cfg, struct dt_err *err);
+
+/* A path key that must be absolute (NULL passes). */
+int dt_keys_absolute(const char *key, const char *path, struct dt_err *err);
+
 /* Sets *field to a copy of `value` unless the key was given. */
 int dt_keys_default(char **field, const char *value, struct dt_err *err);
 

@@ -50,6 +50,8 @@ static const struct dt_cfg_key modcfg_keys[] = {
     STR(proxy, 0),
     STR(helper, 0),
     STR(helper_user, 0),
+    STR(helper_ca_file, 0),
+    STR(helper_key_file, 0),
     STR(map_file, 0),
     LIST(map),
     LIST(only_groups),
@@ -92,17 +94,9 @@ int dt_keys_default(char **field, const char *value, struct dt_err *err)
 	return 0;
 }
 
-/* The Unix socket path of `helper = unix:/path`, or NULL if not that form. */
-static const char *helper_socket_path(const char *helper)
-{
-	if (helper == NULL || strncmp(helper, "unix:/", 6) != 0)
-		return NULL;
-	return helper + 5;
-}
-
 /* Under su the working directory is the caller's: a relative path would
  * name a file the caller chose. */
-static int absolute(const char *key, const char *path, struct dt_err *err)
+int dt_keys_absolute(const char *key, const char *path, struct dt_err *err)
 {
 	if (path != NULL && path[0] != '/')
 		return dt_err_set(err, DT_ERR_CONFIG, "%s: '%s' must be an absolute path", key,
@@ -130,16 +124,10 @@ int dt_modcfg_finish(struct dt_modcfg *cfg, struct dt_err *err)
 	if (dt_check_base_url("login_base", cfg->login_base, err) < 0 ||
 	    dt_check_base_url("api_base", cfg->api_base, err) < 0)
 		return -1;
-	cfg->helper_socket = helper_socket_path(cfg->helper);
-	if (cfg->helper_socket == NULL)
-		return dt_err_set(err, DT_ERR_CONFIG,
-				  "helper: '%s' is not supported: use unix:/path/to/control.sock",
-				  cfg->helper);
-	if (cfg->helper_user != NULL && !dt_is_printable_id(cfg->helper_user))
-		return dt_err_set(err, DT_ERR_CONFIG,
-				  "helper_user: contains spaces or control characters");
-	if (absolute("map_file", cfg->map_file, err) < 0 ||
-	    absolute("ca_file", cfg->ca_file, err) < 0)
+	if (dt_keys_finish_helper(cfg, err) < 0)
+		return -1;
+	if (dt_keys_absolute("map_file", cfg->map_file, err) < 0 ||
+	    dt_keys_absolute("ca_file", cfg->ca_file, err) < 0)
 		return -1;
 	if (!dt_is_printable_id(cfg->client_id))
 		return dt_err_set(err, DT_ERR_CONFIG,
@@ -175,6 +163,8 @@ static int apply_argument(struct dt_modcfg *cfg, const char *arg, struct dt_err 
 	key[klen] = '\0';
 	if (strcmp(key, "conf") == 0)
 		return 0;
+	if (strcmp(key, "helper") == 0)
+		snprintf(cfg->helper_origin, sizeof(cfg->helper_origin), "module argument");
 	if (key_is_secret(key))
 		return dt_err_set(err, DT_ERR_CONFIG,
 				  "module argument '%s': refused: files in /etc/pam.d are "
@@ -235,6 +225,11 @@ static int load_file(struct dt_modcfg *cfg, const char *path, const char *servic
 	if (rc == 0)
 		rc = dt_cfg_parse_text(text, len, path, dt_modcfg_keys, cfg, this_service,
 				       (void *)(uintptr_t)service, err);
+	/* Checked after loading (dt_modcfg_finish), but named by its line. */
+	if (rc == 0)
+		rc = dt_cfg_key_origin(text, len, path, "helper", this_service,
+				       (void *)(uintptr_t)service, cfg->helper_origin,
+				       sizeof(cfg->helper_origin), err);
 	dt_free_secret(text);
 	return rc;
 }
@@ -252,7 +247,7 @@ int dt_modcfg_load_for(struct dt_modcfg *cfg, const char *service, int argc, con
 	for (i = 0; i < argc; i++)
 		if (strncmp(argv[i], "conf=", 5) == 0)
 			path = argv[i] + 5;
-	if (absolute("conf", path, err) < 0 || load_file(cfg, path, service, err) < 0)
+	if (dt_keys_absolute("conf", path, err) < 0 || load_file(cfg, path, service, err) < 0)
 		return -1;
 	for (i = 0; i < argc; i++)
 		if (apply_argument(cfg, argv[i], err) < 0)
@@ -271,5 +266,6 @@ void dt_modcfg_free(struct dt_modcfg *cfg)
 	dt_group_list_free(&cfg->skip_groups);
 	dt_dept_list_free(&cfg->allowed_depts);
 	dt_domain_list_free(&cfg->email_domain);
+	dt_host_key_wipe(&cfg->helper_key);
 	dt_cfg_free(dt_modcfg_keys, cfg);
 }

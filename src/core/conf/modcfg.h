@@ -4,17 +4,21 @@
 #define DT_MODCFG_H
 
 #include "base/err.h"
+#include "conf/helper_urls.h"
 #include "conf/types.h"
 #include "proto/control_api.h"
+#include "proto/reqsign.h"
 
 struct dt_cfg_key;
 
-#define DT_DEFAULT_CONF	      "/etc/security/pam_dingtalk.conf"
-#define DT_DEFAULT_MAP	      "/etc/security/pam_dingtalk.map"
-#define DT_DEFAULT_HELPER     "unix:" DT_CONTROL_SOCKET
-#define DT_DEFAULT_LOGIN_BASE "https://login.dingtalk.com"
-#define DT_DEFAULT_API_BASE   "https://api.dingtalk.com"
-#define DT_DEFAULT_OAPI_BASE  "https://oapi.dingtalk.com"
+#define DT_DEFAULT_CONF	  "/etc/security/pam_dingtalk.conf"
+#define DT_DEFAULT_MAP	  "/etc/security/pam_dingtalk.map"
+#define DT_DEFAULT_HELPER "unix:" DT_CONTROL_SOCKET
+/* A fleet host's key: "KEY_ID SECRET", root-only (proto/reqsign.h). */
+#define DT_DEFAULT_HELPER_KEY_FILE "/etc/security/pam_dingtalk.hostkey"
+#define DT_DEFAULT_LOGIN_BASE	   "https://login.dingtalk.com"
+#define DT_DEFAULT_API_BASE	   "https://api.dingtalk.com"
+#define DT_DEFAULT_OAPI_BASE	   "https://oapi.dingtalk.com"
 /* Root-only and shared by every process of the module on this host; /run
  * is a tmpfs, so a stale token never outlives a reboot. */
 #define DT_DEFAULT_TOKEN_CACHE "/run/pam_dingtalk/app-token"
@@ -34,8 +38,14 @@ struct dt_modcfg {
 	char *ca_file;
 	char *proxy;
 	char *helper;
-	const char *helper_socket; /* the path in `helper = unix:/path` */
+	const char *helper_socket; /* the path in `helper = unix:/path`; NULL for a fleet */
 	char *helper_user;	   /* besides root, who may listen on the helper's socket */
+	/* issue 12: a fleet of https replicas (helpers.n > 0) */
+	struct dt_helper_urls helpers; /* `helper` parsed */
+	char helper_origin[512];       /* where `helper` was set: "FILE:LINE", "module argument" */
+	char *helper_ca_file;	       /* the replicas' CA bundle; NULL: the system store */
+	char *helper_key_file;	       /* this host's signing key */
+	struct dt_host_key helper_key; /* loaded from it for a fleet; wiped by dt_modcfg_free */
 	char *map_file;
 	/* issue 5: who may log in as whom, parsed from the keys in `text` */
 	struct dt_map_spec map;		   /* map: the sources in order */

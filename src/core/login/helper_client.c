@@ -2,16 +2,65 @@
 
 #include "login/helper_client.h"
 
+#include <openssl/crypto.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/clock.h"
 #include "base/json.h"
 #include "base/util.h"
+#include "conf/helper_urls.h"
+#include "login/sign_refusal.h"
 #include "proto/control_api.h"
 
 /* The host part is ignored on a Unix socket, but HTTP needs one. */
 #define HELPER_URL "http://localhost"
+
+/* Sends one request to ln's listener: `path` (with its query) after the
+ * replica's base URL, signed when ln has a key. Any answer is a success
+ * here, except a signed request's 401 or 403, which is the service
+ * refusing this host (sign_refusal.h). Sets ln->elsewhere on a failure
+ * that another replica might not have. */
+static int send_request(struct dt_helper_link *ln, const char *method, const char *path,
+			const char *body, int64_t deadline_ms, struct dt_http_response *resp,
+			struct dt_err *err)
+{
+	struct dt_reqsign_headers signed_by;
+	char url[DT_HELPER_URL_MAX + 256];
+	int rc;
+
+	ln->elsewhere = 0;
+	ln->host_refused = 0;
+	snprintf(url, sizeof(url), "%s%s", ln->base != NULL ? ln->base : HELPER_URL, path);
+	if (ln->key != NULL &&
+	    dt_reqsign_headers(ln->key, method, path, body, body != NULL ? strlen(body) : 0,
+			       dt_wall_ms() / 1000, &signed_by, err) < 0)
+		return -1;
+	rc = dt_http_request(ln->http, method, url, ln->key != NULL ? signed_by.lines : NULL, body,
+			     deadline_ms, resp, err);
+	if (ln->key != NULL)
+		OPENSSL_cleanse(&signed_by, sizeof(signed_by));
+	if (rc < 0) {
+		ln->elsewhere = err->kind == DT_ERR_UNAVAIL || err->kind == DT_ERR_TIMEOUT;
+		return -1;
+	}
+	if (ln->key != NULL && (resp->status == 401 || resp->status == 403)) {
+		dt_sign_refusal(resp, ln->base, ln->host != NULL ? ln->host : "", err);
+		dt_http_response_free(resp);
+		ln->elsewhere = 1;
+		ln->host_refused = 1;
+		return -1;
+	}
+	return 0;
+}
+
+/* A 5xx other than "full" is this replica unable to serve (503 store_down
+ * among them): another replica may. */
+static void note_server_error(struct dt_helper_link *ln, const struct dt_http_response *resp)
+{
+	ln->elsewhere = ln->base != NULL && resp->status >= 500 && resp->status <= 599;
+}
 
 /* Parses a helper answer that must be a JSON object. */
 static json_object *parse_object(const struct dt_http_response *resp, const char *what,
@@ -118,7 +167,7 @@ static int read_registration(json_object *obj, struct dt_helper_session *out, st
 	return 0;
 }
 
-int dt_helper_register(struct dt_http *h, const struct dt_helper_registration *reg,
+int dt_helper_register(struct dt_helper_link *ln, const struct dt_helper_registration *reg,
 		       int64_t deadline_ms, struct dt_helper_session *out, struct dt_err *err)
 {
 	struct dt_http_response resp;
@@ -129,8 +178,7 @@ int dt_helper_register(struct dt_http *h, const struct dt_helper_registration *r
 	memset(out, 0, sizeof(*out));
 	if (body == NULL)
 		return dt_err_oom(err);
-	rc = dt_http_request(h, "POST", HELPER_URL DT_CONTROL_SESSIONS, NULL, body, deadline_ms,
-			     &resp, err);
+	rc = send_request(ln, "POST", DT_CONTROL_SESSIONS, body, deadline_ms, &resp, err);
 	dt_free_secret(body);
 	if (rc < 0)
 		return -1;
@@ -139,6 +187,8 @@ int dt_helper_register(struct dt_http *h, const struct dt_helper_registration *r
 		out->refused = refusal_of(&resp);
 		if (out->refused != DT_HELPER_REFUSED_NONE)
 			err->kind = DT_ERR_DENIED;
+		else
+			note_server_error(ln, &resp);
 		dt_http_response_free(&resp);
 		return -1;
 	}
@@ -182,8 +232,9 @@ static int read_wait(json_object *obj, struct dt_wait_result *out, struct dt_err
 
 /* A 404 for session s: ended at this helper instance, or lost with
  * another one. */
-static int session_unknown(const struct dt_http_response *resp, const struct dt_helper_session *s,
-			   struct dt_wait_result *out, struct dt_err *err)
+static int session_unknown(const struct dt_helper_link *ln, const struct dt_http_response *resp,
+			   const struct dt_helper_session *s, struct dt_wait_result *out,
+			   struct dt_err *err)
 {
 	json_object *obj = dt_json_parse_object(resp->body, resp->len);
 	const char *instance = obj != NULL ? dt_json_string(obj, "instance") : NULL;
@@ -195,32 +246,40 @@ static int session_unknown(const struct dt_http_response *resp, const struct dt_
 		return 0;
 	}
 	out->lost = 1;
+	/* A fleet keeps its instance in the shared store: another one means
+	 * the store lost its data, or this replica uses another store. */
+	if (ln->base != NULL)
+		return dt_err_set(err, DT_ERR_UNAVAIL,
+				  "helper %s no longer knows session %s (%s): the service's store "
+				  "lost it, or this replica does not share the others' store",
+				  ln->base, s->id,
+				  instance != NULL ? "its instance changed" : "no instance named");
 	return dt_err_set(err, DT_ERR_UNAVAIL,
 			  "helper: the helper no longer knows session %s: it was restarted "
 			  "(%s)",
 			  s->id, instance != NULL ? "its instance changed" : "no instance named");
 }
 
-int dt_helper_wait(struct dt_http *h, const struct dt_helper_session *s, unsigned timeout_s,
+int dt_helper_wait(struct dt_helper_link *ln, const struct dt_helper_session *s, unsigned timeout_s,
 		   int64_t deadline_ms, struct dt_wait_result *out, struct dt_err *err)
 {
 	struct dt_http_response resp;
 	json_object *obj;
-	char url[160];
+	char path[160];
 	int rc;
 
 	memset(out, 0, sizeof(*out));
-	snprintf(url, sizeof(url), HELPER_URL DT_CONTROL_SESSIONS "/%s/wait?timeout=%u", s->id,
-		 timeout_s);
-	if (dt_http_request(h, "GET", url, NULL, NULL, deadline_ms, &resp, err) < 0)
+	snprintf(path, sizeof(path), DT_CONTROL_SESSIONS "/%s/wait?timeout=%u", s->id, timeout_s);
+	if (send_request(ln, "GET", path, NULL, deadline_ms, &resp, err) < 0)
 		return -1;
 	if (resp.status == 404) {
-		rc = session_unknown(&resp, s, out, err);
+		rc = session_unknown(ln, &resp, s, out, err);
 		dt_http_response_free(&resp);
 		return rc;
 	}
 	if (resp.status != 200) {
 		helper_error(&resp, "wait", err);
+		note_server_error(ln, &resp);
 		dt_http_response_free(&resp);
 		return -1;
 	}
@@ -233,17 +292,53 @@ int dt_helper_wait(struct dt_http *h, const struct dt_helper_session *s, unsigne
 	return rc;
 }
 
-int dt_helper_cancel(struct dt_http *h, const char *id, int64_t deadline_ms, struct dt_err *err)
+int dt_helper_cancel(struct dt_helper_link *ln, const char *id, int64_t deadline_ms,
+		     struct dt_err *err)
 {
 	struct dt_http_response resp;
-	char url[128];
+	char path[128];
 	int rc = 0;
 
-	snprintf(url, sizeof(url), HELPER_URL DT_CONTROL_SESSIONS "/%s", id);
-	if (dt_http_request(h, "DELETE", url, NULL, NULL, deadline_ms, &resp, err) < 0)
+	snprintf(path, sizeof(path), DT_CONTROL_SESSIONS "/%s", id);
+	if (send_request(ln, "DELETE", path, NULL, deadline_ms, &resp, err) < 0)
 		return -1;
-	if (resp.status != 204 && resp.status != 404)
+	if (resp.status != 204 && resp.status != 404) {
 		rc = helper_error(&resp, "cancel", err);
+		note_server_error(ln, &resp);
+	}
+	dt_http_response_free(&resp);
+	return rc;
+}
+
+int dt_helper_probe(struct dt_helper_link *ln, int64_t deadline_ms, char instance[64],
+		    struct dt_err *err)
+{
+	struct dt_http_response resp;
+	json_object *obj;
+	const char *named;
+	char path[160], id[32];
+	int rc = -1;
+
+	instance[0] = '\0';
+	if (dt_random_token(id, sizeof(id), 12) < 0)
+		return dt_err_set(err, DT_ERR_INTERNAL, "the random number generator failed");
+	snprintf(path, sizeof(path), DT_CONTROL_SESSIONS "/%s/wait?timeout=1", id);
+	if (send_request(ln, "GET", path, NULL, deadline_ms, &resp, err) < 0)
+		return -1;
+	obj = resp.status == 404 ? dt_json_parse_object(resp.body, resp.len) : NULL;
+	named = obj != NULL ? dt_json_string(obj, "instance") : NULL;
+	if (named != NULL && dt_is_token(named, 8, 63)) {
+		snprintf(instance, 64, "%s", named);
+		rc = 0;
+	} else if (resp.status == 404)
+		dt_err_set(err, DT_ERR_UNAVAIL,
+			   "helper: a wait on an unknown session answered 404 without an instance "
+			   "(not dingtalk-callbackd, or an older one?)");
+	else {
+		helper_error(&resp, "a wait on an unknown session", err);
+		note_server_error(ln, &resp);
+	}
+	json_object_put(obj);
 	dt_http_response_free(&resp);
 	return rc;
 }

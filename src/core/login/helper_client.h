@@ -1,5 +1,7 @@
 /* The module's side of the control API (docs/control-api.md; what both
- * ends agree on is in proto/control_api.h). */
+ * ends agree on is in proto/control_api.h): one request to one listener,
+ * the Unix socket or one https replica of a fleet. Which replica is
+ * login/helper_fleet.h's choice. */
 #ifndef DT_HELPER_CLIENT_H
 #define DT_HELPER_CLIENT_H
 
@@ -7,6 +9,26 @@
 
 #include "base/err.h"
 #include "base/http.h"
+#include "proto/reqsign.h"
+
+/* Where a request goes: the Unix socket of `http` (base NULL, key NULL),
+ * or one https replica (base "https://HOST[:PORT]"), every request to it
+ * signed with `key` over the method, the path with its query and the
+ * body exactly as sent (proto/reqsign.h). TLS is verified as `http` is
+ * set up (ca_file); there is no peer check over TCP. */
+struct dt_helper_link {
+	struct dt_http *http;
+	const char *base;
+	const struct dt_host_key *key;
+	const char *host; /* the name this host registers (messages only) */
+	/* Set after a failed call when another replica of the same service may
+	 * serve where this one could not: no connection, a TLS failure, no
+	 * answer in time, a 5xx other than "full" (503 store_down among
+	 * them), a 401 or 403 of the signature check. Never for a refusal
+	 * (429, "full"), for an answer about the session, or for Ctrl-C. */
+	int elsewhere;
+	int host_refused; /* ... and that failure was a 401 or 403 (sign_refusal.h) */
+};
 
 struct dt_helper_registration {
 	const char *state;
@@ -67,19 +89,30 @@ struct dt_wait_result {
  * failmode or a recovery code); DT_ERR_DENIED too for a listener that
  * fails the peer check (http.h). DT_ERR_UNAVAIL when the helper cannot
  * serve (any other answer, a 503 without error_code "full", an answer
- * without instance, no connection). */
-int dt_helper_register(struct dt_http *h, const struct dt_helper_registration *reg,
+ * without instance, no connection). Signed: a 401 or 403 is
+ * DT_ERR_UNAVAIL (this host is not set up right at the service: a fault
+ * of configuration, never a refusal by the person), its message naming
+ * the error_code and what the administrator should do. */
+int dt_helper_register(struct dt_helper_link *ln, const struct dt_helper_registration *reg,
 		       int64_t deadline_ms, struct dt_helper_session *out, struct dt_err *err);
 
 /* One long-poll on session s (as dt_helper_register filled it). A 404
  * naming s's instance is DT_WAIT_GONE; a 404 naming another instance or
  * none is an error, DT_ERR_UNAVAIL (the helper restarted), with out->lost
  * set. */
-int dt_helper_wait(struct dt_http *h, const struct dt_helper_session *s, unsigned timeout_s,
+int dt_helper_wait(struct dt_helper_link *ln, const struct dt_helper_session *s, unsigned timeout_s,
 		   int64_t deadline_ms, struct dt_wait_result *out, struct dt_err *err);
 
 /* Best effort: a failure is only logged by the caller. */
-int dt_helper_cancel(struct dt_http *h, const char *id, int64_t deadline_ms, struct dt_err *err);
+int dt_helper_cancel(struct dt_helper_link *ln, const char *id, int64_t deadline_ms,
+		     struct dt_err *err);
+
+/* What `dingtalk-ctl doctor` asks each replica: a signed wait on an id
+ * no session has, which changes nothing. A 404 naming an instance proves
+ * the connection, TLS, the key and the clock; the instance is copied
+ * into `instance` (64 bytes). Errors as dt_helper_wait's. */
+int dt_helper_probe(struct dt_helper_link *ln, int64_t deadline_ms, char instance[64],
+		    struct dt_err *err);
 
 void dt_helper_session_free(struct dt_helper_session *s);
 void dt_wait_result_free(struct dt_wait_result *r);

@@ -11,6 +11,7 @@
 #include "base/clock.h"
 #include "dingtalk/exchange.h"
 #include "login/helper_client.h"
+#include "login/helper_fleet.h"
 #include "base/http.h"
 #include "login/messages.h"
 #include "login/prompt.h"
@@ -30,7 +31,7 @@ struct login {
 	const struct dt_login_ui *ui;
 	const struct dt_log *log;
 	struct dt_login_outcome *out;
-	struct dt_http helper;
+	struct dt_helper_fleet helper;
 	struct dt_session session;
 	struct dt_helper_session registered; /* id[0] == '\0' until registered */
 	enum dt_qr_style style;
@@ -86,13 +87,13 @@ static void cancel_session(struct login *l)
 		return;
 	/* A pending Ctrl-C must not stop the cancel it caused; after `r` the
 	 * new session listens for Ctrl-C again. */
-	interrupted = l->helper.opts.interrupted;
-	l->helper.opts.interrupted = NULL;
+	interrupted = l->helper.http.opts.interrupted;
+	l->helper.http.opts.interrupted = NULL;
 	dt_err_clear(&cerr);
-	if (dt_helper_cancel(&l->helper, l->registered.id, l->deadline_ms, &cerr) < 0)
+	if (dt_fleet_cancel(&l->helper, l->registered.id, l->deadline_ms, &cerr) < 0)
 		dt_logf(l->log, LOG_WARNING, "cannot cancel session %s: %s", l->registered.id,
 			cerr.msg);
-	l->helper.opts.interrupted = interrupted;
+	l->helper.http.opts.interrupted = interrupted;
 	dt_helper_session_free(&l->registered);
 	memset(&l->registered, 0, sizeof(l->registered));
 }
@@ -107,7 +108,7 @@ static void cancel_half_registered(struct login *l, struct dt_helper_session *s)
 	if (s->id[0] == '\0')
 		return;
 	dt_err_clear(&cerr);
-	if (dt_helper_cancel(&l->helper, s->id, l->deadline_ms, &cerr) < 0)
+	if (dt_fleet_cancel(&l->helper, s->id, l->deadline_ms, &cerr) < 0)
 		dt_logf(l->log, LOG_WARNING, "cannot cancel session %s: %s", s->id, cerr.msg);
 	dt_helper_session_free(s);
 	memset(s, 0, sizeof(*s));
@@ -191,7 +192,7 @@ static int register_session(struct login *l, struct dt_session *s, struct dt_hel
 	 * helper refuses; the module's own deadline ends the login anyway. */
 	left = (l->deadline_ms - dt_now_ms()) / 1000;
 	reg.ttl = left > DT_CONTROL_TTL_MIN ? (unsigned)left : DT_CONTROL_TTL_MIN;
-	rc = dt_helper_register(&l->helper, &reg, l->deadline_ms, out, err);
+	rc = dt_fleet_register(&l->helper, &reg, l->deadline_ms, out, err);
 	dt_free_secret(authorize_url);
 	if (rc < 0) {
 		cancel_half_registered(l, out);
@@ -324,7 +325,7 @@ static int check_phone(struct login *l, unsigned seconds, int64_t stop, char **c
 	int rc;
 
 	memset(&w, 0, sizeof(w));
-	if (dt_helper_wait(&l->helper, &l->registered, seconds, stop, &w, err) < 0) {
+	if (dt_fleet_wait(&l->helper, &l->registered, seconds, stop, &w, err) < 0) {
 		if (err->kind == DT_ERR_TIMEOUT)
 			return 0;
 		return refused_if_caller_could_cause(l, w.lost, err);
@@ -528,10 +529,6 @@ int dt_login_run(const struct dt_modcfg *cfg, const struct dt_login_request *req
 		 const struct dt_login_ui *ui, const struct dt_log *log,
 		 struct dt_login_outcome *out, struct dt_err *err)
 {
-	struct dt_http_opts opts = {.unix_socket = cfg->helper_socket,
-				    .peer_user = cfg->helper_user,
-				    .peer_name = "helper",
-				    .interrupted = dt_interrupt_pending};
 	struct login l;
 	int rc;
 
@@ -546,10 +543,10 @@ int dt_login_run(const struct dt_modcfg *cfg, const struct dt_login_request *req
 	l.deadline_ms = dt_now_ms() + (int64_t)cfg->timeout * 1000;
 	if (gethostname(l.host, sizeof(l.host) - 1) != 0)
 		snprintf(l.host, sizeof(l.host), "localhost");
-	if (dt_http_init(&l.helper, &opts, err) < 0)
+	if (dt_fleet_init(&l.helper, cfg, l.host, log, dt_interrupt_pending, err) < 0)
 		return -1;
 	rc = run(&l, err);
-	dt_http_cleanup(&l.helper);
+	dt_fleet_cleanup(&l.helper);
 	dt_helper_session_free(&l.registered);
 	dt_session_wipe(&l.session);
 	return rc;
