@@ -208,10 +208,30 @@ static int host_mismatch(struct cbd_control *ctl, const struct cbd_creq *req,
 	return 1;
 }
 
+/* The quotas' keys. A requester ("uid:1000", "local:login user:root") and
+ * an address key ("uid:1000", "rhost:10.0.0.5") name something on the host
+ * that sent them: uid 1000 on jump-01 is not uid 1000 on jump-02, and a
+ * client address seen through one host's network need not be the same
+ * client elsewhere. So a signed registration's keys are its host's own
+ * ("host=jump-01 uid:1000"), and each limit means on every host of a fleet
+ * what it means on a single one. The Unix socket's keys stay as they are. */
+#define QUOTA_SCOPE_MAX (sizeof("host= ") + DT_CONTROL_FIELD_MAX)
+
+static void quota_key(const struct cbd_creq *req, const char *key, char *out, size_t size)
+{
+	if (req->signed_by_key)
+		snprintf(out, size, "host=%s %s", req->key.host, key);
+	else
+		snprintf(out, size, "%s", key);
+}
+
 static enum MHD_Result add_session(struct cbd_control *ctl, struct MHD_Connection *conn,
 				   const struct cbd_creq *req, struct cbd_reg *r)
 {
-	char id[CBD_ID_LEN + 1], address[CBD_ADDRESS_KEY_MAX + 1], what[2 * CBD_ADDRESS_KEY_MAX];
+	char id[CBD_ID_LEN + 1], what[2 * CBD_ADDRESS_KEY_MAX];
+	char address_key[CBD_ADDRESS_KEY_MAX + 1], address[QUOTA_SCOPE_MAX + sizeof(address_key)];
+	char requester[QUOTA_SCOPE_MAX + DT_CONTROL_REQUESTER_MAX + 1];
+	char shown_requester[sizeof(requester)]; /* the same, as safe to log */
 	struct cbd_new_session ns = {.state = r->state,
 				     .number = r->number,
 				     .user = r->shown[0],
@@ -219,7 +239,7 @@ static enum MHD_Result add_session(struct cbd_control *ctl, struct MHD_Connectio
 				     .host = r->shown[2],
 				     .rhost = r->shown[3],
 				     .authorize_url = r->authorize_url,
-				     .requester = r->requester,
+				     .requester = requester,
 				     .address = address,
 				     .owner = req->signed_by_key ? req->key.host : "",
 				     .ttl_s = r->ttl};
@@ -228,7 +248,10 @@ static enum MHD_Result add_session(struct cbd_control *ctl, struct MHD_Connectio
 		return send_refusal(ctl, conn, MHD_HTTP_FORBIDDEN, DT_CONTROL_HOST_MISMATCH,
 				    "this host key may only register sessions of its own host; "
 				    "the registration names another host");
-	cbd_address_key(r->requester_address, address, sizeof(address));
+	cbd_address_key(r->requester_address, address_key, sizeof(address_key));
+	quota_key(req, address_key, address, sizeof(address));
+	quota_key(req, r->requester, requester, sizeof(requester));
+	quota_key(req, r->shown[4], shown_requester, sizeof(shown_requester));
 	switch (cbd_store_add(ctl->store, &ns, id)) {
 	case CBD_OK:
 		dt_logf(
@@ -242,8 +265,8 @@ static enum MHD_Result add_session(struct cbd_control *ctl, struct MHD_Connectio
 		 * serve: the module maps 429 to PAM_AUTH_ERR. */
 		snprintf(what, sizeof(what),
 			 "requester %s has max_pending_per_requester (%u) sessions pending",
-			 r->shown[4], ctl->conf->max_pending_per_requester);
-		log_refusal(ctl, &ctl->requester_full, r->shown[4], what);
+			 shown_requester, ctl->conf->max_pending_per_requester);
+		log_refusal(ctl, &ctl->requester_full, shown_requester, what);
 		return send_refusal(ctl, conn, MHD_HTTP_TOO_MANY_REQUESTS,
 				    DT_CONTROL_REFUSED_REQUESTER,
 				    "too many pending sessions for this requester "

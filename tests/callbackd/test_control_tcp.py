@@ -513,6 +513,37 @@ def test_log_burst(tmp, ca, k1):
     return h
 
 
+def test_quota_per_host(tmp, ca, k1, k2):
+    """uid 1000 on jump-01 is not uid 1000 on jump-02: each host's requesters
+    and addresses have quotas of their own."""
+    h = Helper(tmp, "quota", ca, [k1, k2],
+               "max_pending_per_requester = 2\nmax_pending_per_address = 3\n")
+
+    def reg(key, requester, address):
+        state = new_state()
+        body = json.dumps({"state": state, "number": 42, "user": "alice", "service": "sudo",
+                           "host": key.host, "rhost": "", "requester": requester,
+                           "requester_address": address,
+                           "authorize_url": AUTH_URL % state, "ttl": 90}).encode()
+        return h.signed(key, "POST", "/v1/sessions", body)
+
+    got = [reg(k1, "uid:1000", "uid:1000").status for _ in range(2)]
+    r = reg(k1, "uid:1000", "uid:1000")
+    T.ok(got == [201, 201] and refused(r, 429, "requester_full"),
+         "jump-01's uid:1000 gets max_pending_per_requester sessions, then 429", (got, r))
+    r = reg(k2, "uid:1000", "uid:1000")
+    T.eq(r.status, 201, "jump-02's uid:1000 has a quota of its own")
+    got = [reg(k1, "rhost:10.0.0.9 user:u%d" % i, "rhost:10.0.0.9").status for i in range(3)]
+    r = reg(k1, "rhost:10.0.0.9 user:u9", "rhost:10.0.0.9")
+    T.ok(got == [201] * 3 and refused(r, 429, "address_full"),
+         "jump-01's client address gets max_pending_per_address sessions, then 429", (got, r))
+    r = reg(k2, "rhost:10.0.0.9 user:u9", "rhost:10.0.0.9")
+    T.eq(r.status, 201, "the same client address seen by jump-02 has a quota of its own")
+    T.ok(re.search(r"requester host=jump-01 uid:1000 has max_pending_per_requester",
+                   h.log_text()), "the refusal's log line names the host with the requester")
+    return h
+
+
 def test_plain_loopback(tmp, ca, k1):
     """Without TLS on a loopback address (behind a local TLS proxy): the
     same signed API."""
@@ -642,6 +673,7 @@ def main():
         test_rotation(h, k1, k2)
         b = test_log_burst(tmp, ca, k1)
         helpers.append(b)
+        helpers.append(test_quota_per_host(tmp, ca, k1, k2))
         helpers.append(test_plain_loopback(tmp, ca, k1))
         test_bad_config(tmp, ca, h.keys_path)
         test_shutdown(h, k2)
