@@ -5,13 +5,17 @@ small stand-in for a replica's control API and public pages that can be
 told to misbehave: hand one code to every waiter (a double release), never
 release it (a lost approval), release another code (a wrong one), accept
 a replayed callback. Each misbehaviour must be counted and must fail the
-run (exit 1); the correct stand-in must pass (exit 0). The real replicas
-are measured by bench/run_fleet; this is about the generator.
+run (exit 1); the correct stand-in must pass (exit 0). And the stage's own
+failures (a key file that does not read, a helper that cannot start) end
+a run at once. The real replicas are measured by bench/run_fleet; this is
+about the generator.
 """
 
 import json
 import os
+import re
 import secrets
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -26,6 +30,8 @@ from tap import Tap  # noqa: E402
 
 BUILD = os.environ.get("DT_BUILDDIR", os.path.join(HERE, "..", ".."))
 BENCH = os.path.join(BUILD, "bench", "bench_fleet")
+RUN_FLEET = os.path.join(os.environ.get("DT_SRCDIR", os.path.join(HERE, "..", "..")), "bench",
+                         "run_fleet")
 INSTANCE = "benchfakeinstanc"
 SIGNATURE_HEADERS = ("X-DT-Key-Id", "X-DT-Timestamp", "X-DT-Nonce", "X-DT-Signature")
 
@@ -159,6 +165,40 @@ def run_bench(mode, keys):
     return p, counts, fake
 
 
+def broken_stage_checks(t, tmp):
+    """The stage's own failures: a host_keys line that does not read, and
+    a helper that cannot start, each end the run at once with a message
+    that names the problem."""
+    bad = os.path.join(tmp, "bad-keys")
+    with open(bad, "w") as f:
+        f.write("# a key file\nbench-k00000 only-two-fields\n")
+    p = subprocess.run([BENCH, "run", "--mode", "fleet", "--keys", bad, "--target", "x",
+                        "--replica", "http://127.0.0.1:9", "http://127.0.0.1:9"],
+                       stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, timeout=30)
+    t.ok(p.returncode == 1 and "bad-keys:2: not KEY_ID HOST SECRET" in p.stderr,
+         "a host_keys line that does not read stops the run, naming the file and line",
+         "exit %d: %s" % (p.returncode, p.stderr))
+    if shutil.which("redis-server") is None or shutil.which("redis-cli") is None:
+        t.skip(1, "redis-server is not installed (run_fleet's stage needs it)")
+        return
+    stub = os.path.join(tmp, "no-helper")
+    with open(stub, "w") as f:
+        f.write("#!/bin/sh\necho 'no-helper: refused to start' >&2\nexit 1\n")
+    os.chmod(stub, 0o755)
+    env = dict(os.environ, DT_CALLBACKD=stub)
+    start = time.monotonic()
+    p = subprocess.run([RUN_FLEET, BUILD, "--quick"], stdout=subprocess.PIPE,
+                       stderr=subprocess.PIPE, text=True, timeout=60, env=env)
+    took = time.monotonic() - start
+    work = re.search(r"kept in (\S+?)\)", p.stderr)
+    if work is not None and work.group(1).startswith("/tmp/dt-bench-fleet."):
+        shutil.rmtree(work.group(1), ignore_errors=True)
+    t.ok(p.returncode == 1 and "a replica did not start" in p.stderr
+         and "refused to start" in p.stderr and took < 5,
+         "run_fleet: a helper that cannot start fails the run at once, with its log",
+         "exit %d after %.1f s: %s" % (p.returncode, took, p.stderr[-1500:]))
+
+
 def main():
     t = Tap()
     if not os.access(BENCH, os.X_OK):
@@ -173,10 +213,11 @@ def main():
         ("wrong", "fleet.wrong"),
         ("replay", "fleet.replay_accepted"),
     ]
-    print("1..%d" % (3 * len(cases)))
+    print("1..%d" % (3 * len(cases) + 2))
     tmp = tempfile.mkdtemp(prefix="dt-test-bench-fleet-")
     keys = os.path.join(tmp, "host-keys")
     try:
+        broken_stage_checks(t, tmp)
         subprocess.run([BENCH, "keys", "20", keys], check=True)
         for mode, count in cases:
             p, counts, fake = run_bench(mode, keys)
@@ -190,9 +231,7 @@ def main():
                 t.ok(p.returncode == 1, "%s: the run fails (exit 1)" % mode, detail)
                 t.ok(counts.get(count, 0) > 0, "%s: counted in %s" % (mode, count), detail)
     finally:
-        for name in os.listdir(tmp):
-            os.unlink(os.path.join(tmp, name))
-        os.rmdir(tmp)
+        shutil.rmtree(tmp, ignore_errors=True)
     return 1 if t.failed else 0
 
 
