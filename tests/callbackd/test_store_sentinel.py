@@ -187,9 +187,13 @@ def grace_runs_out(tmp, conf, last):
         rc = g2.stop()
         th2.join(5)
         w2, took2 = out2.get("resp"), out2.get("done_at", 1e9) - t1
-        T.ok(store_down(w2) and took2 < 2.0 and rc == 0,
-             "the helper stopped (SIGTERM): the held wait answers 503 store_down at once "
-             "(%.2f s), and the helper exits 0" % took2, (rc, w2 and (w2.status, w2.text)))
+        # At shutdown the held wait is answered or its connection closed
+        # (libmicrohttpd may close it before the answer is out, as on the
+        # Unix socket); what must hold is that nothing waits for Redis.
+        T.ok((w2 is None or store_down(w2)) and not th2.is_alive() and took2 < 2.0 and rc == 0,
+             "the helper stopped (SIGTERM): the held wait ends at once (%.2f s: 503 "
+             "store_down or its connection closed), and the helper exits 0" % took2,
+             (rc, w2 and (w2.status, w2.text)))
         T.ok(not any(s in log for s in tc.SECRETS), "no state or code in their logs")
     finally:
         g.stop()
