@@ -345,10 +345,12 @@ class Syslog:
 
 NS_SCRIPT = r"""#!/bin/sh
 # A login's private /dev (its /dev/log is the stage's syslog socket) and,
-# when given, its own hostname. Runs inside `unshare -m` (and --uts).
+# when given, its own hostname and its own system store of CA certificates
+# (a directory mounted on /etc/ssl/certs). Runs inside `unshare -m` (and --uts).
 set -e
-w=$1 h=$2
-shift 2
+w=$1 h=$2 c=$3
+shift 3
+[ "$c" = - ] || mount --bind "$c" /etc/ssl/certs
 mount --rbind /dev "$w/olddev"
 mount -t tmpfs -o mode=0755,size=1m dt-fleet-dev /dev
 for f in "$w"/olddev/*; do
@@ -363,12 +365,12 @@ exec "$@"
 class Login:
     """One pamtester authentication, read as it runs."""
 
-    def __init__(self, stage, service, user, hostname=None):
+    def __init__(self, stage, service, user, hostname=None, certs=None):
         self.stage, self.service, self.user = stage, service, user
         argv = ["unshare", "-m", "--propagation", "private"]
         if hostname:
             argv.append("--uts")
-        argv += ["sh", stage.ns_script, stage.work, hostname or "-",
+        argv += ["sh", stage.ns_script, stage.work, hostname or "-", certs or "-",
                  "stdbuf", "-oL", "-eL", "pamtester", "-v", service, user, "authenticate"]
         self.out = b""
         self.lock = threading.Lock()
@@ -446,24 +448,50 @@ class PhoneResult:
         self.ok = False
         self.error = None
         self.title = None
+        self.reloads = 0  # "Service unavailable" pages reloaded
 
     def __str__(self):
-        return "phone: %s%s" % (", ".join("%s@%s->%s" % s for s in self.steps),
-                                ("; error: " + self.error) if self.error else "")
+        return "phone: %s%s%s" % (", ".join("%s@%s->%s" % s for s in self.steps),
+                                  (" (%d reloads)" % self.reloads) if self.reloads else "",
+                                  ("; error: " + self.error) if self.error else "")
+
+
+UNAVAILABLE_TITLE = "Service unavailable"
+
+
+def unavailable(status, body):
+    """The service's "Service unavailable" page (its store is down)."""
+    return status == 503 and phonelib.parse_page(body or "").title == UNAVAILABLE_TITLE
+
+
+def reloading(res, reload, pause, fetch):
+    """What a person does with a "Service unavailable" page, which asks to
+    reload in a few seconds: waits `pause` s and loads the same URL again,
+    `reload` times at most. fetch() -> (status, ..., body) loads it."""
+    got = fetch()
+    while reload > 0 and unavailable(got[0], got[-1]):
+        time.sleep(pause)
+        reload -= 1
+        res.reloads += 1
+        got = fetch()
+    return got
 
 
 def phone(link, number, person, link_port, callback_port, decision="approve", inject_code=None,
-          timeout=10, between=None):
+          timeout=10, between=None, reload=0, reload_pause=1.0):
     """The phone of `person`: opens the short link at `link_port`, lets the
     mock's DingTalk decide, comes back to the callback at `callback_port`
     and confirms `number` there. With inject_code, it skips DingTalk and
     answers the callback with that code (someone replaying a code).
     `between`, if given, runs after the short link (while the person would
-    read DingTalk's page): a case's fault goes there."""
+    read DingTalk's page): a case's fault goes there. With `reload`, a
+    "Service unavailable" page at any step is reloaded after
+    `reload_pause` s, up to `reload` times per step (as the page asks)."""
     res = PhoneResult()
     client = phonelib.Client(timeout)
     try:
-        status, loc, _ = client.request("GET", reroute(link, link_port))
+        status, loc, _ = reloading(res, reload, reload_pause,
+                                   lambda: client.request("GET", reroute(link, link_port)))
         res.steps.append(("link", link_port, status))
         if not (300 <= status < 400 and loc):
             res.error = "the short link did not redirect"
@@ -482,7 +510,8 @@ def phone(link, number, person, link_port, callback_port, decision="approve", in
                 res.error = "DingTalk's mock did not redirect to the callback"
                 return res
         res.callback = reroute(callback, callback_port)
-        status, _, body = client.request("GET", res.callback)
+        status, _, body = reloading(res, reload, reload_pause,
+                                    lambda: client.request("GET", res.callback))
         res.steps.append(("callback", callback_port, status))
         page = phonelib.parse_page(body)
         res.title = page.title
@@ -499,7 +528,8 @@ def phone(link, number, person, link_port, callback_port, decision="approve", in
         fields = urlencode([("s", hidden.get("s", "")), ("t", hidden.get("t", "")),
                             ("n", str(number))])
         res.confirm = (callback_port, fields)
-        status, _ = post_confirm(callback_port, fields, timeout)
+        status, _ = reloading(res, reload, reload_pause,
+                              lambda: post_confirm(callback_port, fields, timeout))
         res.steps.append(("confirm", callback_port, status))
         res.ok = status is not None and status < 400
     except phonelib.TransportError as e:
@@ -637,6 +667,25 @@ class Stage:
         os.chmod(self.key, 0o600)
         os.chmod(ca_key, 0o600)
 
+    def system_store_with_ca(self):
+        """A directory laid out like /etc/ssl/certs (hashed links) holding
+        this run's CA, and a second CA of no use to anyone: (the directory,
+        the other CA's file)."""
+        d = os.path.join(self.work, "system-certs")
+        os.makedirs(d, exist_ok=True)
+        shutil.copy(self.ca, os.path.join(d, "fleet-test-ca.pem"))
+        other = os.path.join(self.work, "other-ca.crt")
+        key = os.path.join(self.work, "other-ca.key")
+        for argv in (["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
+                      "ec_paramgen_curve:P-256", "-nodes", "-keyout", key, "-out", other,
+                      "-days", "2", "-subj", "/CN=pam_dingtalk fleet test other CA " + RUN_ID],
+                     ["openssl", "rehash", d]):
+            r = run(argv)
+            if r.returncode != 0:
+                raise RuntimeError("openssl failed: %s\n%s" % (" ".join(argv[:2]),
+                                                               r.stdout.decode()))
+        return d, other
+
     # ---- the mock, users, map
 
     def start_mock(self, persons):
@@ -748,13 +797,13 @@ class Stage:
 
     # ---- the module
 
-    def module_conf(self, name, key_file=None, helper=None):
+    def module_conf(self, name, key_file=None, helper=None, ca=None):
         """A module configuration and a PAM service naming it; returns the
         service name. Without key_file: a helper on a Unix socket."""
         conf = os.path.join(self.work, "pam_dingtalk-%s.conf" % name)
         fleet = ""
         if key_file is not None:
-            fleet = "helper_ca_file = %s\nhelper_key_file = %s\n" % (self.ca, key_file)
+            fleet = "helper_ca_file = %s\nhelper_key_file = %s\n" % (ca or self.ca, key_file)
         write_secret(conf, "# written by pam_dingtalk's tests/fleet\n"
                      "client_id = dingmockappkey\nclient_secret = mock-secret-0123456789\n"
                      "login_base = %s\napi_base = %s\noapi_base = %s\nhelper = %s\n%s"
@@ -771,8 +820,8 @@ class Stage:
                     "account  required pam_permit.so\n" % (MODULE, conf))
         return service
 
-    def login(self, service, user, hostname=None):
-        return Login(self, service, user, hostname)
+    def login(self, service, user, hostname=None, certs=None):
+        return Login(self, service, user, hostname, certs)
 
     def audit_successes(self, t0, expected):
         """The module's audit lines of successes since t0 (waiting up to 2 s

@@ -281,8 +281,8 @@ def case_e_module(stage, keys, services):
     lg = stage.login(services["a"], stage.users[0])
     res = lg.wait(DEADLINE)
     log = "\n".join(stage.syslog.since(t0))
-    T.ok(res == "unavail", "e: the key of host A on a host named otherwise: "
-         "PAM_AUTHINFO_UNAVAIL", lg.diag())
+    T.ok(res == "auth_err", "e: the key of host A on a host named otherwise: "
+         "PAM_AUTH_ERR (a refusal, never unavailable)", lg.diag())
     T.ok("host_mismatch" in log, "e: the module's log line names host_mismatch", log[-2000:])
     T.diag("e: host %s's key on host %s refused in %.0f ms"
            % (hostname_a, stage.hostname, lg.elapsed() * 1000))
@@ -308,8 +308,8 @@ def case_e_module(stage, keys, services):
     lg = stage.login(services["rm"], stage.users[1])
     res = lg.wait(DEADLINE)
     log = "\n".join(stage.syslog.since(t0))
-    T.ok(res == "unavail" and "unknown_key" in log,
-         "e: that key removed from host_keys: PAM_AUTHINFO_UNAVAIL, the log names unknown_key",
+    T.ok(res == "auth_err" and "unknown_key" in log,
+         "e: that key removed from host_keys: PAM_AUTH_ERR, the log names unknown_key",
          lg.diag() + "\n" + log[-2000:])
     T.ok([r.pid for r in stage.replicas] == pids and all(r.alive() for r in stage.replicas),
          "e: no replica was restarted for the key's removal")
@@ -377,11 +377,33 @@ def fleet_cases(stage):
     check_overrun("b", 40, case_b, stage, service)
     check_overrun("e", 45, case_e_requests, stage, keys)
     check_overrun("e", 50, case_e_module, stage, keys, services)
+    check_overrun("f", 40, case_f, stage, file_main)
     check_overrun("c", 50, case_c, stage, service, r)
 
 
 # The checks of each case, for the skips when its parts are missing.
-FLEET_CHECKS = 7 + 4 + 10 + 7 + 5
+FLEET_CHECKS = 7 + 4 + 10 + 7 + 2 + 5
+
+
+def case_f(stage, key_file):
+    """helper_ca_file is the only trust: a replica whose certificate chains
+    to a CA of the system store (here this run's CA, placed in the login's
+    own /etc/ssl/certs) but not to helper_ca_file is refused."""
+    certs, other = stage.system_store_with_ca()
+    service = stage.module_conf("otherca", key_file, ca=other)
+    lg = stage.login(service, stage.users[2], certs=certs)
+    res = lg.wait(DEADLINE)
+    link, _ = lg.link_and_number(0)
+    T.ok(res == "unavail" and link is None,
+         "f: a replica trusted only by the system store, not by helper_ca_file: "
+         "PAM_AUTHINFO_UNAVAIL, no QR", lg.diag())
+    lg = stage.login(stage.module_conf("sysca", key_file), stage.users[2], certs=certs)
+    link, number = lg.link_and_number(10)
+    r2, r3 = stage.replicas[1], stage.replicas[2]
+    ph = fs.phone(link, number, "p2", r2.public_port, r3.public_port) if link else None
+    T.ok(lg.wait(DEADLINE) == "success",
+         "f: the same store with helper_ca_file naming the replicas' CA logs in",
+         lg.diag() + "\n%s" % ph)
 
 
 def main():

@@ -5,8 +5,12 @@ three dingtalk-callbackd replicas that find the primary through the
 sentinels (`redis_sentinels`, `redis_master`). Logins run through
 pamtester while the primary is killed with SIGKILL:
 
-  - every login in flight ends before its deadline (none hangs), approved
-    or refused (PAM_AUTH_ERR or PAM_AUTHINFO_UNAVAIL);
+  - every login in flight (registered before the kill, answered on the
+    phone 0 to 3 s after it) ends before its deadline (none hangs),
+    approved or refused (PAM_SUCCESS or PAM_AUTH_ERR), never
+    PAM_AUTHINFO_UNAVAIL: the replicas hold the module's waits through
+    the failover (redis_failover_grace), and a phone that meets the
+    "Service unavailable" page reloads it after a second, as the page asks;
   - none is approved for the wrong person: some logins are approved on the
     phone by a person bound to another account and must be refused, and
     every success's audit line names the person bound to its account;
@@ -15,10 +19,12 @@ pamtester while the primary is killed with SIGKILL:
     succeed.
 
 An asynchronous failover may lose acknowledged writes, so a login in
-flight may be refused; it must never be approved wrongly. Emits TAP,
+flight may be refused; it must never be approved wrongly. Here the replica
+is in sync before the kill, so nothing is lost. A login that starts while
+there is no primary fails fast at registration (test_fleet.py's case c). Emits TAP,
 figures on '#' lines. Needs root, redis-server, redis-sentinel,
 redis-cli, pamtester, openssl and unshare; skips without them, or
-naming the fleet parts that are not built. About a minute.
+naming the fleet parts that are not built. About 25 s.
 """
 import os
 import signal
@@ -33,10 +39,10 @@ T = fs.Tap()
 PERSONS = ["p0", "p1", "p2", "p3"]
 MASTER = "dtfleet-" + fs.RUN_ID
 DEADLINE = fs.TIMEOUT + 12  # the module's deadline, the code exchange's budget, a margin
-IN_FLIGHT = 12  # logins started around the kill
-KILL_AFTER = 5  # ... the primary is killed after this many have started
+IN_FLIGHT = 8  # logins pending when the primary is killed
 AFTER = 3  # logins after the failover
-CHECKS = 8
+RELOADS, RELOAD_PAUSE = 8, 1.0  # a person reloads "Service unavailable" after 1 s, 8 times at most
+CHECKS = 10
 
 
 def sentinel_conf(primary_port):
@@ -90,16 +96,21 @@ class Flight:
         self.login = None
         self.phone = None
         self.t_start = None
+        self.shown = threading.Event()  # the module showed its link: registered
 
-    def run(self):
+    def run(self, go=None, delay=0.0):
+        """The login; the person picks the phone up `delay` s after the
+        event `go` (at once without one)."""
         self.t_start = time.monotonic()
         self.login = self.stage.login(self.service, self.user)
         link, number = self.login.link_and_number(10)
+        self.shown.set()
         if link:
-            # The person takes 1 to 4 s to approve: logins started before
-            # the kill are still pending when the primary dies.
-            time.sleep(1.0 + self.k % 4)
-            self.phone = fs.phone(link, number, self.person, self.link_port, self.callback_port)
+            if go is not None:
+                go.wait(DEADLINE)
+            time.sleep(delay)
+            self.phone = fs.phone(link, number, self.person, self.link_port, self.callback_port,
+                                  reload=RELOADS, reload_pause=RELOAD_PAUSE)
         self.result = self.login.wait(DEADLINE)
 
     def diag(self):
@@ -108,18 +119,34 @@ class Flight:
             self.phone, self.login.text()[-600:] if self.login else "")
 
 
-def flights(stage, service, count, kill=None, kill_after=None):
-    """Runs `count` logins started 0.5 s apart in threads; calls kill()
-    once `kill_after` have started. Returns them when all have ended."""
-    fl = [Flight(stage, service, k, wrong=(k % 4 == 2)) for k in range(count)]
+def in_sync(primary, replica):
+    """The replica holds every write the primary took: the sessions in
+    flight survive the primary's death (an asynchronous failover loses
+    what the replica did not get, which refuses a login, and that is
+    another test's matter: docs/redis-consistency.md)."""
+    want = int(primary.info().get("master_repl_offset", "-1"))
+    return fs.wait_until(lambda: int(replica.info().get("slave_repl_offset", "-2")) >= want,
+                         5, 0.05)
+
+
+def flights(stage, service, primary, replica, kill):
+    """IN_FLIGHT logins, registered before the primary dies; their persons
+    answer on the phone 0 to 3 s after the kill: some while there is no
+    primary (the pages say "Service unavailable"; they reload), some after
+    the promotion. Returns them when all have ended."""
+    go = threading.Event()
+    fl = [Flight(stage, service, k, wrong=(k % 4 == 2)) for k in range(IN_FLIGHT)]
     threads = []
-    for k, f in enumerate(fl):
-        if kill is not None and k == kill_after:
-            kill()
-        t = threading.Thread(target=f.run)
+    for f in fl:
+        t = threading.Thread(target=f.run, args=(go, (f.k % 4) * 1.0))
         t.start()
         threads.append(t)
-        time.sleep(0.5)
+        time.sleep(0.2)
+    for f in fl:
+        f.shown.wait(15)
+    T.ok(in_sync(primary, replica), "d: the replica has the sessions in flight before the kill")
+    kill()
+    go.set()
     for t in threads:
         t.join(DEADLINE + 25)
     return fl
@@ -142,28 +169,28 @@ def case_d(stage, service, primary, replica, sentinels):
         primary.send(signal.SIGKILL)
         threading.Thread(target=watch, daemon=True).start()
     t0 = time.monotonic()
-    fl = flights(stage, service, IN_FLIGHT, kill, KILL_AFTER)
+    fl = flights(stage, service, primary, replica, kill)
     counts = {}
     for f in fl:
         counts[f.result] = counts.get(f.result, 0) + 1
     T.diag("d: %d logins in flight across the failover: %s" % (len(fl), counts))
     for f in fl:
-        T.diag("d:   login %2d started %4.1f s %s the kill, approved by %s: %s in %.2f s" % (
-            f.k, abs(f.t_start - killed.get("t", t0)), "after" if f.t_start >= killed.get("t", t0)
-            else "before", "another account's person" if f.wrong else "its person", f.result,
-            f.login.elapsed() if f.login else -1))
-    pending = [f for f in fl if f.t_start is not None and "t" in killed and f.t_start < killed["t"]
-               and f.login is not None and f.login.ended is not None
-               and f.login.ended > killed["t"]]
-    T.diag("d: %d logins were pending when the primary was killed" % len(pending))
-    T.ok(len(pending) >= 2, "d: the primary died mid-run: logins were pending at that moment",
-         "pending: %d" % len(pending))
+        T.diag("d:   login %2d, approved by %s %.0f s after the kill: %s in %.2f s, %d reloads" % (
+            f.k, "another account's person" if f.wrong else "its person", (f.k % 4) * 1.0,
+            f.result, f.login.elapsed() if f.login else -1, f.phone.reloads if f.phone else 0))
+    pending = [f for f in fl if f.login is not None and f.login.ended is not None
+               and "t" in killed and f.login.ended > killed["t"]]
+    T.ok(len(pending) == len(fl), "d: every login was pending when the primary was killed",
+         "pending: %d of %d" % (len(pending), len(fl)))
+    T.ok(sum(f.phone.reloads for f in fl if f.phone) > 0,
+         "d: some phones met the 'Service unavailable' page during the failover and reloaded")
     late = [f for f in fl if f.result == "hung" or f.login is None or f.login.elapsed() > DEADLINE]
     T.ok(not late, "d: every login in flight ended before its deadline (%d s): none hung"
          % DEADLINE, "\n".join(f.diag() for f in late[:3]))
-    odd = [f for f in fl if f.result not in ("success", "auth_err", "unavail")]
-    T.ok(not odd, "d: every login in flight ended approved or refused (PAM_SUCCESS, "
-         "PAM_AUTH_ERR or PAM_AUTHINFO_UNAVAIL)", "\n".join(f.diag() for f in odd[:3]))
+    odd = [f for f in fl if f.result not in ("success", "auth_err")]
+    T.ok(not odd, "d: every login in flight ended approved or refused (PAM_SUCCESS or "
+         "PAM_AUTH_ERR), none PAM_AUTHINFO_UNAVAIL: the replicas' waits rode out the failover",
+         "\n".join(f.diag() for f in odd[:3]))
     wrong = [f for f in fl if f.wrong and f.result == "success"]
     n, bad = stage.audit_successes(t0, counts.get("success", 0))
     T.ok(not wrong and not bad and n == counts.get("success", 0),
