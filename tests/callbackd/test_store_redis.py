@@ -573,6 +573,73 @@ def timed(results, name, fn):
         results.append((name, repr(e), None, time.monotonic() - t0))
 
 
+class NoScriptRedis:
+    """A fake Redis for one timing check: EVALSHA is answered NOSCRIPT after
+    `delay` seconds, EVAL never; PING is answered at once."""
+
+    def __init__(self, delay):
+        self.delay = delay
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(16)
+        self.port = self.sock.getsockname()[1]
+        threading.Thread(target=self.accept, daemon=True).start()
+
+    def accept(self):
+        while True:
+            try:
+                c, _ = self.sock.accept()
+            except OSError:
+                return
+            threading.Thread(target=self.serve, args=(c,), daemon=True).start()
+
+    def serve(self, c):
+        f = c.makefile("rb")
+        try:
+            while True:
+                line = f.readline()
+                if not line.startswith(b"*"):
+                    return
+                args = []
+                for _ in range(int(line[1:])):
+                    n = int(f.readline()[1:])
+                    args.append(f.read(n + 2)[:n])
+                verb = args[0].upper()
+                if verb == b"EVALSHA":
+                    time.sleep(self.delay)
+                    c.sendall(b"-NOSCRIPT No matching script.\r\n")
+                elif verb == b"PING":
+                    c.sendall(b"+PONG\r\n")
+                # EVAL (and anything else): never answered
+        except (OSError, ValueError):
+            return
+
+    def close(self):
+        self.sock.close()
+
+
+def test_one_deadline(tmp):
+    """EVALSHA and the EVAL that follows NOSCRIPT share one redis_timeout:
+    a Redis that takes 0.7 of it to say NOSCRIPT and then never answers
+    EVAL fails the registration within redis_timeout, not 1.7 times it."""
+    timeout = 0.4
+    fake = NoScriptRedis(0.7 * timeout)
+    h = Helper(tmp, "deadline", redis_conf(fake.port, "d:", "redis_timeout = %d\n"
+                                           % int(timeout * 1000)), healthy=False)
+    try:
+        time.sleep(0.3)  # past the breaker's next probe after the start's failure
+        t0 = time.monotonic()
+        r, _ = h.register()
+        dt = time.monotonic() - t0
+        T.ok(r.status == 503 and (r.json() or {}).get("error_code") == "store_down" and
+             dt < 1.25 * timeout,
+             "NOSCRIPT after 0.7 * redis_timeout, then no answer to EVAL: 503 store_down in "
+             "%.2f s (redis_timeout = %.1f s: one budget for both)" % (dt, timeout), r.text)
+    finally:
+        h.stop()
+        fake.close()
+
+
 def test_black_hole(tmp):
     """Redis stops answering (SIGSTOP: connections are still accepted, nothing
     is answered). 20 requests at once (registrations, waits, the phone's
@@ -740,6 +807,7 @@ def main():
         test_db_and_unix(tmp)
         test_silent_redis(tmp)
         test_black_hole(tmp)
+        test_one_deadline(tmp)
         test_ended_bounded(tmp, redis)
         tcp_logs = test_signed_fleet(tmp, redis.port)
         hq = ttc.test_host_quota(tmp, None, ttc.Key("k-jump-01", "jump-01"),
