@@ -13,7 +13,11 @@
 #      started as its unit starts it (its ExecStartPre and ExecStart lines,
 #      as its User=, in its RuntimeDirectory, with its UMask and a
 #      NOTIFY_SOCKET that must get READY=1) but not by systemd, which does
-#      not run in this container; the installed module through pamtester
+#      not run in this container; in front of it nginx with the server
+#      block of docs/deploy.md, taken from the guide itself (only the
+#      address, the certificate's paths and the helper's port replaced),
+#      with a certificate of a CA made here, so the phone reaches the
+#      helper over HTTPS as in production; the installed module through pamtester
 #      (under pam_wrapper: a PAM service file in WORK that names the
 #      installed path), configured in the installed /etc files as an
 #      administrator would; a simulated phone against the DingTalk mock;
@@ -141,14 +145,16 @@ installed_unit() {
 }
 
 # ---- 3. the login
-# The administrator's edits: the helper on a free port of loopback, the
-# module towards the mock (its URLs, its app), the helper's user, the map.
+# The administrator's edits: the helper on a free port of loopback behind
+# the proxy (public_url is the proxy's; max_connections_per_ip = 0 as the
+# guide says), the module towards the mock (its URLs, its app), the
+# helper's user, the map.
 configure() {
-	local port
-	port=$(dt_free_port)
-	PUBLIC_URL=http://127.0.0.1:$port
+	HELPER_PORT=$(dt_free_port) PROXY_PORT=$(dt_free_port)
+	PUBLIC_URL=https://127.0.0.1:$PROXY_PORT
 	sed -i "s|^public_url = .*|public_url = $PUBLIC_URL|" /etc/dingtalk-callbackd.conf
-	printf 'listen = 127.0.0.1:%s\n' "$port" >>/etc/dingtalk-callbackd.conf
+	printf 'listen = 127.0.0.1:%s\nmax_connections_per_ip = 0\n' "$HELPER_PORT" \
+		>>/etc/dingtalk-callbackd.conf
 	sed -i -e 's|^client_id = .*|client_id = dingmockappkey|' \
 		-e 's|^client_secret = .*|client_secret = mock-secret-0123456789|' \
 		/etc/security/pam_dingtalk.conf
@@ -200,6 +206,55 @@ os.rename(sys.argv[2] + ".tmp", sys.argv[2])
 		fail "the control socket belongs to $(stat -c %U "$RUNDIR/control.sock")"
 }
 
+# The guide's nginx server block, as the guide prints it, with only what
+# differs on this machine replaced; each replacement must have happened,
+# so a guide that no longer has the line fails here.
+guide_nginx_site() {
+	local site=$work/nginx/site.conf
+	sed -n '/^```nginx$/,/^```$/p' "$top/docs/deploy.md" | sed '1d;$d' >"$site.guide"
+	[ -s "$site.guide" ] || fail "no \`\`\`nginx block in docs/deploy.md" || return 1
+	sed -e "s|^    listen 443 ssl;|    listen 127.0.0.1:$PROXY_PORT ssl;|" \
+		-e "s|/etc/ssl/login.example.com.crt|$DT_WORK/ca/server.pem|" \
+		-e "s|/etc/ssl/login.example.com.key|$DT_WORK/ca/server.key|" \
+		-e "s|http://127.0.0.1:8787;|http://127.0.0.1:$HELPER_PORT;|" "$site.guide" >"$site"
+	for want in "listen 127.0.0.1:$PROXY_PORT ssl;" "$DT_WORK/ca/server.pem" \
+		"$DT_WORK/ca/server.key" "proxy_pass http://127.0.0.1:$HELPER_PORT;"; do
+		grep -qF "$want" "$site" || fail "the guide's nginx block changed: no '$want' after the replacements" ||
+			return 1
+	done
+	diff "$site.guide" "$site"
+	return 0
+}
+
+# nginx in the foreground (its own main configuration around the guide's
+# block: pid, logs and temporary files under WORK), not nginx.service.
+start_proxy() {
+	mkdir -p "$work/nginx/logs" && dt_make_test_ca || return 1
+	guide_nginx_site || return 1
+	cat >"$work/nginx/nginx.conf" <<CONF
+daemon off;
+worker_processes 1;
+pid $work/nginx/nginx.pid;
+error_log $work/nginx/logs/error.log;
+events { worker_connections 64; }
+http {
+    access_log $work/nginx/logs/access.log;
+    include $work/nginx/site.conf;
+}
+CONF
+	nginx -t -p "$work/nginx" -e "$work/nginx/logs/error.log" -c "$work/nginx/nginx.conf" ||
+		return 1
+	nginx -p "$work/nginx" -e "$work/nginx/logs/error.log" -c "$work/nginx/nginx.conf" &
+	pids="$pids $!"
+	local i code
+	for i in $(seq 1 50); do
+		code=$(curl -s -o /dev/null -w '%{http_code}' --cacert "$DT_TEST_CA" "$PUBLIC_URL/healthz")
+		[ "$code" = 200 ] && echo "$PUBLIC_URL/healthz through nginx: 200" && return 0
+		sleep 0.1
+	done
+	fail "$PUBLIC_URL/healthz through nginx: $code"
+}
+
 login() {
 	local terminal=$work/terminal.txt rc
 	mkdir -p "$work/services"
@@ -215,7 +270,7 @@ login() {
 	} >"$work/group"
 	: >"$terminal"
 	python3 "$top/tests/mock/phone.py" --number-from "$terminal" --person alice --delay 1 \
-		--timeout 50 >"$work/phone.out" 2>"$work/phone.log" &
+		--cafile "$DT_TEST_CA" --timeout 50 >"$work/phone.out" 2>"$work/phone.log" &
 	pids="$pids $!"
 	PAM_WRAPPER=1 PAM_WRAPPER_SERVICE_DIR="$work/services" \
 		NSS_WRAPPER_PASSWD="$work/passwd" NSS_WRAPPER_GROUP="$work/group" \
@@ -224,7 +279,14 @@ login() {
 		</dev/null >"$terminal" 2>&1
 	rc=$?
 	grep -v '█\|▀\|▄' "$terminal"
-	[ $rc -eq 0 ] && grep -q "successfully authenticated" "$terminal" && return 0
+	if [ $rc -eq 0 ] && grep -q "successfully authenticated" "$terminal"; then
+		# The phone went through the proxy: its requests are in nginx's log.
+		grep -q ' "GET /l/' "$work/nginx/logs/access.log" &&
+			grep -q ' "GET /callback?' "$work/nginx/logs/access.log" && return 0
+		echo "the phone's requests did not go through nginx:"
+		cat "$work/nginx/logs/access.log"
+		return 1
+	fi
 	echo "--- helper log"; tail -n 20 "$work/helper.log"
 	echo "--- phone"; tail -n 20 "$work/phone.log"
 	return 1
@@ -294,6 +356,8 @@ main() {
 	pids="$pids $DT_PIDS"
 	dt_check "deb: /etc configured as an administrator would" configure || return 1
 	dt_check "deb: the installed helper as its unit starts it (READY=1)" start_helper || r=1
+	dt_check "deb: nginx with the server block of docs/deploy.md in front of it" start_proxy ||
+		r=1
 	dt_check "deb: a whole login through the installed module (pamtester)" login || r=1
 	stop_helper
 	dt_check "deb: dpkg -i again keeps the edited conffiles" reinstall_keeps_conffiles || r=1
