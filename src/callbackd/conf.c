@@ -50,6 +50,8 @@ const struct dt_cfg_key cbd_conf_keys[] = {
     {"redis_db", DT_CFG_UINT, offsetof(struct cbd_conf, redis_db), 0, 255, NULL, 0},
     {"redis_prefix", DT_CFG_STRING, offsetof(struct cbd_conf, redis_prefix), 0, 0, NULL, 0},
     {"redis_timeout", DT_CFG_UINT, offsetof(struct cbd_conf, redis_timeout), 50, 10000, NULL, 0},
+    {"redis_failover_grace", DT_CFG_UINT, offsetof(struct cbd_conf, redis_failover_grace), 0,
+     CBD_REDIS_GRACE_MAX, NULL, 0},
     DT_CFG_END,
 };
 
@@ -69,6 +71,7 @@ void cbd_conf_init(struct cbd_conf *conf)
 	conf->control_max_connections = CBD_DEFAULT_CONTROL_MAX_CONNECTIONS;
 	conf->store = CBD_STORE_MEMORY;
 	conf->redis_timeout = CBD_DEFAULT_REDIS_TIMEOUT;
+	conf->redis_failover_grace = CBD_REDIS_GRACE_UNSET;
 }
 
 static int default_string(char **field, const char *value, struct dt_err *err)

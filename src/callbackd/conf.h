@@ -29,6 +29,12 @@ enum cbd_store_kind {
 #define CBD_DEFAULT_REDIS_TIMEOUT 500 /* ms */
 #define CBD_REDIS_PREFIX_MAX	  64
 #define CBD_REDIS_SENTINELS_MAX	  8
+/* redis_failover_grace: seconds a control wait rides out a store outage
+ * (control.c). Its default depends on redis_sentinels, so the parser
+ * leaves this mark and cbd_conf_check_store settles it. */
+#define CBD_REDIS_GRACE_MAX		 120
+#define CBD_REDIS_GRACE_SENTINEL_DEFAULT 10
+#define CBD_REDIS_GRACE_UNSET		 ((unsigned)-1)
 
 struct cbd_conf {
 	char *listen;	      /* public HTTP address: host:port or [v6]:port */
@@ -68,6 +74,9 @@ struct cbd_conf {
 	unsigned redis_db;
 	char *redis_prefix;	/* every key's prefix */
 	unsigned redis_timeout; /* ms, to connect and for each command */
+	/* seconds a wait that finds the store down keeps re-reading before it
+	 * answers store_down: 10 with redis_sentinels, else 0 (at once) */
+	unsigned redis_failover_grace;
 	/* Not a key: read from redis_password_file by cbd_conf_finish,
 	 * wiped by cbd_conf_free. */
 	char *redis_password;

@@ -216,8 +216,8 @@ static int read_password(const struct where *w, struct cbd_conf *conf, struct dt
 }
 
 static const char *const redis_only_keys[] = {
-    "redis",	"redis_sentinels", "redis_master",  "redis_user", "redis_password_file",
-    "redis_db", "redis_prefix",	   "redis_timeout", NULL,
+    "redis",	"redis_sentinels", "redis_master",  "redis_user",	    "redis_password_file",
+    "redis_db", "redis_prefix",	   "redis_timeout", "redis_failover_grace", NULL,
 };
 
 static int check_memory(const struct where *w, struct dt_err *err)
@@ -279,5 +279,12 @@ int cbd_conf_check_store(struct cbd_conf *conf, const char *path, struct dt_err 
 	else
 		rc = check_memory(&w, err);
 	free(w.text);
+	/* Only sentinels promote a new primary by themselves: with one
+	 * address (or the memory store) there is nothing to wait for. */
+	if (conf->redis_failover_grace == CBD_REDIS_GRACE_UNSET)
+		conf->redis_failover_grace =
+		    conf->store == CBD_STORE_REDIS && conf->redis_sentinels != NULL
+			? CBD_REDIS_GRACE_SENTINEL_DEFAULT
+			: 0;
 	return rc;
 }

@@ -20,6 +20,7 @@
 #include "base/json.h"
 #include "base/peer.h"
 #include "net.h"
+#include "outage.h"
 #include "proto/control_api.h"
 #include "register.h"
 #include "base/util.h"
@@ -384,6 +385,41 @@ static enum MHD_Result send_status(struct cbd_control *ctl, struct MHD_Connectio
 	return send_json(conn, MHD_HTTP_OK, obj);
 }
 
+/* The session's state, or CBD_E_DOWN. With a grace, a wait asks the
+ * store only if no wait found it down just now (outage.h): during an
+ * outage at most one read per interval holds a thread, and the waits that
+ * skip it are held like the one that asked. Without a grace every wait
+ * asks: its answer would be a 503 on someone else's word. */
+static enum cbd_rc poll_store(struct cbd_control *ctl, const char *id, struct cbd_creq *req,
+			      struct cbd_poll *p)
+{
+	enum cbd_rc rc;
+
+	if (ctl->conf->redis_failover_grace > 0 && cbd_outage_recent(&ctl->outage, dt_now_ms()))
+		return CBD_E_DOWN;
+	rc = cbd_store_poll(ctl->store, id, cbd_creq_owner(req), p);
+	cbd_outage_note(&ctl->outage, rc == CBD_E_DOWN, dt_now_ms());
+	return rc;
+}
+
+/* The store is down. A Sentinel failover takes seconds, and a login in
+ * flight should not fail for it: with redis_failover_grace the wait stays
+ * suspended through the outage (CBD_SUSPENDED), re-reading on the timer.
+ * Nothing can be decided while the store is down, so waiting longer only
+ * finds the session as the new primary has it. CBD_STOPPING: answer
+ * store_down now (no grace, grace over, the wait's timeout reached, or
+ * shutdown); CBD_RETRY: a notice came in between, read again. */
+static enum cbd_suspend_rc ride_out_outage(struct cbd_control *ctl, struct MHD_Connection *conn,
+					   const char *id, struct cbd_creq *req, uint64_t epoch)
+{
+	int64_t wake = 0;
+
+	if (cbd_grace_step(&req->grace, ctl->conf->redis_failover_grace, dt_now_ms(),
+			   req->deadline_ms, &wake) != CBD_GRACE_WAIT)
+		return CBD_STOPPING;
+	return cbd_waiters_suspend(ctl->waiters, &req->waiter, conn, id, wake, epoch);
+}
+
 static enum MHD_Result wait_step(struct cbd_control *ctl, struct MHD_Connection *conn,
 				 const char *id, struct cbd_creq *req)
 {
@@ -394,12 +430,20 @@ static enum MHD_Result wait_step(struct cbd_control *ctl, struct MHD_Connection 
 
 	for (tries = 0;; tries++) {
 		epoch = cbd_waiters_epoch(ctl->waiters);
-		switch (cbd_store_poll(ctl->store, id, cbd_creq_owner(req), &p)) {
+		switch (poll_store(ctl, id, req, &p)) {
 		case CBD_OK:
 			break;
 		case CBD_E_UNKNOWN:
 			return send_error(ctl, conn, MHD_HTTP_NOT_FOUND, "unknown session");
 		case CBD_E_DOWN:
+			switch (ride_out_outage(ctl, conn, id, req, epoch)) {
+			case CBD_SUSPENDED:
+				return MHD_YES;
+			case CBD_STOPPING:
+				return send_store_down(ctl, conn);
+			case CBD_RETRY:
+				continue;
+			}
 			return send_store_down(ctl, conn);
 		default:
 			return send_error(ctl, conn, MHD_HTTP_INTERNAL_SERVER_ERROR,
@@ -595,6 +639,7 @@ static void control_free(struct cbd_control *ctl)
 	cbd_burst_destroy(&ctl->address_full);
 	cbd_burst_destroy(&ctl->full);
 	cbd_burst_destroy(&ctl->host_mismatch);
+	cbd_outage_destroy(&ctl->outage);
 	free(ctl);
 }
 
@@ -614,6 +659,7 @@ struct cbd_control *cbd_control_start(const struct cbd_conf *conf, struct cbd_st
 	cbd_burst_init(&ctl->address_full);
 	cbd_burst_init(&ctl->full);
 	cbd_burst_init(&ctl->host_mismatch);
+	cbd_outage_init(&ctl->outage);
 	ctl->fd = cbd_listen_unix(conf->control, &ctl->ino, err);
 	if (ctl->fd < 0) {
 		control_free(ctl);

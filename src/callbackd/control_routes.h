@@ -15,6 +15,7 @@
 #include "conf.h"
 #include "hostkeys.h"
 #include "httpd.h"
+#include "outage.h"
 #include "store.h"
 #include "wait.h"
 
@@ -37,6 +38,8 @@ struct cbd_control {
 	struct cbd_burst requester_full, address_full, full;
 	/* ... and of registrations naming a host other than the key's */
 	struct cbd_burst host_mismatch;
+	/* When the store was last seen down, shared by every wait (outage.h) */
+	struct cbd_outage outage;
 	struct cbd_control_tcp *tcp; /* NULL unless control_listen is set */
 };
 
@@ -46,6 +49,7 @@ struct cbd_creq {
 	struct cbd_waiter waiter;
 	int64_t deadline_ms;
 	int wait_started;
+	struct cbd_grace grace; /* the wait's part in a store outage */
 	/* Who asks, set once by the listener before the first route:
 	 * signed = 0 on the Unix socket (root, any session); signed = 1 on
 	 * TCP, where key is the verified key and its host the owner. */

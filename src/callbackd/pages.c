@@ -221,8 +221,9 @@ char *cbd_page_invalid(const char *why)
 char *cbd_page_unavailable(void)
 {
 	return page_simple(CBD_TITLE_UNAVAILABLE, "Service temporarily unavailable",
-			   "The login service cannot answer right now. Wait a moment and open "
-			   "the link again, or start a new login in your terminal.");
+			   "The login service cannot answer right now. Reload this page in a "
+			   "few seconds to carry on with this login. If it still fails, start "
+			   "a new login in your terminal.");
 }
 
 char *cbd_page_not_found(void)

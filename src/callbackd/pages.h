@@ -21,7 +21,10 @@ char *cbd_page_approved(void);
 char *cbd_page_refused(const char *why);
 char *cbd_page_invalid(const char *why);
 char *cbd_page_not_found(void);
-/* The session store cannot be reached (CBD_E_DOWN): nothing was decided. */
+/* The session store cannot be reached (CBD_E_DOWN): nothing was decided,
+ * so the person is told to reload. The page's own URL is safe to load
+ * again: a callback is single-use when it is recorded, and nothing was;
+ * DingTalk's code is spent only at the module's exchange. */
 char *cbd_page_unavailable(void);
 
 /* Queues `html` (taken over; wiped and freed when sent; NULL sends a plain

@@ -541,6 +541,7 @@ def test_quota_per_host(tmp, ca, k1, k2):
     T.eq(r.status, 201, "the same client address seen by jump-02 has a quota of its own")
     T.ok(re.search(r"requester host=jump-01 uid:1000 has max_pending_per_requester",
                    h.log_text()), "the refusal's log line names the host with the requester")
+    T.eq(h.stop(), 0, "the helper of the quota case stops cleanly")
     return h
 
 

@@ -20,6 +20,7 @@ with a password and an ACL user, redis_db, and a Unix socket.
 import os
 import re
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -247,6 +248,8 @@ def test_redis_down(redis, a, b):
     r = b.callback(authCode=tc.new_code(), state=state)
     T.ok(r.status == 503 and tc.title(r) == "Service unavailable",
          "the phone's callback -> 503 'Service unavailable' page", r.status)
+    T.ok("Reload this page in a few seconds" in r.text,
+         "...which asks the person to reload it in a few seconds", r.text[:600])
     T.eq(a.log_text().count("the store cannot serve"), outages + 1,
          "the outage is logged, once")
 
@@ -261,6 +264,52 @@ def test_redis_down(redis, a, b):
          "...and a whole login across both replicas", resp.status)
     T.eq(a.pub("GET", "/healthz").status, 200, "/healthz -> 200 again")
     T.ok("the store serves again" in a.log_text(), "the recovery is logged")
+
+
+def test_outage_reads(redis, tmp):
+    """Redis stops answering (SIGSTOP: the kernel still accepts, nothing
+    replies) while 12 waits are held with redis_failover_grace: their
+    reads take turns, at most one per 250 ms reaching Redis, each bounded
+    by redis_timeout, so the control listener still answers within a
+    second; and the waits, held through it, go on when Redis is back."""
+    h = Helper(tmp, "outage", redis_conf(redis.port, "o:", "redis_timeout = 300\n"
+                                         "redis_failover_grace = 8\n"))
+    try:
+        sids, waits = [], []
+        for _ in range(12):
+            r, _ = h.register()
+            sids.append(r.json()["id"])
+            waits.append(tc.background_wait(h, sids[-1], 20))
+        time.sleep(0.3)
+        redis.proc.send_signal(signal.SIGSTOP)
+        try:
+            time.sleep(1.5)  # every wait reads again within about 1 s: no answer
+            worst, statuses = 0.0, set()
+            for _ in range(8):
+                t0 = time.monotonic()
+                statuses.add(h.ctl("GET", "/v1/nothing").status)
+                worst = max(worst, time.monotonic() - t0)
+                time.sleep(0.2)
+            held = sum(th.is_alive() for th, _ in waits)
+        finally:
+            redis.proc.send_signal(signal.SIGCONT)
+        T.diag("12 waits held through a silent Redis: the control listener's slowest "
+               "answer %.0f ms (redis_timeout 300 ms)" % (worst * 1000))
+        T.ok(statuses == {404} and worst < 1.0 and held == 12,
+             "12 waits held while Redis is silent: the control listener still answers "
+             "within 1 s (%.0f ms), every wait still held" % (worst * 1000),
+             (statuses, held))
+        time.sleep(0.5)
+        for sid in sids:
+            h.ctl("DELETE", "/v1/sessions/" + sid)
+        for th, _ in waits:
+            th.join(5)
+        answers = [(out.get("resp").status, (out.get("resp").json() or {}).get("status"))
+                   if out.get("resp") is not None else None for _, out in waits]
+        T.ok(all(a == (200, "refused") for a in answers),
+             "...and Redis back, they go on: cancelled, each wait answers 'refused'", answers)
+    finally:
+        h.stop()
 
 
 def test_flushall(redis, a, b):
@@ -331,6 +380,9 @@ def test_bad_config(tmp):
         ("store = redis\nredis = 127.0.0.1:6379\nredis_timeout = 20\n", "redis_timeout", 6,
          "redis_timeout"),
         ("store = disk\n", "store", 4, "memory"),
+        ("redis_failover_grace = 5\n", "redis_failover_grace", 4, "store is memory"),
+        ("store = redis\nredis_sentinels = 127.0.0.1:26379\nredis_master = m\n"
+         "redis_failover_grace = 121\n", "redis_failover_grace", 7, "120"),
     ]
     errors = []
     for body, key, line, words in cases:
@@ -519,6 +571,7 @@ def main():
         test_limits(tmp, redis.port)
         test_flushall(redis, a, b)
         test_script_refused(redis, a)
+        test_outage_reads(redis, tmp)
         test_redis_down(redis, a, b)
         test_bad_config(tmp)
         test_auth(tmp)

@@ -6,8 +6,10 @@ sentinels; the primary killed with SIGKILL; the helper serves again once
 the sentinels promoted the replica. Speaks TAP; skips when redis-server or
 redis-sentinel is not installed.
 
-The PAM-level failover (logins in flight) is the fleet's end-to-end test;
-this one proves the store finds the new primary by itself.
+A wait in flight rides out the failover (redis_failover_grace) and
+answers approved; without a grace it answers store_down at once; with no
+replica left to promote it answers store_down when its grace is over.
+The PAM-level failover is the fleet's end-to-end test.
 
   DT_CALLBACKD  the built helper
   DT_TMPDIR     where to put everything (default: a new temp dir)
@@ -78,6 +80,39 @@ def primary_port(sentinel):
     return int(addr[1]) if addr else 0
 
 
+def repl_offset(server, field):
+    for line in server.call("INFO", "replication").splitlines():
+        if line.startswith(field + ":"):
+            return int(line.split(":", 1)[1])
+    return -1
+
+
+def synced(primary, replica):
+    """The replica has every write the primary took (what a failover
+    keeps): the sessions in flight survive the primary's death."""
+    want = repl_offset(primary, "master_repl_offset")
+    return until(lambda: repl_offset(replica, "slave_repl_offset") >= want, 5, 0.05)
+
+
+def in_flight(h, timeout=20):
+    """A registered session and a wait on it, held in a thread."""
+    r, state = h.register()
+    sid = r.json()["id"]
+    th, out = tc.background_wait(h, sid, timeout)
+    return sid, state, th, out
+
+
+def approve(h, sid, state):
+    code = tc.new_code()
+    page = tc.Page(h.callback(authCode=code, state=state).text)
+    r = h.confirm(sid, page.hidden.get("t", ""), 42)
+    return code, r
+
+
+def store_down(w):
+    return w is not None and w.status == 503 and (w.json() or {}).get("error_code") == "store_down"
+
+
 def misled(tmp, sentinels, replica):
     """A name the sentinels do not know, and one that names a replica: the
     helper refuses both (it writes only to a master) and says why."""
@@ -126,6 +161,41 @@ def silent_first(tmp, sentinels):
         silent.close()
 
 
+def grace_runs_out(tmp, conf, last):
+    """The last Redis server dies and no replica is left to promote: a
+    wait in flight answers store_down once its grace (3 s) is over, not
+    at once and not at its own timeout (20 s)."""
+    grace = 3
+    g = tc.Helper(tmp, "helper-grace", conf + "redis_failover_grace = %d\n" % grace)
+    g2 = tc.Helper(tmp, "helper-grace-stop", conf + "redis_failover_grace = 60\n")
+    try:
+        sid, _, th, out = in_flight(g)
+        _, _, th2, out2 = in_flight(g2)
+        time.sleep(0.3)
+        t0 = time.monotonic()
+        last.stop(signal.SIGKILL)
+        th.join(grace + 10)
+        w, took = out.get("resp"), out.get("done_at", 1e9) - t0
+        T.diag("no primary left: the wait answered %.2f s after the kill "
+               "(redis_failover_grace = %d)" % (took, grace))
+        T.ok(store_down(w) and grace - 0.3 <= took <= grace + 1.5,
+             "no primary to promote: the wait in flight -> 503 store_down after its grace "
+             "(%.2f s, grace %d s)" % (took, grace), w and (w.status, w.text))
+        T.ok(th2.is_alive(), "...while a wait with redis_failover_grace = 60 is still held")
+        log = g.log_text() + g2.log_text()
+        t1 = time.monotonic()
+        rc = g2.stop()
+        th2.join(5)
+        w2, took2 = out2.get("resp"), out2.get("done_at", 1e9) - t1
+        T.ok(store_down(w2) and took2 < 2.0 and rc == 0,
+             "the helper stopped (SIGTERM): the held wait answers 503 store_down at once "
+             "(%.2f s), and the helper exits 0" % took2, (rc, w2 and (w2.status, w2.text)))
+        T.ok(not any(s in log for s in tc.SECRETS), "no state or code in their logs")
+    finally:
+        g.stop()
+        g2.stop()
+
+
 def run(tmp):
     primary = Server(tmp, "primary")
     replica = Server(tmp, "replica", ["--replicaof", "127.0.0.1", str(primary.port)])
@@ -151,16 +221,39 @@ def run(tmp):
         T.ok(until(lambda: replica.call("GET", "sent:instance") == inst, 5),
              "the replica has the store's instance (replicated)")
 
+        # Two logins in flight: one on h (redis_failover_grace: 10, the
+        # default with sentinels), one on a helper that answers at once.
+        hz = tc.Helper(tmp, "helper-nograce", conf + "redis_failover_grace = 0\n")
+        sid, state, th, out = in_flight(h)
+        zsid, _, zth, zout = in_flight(hz)
+        T.ok(synced(primary, replica), "the sessions in flight reached the replica")
+        time.sleep(0.3)
         t0 = time.monotonic()
         primary.stop(signal.SIGKILL)
         r, _ = h.register()
-        T.ok(r.status == 503 and (r.json() or {}).get("error_code") == "store_down",
-             "primary killed: register -> 503 store_down, at once", (r.status, r.text))
+        T.ok(store_down(r), "primary killed: register -> 503 store_down, at once",
+             (r.status, r.text))
+        r = h.ctl("DELETE", "/v1/sessions/" + zsid)
+        T.ok(store_down(r), "...and cancel -> 503 store_down, at once", (r.status, r.text))
+        zth.join(5)
+        zw, zt = zout.get("resp"), zout.get("done_at", 1e9) - t0
+        T.ok(store_down(zw) and zt < 1.5,
+             "redis_failover_grace = 0: the wait in flight -> 503 store_down at once "
+             "(%.2f s after the kill)" % zt, zw and zw.text)
+        hz.stop()
         served = until(lambda: h.register()[0].status == 201, 30, 0.2)
         took = time.monotonic() - t0
         T.diag("the helper served again %.1f s after the primary was killed "
                "(down-after-milliseconds 1000)" % took)
         T.ok(served, "the helper serves again without a restart (%.1f s)" % took)
+        T.ok(th.is_alive(), "the wait in flight on h is still held (redis_failover_grace = 10)",
+             out.get("resp") is not None and out["resp"].text)
+        code, _ = approve(h, sid, state)
+        th.join(15)
+        w = out.get("resp")
+        T.ok(w is not None and w.status == 200 and w.json() == {"status": "approved", "code": code},
+             "...and answers approved with the code given after the failover (%.1f s wait)"
+             % out.get("elapsed", -1), w and (w.status, w.text))
         # The sentinel that led the failover knows first; the others learn
         # it from its hello messages within a few seconds.
         T.ok(until(lambda: all(primary_port(s) == replica.port for s in sentinels), 10),
@@ -195,6 +288,7 @@ def run(tmp):
              "the instance survived the failover (it had been replicated)")
         T.eq(h.pub("GET", "/healthz").status, 200, "/healthz -> 200 after the failover")
         T.ok("the store serves again" in h.log_text(), "the recovery is logged")
+        grace_runs_out(tmp, conf, replica)
         log = h.log_text()
         T.ok(not any(s in log for s in tc.SECRETS), "no state or code in the helper's log")
     finally:

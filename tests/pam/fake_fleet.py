@@ -193,6 +193,21 @@ def make_handler(name, mode, args):
                 self.reply(404, {"error": "unknown session", "instance": "fakeforgetful000"},
                            " other instance")
                 return
+            if mode == "slow-register" and self.command == "POST":
+                # The session is stored, but the answer comes after the
+                # module's attempt bound (5 s): it tries the next replica
+                # with the same registration.
+                conn = UnixConnection(args.control, 60)
+                conn.request("POST", self.path, body=body,
+                             headers={"Content-Type": "application/json"})
+                resp = conn.getresponse()
+                data = resp.read()
+                conn.close()
+                log("fleet %s: POST %s -> stored (%d), answering late"
+                    % (name, self.path, resp.status))
+                time.sleep(8)
+                self.reply(resp.status, data, " late")
+                return
             if mode == "drop-wait" and session.endswith("/wait"):
                 if session not in dropped:
                     dropped.add(session)
@@ -256,7 +271,7 @@ def main():
         parts = spec.split(":")
         name, cert = parts[0], "server"
         mode = ":".join(parts[1:])
-        if mode.startswith(("ok:", "drop-wait:", "store-down:", "forget:")):
+        if mode.startswith(("ok:", "drop-wait:", "store-down:", "forget:", "slow-register:")):
             mode, cert = mode.split(":", 1)
         port_file = os.path.join(args.dir, name + ".port")
         if mode == "blackhole":

@@ -3,7 +3,7 @@
  * which checks each request's signature on its own and passes good ones
  * to the real helper), failover between them within the deadline, TLS
  * verified against helper_ca_file, each refusal of the signature check
- * as PAM_AUTHINFO_UNAVAIL with its advice in the log, and the keys'
+ * as a refusal (PAM_AUTH_ERR) with its advice in the log, and the keys'
  * configuration errors. run_pam_fleet.sh sets the stage. */
 #include "config.h"
 
@@ -147,7 +147,7 @@ static void test_real_tcp_listener(void **state)
 	(void)state;
 	assert_pam(authenticate("fleet_real", "alice", &c, &seconds), PAM_SUCCESS);
 	assert_logged("helper replica 1 of 2");
-	assert_pam(authenticate("fleet_real_mismatch", NULL, &c, &seconds), PAM_AUTHINFO_UNAVAIL);
+	assert_pam(authenticate("fleet_real_mismatch", NULL, &c, &seconds), PAM_AUTH_ERR);
 	assert_logged("HTTP 403, error_code host_mismatch");
 	assert_logged("the key belongs to another host name");
 	assert_int_equal(c.links_seen, 0);
@@ -332,8 +332,9 @@ static void test_wrong_ca(void **state)
 	assert_within_deadline(seconds);
 }
 
-/* Each refusal of the service's signature check: unavailable (a fault of
- * configuration, not the person's), logged with the code and the fix. */
+/* Each refusal of the service's signature check: a refusal (PAM_AUTH_ERR,
+ * never "unavailable", which failmode = safe would let past), logged with
+ * the code and the fix. */
 static void test_signature_refusals(void **state)
 {
 	static const struct {
@@ -355,16 +356,43 @@ static void test_signature_refusals(void **state)
 
 	(void)state;
 	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		assert_pam(authenticate(cases[i].service, NULL, &c, &seconds),
-			   PAM_AUTHINFO_UNAVAIL);
+		assert_pam(authenticate(cases[i].service, NULL, &c, &seconds), PAM_AUTH_ERR);
 		assert_logged(cases[i].logged);
 		assert_logged(cases[i].advice);
 		assert_int_equal(c.links_seen, 0);
 		assert_true(seconds < 3.0);
 	}
 	/* host_mismatch names the host this module registers. */
-	assert_pam(authenticate("fleet_host_mismatch", NULL, &c, &seconds), PAM_AUTHINFO_UNAVAIL);
+	assert_pam(authenticate("fleet_host_mismatch", NULL, &c, &seconds), PAM_AUTH_ERR);
 	assert_logged(getenv("DT_FLEET_HOST"));
+}
+
+/* A refusal of the signature on one replica and an outage on the other:
+ * refused, not "unavailable" (a fleet that refuses this host wherever it
+ * answers must not open failmode's door because a replica is down). */
+static void test_refused_and_dead(void **state)
+{
+	struct conv_ctx c = {.answer = NULL};
+	double seconds;
+
+	(void)state;
+	assert_pam(authenticate("fleet_refused_or_dead", NULL, &c, &seconds), PAM_AUTH_ERR);
+	assert_logged("error_code unknown_key");
+	assert_int_equal(c.links_seen, 0);
+}
+
+/* A replica stores the session and answers after the attempt's bound; the
+ * next replica hears the same state again (409). The session exists, so
+ * this is no outage: the login fails closed. */
+static void test_registration_answered_late(void **state)
+{
+	struct conv_ctx c = {.answer = NULL};
+	double seconds;
+
+	(void)state;
+	assert_pam(authenticate("fleet_slow_register", NULL, &c, &seconds), PAM_AUTH_ERR);
+	assert_logged("HTTP 409");
+	assert_int_equal(c.links_seen, 0);
 }
 
 /* Configuration errors name the key: plain http, a missing key file. */
@@ -412,6 +440,8 @@ int main(void)
 	    cmocka_unit_test(test_store_down),
 	    cmocka_unit_test(test_wrong_ca),
 	    cmocka_unit_test(test_signature_refusals),
+	    cmocka_unit_test(test_refused_and_dead),
+	    cmocka_unit_test(test_registration_answered_late),
 	    cmocka_unit_test(test_config_errors),
 	    cmocka_unit_test(test_keys_as_module_arguments),
 	};

@@ -159,8 +159,13 @@ static int set_options(struct dt_http *h, const char *method, const char *url, c
 	if (h->opts.proxy != NULL || !h->proxy_env)
 		rc |=
 		    curl_easy_setopt(c, CURLOPT_PROXY, h->opts.proxy != NULL ? h->opts.proxy : "");
-	if (h->opts.ca_file != NULL)
+	/* A CA file given is the only trust: libcurl would otherwise still
+	 * search its built-in CA directory (Debian's is /etc/ssl/certs), and
+	 * any public CA there could vouch for the helper's name. */
+	if (h->opts.ca_file != NULL) {
 		rc |= curl_easy_setopt(c, CURLOPT_CAINFO, h->opts.ca_file);
+		rc |= curl_easy_setopt(c, CURLOPT_CAPATH, NULL);
+	}
 	if (h->fresh_connection) {
 		rc |= curl_easy_setopt(c, CURLOPT_FRESH_CONNECT, 1L);
 		rc |= curl_easy_setopt(c, CURLOPT_FORBID_REUSE, 1L);

@@ -14,7 +14,7 @@
 #define DT_HTTP_MAX_BODY (256 * 1024)
 
 struct dt_http_opts {
-	const char *ca_file;	 /* NULL: the system store */
+	const char *ca_file;	 /* NULL: the system store; else the only CAs trusted */
 	const char *proxy;	 /* NULL: none (proxy environment variables ignored) */
 	const char *unix_socket; /* talk HTTP over this Unix socket instead of TCP */
 	/* unix_socket only: who may be listening there. Before anything is

@@ -187,6 +187,13 @@ int dt_helper_register(struct dt_helper_link *ln, const struct dt_helper_registr
 		out->refused = refusal_of(&resp);
 		if (out->refused != DT_HELPER_REFUSED_NONE)
 			err->kind = DT_ERR_DENIED;
+		else if (resp.status == 409)
+			/* The state is already registered: with fresh random
+			 * states that is this very login, stored by a replica
+			 * that answered too late and then tried again on the
+			 * next. Its session exists, so the fleet is not
+			 * unavailable; the login fails closed. */
+			err->kind = DT_ERR_DENIED;
 		else
 			note_server_error(ln, &resp);
 		dt_http_response_free(&resp);

@@ -89,9 +89,11 @@ struct dt_wait_result {
  * failmode or a recovery code); DT_ERR_DENIED too for a listener that
  * fails the peer check (http.h). DT_ERR_UNAVAIL when the helper cannot
  * serve (any other answer, a 503 without error_code "full", an answer
- * without instance, no connection). Signed: a 401 or 403 is
- * DT_ERR_UNAVAIL (this host is not set up right at the service: a fault
- * of configuration, never a refusal by the person), its message naming
+ * without instance, no connection). A 409 (the state is registered
+ * already: this login, stored by a replica that answered too late) is
+ * DT_ERR_DENIED. Signed: a 401 or 403 is DT_ERR_DENIED with
+ * ln->host_refused set (the service refuses this host: a fault of
+ * configuration that fails closed, sign_refusal.h), its message naming
  * the error_code and what the administrator should do. */
 int dt_helper_register(struct dt_helper_link *ln, const struct dt_helper_registration *reg,
 		       int64_t deadline_ms, struct dt_helper_session *out, struct dt_err *err);

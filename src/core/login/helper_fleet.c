@@ -11,7 +11,8 @@
 struct failures {
 	char text[sizeof(((struct dt_err *)0)->msg)];
 	size_t len;
-	int late; /* a replica did not answer within its attempt's bound */
+	int late;    /* a replica did not answer within its attempt's bound */
+	int refused; /* a replica refused this host's signature (sign_refusal.h) */
 };
 
 static int is_fleet(const struct dt_helper_fleet *f)
@@ -101,6 +102,8 @@ static int try_next(struct dt_helper_fleet *f, const struct dt_helper_link *ln, 
 	 * stopped process looks like that too. */
 	if (err->kind == DT_ERR_TIMEOUT || f->http.timed_out)
 		fl->late = 1;
+	if (ln->host_refused)
+		fl->refused = 1;
 	dt_logf(f->log, ln->host_refused ? LOG_ERR : LOG_WARNING,
 		"helper replica %u of %u (%s): %s", i + 1, replicas(f), ln->base, err->msg);
 	if (fl->len < sizeof(fl->text)) {
@@ -112,17 +115,25 @@ static int try_next(struct dt_helper_fleet *f, const struct dt_helper_link *ln, 
 	return 1;
 }
 
-/* Every replica failed. When one of them was only late, the error stays
- * a timeout, so that login.c's rule on lateness decides (login.h): under
- * su and sudo the caller can stop the process past every attempt's
- * bound, which must not make the service look unavailable. */
+/* Every replica failed. When one of them refused this host's signature,
+ * the login is refused (sign_refusal.h): a replica with a stale copy of
+ * host_keys is tried past, but a fleet that refuses the host everywhere it
+ * answers must not become "unavailable" because another replica was down.
+ * Otherwise, when one of them was only late, the error stays a timeout,
+ * so that login.c's rule on lateness decides (login.h): under su and sudo
+ * the caller can stop the process past every attempt's bound, which must
+ * not make the service look unavailable. */
 static int none_served(const struct failures *fl, struct dt_err *err)
 {
 	char text[sizeof(fl->text)];
+	enum dt_err_kind kind = DT_ERR_UNAVAIL;
 
+	if (fl->refused)
+		kind = DT_ERR_DENIED;
+	else if (fl->late)
+		kind = DT_ERR_TIMEOUT;
 	snprintf(text, sizeof(text), "%s", fl->text);
-	return dt_err_set(err, fl->late ? DT_ERR_TIMEOUT : DT_ERR_UNAVAIL,
-			  "no replica of the helper could serve: %s", text);
+	return dt_err_set(err, kind, "no replica of the helper could serve: %s", text);
 }
 
 int dt_fleet_register(struct dt_helper_fleet *f, const struct dt_helper_registration *reg,

@@ -18,8 +18,9 @@
  *   is an answer about the session (gone, or lost with another instance),
  *   never a reason to ask elsewhere;
  * - cancel is best effort, on the current replica only.
- * When every replica fails, the error is DT_ERR_UNAVAIL naming each
- * replica's failure, or DT_ERR_TIMEOUT when one of them was only late
+ * When every replica fails, the error is DT_ERR_DENIED when one of them
+ * refused this host's signature (sign_refusal.h), else DT_ERR_UNAVAIL
+ * naming each replica's failure, or DT_ERR_TIMEOUT when one was only late
  * (login.h, "Lateness", decides what that is); each failure is logged as it happens (LOG_ERR for a
  * 401 or 403, whose fix is on this host or in the service's host_keys).
  * The Unix socket behaves as it always has: one listener, no bounds but

@@ -62,7 +62,7 @@ int dt_sign_refusal(const struct dt_http_response *resp, const char *where, cons
 	dt_sanitize_text(shown_code);
 	dt_sanitize_text(shown_said);
 	dt_err_set(
-	    err, DT_ERR_UNAVAIL,
+	    err, DT_ERR_DENIED,
 	    "%s: the service refused this host's signed request (HTTP %ld, error_code "
 	    "%s): %s%s%s (the service says: %s)",
 	    where, resp->status, shown_code, dt_sign_refusal_advice(code),
