@@ -6,7 +6,8 @@ libpam0g-dev libcurl4-openssl-dev libjson-c-dev libssl-dev libqrencode-dev
 libmicrohttpd-dev libhiredis-dev python3 curl"
 DT_TEST_PACKAGES="libcmocka-dev libpamtest0-dev libpam-wrapper libnss-wrapper
 pamtester zbar-tools qrencode clang-format openssh-server openssh-client sudo
-clang libclang-rt-14-dev valgrind redis-server redis-sentinel"
+clang libclang-rt-14-dev valgrind redis-server redis-sentinel mandoc groff systemd
+debhelper lintian devscripts nginx-light"
 
 say() { printf '==> %s\n' "$*" >&2; }
 
@@ -68,6 +69,40 @@ dt_distdir() {
 	local distname
 	distname=$(sed -n 's/^PACKAGE_TARNAME = //p' "$1/Makefile")-$(sed -n 's/^VERSION = //p' "$1/Makefile")
 	(cd "$1" && rm -rf "$distname" && make distdir >/dev/null && mv "$distname" "$2")
+}
+
+# dt_man_lint PAGE: fails when mandoc -Tlint (every level, style
+# included) or groff -ww (every warning, UTF-8 device: the pages name
+# DingTalk's Chinese menus) says anything about PAGE.
+dt_man_lint() {
+	local out
+	out=$(mandoc -Tlint "$1" 2>&1; LC_ALL=C.UTF-8 groff -ww -man -Tutf8 -z "$1" 2>&1)
+	[ -z "$out" ] || { printf '%s\n' "$out"; return 1; }
+}
+
+# dt_unit_for_build TOP DIR: DIR/dingtalk-callbackd.service from the unit's
+# template, with the helper of TOP's build (systemd-analyze verify wants the
+# programs it names to exist).
+dt_unit_for_build() {
+	sed -e "s|@sbindir@|$1/src/callbackd|g" -e "s|@sysconfdir@|/etc|g" \
+		"$1/systemd/dingtalk-callbackd.service.in" >"$2/dingtalk-callbackd.service"
+}
+
+# dt_unit_exposure UNIT MAX: prints systemd-analyze's exposure figure of
+# UNIT (offline: no running systemd needed); fails when it is above MAX or
+# when no figure could be read.
+dt_unit_exposure() {
+	local out figure
+	out=$(systemd-analyze security --offline=yes --no-pager "$1" 2>&1)
+	figure=$(printf '%s\n' "$out" | sed -n 's/.*Overall exposure level for [^:]*: \([0-9][0-9.]*\).*/\1/p')
+	if [ -z "$figure" ]; then
+		printf '%s\n' "$out"
+		echo "no exposure figure in systemd-analyze's output"
+		return 1
+	fi
+	echo "exposure of $(basename "$1"): $figure (at most $2)"
+	printf '%s\n' "$out" | grep '✗'
+	awk -v f="$figure" -v m="$2" 'BEGIN { exit !(f <= m) }'
 }
 
 # The environment the sanitizer build's suites run in. Every report goes to

@@ -251,6 +251,26 @@ struct cbd_control_tcp *cbd_control_tcp_start(struct cbd_control *ctl, struct dt
 	return t;
 }
 
+int cbd_control_tcp_check_files(const struct cbd_conf *conf, const struct dt_log *log,
+				struct dt_err *err)
+{
+	struct cbd_control_tcp t;
+	struct cbd_hostkeys *keys = NULL;
+	int rc;
+
+	if (conf->control_listen == NULL)
+		return 0;
+	memset(&t, 0, sizeof(t));
+	rc = read_tls(&t, conf, err) == 0 &&
+		     (keys = cbd_hostkeys_open(conf->host_keys, log, err)) != NULL
+		 ? 0
+		 : -1;
+	cbd_hostkeys_free(keys);
+	free(t.cert);
+	dt_free_secret(t.key);
+	return rc;
+}
+
 void cbd_control_tcp_stop(struct cbd_control_tcp *t)
 {
 	if (t == NULL)

@@ -16,6 +16,13 @@
  * naming the key and the file on failure. */
 struct cbd_control_tcp *cbd_control_tcp_start(struct cbd_control *ctl, struct dt_err *err);
 
+/* What --check-config asks of the listener's files, without listening:
+ * the TLS certificate and key read (owner, mode) and belong together,
+ * host_keys reads (file, line, key). 0, or -1 with err as _start would
+ * fail. Nothing to check (0) when control_listen is not set. */
+int cbd_control_tcp_check_files(const struct cbd_conf *conf, const struct dt_log *log,
+				struct dt_err *err);
+
 /* Stops the daemon (after the waiters were answered) and frees. NULL is
  * fine. */
 void cbd_control_tcp_stop(struct cbd_control_tcp *t);

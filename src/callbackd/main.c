@@ -1,5 +1,5 @@
-/* dingtalk-callbackd: command line, configuration, start, wait for a
- * signal, stop. */
+/* dingtalk-callbackd: command line, configuration, start, tell the
+ * service manager it is ready, wait for a signal, stop. */
 #ifdef HAVE_CONFIG_H
 #include <config.h>
 #endif
@@ -12,6 +12,8 @@
 
 #include "conf.h"
 #include "control.h"
+#include "control_tcp.h"
+#include "notify.h"
 #include "base/log.h"
 #include "public.h"
 #include "store.h"
@@ -33,23 +35,28 @@ struct app {
 
 static void usage(FILE *out)
 {
-	fprintf(out, "Usage: " PROG " [-c CONFIG] [-d]\n"
+	fprintf(out, "Usage: " PROG " [-c CONFIG] [-d] [--check-config]\n"
 		     "The DingTalk login callback helper for pam_dingtalk.\n\n"
 		     "  -c, --config FILE  configuration (default " CBD_DEFAULT_CONFIG ")\n"
 		     "  -d, --debug        log debug messages\n"
+		     "      --check-config check the configuration and the files it names,\n"
+		     "                     start nothing; exit 0 when the helper would start\n"
 		     "      --version      print the version and exit\n"
 		     "      --help         print this help and exit\n");
 }
 
+struct args {
+	int debug;
+	int check_only; /* --check-config */
+};
+
 /* Returns the config path, or NULL after printing (exit code in *code). */
-static const char *parse_args(int argc, char **argv, int *debug, int *code)
+static const char *parse_args(int argc, char **argv, struct args *a, int *code)
 {
 	static const struct option opts[] = {
-	    {"config", required_argument, NULL, 'c'},
-	    {"debug", no_argument, NULL, 'd'},
-	    {"version", no_argument, NULL, 'V'},
-	    {"help", no_argument, NULL, 'h'},
-	    {NULL, 0, NULL, 0},
+	    {"config", required_argument, NULL, 'c'}, {"debug", no_argument, NULL, 'd'},
+	    {"check-config", no_argument, NULL, 'C'}, {"version", no_argument, NULL, 'V'},
+	    {"help", no_argument, NULL, 'h'},	      {NULL, 0, NULL, 0},
 	};
 	const char *path = CBD_DEFAULT_CONFIG;
 	int c;
@@ -60,7 +67,10 @@ static const char *parse_args(int argc, char **argv, int *debug, int *code)
 			path = optarg;
 			break;
 		case 'd':
-			*debug = 1;
+			a->debug = 1;
+			break;
+		case 'C':
+			a->check_only = 1;
 			break;
 		case 'V':
 			printf(PROG " " PACKAGE_VERSION "\n");
@@ -90,6 +100,21 @@ static int load_conf(struct app *app, const char *path, struct dt_err *err)
 	if (dt_cfg_load_file(path, DT_FILE_PUBLIC, cbd_conf_keys, &app->conf, NULL, NULL, err) != 0)
 		return -1;
 	return cbd_conf_finish(&app->conf, path, err);
+}
+
+/* --check-config: what load_conf checked, and the files that are read
+ * only when the listeners start. Redis is not contacted: a store that is
+ * down is an outage the running helper rides out (503, /healthz), not a
+ * configuration error, and must not keep the unit from starting. */
+static int check_config(struct app *app, const char *path, struct dt_err *err)
+{
+	if (load_conf(app, path, err) != 0 ||
+	    cbd_control_tcp_check_files(&app->conf, &app->log, err) != 0)
+		return -1;
+	printf("%s: configuration OK (store %s%s)\n", path,
+	       app->conf.store == CBD_STORE_REDIS ? "redis, not contacted" : "memory",
+	       app->conf.control_listen != NULL ? "; TLS files and host_keys read" : "");
+	return 0;
 }
 
 static int start(struct app *app, struct dt_err *err)
@@ -145,12 +170,13 @@ int main(int argc, char **argv)
 	struct dt_err err;
 	sigset_t set;
 	const char *path;
-	int debug = 0, code = 1;
+	struct args args = {.debug = 0, .check_only = 0};
+	int code = 1;
 
 	memset(&app, 0, sizeof(app));
 	memset(&err, 0, sizeof(err));
 	memcpy(app.prefix, PROG, sizeof(PROG));
-	path = parse_args(argc, argv, &debug, &code);
+	path = parse_args(argc, argv, &args, &code);
 	if (path == NULL)
 		return code;
 	app.log.fn = dt_log_stderr;
@@ -162,12 +188,19 @@ int main(int argc, char **argv)
 	sigaddset(&set, SIGHUP);
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
 	signal(SIGPIPE, SIG_IGN);
+	if (args.check_only) {
+		code = check_config(&app, path, &err) == 0 ? 0 : 1;
+		if (code != 0)
+			fprintf(stderr, PROG ": %s\n", err.msg);
+		cbd_conf_free(&app.conf);
+		return code;
+	}
 	if (load_conf(&app, path, &err) != 0) {
 		fprintf(stderr, PROG ": %s\n", err.msg);
 		cbd_conf_free(&app.conf);
 		return 1;
 	}
-	app.log.debug = debug || app.conf.debug;
+	app.log.debug = args.debug || app.conf.debug;
 	if (start(&app, &err) != 0) {
 		fprintf(stderr, PROG ": %s\n", err.msg);
 		stop(&app);
@@ -176,7 +209,13 @@ int main(int argc, char **argv)
 	dt_logf(&app.log, LOG_INFO, "listening on %s (public_url %s), control socket %s, store %s",
 		app.conf.listen, app.conf.public_url, app.conf.control,
 		app.conf.store == CBD_STORE_REDIS ? "redis" : "memory");
+	/* Ready only now: both listeners and the control socket accept. */
+	if (cbd_notify("READY=1", &err) != 0)
+		dt_logf(&app.log, LOG_WARNING, "%s (the service manager may stop the helper)",
+			err.msg);
 	wait_for_shutdown(&app, &set);
+	if (cbd_notify("STOPPING=1", &err) != 0)
+		dt_logf(&app.log, LOG_WARNING, "%s", err.msg);
 	stop(&app);
 	return 0;
 }
