@@ -183,6 +183,11 @@ def make_handler(name, mode, args):
                 log("fleet %s: %s %s -> (no answer)" % (name, self.command, self.path))
                 time.sleep(3600)
                 return
+            if mode.startswith("limit:") and self.command == "POST":
+                code = mode.split(":", 1)[1]
+                self.reply(429, {"error": "fake fleet: a limit (%s)" % code, "error_code": code,
+                                 "instance": INSTANCE_DOWN}, " " + code)
+                return
             if mode == "store-down":
                 self.reply(503, {"error": "the session store cannot be reached",
                                  "error_code": "store_down", "instance": INSTANCE_DOWN},

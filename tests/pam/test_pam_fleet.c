@@ -96,6 +96,12 @@ static const char *fleet_log(void)
 			fail_msg("the fleet's log lacks \"%s\":\n%s", (needle), fleet_log());      \
 	} while (0)
 
+#define assert_fleet_not_logged(needle)                                                            \
+	do {                                                                                       \
+		if (strstr(fleet_log(), (needle)) != NULL)                                         \
+			fail_msg("the fleet's log has \"%s\":\n%s", (needle), fleet_log());        \
+	} while (0)
+
 /* Runs one authentication of alice; `person` approves on the phone,
  * c->answer (set by the caller, kept) answers the prompts. */
 static int authenticate(const char *service, const char *person, struct conv_ctx *c,
@@ -381,6 +387,22 @@ static void test_refused_and_dead(void **state)
 	assert_int_equal(c.links_seen, 0);
 }
 
+/* This host's quota at the service (max_pending_per_host) is full: a
+ * refusal like the helper's other limits, told at the terminal, and no
+ * other replica is asked (the quota is the fleet's, not one replica's). */
+static void test_host_quota_full(void **state)
+{
+	struct conv_ctx c = {.answer = NULL};
+	double seconds;
+
+	(void)state;
+	assert_pam(authenticate("fleet_host_full", NULL, &c, &seconds), PAM_AUTH_ERR);
+	assert_logged("max_pending_per_host");
+	assert_non_null(strstr(c.text, "pending on this server"));
+	assert_int_equal(c.links_seen, 0);
+	assert_fleet_not_logged("fleet a: POST");
+}
+
 /* A replica stores the session and answers after the attempt's bound; the
  * next replica hears the same state again (409). The session exists, so
  * this is no outage: the login fails closed. */
@@ -442,6 +464,7 @@ int main(void)
 	    cmocka_unit_test(test_signature_refusals),
 	    cmocka_unit_test(test_refused_and_dead),
 	    cmocka_unit_test(test_registration_answered_late),
+	    cmocka_unit_test(test_host_quota_full),
 	    cmocka_unit_test(test_config_errors),
 	    cmocka_unit_test(test_keys_as_module_arguments),
 	};

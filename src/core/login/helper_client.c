@@ -104,10 +104,12 @@ static enum dt_helper_refusal refusal_of(const struct dt_http_response *resp)
 		return r;
 	obj = dt_json_parse_object(resp->body, resp->len);
 	code = obj != NULL ? dt_json_string(obj, "error_code") : NULL;
-	if (resp->status == 429)
-		r = code != NULL && strcmp(code, DT_CONTROL_REFUSED_ADDRESS) == 0
-			? DT_HELPER_REFUSED_ADDRESS
-			: DT_HELPER_REFUSED_REQUESTER;
+	if (resp->status == 429 && code != NULL && strcmp(code, DT_CONTROL_REFUSED_ADDRESS) == 0)
+		r = DT_HELPER_REFUSED_ADDRESS;
+	else if (resp->status == 429 && code != NULL && strcmp(code, DT_CONTROL_REFUSED_HOST) == 0)
+		r = DT_HELPER_REFUSED_HOST;
+	else if (resp->status == 429)
+		r = DT_HELPER_REFUSED_REQUESTER;
 	else if (code != NULL && strcmp(code, DT_CONTROL_REFUSED_FULL) == 0)
 		r = DT_HELPER_REFUSED_FULL;
 	json_object_put(obj);

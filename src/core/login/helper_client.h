@@ -48,7 +48,8 @@ enum dt_helper_refusal {
 	DT_HELPER_REFUSED_NONE,	     /* not a limit (or no answer at all) */
 	DT_HELPER_REFUSED_REQUESTER, /* 429 requester_full */
 	DT_HELPER_REFUSED_ADDRESS,   /* 429 address_full */
-	DT_HELPER_REFUSED_FULL,	     /* 503 full: max_pending on the whole helper */
+	DT_HELPER_REFUSED_HOST, /* 429 host_full: this host's max_pending_per_host at a fleet */
+	DT_HELPER_REFUSED_FULL, /* 503 full: max_pending on the whole helper */
 };
 
 struct dt_helper_session {

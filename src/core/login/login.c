@@ -143,6 +143,10 @@ static void name_limit(enum dt_helper_refusal why, char *requester, char *addres
 	case DT_HELPER_REFUSED_FULL:
 		dt_err_prefix(err, "the helper is full (max_pending), login refused: ");
 		break;
+	case DT_HELPER_REFUSED_HOST:
+		dt_err_prefix(err, "this host has max_pending_per_host logins pending at the "
+				   "service, login refused: ");
+		break;
 	case DT_HELPER_REFUSED_NONE:
 		break;
 	}
@@ -155,8 +159,8 @@ static void tell_limit(struct login *l, enum dt_helper_refusal why)
 		tell(l, DT_MSG_TOO_MANY_PENDING);
 	else if (why == DT_HELPER_REFUSED_ADDRESS)
 		tell(l, DT_MSG_TOO_MANY_FROM_ADDRESS);
-	else if (why == DT_HELPER_REFUSED_FULL)
-		tell(l, DT_MSG_HELPER_FULL);
+	else if (why == DT_HELPER_REFUSED_FULL || why == DT_HELPER_REFUSED_HOST)
+		tell(l, DT_MSG_HELPER_FULL); /* "pending on this server": this host */
 }
 
 /* Creates fresh secrets in *s and registers them with the helper as *out;
