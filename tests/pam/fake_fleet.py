@@ -183,6 +183,10 @@ def make_handler(name, mode, args):
                 log("fleet %s: %s %s -> (no answer)" % (name, self.command, self.path))
                 time.sleep(3600)
                 return
+            if mode == "waits-full" and self.command == "GET":
+                self.reply(429, {"error": "fake fleet: too many waits", "error_code": "waits_full",
+                                 "instance": INSTANCE_DOWN}, " waits_full")
+                return
             if mode.startswith("limit:") and self.command == "POST":
                 code = mode.split(":", 1)[1]
                 self.reply(429, {"error": "fake fleet: a limit (%s)" % code, "error_code": code,
@@ -276,7 +280,8 @@ def main():
         parts = spec.split(":")
         name, cert = parts[0], "server"
         mode = ":".join(parts[1:])
-        if mode.startswith(("ok:", "drop-wait:", "store-down:", "forget:", "slow-register:")):
+        if mode.startswith(("ok:", "drop-wait:", "store-down:", "forget:", "slow-register:",
+                            "waits-full:")):
             mode, cert = mode.split(":", 1)
         port_file = os.path.join(args.dir, name + ".port")
         if mode == "blackhole":

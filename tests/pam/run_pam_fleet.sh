@@ -51,9 +51,9 @@ cp "$DT_WORK/ca/server.pem" "$DT_WORK/ca/server.key" "$fleet/"
 	--replica a:ok --replica b:ok --replica dropwait:drop-wait --replica down:store-down \
 	--replica skewed:skew:120 --replica blackhole:blackhole --replica mute:mute --replica forget:forget \
 	--replica missing:refuse:missing --replica malformed:refuse:malformed \
-	--replica replay:refuse:replay --replica slowreg:slow-register --replica hostfull:limit:host_full 2>"$DT_WORK/fleet.log" &
+	--replica replay:refuse:replay --replica slowreg:slow-register --replica hostfull:limit:host_full --replica waitsfull:waits-full 2>"$DT_WORK/fleet.log" &
 DT_PIDS="$DT_PIDS $!"
-for r in a b dropwait down skewed blackhole mute forget missing malformed replay slowreg hostfull; do
+for r in a b dropwait down skewed blackhole mute forget missing malformed replay slowreg hostfull waitsfull; do
 	dt_wait_for "$fleet/$r.port" || bail "the fake fleet did not start: $(cat "$DT_WORK/fleet.log")"
 	eval "url_$r=https://127.0.0.1:\$(cat \"\$fleet/$r.port\")"
 done
@@ -123,6 +123,7 @@ service fleet_malformed "$(conf malformed "$url_malformed" good)"
 service fleet_replay "$(conf replay "$url_replay" good)"
 service fleet_refused_or_dead "$(conf refused_or_dead "$url_a $dead1" unknown)"
 service fleet_host_full "$(conf host_full "$url_hostfull $url_a" good)"
+service fleet_waits_full "$(conf waits_full "$url_waitsfull" good)"
 service fleet_slow_register "$(conf slow_register "$url_slowreg $url_b" good)"
 service fleet_http "$(conf http "http://127.0.0.1:1 $url_a" good)"
 service fleet_no_key "$(conf no_key "$url_a" absent)"

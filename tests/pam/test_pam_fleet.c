@@ -403,6 +403,19 @@ static void test_host_quota_full(void **state)
 	assert_fleet_not_logged("fleet a: POST");
 }
 
+/* A wait refused by a limit (429 waits_full): a refusal, never
+ * "unavailable". */
+static void test_wait_limit(void **state)
+{
+	struct conv_ctx c = {.answer = NULL};
+	double seconds;
+
+	(void)state;
+	assert_pam(authenticate("fleet_waits_full", NULL, &c, &seconds), PAM_AUTH_ERR);
+	assert_logged("HTTP 429");
+	assert_fleet_logged("waits_full");
+}
+
 /* A replica stores the session and answers after the attempt's bound; the
  * next replica hears the same state again (409). The session exists, so
  * this is no outage: the login fails closed. */
@@ -465,6 +478,7 @@ int main(void)
 	    cmocka_unit_test(test_refused_and_dead),
 	    cmocka_unit_test(test_registration_answered_late),
 	    cmocka_unit_test(test_host_quota_full),
+	    cmocka_unit_test(test_wait_limit),
 	    cmocka_unit_test(test_config_errors),
 	    cmocka_unit_test(test_keys_as_module_arguments),
 	};

@@ -289,6 +289,11 @@ int dt_helper_wait(struct dt_helper_link *ln, const struct dt_helper_session *s,
 	if (resp.status != 200) {
 		helper_error(&resp, "wait", err);
 		note_server_error(ln, &resp);
+		/* A limit (429 waits_full: this host's waits at the service)
+		 * is a refusal like the registration's limits, never an
+		 * outage that failmode would let past. */
+		if (resp.status == 429)
+			err->kind = DT_ERR_DENIED;
 		dt_http_response_free(&resp);
 		return -1;
 	}
