@@ -440,6 +440,13 @@ static enum MHD_Result wait_step(struct cbd_control *ctl, struct MHD_Connection 
 	int tries;
 
 	for (tries = 0;; tries++) {
+		if (cbd_wait_claims_taken_over(&ctl->claims, &req->claim)) {
+			/* A newer wait of the host took over: answer before
+			 * the store is read, so no code goes to this
+			 * abandoned connection (wait_claims.h). */
+			p = (struct cbd_poll){.status = CBD_PENDING};
+			return send_status(ctl, conn, id, &p);
+		}
 		epoch = cbd_waiters_epoch(ctl->waiters);
 		switch (poll_store(ctl, id, req, &p)) {
 		case CBD_OK:
@@ -489,8 +496,8 @@ static enum MHD_Result claimed_wait(struct cbd_control *ctl, struct MHD_Connecti
 	char prev[120];
 	int took_over;
 
-	if (cbd_wait_claims_take(&ctl->claims, &req->claim, req->key.host, id, &req->deadline_ms,
-				 &took_over) != CBD_CLAIM_OK) {
+	if (cbd_wait_claims_take(&ctl->claims, &req->claim, req->key.host, id, &took_over) !=
+	    CBD_CLAIM_OK) {
 		if (cbd_burst_hit(&ctl->waits_full, dt_now_ms(), req->key.host, &note)) {
 			cbd_burst_note_text(&note, prev, sizeof(prev));
 			dt_logf(ctl->log, LOG_WARNING,

@@ -17,8 +17,7 @@ void cbd_wait_claims_destroy(struct cbd_wait_claims *c)
 }
 
 enum cbd_claim_rc cbd_wait_claims_take(struct cbd_wait_claims *c, struct cbd_wait_claim *claim,
-				       const char *host, const char *id, int64_t *deadline_ms,
-				       int *took_over)
+				       const char *host, const char *id, int *took_over)
 {
 	struct cbd_wait_claim *k, *older = NULL;
 	unsigned n = 0;
@@ -40,11 +39,9 @@ enum cbd_claim_rc cbd_wait_claims_take(struct cbd_wait_claims *c, struct cbd_wai
 	}
 	if (older != NULL) {
 		older->taken_over = 1;
-		*older->deadline_ms = 0;
 		*took_over = 1;
 	}
 	claim->host = host;
-	claim->deadline_ms = deadline_ms;
 	memcpy(claim->id, id, CBD_ID_LEN);
 	claim->id[CBD_ID_LEN] = '\0';
 	claim->taken_over = 0;
@@ -72,4 +69,14 @@ void cbd_wait_claims_drop(struct cbd_wait_claims *c, struct cbd_wait_claim *clai
 		claim->linked = 0;
 	}
 	pthread_mutex_unlock(&c->lock);
+}
+
+int cbd_wait_claims_taken_over(struct cbd_wait_claims *c, const struct cbd_wait_claim *claim)
+{
+	int taken;
+
+	pthread_mutex_lock(&c->lock);
+	taken = claim->linked && claim->taken_over;
+	pthread_mutex_unlock(&c->lock);
+	return taken;
 }

@@ -6,7 +6,9 @@
  *    uses 2 * max_pending_per_host); past it a wait is refused at once;
  *  - one live wait per session: a new wait of the same host on the same
  *    session takes over, and the older one is answered "pending" at once
- *    (its deadline is moved to now). The older rather than the newer, so
+ *    without touching the store (cbd_wait_claims_taken_over): were it to
+ *    poll first, a code approved at that moment would go to the
+ *    abandoned connection and be lost. The older rather than the newer, so
  *    that a module that lost its connection (a proxy's timeout) and asks
  *    again is served, not refused until its old wait times out.
  *
@@ -22,10 +24,9 @@
 
 struct cbd_wait_claim {
 	struct cbd_wait_claim *prev, *next;
-	const char *host;     /* the signing key's host, owned by the request */
-	int64_t *deadline_ms; /* the request's wait deadline: 0 when taken over */
+	const char *host; /* the signing key's host, owned by the request */
 	char id[CBD_ID_LEN + 1];
-	int linked, taken_over;
+	int linked, taken_over; /* under the claims' lock */
 };
 
 struct cbd_wait_claims {
@@ -46,8 +47,11 @@ enum cbd_claim_rc {
  * older wait of the host on the session was taken over: the caller must
  * wake the session's waiters (cbd_waiters_wake) so that it answers. */
 enum cbd_claim_rc cbd_wait_claims_take(struct cbd_wait_claims *c, struct cbd_wait_claim *claim,
-				       const char *host, const char *id, int64_t *deadline_ms,
-				       int *took_over);
+				       const char *host, const char *id, int *took_over);
+
+/* Whether a newer wait took this one over: it must then answer "pending"
+ * before it looks at the store. */
+int cbd_wait_claims_taken_over(struct cbd_wait_claims *c, const struct cbd_wait_claim *claim);
 
 /* Drops the claim if it was taken; safe to call on a zeroed one. */
 void cbd_wait_claims_drop(struct cbd_wait_claims *c, struct cbd_wait_claim *claim);
