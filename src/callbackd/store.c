@@ -31,6 +31,8 @@ const char *cbd_reason_name(enum cbd_reason reason)
 		return "wrong_number";
 	case CBD_REASON_CANCELLED:
 		return "cancelled";
+	case CBD_REASON_NOT_ME:
+		return "not_me";
 	}
 	return "unknown";
 }

@@ -41,6 +41,7 @@ enum cbd_reason {
 	CBD_REASON_DENIED,	 /* error= on the callback: refused on the phone */
 	CBD_REASON_WRONG_NUMBER, /* the wrong button on the confirmation page */
 	CBD_REASON_CANCELLED,	 /* the module gave up (DELETE) */
+	CBD_REASON_NOT_ME,	 /* "Not me" on the confirmation page */
 };
 
 /* What a store call found. */
@@ -73,6 +74,9 @@ struct cbd_new_session {
 	 * listener), or "" for the Unix socket. Only the same owner may wait
 	 * on or cancel the session: one host cannot read another's codes. */
 	const char *owner;
+	/* sudo's command (registration field `command`), sanitised by the
+	 * control API; "" when none. Shown on the confirmation page. */
+	const char *command;
 	unsigned ttl_s;
 };
 
@@ -82,6 +86,7 @@ struct cbd_view {
 	char id[CBD_ID_LEN + 1];
 	char user[DT_CONTROL_FIELD_MAX + 1], service[DT_CONTROL_FIELD_MAX + 1];
 	char host[DT_CONTROL_FIELD_MAX + 1], rhost[DT_CONTROL_FIELD_MAX + 1];
+	char command[DT_CONTROL_COMMAND_MAX + 1];
 	time_t created;
 	unsigned choices[CBD_CHOICES];
 	char token[CBD_TOKEN_LEN + 1];

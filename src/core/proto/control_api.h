@@ -29,6 +29,9 @@
 #define DT_CONTROL_FIELD_MAX	 256
 #define DT_CONTROL_URL_MAX	 2048
 #define DT_CONTROL_REQUESTER_MAX 600
+/* `command` (sudo's SUDO_COMMAND, shown on the phone): longer ones are cut
+ * by the module, with a mark that they were. */
+#define DT_CONTROL_COMMAND_MAX 256
 
 /* The longest authorization code the helper holds and hands over. */
 #define DT_CONTROL_CODE_MAX 512
