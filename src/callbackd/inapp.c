@@ -2,6 +2,7 @@
 
 #include "inapp.h"
 
+#include <ctype.h>
 #include <openssl/crypto.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,36 +11,116 @@
 #include "pages.h"
 #include "base/util.h"
 
+/* The words of the page, English and Simplified Chinese. */
+struct inapp_words {
+	const char *lang, *title, *working, *noscript;
+};
+
+static const struct inapp_words words_en = {
+    "en",
+    "Signing in with DingTalk",
+    "Asking DingTalk who you are&hellip;",
+    "This page needs JavaScript to ask DingTalk who you are, and it is off. Open the "
+    "link inside the DingTalk app (which runs it), or start a new login in your terminal.",
+};
+
+static const struct inapp_words words_zh = {
+    "zh-CN",
+    "正在通过钉钉登录",
+    "正在向钉钉确认你的身份&hellip;",
+    "本页面需要 JavaScript 才能向钉钉确认你的身份，但它已被关闭。请在钉钉 App 内打开该链接，"
+    "或在终端重新发起登录。",
+};
+
+/* The look of the helper's other pages (pages.c). */
+static const char style[] =
+    "body{font-family:system-ui,-apple-system,sans-serif;margin:0;padding:1.2em;"
+    "background:#f4f6f8;color:#1f2329}"
+    "main{max-width:28em;margin:0 auto;background:#fff;border-radius:12px;"
+    "padding:1.2em 1.4em;box-shadow:0 1px 4px rgba(0,0,0,.08)}"
+    "h1{font-size:1.3em;margin:.2em 0 .6em}";
+
 /* The script reads everything from data attributes: no value is ever
- * spliced into script text. */
+ * spliced into script text. DingTalk's current call is dd.requestAuthCode
+ * with corpId and clientId; the older dd.runtime.permission.requestAuthCode
+ * (corpId only) serves clients without it (docs/dingtalk-api.md, flow C).
+ * Outside DingTalk there is no dd, or dd.env.platform says so: the
+ * callback is told "not_in_dingtalk", which is not a refusal by DingTalk
+ * ("request_auth_code_failed"). */
+static const char script[] =
+    "(function(){"
+    "var d=document.getElementById('dt').dataset,dd=window.dd,done=false;"
+    "function go(q){if(done)return;done=true;"
+    "location.replace(d.callback+'?'+q+'&state='+encodeURIComponent(d.state));}"
+    "function ok(r){go(r&&r.code?'code='+encodeURIComponent(r.code)"
+    ":'error=request_auth_code_failed');}"
+    "function fail(){go('error=request_auth_code_failed');}"
+    "if(!dd||typeof dd.ready!=='function'||(dd.env&&dd.env.platform==='notInDingTalk')){"
+    "go('error=not_in_dingtalk');return;}"
+    "setTimeout(fail,30000);"
+    "dd.ready(function(){try{"
+    "var p=dd.runtime&&dd.runtime.permission;"
+    "if(typeof dd.requestAuthCode==='function'&&d.clientId){"
+    "dd.requestAuthCode({corpId:d.corpId,clientId:d.clientId,onSuccess:ok,onFail:fail});}"
+    "else if(p&&typeof p.requestAuthCode==='function'){"
+    "p.requestAuthCode({corpId:d.corpId,onSuccess:ok,onFail:fail});}"
+    "else{go('error=not_in_dingtalk');}"
+    "}catch(e){fail();}});"
+    "})();";
+
 static const char page_fmt[] =
-    "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
-    "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
-    "<title>DingTalk login</title></head><body>"
-    "<p>Asking DingTalk who you are&hellip;</p>"
-    "<div id=\"dt\" data-corp-id=\"%s\" data-state=\"%s\" data-callback=\"%s\"></div>"
-    "<script nonce=\"%s\" src=\"" CBD_JSAPI_URL "\"></script>"
-    "<script nonce=\"%s\">(function(){"
-    "var d=document.getElementById('dt').dataset;"
-    "function go(q){location.replace(d.callback+'?'+q+'&state='+encodeURIComponent(d.state));}"
-    "if(!window.dd){go('error=not_in_dingtalk');return;}"
-    "dd.ready(function(){dd.runtime.permission.requestAuthCode({corpId:d.corpId,"
-    "onSuccess:function(r){go('code='+encodeURIComponent(r.code));},"
-    "onFail:function(){go('error=request_auth_code_failed');}});});"
-    "})();</script></body></html>\n";
+    "<!DOCTYPE html>\n<html lang=\"%s\"><head><meta charset=\"utf-8\">\n"
+    "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
+    "<title>%s</title>\n<style>%s</style>\n"
+    "<script nonce=\"%s\" src=\"" CBD_JSAPI_URL "\" crossorigin=\"anonymous\"></script>\n"
+    "</head><body><main id=\"inapp\">\n<h1>%s</h1>\n"
+    "<noscript><p id=\"noscript\">%s</p></noscript>\n"
+    "<p id=\"working\">%s</p>\n"
+    "<div id=\"dt\" data-corp-id=\"%s\" data-client-id=\"%s\" data-state=\"%s\" "
+    "data-callback=\"%s\"></div>\n"
+    "<script nonce=\"%s\">%s</script>\n</main></body></html>\n";
+
+/* Simplified Chinese when the first language the phone names is one
+ * (zh, zh-CN, zh-Hans, zh-SG, zh-Hans-...); English otherwise, also for
+ * Traditional Chinese (zh-TW, zh-HK, zh-Hant), which this page lacks. */
+static int wants_chinese(const char *accept_language)
+{
+	static const char *const zh[] = {"zh", "zh-cn", "zh-sg", "zh-hans"};
+	char tag[16];
+	size_t n = 0, i;
+
+	if (accept_language == NULL)
+		return 0;
+	accept_language += strspn(accept_language, " \t");
+	while (n < sizeof(tag) - 1 && accept_language[n] != '\0' &&
+	       strchr(",; \t", accept_language[n]) == NULL) {
+		tag[n] = (char)tolower((unsigned char)accept_language[n]);
+		n++;
+	}
+	tag[n] = '\0';
+	for (i = 0; i < sizeof(zh) / sizeof(zh[0]); i++)
+		if (strcmp(tag, zh[i]) == 0)
+			return 1;
+	return strncmp(tag, "zh-hans-", 8) == 0;
+}
 
 enum MHD_Result cbd_inapp_send(struct MHD_Connection *conn, const struct cbd_inapp *in,
-			       const char *callback_url)
+			       const char *callback_url, const char *accept_language)
 {
-	char nonce[32], csp[256];
+	const struct inapp_words *w = wants_chinese(accept_language) ? &words_zh : &words_en;
+	char nonce[32], csp[320];
 	char *callback = cbd_html_escape(callback_url), *html = NULL;
 
 	if (callback != NULL && dt_random_token(nonce, sizeof(nonce), 16) == 0) {
-		/* corp_id and state are [A-Za-z0-9_-] tokens: nothing to escape. */
-		html = dt_asprintf(page_fmt, in->corp_id, in->state, callback, nonce, nonce);
+		/* corp_id, client_id and state are [A-Za-z0-9_-] tokens: nothing
+		 * to escape. */
+		html = dt_asprintf(page_fmt, w->lang, w->title, style, nonce, w->title, w->noscript,
+				   w->working, in->corp_id, in->client_id, in->state, callback,
+				   nonce, script);
 		snprintf(csp, sizeof(csp),
 			 "default-src 'none'; script-src 'nonce-%s' https://g.alicdn.com; "
-			 "style-src 'unsafe-inline'; form-action 'self'",
+			 "style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'; "
+			 "base-uri 'none'",
 			 nonce);
 	}
 	free(callback);

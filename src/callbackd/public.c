@@ -95,7 +95,9 @@ static enum MHD_Result redirect(struct cbd_public *pub, struct MHD_Connection *c
 
 	if (cbd_inapp_parse(url, &inapp) == 0) {
 		dt_logf(pub->log, LOG_INFO, "link followed id=%s (in-DingTalk page)", id);
-		ret = cbd_inapp_send(conn, &inapp, pub->callback_url);
+		ret = cbd_inapp_send(
+		    conn, &inapp, pub->callback_url,
+		    MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Accept-Language"));
 		OPENSSL_cleanse(&inapp, sizeof(inapp));
 		return ret;
 	}

@@ -500,7 +500,8 @@ def test_inapp_page(h):
     page that runs DingTalk's JSAPI, with a nonce-only script policy."""
     state = new_state()
     r, _ = h.register(state=state,
-                      authorize_url="dingtalk-inapp:?corpId=dingcorp42&state=" + state)
+                      authorize_url="dingtalk-inapp:?corpId=dingcorp42&state=%s"
+                      "&clientId=dingappkey7" % state)
     T.ok(r.status == 201, "register with a dingtalk-inapp URL -> 201", r.text)
     sid = (r.json() or {}).get("id", "?")
     r = h.pub("GET", "/l/" + sid)
@@ -514,8 +515,22 @@ def test_inapp_page(h):
     T.ok(len(scripts) == 2 and all('nonce="%s"' % nonce in a for a in scripts),
          "both scripts carry the nonce", scripts)
     T.ok('data-corp-id="dingcorp42"' in r.text and ('data-state="%s"' % state) in r.text and
+         'data-client-id="dingappkey7"' in r.text and
          ('data-callback="%s/callback"' % h.public_url) in r.text,
-         "corpId, state and callback travel in data attributes", r.text[:600])
+         "corpId, clientId, state and callback travel in data attributes", r.text[:600])
+    T.ok("frame-ancestors 'none'" in csp and "base-uri 'none'" in csp,
+         "the page may not be framed nor change its base", csp)
+    T.ok('<html lang="en">' in r.text and "<noscript>" in r.text,
+         "English by default, with a <noscript> text")
+    old_state = new_state()
+    r, _ = h.register(state=old_state,
+                      authorize_url="dingtalk-inapp:?corpId=dingcorp42&state=" + old_state)
+    T.eq(r.status, 201, "a module without clientId still registers")
+    r = h.pub("GET", "/l/" + (r.json() or {}).get("id", "?"),
+              headers={"Accept-Language": "zh-CN,zh;q=0.9"})
+    T.ok('data-client-id=""' in r.text and '<html lang="zh-CN">' in r.text,
+         "without clientId the page has none (the older call), in Chinese for zh-CN",
+         r.text[:300])
     T.ok("requestAuthCode" in r.text and "g.alicdn.com/dingding/dingtalk-jsapi" in r.text,
          "the page asks DingTalk's JSAPI for the code")
     r2 = h.pub("GET", "/l/" + sid)
@@ -525,7 +540,11 @@ def test_inapp_page(h):
     for bad in ("dingtalk-inapp:?corpId=ding%3Cx%3E&state=" + state,
                 "dingtalk-inapp:?corpId=dingcorp42",
                 "dingtalk-inapp:?corpId=dingcorp42&state=short",
-                "dingtalk-inapp:corpId=dingcorp42&state=" + state):
+                "dingtalk-inapp:corpId=dingcorp42&state=" + state,
+                "dingtalk-inapp:?corpId=dingcorp42&state=%s&clientId=" % state,
+                "dingtalk-inapp:?corpId=dingcorp42&state=%s&clientId=a%%3Cb" % state,
+                "dingtalk-inapp:?corpId=dingcorp42&state=%s&other=1" % state,
+                "dingtalk-inapp:?corpId=dingcorp42&state=%s&clientId=a&x=1" % state):
         r, _ = h.register(authorize_url=bad)
         T.eq(r.status, 400, "a malformed dingtalk-inapp URL -> 400 (%s)" % bad[:40])
 
