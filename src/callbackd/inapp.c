@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "jsapi.h"
 #include "pages.h"
 #include "base/util.h"
 
@@ -72,7 +73,7 @@ static const char page_fmt[] =
     "<!DOCTYPE html>\n<html lang=\"%s\"><head><meta charset=\"utf-8\">\n"
     "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
     "<title>%s</title>\n<style>%s</style>\n"
-    "<script nonce=\"%s\" src=\"" CBD_JSAPI_URL "\" crossorigin=\"anonymous\"></script>\n"
+    "<script nonce=\"%s\" src=\"%s\" integrity=\"%s\" crossorigin=\"anonymous\"></script>\n"
     "</head><body><main id=\"inapp\">\n<h1>%s</h1>\n"
     "<noscript><p id=\"noscript\">%s</p></noscript>\n"
     "<p id=\"working\">%s</p>\n"
@@ -104,26 +105,31 @@ static int wants_chinese(const char *accept_language)
 	return strncmp(tag, "zh-hans-", 8) == 0;
 }
 
-enum MHD_Result cbd_inapp_send(struct MHD_Connection *conn, const struct cbd_inapp *in,
-			       const char *callback_url, const char *accept_language)
+enum MHD_Result cbd_inapp_send(struct MHD_Connection *conn, const struct cbd_inapp_page *page)
 {
-	const struct inapp_words *w = wants_chinese(accept_language) ? &words_zh : &words_en;
+	const struct inapp_words *w = wants_chinese(page->accept_language) ? &words_zh : &words_en;
+	const struct cbd_inapp *in = page->in;
+	const char *sri = cbd_jsapi_integrity();
 	char nonce[32], csp[320];
-	char *callback = cbd_html_escape(callback_url), *html = NULL;
+	char *callback = cbd_html_escape(page->callback_url);
+	char *jsapi = cbd_html_escape(page->jsapi_url), *html = NULL;
 
-	if (callback != NULL && dt_random_token(nonce, sizeof(nonce), 16) == 0) {
+	if (callback != NULL && jsapi != NULL && sri != NULL &&
+	    dt_random_token(nonce, sizeof(nonce), 16) == 0) {
 		/* corp_id, client_id and state are [A-Za-z0-9_-] tokens: nothing
 		 * to escape. */
-		html = dt_asprintf(page_fmt, w->lang, w->title, style, nonce, w->title, w->noscript,
-				   w->working, in->corp_id, in->client_id, in->state, callback,
-				   nonce, script);
+		html = dt_asprintf(page_fmt, w->lang, w->title, style, nonce, jsapi, sri, w->title,
+				   w->noscript, w->working, in->corp_id, in->client_id, in->state,
+				   callback, nonce, script);
+		/* The nonce alone admits both scripts: the JSAPI is ours, under
+		 * public_url, and its integrity is checked on top. */
 		snprintf(csp, sizeof(csp),
-			 "default-src 'none'; script-src 'nonce-%s' https://g.alicdn.com; "
-			 "style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'; "
-			 "base-uri 'none'",
+			 "default-src 'none'; script-src 'nonce-%s'; style-src 'unsafe-inline'; "
+			 "form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
 			 nonce);
 	}
 	free(callback);
+	free(jsapi);
 	if (html == NULL)
 		return cbd_page_send(conn, 500, NULL);
 	return cbd_page_send_csp(conn, 200, html, csp);

@@ -10,6 +10,7 @@
 #include "proto/control_api.h"
 #include "net.h"
 #include "inapp.h"
+#include "jsapi.h"
 #include "pages.h"
 #include "public.h"
 #include "base/util.h"
@@ -26,6 +27,7 @@ struct cbd_public {
 	const struct dt_log *log;
 	char *callback_url; /* {public_url}/callback */
 	char *redirect_enc; /* the same, urlencoded */
+	char *jsapi_url;    /* {public_url} CBD_JSAPI_PATH, for flow C's page */
 };
 
 struct preq {
@@ -94,10 +96,16 @@ static enum MHD_Result redirect(struct cbd_public *pub, struct MHD_Connection *c
 	enum MHD_Result ret;
 
 	if (cbd_inapp_parse(url, &inapp) == 0) {
+		struct cbd_inapp_page page = {
+		    .in = &inapp,
+		    .callback_url = pub->callback_url,
+		    .jsapi_url = pub->jsapi_url,
+		    .accept_language =
+			MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Accept-Language"),
+		};
+
 		dt_logf(pub->log, LOG_INFO, "link followed id=%s (in-DingTalk page)", id);
-		ret = cbd_inapp_send(
-		    conn, &inapp, pub->callback_url,
-		    MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Accept-Language"));
+		ret = cbd_inapp_send(conn, &page);
 		OPENSSL_cleanse(&inapp, sizeof(inapp));
 		return ret;
 	}
@@ -313,6 +321,8 @@ static enum MHD_Result route(struct cbd_public *pub, struct MHD_Connection *conn
 	if (strncmp(url, LINK_PREFIX, strlen(LINK_PREFIX)) == 0)
 		return is_get(method) ? link_page(pub, conn, url + strlen(LINK_PREFIX))
 				      : method_not_allowed(conn);
+	if (strcmp(url, CBD_JSAPI_PATH) == 0)
+		return is_get(method) ? cbd_jsapi_send(conn) : method_not_allowed(conn);
 	if (strcmp(url, "/callback") == 0)
 		return is_get(method) ? callback(pub, conn) : method_not_allowed(conn);
 	if (strcmp(url, "/confirm") == 0)
@@ -404,7 +414,8 @@ static int make_redirect(struct cbd_public *pub, struct dt_err *err)
 	pub->callback_url = dt_asprintf("%s/callback", pub->conf->public_url);
 	if (pub->callback_url != NULL)
 		pub->redirect_enc = dt_urlencode(pub->callback_url);
-	if (pub->redirect_enc == NULL)
+	pub->jsapi_url = dt_asprintf("%s" CBD_JSAPI_PATH, pub->conf->public_url);
+	if (pub->redirect_enc == NULL || pub->jsapi_url == NULL)
 		return dt_err_oom(err);
 	return 0;
 }
@@ -428,6 +439,7 @@ struct cbd_public *cbd_public_start(const struct cbd_conf *conf, struct cbd_stor
 			close(pub->fd);
 		free(pub->callback_url);
 		free(pub->redirect_enc);
+		free(pub->jsapi_url);
 		free(pub);
 		return NULL;
 	}
@@ -442,5 +454,6 @@ void cbd_public_stop(struct cbd_public *pub)
 	cbd_deadlines_free(pub->deadlines);
 	free(pub->callback_url);
 	free(pub->redirect_enc);
+	free(pub->jsapi_url);
 	free(pub);
 }

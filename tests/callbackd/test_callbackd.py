@@ -15,6 +15,8 @@ child, and without root it is skipped. Every wait is bounded; helpers
 are killed at the end whatever happened.
 """
 
+import base64
+import hashlib
 import http.client
 import json
 import os
@@ -507,9 +509,9 @@ def test_inapp_page(h):
     r = h.pub("GET", "/l/" + sid)
     T.eq(r.status, 200, "GET /l/<id> of an in-DingTalk session -> 200 page")
     csp = r.headers.get("content-security-policy", "")
-    m = re.search(r"script-src 'nonce-([A-Za-z0-9_-]{20,})' https://g\.alicdn\.com;", csp)
+    m = re.search(r"script-src 'nonce-([A-Za-z0-9_-]{20,})';", csp)
     T.ok(m is not None and csp.startswith("default-src 'none';"),
-         "the page's CSP allows only its nonce and DingTalk's JSAPI host", csp)
+         "the page's CSP allows only its nonce: no other host", csp)
     nonce = m.group(1) if m else "?"
     scripts = re.findall(r"<script([^>]*)>", r.text)
     T.ok(len(scripts) == 2 and all('nonce="%s"' % nonce in a for a in scripts),
@@ -522,6 +524,24 @@ def test_inapp_page(h):
          "the page may not be framed nor change its base", csp)
     T.ok('<html lang="en">' in r.text and "<noscript>" in r.text,
          "English by default, with a <noscript> text")
+    T.ok("dd.requestAuthCode(" in r.text and "p.requestAuthCode(" in r.text,
+         "the page asks with dd.requestAuthCode, the older call as fallback")
+    m = re.search(r'<script[^>]* src="%s(/jsapi/[^"]+\.js)" integrity="(sha384-[^"]+)" '
+                  r'crossorigin="anonymous"' % re.escape(h.public_url), r.text)
+    T.ok(m is not None, "DingTalk's JSAPI is ours, under public_url, with an integrity hash",
+         scripts)
+    js = h.pub("GET", m.group(1) if m else "/jsapi/none.js")
+    with open(os.path.join(HERE, "..", "..", "src", "callbackd", "jsapi",
+                           "dingtalk-jsapi.js"), "rb") as f:
+        pinned = f.read()
+    want = "sha384-" + base64.b64encode(hashlib.sha384(js.body).digest()).decode()
+    T.ok(js.status == 200 and js.body == pinned and m is not None and m.group(2) == want and
+         js.headers.get("content-type", "").startswith("text/javascript"),
+         "the helper serves the pinned file, and the page's hash is its sha384",
+         "status %d, %d bytes (pinned %d), integrity %s, want %s"
+         % (js.status, len(js.body), len(pinned), m and m.group(2), want))
+    T.eq(h.pub("POST", m.group(1) if m else "/jsapi/none.js").status, 405,
+         "POST to the JSAPI -> 405")
     old_state = new_state()
     r, _ = h.register(state=old_state,
                       authorize_url="dingtalk-inapp:?corpId=dingcorp42&state=" + old_state)
@@ -531,8 +551,6 @@ def test_inapp_page(h):
     T.ok('data-client-id=""' in r.text and '<html lang="zh-CN">' in r.text,
          "without clientId the page has none (the older call), in Chinese for zh-CN",
          r.text[:300])
-    T.ok("requestAuthCode" in r.text and "g.alicdn.com/dingding/dingtalk-jsapi" in r.text,
-         "the page asks DingTalk's JSAPI for the code")
     r2 = h.pub("GET", "/l/" + sid)
     T.eq(r2.status, 410, "the in-DingTalk link is single use too")
     r = h.callback(code="inapp-code-1", state=state)
