@@ -46,6 +46,7 @@ class WebSocket:
                 raise CDPError("websocket handshake: connection closed")
             head += chunk
         head, self.buf = head.split(b"\r\n\r\n", 1)
+        self.parts = []  # a fragmented message's frames so far
         lines = head.decode("latin-1").split("\r\n")
         want = base64.b64encode(hashlib.sha1(
             (key + "258EAFA5-E914-47DA-95CA-C5AB0DC85B11").encode()).digest()).decode()
@@ -54,14 +55,34 @@ class WebSocket:
         if " 101 " not in lines[0] + " " or accept != [want]:
             raise CDPError("websocket handshake refused: %s" % lines[0])
 
-    def _read(self, n):
-        while len(self.buf) < n:
-            chunk = self.sock.recv(1 << 16)
-            if not chunk:
-                raise CDPError("websocket closed by the browser")
-            self.buf += chunk
-        out, self.buf = self.buf[:n], self.buf[n:]
-        return out
+    def _fill(self):
+        chunk = self.sock.recv(1 << 16)
+        if not chunk:
+            raise CDPError("websocket closed by the browser")
+        self.buf += chunk
+
+    def _frame(self):
+        """One whole frame off the buffer, reading more as needed. Nothing
+        is taken off before the frame is whole, so a timeout in between
+        leaves the stream intact for the next call."""
+        while True:
+            buf = self.buf
+            if len(buf) >= 2:
+                n, at = buf[1] & 0x7F, 2
+                if n == 126 and len(buf) >= 4:
+                    n, at = struct.unpack("!H", buf[2:4])[0], 4
+                elif n == 127 and len(buf) >= 10:
+                    n, at = struct.unpack("!Q", buf[2:10])[0], 10
+                masked = buf[1] & 0x80
+                if (n < 126 or at > 2) and len(buf) >= at + (4 if masked else 0) + n:
+                    mask = buf[at:at + 4] if masked else None
+                    at += 4 if masked else 0
+                    data = buf[at:at + n]
+                    self.buf = buf[at + n:]
+                    if mask:
+                        data = bytes(b ^ mask[i % 4] for i, b in enumerate(data))
+                    return buf[0], data
+            self._fill()
 
     def _send_frame(self, opcode, payload):
         head = bytes([0x80 | opcode])
@@ -82,18 +103,8 @@ class WebSocket:
     def recv(self, timeout):
         """One whole text message, or socket.timeout after `timeout` s."""
         self.sock.settimeout(timeout)
-        parts = []
         while True:
-            b0, b1 = self._read(2)
-            n = b1 & 0x7F
-            if n == 126:
-                n = struct.unpack("!H", self._read(2))[0]
-            elif n == 127:
-                n = struct.unpack("!Q", self._read(8))[0]
-            mask = self._read(4) if b1 & 0x80 else None
-            data = self._read(n)
-            if mask:
-                data = bytes(b ^ mask[i % 4] for i, b in enumerate(data))
+            b0, data = self._frame()
             op = b0 & 0x0F
             if op == 0x9:
                 self._send_frame(0xA, data)
@@ -101,9 +112,10 @@ class WebSocket:
             if op == 0x8:
                 raise CDPError("websocket closed by the browser")
             if op in (0x1, 0x2, 0x0):
-                parts.append(data)
+                self.parts.append(data)
                 if b0 & 0x80:
-                    return b"".join(parts).decode("utf-8")
+                    msg, self.parts = b"".join(self.parts), []
+                    return msg.decode("utf-8")
 
     def close(self):
         try:
@@ -134,6 +146,8 @@ class Browser:
         self.ws = None
         self.next_id = 0
         self.events = []
+        self.handlers = {}  # (method, session) -> function(params), run on arrival
+        self.replies = {}  # answers read by a nested call (a handler's) for an outer one
         args = [binary, "--headless", "--disable-gpu", "--no-first-run",
                 "--no-default-browser-check", "--disable-extensions", "--disable-sync",
                 "--disable-background-networking", "--disable-component-update",
@@ -207,7 +221,7 @@ class Browser:
             msg["sessionId"] = session
         self.ws.send(json.dumps(msg))
         deadline = time.monotonic() + timeout
-        while True:
+        while mid not in self.replies:
             left = deadline - time.monotonic()
             if left <= 0:
                 raise CDPError("%s: no answer within %ds" % (method, timeout))
@@ -215,12 +229,21 @@ class Browser:
                 m = json.loads(self.ws.recv(left))
             except socket.timeout:
                 continue
-            if m.get("id") == mid:
-                if "error" in m:
-                    raise CDPError("%s: %s" % (method, m["error"].get("message")))
-                return m.get("result", {})
-            if "method" in m:
-                self.events.append(m)
+            if "id" in m:
+                self.replies[m["id"]] = m
+            elif "method" in m:
+                self._event(m)  # a handler may call in turn: its reply waits above
+        m = self.replies.pop(mid)
+        if "error" in m:
+            raise CDPError("%s: %s" % (method, m["error"].get("message")))
+        return m.get("result", {})
+
+    def _event(self, m):
+        fn = self.handlers.get((m["method"], m.get("sessionId")))
+        if fn is not None:
+            fn(m["params"])
+        else:
+            self.events.append(m)
 
     def pump(self, seconds):
         """Reads events for up to `seconds`."""
@@ -234,7 +257,7 @@ class Browser:
             except socket.timeout:
                 return
             if "method" in m:
-                self.events.append(m)
+                self._event(m)
 
     def wait_event(self, method, session, timeout, pred=None):
         """The first queued or arriving event `method` of `session` (that
@@ -253,7 +276,7 @@ class Browser:
             except socket.timeout:
                 continue
             if "method" in m:
-                self.events.append(m)
+                self._event(m)
 
     def drain(self, session):
         """Forgets the queued events of `session`."""
@@ -283,6 +306,52 @@ class Page:
         except CDPError:
             pass
 
+    def inject(self, source):
+        """Runs `source` in every new document before its own scripts."""
+        self.call("Page.addScriptToEvaluateOnNewDocument", {"source": source})
+
+    def intercept(self, url, body=None):
+        """Requests for `url` fail as if the network refused them, or, with
+        `body`, are answered 200 with it as JavaScript."""
+        self.call("Fetch.enable", {"patterns": [{"urlPattern": url}]})
+
+        def paused(params):
+            if body is None:
+                self.call("Fetch.failRequest", {"requestId": params["requestId"],
+                                                "errorReason": "ConnectionRefused"})
+                return
+            self.call("Fetch.fulfillRequest", {
+                "requestId": params["requestId"], "responseCode": 200,
+                "responseHeaders": [{"name": "Content-Type", "value": "text/javascript"}],
+                "body": base64.b64encode(body.encode()).decode()})
+        self.b.handlers[("Fetch.requestPaused", self.session)] = paused
+
+    def messages(self):
+        """The console's and the browser's log lines so far (Log and
+        Runtime events of this tab), taken off the queue."""
+        out, keep = [], []
+        for e in self.b.events:
+            if e.get("sessionId") == self.session and e["method"] == "Log.entryAdded":
+                out.append(e["params"]["entry"].get("text", ""))
+            elif e.get("sessionId") == self.session and e["method"] == "Runtime.consoleAPICalled":
+                out.append(" ".join(str(a.get("value", "")) for a in e["params"]["args"]))
+            else:
+                keep.append(e)
+        self.b.events = keep
+        return out
+
+    def wait_until(self, pred, timeout=20):
+        """Pumps events until pred() holds; False after `timeout`."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                if pred():
+                    return True
+            except CDPError:
+                pass  # a document between two navigations
+            self.b.pump(0.1)
+        return False
+
     def phone(self, user_agent, accept_language, javascript):
         """390x844 CSS pixels at 3x, touch, the user agent and language."""
         for domain in ("Page", "Runtime", "Network", "Log"):
@@ -298,12 +367,13 @@ class Page:
     def _wait_load(self, timeout):
         self.b.wait_event("Page.loadEventFired", self.session, timeout)
 
-    def goto(self, url, timeout=20):
+    def goto(self, url, timeout=20, wait=True):
         self.b.drain(self.session)
         r = self.call("Page.navigate", {"url": url})
         if r.get("errorText"):
             raise CDPError("navigating: %s" % r["errorText"])
-        self._wait_load(timeout)
+        if wait:
+            self._wait_load(timeout)
 
     def reload(self, timeout=20):
         self.b.drain(self.session)

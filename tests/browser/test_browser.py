@@ -58,7 +58,11 @@ PENDING = {k: PENDING_PAGES for k in (
     "zh confirm", "zh approved", "wrong number: title", "wrong number: <main",
     "case_not_me", "reload while pending", "case_reload_back", "zh expired link",
     "prefix confirm: <main", "prefix after the number", "prefix: nothing asked",
-    "prefix: the terminal's wait")}
+    "prefix: the terminal's wait", "zh-inapp confirm", "zh-inapp approved",
+    "en-inapp-older confirm: <main", "en-inapp-older confirm: no URL",
+    "en-inapp-older approved: <main", "in-DingTalk refused: title",
+    "in-DingTalk refused: <main", "in-DingTalk refused: no URL", "outside DingTalk: title",
+    "outside DingTalk: <main")}
 
 
 class TodoTap(Tap):
@@ -85,9 +89,9 @@ class Env:
         self.requesters = 0
         self.secrets = set()
 
-    def register(self, helper=None, ttl=90, **extra):
+    def register(self, helper=None, ttl=90, state=None, **extra):
         h = helper or self.helper
-        state = os.urandom(24).hex()[:32]
+        state = state or os.urandom(24).hex()[:32]
         self.secrets.add(state)
         self.requesters += 1
         body = {"state": state, "number": 42, "user": "alice", "service": "sshd",
@@ -301,6 +305,149 @@ def case_prefix(env):
 
 
 
+# ---------------------------------------------------------------- flow C
+
+# DingTalk's script cannot run outside the app: these stand in for the dd
+# object the app provides. Each answers with the code the mock issued for
+# the person, and only for the right corpId (and clientId).
+FAKE_DD = {
+    "current": """window.dd = {ready: function (f) { f(); },
+  requestAuthCode: function (o) {
+    if (o.corpId === %(corp)s && o.clientId === %(client)s) o.onSuccess({code: %(code)s});
+    else o.onFail({errorMessage: 'wrong corpId or clientId'}); },
+  runtime: {permission: {requestAuthCode: function (o) {
+    o.onFail({errorMessage: 'the older call was used'}); }}}};""",
+    "older": """window.dd = {ready: function (f) { f(); },
+  runtime: {permission: {requestAuthCode: function (o) {
+    if (o.corpId === %(corp)s) o.onSuccess({code: %(code)s});
+    else o.onFail({errorMessage: 'wrong corpId'}); }}}};""",
+    "refuses": """window.dd = {ready: function (f) { f(); },
+  requestAuthCode: function (o) { o.onFail({errorCode: '3', errorMessage: 'refused'}); }};""",
+}
+
+
+def fake_dd(kind, code):
+    return FAKE_DD[kind] % {"corp": repr(stage.MOCK_CORP_ID),
+                            "client": repr(stage.MOCK_CLIENT_ID), "code": repr(code)}
+
+
+def register_inapp(env, client_id=True):
+    state = os.urandom(24).hex()[:32]
+    env.secrets.add(state)
+    url = "dingtalk-inapp:?corpId=%s&state=%s" % (stage.MOCK_CORP_ID, state)
+    if client_id:
+        url += "&clientId=" + stage.MOCK_CLIENT_ID
+    return env.register(authorize_url=url, state=state)
+
+
+def jsapi_url(env):
+    return env.helper.public_url + "/jsapi/*"
+
+
+def leaves_inapp(p):
+    return lambda: "/l/" not in p.url() and p.title() not in (None, "")
+
+
+def case_inapp(env, kind, lang, name):
+    """Inside DingTalk (a stand-in dd): the code reaches the callback, the
+    number is typed, the terminal gets the very code DingTalk issued."""
+    p = env.page(lang, javascript=True)
+    try:
+        code = env.mock.inapp_code("alice")
+        env.secrets.add(code)
+        p.inject(fake_dd(kind, code))
+        p.intercept(jsapi_url(env))  # the real one would replace the stand-in
+        sid, link, number = register_inapp(env)
+        p.goto(link, wait=False)
+        T.ok(p.wait_until(lambda: p.query("form") != []),
+             "%s: the in-DingTalk page leads to a page with a form" % name,
+             "at %s: %s" % (p.title(), p.text()[:300]))
+        shot(p, name + "-confirm")
+        is_page(p, name + " confirm", "confirm", lang)
+        clean_url(p, name + " confirm", env.helper.public_url)
+        answer_number(p, number)
+        is_page(p, name + " approved", "approved", lang)
+        ans = wait_answer(env, sid)
+        T.ok(ans.get("status") == "approved" and ans.get("code") == code,
+             "%s: the terminal gets the code DingTalk gave the page" % name,
+             "got %s" % ans.get("status"))
+    finally:
+        p.close()
+
+
+def case_inapp_refused(env):
+    """DingTalk refuses: "refused in DingTalk", not "not in DingTalk"."""
+    p = env.page(EN, javascript=True)
+    try:
+        p.inject(fake_dd("refuses", ""))
+        p.intercept(jsapi_url(env))
+        sid, link, _ = register_inapp(env)
+        p.goto(link, wait=False)
+        p.wait_until(leaves_inapp(p))
+        shot(p, "en-inapp-refused")
+        is_page(p, "in-DingTalk refused", "denied", EN)
+        clean_url(p, "in-DingTalk refused", env.helper.public_url)
+        T.eq(wait_answer(env, sid).get("status"), "refused",
+             "in-DingTalk refused: the terminal's wait is refused")
+    finally:
+        p.close()
+
+
+def case_inapp_outside(env):
+    """A plain browser with the helper's real (pinned) JSAPI: it loads
+    (its integrity holds), finds no DingTalk, and the page says so."""
+    p = env.page(ZH, javascript=True)
+    try:
+        sid, link, _ = register_inapp(env)
+        p.goto(link, wait=False)
+        p.wait_until(leaves_inapp(p))
+        shot(p, "zh-inapp-outside-dingtalk")
+        log = p.messages()
+        T.ok(not [m for m in log if "integrity" in m],
+             "outside DingTalk: the pinned JSAPI passes its integrity check", log)
+        is_page(p, "outside DingTalk", "not-in-dingtalk", ZH)
+    finally:
+        p.close()
+
+
+def case_inapp_tampered(env):
+    """A JSAPI changed on the way (here: a script that would hand over a
+    code) is refused by its integrity hash: no code reaches the terminal."""
+    p = env.page(EN, javascript=True)
+    try:
+        code = env.mock.inapp_code("bob")
+        env.secrets.add(code)
+        p.intercept(jsapi_url(env), fake_dd("current", code))
+        sid, link, _ = register_inapp(env)
+        p.goto(link, wait=False)
+        p.wait_until(leaves_inapp(p))
+        log = p.messages()
+        T.ok([m for m in log if "integrity" in m],
+             "tampered JSAPI: the browser refuses it for its integrity", log)
+        shot(p, "en-inapp-tampered")
+        T.ok(p.title() != TITLES["confirm"][0],
+             "tampered JSAPI: its code never reaches the confirmation page")
+        T.ok(wait_answer(env, sid).get("status") != "approved",
+             "tampered JSAPI: the terminal is not approved")
+    finally:
+        p.close()
+
+
+def case_inapp_noscript(env, lang, name):
+    """JavaScript off: the page says what to do instead of waiting."""
+    p = env.page(lang, javascript=False)
+    try:
+        sid, link, _ = register_inapp(env)
+        p.goto(link)
+        shot(p, name + "-inapp-noscript")
+        has(p, name + " in-DingTalk without JavaScript",
+            "需要 JavaScript" if lang == ZH else "needs JavaScript")
+        T.eq(p.attribute("html", "lang"), "zh-CN" if lang == ZH else "en",
+             name + " in-DingTalk without JavaScript: <html lang>")
+    finally:
+        p.close()
+
+
 def main():
     binary = os.environ.get("DT_CHROMIUM") or cdp.find_chromium()
     if not binary:
@@ -316,7 +463,10 @@ def main():
     try:
         with cdp.Browser(binary, tmp, os.path.join(tmp, "chromium.log")) as browser:
             env = Env(tmp, browser)
+            only = os.environ.get("DT_BROWSER_CASES")  # e.g. "case_inapp" while debugging
             for fn, args in CASES:
+                if only and not fn.__name__.startswith(only):
+                    continue
                 try:
                     fn(env, *args)
                 except Exception:
@@ -343,6 +493,13 @@ CASES = [
     (case_reload_back, ()),
     (case_expired, (ZH, "zh")),
     (case_prefix, ()),
+    (case_inapp, ("current", ZH, "zh-inapp")),
+    (case_inapp, ("older", EN, "en-inapp-older")),
+    (case_inapp_refused, ()),
+    (case_inapp_outside, ()),
+    (case_inapp_tampered, ()),
+    (case_inapp_noscript, (EN, "en")),
+    (case_inapp_noscript, (ZH, "zh")),
 ]
 
 if __name__ == "__main__":
