@@ -2,44 +2,30 @@
 
 #include "inapp.h"
 
-#include <ctype.h>
 #include <openssl/crypto.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "jsapi.h"
+#include "page_lang.h"
 #include "pages.h"
 #include "base/util.h"
 
-/* The words of the page, English and Simplified Chinese. */
+/* The words of the page, by language (page_lang.h). */
 struct inapp_words {
-	const char *lang, *title, *working, *noscript;
+	const char *title, *working, *noscript;
 };
 
-static const struct inapp_words words_en = {
-    "en",
-    "Signing in with DingTalk",
-    "Asking DingTalk who you are&hellip;",
-    "This page needs JavaScript to ask DingTalk who you are, and it is off. Open the "
-    "link inside the DingTalk app (which runs it), or start a new login in your terminal.",
+static const struct inapp_words words[] = {
+    [CBD_LANG_EN] = {"Signing in with DingTalk", "Asking DingTalk who you are&hellip;",
+		     "This page needs JavaScript to ask DingTalk who you are, and it is off. Open "
+		     "the link inside the DingTalk app (which runs it), or start a new login in "
+		     "your terminal."},
+    [CBD_LANG_ZH] = {"正在通过钉钉登录", "正在向钉钉确认你的身份&hellip;",
+		     "本页面需要 JavaScript 才能向钉钉确认你的身份，但它已被关闭。请在钉钉 App "
+		     "内打开该链接，或在终端重新发起登录。"},
 };
-
-static const struct inapp_words words_zh = {
-    "zh-CN",
-    "正在通过钉钉登录",
-    "正在向钉钉确认你的身份&hellip;",
-    "本页面需要 JavaScript 才能向钉钉确认你的身份，但它已被关闭。请在钉钉 App 内打开该链接，"
-    "或在终端重新发起登录。",
-};
-
-/* The look of the helper's other pages (pages.c). */
-static const char style[] =
-    "body{font-family:system-ui,-apple-system,sans-serif;margin:0;padding:1.2em;"
-    "background:#f4f6f8;color:#1f2329}"
-    "main{max-width:28em;margin:0 auto;background:#fff;border-radius:12px;"
-    "padding:1.2em 1.4em;box-shadow:0 1px 4px rgba(0,0,0,.08)}"
-    "h1{font-size:1.3em;margin:.2em 0 .6em}";
 
 /* The script reads everything from data attributes: no value is ever
  * spliced into script text. DingTalk's current call is dd.requestAuthCode
@@ -81,33 +67,10 @@ static const char page_fmt[] =
     "data-callback=\"%s\"></div>\n"
     "<script nonce=\"%s\">%s</script>\n</main></body></html>\n";
 
-/* Simplified Chinese when the first language the phone names is one
- * (zh, zh-CN, zh-Hans, zh-SG, zh-Hans-...); English otherwise, also for
- * Traditional Chinese (zh-TW, zh-HK, zh-Hant), which this page lacks. */
-static int wants_chinese(const char *accept_language)
-{
-	static const char *const zh[] = {"zh", "zh-cn", "zh-sg", "zh-hans"};
-	char tag[16];
-	size_t n = 0, i;
-
-	if (accept_language == NULL)
-		return 0;
-	accept_language += strspn(accept_language, " \t");
-	while (n < sizeof(tag) - 1 && accept_language[n] != '\0' &&
-	       strchr(",; \t", accept_language[n]) == NULL) {
-		tag[n] = (char)tolower((unsigned char)accept_language[n]);
-		n++;
-	}
-	tag[n] = '\0';
-	for (i = 0; i < sizeof(zh) / sizeof(zh[0]); i++)
-		if (strcmp(tag, zh[i]) == 0)
-			return 1;
-	return strncmp(tag, "zh-hans-", 8) == 0;
-}
-
 enum MHD_Result cbd_inapp_send(struct MHD_Connection *conn, const struct cbd_inapp_page *page)
 {
-	const struct inapp_words *w = wants_chinese(page->accept_language) ? &words_zh : &words_en;
+	enum cbd_lang lang = cbd_lang_pick(page->accept_language);
+	const struct inapp_words *w = &words[lang];
 	const struct cbd_inapp *in = page->in;
 	const char *sri = cbd_jsapi_integrity();
 	char nonce[32], csp[320];
@@ -118,9 +81,9 @@ enum MHD_Result cbd_inapp_send(struct MHD_Connection *conn, const struct cbd_ina
 	    dt_random_token(nonce, sizeof(nonce), 16) == 0) {
 		/* corp_id, client_id and state are [A-Za-z0-9_-] tokens: nothing
 		 * to escape. */
-		html = dt_asprintf(page_fmt, w->lang, w->title, style, nonce, jsapi, sri, w->title,
-				   w->noscript, w->working, in->corp_id, in->client_id, in->state,
-				   callback, nonce, script);
+		html = dt_asprintf(page_fmt, cbd_lang_tag(lang), w->title, cbd_page_style, nonce,
+				   jsapi, sri, w->title, w->noscript, w->working, in->corp_id,
+				   in->client_id, in->state, callback, nonce, script);
 		/* The nonce alone admits both scripts: the JSAPI is ours, under
 		 * public_url, and its integrity is checked on top. */
 		snprintf(csp, sizeof(csp),
