@@ -7,7 +7,7 @@ libmicrohttpd-dev libhiredis-dev python3 curl"
 DT_TEST_PACKAGES="libcmocka-dev libpamtest0-dev libpam-wrapper libnss-wrapper
 pamtester zbar-tools qrencode clang-format openssh-server openssh-client sudo
 clang libclang-rt-14-dev valgrind redis-server redis-sentinel mandoc groff systemd
-debhelper lintian devscripts nginx-light chromium"
+debhelper lintian devscripts nginx-light chromium fonts-wqy-microhei"
 
 say() { printf '==> %s\n' "$*" >&2; }
 

@@ -59,6 +59,9 @@ static const char page_fmt[] =
     "<!DOCTYPE html>\n<html lang=\"%s\"><head><meta charset=\"utf-8\">\n"
     "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
     "<title>%s</title>\n<style>%s</style>\n"
+    /* Without JavaScript nobody is asking DingTalk: only the <noscript>
+     * text shows. */
+    "<noscript><style>#working{display:none}</style></noscript>\n"
     "<script nonce=\"%s\" src=\"%s\" integrity=\"%s\" crossorigin=\"anonymous\"></script>\n"
     "</head><body><main id=\"inapp\">\n<h1>%s</h1>\n"
     "<noscript><p id=\"noscript\">%s</p></noscript>\n"

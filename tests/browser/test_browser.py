@@ -436,6 +436,10 @@ def case_inapp_noscript(env, lang, name):
             "需要 JavaScript" if lang == ZH else "needs JavaScript")
         T.eq(p.attribute("html", "lang"), "zh-CN" if lang == ZH else "en",
              name + " in-DingTalk without JavaScript: <html lang>")
+        working = "正在向钉钉确认" if lang == ZH else "Asking DingTalk"
+        T.ok(working not in p.text(),
+             name + " in-DingTalk without JavaScript: it does not claim to be asking DingTalk",
+             p.text())
     finally:
         p.close()
 
