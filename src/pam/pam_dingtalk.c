@@ -24,6 +24,7 @@
 #include "login/login.h"
 #include "login/messages.h"
 #include "conf/modcfg.h"
+#include "proto/command_text.h"
 #include "login/qr.h"
 #include "access/scope.h"
 #include "base/util.h"
@@ -35,9 +36,6 @@
 
 /* The build hides every symbol; these two are the module's interface. */
 #define DT_EXPORT __attribute__((visibility("default")))
-
-/* Longer sudo commands are cut in the title. */
-#define DT_COMMAND_MAX 256
 
 struct conv_state {
 	pam_handle_t *pamh;
@@ -243,9 +241,14 @@ static int caller_controls_process(void)
 }
 
 /* Who is verified and how the terminal is used, with every "auto"
- * resolved. `command` holds sudo's command for as long as req lives. */
+ * resolved. `command` holds sudo's command for as long as req lives.
+ * su -c's command is not sent: su does not hand it to PAM, and its
+ * argv is the caller's to shape (options differ between su's
+ * implementations), so the phone could be shown something su will not
+ * run. */
 static void build_request(pam_handle_t *pamh, const struct dt_modcfg *cfg, const char *user,
-			  int flags, struct dt_login_request *req, char command[DT_COMMAND_MAX])
+			  int flags, struct dt_login_request *req,
+			  char command[DT_CONTROL_COMMAND_MAX + 1])
 {
 	const char *tty = pam_item_string(pamh, PAM_TTY);
 	const char *sudo_cmd;
@@ -261,9 +264,11 @@ static void build_request(pam_handle_t *pamh, const struct dt_modcfg *cfg, const
 			   user, req->user);
 		req->command = "su root";
 	} else if ((sudo_cmd = sudo_command(pamh, req->service)) != NULL) {
-		snprintf(command, DT_COMMAND_MAX, "%s", sudo_cmd);
-		dt_sanitize_text(command);
+		/* Cleaned and cut once: the terminal and the phone show the
+		 * same text (proto/command_text.h). */
+		dt_command_shown(sudo_cmd, command);
 		req->command = command;
+		req->sudo_command = command;
 	}
 	req->wait = resolve_wait(cfg, req->service, tty);
 	req->lang = resolve_lang(pamh, cfg);
@@ -337,7 +342,7 @@ static int authenticate(pam_handle_t *pamh, const struct dt_modcfg *cfg, const c
 	    .info = show_info, .ask = ask_line, .remember_style = remember_style, .ctx = &cs};
 	struct dt_log log = {.fn = log_to_pam, .ctx = pamh, .debug = cfg->debug};
 	struct dt_login_request req;
-	char command[DT_COMMAND_MAX];
+	char command[DT_CONTROL_COMMAND_MAX + 1];
 	int go;
 
 	build_request(pamh, cfg, user, flags, &req, command);
@@ -368,7 +373,7 @@ static int authenticate_unnamed(pam_handle_t *pamh, const struct dt_modcfg *cfg,
 	    .info = show_info, .ask = ask_line, .remember_style = NULL, .ctx = &cs};
 	struct dt_log log = {.fn = log_to_pam, .ctx = pamh, .debug = cfg->debug};
 	struct dt_login_request req;
-	char command[DT_COMMAND_MAX];
+	char command[DT_CONTROL_COMMAND_MAX + 1];
 
 	build_request(pamh, cfg, NULL, flags, &req, command);
 	if (need_conversation(pamh, err) < 0)
