@@ -114,6 +114,18 @@ def test_replicas(a, b):
          "a callback on B, then the same state replayed on A -> 410")
 
 
+def test_command_across_replicas(a, b):
+    """sudo's command registered on A is in the store's session: B's
+    confirmation page shows it (escaped), whoever took the callback."""
+    _, state = a.register(command="/usr/bin/systemctl restart <nginx> \u2026")
+    page = b.callback(authCode=tc.new_code(), state=state)
+    T.eq(tc.command_row(page), "/usr/bin/systemctl restart &lt;nginx&gt; \u2026",
+         "a command registered on A is shown by B's confirmation page")
+    r, _ = b.register(command="ls\x1b[2J")
+    T.eq((r.status, (r.json() or {}).get("error_code")), (400, "command_not_text"),
+         "the Redis store's replicas refuse an unsafe command too")
+
+
 def test_unannounced(redis, a):
     """Changes whose wake-up message never came: a waiter still sees them,
     within about a second by its timer, and at once when the subscription
@@ -800,6 +812,7 @@ def main():
         a, b = Helper(tmp, "replica-a", fleet), Helper(tmp, "replica-b", fleet)
         helpers += [a, b]
         test_replicas(a, b)
+        test_command_across_replicas(a, b)
         test_release_once(a, b)
         test_unannounced(redis, a)
         test_limits(tmp, redis.port)

@@ -310,6 +310,119 @@ static void test_helper_answers_503_without_full(void **state)
 	assert_within_deadline(seconds);
 }
 
+/* ---- the phone's answer: "Not me", an expiry, sudo's command ---- */
+
+/* The `command` of the last registration the fake helper NAME received
+ * ("-" for none), as fake_helper.py logged it: JSON and its byte count. */
+static void last_fake_command(const char *name, char *out, size_t size)
+{
+	static const char tag[] = "fake helper: command=";
+	char path[512], line[2048];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s.log", getenv("DT_WORK"), name);
+	f = fopen(path, "r");
+	assert_non_null(f);
+	out[0] = '\0';
+	while (fgets(line, sizeof(line), f) != NULL)
+		if (strncmp(line, tag, sizeof(tag) - 1) == 0)
+			snprintf(out, size, "%s", line + sizeof(tag) - 1);
+	fclose(f);
+	out[strcspn(out, "\n")] = '\0';
+}
+
+/* The person DingTalk named tapped "Not me": someone else started this
+ * login. A refusal (PAM_AUTH_ERR) said at the terminal as what it is, not
+ * as a timeout or a wrong number, and an audit line at LOG_WARNING with a
+ * result of its own. No command is sent outside sudo. */
+static void test_not_me_is_a_refusal_that_stands_out(void **state)
+{
+	struct conv_ctx c;
+	char command[2048];
+	double seconds;
+
+	(void)state;
+	new_case(&c, NULL, HELPER_KEEP);
+	assert_pam(authenticate("dingtalk_not_me", &c, &seconds), PAM_AUTH_ERR);
+	assert_non_null(strstr(c.text, "Login refused on the phone by the person (\"Not me\")"));
+	assert_null(strstr(c.text, "timed out"));
+	assert_null(strstr(c.text, "wrong number"));
+	assert_logged("SYSLOG(4): audit: result=refused pam=PAM_AUTH_ERR user=alice ");
+	assert_logged(" session=fakeSession00001 cause=not_me ");
+	assert_logged("refused on the phone by the person (not_me): someone else started this "
+		      "login");
+	assert_true(seconds < DEADLINE / 2); /* at once, not at the deadline */
+	last_fake_command("fake_not_me", command, sizeof(command));
+	assert_string_equal(command, "-");
+}
+
+/* failmode = safe lets outages past, never a refusal: "Not me" stays
+ * PAM_AUTH_ERR, and the JSON audit line says refused/not_me too. */
+static void test_not_me_never_reaches_failmode(void **state)
+{
+	struct conv_ctx c;
+	double seconds;
+
+	(void)state;
+	new_case(&c, NULL, HELPER_KEEP);
+	assert_pam(authenticate("dingtalk_not_me_safe", &c, &seconds), PAM_AUTH_ERR);
+	assert_logged("SYSLOG(4): {\"result\":\"refused\",\"pam\":\"PAM_AUTH_ERR\",");
+	assert_logged(",\"cause\":\"not_me\",");
+	assert_within_deadline(seconds);
+}
+
+static void test_not_me_in_chinese(void **state)
+{
+	struct conv_ctx c;
+	double seconds;
+
+	(void)state;
+	new_case(&c, NULL, HELPER_KEEP);
+	assert_pam(authenticate("dingtalk_not_me_zh", &c, &seconds), PAM_AUTH_ERR);
+	assert_non_null(strstr(c.text, "登录已被本人在手机上拒绝（“不是我”）"));
+}
+
+/* A session that expired at the helper says that it timed out, at the
+ * terminal and in the audit line (an ordinary refusal, LOG_NOTICE). */
+static void test_expired_session_says_it_timed_out(void **state)
+{
+	struct conv_ctx c;
+	double seconds;
+
+	(void)state;
+	new_case(&c, NULL, HELPER_KEEP);
+	assert_pam(authenticate("dingtalk_fake_expired", &c, &seconds), PAM_AUTH_ERR);
+	assert_non_null(strstr(c.text, "Login timed out: no approval arrived in time."));
+	assert_null(strstr(c.text, "Not me"));
+	assert_logged("SYSLOG(5): audit: result=denied pam=PAM_AUTH_ERR user=alice ");
+	assert_logged(" cause=timeout ");
+	assert_logged("timed out: expired at the helper");
+}
+
+/* sudo's command travels in the registration as the terminal shows it:
+ * the escape and the right-to-left override replaced, cut at 256 bytes
+ * with an ellipsis. */
+static void test_sudo_registers_its_command_cut_and_clean(void **state)
+{
+	static const char head[] = "/usr/bin/apt?[2J install ?";
+	char cmd[512], want[1024], got[2048];
+	size_t room = 256 - 3 - (sizeof(head) - 1);
+	struct conv_ctx c;
+	double seconds;
+
+	(void)state;
+	snprintf(cmd, sizeof(cmd), "/usr/bin/apt\033[2J install \xe2\x80\xae%0300d", 0);
+	setenv("SUDO_COMMAND", cmd, 1);
+	new_case(&c, NULL, HELPER_KEEP);
+	assert_pam(authenticate("sudo", &c, &seconds), PAM_AUTH_ERR);
+	unsetenv("SUDO_COMMAND");
+	snprintf(want, sizeof(want), "\"%s%0*d\\u2026\" command_bytes=256", head, (int)room, 0);
+	last_fake_command("fake_not_me", got, sizeof(got));
+	assert_string_equal(got, want);
+	snprintf(want, sizeof(want), "to run: %s%0*d\xe2\x80\xa6", head, (int)room, 0);
+	assert_non_null(strstr(c.text, want));
+}
+
 /* ---- DingTalk ---- */
 
 static void test_dingtalk_slower_than_the_deadline(void **state)
@@ -739,6 +852,11 @@ int main(void)
 	    cmocka_unit_test(test_helper_answers_html),
 	    cmocka_unit_test(test_helper_answers_wrong_types),
 	    cmocka_unit_test(test_helper_answers_503_without_full),
+	    cmocka_unit_test(test_not_me_is_a_refusal_that_stands_out),
+	    cmocka_unit_test(test_not_me_never_reaches_failmode),
+	    cmocka_unit_test(test_not_me_in_chinese),
+	    cmocka_unit_test(test_expired_session_says_it_timed_out),
+	    cmocka_unit_test(test_sudo_registers_its_command_cut_and_clean),
 	    cmocka_unit_test(test_dingtalk_slower_than_the_deadline),
 	    cmocka_unit_test(test_dingtalk_truncated_json),
 	    cmocka_unit_test(test_dingtalk_wrong_types),
