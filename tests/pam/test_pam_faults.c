@@ -7,6 +7,7 @@
  * the stage; the phone is tests/mock/phone.py. */
 #include "config.h"
 
+#include <dlfcn.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -312,6 +313,23 @@ static void test_helper_answers_503_without_full(void **state)
 
 /* ---- the phone's answer: "Not me", an expiry, sudo's command ---- */
 
+/* sudo exports its own getenv, which answers from the environment sudoers
+ * built for the command: SUDO_COMMAND there is what sudo will run, while
+ * the process's `environ` is the invoking user's. This program plays that
+ * part (an executable's getenv comes first for the module too): while
+ * sudo_says[0] is set, SUDO_COMMAND is answered from it, everything else
+ * from the next getenv (tests/tools/wrapper_env.c, then libc). */
+static char sudo_says[512];
+
+char *getenv(const char *name)
+{
+	char *(*next)(const char *) = (char *(*)(const char *))dlsym(RTLD_NEXT, "getenv");
+
+	if (sudo_says[0] != '\0' && strcmp(name, "SUDO_COMMAND") == 0)
+		return sudo_says;
+	return next != NULL ? next(name) : NULL;
+}
+
 /* The `command` of the last registration the fake helper NAME received
  * ("-" for none), as fake_helper.py logged it: JSON and its byte count. */
 static void last_fake_command(const char *name, char *out, size_t size)
@@ -412,15 +430,44 @@ static void test_sudo_registers_its_command_cut_and_clean(void **state)
 
 	(void)state;
 	snprintf(cmd, sizeof(cmd), "/usr/bin/apt\033[2J install \xe2\x80\xae%0300d", 0);
-	setenv("SUDO_COMMAND", cmd, 1);
+	snprintf(sudo_says, sizeof(sudo_says), "%s", cmd);
 	new_case(&c, NULL, HELPER_KEEP);
 	assert_pam(authenticate("sudo", &c, &seconds), PAM_AUTH_ERR);
-	unsetenv("SUDO_COMMAND");
+	sudo_says[0] = '\0';
 	snprintf(want, sizeof(want), "\"%s%0*d\\u2026\" command_bytes=256", head, (int)room, 0);
 	last_fake_command("fake_not_me", got, sizeof(got));
 	assert_string_equal(got, want);
 	snprintf(want, sizeof(want), "to run: %s%0*d\xe2\x80\xa6", head, (int)room, 0);
 	assert_non_null(strstr(c.text, want));
+}
+
+/* The invoking user's environment is theirs to fill
+ * (`SUDO_COMMAND="apt upgrade" sudo evil`): what it says may title their
+ * own terminal, never the phone, where the person decides by it. Only
+ * sudo's answer reaches the registration, and it wins for the title too. */
+static void test_sudo_command_from_the_callers_environment_stays_off_the_phone(void **state)
+{
+	char got[2048];
+	struct conv_ctx c;
+	double seconds;
+
+	(void)state;
+	setenv("SUDO_COMMAND", "/usr/bin/apt upgrade", 1);
+	new_case(&c, NULL, HELPER_KEEP);
+	assert_pam(authenticate("sudo", &c, &seconds), PAM_AUTH_ERR);
+	last_fake_command("fake_not_me", got, sizeof(got));
+	assert_string_equal(got, "-");
+	assert_non_null(strstr(c.text, "to run: /usr/bin/apt upgrade"));
+
+	snprintf(sudo_says, sizeof(sudo_says), "/bin/rm -rf /srv/data");
+	new_case(&c, NULL, HELPER_KEEP);
+	assert_pam(authenticate("sudo", &c, &seconds), PAM_AUTH_ERR);
+	sudo_says[0] = '\0';
+	unsetenv("SUDO_COMMAND");
+	last_fake_command("fake_not_me", got, sizeof(got));
+	assert_string_equal(got, "\"/bin/rm -rf /srv/data\" command_bytes=21");
+	assert_non_null(strstr(c.text, "to run: /bin/rm -rf /srv/data"));
+	assert_null(strstr(c.text, "apt upgrade"));
 }
 
 /* ---- DingTalk ---- */
@@ -857,6 +904,7 @@ int main(void)
 	    cmocka_unit_test(test_not_me_in_chinese),
 	    cmocka_unit_test(test_expired_session_says_it_timed_out),
 	    cmocka_unit_test(test_sudo_registers_its_command_cut_and_clean),
+	    cmocka_unit_test(test_sudo_command_from_the_callers_environment_stays_off_the_phone),
 	    cmocka_unit_test(test_dingtalk_slower_than_the_deadline),
 	    cmocka_unit_test(test_dingtalk_truncated_json),
 	    cmocka_unit_test(test_dingtalk_wrong_types),
