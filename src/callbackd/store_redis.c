@@ -397,7 +397,7 @@ static int fill_view(const struct answer *a, struct cbd_view *view)
 {
 	unsigned c[CBD_CHOICES];
 
-	if (a->reply->elements < 10 ||
+	if (a->reply->elements < 11 ||
 	    sscanf(at(a, 9), "%u,%u,%u", &c[0], &c[1], &c[2]) != CBD_CHOICES)
 		return -1;
 	copy_field(view->user, at(a, 4));
@@ -406,9 +406,9 @@ static int fill_view(const struct answer *a, struct cbd_view *view)
 	copy_field(view->rhost, at(a, 7));
 	view->created = (time_t)int_at(a, 8);
 	memcpy(view->choices, c, sizeof(c));
-	/* A session stored by an older replica has no command: "". */
-	if (a->reply->elements > 10)
-		snprintf(view->command, sizeof(view->command), "%s", at(a, 10));
+	/* "" for a session stored by a replica that predates the field (the
+	 * script answers its missing `cmd` so). */
+	snprintf(view->command, sizeof(view->command), "%s", at(a, 10));
 	return 0;
 }
 
