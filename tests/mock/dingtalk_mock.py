@@ -22,12 +22,13 @@ Endpoints (stats/fault names in brackets):
   GET  /connect/qrconnect                [qrconnect]   flow B authorize
   POST /sns/getuserinfo_bycode           [sns_userinfo] flow B, signed:
        accessKey, timestamp (ms), signature = base64(HMAC-SHA256(secret,
-       timestamp)) URL-encoded once; a timestamp further than --sign-window
-       seconds from now -> "request expired" (errcodes 853001..3 stand in for
-       DingTalk's undocumented ones: request expired, invalid signature,
-       invalid appid)
+       timestamp)) URL-encoded once; errors as DingTalk documents them:
+       853001 timestamp not milliseconds, 853002 more than --sign-window
+       seconds off, 853003 unknown accessKey, 853004 signature mismatch
   POST /topapi/v2/user/getuserinfo       [inapp_userinfo] flow C, app token
   POST /user/getuserinfo is not served (the older flat form).
+  Any other path: HTTP 200 {"errcode":404,"errmsg":"请求的URI地址不存在"}, or
+       under /topapi/ errcode 22 (an API name DingTalk does not know).
 Admin (not DingTalk):
   POST /_mock/fault  {"endpoint": NAME|"*", "mode": MODE, "seconds": N, "count": K}
        MODE: none slow trickle truncated nonjson http500 throttled wrongtypes
@@ -43,7 +44,13 @@ Admin (not DingTalk):
           "message": "..."} (v1 endpoints) or {"errcode": 60020,
           "errmsg": "...", "sub_code": "60011"} (oapi endpoints; with
           sub_code the answer is errcode 88 wrapping it, as topapi does).
-       ipban: {"status": 1111, "wait": N} (N = "seconds", default 5), HTTP 200.
+       ipban: {"status": 1111, "wait": N, ...} (N = "wait", in MINUTES as
+         DingTalk means it, default 5; a fraction lets a test see a short
+         ban end), HTTP 200.
+       throttled: DingTalk's throttling answer; "code" (v1 endpoints) or
+         "errcode" (oapi) picks one of the documented ones (THROTTLES).
+       blanktoken: the call is taken as sent without its access_token (as
+         behind a proxy that drops the query): errcode 88, sub_code 40000.
        badtoken: forget the current app token (as if it expired early), so
          the next call with it fails with 40014 / InvalidAuthentication.
        huge: HTTP 200, a JSON body of "bytes" bytes (default 10 MB), sent
@@ -138,7 +145,8 @@ BUILTIN_PERSONS = [
 ]
 
 FAULT_MODES = ("none", "slow", "trickle", "truncated", "nonjson", "http500", "throttled",
-               "wrongtypes", "hang", "error", "ipban", "badtoken", "huge", "clockskew")
+               "wrongtypes", "hang", "error", "ipban", "badtoken", "huge", "clockskew",
+               "blanktoken")
 ENDPOINTS = ("authorize", "userAccessToken", "users_me", "accessToken",
              "gettoken", "getbyunionid", "user_get", "qrconnect", "sns_userinfo",
              "inapp_userinfo", "extcontact_get")
@@ -208,10 +216,97 @@ def oapi_topapi(errcode, errmsg, **extra):
     return Reply(200, body)
 
 
-def topapi_auth_error():
-    sub = "不合法的access_token"
-    return oapi_topapi(88, "ding talk error[subcode=40014,submsg=%s]" % sub,
-                       sub_code="40014", sub_msg=sub)
+# --- DingTalk's answers to errors (issue 14), each with its public source --
+# [errors] is DingTalk's global error code list,
+# https://open.dingtalk.com/document/development/server-api-error-codes-1;
+# [probe] is a public log of calls with made-up credentials to the real
+# DingTalk on 2026-09-11 (see docs/dingtalk-api.md, "Sources").
+
+def topapi_auth_error(token):
+    """A topapi call without a token: 88 / sub_code "40000" "access_token is
+    blank" [probe P9]; with one DingTalk does not know: 88 / "40014" [probe
+    P8] ([errors]: 88 is 鉴权异常, the cause is in sub_code and sub_msg)."""
+    if not token:
+        sub_code, sub = "40000", "access_token is blank"
+    else:
+        sub_code, sub = "40014", "不合法的access_token"
+    return oapi_topapi(88, "ding talk error[subcode=%s,submsg=%s]" % (sub_code, sub),
+                       sub_code=sub_code, sub_msg=sub)
+
+
+def invalid_authentication():
+    """api.dingtalk.com with a token it does not know: HTTP 400
+    InvalidAuthentication ([errors]; [probe P6]; satorijs/satori#240)."""
+    return v1_error(400, "InvalidAuthentication", "不合法的access_token")
+
+
+def gettoken_missing():
+    """gettoken without appkey/appsecret in the query: 40035 ([errors]:
+    不合法的参数, no parameters sent; the text from [probe P2])."""
+    return oapi(40035, "缺少参数 corpid or appkey")
+
+
+def gettoken_bad_credentials():
+    """gettoken with an appkey/appsecret DingTalk does not know: 40096
+    [probe P1] (not in [errors], which lists 40089 for corpid/corpsecret)."""
+    return oapi(40096, "不合法的appKey或appSecret")
+
+
+def unknown_path(path):
+    """A path DingTalk does not serve: HTTP 200 in the errcode envelope,
+    errcode 404 even on api.dingtalk.com ([errors]; [probe P12]); an unknown
+    topapi name is errcode 22 [probe P14]."""
+    if path.startswith("/topapi/"):
+        name = "dingtalk.oapi." + path[len("/topapi/"):].replace("/", ".")
+        sub = "不合法ApiName，ApiName = %s" % name
+        return oapi_topapi(22, "Invalid method[submsg=%s]" % sub, sub_msg=sub)
+    return oapi(404, "请求的URI地址不存在")
+
+
+# The throttling answers [errors]: api.dingtalk.com's 403 codes, oapi's
+# errcodes (90002 and 90018 also in [throttling]).
+THROTTLES_V1 = {
+    "Forbidden.AccessDenied.QpsLimitForAppkeyAndApi": "您的企业应用调用钉钉开放平台当前接口的所有请求都被暂时禁用了",
+    "Forbidden.AccessDenied.QpsLimitForApi": "您的服务器调用钉钉开放平台当前接口的所有请求都被暂时禁用了",
+    "Forbidden.AccessDenied.QpsLimitForSuitekeyAndOrgAndApi": "您的ISV应用调用钉钉开放平台当前接口的所有请求都被暂时禁用了",
+    "Forbidden.AccessDenied.QpmLimitForAppkeyAndApi": "您的企业应用调用钉钉开放平台当前接口的所有请求都被暂时禁用了",
+    "Forbidden.AccessDenied.QpmLimitForSuitekeyAndOrgAndApi": "您的ISV应用调用钉钉开放平台当前接口的所有请求都被暂时禁用了",
+}
+THROTTLES_OAPI = {
+    90001: "您的服务器调用钉钉开放平台所有接口的请求都被暂时禁用了",
+    90002: "您的服务器调用钉钉开放平台当前接口的所有请求都被暂时禁用了",
+    90003: "您的企业调用钉钉开放平台所有接口的请求都被暂时禁用了，仅对企业自己的Accesstoken有效",
+    90004: "您当前使用的CorpId及CorpSecret被暂时禁用了，仅对企业自己的Accesstoken有效",
+    90005: "您的企业调用当前接口次数过多，请求被暂时禁用了，仅对企业自己的Accesstoken有效",
+    90006: "您当前使用的CorpId及CorpSecret调用当前接口次数过多，请求被暂时禁用了，仅对企业自己的Accesstoken有效",
+    90007: "您当前要调用的企业的接口次数过多，对该企业的所有请求都被暂时禁用了",
+    90008: "您当前要调用的企业的当前接口次数过多，对此企业下该接口的所有请求都被暂时禁用了",
+    90009: "您调用企业接口超过了限制，对所有企业的所有接口的请求都被暂时禁用了",
+    90010: "您调用企业当前接口超过了限制，对所有企业的该接口的请求都被暂时禁用了",
+    90011: "您的套件调用企业接口超过了限制，该套件的所有请求都被暂时禁用了",
+    90012: "您的套件调用企业当前接口超过了限制，该套件对此接口的所有请求都被暂时禁用了",
+    90013: "您的套件调用当前企业的接口超过了限制，该套件对此企业的所有请求都被暂时禁用了",
+    90014: "您的套件调用企业当前接口超过了限制，该套件对此企业该接口的所有请求都被暂时禁用了",
+    90017: "此IP使用CorpId及CorpSecret调用接口的CorpId个数超过限制",
+    90018: "当前企业调用该接口超过限制，请稍后再试",
+}
+
+
+def ip_ban(wait_minutes):
+    """The IP ban: HTTP 200 and this object, not an error envelope; "wait"
+    counts minutes (the documented example is 5, the ban five minutes)
+    ([rate-limit] https://open.dingtalk.com/document/development/call-frequency-limit)."""
+    return Reply(200, {"status": 1111, "wait": wait_minutes, "source": "x5",
+                       "punish": "deny", "uuid": str(uuid.uuid4())})
+
+
+# flow B's signature errors, texts from [errors]
+SNS_ERRORS = {
+    853001: "timestamp参数格式不正确，必须是当前时间的毫秒数",
+    853002: "timestamp参数不合法，该参数值与钉钉服务器当前时间相差超过1分钟",
+    853003: "accessKey参数不合法，必须是钉钉开放平台存在的appId",
+    853004: "signature参数不正确，与钉钉服务端计算出来的签名不一致，注意该参数传递时必须urlEncode",
+}
 
 
 # --- People: what the directory says about whom, and with which permission --
@@ -425,6 +520,7 @@ class State:
 
 class Handler(BaseHTTPRequestHandler):
     clock_offset = 0.0                 # clockskew fault, per request
+    blank_token = False                # blanktoken fault, per request
     protocol_version = "HTTP/1.1"
     timeout = 60          # idle keep-alive connections do not pin threads
     # Headers and body are two writes: with Nagle on, the body waited for
@@ -477,6 +573,8 @@ class Handler(BaseHTTPRequestHandler):
 
     # --- plumbing -------------------------------------------------------------
     def dispatch(self, method):
+        self.clock_offset = 0.0
+        self.blank_token = False
         parts = urlsplit(self.path)
         self.req_path = parts.path
         self.query = parse_qs(parts.query, keep_blank_values=True)
@@ -496,9 +594,10 @@ class Handler(BaseHTTPRequestHandler):
         endpoint, fname = self.ROUTES.get((method, parts.path), (None, None))
         if fname is None:
             self.st.count("unknown")
-            reply = v1_error(404, "InvalidAction.NotFound",
-                             "Specified api is not found, please check your url and method.")
-            self.send_reply(reply)
+            if parts.path.startswith("/_mock/"):
+                self.send_reply(Reply(404, {"error": "no such admin path"}))
+            else:
+                self.send_reply(unknown_path(parts.path))
             return
         if endpoint is None:           # admin
             self.send_reply(getattr(self, fname)())
@@ -508,6 +607,9 @@ class Handler(BaseHTTPRequestHandler):
         fault = self.st.take_fault(endpoint)
         mode = fault["mode"] if fault else "none"
         seconds = float(fault.get("seconds") or 0) if fault else 0.0
+        # Per request: a Handler serves every request of its connection.
+        self.clock_offset = seconds if mode == "clockskew" else 0.0
+        self.blank_token = mode == "blanktoken"
 
         if mode == "hang":
             # accepted, never answered; the connection is dropped afterwards
@@ -518,15 +620,15 @@ class Handler(BaseHTTPRequestHandler):
         if mode == "slow":
             time.sleep(seconds if seconds > 0 else 3)
         if mode == "throttled":
-            self.send_reply(self.throttled(endpoint))
+            self.send_reply(self.throttled(endpoint, fault))
             return
         if mode == "error":
             self.send_reply(self.chosen_error(endpoint, fault))
             return
         if mode == "ipban":
-            self.send_reply(Reply(200, {"status": 1111, "wait": int(seconds or 5),
-                                        "message": "IP has been banned"}))
+            self.send_reply(ip_ban(fault.get("wait", 5)))
             return
+
         if mode == "badtoken":
             with self.st.lock:
                 self.st.app_token = None
@@ -542,7 +644,6 @@ class Handler(BaseHTTPRequestHandler):
         if mode == "huge":
             self.send_huge(int(fault.get("bytes") or 10 * 1024 * 1024))
             return
-        self.clock_offset = seconds if mode == "clockskew" else 0.0
         if mode == "nonjson":
             self.send_reply(Reply(200, "<html><head><title>系统繁忙</title></head>"
                                        "<body>系统繁忙，请稍后再试</body></html>",
@@ -607,13 +708,17 @@ class Handler(BaseHTTPRequestHandler):
                                sub_code=sub, sub_msg=msg)
         return oapi_topapi(int(fault.get("errcode") or -1), fault.get("errmsg") or "mock error")
 
-    def throttled(self, endpoint):
+    def throttled(self, endpoint, fault):
         if endpoint in V1_ENDPOINTS:
+            code = fault.get("code")
+            if code is not None:
+                return v1_error(403, code, THROTTLES_V1[code])
             return v1_error(403, "Forbidden.AccessDenied.QpsLimitForAppkeyAndApi",
                             "调用该接口触发了限流，请稍后再试")
         if endpoint == "authorize":
             return html_page(403, "Too many requests", "<p>请求过于频繁</p>")
-        return oapi(90018, "当前企业调用该接口超过限制，请稍后再试")
+        errcode = fault.get("errcode") or 90018
+        return oapi(errcode, THROTTLES_OAPI[errcode])
 
     def send_reply(self, reply, truncated=False):
         data = reply.payload()
@@ -659,6 +764,17 @@ class Handler(BaseHTTPRequestHandler):
     def q1(self, name):
         v = self.query.get(name)
         return v[0] if v else None
+
+    def app_token_sent(self):
+        """The access_token of a topapi call; the blanktoken fault drops it."""
+        return None if self.blank_token else self.q1("access_token")
+
+    def date_time_string(self, timestamp=None):
+        """The Date header from the mock's clock: the clockskew fault moves
+        it too, so that a client can measure the skew by it."""
+        if timestamp is None:
+            timestamp = time.time() + self.clock_offset
+        return super().date_time_string(timestamp)
 
     # --- login.dingtalk.com ---------------------------------------------------
     def h_authorize(self):
@@ -780,7 +896,7 @@ class Handler(BaseHTTPRequestHandler):
                             "x-acs-dingtalk-access-token is mandatory for this action.")
         rec = self.st.user_token(tok)
         if rec is None:
-            return v1_error(401, "InvalidAuthentication", "不合法的access_token")
+            return invalid_authentication()
         if not self.granted("Contact.User.Read"):
             return permission_denied_v1("Contact.User.Read")
         p = rec["person"]
@@ -807,14 +923,16 @@ class Handler(BaseHTTPRequestHandler):
 
     # --- oapi.dingtalk.com ----------------------------------------------------
     def h_gettoken(self):
+        if not self.q1("appkey") or not self.q1("appsecret"):
+            return gettoken_missing()
         if not self.st.client_ok(self.q1("appkey"), self.q1("appsecret")):
-            return oapi(40096, "不合法的appKey或appSecret")
+            return gettoken_bad_credentials()
         return oapi(0, "ok", access_token=self.st.get_app_token(),
                     expires_in=self.st.token_ttl)
 
     def h_getbyunionid(self):
-        if not self.st.app_token_valid(self.q1("access_token")):
-            return topapi_auth_error()
+        if not self.st.app_token_valid(self.app_token_sent()):
+            return topapi_auth_error(self.app_token_sent())
         if not self.granted("qyapi_get_member"):
             return permission_denied_oapi()
         unionid = self.topapi_body().get("unionid")
@@ -827,8 +945,8 @@ class Handler(BaseHTTPRequestHandler):
                                             "userid": p["userid"]})
 
     def h_user_get(self):
-        if not self.st.app_token_valid(self.q1("access_token")):
-            return topapi_auth_error()
+        if not self.st.app_token_valid(self.app_token_sent()):
+            return topapi_auth_error(self.app_token_sent())
         if not self.granted("qyapi_get_member"):
             return permission_denied_oapi()
         userid = self.topapi_body().get("userid")
@@ -841,8 +959,8 @@ class Handler(BaseHTTPRequestHandler):
         return oapi_topapi(0, "ok", result=employee_record(p, self.st.granted))
 
     def h_extcontact_get(self):
-        if not self.st.app_token_valid(self.q1("access_token")):
-            return topapi_auth_error()
+        if not self.st.app_token_valid(self.app_token_sent()):
+            return topapi_auth_error(self.app_token_sent())
         if not self.granted("qyapi_ext_read"):
             return permission_denied_oapi()
         userid = self.topapi_body().get("user_id")
@@ -902,13 +1020,16 @@ class Handler(BaseHTTPRequestHandler):
         key = self.q1("accessKey")
         ts = self.q1("timestamp") or ""
         sig = self.q1("signature") or ""
+        # The checks' order is the mock's; the codes are [errors]'s.
         if not key or not secrets.compare_digest(key.encode(), st.client_id.encode()):
-            return oapi(853003, "invalid appid")
+            return oapi(853003, SNS_ERRORS[853003])
         now = time.time() + self.clock_offset
-        if not ts.isdigit() or abs(int(ts) / 1000.0 - now) > st.sign_window:
-            return oapi(853001, "request expired")
+        if not ts.isdigit() or len(ts) != 13:
+            return oapi(853001, SNS_ERRORS[853001])
+        if abs(int(ts) / 1000.0 - now) > st.sign_window:
+            return oapi(853002, SNS_ERRORS[853002])
         if not secrets.compare_digest(sig.encode(), self.expected_signature(ts).encode()):
-            return oapi(853002, "invalid signature")
+            return oapi(853004, SNS_ERRORS[853004])
         code = self.json_body() or {}
         code = code.get("tmp_auth_code")
         rec = st.consume_code(code) if isinstance(code, str) and code else None
@@ -922,8 +1043,8 @@ class Handler(BaseHTTPRequestHandler):
     # --- flow C: in-DingTalk 免登 -----------------------------------------------
     def h_inapp_userinfo(self):
         st = self.st
-        if not st.app_token_valid(self.q1("access_token")):
-            return topapi_auth_error()
+        if not st.app_token_valid(self.app_token_sent()):
+            return topapi_auth_error(self.app_token_sent())
         code = self.topapi_body().get("code")
         rec = st.consume_code(code) if isinstance(code, str) and code else None
         if rec is None or rec["scope"] != "inapp":
@@ -960,6 +1081,14 @@ class Handler(BaseHTTPRequestHandler):
             return Reply(400, {"error": "unknown endpoint", "endpoints": list(ENDPOINTS)})
         if mode not in FAULT_MODES:
             return Reply(400, {"error": "unknown mode", "modes": list(FAULT_MODES)})
+        if mode == "throttled" and (
+                (req.get("code") is not None and req["code"] not in THROTTLES_V1)
+                or (req.get("errcode") is not None and req["errcode"] not in THROTTLES_OAPI)):
+            return Reply(400, {"error": "not a documented throttling answer",
+                               "codes": list(THROTTLES_V1), "errcodes": list(THROTTLES_OAPI)})
+        if mode == "ipban" and req.get("wait") is not None and (
+                not isinstance(req["wait"], (int, float)) or req["wait"] < 0):
+            return Reply(400, {"error": "wait is a number of minutes"})
         with self.st.lock:
             if mode == "none":
                 if ep == "*":
@@ -969,7 +1098,7 @@ class Handler(BaseHTTPRequestHandler):
             else:
                 f = {"mode": mode, "seconds": float(req.get("seconds") or 0)}
                 for k in ("code", "status", "message", "errcode", "errmsg", "sub_code", "bytes",
-                          "interval_ms"):
+                          "interval_ms", "wait"):
                     if req.get(k) is not None:
                         f[k] = req[k]
                 if req.get("count") is not None:

@@ -79,6 +79,8 @@ service dingtalk_corp "$(dt_module_conf corp 'corp_id = dingmockcorp000000000000
 service dingtalk_othercorp "$(dt_module_conf othercorp 'corp_id = dingothercorp' 'timeout = 30')"
 service dingtalk_dir "$(dt_module_conf dir 'directory = yes' "$oapi" "$cache" 'timeout = 30')"
 service dingtalk_dir_gettoken "$(dt_module_conf dir_gettoken 'directory = yes' 'token_api = gettoken' "$oapi" "token_cache = $DT_WORK/cache2/app-token" 'timeout = 30')"
+# issue 14: a base with a path, which DingTalk answers with errcode 404.
+service dingtalk_wrongbase "$(dt_module_conf wrongbase "api_base = $DT_MOCK_URL/wrong" 'timeout = 30')"
 service dingtalk_tls_untrusted "$(dt_module_conf tls_untrusted "api_base = $DT_TLS_URL" 'timeout = 30')"
 service dingtalk_tls "$(dt_module_conf tls "login_base = $DT_TLS_URL" "api_base = $DT_TLS_URL" "ca_file = $DT_TEST_CA" 'timeout = 30')"
 # Recovery codes (issue 5): offered only while the helper is unreachable.

@@ -693,10 +693,10 @@ static const struct error_row error_rows[] = {
      "host's "
      "egress IP"},
     {"dingtalk", "alice",
-     "{\"endpoint\":\"users_me\",\"mode\":\"error\",\"status\":401,\"code\":"
+     "{\"endpoint\":\"users_me\",\"mode\":\"error\",\"status\":400,\"code\":"
      "\"InvalidAuthentication\",\"message\":\"不合法的access_token\"}",
      PAM_AUTHINFO_UNAVAIL,
-     "DingTalk contact/users/me: HTTP 401 InvalidAuthentication "
+     "DingTalk contact/users/me: HTTP 400 InvalidAuthentication "
      "(\"不合法的access_token\"): the "
      "access token was refused"},
     {"dingtalk_dir", "alice",
@@ -760,8 +760,29 @@ static const struct error_row error_rows[] = {
      "\"超过月调用量\"}",
      PAM_AUTHINFO_UNAVAIL,
      "errcode 90020 (\"超过月调用量\"): the organisation's monthly API quota is exhausted"},
-    {"dingtalk_dir", "alice", "{\"endpoint\":\"getbyunionid\",\"mode\":\"ipban\",\"seconds\":120}",
-     PAM_AUTHINFO_UNAVAIL, "status 1111, this host's IP is banned for 120 s"},
+    /* issue 14: DingTalk's answers as its documentation and real answers
+     * give them (docs/dingtalk-api.md) */
+    {"dingtalk", "alice",
+     "{\"endpoint\":\"users_me\",\"mode\":\"throttled\",\"code\":"
+     "\"Forbidden.AccessDenied.QpmLimitForAppkeyAndApi\"}",
+     PAM_AUTHINFO_UNAVAIL,
+     "HTTP 403 Forbidden.AccessDenied.QpmLimitForAppkeyAndApi (\"您的企业应用调用钉钉开放平台当前"
+     "接口的所有请求都被暂时禁用了\"): DingTalk is throttling this app per minute"},
+    {"dingtalk_dir", "alice",
+     "{\"endpoint\":\"getbyunionid\",\"mode\":\"throttled\",\"errcode\":90005}",
+     PAM_AUTHINFO_UNAVAIL, "errcode 90005 (\"您的企业调用当前接口次数过多"},
+    {"dingtalk_dir", "alice", "{\"endpoint\":\"getbyunionid\",\"mode\":\"blanktoken\"}",
+     PAM_AUTHINFO_UNAVAIL,
+     "errcode 88 sub_code 40000 (\"access_token is blank\"): DingTalk received no access token"},
+    {"dingtalk_wrongbase", "alice", NULL, PAM_AUTHINFO_UNAVAIL,
+     "DingTalk userAccessToken: errcode 404 (\"请求的URI地址不存在\"): DingTalk does not know this "
+     "URL (请求的URI地址不存在): check api_base and oapi_base"},
+    {"dingtalk_sns", "alice",
+     "{\"endpoint\":\"sns_userinfo\",\"mode\":\"error\",\"errcode\":853003,\"errmsg\":"
+     "\"accessKey参数不合法\"}",
+     PAM_AUTHINFO_UNAVAIL,
+     "errcode 853003 (\"accessKey参数不合法\"): DingTalk knows no app with this accessKey: check "
+     "client_id"},
     {NULL, NULL, NULL, 0, NULL},
 };
 
@@ -786,6 +807,27 @@ static void test_error_table_through_pam(void **state)
 			fail_msg("row \"%s\": PAM %d (%s), wanted %d; log:\n%s", r->line, rc,
 				 pam_strerror(NULL, rc), r->pam_rc, read_case_log());
 	}
+}
+
+/* DingTalk's IP ban lasts minutes ("wait" counts them): the login gives up
+ * at once as unavailable, saying for how long. The ban here is 0.01
+ * minutes, so that the module's memory of it is over before the next test. */
+static void test_ip_ban_gives_up_at_once(void **state)
+{
+	struct conv_ctx c = {.plan = {"alice", "approve", 0, 0, NULL, NULL}};
+	time_t t0 = time(NULL);
+	int rc;
+
+	(void)state;
+	needs_root();
+	mock_fault("{\"endpoint\":\"getbyunionid\",\"mode\":\"ipban\",\"wait\":0.01}");
+	rc = authenticate("dingtalk_dir", "alice", &c, NULL);
+	mock_fault("{\"endpoint\": \"*\", \"mode\": \"none\"}");
+	assert_pam(rc, PAM_AUTHINFO_UNAVAIL);
+	assert_logged("DingTalk topapi/user/getbyunionid: status 1111: DingTalk has banned this "
+		      "host's IP from every API for 1 s");
+	assert_true(time(NULL) - t0 < 10);
+	usleep(1100 * 1000);
 }
 
 /* ---- policy: root, groups, failmode, audit, per-service sections ---- */
@@ -1439,6 +1481,7 @@ int main(int argc, char **argv)
 	    cmocka_unit_test(test_untrusted_certificate_is_refused),
 	    cmocka_unit_test(test_trusted_certificate_through_ca_file),
 	    cmocka_unit_test(test_error_table_through_pam),
+	    cmocka_unit_test(test_ip_ban_gives_up_at_once),
 	    cmocka_unit_test(test_root_is_refused_by_default),
 	    cmocka_unit_test(test_root_with_allow_root),
 	    cmocka_unit_test(test_outside_only_groups_is_ignored),

@@ -18,6 +18,7 @@
 #include "base/clock.h"
 #include "dingtalk/api.h"
 #include "dingtalk/directory.h"
+#include "dingtalk/ipban.h"
 #include "base/json.h"
 #include "dingtalk/retry.h"
 #include "dingtalk/sign.h"
@@ -95,9 +96,16 @@ static const struct row rows[] = {
      "\"errmsg\":\"ding talk error[subcode=40014]\"}",
      0, DT_ERR_UNAVAIL, DT_API_TOKEN, "errcode 88 sub_code 40014", "refreshed",
      "不合法的access_token"},
-    {"{\"code\":\"InvalidAuthentication\",\"message\":\"不合法的access_token\"}", 401,
-     DT_ERR_UNAVAIL, DT_API_TOKEN, "HTTP 401 InvalidAuthentication", "refreshed",
+    {"{\"code\":\"InvalidAuthentication\",\"message\":\"不合法的access_token\"}", 400,
+     DT_ERR_UNAVAIL, DT_API_TOKEN, "HTTP 400 InvalidAuthentication", "refreshed",
      "不合法的access_token"},
+    /* no token reached DingTalk: a new one, one more try */
+    {"{\"errcode\":88,\"sub_code\":\"40000\",\"sub_msg\":\"access_token is blank\","
+     "\"errmsg\":\"ding talk error[subcode=40000,submsg=access_token is blank]\"}",
+     0, DT_ERR_UNAVAIL, DT_API_TOKEN, "errcode 88 sub_code 40000", "received no access token",
+     "access_token is blank"},
+    {"{\"errcode\":41001,\"errmsg\":\"缺少access_token参数\"}", 0, DT_ERR_UNAVAIL, DT_API_TOKEN,
+     "errcode 41001", "a new one is fetched", "缺少access_token参数"},
     {"{\"code\":\"accesstoken.expired\",\"message\":\"expired\"}", 400, DT_ERR_UNAVAIL,
      DT_API_TOKEN, "HTTP 400 accesstoken.expired", "refreshed", "expired"},
     /* wrong AppKey / AppSecret */
@@ -108,6 +116,14 @@ static const struct row rows[] = {
     {"{\"code\":\"invalidClientIdOrSecret\",\"message\":\"无效的clientId或clientSecret\"}", 400,
      DT_ERR_UNAVAIL, DT_API_FAIL, "HTTP 400 invalidClientIdOrSecret", "pasted spaces",
      "无效的clientId或clientSecret"},
+    {"{\"errcode\":40035,\"errmsg\":\"缺少参数 corpid or appkey\"}", 0, DT_ERR_UNAVAIL, DT_API_FAIL,
+     "errcode 40035", "check that client_id and client_secret are set",
+     "缺少参数 corpid or appkey"},
+    /* a path or API name DingTalk does not know: the configured bases */
+    {"{\"errcode\":404,\"errmsg\":\"请求的URI地址不存在\"}", 0, DT_ERR_UNAVAIL, DT_API_FAIL,
+     "errcode 404", "check api_base", "请求的URI地址不存在"},
+    {"{\"errcode\":22,\"sub_msg\":\"不合法ApiName\",\"errmsg\":\"Invalid method\"}", 0,
+     DT_ERR_UNAVAIL, DT_API_FAIL, "errcode 22", "check oapi_base", "Invalid method"},
     /* code unknown, used or expired */
     {"{\"errcode\":40078,\"errmsg\":\"不存在的临时授权码\"}", 0, DT_ERR_DENIED, DT_API_REFUSED,
      "errcode 40078", "scan again", "不存在的临时授权码"},
@@ -147,6 +163,21 @@ static const struct row rows[] = {
     {"{\"code\":\"Forbidden.AccessDenied.QpsLimitForApi\",\"message\":\"限流\"}", 403,
      DT_ERR_UNAVAIL, DT_API_THROTTLED, "HTTP 403 Forbidden.AccessDenied.QpsLimitForApi",
      "backing off", "限流"},
+    {"{\"code\":\"Forbidden.AccessDenied.QpsLimitForSuitekeyAndOrgAndApi\",\"message\":\"m\"}", 403,
+     DT_ERR_UNAVAIL, DT_API_THROTTLED,
+     "HTTP 403 Forbidden.AccessDenied.QpsLimitForSuitekeyAndOrgAndApi", "backing off", "m"},
+    {"{\"code\":\"Forbidden.AccessDenied.QpmLimitForAppkeyAndApi\",\"message\":\"m\"}", 403,
+     DT_ERR_UNAVAIL, DT_API_THROTTLED, "HTTP 403 Forbidden.AccessDenied.QpmLimitForAppkeyAndApi",
+     "per minute", "m"},
+    {"{\"code\":\"Forbidden.AccessDenied.QpmLimitForSuitekeyAndOrgAndApi\",\"message\":\"m\"}", 403,
+     DT_ERR_UNAVAIL, DT_API_THROTTLED,
+     "HTTP 403 Forbidden.AccessDenied.QpmLimitForSuitekeyAndOrgAndApi", "per minute", "m"},
+    {"{\"errcode\":90001,\"errmsg\":\"暂时禁用\"}", 0, DT_ERR_UNAVAIL, DT_API_THROTTLED,
+     "errcode 90001", "backing off", "暂时禁用"},
+    {"{\"errcode\":90010,\"errmsg\":\"暂时禁用\"}", 0, DT_ERR_UNAVAIL, DT_API_THROTTLED,
+     "errcode 90010", "backing off", "暂时禁用"},
+    {"{\"errcode\":90017,\"errmsg\":\"CorpId个数超过限制\"}", 0, DT_ERR_UNAVAIL, DT_API_THROTTLED,
+     "errcode 90017", "backing off", "CorpId个数超过限制"},
     /* monthly quota */
     {"{\"errcode\":90020,\"errmsg\":\"超过月调用量\"}", 0, DT_ERR_UNAVAIL, DT_API_FAIL,
      "errcode 90020", "monthly API quota", "超过月调用量"},
@@ -162,13 +193,19 @@ static const struct row rows[] = {
      "errcode 400002", "please report it", "无效的参数"},
     {"{\"errcode\":-1,\"errmsg\":\"系统繁忙\"}", 0, DT_ERR_UNAVAIL, DT_API_RETRY, "errcode -1",
      "retry later", "系统繁忙"},
-    /* flow B signature failures (by message; codes UNCONFIRMED) */
-    {"{\"errcode\":853001,\"errmsg\":\"request expired\"}", 0, DT_ERR_UNAVAIL, DT_API_FAIL,
-     "errcode 853001", "clock in sync (NTP)", "request expired"},
-    {"{\"errcode\":99999,\"errmsg\":\"invalid signature\"}", 0, DT_ERR_UNAVAIL, DT_API_FAIL,
-     "errcode 99999", "refused the signature", "invalid signature"},
-    {"{\"errcode\":99998,\"errmsg\":\"invalid appid\"}", 0, DT_ERR_UNAVAIL, DT_API_FAIL,
-     "errcode 99998", "AppKey or AppSecret is wrong", "invalid appid"},
+    /* flow B signature failures, as DingTalk's error code list names them */
+    {"{\"errcode\":853001,\"errmsg\":\"timestamp参数格式不正确\"}", 0, DT_ERR_UNAVAIL, DT_API_FAIL,
+     "errcode 853001", "milliseconds since the epoch", "timestamp参数格式不正确"},
+    {"{\"errcode\":853002,\"errmsg\":\"相差超过1分钟\"}", 0, DT_ERR_UNAVAIL, DT_API_FAIL,
+     "errcode 853002", "more than a minute off DingTalk's clock: keep this host's clock in sync",
+     "相差超过1分钟"},
+    {"{\"errcode\":853003,\"errmsg\":\"accessKey参数不合法\"}", 0, DT_ERR_UNAVAIL, DT_API_FAIL,
+     "errcode 853003", "check client_id", "accessKey参数不合法"},
+    {"{\"errcode\":853004,\"errmsg\":\"signature参数不正确\"}", 0, DT_ERR_UNAVAIL, DT_API_FAIL,
+     "errcode 853004", "check client_secret", "signature参数不正确"},
+    /* the mock's old texts no longer stand for codes */
+    {"{\"errcode\":99999,\"errmsg\":\"invalid signature\"}", 0, DT_ERR_UNAVAIL, DT_API_REFUSED,
+     "errcode 99999", "see DingTalk's error code list", "invalid signature"},
     /* unknown codes still name themselves; in the exchange of the person's
      * code, DT_API_REFUSED makes them a refusal (test_single_use_refusals) */
     {"{\"errcode\":77777,\"errmsg\":\"新错误\"}", 0, DT_ERR_UNAVAIL, DT_API_REFUSED,
@@ -225,12 +262,99 @@ static void test_http_errors_without_a_dingtalk_body(void **state)
 					 "{\"code\":\"ServiceUnavailable\",\"message\":\"m\"}", 47,
 					 &wait, &err),
 			 DT_API_RETRY);
-	/* The IP ban, with its wait hint. */
-	assert_int_equal(dt_api_http_error("x", 403, ban, strlen(ban), &wait, &err),
-			 DT_API_THROTTLED);
-	assert_int_equal(wait, 5000);
+	/* The IP ban: "wait" counts minutes; nothing retries it. */
+	assert_int_equal(dt_api_http_error("x", 403, ban, strlen(ban), &wait, &err), DT_API_BANNED);
+	assert_int_equal(wait, 5 * 60 * 1000);
+	assert_int_equal(err.kind, DT_ERR_UNAVAIL);
 	assert_non_null(strstr(err.msg, "status 1111"));
-	assert_non_null(strstr(err.msg, "banned for 5 s"));
+	assert_non_null(strstr(err.msg, "banned this host's IP from every API for 5 minutes"));
+}
+
+/* {"status":1111,"wait":N}: N minutes, five when absent or unreadable,
+ * at most an hour. */
+static void test_ip_ban_lengths(void **state)
+{
+	static const struct {
+		const char *body;
+		int64_t ms;
+		const char *said;
+	} cases[] = {
+	    {"{\"status\":1111,\"wait\":5,\"source\":\"x5\",\"punish\":\"deny\"}", 300000,
+	     "for 5 minutes"},
+	    {"{\"status\":1111,\"wait\":1}", 60000, "for 1 minute "},
+	    {"{\"status\":1111}", 300000, "for 5 minutes"},
+	    {"{\"status\":1111,\"wait\":\"5\"}", 300000, "for 5 minutes"},
+	    {"{\"status\":1111,\"wait\":-3}", 300000, "for 5 minutes"},
+	    {"{\"status\":1111,\"wait\":100000}", 3600000, "for 60 minutes"},
+	    {"{\"status\":1111,\"wait\":0.5}", 30000, "for 30 s"},
+	    {NULL, 0, NULL},
+	};
+	struct dt_err err;
+	int i;
+
+	(void)state;
+	for (i = 0; cases[i].body != NULL; i++) {
+		json_object *obj = dt_json_parse_object(cases[i].body, strlen(cases[i].body));
+		int64_t ms = 0;
+
+		assert_int_equal(dt_api_ip_ban("x", obj, &ms, &err), 1);
+		if (ms != cases[i].ms || strstr(err.msg, cases[i].said) == NULL ||
+		    err.kind != DT_ERR_UNAVAIL)
+			fail_msg("%s: %lld ms: %s", cases[i].body, (long long)ms, err.msg);
+		json_object_put(obj);
+	}
+}
+
+/* A remembered ban stops calls to its origin only, and only until it ends. */
+static void test_ip_ban_is_remembered_per_origin(void **state)
+{
+	struct dt_err err;
+
+	(void)state;
+	dt_ipban_forget();
+	assert_int_equal(dt_ipban_check("a", "https://oapi.example.invalid/gettoken?x=1", &err), 0);
+	dt_ipban_note("https://oapi.example.invalid/topapi/v2/user/get?access_token=s", 300000);
+	assert_int_equal(dt_ipban_check("gettoken", "https://oapi.example.invalid/gettoken", &err),
+			 1);
+	assert_int_equal(err.kind, DT_ERR_UNAVAIL);
+	assert_non_null(strstr(err.msg,
+			       "DingTalk gettoken: not called: DingTalk banned this "
+			       "host's IP (status 1111) and the ban lasts 5 minutes more"));
+	/* The query (a token) is not part of what is remembered or said. */
+	assert_null(strstr(err.msg, "access_token"));
+	assert_int_equal(dt_ipban_check("a", "https://api.example.invalid/v1.0/x", &err), 0);
+	assert_int_equal(dt_ipban_check("a", "https://oapi.example.invalid:8443/x", &err), 0);
+	dt_ipban_note("http://127.0.0.1:1/x", 50);
+	assert_int_equal(dt_ipban_check("a", "http://127.0.0.1:1/y", &err), 1);
+	dt_retry_sleep(80, dt_now_ms() + 10000, 0);
+	assert_int_equal(dt_ipban_check("a", "http://127.0.0.1:1/y", &err), 0);
+	dt_ipban_forget();
+	assert_int_equal(dt_ipban_check("a", "https://oapi.example.invalid/gettoken", &err), 0);
+}
+
+/* 853002 says how far off this host's clock is, by DingTalk's Date header. */
+static void test_clock_skew_is_measured(void **state)
+{
+	const char *body = "{\"errcode\":853002,\"errmsg\":\"相差超过1分钟\"}";
+	json_object *obj = dt_json_parse_object(body, strlen(body));
+	struct dt_api_clock behind = {.sent_ms = 1700000000123LL, .server_s = 1700000120};
+	struct dt_api_clock ahead = {.sent_ms = 1700000300999LL, .server_s = 1700000000};
+	struct dt_api_clock no_date = {.sent_ms = 1700000000000LL, .server_s = 0};
+	struct dt_err err;
+
+	(void)state;
+	assert_int_equal(dt_api_oapi_error_at("sns", obj, &behind, &err), DT_API_FAIL);
+	assert_int_equal(err.kind, DT_ERR_UNAVAIL);
+	assert_non_null(strstr(err.msg, "keep this host's clock in sync (NTP) (this host's clock "
+					"is 120 s behind DingTalk's, by the Date header"));
+	dt_api_oapi_error_at("sns", obj, &ahead, &err);
+	assert_non_null(strstr(err.msg, "is 300 s ahead of DingTalk's"));
+	dt_api_oapi_error_at("sns", obj, &no_date, &err);
+	assert_non_null(strstr(err.msg, "no Date header"));
+	/* Not a signed request: no measure. */
+	dt_api_oapi_error("sns", obj, &err);
+	assert_null(strstr(err.msg, "Date header"));
+	json_object_put(obj);
 }
 
 static void test_oapi_answers_of_the_wrong_shape(void **state)
@@ -413,6 +537,9 @@ int main(void)
 	    cmocka_unit_test(test_retry_never_sleeps_past_the_deadline),
 	    cmocka_unit_test(test_every_row_of_the_error_table),
 	    cmocka_unit_test(test_http_errors_without_a_dingtalk_body),
+	    cmocka_unit_test(test_ip_ban_lengths),
+	    cmocka_unit_test(test_ip_ban_is_remembered_per_origin),
+	    cmocka_unit_test(test_clock_skew_is_measured),
 	    cmocka_unit_test(test_oapi_answers_of_the_wrong_shape),
 	    cmocka_unit_test(test_server_text_is_sanitized),
 	    cmocka_unit_test(test_directory_user_types_are_checked),
