@@ -460,6 +460,8 @@ static void test_permission_refusals_name_the_permission(void **state)
 					"(qyapi_get_member: read member information)"));
 	assert_int_equal(dt_api_oapi_error("topapi/extcontact/get", obj, &err), DT_API_FAIL);
 	assert_non_null(strstr(err.msg, "企业外部联系人读权限 (qyapi_ext_read"));
+	assert_int_equal(dt_api_oapi_error("topapi/v2/user/getuserinfo", obj, &err), DT_API_FAIL);
+	assert_non_null(strstr(err.msg, "(qyapi_base: the basic permission"));
 	json_object_put(obj);
 	/* Not throttling (a 403 without a lower-case code was): no back-off,
 	 * and the permission DingTalk named. */

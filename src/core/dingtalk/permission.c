@@ -15,6 +15,8 @@ static const struct dt_permission get_member = {"qyapi_get_member", "成员信�
 						"read member information"};
 static const struct dt_permission ext_read = {"qyapi_ext_read", "企业外部联系人读权限",
 					      "read external contacts"};
+static const struct dt_permission base = {"qyapi_base", "调用企业API时需要具备的基本权限",
+					  "the basic permission to call the organisation's APIs"};
 static const struct dt_permission email = {NULL, "邮箱等个人信息",
 					   "email and other personal information"};
 
@@ -22,10 +24,9 @@ static const struct {
 	const char *api;
 	const struct dt_permission *needs;
 } by_api[] = {
-    {"contact/users/me", &contact_user_read},
-    {"topapi/user/getbyunionid", &get_member},
-    {"topapi/v2/user/get", &get_member},
-    {"topapi/extcontact/get", &ext_read},
+    {"contact/users/me", &contact_user_read}, {"topapi/user/getbyunionid", &get_member},
+    {"topapi/v2/user/get", &get_member},      {"topapi/extcontact/get", &ext_read},
+    {"topapi/v2/user/getuserinfo", &base},
 };
 
 const struct dt_permission *dt_permission_for_api(const char *api)
