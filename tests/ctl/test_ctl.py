@@ -408,11 +408,14 @@ def test_doctor():
          "doctor: a bad config value fails at once (exit 3)", out)
 
 
-def mock_permissions(*granted):
-    req = urllib.request.Request(MOCK + "/_mock/permissions", method="POST",
-                                 data=json.dumps({"granted": list(granted)}).encode(),
+def mock_admin(path, body):
+    req = urllib.request.Request(MOCK + path, method="POST", data=json.dumps(body).encode(),
                                  headers={"Content-Type": "application/json"})
     urllib.request.urlopen(req, timeout=STEP_TIMEOUT).read()
+
+
+def mock_permissions(*granted):
+    mock_admin("/_mock/permissions", {"granted": list(granted)})
 
 
 ALL_PERMISSIONS = ("Contact.User.Read", "qyapi_get_member", "qyapi_ext_read", "email", "mobile")
@@ -448,6 +451,21 @@ def test_doctor_permissions():
          re.search(r"^FAIL +permission +DingTalk topapi/extcontact/get: errcode 60011 .*"
                    r"企业外部联系人读权限 \(qyapi_ext_read", out, re.M),
          "doctor: a missing directory permission fails, naming it (exit 1)", out + err)
+    # 400002 (a unionId DingTalk cannot read) also means the call got past
+    # the permission check; any other failure is reported as it is.
+    mock_admin("/_mock/fault", {"endpoint": "getbyunionid", "mode": "error", "count": 1,
+                                "errcode": 400002, "errmsg": "无效的参数"})
+    mock_admin("/_mock/fault", {"endpoint": "extcontact_get", "mode": "error", "count": 1,
+                                "errcode": 60020, "errmsg": "访问ip不在白名单之中"})
+    try:
+        rc, out, err = ctl(conf, "doctor", *stage)
+    finally:
+        mock_admin("/_mock/fault", {"endpoint": "*", "mode": "none"})
+    T.ok(rc == 1 and
+         re.search(r"^ok +permission +成员信息读权限 .*: granted", out, re.M) and
+         re.search(r"^FAIL +permission +DingTalk topapi/extcontact/get: errcode 60020 .*"
+                   r"egress IP", out, re.M),
+         "doctor: 400002 proves the permission, another failure is reported as it is", out + err)
 
 
 def start_fake_fleet(keys_text, *replicas):

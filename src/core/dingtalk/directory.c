@@ -262,33 +262,38 @@ int dt_directory_lookup(struct dt_http *h, const struct dt_modcfg *cfg, struct d
 		       deadline_ms, err);
 }
 
+/* What DingTalk answers about somebody it does not find once it has let
+ * the call through: 60121 (a refusal), 33012 "无效的userId" (the error
+ * extcontact/get's page lists) or 400002 "无效的参数" (getbyunionid's page,
+ * for a unionId it cannot read). Each proves the permission. */
+static int found_nobody(const struct dt_err *err)
+{
+	return err->kind == DT_ERR_DENIED || strstr(err->msg, "errcode 33012 ") != NULL ||
+	       strstr(err->msg, "errcode 400002 ") != NULL;
+}
+
 int dt_directory_probe(struct dt_http *h, const struct dt_modcfg *cfg, const char *api,
 		       int64_t deadline_ms, struct dt_err *err)
 {
-	/* Made up, and of a shape DingTalk never issues: found by nobody. */
-	static const char nobody[] = "dingtalk-ctl-doctor-probe";
-	const char *key = strcmp(api, "topapi/extcontact/get") == 0	 ? "user_id"
-			  : strcmp(api, "topapi/user/getbyunionid") == 0 ? "unionid"
-									 : NULL;
+	/* Made up, in the shape of DingTalk's own identifiers. */
+	static const char nobody_union[] = "dtDoctorProbe00000000000000000iEiE";
+	static const char nobody_user[] = "000000000000000000";
+	int ext = strcmp(api, "topapi/extcontact/get") == 0;
 	char path[64], *body;
 	json_object *answer;
 
-	if (key == NULL)
+	if (!ext && strcmp(api, "topapi/user/getbyunionid") != 0)
 		return dt_err_set(err, DT_ERR_INTERNAL, "no probe for %s", api);
-	body = body_with(key, nobody, NULL, NULL);
+	body = ext ? body_with("user_id", nobody_user, NULL, NULL)
+		   : body_with("unionid", nobody_union, NULL, NULL);
 	if (body == NULL)
 		return dt_err_oom(err);
 	snprintf(path, sizeof(path), "/%s", api);
 	answer = dt_app_call(h, cfg, api, path, body, 0, deadline_ms, err);
 	free(body);
-	json_object_put(answer);
-	/* Granted: DingTalk looked and found nobody: 60121 (a refusal of the
-	 * made-up person) or, on extcontact/get, 33012 "无效的userId" (the
-	 * error its page lists for an unknown user_id). */
-	if (answer == NULL && (err->kind == DT_ERR_DENIED || strstr(err->msg, "errcode 33012 ")))
-		return 0;
-	if (answer != NULL)
-		return dt_err_set(err, DT_ERR_UNAVAIL, "DingTalk %s: found the made-up %s", api,
-				  key);
-	return -1;
+	if (answer != NULL) {
+		json_object_put(answer);
+		return dt_err_set(err, DT_ERR_UNAVAIL, "DingTalk %s: found a made-up person", api);
+	}
+	return found_nobody(err) ? 0 : -1;
 }

@@ -29,8 +29,9 @@ int dt_directory_read_external(json_object *result, struct dt_identity *id, stru
 
 /* Asks `api` (topapi/user/getbyunionid or topapi/extcontact/get) about a
  * made-up person, to learn up front whether the app holds the API's
- * permission: 0 when DingTalk looked and found nobody; -1 with err set
- * otherwise (a missing permission names it, permission.h). */
+ * permission: 0 when DingTalk let the call through and found nobody
+ * (60121, 33012 or 400002); -1 with err set otherwise (a missing
+ * permission names it, permission.h). */
 int dt_directory_probe(struct dt_http *h, const struct dt_modcfg *cfg, const char *api,
 		       int64_t deadline_ms, struct dt_err *err);
 
