@@ -628,6 +628,45 @@ static void test_ip_ban_gives_up_at_once(void **state)
 	run_oauth2("directory = yes", "alice", 0, 0, DT_OK, NULL);
 }
 
+/* The app token cache that every process of the host shares outlives a
+ * ban: a ban is not the token's fault, so the cached token is neither
+ * dropped nor replaced, and serves again once the ban is over; a ban on
+ * the token request itself caches nothing. */
+static void test_ip_ban_keeps_the_cached_token(void **state)
+{
+	char *cache = dt_asprintf("%s/cache/app-token", getenv("DT_WORK"));
+	char before[4096], after[4096];
+	FILE *f;
+	size_t n;
+
+	(void)state;
+	run_oauth2("directory = yes", "alice", 0, 0, DT_OK, NULL);
+	assert_int_equal(calls("accessToken"), 1);
+	assert_non_null(f = fopen(cache, "r"));
+	n = fread(before, 1, sizeof(before) - 1, f);
+	before[n] = '\0';
+	fclose(f);
+	fault("{\"endpoint\":\"getbyunionid\",\"mode\":\"ipban\",\"count\":1}");
+	run_oauth2("directory = yes", "alice", 0, -1, DT_ERR_UNAVAIL, "status 1111");
+	assert_non_null(f = fopen(cache, "r"));
+	n = fread(after, 1, sizeof(after) - 1, f);
+	after[n] = '\0';
+	fclose(f);
+	assert_string_equal(before, after);
+	dt_ipban_forget();
+	run_oauth2("directory = yes", "alice", 0, 0, DT_OK, NULL);
+	assert_int_equal(calls("accessToken"), 1);
+	/* Banned while fetching the token: nothing cached, nothing retried. */
+	unlink(cache);
+	dt_ipban_forget();
+	fault("{\"endpoint\":\"accessToken\",\"mode\":\"ipban\",\"count\":1}");
+	run_oauth2("directory = yes", "alice", 0, -1, DT_ERR_UNAVAIL,
+		   "DingTalk oauth2/accessToken: status 1111");
+	assert_int_equal(calls("accessToken"), 2);
+	assert_int_equal(access(cache, F_OK), -1);
+	free(cache);
+}
+
 /* 853002: the message says how far this host's clock is from DingTalk's,
  * measured by the Date header of its answer. */
 static void test_sns_clock_skew_is_measured(void **state)
@@ -938,6 +977,7 @@ int main(void)
 	    cmocka_unit_test_setup(test_old_gettoken_api, reset),
 	    cmocka_unit_test_setup(test_directory, reset),
 	    cmocka_unit_test_setup(test_ip_ban_gives_up_at_once, reset),
+	    cmocka_unit_test_setup(test_ip_ban_keeps_the_cached_token, reset),
 	    cmocka_unit_test_setup(test_sns_clock_skew_is_measured, reset),
 	    cmocka_unit_test_setup(test_documented_throttles_back_off, reset),
 	    cmocka_unit_test_setup(test_blank_token_gets_a_new_one, reset),
