@@ -586,8 +586,11 @@ static void test_clock_skew_on_signed_requests(void **state)
 				       "\"seconds\": 3600}",
 				       &c, &seconds),
 		   PAM_AUTHINFO_UNAVAIL);
-	assert_logged("errcode 853001 (\"request expired\"): DingTalk refused the request's "
-		      "timestamp as stale: keep this host's clock in sync (NTP)");
+	assert_logged(
+	    "errcode 853002 (\"timestamp参数不合法，该参数值与钉钉服务器当前时间相差超过1分钟"
+	    "\"): the request's timestamp is more than a minute off DingTalk's clock: "
+	    "keep this host's clock in sync (NTP) (this host's clock is 360");
+	assert_logged(" s behind DingTalk's, by the Date header of its answer)");
 	assert_within_deadline(seconds);
 }
 
