@@ -1,18 +1,23 @@
 /* The phone's pages' language and words (src/callbackd/page_lang.h,
- * page_text.h): Accept-Language read with its q-values, and a catalogue
- * with every page and word in both languages, under ids of their own. */
+ * page_text.h): Accept-Language read with its q-values, a catalogue with
+ * every page and word in both languages, under ids of their own; and the
+ * confirmation page (pages.h) as it renders them: sudo's command row,
+ * escaping, the two modes, the time left. */
 #include "config.h"
 
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <cmocka.h>
 
 #include "page_lang.h"
 #include "page_text.h"
+#include "pages.h"
 
 #define EN CBD_LANG_EN
 #define ZH CBD_LANG_ZH
@@ -126,12 +131,91 @@ static void test_words_complete(void **state)
 	assert_string_equal(cbd_word(CBD_W_COUNT, EN), "");
 }
 
+static struct cbd_view sample_view(const char *service, const char *command)
+{
+	struct cbd_view v;
+
+	memset(&v, 0, sizeof(v));
+	strcpy(v.id, "AAAAAAAAAAAAAAAA");
+	strcpy(v.user, "alice");
+	strcpy(v.host, "jump-01");
+	strcpy(v.rhost, "10.0.0.5");
+	snprintf(v.service, sizeof(v.service), "%s", service);
+	snprintf(v.command, sizeof(v.command), "%s", command);
+	strcpy(v.token, "TTTTTTTTTTTTTTTTTTTTTTTTTTTTTTTT");
+	v.choices[0] = 17;
+	v.choices[1] = 42;
+	v.choices[2] = 93;
+	return v;
+}
+
+static char *render(const struct cbd_view *v, enum cbd_lang lang, enum cbd_confirm_mode mode)
+{
+	struct cbd_confirm_page p = {
+	    .view = v,
+	    .lang = lang,
+	    .mode = mode,
+	    .ms_left = 90500,
+	    .now = 0,
+	    .action = v->id,
+	};
+	char *html = cbd_page_confirm(&p);
+
+	assert_non_null(html);
+	return html;
+}
+
+static void test_confirm_command(void **state)
+{
+	struct cbd_view v =
+	    sample_view("sudo", "/usr/bin/apt install <b>vim</b> && echo \"x\" 'y'");
+	char *html = render(&v, EN, CBD_CONFIRM_TYPE);
+
+	(void)state;
+	assert_non_null(strstr(html, "<tr id=\"row-command\"><th>Command</th><td class=\"long\">"
+				     "/usr/bin/apt install &lt;b&gt;vim&lt;/b&gt; &amp;&amp; echo "
+				     "&quot;x&quot; &#39;y&#39;</td></tr>"));
+	assert_null(strstr(html, "<b>vim"));
+	assert_non_null(strstr(html, "sudo: run a command as root"));
+	free(html);
+	v = sample_view("sshd", "");
+	html = render(&v, ZH, CBD_CONFIRM_TYPE);
+	assert_null(strstr(html, "row-command"));
+	assert_non_null(strstr(html, "<html lang=\"zh-CN\">"));
+	assert_non_null(strstr(html, "SSH 登录"));
+	free(html);
+}
+
+static void test_confirm_modes(void **state)
+{
+	struct cbd_view v = sample_view("my<svc>", "");
+	char *html = render(&v, EN, CBD_CONFIRM_TYPE);
+
+	(void)state;
+	/* a service the page has no words for is named, escaped */
+	assert_non_null(strstr(html, "Login through my&lt;svc&gt;"));
+	assert_non_null(strstr(html, "inputmode=\"numeric\" pattern=\"[0-9]{2}\""));
+	assert_null(strstr(html, "value=\"42\""));
+	assert_non_null(strstr(html, "1 min 30 s (until "));
+	assert_non_null(strstr(html, "action=\"AAAAAAAAAAAAAAAA\""));
+	assert_null(strstr(html, "action=\"/"));
+	assert_null(strstr(html, "break-all"));
+	free(html);
+	html = render(&v, EN, CBD_CONFIRM_PICK);
+	assert_non_null(strstr(html, "id=\"pick-1\" value=\"17\""));
+	assert_non_null(strstr(html, "id=\"pick-2\" value=\"42\""));
+	assert_non_null(strstr(html, "id=\"pick-3\" value=\"93\""));
+	assert_null(strstr(html, "inputmode"));
+	assert_non_null(strstr(html, "id=\"not-me\""));
+	free(html);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_pick),
-	    cmocka_unit_test(test_pages_complete),
-	    cmocka_unit_test(test_words_complete),
+	    cmocka_unit_test(test_pick),	   cmocka_unit_test(test_pages_complete),
+	    cmocka_unit_test(test_words_complete), cmocka_unit_test(test_confirm_command),
+	    cmocka_unit_test(test_confirm_modes),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
