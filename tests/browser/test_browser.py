@@ -201,6 +201,26 @@ def case_approve(env, lang, name):
 
 
 
+def case_sudo(env):
+    """sudo: the access in plain words and the command itself, as text
+    (markup in it is shown, never run or rendered)."""
+    p = env.page(EN)
+    try:
+        command = "/usr/bin/systemctl restart <b>nginx</b> && echo '<script>x</script>'"
+        sid, link, number = env.register(service="sudo", command=command)
+        through_dingtalk(p, link)
+        shot(p, "en-sudo-confirm")
+        is_page(p, "sudo confirm", "confirm", EN)
+        has(p, "sudo confirm", "sudo: run a command as root", command)
+        T.eq((len(p.query("#row-command")), p.query("#row-command b"), p.query("main script")),
+             (1, [], []), "sudo confirm: the command's row, its markup text, not elements")
+        answer_number(p, number)
+        T.eq(wait_answer(env, sid).get("status"), "approved",
+             "sudo: the terminal's wait is approved")
+    finally:
+        p.close()
+
+
 def case_wrong_number(env):
     p = env.page(EN)
     try:
@@ -483,6 +503,7 @@ def main():
 CASES = [
     (case_approve, (EN, "en")),
     (case_approve, (ZH, "zh")),
+    (case_sudo, ()),
     (case_wrong_number, ()),
     (case_not_me, (EN, "en")),
     (case_not_me, (ZH, "zh")),
