@@ -335,6 +335,8 @@ FAKE_DD = {
     else o.onFail({errorMessage: 'wrong corpId'}); }}}};""",
     "refuses": """window.dd = {ready: function (f) { f(); },
   requestAuthCode: function (o) { o.onFail({errorCode: '3', errorMessage: 'refused'}); }};""",
+    "silent": """window.dd = {ready: function (f) { f(); },
+  requestAuthCode: function (o) { /* DingTalk never answers */ }};""",
 }
 
 
@@ -401,6 +403,28 @@ def case_inapp_refused(env):
         clean_url(p, "in-DingTalk refused", env.helper.public_url)
         T.eq(wait_answer(env, sid).get("status"), "refused",
              "in-DingTalk refused: the terminal's wait is refused")
+    finally:
+        p.close()
+
+
+def case_inapp_silent(env):
+    """DingTalk never answers: after the page's 30 s it is a refusal, not
+    a page that waits forever. The test's clock runs those 30 s in 3 s
+    (a setTimeout of 30 s or more fires after 3 s)."""
+    p = env.page(EN, javascript=True)
+    try:
+        p.inject(fake_dd("silent", ""))
+        p.inject("""(function () { var later = window.setTimeout;
+  window.setTimeout = function (f, ms) { return later(f, ms >= 30000 ? 3000 : ms); }; })();""")
+        p.intercept(jsapi_url(env))
+        sid, link, _ = register_inapp(env)
+        p.goto(link)
+        T.eq(p.attribute("main", "id"), "inapp", "DingTalk silent: the page waits at first")
+        p.wait_until(leaves_inapp(p))
+        shot(p, "en-inapp-silent")
+        is_page(p, "DingTalk silent", "denied", EN)
+        T.eq(wait_answer(env, sid).get("status"), "refused",
+             "DingTalk silent: the terminal's wait is refused")
     finally:
         p.close()
 
@@ -513,6 +537,7 @@ CASES = [
     (case_inapp, ("current", ZH, "zh-inapp")),
     (case_inapp, ("older", EN, "en-inapp-older")),
     (case_inapp_refused, ()),
+    (case_inapp_silent, ()),
     (case_inapp_outside, ()),
     (case_inapp_tampered, ()),
     (case_inapp_noscript, (EN, "en")),
