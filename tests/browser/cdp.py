@@ -127,6 +127,19 @@ class WebSocket:
 # ---------------------------------------------------------------- browser
 
 
+def die_with_parent(sig=signal.SIGKILL):
+    """For Popen's preexec_fn: the child gets `sig` when the test process
+    dies, even by SIGKILL, so nothing it started outlives it (Linux prctl
+    PR_SET_PDEATHSIG)."""
+    def arm():
+        try:
+            import ctypes
+            ctypes.CDLL(None, use_errno=True).prctl(1, sig, 0, 0, 0)
+        except (OSError, AttributeError):
+            pass
+    return arm
+
+
 def find_chromium():
     for name in ("chromium", "chromium-browser", "google-chrome"):
         path = shutil.which(name)
@@ -161,7 +174,8 @@ class Browser:
         # A process group of its own: the wrapper script, the browser and
         # its renderers end together.
         self.proc = subprocess.Popen(args, stdout=self.logf, stderr=subprocess.STDOUT,
-                                     stdin=subprocess.DEVNULL, start_new_session=True)
+                                     stdin=subprocess.DEVNULL, start_new_session=True,
+                                     preexec_fn=die_with_parent())
         try:
             port, path = self._wait_port(20)
             self.ws = WebSocket("127.0.0.1", port, path, 10)

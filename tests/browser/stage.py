@@ -9,12 +9,15 @@ import http.client
 import http.server
 import json
 import os
+import signal
 import socket
 import subprocess
 import sys
 import threading
 import time
 from urllib.parse import urlsplit
+
+import cdp
 
 IO_TIMEOUT = 20
 MOCK_CLIENT_ID = "dingmockappkey"
@@ -88,7 +91,8 @@ class Mock:
             [sys.executable, os.path.join(srcdir, "tests", "mock", "dingtalk_mock.py"),
              "--port-file", port_file, "--client-id", MOCK_CLIENT_ID,
              "--client-secret", MOCK_CLIENT_SECRET, "--corp-id", MOCK_CORP_ID],
-            stdout=self.logf, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+            stdout=self.logf, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+            preexec_fn=cdp.die_with_parent(signal.SIGTERM))
         wait_for(lambda: os.path.exists(port_file) or self.proc.poll() is not None, 10, "mock")
         with open(port_file) as f:
             self.port = int(f.read())
@@ -138,7 +142,8 @@ class Helper:
         self.log = os.path.join(d, "callbackd.log")
         self.logf = open(self.log, "wb")
         self.proc = subprocess.Popen([binary, "-c", conf, "-d"], stdout=self.logf,
-                                     stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+                                     stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                                     preexec_fn=cdp.die_with_parent(signal.SIGTERM))
         wait_for(lambda: os.path.exists(self.sock) or self.proc.poll() is not None, 10,
                  "dingtalk-callbackd")
         if self.proc.poll() is not None:

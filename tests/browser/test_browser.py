@@ -20,6 +20,7 @@ import hashlib
 import os
 import re
 import shutil
+import signal
 import sys
 import tempfile
 import time
@@ -498,6 +499,10 @@ def main():
         print("1..1")
         T.skip(1, "dingtalk-callbackd not built at %s" % HELPER)
         return 0
+    # A signal ends the run through the finally blocks below, which stop
+    # the browser (its own process group), the helper and the mock.
+    for sig in (signal.SIGTERM, signal.SIGHUP, signal.SIGINT):
+        signal.signal(sig, lambda signum, frame: sys.exit(128 + signum))
     tmp = tempfile.mkdtemp(prefix="dt-browser-")
     env = None
     try:
