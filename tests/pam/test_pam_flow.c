@@ -172,6 +172,11 @@ static void test_wrong_number_is_refused(void **state)
 	(void)state;
 	assert_pam(authenticate("dingtalk", "alice", &c, NULL), PAM_AUTH_ERR);
 	assert_logged("refused on the phone (wrong_number)");
+	/* Said as what it is: not a timeout, not "Not me". */
+	assert_non_null(strstr(c.text, "Login refused: the wrong number was chosen on the phone."));
+	assert_null(strstr(c.text, "Not me"));
+	assert_logged("SYSLOG(5): audit: result=denied pam=PAM_AUTH_ERR user=alice ");
+	assert_logged(" cause=wrong_number ");
 }
 
 static void test_refusal_on_the_phone(void **state)
@@ -181,6 +186,8 @@ static void test_refusal_on_the_phone(void **state)
 	(void)state;
 	assert_pam(authenticate("dingtalk", "alice", &c, NULL), PAM_AUTH_ERR);
 	assert_logged("refused on the phone (denied)");
+	assert_non_null(strstr(c.text, "Login not approved: DingTalk on the phone refused it"));
+	assert_logged(" cause=denied ");
 }
 
 static void test_timeout(void **state)
@@ -190,7 +197,9 @@ static void test_timeout(void **state)
 
 	(void)state;
 	assert_pam(authenticate("dingtalk_short", "alice", &c, &seconds), PAM_AUTH_ERR);
-	assert_logged("no approval within 10 seconds");
+	assert_logged("timed out: no approval within 10 seconds");
+	assert_logged(" cause=timeout ");
+	assert_non_null(strstr(c.text, "Login timed out: no approval arrived in time."));
 	/* The module never outlives its timeout. */
 	assert_true(seconds >= 8.0 && seconds <= 10.5);
 }

@@ -23,6 +23,11 @@ enum dt_msg {
 	DT_MSG_NEW_CODE_TOO_LATE,     /* `r`: too little time left for a new one */
 	DT_MSG_PROMPT_FALLBACK,	      /* over sshd: no decision without a prompt, now one */
 	DT_MSG_NONINTERACTIVE,	      /* nobody can scan: refused before any QR */
+	/* How a login ended without approval, each told apart: */
+	DT_MSG_REFUSED_NOT_ME,	 /* "Not me" tapped on the phone */
+	DT_MSG_REFUSED_WRONG,	 /* the wrong number chosen on the phone */
+	DT_MSG_REFUSED_ON_PHONE, /* refused in DingTalk */
+	DT_MSG_TIMED_OUT,	 /* no approval in time */
 	DT_MSG_COUNT,
 };
 
