@@ -120,14 +120,22 @@ static char *ascii_copy(const char *s)
 char *dt_msg_ascii_link(const char *user, const char *host, const char *short_url, unsigned number)
 {
 	char *u = ascii_copy(user != NULL ? user : "your account"), *h = ascii_copy(host);
-	char *text = NULL;
+	char *url = ascii_copy(short_url), *text = NULL;
 
-	if (u != NULL && h != NULL)
+	if (u != NULL && h != NULL && url != NULL)
 		text = dt_asprintf("DingTalk login for %s on %s: open %s on your phone, then "
 				   "choose the number %02u.",
-				   u, h, short_url, number);
+				   u, h, url, number);
+	/* Long names must not push the link past what an old client shows:
+	 * then the link and the number alone. */
+	if (text != NULL && strlen(text) > DT_MSG_ASCII_LINE_MAX) {
+		free(text);
+		text = dt_asprintf("DingTalk: open %s on your phone, then choose the number %02u.",
+				   url, number);
+	}
 	free(u);
 	free(h);
+	free(url);
 	return text;
 }
 

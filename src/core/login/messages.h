@@ -41,8 +41,11 @@ char *dt_msg_title(enum dt_lang lang, const char *user, const char *host, const 
 /* The link and the number in one short line of plain ASCII whatever the
  * language (an OpenSSH client before 10.3 shows a message without a prompt
  * through its logger: octal escapes for other bytes, cut after 1,023
- * characters): it goes out before the QR. Bytes of user or host outside
- * printable ASCII become '?'. malloc'd. */
+ * characters): it goes out before the QR. Bytes outside printable ASCII
+ * become '?'. Longer than DT_MSG_ASCII_LINE_MAX with the user and the host,
+ * it names only the link and the number (a link that long alone is the
+ * helper's public_url's doing). malloc'd. */
+#define DT_MSG_ASCII_LINE_MAX 1000
 char *dt_msg_ascii_link(const char *user, const char *host, const char *short_url, unsigned number);
 
 char *dt_msg_number(enum dt_lang lang, unsigned number, unsigned seconds);
