@@ -219,7 +219,9 @@ static void test_ascii_link_line(void **state)
 	char user[700], *line;
 
 	(void)state;
-	line = dt_msg_ascii_link("al\xc3\xafce", "jump\x1b-01", "https://l.example/l/abc", 7);
+	line = dt_msg_ascii_link("al\xc3\xaf"
+				 "ce",
+				 "jump\x1b-01", "https://l.example/l/abc", 7);
 	assert_non_null(line);
 	assert_string_equal(line,
 			    "DingTalk login for al??ce on jump?-01: open "
