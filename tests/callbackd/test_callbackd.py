@@ -1401,8 +1401,9 @@ def test_page_details(h):
     T.ok("this computer itself (no network address)" in p.text,
          "a local login (no rhost) says so", p.text)
     m = re.search(r"Time left (\d+) min (\d+) s \(until (\d\d:\d\d:\d\d) ", p.text)
-    T.ok(m is not None and 80 <= int(m.group(1)) * 60 + int(m.group(2)) <= 90,
-         "the time left (ttl 90 s) and the clock time it ends", p.text)
+    T.ok(m is not None and 45 <= int(m.group(1)) * 60 + int(m.group(2)) <= 90,
+         "the time left (ttl 90 s; wide bounds for valgrind) and the clock time it ends",
+         p.text)
     T.ok(all(i in p.ids for i in ("confirm", "details", "row-account", "row-computer",
                                   "row-from", "row-access", "row-time-left", "number",
                                   "not-me", "confirm-form", "not-me-form")) and
