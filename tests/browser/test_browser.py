@@ -165,13 +165,30 @@ TITLES = {
 }
 
 
+# A sentence each page must show, in both languages: what happened and
+# what to do next.
+SAYS = {
+    "confirm": ("Type the two-digit number shown in your terminal", "请输入终端上显示的两位数字"),
+    "approved": ("Go back to your terminal", "请回到终端继续"),
+    "not-me": ("tell your administrator now", "请立即告知管理员"),
+    "wrong-number": ("That was not the number shown in your terminal",
+                     "输入的数字与终端上显示的不一致"),
+    "expired": ("Start a new login in your terminal", "请在终端重新发起登录"),
+    "not-in-dingtalk": ("works only inside the DingTalk app", "只能在钉钉 App"),
+    "denied": ("DingTalk did not allow this login", "钉钉没有同意本次登录"),
+}
+
+
 def is_page(page, what, main_id, lang):
-    """The page is `main_id`'s, in `lang`: title, <main id>, <html lang>."""
-    want = TITLES[main_id][1 if lang == ZH else 0]
-    T.eq(page.title(), want, "%s: title" % what)
+    """The page is `main_id`'s, in `lang`: title, <main id>, <html lang>,
+    and the sentence that says what happened or what to do."""
+    i = 1 if lang == ZH else 0
+    T.eq(page.title(), TITLES[main_id][i], "%s: title" % what)
     got_lang = page.attribute("html", "lang")
     T.eq((page.attribute("main", "id"), got_lang), (main_id, "zh-CN" if lang == ZH else "en"),
          "%s: <main id> and <html lang>" % what)
+    text = page.text()
+    T.ok(SAYS[main_id][i] in text, "%s: says %r" % (what, SAYS[main_id][i]), text[:500])
 
 
 def case_approve(env, lang, name):
