@@ -127,10 +127,13 @@ def has(page, what, *sentences):
          "missing %s in: %s" % (missing, text[:600]))
 
 
-def through_dingtalk(page, link, person="alice"):
+def through_dingtalk(page, link, person="alice", name=None):
     """Opens the short link, then approves as `person` on the mock's
-    consent page (a plain link: no script there either)."""
+    consent page (a plain link: no script there either); with `name`, the
+    consent page's screenshot is NAME-dingtalk."""
     page.goto(link)
+    if name:
+        shot(page, name + "-dingtalk")
     page.tap('a[href*="mock_person=%s"]' % person)
 
 
@@ -196,7 +199,7 @@ def case_approve(env, lang, name):
     p = env.page(lang)
     try:
         sid, link, number = env.register()
-        through_dingtalk(p, link)
+        through_dingtalk(p, link, name=name)
         shot(p, name + "-confirm")
         if lang == ZH and os.environ.get("DT_UPDATE_README_SHOT") == "1":
             shutil.copyfile(os.path.join(SHOTS, name + "-confirm.png"), README_SHOT)
@@ -283,6 +286,7 @@ def case_reload_back(env):
         shot(p, "en-reloaded")
         is_page(p, "reload while pending", "confirm", EN)
         answer_number(p, number)
+        shot(p, "en-approved-after-reload")
         is_page(p, "reload, then the number", "approved", EN)
         p.back()
         shot(p, "en-back-after-approval")
@@ -320,6 +324,7 @@ def case_prefix(env):
         proxy.upstream = helper.port
         sid, link, number = env.register(helper=helper)
         through_dingtalk(p, link)
+        shot(p, "en-prefix-confirm")
         is_page(p, "prefix confirm", "confirm", EN)
         answer_number(p, number)
         shot(p, "en-prefix-approved")
@@ -398,6 +403,7 @@ def case_inapp(env, kind, lang, name):
         is_page(p, name + " confirm", "confirm", lang)
         clean_url(p, name + " confirm", env.helper.public_url)
         answer_number(p, number)
+        shot(p, name + "-approved")
         is_page(p, name + " approved", "approved", lang)
         ans = wait_answer(env, sid)
         T.ok(ans.get("status") == "approved" and ans.get("code") == code,
@@ -520,6 +526,11 @@ def main():
     # the browser (its own process group), the helper and the mock.
     for sig in (signal.SIGTERM, signal.SIGHUP, signal.SIGINT):
         signal.signal(sig, lambda signum, frame: sys.exit(128 + signum))
+    # The screenshots are this run's: none left from an earlier one.
+    if os.path.isdir(SHOTS):
+        for old in os.listdir(SHOTS):
+            if old.endswith(".png"):
+                os.unlink(os.path.join(SHOTS, old))
     tmp = tempfile.mkdtemp(prefix="dt-browser-")
     env = None
     try:
