@@ -30,10 +30,13 @@ static const struct inapp_words words[] = {
 /* The script reads everything from data attributes: no value is ever
  * spliced into script text. DingTalk's current call is dd.requestAuthCode
  * with corpId and clientId; the older dd.runtime.permission.requestAuthCode
- * (corpId only) serves clients without it (docs/dingtalk-api.md, flow C).
+ * (corpId only) serves where it is missing, where there is no clientId,
+ * and where it fails: the pinned JSAPI always has the newer function, but
+ * the app behind it needs DingTalk 7.0.45 (docs/dingtalk-api.md, flow C),
+ * and asking again is silent (免登 shows the person nothing).
  * Outside DingTalk there is no dd, or dd.env.platform says so: the
  * callback is told "not_in_dingtalk", which is not a refusal by DingTalk
- * ("request_auth_code_failed"). */
+ * ("request_auth_code_failed", also when DingTalk says nothing in 30 s). */
 static const char script[] =
     "(function(){"
     "var d=document.getElementById('dt').dataset,dd=window.dd,done=false;"
@@ -45,14 +48,17 @@ static const char script[] =
     "if(!dd||typeof dd.ready!=='function'||(dd.env&&dd.env.platform==='notInDingTalk')){"
     "go('error=not_in_dingtalk');return;}"
     "setTimeout(fail,30000);"
+    "var p=dd.runtime&&dd.runtime.permission,"
+    "old=p&&typeof p.requestAuthCode==='function';"
+    "function older(){try{if(old){"
+    "p.requestAuthCode({corpId:d.corpId,onSuccess:ok,onFail:fail});}else{fail();}"
+    "}catch(e){fail();}}"
     "dd.ready(function(){try{"
-    "var p=dd.runtime&&dd.runtime.permission;"
     "if(typeof dd.requestAuthCode==='function'&&d.clientId){"
-    "dd.requestAuthCode({corpId:d.corpId,clientId:d.clientId,onSuccess:ok,onFail:fail});}"
-    "else if(p&&typeof p.requestAuthCode==='function'){"
-    "p.requestAuthCode({corpId:d.corpId,onSuccess:ok,onFail:fail});}"
+    "dd.requestAuthCode({corpId:d.corpId,clientId:d.clientId,onSuccess:ok,onFail:older});}"
+    "else if(old){older();}"
     "else{go('error=not_in_dingtalk');}"
-    "}catch(e){fail();}});"
+    "}catch(e){older();}});"
     "})();";
 
 static const char page_fmt[] =

@@ -356,6 +356,11 @@ FAKE_DD = {
   runtime: {permission: {requestAuthCode: function (o) {
     if (o.corpId === %(corp)s) o.onSuccess({code: %(code)s});
     else o.onFail({errorMessage: 'wrong corpId'}); }}}};""",
+    "current-fails": """window.dd = {ready: function (f) { f(); },
+  requestAuthCode: function (o) { o.onFail({errorMessage: 'needs DingTalk 7.0.45'}); },
+  runtime: {permission: {requestAuthCode: function (o) {
+    if (o.corpId === %(corp)s) o.onSuccess({code: %(code)s});
+    else o.onFail({errorMessage: 'wrong corpId'}); }}}};""",
     "refuses": """window.dd = {ready: function (f) { f(); },
   requestAuthCode: function (o) { o.onFail({errorCode: '3', errorMessage: 'refused'}); }};""",
     "silent": """window.dd = {ready: function (f) { f(); },
@@ -569,6 +574,7 @@ CASES = [
     (case_prefix, ()),
     (case_inapp, ("current", ZH, "zh-inapp")),
     (case_inapp, ("older", EN, "en-inapp-older")),
+    (case_inapp, ("current-fails", EN, "en-inapp-fallback")),
     (case_inapp_refused, ()),
     (case_inapp_silent, ()),
     (case_inapp_outside, ()),
