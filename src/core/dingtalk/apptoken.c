@@ -133,6 +133,15 @@ static int make_private_dir(const char *dir)
 	return ok ? 0 : -1;
 }
 
+int dt_apptoken_dir_ready(const struct dt_modcfg *cfg)
+{
+	char *dir = strdup(cfg->token_cache);
+	int ok = dir != NULL && make_private_dir(dirname(dir)) == 0 && directory_is_ours(dir);
+
+	free(dir);
+	return ok;
+}
+
 /* Creates the cache's directory (only its last component, 0700) if it is
  * missing, and takes the lock that keeps processes from fetching at once.
  * Returns the lock's descriptor, or -1: the cache is then skipped. */
