@@ -646,6 +646,7 @@ static void test_ip_ban_gives_up_at_once(void **state)
 static void test_ip_ban_is_shared_by_the_hosts_logins(void **state)
 {
 	char *file = dt_asprintf("%s/cache/app-token.ban", getenv("DT_WORK"));
+	char *dir = dt_asprintf("%s/cache", getenv("DT_WORK"));
 	char text[256];
 	struct stat st;
 	unsigned before;
@@ -677,6 +678,11 @@ static void test_ip_ban_is_shared_by_the_hosts_logins(void **state)
 	fclose(f);
 	assert_int_equal(chmod(file, 0600), 0);
 	run_oauth2(NULL, "alice", 0, -1, DT_ERR_UNAVAIL, "the ban lasts 60 minutes more");
+	/* Nor is one in a directory others may write to. */
+	dt_ipban_forget();
+	assert_int_equal(chmod(dir, 0777), 0);
+	run_oauth2(NULL, "alice", 0, 0, DT_OK, NULL);
+	assert_int_equal(chmod(dir, 0700), 0);
 	/* Another origin's ban, or one that has ended, stops nothing. */
 	dt_ipban_forget();
 	snprintf(text, sizeof(text), "{\"bans\":{\"https://elsewhere.invalid\":%lld,\"%s\":%lld}}",
@@ -686,6 +692,7 @@ static void test_ip_ban_is_shared_by_the_hosts_logins(void **state)
 	fclose(f);
 	run_oauth2(NULL, "alice", 0, 0, DT_OK, NULL);
 	free(file);
+	free(dir);
 }
 
 /* The app token cache that every process of the host shares outlives a

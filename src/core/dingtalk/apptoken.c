@@ -133,12 +133,13 @@ static int make_private_dir(const char *dir)
 	return ok ? 0 : -1;
 }
 
-int dt_apptoken_dir_ready(const struct dt_modcfg *cfg)
+int dt_apptoken_dir_ready(const struct dt_modcfg *cfg, int create)
 {
-	char *dir = strdup(cfg->token_cache);
-	int ok = dir != NULL && make_private_dir(dirname(dir)) == 0 && directory_is_ours(dir);
+	char *copy = strdup(cfg->token_cache);
+	const char *dir = copy != NULL ? dirname(copy) : NULL;
+	int ok = dir != NULL && (!create || make_private_dir(dir) == 0) && directory_is_ours(dir);
 
-	free(dir);
+	free(copy);
 	return ok;
 }
 

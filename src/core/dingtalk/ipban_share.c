@@ -43,7 +43,8 @@ void dt_ipban_share_load(const struct dt_modcfg *cfg)
 	int64_t now = dt_wall_ms();
 	size_t len = 0;
 
-	if (path != NULL)
+	/* Whoever may write to the directory could put a file there. */
+	if (path != NULL && dt_apptoken_dir_ready(cfg, 0))
 		text = dt_file_read(path, &rules, &len, NULL, NULL);
 	if (text != NULL)
 		obj = dt_json_parse_object(text, len);
@@ -101,7 +102,7 @@ void dt_ipban_share_save(const struct dt_modcfg *cfg)
 	n = add_ban(bans, cfg->api_base, now);
 	if (strcmp(cfg->oapi_base, cfg->api_base) != 0)
 		n += add_ban(bans, cfg->oapi_base, now);
-	if (n > 0 && dt_apptoken_dir_ready(cfg) && (path = share_path(cfg)) != NULL &&
+	if (n > 0 && dt_apptoken_dir_ready(cfg, 1) && (path = share_path(cfg)) != NULL &&
 	    (text = json_object_to_json_string_length(obj, JSON_C_TO_STRING_PLAIN, &len)) != NULL) {
 		const struct dt_file_write w = {.path = path, .mode = 0600};
 
