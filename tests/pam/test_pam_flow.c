@@ -783,6 +783,19 @@ static const struct error_row error_rows[] = {
      PAM_AUTHINFO_UNAVAIL,
      "errcode 853003 (\"accessKey参数不合法\"): DingTalk knows no app with this accessKey: check "
      "client_id"},
+    {"dingtalk_sns", "alice",
+     "{\"endpoint\":\"sns_userinfo\",\"mode\":\"error\",\"errcode\":853004,\"errmsg\":"
+     "\"signature参数不正确\"}",
+     PAM_AUTHINFO_UNAVAIL,
+     "errcode 853004 (\"signature参数不正确\"): the signature does not match the one DingTalk "
+     "computes with the app's secret: check client_secret"},
+    {"dingtalk_dir_gettoken", "alice",
+     "{\"endpoint\":\"gettoken\",\"mode\":\"error\",\"errcode\":40035,\"errmsg\":"
+     "\"缺少参数 corpid or appkey\"}",
+     PAM_AUTHINFO_UNAVAIL,
+     "DingTalk gettoken: errcode 40035 (\"缺少参数 corpid or appkey\"): DingTalk received the "
+     "request without a parameter it needs (for gettoken: the appkey): check that client_id and "
+     "client_secret are set"},
     {NULL, NULL, NULL, 0, NULL},
 };
 
