@@ -10,6 +10,7 @@
 #include "deadline.h"
 #include "base/clock.h"
 #include "base/util.h"
+#include "mono_cond.h"
 
 /* How often the sweeper looks: a deadline is kept to within this. */
 #define SWEEP_MS 250
@@ -56,40 +57,13 @@ static void sweep(struct cbd_deadlines *d, int64_t now)
 static void *sweeper(void *arg)
 {
 	struct cbd_deadlines *d = arg;
-	struct timespec until;
-
 	pthread_mutex_lock(&d->lock);
 	while (!d->stop) {
 		sweep(d, dt_now_ms());
-		clock_gettime(CLOCK_MONOTONIC, &until);
-		until.tv_nsec += SWEEP_MS * 1000000L;
-		if (until.tv_nsec >= 1000000000L) {
-			until.tv_sec++;
-			until.tv_nsec -= 1000000000L;
-		}
-		(void)pthread_cond_timedwait(&d->wake, &d->lock, &until);
+		cbd_mono_wait_until(&d->wake, &d->lock, dt_now_ms() + SWEEP_MS);
 	}
 	pthread_mutex_unlock(&d->lock);
 	return NULL;
-}
-
-static int init_sync(struct cbd_deadlines *d)
-{
-	pthread_condattr_t attr;
-	int ok;
-
-	if (pthread_condattr_init(&attr) != 0)
-		return -1;
-	ok = pthread_condattr_setclock(&attr, CLOCK_MONOTONIC) == 0 &&
-	     pthread_cond_init(&d->wake, &attr) == 0;
-	pthread_condattr_destroy(&attr);
-	if (!ok)
-		return -1;
-	if (pthread_mutex_init(&d->lock, NULL) != 0) {
-		pthread_cond_destroy(&d->wake);
-		return -1;
-	}
-	return 0;
 }
 
 struct cbd_deadlines *cbd_deadlines_new(const char *name, unsigned seconds,
@@ -107,7 +81,7 @@ struct cbd_deadlines *cbd_deadlines_new(const char *name, unsigned seconds,
 	d->span_ms = (int64_t)seconds * 1000;
 	d->log = log;
 	d->name = name;
-	if (init_sync(d) != 0) {
+	if (cbd_mono_init(&d->lock, &d->wake) != 0) {
 		free(d->slots);
 		free(d);
 		dt_err_set(err, DT_ERR_INTERNAL, "request deadlines: cannot set up a lock");

@@ -15,6 +15,7 @@
 #include "base/clock.h"
 #include "base/util.h"
 #include "conf.h"
+#include "mono_cond.h"
 #include "redis_conn.h"
 
 /* The least time a sentinel is given, however many there are. */
@@ -411,26 +412,6 @@ int cbd_redis_target_copy(struct cbd_redis_target *dst, const struct cbd_redis_t
 	return failed ? -1 : 0;
 }
 
-static int init_sync(struct cbd_redis *r)
-{
-	pthread_condattr_t attr;
-	int rc;
-
-	if (pthread_condattr_init(&attr) != 0)
-		return -1;
-	rc = pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
-	if (rc == 0)
-		rc = pthread_cond_init(&r->freed, &attr);
-	pthread_condattr_destroy(&attr);
-	if (rc != 0)
-		return -1;
-	if (pthread_mutex_init(&r->lock, NULL) != 0) {
-		pthread_cond_destroy(&r->freed);
-		return -1;
-	}
-	return 0;
-}
-
 struct cbd_redis *cbd_redis_pool_new(const struct cbd_redis_target *t, unsigned size,
 				     struct dt_err *err)
 {
@@ -449,7 +430,7 @@ struct cbd_redis *cbd_redis_pool_new(const struct cbd_redis_target *t, unsigned 
 		dt_err_oom(err);
 		return NULL;
 	}
-	if (init_sync(r) != 0) {
+	if (cbd_mono_init(&r->lock, &r->freed) != 0) {
 		cbd_redis_target_free(&r->t);
 		free(r->slots);
 		free(r);
@@ -457,23 +438,6 @@ struct cbd_redis *cbd_redis_pool_new(const struct cbd_redis_target *t, unsigned 
 		return NULL;
 	}
 	return r;
-}
-
-static void timed_wait(struct cbd_redis *r, int64_t deadline_ms)
-{
-	struct timespec ts;
-	int64_t left = deadline_ms - dt_now_ms();
-
-	if (left <= 0)
-		return;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	ts.tv_sec += (time_t)(left / 1000);
-	ts.tv_nsec += (long)(left % 1000) * 1000000L;
-	if (ts.tv_nsec >= 1000000000L) {
-		ts.tv_sec++;
-		ts.tv_nsec -= 1000000000L;
-	}
-	(void)pthread_cond_timedwait(&r->freed, &r->lock, &ts);
 }
 
 /* An idle slot, preferring one with a connection; NULL past the deadline,
@@ -494,7 +458,7 @@ static struct slot *acquire(struct cbd_redis *r, int64_t deadline_ms, int probe)
 		}
 		if (found != NULL || dt_now_ms() >= deadline_ms || (r->open && !probe))
 			break;
-		timed_wait(r, deadline_ms);
+		cbd_mono_wait_until(&r->freed, &r->lock, deadline_ms);
 	}
 	if (found != NULL)
 		found->busy = 1;
@@ -507,30 +471,6 @@ static void drop(struct slot *s)
 	if (s->c != NULL)
 		redisFree(s->c);
 	s->c = NULL;
-}
-
-/* A failed slot closes every idle connection too: they reach the same
- * server, which has just gone away or stopped being the primary. */
-static void release(struct cbd_redis *r, struct slot *s, int failed)
-{
-	unsigned i;
-
-	pthread_mutex_lock(&r->lock);
-	if (failed) {
-		r->gen++;
-		for (i = 0; i < r->size; i++)
-			if (!r->slots[i].busy)
-				drop(&r->slots[i]);
-	}
-	if (failed || s->gen != r->gen)
-		drop(s);
-	s->busy = 0;
-	/* A failure opens the breaker: every waiter must see it now. */
-	if (failed)
-		pthread_cond_broadcast(&r->freed);
-	else
-		pthread_cond_signal(&r->freed);
-	pthread_mutex_unlock(&r->lock);
 }
 
 /* ---- the breaker ---- */
@@ -559,11 +499,26 @@ static int admit(struct cbd_redis *r, int *probe, char *why, size_t why_size)
 	return ok;
 }
 
-/* A call's end: a failure opens the breaker (or keeps it open, the next
- * probe PROBE_EVERY_MS away), a success closes it. */
-static void settle(struct cbd_redis *r, int probe, int failed, const char *why)
+/* A call's end, in one critical section so that a waiter woken here
+ * already sees the breaker as this call left it (woken before, it could
+ * take a slot and try a Redis that has just failed). A failure closes
+ * every idle connection too (they reach the same server, which has just
+ * gone away or stopped being the primary) and opens the breaker, or keeps
+ * it open with the next probe PROBE_EVERY_MS away; a success closes it. */
+static void finish(struct cbd_redis *r, struct slot *s, int probe, int failed, const char *why)
 {
+	unsigned i;
+
 	pthread_mutex_lock(&r->lock);
+	if (failed) {
+		r->gen++;
+		for (i = 0; i < r->size; i++)
+			if (!r->slots[i].busy)
+				drop(&r->slots[i]);
+	}
+	if (failed || s->gen != r->gen)
+		drop(s);
+	s->busy = 0;
 	if (probe)
 		r->probing = 0;
 	if (failed) {
@@ -675,8 +630,7 @@ int cbd_redis_run(struct cbd_redis *r, int64_t deadline_ms, int argc, const char
 		return -1;
 	}
 	rc = run_on(r, s, deadline_ms, argc, argv, lens, reply, why, why_size);
-	release(r, s, rc != 0);
-	settle(r, probe, rc != 0, why);
+	finish(r, s, probe, rc != 0, why);
 	return rc;
 }
 

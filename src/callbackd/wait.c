@@ -11,6 +11,7 @@
 
 #include "base/clock.h"
 #include "base/util.h"
+#include "mono_cond.h"
 #include "wait.h"
 
 struct cbd_waiters {
@@ -87,24 +88,11 @@ static int64_t wake_due(struct cbd_waiters *ws, int64_t now)
 /* Sleeps until `due` (dt_now_ms time) or a signal. */
 static void sleep_until(struct cbd_waiters *ws, int64_t due)
 {
-	struct timespec ts;
-	int64_t delta;
-
 	if (due == INT64_MAX) {
 		pthread_cond_wait(&ws->cond, &ws->lock);
 		return;
 	}
-	delta = due - dt_now_ms();
-	if (delta <= 0)
-		return;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	ts.tv_sec += (time_t)(delta / 1000);
-	ts.tv_nsec += (long)(delta % 1000) * 1000000L + 999999L; /* never early */
-	while (ts.tv_nsec >= 1000000000L) {
-		ts.tv_sec++;
-		ts.tv_nsec -= 1000000000L;
-	}
-	(void)pthread_cond_timedwait(&ws->cond, &ws->lock, &ts);
+	cbd_mono_wait_until(&ws->cond, &ws->lock, due);
 }
 
 static void *timer_main(void *arg)
@@ -131,26 +119,6 @@ static void *timer_main(void *arg)
 	return NULL;
 }
 
-static int init_sync(struct cbd_waiters *ws)
-{
-	pthread_condattr_t attr;
-	int rc;
-
-	if (pthread_condattr_init(&attr) != 0)
-		return -1;
-	rc = pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
-	if (rc == 0)
-		rc = pthread_cond_init(&ws->cond, &attr);
-	pthread_condattr_destroy(&attr);
-	if (rc != 0)
-		return -1;
-	if (pthread_mutex_init(&ws->lock, NULL) != 0) {
-		pthread_cond_destroy(&ws->cond);
-		return -1;
-	}
-	return 0;
-}
-
 struct cbd_waiters *cbd_waiters_start(struct cbd_store *store, const struct dt_log *log,
 				      struct dt_err *err)
 {
@@ -162,7 +130,7 @@ struct cbd_waiters *cbd_waiters_start(struct cbd_store *store, const struct dt_l
 	}
 	ws->store = store;
 	ws->log = log;
-	if (init_sync(ws) != 0) {
+	if (cbd_mono_init(&ws->lock, &ws->cond) != 0) {
 		free(ws);
 		dt_err_set(err, DT_ERR_INTERNAL, "cannot create the timer's lock");
 		return NULL;

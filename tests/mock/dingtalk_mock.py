@@ -16,7 +16,9 @@ Endpoints (stats/fault names in brackets):
   POST /v1.0/oauth2/accessToken          [accessToken]
   GET  /gettoken                         [gettoken]
   POST /topapi/user/getbyunionid         [getbyunionid]
-  POST /topapi/v2/user/get               [user_get]
+  POST /topapi/v2/user/get               [user_get] employees only; fields
+       that are empty or not permitted are left out
+  POST /topapi/extcontact/get            [extcontact_get] external contacts
   GET  /connect/qrconnect                [qrconnect]   flow B authorize
   POST /sns/getuserinfo_bycode           [sns_userinfo] flow B, signed:
        accessKey, timestamp (ms), signature = base64(HMAC-SHA256(secret,
@@ -61,12 +63,21 @@ Admin (not DingTalk):
        免登 code (single use, --code-ttl), for corpId = --corp-id only.
   GET  /_mock/fault  current faults
   GET  /_mock/stats  {"authorize": 3, ...} calls per endpoint (incl. failures)
-  POST /_mock/reset  clear stats and faults (codes and tokens are kept)
+  POST /_mock/reset  clear stats and faults, grant every permission again
+       (codes and tokens are kept)
+  POST /_mock/permissions {"granted": [...]}: the app's permissions from now
+       on, of Contact.User.Read (users/me), qyapi_get_member (getbyunionid,
+       v2/user/get), qyapi_ext_read (extcontact/get), email (邮箱等个人信息:
+       v2/user/get's email), mobile. Default: all. A missing one answers as
+       DingTalk does (403 AccessTokenPermissionDenied, errcode 60011).
 
 --persons FILE: a JSON list of objects replacing the built-in persons, keys:
   name (used as mock_person), nick, unionId, openId, avatarUrl, and optional
   email, mobile, userid (absent/null = not in the organisation -> 60121),
-  contact_type (0 employee, 1 external contact), title, dept_id_list.
+  contact_type (0 employee, 1 external contact), title, dept_id_list,
+  active (false: has not activated DingTalk), left (true: has left the
+  organisation -> 60121), org_email, job_number, hired_date,
+  company_name, follower_user_id.
 
 Never logs codes, secrets, tokens or query strings.
 """
@@ -93,7 +104,7 @@ BUILTIN_PERSONS = [
      "unionId": "uAlice0000000000000000iEiE", "openId": "oAlice00000000000000iEiE",
      "avatarUrl": "https://static.example.invalid/avatar/alice.png",
      "email": "alice@example.com", "mobile": "13800000001",
-     "userid": "zhangalice01", "contact_type": 0, "title": "SRE",
+     "userid": "zhangalice01", "contact_type": 0, "title": "SRE", "hired_date": 1597573616828,
      "dept_id_list": [1, 100]},
     {"name": "bob", "nick": "Bob Li",
      "unionId": "uBob00000000000000000000iEiE", "openId": "oBob000000000000000000iEiE",
@@ -106,18 +117,26 @@ BUILTIN_PERSONS = [
      "avatarUrl": "https://static.example.invalid/avatar/mallory.png",
      "userid": "mallory03", "contact_type": 0, "title": "<script>x</script>",
      "dept_id_list": [200]},
-    # external contact: getbyunionid answers contact_type 1
+    # external contact: getbyunionid answers contact_type 1, v2/user/get
+    # 60121, extcontact/get her record (see "People" below)
     {"name": "carol", "nick": "Carol Wang",
      "unionId": "uCarol0000000000000000iEiE", "openId": "oCarol00000000000000iEiE",
      "avatarUrl": "https://static.example.invalid/avatar/carol.png",
      "email": "carol@partner.example", "userid": "extcarol04", "contact_type": 1,
+     "title": "Consultant", "company_name": "Partner Co", "follower_user_id": "zhangalice01",
      "dept_id_list": []},
-    # left the company: the directory says active = false
-    {"name": "dave", "nick": "Dave Gone",
+    # in the organisation, has not activated DingTalk there: active = false
+    {"name": "dave", "nick": "Dave Inactive",
      "unionId": "uDave00000000000000000000iEiE", "openId": "oDave0000000000000000iEiE",
      "avatarUrl": "https://static.example.invalid/avatar/dave.png",
      "email": "dave@example.com", "userid": "dave05", "contact_type": 0,
      "active": False, "dept_id_list": [100]},
+    # left the organisation: DingTalk no longer finds him (60121 everywhere)
+    {"name": "frank", "nick": "Frank Left",
+     "unionId": "uFrank0000000000000000iEiE", "openId": "oFrank00000000000000iEiE",
+     "avatarUrl": "https://static.example.invalid/avatar/frank.png",
+     "email": "frank@example.com", "userid": "frank06", "contact_type": 0,
+     "left": True, "dept_id_list": [100]},
     # has a DingTalk account, not in the organisation: getbyunionid -> 60121
     {"name": "eve", "nick": "Eve Stranger",
      "unionId": "uEve000000000000000000000iEiE", "openId": "oEve00000000000000000iEiE",
@@ -130,7 +149,7 @@ FAULT_MODES = ("none", "slow", "trickle", "truncated", "nonjson", "http500", "th
                "blanktoken")
 ENDPOINTS = ("authorize", "userAccessToken", "users_me", "accessToken",
              "gettoken", "getbyunionid", "user_get", "qrconnect", "sns_userinfo",
-             "inapp_userinfo")
+             "inapp_userinfo", "extcontact_get")
 V1_ENDPOINTS = ("userAccessToken", "users_me", "accessToken")
 CODE_SHAPE = re.compile(r"[0-9a-f]{32}")
 
@@ -290,6 +309,83 @@ SNS_ERRORS = {
 }
 
 
+# --- People: what the directory says about whom, and with which permission --
+# Sources (docs/dingtalk-api.md names the pages):
+#  * 查询用户详情 (query-user-details), topapi/v2/user/get: fields such as
+#    avatar, manager_userid, email, work_place, remark, org_email,
+#    extension and hired_date are returned only when they have a value;
+#    email, work_place, remark and extension only when the app holds
+#    邮箱等个人信息, mobile only with 企业员工手机号信息. `active` means "has
+#    activated DingTalk". Permission qyapi_get_member.
+#  * 全局错误码 (server-api-error-codes-1): 60121 找不到该用户 "check that the
+#    employee exists in the organisation": a person who left is no longer
+#    found; 60011 没有调用该接口的权限 for a missing permission (oapi), and
+#    HTTP 403 Forbidden.AccessDenied.AccessTokenPermissionDenied (api).
+#  * 添加接口调用权限 (add-api-permission): the 403 body, with
+#    AccessDeniedDetail.requiredScopes naming the permission, capitals and
+#    all, as the page shows it.
+#  * 获取外部联系人详情 (obtains-the-external-contact-details-of-an-enterprise),
+#    topapi/extcontact/get with {"user_id"}: the record below (no unionid,
+#    no active, no departments); 33012 无效的userId; permission
+#    qyapi_ext_read. v2/user/get documents employees only, so an external
+#    contact's userid is not found there (60121).
+#  * 获取用户通讯录个人信息 (dingtalk-retrieve-user-information),
+#    contact/users/me: permission Contact.User.Read.
+PERMISSIONS = ("Contact.User.Read", "qyapi_get_member", "qyapi_ext_read", "email", "mobile")
+
+
+def permission_denied_v1(scope):
+    rid = request_id()
+    return Reply(403, {
+        "AccessDeniedDetail": {"requiredScopes": [scope]},
+        "Code": "Forbidden.AccessDenied.AccessTokenPermissionDenied",
+        "HostId": "dingtalk-inner.aliyuncs.com",
+        "Message": "没有调用该接口的权限",
+        "Recommend": "https://next.api.aliyun.com/troubleshoot?q=Forbidden.AccessDenied."
+                     "AccessTokenPermissionDenied&product=dingtalk",
+        "RequestId": rid}, headers={"x-acs-request-id": rid})
+
+
+def permission_denied_oapi():
+    return oapi_topapi(60011, "没有调用该接口的权限")
+
+
+def employee_record(p, granted):
+    """topapi/v2/user/get's result: what is empty or not permitted is left out."""
+    depts = list(p.get("dept_id_list") or [])
+    result = {
+        "userid": p["userid"], "unionid": p["unionId"], "name": p["nick"],
+        "state_code": "86", "hide_mobile": False, "exclusive_account": False,
+        "dept_id_list": depts,
+        "dept_order_list": [{"dept_id": d, "order": 176294576350761512} for d in depts],
+        "leader_in_dept": [{"dept_id": d, "leader": False} for d in depts],
+        "role_list": [{"id": 1, "name": "负责人", "group_name": "默认"}],
+        "active": p.get("active", True), "admin": False, "boss": False, "senior": False,
+        "real_authed": True,
+    }
+    optional = {"avatar": p.get("avatarUrl"), "job_number": p.get("job_number"),
+                "title": p.get("title"), "org_email": p.get("org_email"),
+                "hired_date": p.get("hired_date"), "manager_userid": p.get("manager_userid")}
+    if "email" in granted:
+        optional.update(email=p.get("email"), work_place=p.get("work_place"),
+                        remark=p.get("remark"))
+    if "mobile" in granted:
+        optional["mobile"] = p.get("mobile")
+    result.update({k: v for k, v in optional.items() if v not in (None, "")})
+    return result
+
+
+def external_record(p):
+    """topapi/extcontact/get's result for an external contact."""
+    result = {"userid": p["userid"], "name": p["nick"], "share_user_ids": [],
+              "share_dept_ids": [], "label_ids": [], "state_code": "86"}
+    optional = {"title": p.get("title"), "company_name": p.get("company_name"),
+                "email": p.get("email"), "mobile": p.get("mobile"),
+                "follower_user_id": p.get("follower_user_id")}
+    result.update({k: v for k, v in optional.items() if v not in (None, "")})
+    return result
+
+
 def html_page(status, title, body_html):
     doc = ("<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\">"
            "<title>%s</title></head><body>\n%s\n</body></html>\n"
@@ -324,13 +420,15 @@ class State:
         self.redirect_domains = args.redirect_domain or []
         self.persons = {p["name"]: p for p in persons}
         self.by_union = {p["unionId"]: p for p in persons}
-        self.by_userid = {p["userid"]: p for p in persons if p.get("userid")}
+        self.by_userid = {p["userid"]: p for p in persons
+                          if p.get("userid") and not p.get("left")}
         self.codes = {}          # code -> {person, scope, client_id, exp}
         self.user_tokens = {}    # token -> {person, exp}
         self.refresh_tokens = {}  # refresh token -> {person, scope, client_id}
         self.app_token = None    # (token, exp)
         self.stats = {}
         self.faults = {}         # endpoint|"*" -> {mode, seconds, count}
+        self.granted = set(PERMISSIONS)  # the app's permissions (see "People")
         self.log_file = args.log
         self.log_lock = threading.Lock()
 
@@ -438,6 +536,7 @@ class Handler(BaseHTTPRequestHandler):
         ("GET", "/gettoken"): ("gettoken", "h_gettoken"),
         ("POST", "/topapi/user/getbyunionid"): ("getbyunionid", "h_getbyunionid"),
         ("POST", "/topapi/v2/user/get"): ("user_get", "h_user_get"),
+        ("POST", "/topapi/extcontact/get"): ("extcontact_get", "h_extcontact_get"),
         ("GET", "/connect/qrconnect"): ("qrconnect", "h_qrconnect"),
         ("POST", "/sns/getuserinfo_bycode"): ("sns_userinfo", "h_sns_userinfo"),
         ("POST", "/topapi/v2/user/getuserinfo"): ("inapp_userinfo", "h_inapp_userinfo"),
@@ -446,6 +545,7 @@ class Handler(BaseHTTPRequestHandler):
         ("GET", "/_mock/fault"): (None, "h_mock_fault_get"),
         ("GET", "/_mock/stats"): (None, "h_mock_stats"),
         ("POST", "/_mock/reset"): (None, "h_mock_reset"),
+        ("POST", "/_mock/permissions"): (None, "h_mock_permissions"),
     }
 
     def version_string(self):
@@ -797,6 +897,8 @@ class Handler(BaseHTTPRequestHandler):
         rec = self.st.user_token(tok)
         if rec is None:
             return invalid_authentication()
+        if not self.granted("Contact.User.Read"):
+            return permission_denied_v1("Contact.User.Read")
         p = rec["person"]
         out = {"nick": p["nick"], "avatarUrl": p["avatarUrl"], "openId": p["openId"],
                "unionId": p["unionId"], "stateCode": "86"}
@@ -831,11 +933,13 @@ class Handler(BaseHTTPRequestHandler):
     def h_getbyunionid(self):
         if not self.st.app_token_valid(self.app_token_sent()):
             return topapi_auth_error(self.app_token_sent())
+        if not self.granted("qyapi_get_member"):
+            return permission_denied_oapi()
         unionid = self.topapi_body().get("unionid")
         if not isinstance(unionid, str) or not unionid:
             return oapi_topapi(400002, "无效的参数 unionid")
         p = self.st.by_union.get(unionid)
-        if p is None or not p.get("userid"):
+        if p is None or not p.get("userid") or p.get("left"):
             return oapi_topapi(60121, "找不到该用户")
         return oapi_topapi(0, "ok", result={"contact_type": int(p.get("contact_type", 0)),
                                             "userid": p["userid"]})
@@ -843,28 +947,47 @@ class Handler(BaseHTTPRequestHandler):
     def h_user_get(self):
         if not self.st.app_token_valid(self.app_token_sent()):
             return topapi_auth_error(self.app_token_sent())
+        if not self.granted("qyapi_get_member"):
+            return permission_denied_oapi()
         userid = self.topapi_body().get("userid")
         if not isinstance(userid, str) or not userid:
             return oapi_topapi(400002, "无效的参数 userid")
         p = self.st.by_userid.get(userid)
-        if p is None:
+        if p is None or p.get("contact_type") == 1:
+            # Employees only: an external contact's userid is no employee's.
             return oapi_topapi(60121, "找不到该用户")
-        depts = list(p.get("dept_id_list") or [])
-        result = {
-            "userid": p["userid"], "unionid": p["unionId"], "name": p["nick"],
-            "avatar": p["avatarUrl"], "state_code": "86",
-            "mobile": p.get("mobile", ""), "hide_mobile": False, "telephone": "",
-            "job_number": p.get("job_number", ""), "title": p.get("title", ""),
-            "email": p.get("email", ""), "org_email": "", "work_place": "",
-            "remark": "", "dept_id_list": depts,
-            "dept_order_list": [{"dept_id": d, "order": 176294576350761512} for d in depts],
-            "leader_in_dept": [{"dept_id": d, "leader": False} for d in depts],
-            "role_list": [{"id": 1, "name": "负责人", "group_name": "默认"}],
-            "active": p.get("active", True), "admin": False, "boss": False, "senior": False,
-            "real_authed": True, "exclusive_account": False,
-            "hired_date": 1597573616828, "manager_userid": "",
-        }
-        return oapi_topapi(0, "ok", result=result)
+        return oapi_topapi(0, "ok", result=employee_record(p, self.st.granted))
+
+    def h_extcontact_get(self):
+        if not self.st.app_token_valid(self.app_token_sent()):
+            return topapi_auth_error(self.app_token_sent())
+        if not self.granted("qyapi_ext_read"):
+            return permission_denied_oapi()
+        userid = self.topapi_body().get("user_id")
+        if not isinstance(userid, str) or not userid:
+            return oapi_topapi(400002, "无效的参数 user_id")
+        p = self.st.by_userid.get(userid)
+        if p is None or p.get("contact_type") != 1:
+            # The page's own error for a user_id it does not know.
+            return oapi_topapi(33012, "无效的userId")
+        return oapi_topapi(0, "ok", result=external_record(p))
+
+    def granted(self, permission):
+        with self.st.lock:
+            return permission in self.st.granted
+
+    def h_mock_permissions(self):
+        try:
+            req = json.loads(self.body.decode("utf-8") or "{}")
+        except ValueError:
+            return Reply(400, {"error": "body must be JSON"})
+        granted = req.get("granted")
+        if not isinstance(granted, list) or any(g not in PERMISSIONS for g in granted):
+            return Reply(400, {"error": "granted must list known permissions",
+                               "permissions": list(PERMISSIONS)})
+        with self.st.lock:
+            self.st.granted = set(granted)
+        return Reply(200, {"granted": sorted(granted)})
 
     # --- flow B: snsapi_login -------------------------------------------------
     def h_qrconnect(self):
@@ -927,7 +1050,7 @@ class Handler(BaseHTTPRequestHandler):
         if rec is None or rec["scope"] != "inapp":
             return oapi_topapi(40078, "不存在的临时授权码")
         p = rec["person"]
-        if not p.get("userid"):
+        if not p.get("userid") or p.get("left"):
             return oapi_topapi(60121, "找不到该用户")
         return oapi_topapi(0, "ok", result={
             "userid": p["userid"], "unionid": p["unionId"], "name": p["nick"],
@@ -996,6 +1119,7 @@ class Handler(BaseHTTPRequestHandler):
         with self.st.lock:
             self.st.stats.clear()
             self.st.faults.clear()
+            self.st.granted = set(PERMISSIONS)
         return Reply(200, {"ok": True})
 
 

@@ -514,6 +514,62 @@ def tests_dingtalk_errors(m, app):
     m.fault("*", "none")
 
 
+def tests_people(m, token, app):
+    """External contacts, leavers, left-out fields and permission refusals,
+    answered as docs/dingtalk-api.md says DingTalk answers them."""
+    def topapi(path, body):
+        return m.req("POST", path + "?access_token=" + app, body)[1]
+
+    r = topapi("/topapi/v2/user/get", {"userid": "extcarol04"})
+    check(r.get("errcode") == 60121, "v2/user/get for an external contact -> 60121")
+    r = topapi("/topapi/extcontact/get", {"user_id": "extcarol04"})
+    res = r.get("result", {})
+    check(r.get("errcode") == 0 and res.get("userid") == "extcarol04"
+          and res.get("company_name") == "Partner Co" and "unionid" not in res
+          and "active" not in res and "dept_id_list" not in res,
+          "extcontact/get -> the external contact's record (no unionid, active, departments)")
+    r = topapi("/topapi/extcontact/get", {"user_id": "zhangalice01"})
+    check(r.get("errcode") == 33012, "extcontact/get for an employee -> 33012")
+    r = topapi("/topapi/user/getbyunionid", {"unionid": "uFrank0000000000000000iEiE"})
+    check(r.get("errcode") == 60121, "getbyunionid for a leaver -> 60121, not active=false")
+    r = topapi("/topapi/v2/user/get", {"userid": "frank06"})
+    check(r.get("errcode") == 60121, "v2/user/get for a leaver -> 60121")
+    r = topapi("/topapi/v2/user/get", {"userid": "dave05"})
+    check(r.get("errcode") == 0 and r["result"].get("active") is False,
+          "v2/user/get for a member who has not activated DingTalk -> active false")
+    r = topapi("/topapi/v2/user/get", {"userid": "mallory03"})
+    res = r.get("result", {})
+    check(r.get("errcode") == 0 and not {"email", "org_email", "work_place", "remark",
+                                         "mobile", "job_number", "hired_date",
+                                         "manager_userid"} & set(res),
+          "v2/user/get leaves out empty fields instead of sending \"\"")
+    check("" not in res.values(), "v2/user/get sends no empty strings")
+
+    def grant(*names):
+        st, _, _ = m.req("POST", "/_mock/permissions", {"granted": list(names)})
+        assert st == 200
+    grant("Contact.User.Read", "qyapi_get_member", "qyapi_ext_read")
+    r = topapi("/topapi/v2/user/get", {"userid": "zhangalice01"})
+    check(r.get("errcode") == 0 and "email" not in r["result"] and "mobile" not in r["result"],
+          "without 邮箱等个人信息 v2/user/get leaves email out")
+    grant("Contact.User.Read", "qyapi_ext_read", "email")
+    r = topapi("/topapi/user/getbyunionid", {"unionid": "uAlice0000000000000000iEiE"})
+    check(r.get("errcode") == 60011 and r.get("errmsg") == "没有调用该接口的权限",
+          "without qyapi_get_member getbyunionid -> 60011")
+    grant("qyapi_get_member")
+    r = topapi("/topapi/extcontact/get", {"user_id": "extcarol04"})
+    check(r.get("errcode") == 60011, "without qyapi_ext_read extcontact/get -> 60011")
+    st, b, _ = m.req("GET", "/v1.0/contact/users/me", headers={"x-acs-dingtalk-access-token": token})
+    check(st == 403 and b.get("Code") == "Forbidden.AccessDenied.AccessTokenPermissionDenied"
+          and b.get("AccessDeniedDetail") == {"requiredScopes": ["Contact.User.Read"]},
+          "without Contact.User.Read users/me -> 403 naming requiredScopes")
+    st, b, _ = m.req("POST", "/_mock/permissions", {"granted": ["nonsense"]})
+    check(st == 400, "an unknown permission is refused by the admin API")
+    m.req("POST", "/_mock/reset")
+    st, b, _ = m.req("GET", "/v1.0/contact/users/me", headers={"x-acs-dingtalk-access-token": token})
+    check(st == 200, "reset grants every permission again")
+
+
 def main():
     tmp = tempfile.mkdtemp(prefix="dtmock-test-")
     m = None
@@ -524,6 +580,7 @@ def main():
         app = tests_app(m)
         tests_dingtalk_errors(m, app)
         tests_faults(m, token, app)
+        tests_people(m, token, app)
         tests_misc(m, token)
         tests_flows_b_c(m)
         tests_ttl(tmp)

@@ -68,6 +68,10 @@ service dingtalk_dir_email_foreign "$(dt_module_conf dir_email_foreign 'timeout 
 service dingtalk_dir_userid "$(dt_module_conf dir_userid 'timeout = 30' 'map = directory:userid' 'map_transform = lower' 'directory = yes' "$oapi" "$cache")"
 service dingtalk_active "$(dt_module_conf active 'timeout = 30' 'require_active = yes' 'directory = yes' "$oapi" "$cache")"
 service dingtalk_depts "$(dt_module_conf depts 'timeout = 30' 'allowed_depts = 1, 7' 'directory = yes' "$oapi" "$cache")"
+# allow_external: carol (an external contact) may log in as bob.
+printf 'uCarol0000000000000000iEiE bob\n' >"$DT_WORK/external.map"
+chmod 0644 "$DT_WORK/external.map"
+service dingtalk_external "$(dt_module_conf external 'timeout = 30' 'directory = yes' 'allow_external = yes' "map_file = $DT_WORK/external.map" "$oapi" "$cache")"
 service dingtalk_active_nodir "$(dt_module_conf active_nodir 'timeout = 30' 'require_active = yes')"
 service dingtalk_sns "$(dt_module_conf sns 'flow = sns' "$oapi" 'timeout = 30')"
 service dingtalk_inapp "$(dt_module_conf inapp 'flow = inapp' 'corp_id = dingmockcorp0000000000000000000000' "$oapi" "token_cache = $DT_WORK/cache3/app-token" 'timeout = 30')"

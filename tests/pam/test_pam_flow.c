@@ -172,6 +172,11 @@ static void test_wrong_number_is_refused(void **state)
 	(void)state;
 	assert_pam(authenticate("dingtalk", "alice", &c, NULL), PAM_AUTH_ERR);
 	assert_logged("refused on the phone (wrong_number)");
+	/* Said as what it is: not a timeout, not "Not me". */
+	assert_non_null(strstr(c.text, "Login refused: the wrong number was chosen on the phone."));
+	assert_null(strstr(c.text, "Not me"));
+	assert_logged("SYSLOG(5): audit: result=denied pam=PAM_AUTH_ERR user=alice ");
+	assert_logged(" cause=wrong_number ");
 }
 
 static void test_refusal_on_the_phone(void **state)
@@ -181,6 +186,8 @@ static void test_refusal_on_the_phone(void **state)
 	(void)state;
 	assert_pam(authenticate("dingtalk", "alice", &c, NULL), PAM_AUTH_ERR);
 	assert_logged("refused on the phone (denied)");
+	assert_non_null(strstr(c.text, "Login not approved: DingTalk on the phone refused it"));
+	assert_logged(" cause=denied ");
 }
 
 static void test_timeout(void **state)
@@ -190,7 +197,9 @@ static void test_timeout(void **state)
 
 	(void)state;
 	assert_pam(authenticate("dingtalk_short", "alice", &c, &seconds), PAM_AUTH_ERR);
-	assert_logged("no approval within 10 seconds");
+	assert_logged("timed out: no approval within 10 seconds");
+	assert_logged(" cause=timeout ");
+	assert_non_null(strstr(c.text, "Login timed out: no approval arrived in time."));
 	/* The module never outlives its timeout. */
 	assert_true(seconds >= 8.0 && seconds <= 10.5);
 }
@@ -732,20 +741,20 @@ static const struct error_row error_rows[] = {
     {"dingtalk_dir", "eve", NULL, PAM_AUTH_ERR,
      "unionId uEve000000000000000000000iEiE: DingTalk topapi/user/getbyunionid: errcode "
      "60121 "
-     "(\"找不到该用户\"): the person is not a member of the organisation: refused"},
+     "(\"找不到该用户\"): not found in the organisation (never a member, or has left it): "
+     "refused"},
     {"dingtalk", "alice",
      "{\"endpoint\":\"users_me\",\"mode\":\"error\",\"status\":403,\"code\":"
      "\"Forbidden.AccessDenied.AccessTokenPermissionDenied\",\"message\":\"没有权限\"}",
      PAM_AUTHINFO_UNAVAIL,
      "HTTP 403 Forbidden.AccessDenied.AccessTokenPermissionDenied (\"没有权限\"): the app "
-     "lacks "
-     "an API permission"},
+     "lacks the permission 通讯录个人信息读权限 (Contact.User.Read"},
     {"dingtalk_dir", "alice",
      "{\"endpoint\":\"user_get\",\"mode\":\"error\",\"sub_code\":\"60011\",\"message\":"
      "\"没有调用该接口的权限\"}",
      PAM_AUTHINFO_UNAVAIL,
-     "errcode 88 sub_code 60011 (\"没有调用该接口的权限\"): the app lacks an API "
-     "permission"},
+     "errcode 88 sub_code 60011 (\"没有调用该接口的权限\"): the app lacks the permission "
+     "成员信息读权限 (qyapi_get_member: read member information)"},
     {"dingtalk_dir", "alice", "{\"endpoint\":\"getbyunionid\",\"mode\":\"throttled\"}",
      PAM_AUTHINFO_UNAVAIL,
      "errcode 90018 (\"当前企业调用该接口超过限制，请稍后再试\"): DingTalk is throttling "
@@ -1153,9 +1162,61 @@ static void test_require_active(void **state)
 
 	(void)state;
 	assert_pam(authenticate("dingtalk_active", "bob", &gone, NULL), PAM_AUTH_ERR);
-	assert_logged("is not active in the directory (require_active)");
+	assert_logged("(Dave Inactive) has not activated DingTalk in the organisation (active = "
+		      "false in the directory): refused (require_active)");
 	/* The same person without the rule: the map file lets dave in. */
 	assert_pam(authenticate("dingtalk_dir", "bob", &without, NULL), PAM_SUCCESS);
+}
+
+/* A person who left the organisation is not found there (60121): refused
+ * as such, before require_active is even asked. */
+static void test_leaver_is_refused_as_not_found(void **state)
+{
+	struct conv_ctx c = {.plan = {"frank", "approve", 0, 0, NULL, NULL}};
+
+	(void)state;
+	assert_pam(authenticate("dingtalk_active", "bob", &c, NULL), PAM_AUTH_ERR);
+	assert_logged("unionId uFrank0000000000000000iEiE: DingTalk topapi/user/getbyunionid: "
+		      "errcode 60121 (\"找不到该用户\"): not found in the organisation (never a "
+		      "member, or has left it): refused");
+	assert_logged("result=denied pam=PAM_AUTH_ERR user=bob unionid=uFrank");
+}
+
+/* allow_external: an external contact's record comes from
+ * topapi/extcontact/get (v2/user/get does not know them), and without
+ * that API's permission the login is unavailable, naming it. */
+static void test_external_contact_with_allow_external(void **state)
+{
+	struct conv_ctx c = {.plan = {"carol", "approve", 0, 0, NULL, NULL}};
+	struct conv_ctx again = {.plan = {"carol", "approve", 0, 0, NULL, NULL}};
+	int rc;
+
+	(void)state;
+	assert_pam(authenticate("dingtalk_external", "bob", &c, NULL), PAM_SUCCESS);
+	mock_permissions("[\"Contact.User.Read\", \"qyapi_get_member\"]");
+	rc = authenticate("dingtalk_external", "bob", &again, NULL);
+	mock_grant_all(); /* before any assertion, so that a failure spoils no other case */
+	assert_pam(rc, PAM_AUTHINFO_UNAVAIL);
+	assert_logged(
+	    "DingTalk topapi/extcontact/get: errcode 60011 (\"没有调用该接口的权限\"): the "
+	    "app lacks the permission 企业外部联系人读权限 (qyapi_ext_read");
+}
+
+/* Without 邮箱等个人信息 DingTalk leaves email out: map = directory:email
+ * refuses, saying so. */
+static void test_email_left_out_is_refused_with_the_reason(void **state)
+{
+	struct conv_ctx c = {.plan = {"alice", "approve", 0, 0, NULL, NULL}};
+	int rc;
+
+	(void)state;
+	mock_permissions("[\"Contact.User.Read\", \"qyapi_get_member\"]");
+	rc = authenticate("dingtalk_dir_email", "alice", &c, NULL);
+	mock_grant_all();
+	assert_pam(rc, PAM_AUTH_ERR);
+	assert_logged("directory:email: DingTalk gives no email for unionId "
+		      "uAlice0000000000000000iEiE: the person has none, or the app lacks the "
+		      "permission 邮箱等个人信息 (email and other personal information)");
 }
 
 static void test_require_active_needs_the_directory(void **state)
@@ -1474,6 +1535,9 @@ int main(int argc, char **argv)
 	    cmocka_unit_test(test_directory_userid),
 	    cmocka_unit_test(test_require_active),
 	    cmocka_unit_test(test_require_active_needs_the_directory),
+	    cmocka_unit_test(test_leaver_is_refused_as_not_found),
+	    cmocka_unit_test(test_external_contact_with_allow_external),
+	    cmocka_unit_test(test_email_left_out_is_refused_with_the_reason),
 	    cmocka_unit_test(test_allowed_depts),
 	    cmocka_unit_test(test_recovery_code_while_helper_down),
 	    cmocka_unit_test(test_recovery_not_offered_when_dingtalk_answers),

@@ -603,7 +603,6 @@ static void test_directory(void **state)
 	dt_modcfg_free(&cfg);
 	run_oauth2("directory = yes", "carol", 0, -1, DT_ERR_DENIED,
 		   "is an external contact of the organisation");
-	run_oauth2("directory = yes\nallow_external = yes", "carol", 0, 0, DT_OK, NULL);
 	run_oauth2("directory = yes", "eve", 0, -1, DT_ERR_DENIED,
 		   "unionId uEve000000000000000000000iEiE: DingTalk topapi/user/getbyunionid: "
 		   "errcode 60121");
@@ -855,6 +854,111 @@ static void test_wrong_base_says_check_api_base(void **state)
 	dt_modcfg_free(&cfg);
 }
 
+/* The app's permissions at the mock (its /_mock/permissions). */
+static void grant(const char *json_list)
+{
+	char body[256];
+
+	snprintf(body, sizeof(body), "{\"granted\":%s}", json_list);
+	admin("POST", "/_mock/permissions", body, NULL);
+}
+
+/* An external contact is no employee: v2/user/get does not find them
+ * (60121), extcontact/get holds their record. */
+static void test_external_contact_through_extcontact(void **state)
+{
+	struct dt_modcfg cfg;
+	struct dt_identity id;
+	struct dt_err err;
+	char *code;
+
+	(void)state;
+	load_cfg(&cfg, mock_url(), "directory = yes\nallow_external = yes");
+	code = oauth2_code("carol", 0);
+	assert_ok(identify(&cfg, code, 20000, &id, &err), &err);
+	assert_string_equal(id.user_id, "extcarol04");
+	assert_string_equal(id.email, "carol@partner.example");
+	assert_string_equal(id.title, "Consultant");
+	assert_int_equal(id.contact_type, 1);
+	assert_int_equal(id.active, -1); /* DingTalk keeps none for them */
+	assert_int_equal(id.n_dept_ids, 0);
+	assert_int_equal(calls("extcontact_get"), 1);
+	assert_int_equal(calls("user_get"), 0);
+	free(code);
+	dt_identity_free(&id);
+	/* Without qyapi_ext_read: unavailable, naming the permission. */
+	grant("[\"Contact.User.Read\",\"qyapi_get_member\",\"email\"]");
+	code = oauth2_code("carol", 0);
+	assert_int_equal(identify(&cfg, code, 20000, &id, &err), -1);
+	assert_int_equal(err.kind, DT_ERR_UNAVAIL);
+	assert_msg(&err, "DingTalk topapi/extcontact/get: errcode 60011");
+	assert_msg(&err, "企业外部联系人读权限 (qyapi_ext_read: read external contacts)");
+	free(code);
+	dt_identity_free(&id);
+	dt_modcfg_free(&cfg);
+}
+
+/* A person who left is not found: refused as such, not as "inactive". */
+static void test_leaver_is_not_found(void **state)
+{
+	(void)state;
+	run_oauth2("directory = yes", "frank", 0, -1, DT_ERR_DENIED,
+		   "unionId uFrank0000000000000000iEiE: DingTalk topapi/user/getbyunionid: "
+		   "errcode 60121 (\"找不到该用户\"): not found in the organisation (never a "
+		   "member, or has left it): refused");
+	/* Someone who has not activated DingTalk is found, with active = 0. */
+	run_oauth2("directory = yes", "dave", 0, 0, DT_OK, NULL);
+}
+
+/* Left-out fields are absent, whatever the reason. */
+static void test_fields_left_out_are_absent(void **state)
+{
+	struct dt_modcfg cfg;
+	struct dt_identity id;
+	struct dt_err err;
+	char *code;
+
+	(void)state;
+	load_cfg(&cfg, mock_url(), "directory = yes");
+	code = oauth2_code("mallory", 0);
+	assert_ok(identify(&cfg, code, 20000, &id, &err), &err);
+	assert_null(id.email);
+	assert_null(id.org_email);
+	assert_null(id.job_number);
+	free(code);
+	dt_identity_free(&id);
+	grant("[\"Contact.User.Read\",\"qyapi_get_member\"]");
+	code = oauth2_code("alice", 0);
+	assert_ok(identify(&cfg, code, 20000, &id, &err), &err);
+	assert_null(id.email); /* without 邮箱等个人信息 */
+	assert_string_equal(id.title, "SRE");
+	free(code);
+	dt_identity_free(&id);
+	dt_modcfg_free(&cfg);
+}
+
+/* A missing permission is named, and is no throttling: one call, no
+ * back-off until the deadline. */
+static void test_missing_permissions_are_named(void **state)
+{
+	int64_t t0 = dt_now_ms();
+
+	(void)state;
+	grant("[\"qyapi_get_member\",\"qyapi_ext_read\",\"email\"]");
+	run_oauth2(NULL, "alice", 0, -1, DT_ERR_UNAVAIL,
+		   "DingTalk contact/users/me: HTTP 403 "
+		   "Forbidden.AccessDenied.AccessTokenPermissionDenied (\"没有调用该接口的权限\"): "
+		   "the app lacks the permission 通讯录个人信息读权限 (Contact.User.Read");
+	assert_int_equal(calls("users_me"), 1);
+	assert_true(dt_now_ms() - t0 < 10000);
+	grant("[\"Contact.User.Read\",\"qyapi_ext_read\",\"email\"]");
+	run_oauth2(
+	    "directory = yes", "alice", 0, -1, DT_ERR_UNAVAIL,
+	    "DingTalk topapi/user/getbyunionid: errcode 60011 (\"没有调用该接口的权限\"): the "
+	    "app lacks the permission 成员信息读权限 (qyapi_get_member: read member "
+	    "information)");
+}
+
 static void test_tls(void **state)
 {
 	struct dt_modcfg cfg;
@@ -945,6 +1049,10 @@ int main(void)
 	    cmocka_unit_test_setup(test_documented_throttles_back_off, reset),
 	    cmocka_unit_test_setup(test_blank_token_gets_a_new_one, reset),
 	    cmocka_unit_test_setup(test_wrong_base_says_check_api_base, reset),
+	    cmocka_unit_test_setup(test_external_contact_through_extcontact, reset),
+	    cmocka_unit_test_setup(test_leaver_is_not_found, reset),
+	    cmocka_unit_test_setup(test_fields_left_out_are_absent, reset),
+	    cmocka_unit_test_setup(test_missing_permissions_are_named, reset),
 	    cmocka_unit_test_setup(test_tls, reset),
 	    cmocka_unit_test_setup(test_proxy_settings, reset),
 	};

@@ -138,18 +138,20 @@ static const struct row rows[] = {
      "HTTP 409 invalidCode", "scan again", "code无效"},
     /* not a member */
     {"{\"errcode\":60121,\"errmsg\":\"找不到该用户\"}", 0, DT_ERR_DENIED, DT_API_FAIL,
-     "errcode 60121", "not a member of the organisation", "找不到该用户"},
+     "errcode 60121", "not found in the organisation (never a member, or has left it)",
+     "找不到该用户"},
     /* missing API permission */
     {"{\"errcode\":60011,\"errmsg\":\"没有调用该接口的权限\"}", 0, DT_ERR_UNAVAIL, DT_API_FAIL,
-     "errcode 60011", "grant it under 接口权限", "没有调用该接口的权限"},
+     "errcode 60011", "grant the one the API's page names under 权限管理", "没有调用该接口的权限"},
     {"{\"errcode\":88,\"sub_code\":\"60011\",\"sub_msg\":\"没有调用该接口的权限\","
      "\"errmsg\":\"ding talk error[subcode=60011]\"}",
-     0, DT_ERR_UNAVAIL, DT_API_FAIL, "errcode 88 sub_code 60011", "grant it",
+     0, DT_ERR_UNAVAIL, DT_API_FAIL, "errcode 88 sub_code 60011", "under 权限管理",
      "没有调用该接口的权限"},
     {"{\"code\":\"Forbidden.AccessDenied.AccessTokenPermissionDenied\",\"message\":\"没有权限"
      "\"}",
      403, DT_ERR_UNAVAIL, DT_API_FAIL,
-     "HTTP 403 Forbidden.AccessDenied.AccessTokenPermissionDenied", "grant it", "没有权限"},
+     "HTTP 403 Forbidden.AccessDenied.AccessTokenPermissionDenied", "open-dev.dingtalk.com",
+     "没有权限"},
     /* throttled */
     {"{\"errcode\":90018,\"errmsg\":\"当前企业调用该接口超过限制\"}", 0, DT_ERR_UNAVAIL,
      DT_API_THROTTLED, "errcode 90018", "backing off", "当前企业调用该接口超过限制"},
@@ -433,6 +435,103 @@ static void test_directory_user_types_are_checked(void **state)
 	dt_identity_free(&id);
 }
 
+/* A refusal for lack of a permission names the one to grant: the API's
+ * own (permission.c), or the ones DingTalk lists itself. The 403 answer's
+ * shape is the one the page "添加接口调用权限" shows, capitals included. */
+static void test_permission_refusals_name_the_permission(void **state)
+{
+	static const char oapi[] = "{\"errcode\":60011,\"errmsg\":\"没有调用该接口的权限\"}";
+	static const char v1[] =
+	    "{\"AccessDeniedDetail\":{\"requiredScopes\":[\"Contact.User.Read\"]},"
+	    "\"Code\":\"Forbidden.AccessDenied.AccessTokenPermissionDenied\","
+	    "\"HostId\":\"dingtalk-inner.aliyuncs.com\",\"Message\":\"没有调用该接口的权限\","
+	    "\"RequestId\":\"R1\"}";
+	static const char other[] =
+	    "{\"code\":\"Forbidden.AccessDenied.AccessTokenPermissionDenied\","
+	    "\"message\":\"没有调用该接口的权限\",\"requestid\":\"R2\","
+	    "\"accessdenieddetail\":{\"requiredScopes\":[\"Contact.Org.Read\",\"x\\u001b[31m\"]}}";
+	json_object *obj = dt_json_parse_object(oapi, strlen(oapi));
+	struct dt_err err;
+	int64_t wait = 0;
+
+	(void)state;
+	assert_int_equal(dt_api_oapi_error("topapi/v2/user/get", obj, &err), DT_API_FAIL);
+	assert_int_equal(err.kind, DT_ERR_UNAVAIL);
+	assert_non_null(strstr(err.msg, "the app lacks the permission 成员信息读权限 "
+					"(qyapi_get_member: read member information)"));
+	assert_int_equal(dt_api_oapi_error("topapi/extcontact/get", obj, &err), DT_API_FAIL);
+	assert_non_null(strstr(err.msg, "企业外部联系人读权限 (qyapi_ext_read"));
+	assert_int_equal(dt_api_oapi_error("topapi/v2/user/getuserinfo", obj, &err), DT_API_FAIL);
+	assert_non_null(strstr(err.msg, "(qyapi_base: the basic permission"));
+	json_object_put(obj);
+	/* Not throttling (a 403 without a lower-case code was): no back-off,
+	 * and the permission DingTalk named. */
+	assert_int_equal(dt_api_v1_error("contact/users/me", 403, v1, strlen(v1), &wait, &err),
+			 DT_API_FAIL);
+	assert_int_equal(err.kind, DT_ERR_UNAVAIL);
+	assert_non_null(strstr(err.msg,
+			       "HTTP 403 Forbidden.AccessDenied.AccessTokenPermissionDenied "
+			       "(\"没有调用该接口的权限\")"));
+	assert_non_null(strstr(err.msg, "通讯录个人信息读权限 (Contact.User.Read: read a person's "
+					"own contact details)"));
+	assert_non_null(strstr(err.msg, "权限管理"));
+	/* Scopes this client does not know are named as DingTalk gave them,
+	 * sanitized. */
+	assert_int_equal(
+	    dt_api_v1_error("contact/users/me", 403, other, strlen(other), &wait, &err),
+	    DT_API_FAIL);
+	assert_non_null(strstr(err.msg, "lacks the permission Contact.Org.Read, x"));
+	assert_null(strchr(err.msg, '\x1b'));
+}
+
+/* DingTalk leaves out what is empty or not permitted; "" is absent too.
+ * An external contact's record (topapi/extcontact/get) has no unionid and
+ * must name the userid asked about. */
+static void test_directory_absent_fields_and_external_records(void **state)
+{
+	static const char empties[] = "{\"userid\":\"u1\",\"name\":\"N\",\"email\":\"\","
+				      "\"org_email\":\"\",\"title\":\"\",\"job_number\":\"\"}";
+	static const char ext[] =
+	    "{\"userid\":\"x9\",\"name\":\"王经理\",\"company_name\":\"钉钉\","
+	    "\"email\":\"w@partner.example\",\"title\":\"CFO\","
+	    "\"follower_user_id\":\"m1\",\"label_ids\":[1]}";
+	struct dt_identity id;
+	struct dt_err err;
+	json_object *obj;
+
+	(void)state;
+	memset(&id, 0, sizeof(id));
+	id.active = -1;
+	obj = dt_json_parse_object(empties, strlen(empties));
+	assert_int_equal(dt_directory_read_user(obj, &id, &err), 0);
+	json_object_put(obj);
+	assert_string_equal(id.name, "N");
+	assert_null(id.email);
+	assert_null(id.org_email);
+	assert_null(id.title);
+	assert_null(id.job_number);
+	assert_int_equal(id.active, -1); /* left out: not "false", not "true" */
+	assert_int_equal(id.n_dept_ids, 0);
+	dt_identity_free(&id);
+
+	memset(&id, 0, sizeof(id));
+	id.user_id = strdup("x9");
+	obj = dt_json_parse_object(ext, strlen(ext));
+	assert_int_equal(dt_directory_read_external(obj, &id, &err), 0);
+	assert_string_equal(id.user_id, "x9");
+	assert_string_equal(id.email, "w@partner.example");
+	assert_string_equal(id.title, "CFO");
+	assert_int_equal(id.active, -1);
+	dt_identity_free(&id);
+	memset(&id, 0, sizeof(id));
+	id.user_id = strdup("someone-else");
+	assert_int_equal(dt_directory_read_external(obj, &id, &err), -1);
+	assert_int_equal(err.kind, DT_ERR_DENIED);
+	assert_non_null(strstr(err.msg, "asked about userid someone-else, answered about x9"));
+	json_object_put(obj);
+	dt_identity_free(&id);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -447,6 +546,8 @@ int main(void)
 	    cmocka_unit_test(test_oapi_answers_of_the_wrong_shape),
 	    cmocka_unit_test(test_server_text_is_sanitized),
 	    cmocka_unit_test(test_directory_user_types_are_checked),
+	    cmocka_unit_test(test_permission_refusals_name_the_permission),
+	    cmocka_unit_test(test_directory_absent_fields_and_external_records),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -9,6 +9,7 @@
 #include "dingtalk/api.h"
 #include "dingtalk/exchange.h"
 #include "dingtalk/ipban.h"
+#include "dingtalk/permission.h"
 #include "base/json.h"
 #include "base/util.h"
 
@@ -58,9 +59,8 @@ static const struct error_advice causes[] = {
 	[WHITELIST]       = {DT_ERR_UNAVAIL,  DT_API_FAIL,
 		"this host's egress IP is not in the app's server IP whitelist (服务器出口IP): "
 		"add it in the developer console"},
-	[PERMISSION]      = {DT_ERR_UNAVAIL,  DT_API_FAIL,
-		"the app lacks an API permission (通讯录 / 身份验证 / 手机号): "
-		"grant it under 接口权限 in the developer console"},
+	/* The advice names the API's own permission (permission.h). */
+	[PERMISSION]      = {DT_ERR_UNAVAIL,  DT_API_FAIL, NULL},
 	[TOKEN]           = {DT_ERR_UNAVAIL,  DT_API_TOKEN,
 		"the access token was refused or has expired: "
 		"it is refreshed and the call tried once more"},
@@ -78,8 +78,9 @@ static const struct error_advice causes[] = {
 	[QUOTA]           = {DT_ERR_UNAVAIL,  DT_API_FAIL,
 		"the organisation's monthly API quota is exhausted: raise the quota in the "
 		"developer console (login and contact APIs are exempt)"},
+	/* DingTalk forgets a person who leaves: 60121 is also "has left". */
 	[NOT_MEMBER]      = {DT_ERR_DENIED,   DT_API_FAIL,
-		"the person is not a member of the organisation: refused"},
+		"not found in the organisation (never a member, or has left it): refused"},
 	[BAD_PARAM]       = {DT_ERR_INTERNAL, DT_API_REFUSED,
 		"DingTalk refused a parameter: this is a bug in pam_dingtalk, please report it"},
 	[MISSING_PARAM]   = {DT_ERR_UNAVAIL,  DT_API_FAIL,
@@ -241,13 +242,15 @@ static void describe_skew(const struct dt_api_clock *clock, char *out, size_t si
 			 "the clock was just corrected)");
 }
 
+/* `answer` (may be NULL) lets a permission refusal name what DingTalk
+ * asked for. */
 static enum dt_api_class report(const char *api, const char *what, const char *code,
 				const char *message, int sub_code, const struct dt_api_clock *clock,
-				struct dt_err *err)
+				json_object *answer, struct dt_err *err)
 {
 	enum cause cause = find_cause(code, sub_code);
 	const struct error_advice *e = &causes[cause];
-	char shown_code[96], shown_msg[200], skew[200];
+	char shown_code[96], shown_msg[200], skew[200], advice[400];
 
 	copy_shown(shown_code, sizeof(shown_code), code);
 	copy_shown(shown_msg, sizeof(shown_msg), message);
@@ -255,10 +258,24 @@ static enum dt_api_class report(const char *api, const char *what, const char *c
 		describe_skew(clock, skew, sizeof(skew));
 	else
 		skew[0] = '\0';
+	if (cause == PERMISSION)
+		dt_permission_advice(api, answer, advice, sizeof(advice));
+	else
+		snprintf(advice, sizeof(advice), "%s",
+			 e->advice != NULL ? e->advice : "see DingTalk's error code list");
 	dt_err_set(err, e->kind, "DingTalk %s: %s%s (\"%s\"): %s%s", api, what, shown_code,
-		   shown_msg, e->advice != NULL ? e->advice : "see DingTalk's error code list",
-		   skew);
+		   shown_msg, advice, skew);
 	return e->cls;
+}
+
+/* A v1 error's text field: DingTalk's gateway spells some answers with
+ * capitals ("Code", "Message": the permission refusal on the page
+ * "添加接口调用权限"), and its SDKs accept both. */
+static const char *v1_text(json_object *obj, const char *lower, const char *upper)
+{
+	const char *v = dt_json_string(obj, lower);
+
+	return v != NULL ? v : dt_json_string(obj, upper);
 }
 
 /* The ban's length: `wait` minutes ([rate-limit]), a number; absent or
@@ -353,13 +370,13 @@ enum dt_api_class dt_api_v1_error(const char *api, long status, const char *body
 	enum dt_api_class cls;
 	char what[32];
 
-	if (obj == NULL || dt_json_string(obj, "code") == NULL) {
+	if (obj == NULL || v1_text(obj, "code", "Code") == NULL) {
 		json_object_put(obj);
 		return dt_api_http_error(api, status, body, len, wait_ms, err);
 	}
 	snprintf(what, sizeof(what), "HTTP %ld ", status);
-	cls = report(api, what, dt_json_string(obj, "code"), dt_json_string(obj, "message"), 0,
-		     NULL, err);
+	cls = report(api, what, v1_text(obj, "code", "Code"), v1_text(obj, "message", "Message"), 0,
+		     NULL, obj, err);
 	json_object_put(obj);
 	/* Whatever the code says, a 5xx is DingTalk failing. */
 	if ((cls == DT_API_FAIL || cls == DT_API_REFUSED) && status >= 500)
@@ -384,7 +401,7 @@ enum dt_api_class dt_api_oapi_error_at(const char *api, json_object *obj,
 	if (sub != NULL && sub[0] != '\0' && json_object_object_get_ex(obj, "errcode", &v) &&
 	    json_object_get_int64(v) == 88)
 		return report(api, "errcode 88 sub_code ", sub, dt_json_string(obj, "sub_msg"), 1,
-			      clock, err);
+			      clock, obj, err);
 	if (!json_object_object_get_ex(obj, "errcode", &v) ||
 	    !json_object_is_type(v, json_type_int)) {
 		dt_err_set(err, DT_ERR_UNAVAIL,
@@ -393,5 +410,5 @@ enum dt_api_class dt_api_oapi_error_at(const char *api, json_object *obj,
 		return DT_API_FAIL;
 	}
 	snprintf(code, sizeof(code), "%lld", (long long)json_object_get_int64(v));
-	return report(api, "errcode ", code, dt_json_string(obj, "errmsg"), 0, clock, err);
+	return report(api, "errcode ", code, dt_json_string(obj, "errmsg"), 0, clock, obj, err);
 }

@@ -23,6 +23,12 @@ static const char *const english[DT_MSG_COUNT] = {
     [DT_MSG_NEW_CODE_FAILED] = "A new QR code cannot be made now. The one above is still valid.",
     [DT_MSG_NEW_CODE_TOO_LATE] = ("Too little time is left for a new QR code. The one above is "
 				  "still valid."),
+    [DT_MSG_REFUSED_NOT_ME] = ("Login refused on the phone by the person (\"Not me\"): they "
+			       "did not start this login."),
+    [DT_MSG_REFUSED_WRONG] = "Login refused: the wrong number was chosen on the phone.",
+    [DT_MSG_REFUSED_ON_PHONE] = ("Login not approved: DingTalk on the phone refused it or could "
+				 "not complete it."),
+    [DT_MSG_TIMED_OUT] = "Login timed out: no approval arrived in time.",
 };
 
 /* The number and the link stay ASCII in every language; the English words
@@ -43,6 +49,12 @@ static const char *const chinese[DT_MSG_COUNT] = {
 	"现在无法生成新的二维码 (no new QR code now)。上面的二维码仍然有效。",
     [DT_MSG_NEW_CODE_TOO_LATE] =
 	"剩余时间太短，无法生成新的二维码 (too little time left)。上面的二维码仍然有效。",
+    [DT_MSG_REFUSED_NOT_ME] = "登录已被本人在手机上拒绝（“不是我”）(refused on the phone: not "
+			      "me)：此登录不是其本人发起的。",
+    [DT_MSG_REFUSED_WRONG] = "登录被拒绝：手机上选择的数字不正确 (wrong number)。",
+    [DT_MSG_REFUSED_ON_PHONE] =
+	"登录未获批准：手机上的钉钉拒绝了它或无法完成 (refused in DingTalk)。",
+    [DT_MSG_TIMED_OUT] = "登录超时 (timed out)：未在规定时间内收到批准。",
 };
 
 const char *dt_msg(enum dt_lang lang, enum dt_msg id)

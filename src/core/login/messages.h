@@ -21,6 +21,11 @@ enum dt_msg {
 	DT_MSG_HELPER_FULL,	      /* the helper's max_pending: a refusal */
 	DT_MSG_NEW_CODE_FAILED,	      /* `r`: no new session, the old one stays */
 	DT_MSG_NEW_CODE_TOO_LATE,     /* `r`: too little time left for a new one */
+	/* How a login ended without approval, each told apart: */
+	DT_MSG_REFUSED_NOT_ME,	 /* "Not me" tapped on the phone */
+	DT_MSG_REFUSED_WRONG,	 /* the wrong number chosen on the phone */
+	DT_MSG_REFUSED_ON_PHONE, /* refused in DingTalk */
+	DT_MSG_TIMED_OUT,	 /* no approval in time */
 	DT_MSG_COUNT,
 };
 
