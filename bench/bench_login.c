@@ -86,6 +86,8 @@ static long request(struct login *l, const char *url, const char *post, char *lo
 	curl_easy_setopt(l->curl, CURLOPT_WRITEDATA, &l->body);
 	curl_easy_setopt(l->curl, CURLOPT_TIMEOUT, 30L);
 	curl_easy_setopt(l->curl, CURLOPT_NOSIGNAL, 1L);
+	/* the helper's cookie, from its callback to its confirmation page */
+	curl_easy_setopt(l->curl, CURLOPT_COOKIEFILE, "");
 	if (post != NULL)
 		curl_easy_setopt(l->curl, CURLOPT_POSTFIELDS, post);
 	if (curl_easy_perform(l->curl) != CURLE_OK)
@@ -121,14 +123,16 @@ static int hidden(const char *page, const char *name, char *out, size_t size)
 
 static const char *phone_steps(struct login *l)
 {
-	char authorize[4096], url[4200], callback[4096], s[64], t[64], form[256], *cut;
+	char authorize[4096], url[4200], callback[4096], page[4200], s[64], t[64], form[256], *cut;
 
 	if (request(l, l->link, NULL, authorize, sizeof(authorize)) != 302)
 		return "the short link did not redirect";
 	snprintf(url, sizeof(url), "%s&mock_person=%s&mock_decision=approve", authorize, PERSON);
 	if (request(l, url, NULL, callback, sizeof(callback)) != 302)
 		return "the mock's authorize page did not redirect";
-	if (request(l, callback, NULL, NULL, 0) != 200)
+	/* The callback answers a redirect to the page's clean URL. */
+	if (request(l, callback, NULL, page, sizeof(page)) != 303 ||
+	    request(l, page, NULL, NULL, 0) != 200)
 		return "the callback failed";
 	if (hidden(l->body.data, "s", s, sizeof(s)) != 0 ||
 	    hidden(l->body.data, "t", t, sizeof(t)) != 0)

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #include "bench_util.h"
@@ -20,6 +21,7 @@ struct fleet_xfer {
 	void *ctx;
 	int tag;
 	char error[CURL_ERROR_SIZE];
+	char set_cookie[256]; /* the first Set-Cookie's name=value */
 };
 
 struct fleet_http {
@@ -65,6 +67,25 @@ void fleet_http_free(struct fleet_http *h)
 	free(h);
 }
 
+/* Keeps the first Set-Cookie's name=value (up to its first ';'). */
+static size_t on_header(char *data, size_t size, size_t n, void *arg)
+{
+	struct fleet_xfer *x = arg;
+	size_t len = size * n, name = strlen("Set-Cookie:"), i;
+
+	if (x->set_cookie[0] != '\0' || len <= name || strncasecmp(data, "Set-Cookie:", name) != 0)
+		return len;
+	for (data += name, len -= name; len > 0 && *data == ' '; data++, len--)
+		;
+	for (i = 0; i < len && i + 1 < sizeof(x->set_cookie); i++) {
+		if (data[i] == ';' || data[i] == '\r' || data[i] == '\n')
+			break;
+		x->set_cookie[i] = data[i];
+	}
+	x->set_cookie[i] = '\0';
+	return size * n;
+}
+
 static size_t on_body(char *data, size_t size, size_t n, void *arg)
 {
 	struct fleet_xfer *x = arg;
@@ -105,6 +126,13 @@ static int add_headers(struct fleet_xfer *x, const struct fleet_call *call)
 				return -1;
 			x->headers = next;
 		}
+	}
+	if (call->cookie != NULL) {
+		snprintf(line, sizeof(line), "Cookie: %s", call->cookie);
+		next = curl_slist_append(x->headers, line);
+		if (next == NULL)
+			return -1;
+		x->headers = next;
 	}
 	if (call->content_type != NULL) {
 		snprintf(line, sizeof(line), "Content-Type: %s", call->content_type);
@@ -153,6 +181,8 @@ int fleet_http_send(struct fleet_http *h, const struct fleet_call *call, fleet_d
 	curl_easy_setopt(e, CURLOPT_HTTPHEADER, x->headers);
 	curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_body);
 	curl_easy_setopt(e, CURLOPT_WRITEDATA, x);
+	curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, on_header);
+	curl_easy_setopt(e, CURLOPT_HEADERDATA, x);
 	curl_easy_setopt(e, CURLOPT_ERRORBUFFER, x->error);
 	curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, call->timeout_ms);
 	curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
@@ -194,6 +224,7 @@ static void finish(struct fleet_http *h, CURLMsg *msg)
 		resp.error = x->error[0] != '\0' ? x->error : curl_easy_strerror(msg->data.result);
 	}
 	resp.body = x->body != NULL ? x->body : "";
+	resp.set_cookie = x->set_cookie;
 	resp.len = x->len;
 	curl_multi_remove_handle(h->multi, x->easy);
 	h->active--;

@@ -20,6 +20,9 @@ struct fleet_resp {
 	size_t len;
 	double sent_us, done_us;
 	const char *error;
+	/* The first Set-Cookie's name=value (the helper's clean URL cookie),
+	 * "" when none. */
+	const char *set_cookie;
 };
 
 #define FLEET_BODY_MAX 65536
@@ -37,6 +40,7 @@ struct fleet_call {
 	const char *content_type;
 	const struct dt_host_key *key;
 	long timeout_ms;
+	const char *cookie; /* NULL, or the Cookie header's value */
 };
 
 struct fleet_http;

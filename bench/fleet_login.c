@@ -11,7 +11,7 @@
 #include "base/json.h"
 #include "base/util.h"
 
-enum step { REGISTER, WAIT, LINK, CALLBACK, CONFIRM, REPLAY, CANCEL };
+enum step { REGISTER, WAIT, LINK, CALLBACK, PAGE, CONFIRM, REPLAY, CANCEL };
 
 struct fleet_login {
 	struct fleet_driver *d;
@@ -21,6 +21,7 @@ struct fleet_login {
 	char code[48]; /* what the phone sends: unique per login */
 	char id[40];
 	char token[80];	   /* the confirmation page's */
+	char cookie[128];  /* the helper's, from the callback to the page */
 	unsigned waiter;   /* replica holding the first wait */
 	unsigned out;	   /* requests in flight */
 	unsigned releases; /* waits that answered with the code */
@@ -136,6 +137,7 @@ static int send_step(struct fleet_login *l, enum step step, unsigned replica, co
 	    .content_type = type,
 	    .key = sign && strncmp(r->control, "unix:", 5) != 0 ? &l->d->hosts[l->host].key : NULL,
 	    .timeout_ms = timeout_ms,
+	    .cookie = step == PAGE ? l->cookie : NULL,
 	};
 
 	if (fleet_http_send(l->d->http, &call, on_answer, l, (int)(step << 4 | replica)) != 0)
@@ -328,11 +330,13 @@ static void approved(struct fleet_login *l, const struct fleet_resp *r, unsigned
 	send_replay(l, replica);
 }
 
+/* The callback answers a 303 to the page's clean URL with a cookie; the
+ * phone loads that page on any replica. */
 static void on_callback(struct fleet_login *l, const struct fleet_resp *r, unsigned replica)
 {
-	char body[160];
+	char path[64];
 
-	if (r->status != 200) {
+	if (r->status != 303) {
 		fleet_complain(l->d, "%s: callback: %ld %s", l->t->name, r->status,
 			       r->error ? r->error : "no error text");
 		give_up(l);
@@ -342,8 +346,17 @@ static void on_callback(struct fleet_login *l, const struct fleet_resp *r, unsig
 		approved(l, r, replica);
 		return;
 	}
-	if (page_value(r->body, "t", l->token, sizeof(l->token)) != 0) {
-		fleet_complain(l->d, "%s: callback: no confirmation form", l->t->name);
+	snprintf(l->cookie, sizeof(l->cookie), "%s", r->set_cookie);
+	snprintf(path, sizeof(path), "/c/%s", l->id);
+	send_step(l, PAGE, pick_other(l->t, l->waiter), path, "GET", NULL, NULL, 0, IO_TIMEOUT_MS);
+}
+
+static void on_page(struct fleet_login *l, const struct fleet_resp *r)
+{
+	char body[160];
+
+	if (r->status != 200 || page_value(r->body, "t", l->token, sizeof(l->token)) != 0) {
+		fleet_complain(l->d, "%s: page: %ld, no confirmation form", l->t->name, r->status);
 		give_up(l);
 		return;
 	}
@@ -372,8 +385,11 @@ static void on_public(struct fleet_login *l, enum step step, const struct fleet_
 	case CALLBACK:
 		on_callback(l, r, replica);
 		return;
+	case PAGE:
+		on_page(l, r);
+		return;
 	case CONFIRM:
-		if (r->status != 200 || strstr(r->body, "Approved") == NULL) {
+		if (r->status != 200 || strstr(r->body, "Login approved") == NULL) {
 			fleet_complain(l->d, "%s: confirm: %ld %s", l->t->name, r->status,
 				       r->error ? r->error : "no error text");
 			give_up(l);
@@ -384,7 +400,7 @@ static void on_public(struct fleet_login *l, enum step step, const struct fleet_
 	case REPLAY:
 		/* A callback seen twice is an error page (410), wherever it
 		 * lands. */
-		if (r->status == 200 || r->status == 302) {
+		if (r->status == 200 || r->status == 302 || r->status == 303) {
 			l->t->counts.replay_accepted++;
 			fleet_complain(l->d, "%s: a replayed callback was answered %ld", l->t->name,
 				       r->status);

@@ -10,6 +10,14 @@
 #include "base/util.h"
 
 static const char *const store_kinds[] = {"memory", "redis", NULL};
+/* confirm: the three modes, then the yes/no words of earlier versions
+ * (yes meant "show the page": now the default, type). cbd_conf_finish
+ * folds them into enum cbd_confirm_mode. */
+static const char *const confirm_words[] = {"off",  "type", "pick", "no", "yes", "false",
+					    "true", "0",    "1",    "on", NULL};
+static const int confirm_modes[] = {
+    CBD_CONFIRM_OFF, CBD_CONFIRM_TYPE, CBD_CONFIRM_PICK, CBD_CONFIRM_OFF,  CBD_CONFIRM_TYPE,
+    CBD_CONFIRM_OFF, CBD_CONFIRM_TYPE, CBD_CONFIRM_OFF,	 CBD_CONFIRM_TYPE, CBD_CONFIRM_TYPE};
 
 const struct dt_cfg_key cbd_conf_keys[] = {
     {"listen", DT_CFG_STRING, offsetof(struct cbd_conf, listen), 0, 0, NULL, 0},
@@ -23,7 +31,7 @@ const struct dt_cfg_key cbd_conf_keys[] = {
     {"max_pending_per_host", DT_CFG_UINT, offsetof(struct cbd_conf, max_pending_per_host), 1,
      100000, NULL, 0},
     {"linger", DT_CFG_UINT, offsetof(struct cbd_conf, linger), 1, 3600, NULL, 0},
-    {"confirm", DT_CFG_BOOL, offsetof(struct cbd_conf, confirm), 0, 1, NULL, 0},
+    {"confirm", DT_CFG_ENUM, offsetof(struct cbd_conf, confirm), 0, 0, confirm_words, 0},
     {"session_ttl", DT_CFG_UINT, offsetof(struct cbd_conf, session_ttl), 10, 3600, NULL, 0},
     {"debug", DT_CFG_BOOL, offsetof(struct cbd_conf, debug), 0, 1, NULL, 0},
     /* the public listener's limits */
@@ -65,7 +73,7 @@ void cbd_conf_init(struct cbd_conf *conf)
 	conf->max_pending_per_address = CBD_DEFAULT_MAX_PENDING_PER_ADDRESS;
 	conf->max_pending_per_host = CBD_DEFAULT_MAX_PENDING_PER_HOST;
 	conf->linger = 60;
-	conf->confirm = 1;
+	conf->confirm = 1; /* "type" */
 	conf->session_ttl = 120;
 	conf->max_connections = CBD_DEFAULT_MAX_CONNECTIONS;
 	conf->max_connections_per_ip = CBD_DEFAULT_MAX_CONNECTIONS_PER_IP;
@@ -250,6 +258,9 @@ int cbd_conf_finish(struct cbd_conf *conf, const char *path, struct dt_err *err)
 {
 	char host[256], port[8];
 
+	if (conf->confirm >= 0 &&
+	    (size_t)conf->confirm < sizeof(confirm_modes) / sizeof(confirm_modes[0]))
+		conf->confirm = confirm_modes[conf->confirm];
 	if (default_string(&conf->listen, CBD_DEFAULT_LISTEN, err) != 0 ||
 	    default_string(&conf->control, DT_CONTROL_SOCKET, err) != 0)
 		return -1;

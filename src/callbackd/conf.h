@@ -38,6 +38,14 @@ enum cbd_store_kind {
 #define CBD_REDIS_GRACE_SENTINEL_DEFAULT 10
 #define CBD_REDIS_GRACE_UNSET		 ((unsigned)-1)
 
+/* How the person gives the terminal's number (dingtalk-callbackd.conf's
+ * `confirm`). */
+enum cbd_confirm_mode {
+	CBD_CONFIRM_OFF,  /* no page: DingTalk's answer approves at once */
+	CBD_CONFIRM_TYPE, /* type the two digits (the default) */
+	CBD_CONFIRM_PICK, /* tap one of three numbers */
+};
+
 struct cbd_conf {
 	char *listen;	      /* public HTTP address: host:port or [v6]:port */
 	char *control;	      /* control socket path */
@@ -54,7 +62,7 @@ struct cbd_conf {
 	 * max_pending for the fleet. The Unix socket's are not counted. */
 	unsigned max_pending_per_host;
 	unsigned linger;      /* seconds an ended session's outcome is kept */
-	int confirm;	      /* show the confirmation page before approving */
+	int confirm;	      /* enum cbd_confirm_mode, after cbd_conf_finish */
 	unsigned session_ttl; /* seconds, the longest a session may live */
 	int debug;
 	/* The public listener's limits (slowloris, floods from one address) */

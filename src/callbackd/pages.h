@@ -1,46 +1,44 @@
-/* The HTML pages the phone sees, and the headers every one of them carries.
- * Every value is escaped; the pages hold no script. Titles are stable:
- * tests and people recognise the pages by them. */
+/* The HTML pages the phone sees, in the person's language (page_lang.h,
+ * page_text.h). Every value is escaped; the pages hold no script. Titles
+ * and element ids are stable: tests, the browser test and people
+ * recognise the pages by them (page_text.c lists the ids; the
+ * confirmation page's are below). */
 #ifndef CBD_PAGES_H
 #define CBD_PAGES_H
 
-#include <microhttpd.h>
+#include <stdint.h>
+#include <time.h>
 
+#include "conf.h"
+#include "page_lang.h"
+#include "page_send.h"
+#include "page_text.h"
 #include "store.h"
 
-#define CBD_TITLE_CONFIRM     "Confirm DingTalk login"
-#define CBD_TITLE_APPROVED    "Login approved"
-#define CBD_TITLE_REFUSED     "Login refused"
-#define CBD_TITLE_INVALID     "Link not valid"
-#define CBD_TITLE_NOTFOUND    "Page not found"
-#define CBD_TITLE_UNAVAILABLE "Service unavailable"
+/* The confirmation page's English title (tests recognise it). */
+#define CBD_TITLE_CONFIRM "Confirm DingTalk login"
+
+/* The confirmation page: <main id="confirm">; the number's form
+ * id="confirm-form" with, in type mode, the input id="number" (name n) and
+ * the button id="confirm", in pick mode the buttons id="pick-1".."pick-3"
+ * (name n); the form id="not-me-form" with the button id="not-me"; the
+ * details in a table id="details" (rows id="row-account", "row-computer",
+ * "row-from", "row-access", "row-command" when there is one,
+ * "row-time-left"). Both forms post to `action` (relative: the page's own
+ * address) with the hidden fields t (the view's token) and s (the id: the
+ * form of earlier versions, POST /confirm, takes s, t and n too). */
+struct cbd_confirm_page {
+	const struct cbd_view *view;
+	enum cbd_lang lang;
+	enum cbd_confirm_mode mode; /* TYPE or PICK */
+	int64_t ms_left;	    /* until the login times out */
+	time_t now;		    /* for the clock time it times out at */
+	const char *action;
+};
 
 /* Each returns a malloc'd page or NULL when out of memory. */
-char *cbd_page_confirm(const struct cbd_view *view);
-char *cbd_page_approved(void);
-char *cbd_page_refused(const char *why);
-char *cbd_page_invalid(const char *why);
-char *cbd_page_not_found(void);
-/* The session store cannot be reached (CBD_E_DOWN): nothing was decided,
- * so the person is told to reload. The page's own URL is safe to load
- * again: a callback is single-use when it is recorded, and nothing was;
- * DingTalk's code is spent only at the module's exchange. */
-char *cbd_page_unavailable(void);
-
-/* Queues `html` (taken over; wiped and freed when sent; NULL sends a plain
- * 500) with the security headers. */
-enum MHD_Result cbd_page_send(struct MHD_Connection *conn, unsigned status, char *html);
-
-/* The same with a page-specific Content-Security-Policy (the in-DingTalk
- * page runs DingTalk's JSAPI script). */
-enum MHD_Result cbd_page_send_csp(struct MHD_Connection *conn, unsigned status, char *html,
-				  const char *csp);
-
-/* A 302 to `location` with the same headers and an empty body. */
-enum MHD_Result cbd_redirect_send(struct MHD_Connection *conn, const char *location);
-
-/* Appends the headers every response of the public listener carries. */
-int cbd_add_security_headers(struct MHD_Response *resp);
+char *cbd_page_confirm(const struct cbd_confirm_page *page);
+char *cbd_page_message(enum cbd_page page, enum cbd_lang lang);
 
 /* HTML-escapes & < > " ' into a malloc'd string. */
 char *cbd_html_escape(const char *s);

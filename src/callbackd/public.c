@@ -1,31 +1,31 @@
 /* The public listener: what a phone (through a reverse proxy) reaches.
- * Everything arriving here is hostile until checked. */
+ * Everything arriving here is hostile until checked. This file owns the
+ * server, the routing and /healthz; the phone's steps are in
+ * public_callback.c and public_page.c (public_flow.h). */
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-#include <openssl/crypto.h>
 
-#include "form.h"
 #include "httpd.h"
-#include "proto/control_api.h"
 #include "net.h"
-#include "inapp.h"
-#include "pages.h"
 #include "public.h"
+#include "public_flow.h"
 #include "base/util.h"
 
 #define FORM_MAX    1024
 #define LINK_PREFIX "/l/"
+#define PAGE_PREFIX "/c/"
 
 struct cbd_public {
 	struct MHD_Daemon *mhd;
 	struct cbd_deadlines *deadlines; /* request_timeout, against slowloris */
 	int fd;
 	const struct cbd_conf *conf;
-	struct cbd_store *store;
 	const struct dt_log *log;
-	char *callback_url; /* {public_url}/callback */
-	char *redirect_enc; /* the same, urlencoded */
+	struct cbd_flow flow; /* what the phone's steps share */
+	char *callback_url;   /* {public_url}/callback */
+	char *redirect_enc;   /* the same, urlencoded */
+	char *cookie_attrs;   /* "; Path=<prefix>/; Max-Age=...; HttpOnly; ..." */
 };
 
 struct preq {
@@ -35,16 +35,6 @@ struct preq {
 static int is_get(const char *method)
 {
 	return strcmp(method, MHD_HTTP_METHOD_GET) == 0;
-}
-
-static enum MHD_Result invalid(struct MHD_Connection *conn, unsigned status, const char *why)
-{
-	return cbd_page_send(conn, status, cbd_page_invalid(why));
-}
-
-static enum MHD_Result method_not_allowed(struct MHD_Connection *conn)
-{
-	return invalid(conn, MHD_HTTP_METHOD_NOT_ALLOWED, "This address does not accept that.");
 }
 
 /* ---- GET /healthz ---- */
@@ -59,7 +49,7 @@ static enum MHD_Result healthz(struct cbd_public *pub, struct MHD_Connection *co
 	struct MHD_Response *resp;
 	enum MHD_Result ret;
 	char why[300];
-	int up = cbd_store_health(pub->store, why, sizeof(why)) == 0;
+	int up = cbd_store_health(pub->flow.store, why, sizeof(why)) == 0;
 
 	if (!up)
 		dt_logf(pub->log, LOG_DEBUG, "healthz: store down (%s)", why);
@@ -77,228 +67,6 @@ static enum MHD_Result healthz(struct cbd_public *pub, struct MHD_Connection *co
 	return ret;
 }
 
-/* The store is down: the phone is told to try again, nothing more. */
-static enum MHD_Result unavailable(struct MHD_Connection *conn)
-{
-	return cbd_page_send(conn, MHD_HTTP_SERVICE_UNAVAILABLE, cbd_page_unavailable());
-}
-
-/* ---- GET /l/<id> ---- */
-
-static enum MHD_Result redirect(struct cbd_public *pub, struct MHD_Connection *conn, const char *id,
-				const char *url)
-{
-	const char *sep = strchr(url, '?') != NULL ? "&" : "?";
-	struct cbd_inapp inapp;
-	char *location;
-	enum MHD_Result ret;
-
-	if (cbd_inapp_parse(url, &inapp) == 0) {
-		dt_logf(pub->log, LOG_INFO, "link followed id=%s (in-DingTalk page)", id);
-		ret = cbd_inapp_send(conn, &inapp, pub->callback_url);
-		OPENSSL_cleanse(&inapp, sizeof(inapp));
-		return ret;
-	}
-	location = dt_asprintf("%s%sredirect_uri=%s", url, sep, pub->redirect_enc);
-	if (location == NULL)
-		return cbd_page_send(conn, MHD_HTTP_INTERNAL_SERVER_ERROR, NULL);
-	dt_logf(pub->log, LOG_INFO, "link followed id=%s", id);
-	ret = cbd_redirect_send(conn, location);
-	free(location);
-	return ret;
-}
-
-static enum MHD_Result link_page(struct cbd_public *pub, struct MHD_Connection *conn,
-				 const char *id)
-{
-	char *url = NULL;
-	enum MHD_Result ret;
-
-	if (!dt_is_token(id, CBD_ID_LEN, CBD_ID_LEN))
-		return invalid(conn, MHD_HTTP_NOT_FOUND, "This link is unknown.");
-	switch (cbd_store_follow_link(pub->store, id, &url)) {
-	case CBD_OK:
-		ret = redirect(pub, conn, id, url);
-		free(url);
-		return ret;
-	case CBD_E_UNKNOWN:
-		return invalid(conn, MHD_HTTP_NOT_FOUND,
-			       "This link is unknown or has expired. Start a new login in "
-			       "your terminal.");
-	case CBD_E_USED:
-		dt_logf(pub->log, LOG_NOTICE, "link id=%s followed again; refused", id);
-		return invalid(conn, MHD_HTTP_GONE,
-			       "This link was already used. Start a new login in your terminal.");
-	case CBD_E_ENDED:
-		return invalid(conn, MHD_HTTP_GONE, "This login has already ended.");
-	case CBD_E_DOWN:
-		return unavailable(conn);
-	default:
-		return cbd_page_send(conn, MHD_HTTP_INTERNAL_SERVER_ERROR, NULL);
-	}
-}
-
-/* ---- GET /callback ---- */
-
-/* DingTalk's codes are short tokens; anything else is refused, which also
- * keeps the code safe to put in JSON without escaping. */
-static int code_ok(const char *code)
-{
-	size_t n = strlen(code), i;
-
-	if (n == 0 || n > DT_CONTROL_CODE_MAX)
-		return 0;
-	for (i = 0; i < n; i++)
-		if (strchr("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~+/=",
-			   code[i]) == NULL)
-			return 0;
-	return 1;
-}
-
-static enum MHD_Result callback_failed(struct cbd_public *pub, struct MHD_Connection *conn,
-				       enum cbd_rc rc, const char *id)
-{
-	switch (rc) {
-	case CBD_E_UNKNOWN:
-		dt_logf(pub->log, LOG_NOTICE, "callback with an unknown state");
-		return invalid(conn, MHD_HTTP_NOT_FOUND,
-			       "This login is unknown or has expired. Start a new login in "
-			       "your terminal.");
-	case CBD_E_USED:
-		dt_logf(pub->log, LOG_NOTICE, "callback id=%s repeated; refused", id);
-		return invalid(conn, MHD_HTTP_GONE, "This login was already answered.");
-	case CBD_E_ENDED:
-		return invalid(conn, MHD_HTTP_GONE, "This login has already ended.");
-	case CBD_E_DOWN:
-		return unavailable(conn);
-	default:
-		return cbd_page_send(conn, MHD_HTTP_INTERNAL_SERVER_ERROR, NULL);
-	}
-}
-
-static enum MHD_Result callback_outcome(struct cbd_public *pub, struct MHD_Connection *conn,
-					enum cbd_outcome outcome, struct cbd_view *view)
-{
-	enum MHD_Result ret;
-
-	switch (outcome) {
-	case CBD_NEED_CONFIRM:
-		dt_logf(pub->log, LOG_INFO, "callback id=%s: waiting for the number", view->id);
-		ret = cbd_page_send(conn, MHD_HTTP_OK, cbd_page_confirm(view));
-		cbd_view_wipe(view);
-		return ret;
-	case CBD_DONE_APPROVED:
-		dt_logf(pub->log, LOG_INFO, "callback id=%s: approved", view->id);
-		return cbd_page_send(conn, MHD_HTTP_OK, cbd_page_approved());
-	case CBD_DONE_REFUSED:
-		dt_logf(pub->log, LOG_INFO, "callback id=%s: refused on the phone", view->id);
-		return cbd_page_send(conn, MHD_HTTP_OK,
-				     cbd_page_refused("You refused this login in DingTalk."));
-	}
-	return cbd_page_send(conn, MHD_HTTP_INTERNAL_SERVER_ERROR, NULL);
-}
-
-static enum MHD_Result callback(struct cbd_public *pub, struct MHD_Connection *conn)
-{
-	const char *state = MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "state");
-	const char *error = MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "error");
-	const char *code = MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "authCode");
-	struct cbd_view view;
-	enum cbd_outcome outcome = CBD_DONE_REFUSED;
-	enum cbd_rc rc;
-
-	if (code == NULL)
-		code = MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "code");
-	if (state == NULL || !dt_is_token(state, CBD_STATE_MIN, CBD_STATE_MAX))
-		return invalid(conn, MHD_HTTP_BAD_REQUEST, "The login answer is incomplete.");
-	if (error != NULL)
-		code = NULL;
-	else if (code == NULL || !code_ok(code))
-		return invalid(conn, MHD_HTTP_BAD_REQUEST, "The login answer is incomplete.");
-	rc = cbd_store_callback(pub->store, state, code, pub->conf->confirm, &outcome, &view);
-	if (rc != CBD_OK)
-		return callback_failed(pub, conn, rc, view.id);
-	return callback_outcome(pub, conn, outcome, &view);
-}
-
-/* ---- POST /confirm ---- */
-
-/* Any small number is taken: one that was not offered is simply wrong. */
-static int parse_number(const char *s, unsigned *out)
-{
-	size_t i, n = strlen(s);
-	unsigned v = 0;
-
-	if (n == 0 || n > 3)
-		return -1;
-	for (i = 0; i < n; i++) {
-		if (s[i] < '0' || s[i] > '9')
-			return -1;
-		v = v * 10 + (unsigned)(s[i] - '0');
-	}
-	*out = v;
-	return 0;
-}
-
-static enum MHD_Result confirm_result(struct cbd_public *pub, struct MHD_Connection *conn,
-				      enum cbd_rc rc, enum cbd_outcome outcome, const char *id)
-{
-	switch (rc) {
-	case CBD_OK:
-		break;
-	case CBD_E_TOKEN:
-		dt_logf(pub->log, LOG_WARNING, "confirm id=%s with a bad token; ignored", id);
-		return invalid(conn, MHD_HTTP_FORBIDDEN, "This form is not valid.");
-	case CBD_E_UNKNOWN:
-		return invalid(conn, MHD_HTTP_NOT_FOUND, "This login is unknown or has expired.");
-	case CBD_E_ENDED:
-		return invalid(conn, MHD_HTTP_GONE, "This login has already ended.");
-	case CBD_E_DOWN:
-		return unavailable(conn);
-	default:
-		return cbd_page_send(conn, MHD_HTTP_INTERNAL_SERVER_ERROR, NULL);
-	}
-	if (outcome == CBD_DONE_APPROVED) {
-		dt_logf(pub->log, LOG_INFO, "confirmed id=%s", id);
-		return cbd_page_send(conn, MHD_HTTP_OK, cbd_page_approved());
-	}
-	dt_logf(pub->log, LOG_NOTICE, "refused id=%s reason=wrong_number", id);
-	return cbd_page_send(conn, MHD_HTTP_OK,
-			     cbd_page_refused("That was not the number shown in your terminal, "
-					      "so the login was refused. Start again in your "
-					      "terminal."));
-}
-
-static enum MHD_Result confirm(struct cbd_public *pub, struct MHD_Connection *conn,
-			       struct preq *req)
-{
-	char s[CBD_ID_LEN + 1] = "", t[CBD_TOKEN_LEN + 1] = "", n[4] = "";
-	struct cbd_form_field fields[] = {
-	    {"s", s, sizeof(s), 0},
-	    {"t", t, sizeof(t), 0},
-	    {"n", n, sizeof(n), 0},
-	};
-	enum cbd_outcome outcome = CBD_DONE_REFUSED;
-	enum cbd_rc rc;
-	unsigned number;
-	int ok;
-
-	if (!cbd_content_type_is(conn, "application/x-www-form-urlencoded"))
-		return invalid(conn, MHD_HTTP_UNSUPPORTED_MEDIA_TYPE, "This form is not valid.");
-	ok = req->body.data != NULL &&
-	     cbd_form_parse(req->body.data, req->body.len, fields, 3) == 0 &&
-	     dt_is_token(s, CBD_ID_LEN, CBD_ID_LEN) &&
-	     dt_is_token(t, CBD_TOKEN_LEN, CBD_TOKEN_LEN) && parse_number(n, &number) == 0;
-	cbd_body_clear(&req->body);
-	if (!ok) {
-		OPENSSL_cleanse(t, sizeof(t));
-		return invalid(conn, MHD_HTTP_BAD_REQUEST, "This form is not valid.");
-	}
-	rc = cbd_store_confirm(pub->store, s, t, number, &outcome);
-	OPENSSL_cleanse(t, sizeof(t));
-	return confirm_result(pub, conn, rc, outcome, s);
-}
-
 /* ---- routing ---- */
 
 static enum MHD_Result route(struct cbd_public *pub, struct MHD_Connection *conn, const char *url,
@@ -307,16 +75,21 @@ static enum MHD_Result route(struct cbd_public *pub, struct MHD_Connection *conn
 	if (strcmp(url, "/healthz") == 0)
 		return is_get(method) || strcmp(method, MHD_HTTP_METHOD_HEAD) == 0
 			   ? healthz(pub, conn)
-			   : method_not_allowed(conn);
+			   : cbd_reply_405(conn, "GET, HEAD");
 	if (strncmp(url, LINK_PREFIX, strlen(LINK_PREFIX)) == 0)
-		return is_get(method) ? link_page(pub, conn, url + strlen(LINK_PREFIX))
-				      : method_not_allowed(conn);
+		return is_get(method) ? cbd_flow_link(&pub->flow, conn, url + strlen(LINK_PREFIX))
+				      : cbd_reply_405(conn, "GET");
+	if (strncmp(url, PAGE_PREFIX, strlen(PAGE_PREFIX)) == 0)
+		return cbd_flow_page(&pub->flow, conn, url + strlen(PAGE_PREFIX), method,
+				     &req->body);
 	if (strcmp(url, "/callback") == 0)
-		return is_get(method) ? callback(pub, conn) : method_not_allowed(conn);
+		return is_get(method) ? cbd_flow_callback(&pub->flow, conn)
+				      : cbd_reply_405(conn, "GET");
 	if (strcmp(url, "/confirm") == 0)
-		return strcmp(method, MHD_HTTP_METHOD_POST) == 0 ? confirm(pub, conn, req)
-								 : method_not_allowed(conn);
-	return cbd_page_send(conn, MHD_HTTP_NOT_FOUND, cbd_page_not_found());
+		return strcmp(method, MHD_HTTP_METHOD_POST) == 0
+			   ? cbd_flow_old_confirm(&pub->flow, conn, &req->body)
+			   : cbd_reply_405(conn, "POST");
+	return cbd_reply_page(conn, MHD_HTTP_NOT_FOUND, CBD_PAGE_NOT_FOUND);
 }
 
 static enum MHD_Result begin(struct MHD_Connection *conn, void **con_cls)
@@ -324,7 +97,7 @@ static enum MHD_Result begin(struct MHD_Connection *conn, void **con_cls)
 	struct preq *req;
 
 	if (cbd_body_too_long(conn, FORM_MAX))
-		return invalid(conn, MHD_HTTP_CONTENT_TOO_LARGE, "The request is too large.");
+		return cbd_reply_page(conn, MHD_HTTP_CONTENT_TOO_LARGE, CBD_PAGE_TOO_LARGE);
 	req = calloc(1, sizeof(*req));
 	if (req == NULL)
 		return MHD_NO;
@@ -397,13 +170,38 @@ static int start_server(struct cbd_public *pub, struct dt_err *err)
 	return -1;
 }
 
+/* The path part of public_url ("" when it has none): where a proxy
+ * serves the helper, and so the cookie's Path. */
+static const char *url_path(const char *url)
+{
+	const char *p = strstr(url, "://");
+	const char *slash = p != NULL ? strchr(p + 3, '/') : NULL;
+
+	return slash != NULL ? slash : "";
+}
+
+/* The cookie lives as long as a login may (session_ttl) and its outcome
+ * is kept (linger): never longer than the page can use it. Secure when
+ * phones reach the helper over https. */
 static int make_redirect(struct cbd_public *pub, struct dt_err *err)
 {
-	pub->callback_url = dt_asprintf("%s/callback", pub->conf->public_url);
+	const struct cbd_conf *c = pub->conf;
+	const char *path = url_path(c->public_url);
+
+	pub->callback_url = dt_asprintf("%s/callback", c->public_url);
 	if (pub->callback_url != NULL)
 		pub->redirect_enc = dt_urlencode(pub->callback_url);
-	if (pub->redirect_enc == NULL)
+	/* A ';' would end the attribute: such a path gets the whole site. */
+	if (strchr(path, ';') != NULL)
+		path = "";
+	pub->cookie_attrs = dt_asprintf(
+	    "; Path=%s/; Max-Age=%u; HttpOnly; SameSite=Lax%s", path, c->session_ttl + c->linger,
+	    strncmp(c->public_url, "https://", 8) == 0 ? "; Secure" : "");
+	if (pub->redirect_enc == NULL || pub->cookie_attrs == NULL)
 		return dt_err_oom(err);
+	pub->flow.callback_url = pub->callback_url;
+	pub->flow.redirect_enc = pub->redirect_enc;
+	pub->flow.cookie_attrs = pub->cookie_attrs;
 	return 0;
 }
 
@@ -417,8 +215,10 @@ struct cbd_public *cbd_public_start(const struct cbd_conf *conf, struct cbd_stor
 		return NULL;
 	}
 	pub->conf = conf;
-	pub->store = store;
 	pub->log = log;
+	pub->flow.conf = conf;
+	pub->flow.store = store;
+	pub->flow.log = log;
 	pub->fd = -1;
 	if (make_redirect(pub, err) != 0 || (pub->fd = cbd_listen_tcp(conf->listen, err)) < 0 ||
 	    start_server(pub, err) != 0) {
@@ -426,6 +226,7 @@ struct cbd_public *cbd_public_start(const struct cbd_conf *conf, struct cbd_stor
 			close(pub->fd);
 		free(pub->callback_url);
 		free(pub->redirect_enc);
+		free(pub->cookie_attrs);
 		free(pub);
 		return NULL;
 	}
@@ -440,5 +241,6 @@ void cbd_public_stop(struct cbd_public *pub)
 	cbd_deadlines_free(pub->deadlines);
 	free(pub->callback_url);
 	free(pub->redirect_enc);
+	free(pub->cookie_attrs);
 	free(pub);
 }

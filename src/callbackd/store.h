@@ -92,6 +92,17 @@ struct cbd_view {
 	char token[CBD_TOKEN_LEN + 1];
 };
 
+/* A session as its clean URL's page sees it (cbd_store_page). */
+struct cbd_page_state {
+	enum cbd_status status; /* an approved session stays APPROVED after its release */
+	enum cbd_reason reason;
+	int awaiting_number; /* pending with the code held: the form can be shown */
+	int64_t ms_left;     /* pending: until it times out */
+	/* With a proof: the id and the shown fields (never the token: the
+	 * proof the browser holds is the token). */
+	struct cbd_view view;
+};
+
 /* What a callback led to. */
 enum cbd_outcome {
 	CBD_NEED_CONFIRM, /* the code is held; show the page in the view */
@@ -123,10 +134,29 @@ struct cbd_store_ops {
 	enum cbd_rc (*add)(struct cbd_store *st, const struct cbd_new_session *ns,
 			   char id_out[CBD_ID_LEN + 1]);
 	enum cbd_rc (*follow_link)(struct cbd_store *st, const char *id, char **url_out);
+	/* view->id is set whenever the state was found; on CBD_OK,
+	 * view->token holds a new token whatever the outcome: the form's
+	 * token while the number is awaited, and the browser's proof for
+	 * the page op (its SHA-256 is kept until the session is forgotten). */
 	enum cbd_rc (*callback)(struct cbd_store *st, const char *state, const char *code,
 				int confirm, enum cbd_outcome *outcome, struct cbd_view *view);
 	enum cbd_rc (*confirm)(struct cbd_store *st, const char *id, const char *token,
 			       unsigned number, enum cbd_outcome *outcome);
+	/* The clean URL's page: the session `id` as it is now. With `proof`
+	 * (the token the callback handed out): CBD_E_TOKEN unless it matches
+	 * (or no callback was taken yet), else status, reason and the view;
+	 * with NULL: status and reason only (an error page picks its words).
+	 * An approved session whose code was released is still APPROVED
+	 * here until it is forgotten (linger), while poll and cancel no
+	 * longer know it. CBD_E_UNKNOWN once forgotten. Changes nothing, but
+	 * may find the session expired (and say so). */
+	enum cbd_rc (*page)(struct cbd_store *st, const char *id, const char *proof,
+			    struct cbd_page_state *out);
+	/* "Not me": like confirm without a number, the session is refused
+	 * at once with CBD_REASON_NOT_ME (its waiter is woken). On CBD_OK
+	 * `who` holds the shown fields (for the audit line), never the token. */
+	enum cbd_rc (*not_me)(struct cbd_store *st, const char *id, const char *token,
+			      struct cbd_view *who);
 	/* owner: NULL (the Unix socket: root may see every session) or the
 	 * signing host, which must be the session's owner; a session of
 	 * another owner is CBD_E_UNKNOWN, as if it did not exist. */
@@ -234,6 +264,18 @@ static inline enum cbd_rc cbd_store_confirm(struct cbd_store *st, const char *id
 					    unsigned number, enum cbd_outcome *outcome)
 {
 	return st->ops->confirm(st, id, token, number, outcome);
+}
+
+static inline enum cbd_rc cbd_store_page(struct cbd_store *st, const char *id, const char *proof,
+					 struct cbd_page_state *out)
+{
+	return st->ops->page(st, id, proof, out);
+}
+
+static inline enum cbd_rc cbd_store_not_me(struct cbd_store *st, const char *id, const char *token,
+					   struct cbd_view *who)
+{
+	return st->ops->not_me(st, id, token, who);
 }
 
 static inline enum cbd_rc cbd_store_poll(struct cbd_store *st, const char *id, const char *owner,

@@ -29,6 +29,13 @@ struct msession {
 	enum cbd_status status;
 	enum cbd_reason reason;
 	int link_used, callback_seen;
+	/* SHA-256 of the token the callback handed out: the browser's proof
+	 * for the clean URL's page, kept until the session is forgotten. */
+	unsigned char proof_hash[SHA256_DIGEST_LENGTH];
+	int has_proof;
+	/* Approved and its code released: kept only for the page op (until
+	 * reap_ms), unknown to poll and cancel as if gone. */
+	int released;
 };
 
 struct mstore {
@@ -143,7 +150,7 @@ static void session_end(struct mstore *ms, struct msession *s, enum cbd_status s
 
 static int is_live(const struct msession *s)
 {
-	return s->status == CBD_PENDING || s->status == CBD_APPROVED;
+	return (s->status == CBD_PENDING || s->status == CBD_APPROVED) && !s->released;
 }
 
 /* Expires a live session whose time is up. */
@@ -385,7 +392,8 @@ static enum cbd_rc m_follow_link(struct cbd_store *st, const char *id, char **ur
 	return rc;
 }
 
-/* Holds the code; either approves at once or prepares the page. */
+/* Holds the code; either approves at once or keeps the token for the
+ * form. */
 static enum cbd_rc accept_code(struct mstore *ms, struct msession *s, const char *code, int confirm,
 			       enum cbd_outcome *outcome, struct changes *ch)
 {
@@ -395,17 +403,39 @@ static enum cbd_rc accept_code(struct mstore *ms, struct msession *s, const char
 	if (!confirm) {
 		ms->npending--;
 		s->status = CBD_APPROVED;
+		OPENSSL_cleanse(s->view.token, sizeof(s->view.token));
 		changes_add(ch, s->view.id);
 		*outcome = CBD_DONE_APPROVED;
 		return CBD_OK;
 	}
-	if (dt_random_token(s->view.token, sizeof(s->view.token), 24) != 0) {
-		dt_free_secret(s->code);
-		s->code = NULL;
-		return CBD_E_INTERNAL;
-	}
 	*outcome = CBD_NEED_CONFIRM;
 	return CBD_OK;
+}
+
+/* DingTalk's answer for a pending session: a new token (the form's, and
+ * the browser's proof as its hash), then the code or the refusal. */
+static enum cbd_rc take_callback(struct mstore *ms, struct msession *s, const char *code,
+				 int confirm, enum cbd_outcome *outcome, struct cbd_view *view,
+				 struct changes *ch)
+{
+	enum cbd_rc rc = CBD_OK;
+
+	if (dt_random_token(s->view.token, sizeof(s->view.token), 24) != 0)
+		return CBD_E_INTERNAL;
+	hash_state(s->view.token, s->proof_hash);
+	s->has_proof = 1;
+	memcpy(view->token, s->view.token, sizeof(view->token));
+	if (code == NULL) {
+		session_end(ms, s, CBD_REFUSED, CBD_REASON_DENIED, ch);
+		*outcome = CBD_DONE_REFUSED;
+	} else {
+		rc = accept_code(ms, s, code, confirm, outcome, ch);
+		if (rc == CBD_OK && *outcome == CBD_NEED_CONFIRM)
+			*view = s->view;
+	}
+	if (rc != CBD_OK)
+		OPENSSL_cleanse(view->token, sizeof(view->token));
+	return rc;
 }
 
 static enum cbd_rc m_callback(struct cbd_store *st, const char *state, const char *code,
@@ -433,14 +463,7 @@ static enum cbd_rc m_callback(struct cbd_store *st, const char *state, const cha
 		rc = CBD_E_USED;
 	} else {
 		s->callback_seen = 1;
-		if (code == NULL) {
-			session_end(ms, s, CBD_REFUSED, CBD_REASON_DENIED, &ch);
-			*outcome = CBD_DONE_REFUSED;
-		} else {
-			rc = accept_code(ms, s, code, confirm, outcome, &ch);
-			if (rc == CBD_OK && *outcome == CBD_NEED_CONFIRM)
-				*view = s->view;
-		}
+		rc = take_callback(ms, s, code, confirm, outcome, view, &ch);
 	}
 	OPENSSL_cleanse(hash, sizeof(hash));
 	unlock_and_announce(ms, &ch);
@@ -485,6 +508,85 @@ static enum cbd_rc m_confirm(struct cbd_store *st, const char *id, const char *t
 	return rc;
 }
 
+static enum cbd_rc m_not_me(struct cbd_store *st, const char *id, const char *token,
+			    struct cbd_view *who)
+{
+	struct mstore *ms = mstore_of(st);
+	struct changes ch = {NULL, 0, 0, 0};
+	struct msession *s;
+	enum cbd_rc rc = CBD_OK;
+
+	memset(who, 0, sizeof(*who));
+	pthread_mutex_lock(&ms->lock);
+	s = lookup(ms, id, &ch);
+	if (s == NULL) {
+		rc = CBD_E_UNKNOWN;
+	} else if (s->status != CBD_PENDING) {
+		rc = CBD_E_ENDED;
+	} else if (s->code == NULL || !token_matches(s, token)) {
+		rc = CBD_E_TOKEN;
+	} else {
+		session_end(ms, s, CBD_REFUSED, CBD_REASON_NOT_ME, &ch);
+		*who = s->view; /* its token was wiped by session_end */
+	}
+	unlock_and_announce(ms, &ch);
+	return rc;
+}
+
+static int proof_matches(const struct msession *s, const char *proof)
+{
+	unsigned char hash[SHA256_DIGEST_LENGTH];
+	int ok;
+
+	if (!s->has_proof || strlen(proof) != CBD_TOKEN_LEN)
+		return 0;
+	hash_state(proof, hash);
+	ok = CRYPTO_memcmp(hash, s->proof_hash, sizeof(hash)) == 0;
+	OPENSSL_cleanse(hash, sizeof(hash));
+	return ok;
+}
+
+static enum cbd_rc m_page(struct cbd_store *st, const char *id, const char *proof,
+			  struct cbd_page_state *out)
+{
+	struct mstore *ms = mstore_of(st);
+	struct changes ch = {NULL, 0, 0, 0};
+	struct msession *s;
+	enum cbd_rc rc = CBD_OK;
+
+	memset(out, 0, sizeof(*out));
+	pthread_mutex_lock(&ms->lock);
+	s = lookup(ms, id, &ch);
+	if (s == NULL) {
+		rc = CBD_E_UNKNOWN;
+	} else if (proof != NULL && !proof_matches(s, proof)) {
+		rc = CBD_E_TOKEN;
+	} else {
+		out->status = s->status;
+		out->reason = s->reason;
+		out->awaiting_number = s->status == CBD_PENDING && s->code != NULL;
+		if (s->status == CBD_PENDING)
+			out->ms_left = s->expires_ms - dt_now_ms();
+		if (proof != NULL) {
+			out->view = s->view;
+			OPENSSL_cleanse(out->view.token, sizeof(out->view.token));
+		}
+	}
+	unlock_and_announce(ms, &ch);
+	return rc;
+}
+
+/* The code goes to the waiter; the session stays, code-less, until
+ * linger is over, so that its page can still say "approved". */
+static void release(struct mstore *ms, struct msession *s, struct changes *ch)
+{
+	s->released = 1;
+	s->reap_ms = dt_now_ms() + ms->limits.linger_ms;
+	OPENSSL_cleanse(s->view.token, sizeof(s->view.token));
+	changes_add(ch, s->view.id);
+	ch->kick = 1;
+}
+
 /* NULL (the Unix socket) sees every session; a signing host only its own. */
 static int owned_by(const struct msession *s, const char *owner)
 {
@@ -502,7 +604,7 @@ static enum cbd_rc m_poll(struct cbd_store *st, const char *id, const char *owne
 	memset(out, 0, sizeof(*out));
 	pthread_mutex_lock(&ms->lock);
 	s = lookup(ms, id, &ch);
-	if (s == NULL || !owned_by(s, owner)) {
+	if (s == NULL || s->released || !owned_by(s, owner)) {
 		rc = CBD_E_UNKNOWN;
 	} else {
 		out->status = s->status;
@@ -512,7 +614,7 @@ static enum cbd_rc m_poll(struct cbd_store *st, const char *id, const char *owne
 			/* Released exactly once: the session goes with it. */
 			out->code = s->code;
 			s->code = NULL;
-			session_delete(ms, s, &ch);
+			release(ms, s, &ch);
 		}
 	}
 	unlock_and_announce(ms, &ch);
@@ -528,7 +630,7 @@ static enum cbd_rc m_cancel(struct cbd_store *st, const char *id, const char *ow
 
 	pthread_mutex_lock(&ms->lock);
 	s = lookup(ms, id, &ch);
-	if (s == NULL || !owned_by(s, owner))
+	if (s == NULL || s->released || !owned_by(s, owner))
 		rc = CBD_E_UNKNOWN;
 	else if (is_live(s))
 		session_end(ms, s, CBD_REFUSED, CBD_REASON_CANCELLED, &ch);
@@ -581,6 +683,8 @@ static const struct cbd_store_ops memory_ops = {
     .follow_link = m_follow_link,
     .callback = m_callback,
     .confirm = m_confirm,
+    .page = m_page,
+    .not_me = m_not_me,
     .poll = m_poll,
     .cancel = m_cancel,
     .nonce_once = m_nonce_once,

@@ -415,11 +415,14 @@ static int fill_view(const struct answer *a, struct cbd_view *view)
 static enum cbd_rc callback_result(struct answer *a, enum cbd_outcome *outcome,
 				   struct cbd_view *view, const char *token)
 {
+	/* Whatever the outcome, the token is the browser's proof (prf). */
 	if (is(a, "refused")) {
+		memcpy(view->token, token, CBD_TOKEN_LEN + 1);
 		*outcome = CBD_DONE_REFUSED;
 		return CBD_OK;
 	}
 	if (is(a, "approved")) {
+		memcpy(view->token, token, CBD_TOKEN_LEN + 1);
 		*outcome = CBD_DONE_APPROVED;
 		return CBD_OK;
 	}
@@ -511,7 +514,7 @@ static int parse_status(const char *s, enum cbd_status *out)
 static enum cbd_reason parse_reason(const char *s)
 {
 	static const enum cbd_reason all[] = {CBD_REASON_DENIED, CBD_REASON_WRONG_NUMBER,
-					      CBD_REASON_CANCELLED};
+					      CBD_REASON_CANCELLED, CBD_REASON_NOT_ME};
 	size_t i;
 
 	for (i = 0; i < sizeof(all) / sizeof(all[0]); i++)
@@ -559,6 +562,88 @@ static enum cbd_rc r_poll(struct cbd_store *st, const char *id, const char *owne
 	if (rc != CBD_OK)
 		return rc;
 	rc = is(&a, "ok") ? poll_result(&a, out) : ended_or(&a);
+	answer_done(rs, &a, id);
+	return rc;
+}
+
+/* The 'ok' answer of the page script (store_redis_scripts.h). */
+static enum cbd_rc page_result(const struct answer *a, int with_view, struct cbd_page_state *out)
+{
+	if (a->reply->elements < 7 || parse_status(at(a, 3), &out->status) != 0)
+		return CBD_E_INTERNAL;
+	out->reason = parse_reason(at(a, 4));
+	out->ms_left = int_at(a, 5);
+	out->awaiting_number = int_at(a, 6) == 1;
+	if (!with_view)
+		return CBD_OK;
+	if (a->reply->elements < 14 ||
+	    sscanf(at(a, 13), "%u,%u,%u", &out->view.choices[0], &out->view.choices[1],
+		   &out->view.choices[2]) != CBD_CHOICES)
+		return CBD_E_INTERNAL;
+	copy_field(out->view.user, at(a, 7));
+	copy_field(out->view.service, at(a, 8));
+	copy_field(out->view.host, at(a, 9));
+	copy_field(out->view.rhost, at(a, 10));
+	out->view.created = (time_t)int_at(a, 11);
+	snprintf(out->view.command, sizeof(out->view.command), "%s", at(a, 12));
+	return CBD_OK;
+}
+
+static enum cbd_rc r_page(struct cbd_store *st, const char *id, const char *proof,
+			  struct cbd_page_state *out)
+{
+	struct rstore *rs = rstore_of(st);
+	char prf[HASH_HEX_LEN + 1] = "", linger[16];
+	const char *args[] = {id, prf, linger};
+	struct answer a;
+	enum cbd_rc rc;
+
+	memset(out, 0, sizeof(*out));
+	if (strlen(id) != CBD_ID_LEN)
+		return CBD_E_UNKNOWN;
+	if (proof != NULL && strlen(proof) != CBD_TOKEN_LEN)
+		return CBD_E_TOKEN;
+	if (proof != NULL)
+		sha256_hex(proof, prf);
+	snprintf(linger, sizeof(linger), "%u", rs->limits.linger_ms);
+	rc = run(rs, CBD_SCRIPT_PAGE, 3, args, 3, &a);
+	if (rc != CBD_OK)
+		return rc;
+	rc = is(&a, "ok") ? page_result(&a, proof != NULL, out) : ended_or(&a);
+	if (rc == CBD_OK && proof != NULL)
+		memcpy(out->view.id, id, CBD_ID_LEN + 1);
+	answer_done(rs, &a, id);
+	return rc;
+}
+
+static enum cbd_rc r_not_me(struct cbd_store *st, const char *id, const char *token,
+			    struct cbd_view *who)
+{
+	struct rstore *rs = rstore_of(st);
+	char tokh[HASH_HEX_LEN + 1], linger[16];
+	const char *args[] = {id, tokh, linger};
+	struct answer a;
+	enum cbd_rc rc;
+
+	memset(who, 0, sizeof(*who));
+	if (strlen(id) != CBD_ID_LEN)
+		return CBD_E_UNKNOWN;
+	if (strlen(token) != CBD_TOKEN_LEN)
+		return CBD_E_TOKEN;
+	sha256_hex(token, tokh);
+	snprintf(linger, sizeof(linger), "%u", rs->limits.linger_ms);
+	rc = run(rs, CBD_SCRIPT_NOT_ME, 3, args, 3, &a);
+	if (rc != CBD_OK)
+		return rc;
+	if (is(&a, "refused") && a.reply->elements >= 7) {
+		memcpy(who->id, id, CBD_ID_LEN + 1);
+		copy_field(who->user, at(&a, 3));
+		copy_field(who->service, at(&a, 4));
+		copy_field(who->host, at(&a, 5));
+		copy_field(who->rhost, at(&a, 6));
+	} else {
+		rc = is(&a, "refused") ? CBD_E_INTERNAL : ended_or(&a);
+	}
 	answer_done(rs, &a, id);
 	return rc;
 }
@@ -659,6 +744,8 @@ static const struct cbd_store_ops redis_ops = {
     .follow_link = r_follow_link,
     .callback = r_callback,
     .confirm = r_confirm,
+    .page = r_page,
+    .not_me = r_not_me,
     .poll = r_poll,
     .cancel = r_cancel,
     .nonce_once = r_nonce_once,

@@ -1,13 +1,16 @@
 /* The Lua text of the Redis store's scripts (store_redis_scripts.h).
  *
  * A session is the hash PREFIX s:ID:
- *   status  p (pending), a (approved, code held), r (refused), e (expired)
- *   reason  none | denied | wrong_number | cancelled
+ *   status  p (pending), a (approved, code held), r (refused), e (expired),
+ *           x (approved and its code released: kept for the page only)
+ *   reason  none | denied | wrong_number | cancelled | not_me
  *   exp     when it expires, Redis ms      st    SHA-256 of the state (hex)
  *   num     the matching number            own   the owner ("" or a host)
  *   req     requester   addr  address      link, cb  "1" once used
  *   code    the held code (approved, or awaiting the number)
  *   tok     SHA-256 of the confirmation token (hex)
+ *   prf     the same token's SHA-256 from the callback until the session
+ *           is forgotten: the browser's proof for the clean URL's page
  *   user service host rhost created choices url: what the pages show
  *   cmd     sudo's command ("" when none), shown on the confirmation page
  * PREFIX st:HASH -> ID finds it from the callback's state. Both keys live
@@ -155,7 +158,7 @@ static const char callback_lua[] = PRELUDE
     "refresh(id, s, linger)\n"
     "if s.status ~= 'p' then return {inst, 'ended', changed, id} end\n"
     "if s.cb == '1' then return {inst, 'used', changed, id} end\n"
-    "redis.call('HSET', skey(id), 'cb', '1')\n"
+    "redis.call('HSET', skey(id), 'cb', '1', 'prf', ARGV[7])\n"
     "if ARGV[5] == '0' then\n"
     "  finish(id, s, 'r', 'denied', linger)\n"
     "  return {inst, 'refused', changed, id}\n"
@@ -188,23 +191,32 @@ static const char confirm_lua[] = PRELUDE
     "finish(id, s, 'r', 'wrong_number', linger)\n"
     "return {inst, 'refused', changed}\n";
 
-/* The code leaves with the session, in the same script: released once. */
+/* The code leaves in the same script: released once. What stays (status
+ * x, linger ms) is for the page only: poll and cancel no longer know it. */
 static const char poll_lua[] =
     PRELUDE "local id, linger = ARGV[3], tonumber(ARGV[6])\n"
 	    "local s = load(id)\n"
-	    "if not s or (ARGV[4] == '1' and s.own ~= ARGV[5]) then\n"
+	    "if not s or s.status == 'x' or (ARGV[4] == '1' and s.own ~= ARGV[5]) then\n"
 	    "  return {inst, 'unknown', changed}\n"
 	    "end\n"
 	    "refresh(id, s, linger)\n"
 	    "if s.status == 'a' then\n"
-	    "  redis.call('DEL', skey(id), P .. 'st:' .. s.st)\n"
+	    "  redis.call('HSET', skey(id), 'status', 'x')\n"
+	    "  redis.call('HDEL', skey(id), 'code', 'tok')\n"
+	    "  redis.call('PEXPIRE', skey(id), linger)\n"
+	    "  redis.call('PEXPIRE', P .. 'st:' .. s.st, linger)\n"
+	    "  redis.call('ZADD', P .. 'ended', now + linger, id)\n"
+	    "  if redis.call('PTTL', P .. 'ended') < linger then\n"
+	    "    redis.call('PEXPIRE', P .. 'ended', linger)\n"
+	    "  end\n"
 	    "  return {inst, 'ok', changed, 'a', 'none', 0, s.code or ''}\n"
 	    "end\n"
 	    "return {inst, 'ok', changed, s.status, s.reason, tonumber(s.exp) - now}\n";
 
 static const char cancel_lua[] = PRELUDE "local id, linger = ARGV[3], tonumber(ARGV[6])\n"
 					 "local s = load(id)\n"
-					 "if not s or (ARGV[4] == '1' and s.own ~= ARGV[5]) then\n"
+					 "if not s or s.status == 'x' or\n"
+					 "   (ARGV[4] == '1' and s.own ~= ARGV[5]) then\n"
 					 "  return {inst, 'unknown', changed}\n"
 					 "end\n"
 					 "refresh(id, s, linger)\n"
@@ -212,6 +224,38 @@ static const char cancel_lua[] = PRELUDE "local id, linger = ARGV[3], tonumber(A
 					 "  finish(id, s, 'r', 'cancelled', linger)\n"
 					 "end\n"
 					 "return {inst, 'ok', changed}\n";
+
+/* Reads only (refresh may find it expired). A released session reads as
+ * approved. */
+static const char page_lua[] = PRELUDE
+    "local id, prf, linger = ARGV[3], ARGV[4], tonumber(ARGV[5])\n"
+    "local s = load(id)\n"
+    "if not s then return {inst, 'unknown', changed} end\n"
+    "refresh(id, s, linger)\n"
+    "local have = redis.call('HGET', skey(id), 'prf')\n"
+    "if prf ~= '' and (not have or have ~= prf) then return {inst, 'token', changed} end\n"
+    "local status, left, waiting = s.status, 0, 0\n"
+    "if status == 'x' then status = 'a' end\n"
+    "if status == 'p' then\n"
+    "  left = tonumber(s.exp) - now\n"
+    "  if s.code and s.tok then waiting = 1 end\n"
+    "end\n"
+    "if prf == '' then return {inst, 'ok', changed, status, s.reason, left, waiting} end\n"
+    "local v = redis.call('HMGET', skey(id), 'user', 'service', 'host', 'rhost', 'created',\n"
+    "  'cmd', 'choices')\n"
+    "return {inst, 'ok', changed, status, s.reason, left, waiting, v[1] or '', v[2] or '',\n"
+    "  v[3] or '', v[4] or '', v[5] or '0', v[6] or '', v[7] or ''}\n";
+
+static const char not_me_lua[] = PRELUDE
+    "local id, linger = ARGV[3], tonumber(ARGV[5])\n"
+    "local s = load(id)\n"
+    "if not s then return {inst, 'unknown', changed} end\n"
+    "refresh(id, s, linger)\n"
+    "if s.status ~= 'p' then return {inst, 'ended', changed} end\n"
+    "if not s.code or not s.tok or s.tok ~= ARGV[4] then return {inst, 'token', changed} end\n"
+    "finish(id, s, 'r', 'not_me', linger)\n"
+    "local v = redis.call('HMGET', skey(id), 'user', 'service', 'host', 'rhost')\n"
+    "return {inst, 'refused', changed, v[1] or '', v[2] or '', v[3] or '', v[4] or ''}\n";
 
 const char *cbd_script_text(enum cbd_script which)
 {
@@ -230,6 +274,10 @@ const char *cbd_script_text(enum cbd_script which)
 		return poll_lua;
 	case CBD_SCRIPT_CANCEL:
 		return cancel_lua;
+	case CBD_SCRIPT_PAGE:
+		return page_lua;
+	case CBD_SCRIPT_NOT_ME:
+		return not_me_lua;
 	case CBD_SCRIPT_COUNT:
 		break;
 	}

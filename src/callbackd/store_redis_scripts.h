@@ -39,6 +39,13 @@ enum cbd_script {
 	CBD_SCRIPT_POLL,
 	/* (id, check_owner, owner, linger_ms): 'ok' | 'unknown' */
 	CBD_SCRIPT_CANCEL,
+	/* (id, proof_hash or '', linger_ms): 'unknown' | 'token' |
+	 *  'ok', status (p a r e), reason, ms_left, awaiting (0 1)
+	 *  [, user, service, host, rhost, created, cmd, choices: with a proof] */
+	CBD_SCRIPT_PAGE,
+	/* (id, token_hash, linger_ms): 'unknown' | 'ended' | 'token' |
+	 *  'refused', user, service, host, rhost */
+	CBD_SCRIPT_NOT_ME,
 	CBD_SCRIPT_COUNT,
 };
 

@@ -62,6 +62,15 @@ class Handler(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(data)
 
+    def see_other(self, sid):
+        """What dingtalk-callbackd answers a callback it takes: a 303 to
+        the page's clean URL, with the browser's cookie."""
+        self.send_response(303)
+        self.send_header("Location", "c/" + sid)
+        self.send_header("Set-Cookie", "dt_%s=%s; Path=/; HttpOnly" % (sid, "t" * 32))
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
     def signed(self):
         if all(self.headers.get(h) for h in SIGNATURE_HEADERS):
             return True
@@ -111,7 +120,7 @@ class Handler(BaseHTTPRequestHandler):
             if s is None and known and f.mode == "replay":
                 # a service that takes a callback twice, even once the
                 # code is gone
-                return self.reply(200, "<p>Approved.</p>", "text/html")
+                return self.see_other(f.by_state[q["state"][0]])
             if s is None:
                 return self.reply(404, "unknown", "text/html")
             s["callbacks"] += 1
@@ -119,7 +128,7 @@ class Handler(BaseHTTPRequestHandler):
                 return self.reply(410, "used", "text/html")
             s["code"] = q["code"][0]
             f.lock.notify_all()
-        self.reply(200, "<p>Approved. Return to your terminal.</p>", "text/html")
+        self.see_other(f.by_state[q["state"][0]])
 
     def wait(self, sid, timeout):
         f = self.fake

@@ -30,7 +30,7 @@ import threading
 import time
 import traceback
 from html.parser import HTMLParser
-from urllib.parse import parse_qs, quote, urlencode, urlsplit
+from urllib.parse import parse_qs, quote, urlencode, urljoin, urlsplit
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, ".."))
@@ -41,11 +41,13 @@ AUTH_URL = ("https://login.dingtalk.com/oauth2/auth?response_type=code"
             "&client_id=dingmock&scope=openid&state=%s&prompt=consent")
 SECURITY_HEADERS = {
     "content-security-policy":
-        "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'",
+        "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; "
+        "frame-ancestors 'none'; base-uri 'none'",
     "cache-control": "no-store",
     "x-frame-options": "DENY",
     "referrer-policy": "no-referrer",
     "x-content-type-options": "nosniff",
+    "vary": "Accept-Language",
 }
 IO_TIMEOUT = 40
 
@@ -108,13 +110,14 @@ def do(conn, method, path, body=None, headers=None):
 class Helper:
     """One running dingtalk-callbackd with its own config and socket."""
 
-    def __init__(self, tmp, name, extra="", umask=None, healthy=True):
+    def __init__(self, tmp, name, extra="", umask=None, healthy=True, url_path=""):
         """healthy=False: waits for the control socket only (a helper
-        whose store is down answers /healthz 503)."""
+        whose store is down answers /healthz 503). url_path: public_url's
+        path, as behind a proxy that strips it (Browser(prefix=...))."""
         self.dir = os.path.join(tmp, name)
         os.makedirs(self.dir, exist_ok=True)
         self.port = free_port()
-        self.public_url = "http://127.0.0.1:%d" % self.port
+        self.public_url = "http://127.0.0.1:%d%s" % (self.port, url_path)
         self.sock = os.path.join(self.dir, "run", "control.sock")
         self.conf = os.path.join(self.dir, "callbackd.conf")
         self.log = os.path.join(self.dir, "callbackd.log")
@@ -237,6 +240,84 @@ def post_big(h, public, path, ctype, body):
     return raw_status(s, head, body)
 
 
+class Browser:
+    """A phone's browser in front of one helper: a cookie jar that keeps
+    each cookie's Path, redirects resolved against the address the browser
+    shows (relative ones too), an Accept-Language. With `prefix` it stands
+    behind a proxy that serves the helper under that path and strips it:
+    a request outside the prefix is the proxy's 404, never the helper's.
+    `shown` lists every address the browser displayed after a redirect."""
+
+    def __init__(self, h, lang=None, prefix=""):
+        self.h, self.lang, self.prefix = h, lang, prefix
+        self.cookies = {}  # name -> (value, path, attributes)
+        self.shown = []
+        self.set_cookies = []
+
+    def _take_cookie(self, r, path):
+        v = r.headers.get("set-cookie")
+        if not v:
+            return
+        self.set_cookies.append(v)
+        parts = [p.strip() for p in v.split(";")]
+        name, _, value = parts[0].partition("=")
+        attrs = {}
+        for p in parts[1:]:
+            k, _, val = p.partition("=")
+            attrs[k.lower()] = val
+        cpath = attrs.get("path") or path.rsplit("/", 1)[0] + "/"
+        self.cookies[name] = (value, cpath, attrs)
+
+    def _cookie_header(self, path):
+        return "; ".join("%s=%s" % (n, v) for n, (v, p, _) in self.cookies.items()
+                         if path.startswith(p) or path == p.rstrip("/"))
+
+    def request(self, method, path, form=None, follow=True, headers=None):
+        """path: what the browser asks for (with the prefix). Returns the
+        final Resp with .url (the address shown)."""
+        hdrs = dict(headers or {})
+        cookie = self._cookie_header(path.split("?")[0])
+        if cookie:
+            hdrs["Cookie"] = cookie
+        if self.lang is not None:
+            hdrs["Accept-Language"] = self.lang
+        body = None
+        if form is not None:
+            body = urlencode(form)
+            hdrs.setdefault("Content-Type", "application/x-www-form-urlencoded")
+        if not path.startswith(self.prefix + "/"):
+            r = Resp.__new__(Resp)
+            r.status, r.headers, r.body, r.text = 404, {}, b"", "proxy: not under the prefix"
+        else:
+            r = self.h.pub(method, path[len(self.prefix):], body, hdrs)
+        self._take_cookie(r, path.split("?")[0])
+        r.url = path
+        loc = r.headers.get("location")
+        if follow and r.status in (302, 303) and loc:
+            nxt = urljoin("http://phone" + path, loc)
+            if not nxt.startswith("http://phone/"):
+                return r  # leaves for another origin (DingTalk)
+            nxt = nxt[len("http://phone"):]
+            self.shown.append(nxt)
+            return self.request("GET", nxt, follow=True)
+        return r
+
+    def get(self, path, **kw):
+        return self.request("GET", path, **kw)
+
+    def post(self, path, form, **kw):
+        return self.request("POST", path, form=form, **kw)
+
+    def callback(self, **params):
+        return self.get(self.prefix + "/callback?" + urlencode(params))
+
+
+def form_action(page, path, form_id="confirm-form"):
+    """Where the form `form_id` of the page shown at `path` posts."""
+    f = Page(page.text).forms.get(form_id) or {}
+    return urljoin("http://phone" + path, f.get("action", ""))[len("http://phone"):]
+
+
 def free_port():
     s = socket.socket()
     s.bind(("127.0.0.1", 0))
@@ -253,21 +334,35 @@ class Page(HTMLParser):
         self.title = None
         self._in_title = False
         self.form = None
+        self.forms = {}
         self.hidden = {}
         self.buttons = []
+        self.inputs = {}
+        self.ids = {}
         self.tags = []
+        self.lang = None
+        self.text = []
         self.feed(text)
+        self.text = " ".join(" ".join(self.text).split())
 
     def handle_starttag(self, tag, attrs):
         a = dict(attrs)
         self.tags.append(tag)
+        if "id" in a:
+            self.ids[a["id"]] = (tag, a)
+        if tag == "html":
+            self.lang = a.get("lang")
         if tag == "title":
             self._in_title = True
             self.title = ""
         elif tag == "form":
-            self.form = a
+            if self.form is None:
+                self.form = a
+            self.forms[a.get("id")] = a
         elif tag == "input" and a.get("type") == "hidden":
             self.hidden[a.get("name")] = a.get("value")
+        elif tag == "input":
+            self.inputs[a.get("name")] = a
         elif tag == "button":
             self.buttons.append((a.get("type"), a.get("name"), a.get("value")))
 
@@ -278,6 +373,8 @@ class Page(HTMLParser):
     def handle_data(self, data):
         if self._in_title:
             self.title += data
+        elif "style" not in self.tags[-1:]:
+            self.text.append(data)
 
 
 def title(resp):
@@ -310,13 +407,17 @@ def background_wait(h, sid, timeout):
     return th, out
 
 
-def session_at_confirm(h, number=42, **kw):
-    """Registers, follows the link, delivers a code; returns id, page, code."""
+def session_at_confirm(h, number=42, browser=None, **kw):
+    """Registers, follows the link, delivers a code and follows the
+    redirect to the clean URL in `browser` (a new one by default); returns
+    id, state, code and the page (page.browser: the browser)."""
     r, state = h.register(number=number, **kw)
     sid = r.json()["id"]
     h.pub("GET", "/l/" + sid)
     code = new_code()
-    page = h.callback(authCode=code, state=state)
+    b = browser or Browser(h)
+    page = b.callback(authCode=code, state=state)
+    page.browser = b
     return sid, state, code, page
 
 
@@ -481,10 +582,10 @@ def test_link(h):
     T.ok(ok, "the redirect carries the security headers", why)
 
     r = h.pub("GET", "/l/" + sid)
-    T.ok(r.status == 410 and title(r) == "Link not valid", "a second visit -> 410 page",
+    T.ok(r.status == 410 and title(r) == "Link already used", "a second visit -> 410 page",
          (r.status, title(r)))
     r = h.pub("GET", "/l/ZZZZZZZZZZZZZZZZ")
-    T.ok(r.status == 404 and title(r) == "Link not valid", "an unknown link -> 404 page",
+    T.ok(r.status == 404 and title(r) == "Unknown or expired link", "an unknown link -> 404 page",
          (r.status, title(r)))
     r = h.pub("GET", "/l/%3Cscript%3E")
     T.ok(r.status == 404 and "<script" not in r.text, "a malformed link -> 404 page")
@@ -492,7 +593,16 @@ def test_link(h):
     T.eq(r.status, 404, "an unknown public path -> 404")
     T.ok(headers_ok(r)[0], "the 404 page carries the security headers", headers_ok(r)[1])
     r = h.pub("POST", "/l/" + sid, "")
-    T.eq(r.status, 405, "POST /l/<id> -> 405")
+    T.ok(r.status == 405 and r.headers.get("allow") == "GET" and
+         title(r) == "Request not allowed", "POST /l/<id> -> 405 with Allow: GET",
+         (r.status, r.headers.get("allow"), title(r)))
+    for method, path, allow in (("POST", "/callback", "GET"), ("GET", "/confirm", "POST"),
+                                ("PUT", "/c/AAAAAAAAAAAAAAAA", "GET, POST"),
+                                ("DELETE", "/healthz", "GET, HEAD")):
+        r = h.pub(method, path, "" if method != "GET" else None)
+        T.ok(r.status == 405 and r.headers.get("allow") == allow and headers_ok(r)[0],
+             "%s %s -> 405 with Allow: %s" % (method, path, allow),
+             (r.status, r.headers.get("allow")))
 
 
 def test_inapp_page(h):
@@ -520,7 +630,7 @@ def test_inapp_page(h):
          "the page asks DingTalk's JSAPI for the code")
     r2 = h.pub("GET", "/l/" + sid)
     T.eq(r2.status, 410, "the in-DingTalk link is single use too")
-    r = h.callback(code="inapp-code-1", state=state)
+    r = Browser(h).callback(code="inapp-code-1", state=state)
     T.eq(title(r), "Confirm DingTalk login", "its callback leads to the confirmation page")
     for bad in ("dingtalk-inapp:?corpId=ding%3Cx%3E&state=" + state,
                 "dingtalk-inapp:?corpId=dingcorp42",
@@ -532,37 +642,46 @@ def test_inapp_page(h):
 
 def test_callback_and_confirm(h):
     r = h.callback(authCode=new_code(), state=new_state())
-    T.ok(r.status == 404 and title(r) == "Link not valid",
+    T.ok(r.status == 404 and title(r) == "Unknown or expired link",
          "a callback with an unknown state -> error page", (r.status, title(r)))
     r = h.callback(authCode=new_code())
-    T.eq(r.status, 400, "a callback without state -> 400")
+    T.ok(r.status == 400 and title(r) == "Incomplete answer from DingTalk",
+         "a callback without state -> 400 'Incomplete answer from DingTalk'", (r.status, title(r)))
 
     sid, state, code, page = session_at_confirm(h, number=42)
+    b = page.browser
     p = Page(page.text)
-    nums = [b[2] for b in p.buttons]
-    T.eq((page.status, p.title), (200, "Confirm DingTalk login"),
-         "a callback with authCode -> confirmation page")
-    T.ok(len(nums) == 3 and len(set(nums)) == 3 and "42" in nums and
-         all(re.fullmatch(r"[1-9][0-9]", n or "") for n in nums),
-         "three distinct two-digit numbers including the right one", nums)
-    T.ok(all(b[0] == "submit" and b[1] == "n" for b in p.buttons),
-         "each number is a submit button named n")
-    T.ok(p.form is not None and p.form.get("method") == "post" and
-         p.form.get("action") == "/confirm", "the form posts to /confirm", p.form)
+    T.eq((page.status, p.title, page.url), (200, "Confirm DingTalk login", "/c/" + sid),
+         "a callback with authCode -> the confirmation page at the clean URL /c/<id>")
+    T.eq(p.buttons, [("submit", None, None), ("submit", None, None)],
+         "two choices: Confirm and Not me, no number to pick")
+    n = p.inputs.get("n", {})
+    T.ok(n.get("type") == "text" and n.get("inputmode") == "numeric" and
+         n.get("pattern") == "[0-9]{2}" and n.get("autocomplete") == "off" and
+         n.get("maxlength") == "2" and n.get("id") == "number" and "required" in n,
+         "the number is typed: a numeric text input of two digits, no autocomplete", n)
+    forms = Page(page.text).forms
+    T.ok(set(forms) == {"confirm-form", "not-me-form"} and
+         all(f.get("method") == "post" and f.get("action") == sid for f in forms.values()),
+         "both forms post to the page's own address, relative (no leading /)", forms)
     T.ok(p.hidden.get("s") == sid and re.fullmatch(r"[A-Za-z0-9_-]{32}", p.hidden.get("t", "")),
          "hidden s is the id, hidden t a token", p.hidden)
     ok, why = headers_ok(page)
-    T.ok(ok, "the confirmation page carries CSP, no-store, DENY, no-referrer, nosniff", why)
+    T.ok(ok, "the confirmation page carries CSP, no-store, DENY, no-referrer, nosniff, Vary", why)
     T.ok(page.headers.get("content-type", "").startswith("text/html; charset=utf-8"),
          "pages are UTF-8 HTML")
     T.ok(code not in page.text and state not in page.text,
          "neither code nor state appears on the page")
     T.ok("script" not in p.tags, "the page has no script")
     T.ok("jump-01" in page.text and "10.0.0.5" in page.text and "alice" in page.text and
-         "sshd" in page.text, "the page shows user, service, host and remote address")
+         "SSH login" in p.text and "Service" not in p.text,
+         "the page shows user, host, remote address and 'SSH login' (not the PAM service)",
+         p.text)
 
     r = h.callback(authCode=new_code(), state=state)
-    T.eq(r.status, 410, "a second callback for the same state -> 410")
+    T.ok(r.status == 410 and title(r) == "Login already answered",
+         "a second callback for the same state (another browser) -> 410 'Login already answered'",
+         (r.status, title(r)))
 
     t0 = time.monotonic()
     r = h.wait(sid, 1)
@@ -570,17 +689,20 @@ def test_callback_and_confirm(h):
     T.ok(r.status == 200 and r.json() == {"status": "pending"} and 0.8 <= dt <= 2.5,
          "wait timeout=1 answers pending in about a second", (r.status, r.text, dt))
 
-    r = h.confirm(sid, "A" * 32, 42)
-    T.eq(r.status, 403, "a confirmation with a wrong token -> 403")
+    path = "/c/" + sid
+    r = b.post(path, {"t": "A" * 32, "n": "42"})
+    T.ok(r.status == 403 and title(r) == "Form not valid",
+         "a confirmation with a wrong token -> 403 'Form not valid'", (r.status, title(r)))
     T.eq(h.wait(sid, 1).json(), {"status": "pending"}, "...and the session stays pending")
 
     th, out = background_wait(h, sid, 20)
     time.sleep(0.5)
     t_confirm = time.monotonic()
-    r = h.confirm(sid, p.hidden["t"], 42)
-    T.ok(r.status == 200 and title(r) == "Login approved" and
-         "Return to your terminal" in r.text, "the right number -> approved page",
-         (r.status, title(r)))
+    r = b.post(form_action(page, path), {"s": sid, "t": p.hidden["t"], "n": "42"})
+    T.ok(r.status == 200 and title(r) == "Login approved" and r.url == path and
+         "Go back to your terminal" in r.text and b.shown[-1] == path,
+         "the right number -> 303 back to the clean URL, which says approved",
+         (r.status, title(r), r.url))
     th.join(25)
     resp = out.get("resp")
     T.ok(resp is not None and resp.status == 200 and
@@ -591,33 +713,65 @@ def test_callback_and_confirm(h):
          out.get("done_at", 0) - t_confirm)
     r = h.wait(sid, 1)
     T.eq(r.status, 404, "the code is released once: the next wait -> 404")
+    r = b.get(path)
+    T.ok(r.status == 200 and title(r) == "Login approved",
+         "Back (or reload) after the code was released still says approved", (r.status, title(r)))
     r = h.confirm(sid, p.hidden["t"], 42)
-    T.ok(r.status in (404, 410), "confirming again afterwards fails", r.status)
+    T.ok(r.status == 410 and title(r) == "Login already ended",
+         "confirming again afterwards (the old form) -> 410 'Login already ended'",
+         (r.status, title(r)))
+    r = b.post(path, {"t": p.hidden["t"], "n": "42"})
+    T.ok(r.status == 200 and title(r) == "Login approved" and r.url == path,
+         "...and the new form sent again shows what happened", (r.status, title(r)))
+
+    # The form of earlier versions (POST /confirm with s, t, n) still works.
+    sid, _, code, page = session_at_confirm(h, number=42)
+    r = h.confirm(sid, Page(page.text).hidden["t"], 42)
+    T.ok(r.status == 200 and title(r) == "Login approved",
+         "POST /confirm (s, t, n) still approves", (r.status, title(r)))
+    T.eq(h.wait(sid, 1).json(), {"status": "approved", "code": code}, "...with the code")
 
 
 def test_wrong_number(h):
     sid, _, _, page = session_at_confirm(h, number=42)
+    b, path = page.browser, "/c/" + sid
     p = Page(page.text)
-    wrong = [b[2] for b in p.buttons if b[2] != "42"][0]
-    r = h.confirm(sid, p.hidden["t"], wrong)
-    T.ok(r.status == 200 and title(r) == "Login refused", "a wrong number -> refused page",
-         (r.status, title(r)))
+    r = b.post(path, {"t": p.hidden["t"], "n": "43"})
+    T.ok(r.status == 200 and title(r) == "Wrong number" and r.url == path,
+         "a wrong number -> 'Wrong number' at the clean URL", (r.status, title(r)))
     T.eq(h.wait(sid, 1).json(), {"status": "refused", "reason": "wrong_number"},
          "wait -> refused wrong_number")
     r = h.confirm(sid, p.hidden["t"], 42)
-    T.ok(r.status == 410 and title(r) == "Link not valid",
+    T.ok(r.status == 410 and title(r) == "Login already ended",
          "a second try with the right number fails", (r.status, title(r)))
     T.eq(h.wait(sid, 1).json(), {"status": "refused", "reason": "wrong_number"},
          "...and the session stays refused")
+    T.eq(title(b.get(path)), "Wrong number", "reloading says 'Wrong number'")
 
     sid, _, _, page = session_at_confirm(h, number=42)
     p = Page(page.text)
     r = h.confirm(sid, p.hidden["t"], 7)
+    T.ok(r.status == 200 and title(r) == "Wrong number",
+         "the old form: a wrong number -> 'Wrong number'", (r.status, title(r)))
     T.eq(h.wait(sid, 1).json(), {"status": "refused", "reason": "wrong_number"},
          "a number that was not offered also refuses")
+    for form, why in (({"t": p.hidden["t"]}, "no number"),
+                      ({"t": p.hidden["t"], "n": "4x"}, "a number that is not digits"),
+                      ({"t": p.hidden["t"], "n": "42", "a": "maybe"}, "an unknown action"),
+                      ({"n": "42"}, "no token")):
+        sid2, _, _, page2 = session_at_confirm(h, number=42)
+        if "t" in form:
+            form["t"] = Page(page2.text).hidden["t"]
+        r = page2.browser.post("/c/" + sid2, form)
+        T.ok(r.status == 400 and title(r) == "Form not valid" and
+             h.wait(sid2, 1).json() == {"status": "pending"},
+             "a form with %s -> 400 'Form not valid', the login still pending" % why,
+             (r.status, title(r)))
     big = ("s=%s&t=%s&n=42" % (sid, "x" * 2000)).encode()
     T.eq(post_big(h, True, "/confirm", "application/x-www-form-urlencoded", big), 413,
          "a confirmation body over 1 KiB -> 413")
+    T.eq(post_big(h, True, "/c/" + sid, "application/x-www-form-urlencoded", big), 413,
+         "...to the clean URL too")
 
 
 def test_hostile_callbacks(h):
@@ -663,9 +817,9 @@ def test_denied(h):
     sid = r.json()["id"]
     th, out = background_wait(h, sid, 20)
     time.sleep(0.3)
-    r = h.callback(error="access_denied", state=state)
-    T.ok(r.status == 200 and title(r) == "Login refused",
-         "error= on the callback -> refused page", (r.status, title(r)))
+    r = Browser(h).callback(error="access_denied", state=state)
+    T.ok(r.status == 200 and title(r) == "Refused in DingTalk" and r.url == "/c/" + sid,
+         "error= on the callback -> 'Refused in DingTalk' at the clean URL", (r.status, title(r)))
     th.join(25)
     resp = out.get("resp")
     T.ok(resp is not None and resp.json() == {"status": "refused", "reason": "denied"},
@@ -702,7 +856,8 @@ def test_escaping(h):
 
 def command_row(page):
     """The text of the confirmation page's Command row, or None."""
-    m = re.search(r"<tr><th>Command</th><td>(.*?)</td></tr>", page.text, re.S)
+    m = re.search(r'<tr id="row-command"><th>Command</th><td class="long">(.*?)</td></tr>',
+                  page.text, re.S)
     return m.group(1) if m else None
 
 
@@ -902,7 +1057,7 @@ def test_small_helper(tmp):
         r, state = h.register()
         sid = r.json()["id"]
         code = new_code()
-        r = h.callback(authCode=code, state=state)
+        r = Browser(h).callback(authCode=code, state=state)
         T.ok(r.status == 200 and title(r) == "Login approved",
              "confirm = no: the callback approves at once", (r.status, title(r)))
         T.eq(h.wait(sid, 1).json(), {"status": "approved", "code": code},
@@ -1154,6 +1309,276 @@ def test_bad_config(tmp):
          "--version prints the version", p.stdout)
 
 
+# ---------------------------------------------------------------- the phone's pages
+
+
+def test_languages(h):
+    """Every page in English or Simplified Chinese after Accept-Language,
+    with the lang attribute and Vary: Accept-Language."""
+    cases = [(None, "en"), ("zh-CN,zh;q=0.9,en;q=0.8", "zh-CN"), ("zh", "zh-CN"),
+             ("zh-Hans-CN", "zh-CN"), ("en-US,en;q=0.9", "en"), ("fr, zh;q=0.5", "zh-CN"),
+             ("zh;q=0.2, en;q=0.8", "en"), ("en;q=0.3, ZH-cn;q=0.7", "zh-CN"),
+             ("zh-TW", "en"), ("zh-Hant", "en"), ("zh;q=0", "en"), ("zh;q=abc", "en"),
+             ("de, fr;q=0.9", "en"), ("*;q=0.5, zh;q=0.4", "en"), ("en;q=0, zh;q=0.001", "zh-CN")]
+    for header, want in cases:
+        b = Browser(h, lang=header)
+        sid, _, _, page = session_at_confirm(h, browser=b)
+        p = Page(page.text)
+        zh = want == "zh-CN"
+        T.ok(page.status == 200 and p.lang == want and
+             p.title == ("确认钉钉登录" if zh else "Confirm DingTalk login") and
+             page.headers.get("vary") == "Accept-Language",
+             "Accept-Language %r -> the confirmation page in %s" % (header, want),
+             (page.status, p.lang, p.title))
+    b = Browser(h, lang="zh-CN")
+    sid, _, _, page = session_at_confirm(h, browser=b, service="sudo")
+    p = Page(page.text)
+    T.ok("SSH" not in p.text and "sudo：以 root 身份运行命令" in p.text and "不是我" in p.text and
+         "请输入终端上显示的两位数字" in p.text and "剩余时间" in p.text,
+         "the Chinese page names sudo in plain words, the prompt, the time left and 不是我",
+         p.text)
+    r = b.post("/c/" + sid, {"t": p.hidden["t"], "a": "not_me"})
+    T.ok(r.status == 200 and Page(r.text).lang == "zh-CN" and title(r) == "登录已阻止" and
+         "管理员" in r.text, "'Not me' answers in Chinese too", (r.status, title(r)))
+    for path, status, want in (("/l/AAAAAAAAAAAAAAAA", 404, "链接无效或已过期"),
+                               ("/nope", 404, "页面不存在"),
+                               ("/callback?state=x", 400, "钉钉的应答不完整")):
+        r = b.get(path)
+        T.ok(r.status == status and title(r) == want and Page(r.text).lang == "zh-CN" and
+             r.headers.get("vary") == "Accept-Language",
+             "%s in Chinese -> %d %s" % (path, status, want), (r.status, title(r)))
+
+
+def test_page_details(h):
+    """What the confirmation page says: who, where, what access, how long."""
+    for service, words in (("sshd", "SSH login"), ("sudo", "sudo: run a command as root"),
+                           ("su", "su: switch to another user"), ("login", "Console login"),
+                           ("cockpit", "Login through cockpit")):
+        _, _, _, page = session_at_confirm(h, service=service, ttl=90)
+        p = Page(page.text)
+        row = p.ids.get("row-access")
+        T.ok(row is not None and words in p.text, "service %s -> '%s'" % (service, words),
+             p.text)
+    sid, _, _, page = session_at_confirm(h, rhost="", ttl=90)
+    p = Page(page.text)
+    T.ok("this computer itself (no network address)" in p.text,
+         "a local login (no rhost) says so", p.text)
+    m = re.search(r"Time left (\d+) min (\d+) s \(until (\d\d:\d\d:\d\d) ", p.text)
+    T.ok(m is not None and 45 <= int(m.group(1)) * 60 + int(m.group(2)) <= 90,
+         "the time left (ttl 90 s; wide bounds for valgrind) and the clock time it ends",
+         p.text)
+    T.ok(all(i in p.ids for i in ("confirm", "details", "row-account", "row-computer",
+                                  "row-from", "row-access", "row-time-left", "number",
+                                  "not-me", "confirm-form", "not-me-form")) and
+         "row-command" not in p.ids,
+         "the page's element ids are there (no command row without a command)", sorted(p.ids))
+    T.ok("break-all" not in page.text and ".long{overflow-wrap:anywhere" in page.text,
+         "no word-break: break-all; long values wrap with overflow-wrap: anywhere", "")
+    T.ok(p.ids.get("row-computer") is not None and 'class="long"' in page.text,
+         "the host's cell may wrap anywhere")
+
+
+def test_clean_url(h):
+    """The callback answers a 303 to <relative>/c/<id> with a cookie; the
+    code and the state never appear in an address shown afterwards."""
+    r, state = h.register(number=42)
+    sid = r.json()["id"]
+    h.pub("GET", "/l/" + sid)
+    code = new_code()
+    b = Browser(h)
+    r = b.callback(authCode=code, state=state)
+    T.eq(b.shown, ["/c/" + sid], "the browser shows only /c/<id> after the callback")
+    raw = h.callback(authCode=new_code(), state=new_state())  # an unknown one: no redirect
+    T.eq(raw.status, 404, "an unknown state is not redirected")
+    cookie = b.set_cookies[0] if b.set_cookies else ""
+    attrs = [a.strip() for a in cookie.split(";")]
+    T.ok(attrs[0].startswith("dt_%s=" % sid) and "HttpOnly" in attrs and
+         "SameSite=Lax" in attrs and "Path=/" in attrs and "Secure" not in attrs and
+         any(re.fullmatch(r"Max-Age=(\d+)", a) and 0 < int(a[8:]) <= 7200 for a in attrs),
+         "the cookie: dt_<id>, HttpOnly, SameSite=Lax, Path=/, a short Max-Age, "
+         "not Secure over http", cookie)
+    T.ok(code not in cookie and state not in cookie, "the cookie holds neither code nor state")
+    T.ok(all(code not in u and state not in u and "authCode" not in u for u in b.shown),
+         "no address shown after the callback carries the code or the state", b.shown)
+    page = r
+    t = Page(page.text).hidden.get("t")
+    again = b.get("/c/" + sid)
+    T.ok(again.status == 200 and title(again) == "Confirm DingTalk login" and
+         Page(again.text).hidden.get("t") == t,
+         "reloading while pending shows the same form", (again.status, title(again)))
+    other = Browser(h)
+    r = other.get("/c/" + sid)
+    T.ok(r.status == 403 and title(r) == "Open in the same browser" and t not in r.text,
+         "another browser (no cookie) -> 403 'Open in the same browser'", (r.status, title(r)))
+    other.cookies["dt_" + sid] = ("B" * 32, "/", {})
+    r = other.get("/c/" + sid)
+    T.ok(r.status == 403 and title(r) == "Open in the same browser" and t not in r.text,
+         "a wrong cookie -> 403, the form not shown", (r.status, title(r)))
+    r = b.callback(authCode=code, state=state)
+    T.ok(r.status == 200 and title(r) == "Confirm DingTalk login" and b.shown[-1] == "/c/" + sid,
+         "the callback reloaded in the same browser leads back to the clean URL",
+         (r.status, title(r), b.shown[-1:]))
+    T.eq(h.wait(sid, 1).json(), {"status": "pending"}, "...and the login is still pending")
+    r = b.get("/c/AAAAAAAAAAAAAAAA")
+    T.ok(r.status == 403, "an unknown id without a cookie -> 403", r.status)
+    b.cookies["dt_AAAAAAAAAAAAAAAA"] = (t, "/", {})
+    r = b.get("/c/AAAAAAAAAAAAAAAA")
+    T.ok(r.status == 404 and title(r) == "Unknown or expired link",
+         "an unknown id with a cookie -> 404 'Unknown or expired link'", (r.status, title(r)))
+    r = b.get("/c/%3Cx%3E")
+    T.ok(r.status == 404 and "<x>" not in r.text, "a malformed id -> 404", r.status)
+
+
+def test_not_me(h):
+    """'Not me' refuses at once, wakes the waiter, says what to do, and logs
+    a warning naming the session and where, never the token."""
+    sid, state, code, page = session_at_confirm(h, number=42, user="carol", host="bastion-7",
+                                                rhost="203.0.113.9")
+    b, path = page.browser, "/c/" + sid
+    t = Page(page.text).hidden["t"]
+    r = b.post(path, {"t": "C" * 32, "a": "not_me"})
+    T.ok(r.status == 403 and h.wait(sid, 1).json() == {"status": "pending"},
+         "'Not me' with a wrong token -> 403, the login still pending", r.status)
+    th, out = background_wait(h, sid, 20)
+    time.sleep(0.3)
+    t0 = time.monotonic()
+    r = b.post(form_action(page, path, "not-me-form"), {"s": sid, "t": t, "a": "not_me"})
+    T.ok(r.status == 200 and title(r) == "Login stopped" and r.url == path and
+         "tell your administrator" in r.text,
+         "'Not me' -> 303 to the clean URL: 'Login stopped', tell your administrator",
+         (r.status, title(r)))
+    th.join(25)
+    resp = out.get("resp")
+    T.ok(resp is not None and resp.json() == {"status": "refused", "reason": "not_me"} and
+         out["done_at"] - t0 < 1.0,
+         "the waiter gets refused not_me within a second", out)
+    T.eq(h.wait(sid, 1).json(), {"status": "refused", "reason": "not_me"},
+         "wait afterwards -> refused not_me")
+    T.eq(title(b.get(path)), "Login stopped", "reload and Back say 'Login stopped'")
+    T.eq(title(b.post(path, {"t": t, "n": "42"})), "Login stopped",
+         "the number sent afterwards cannot approve it")
+    T.eq(h.wait(sid, 1).json(), {"status": "refused", "reason": "not_me"},
+         "...the login stays refused")
+    log = h.log_text()
+    line = next((l for l in log.splitlines() if "reason=not_me" in l and sid in l), "")
+    T.ok(line.startswith("dingtalk-callbackd: warning:") and sid in line and
+         "user=carol" in line and "host=bastion-7" in line and "rhost=203.0.113.9" in line,
+         "the audit line is a warning naming the id, user, host and rhost", line)
+    T.ok(t not in log and code not in log and state not in log,
+         "the log holds no token, code or state")
+
+
+def test_outcomes(h):
+    """After the end, the clean URL says what happened."""
+    r, state = h.register()
+    sid = r.json()["id"]
+    b = Browser(h)
+    r = b.callback(error="not_in_dingtalk", state=state)
+    T.ok(r.status == 200 and title(r) == "Not opened in DingTalk" and
+         "scan the new code with DingTalk" in r.text,
+         "flow C's page outside DingTalk -> 'Not opened in DingTalk' (not a refusal by you)",
+         (r.status, title(r)))
+    T.eq(h.wait(sid, 1).json(), {"status": "refused", "reason": "denied"},
+         "...the login is refused (denied)")
+    sid, _, _, page = session_at_confirm(h)
+    T.eq(h.ctl("DELETE", "/v1/sessions/" + sid).status, 204, "the terminal cancels")
+    r = page.browser.get("/c/" + sid)
+    T.ok(r.status == 200 and title(r) == "Login cancelled in the terminal",
+         "reload after a cancel -> 'Login cancelled in the terminal'", (r.status, title(r)))
+    r = page.browser.post("/c/" + sid, {"t": Page(page.text).hidden["t"], "n": "42"})
+    T.eq(title(r), "Login cancelled in the terminal", "...and the form sent then says so too")
+
+
+def test_pick_and_config(tmp):
+    """confirm = pick shows three numbers; yes/no still mean what they did;
+    a wrong value is refused naming the key."""
+    h = Helper(tmp, "pick", "confirm = pick\n")
+    try:
+        sid, _, code, page = session_at_confirm(h, number=42)
+        p = Page(page.text)
+        nums = [b[2] for b in p.buttons if b[1] == "n"]
+        T.ok(len(nums) == 3 and len(set(nums)) == 3 and "42" in nums and
+             all(re.fullmatch(r"[1-9][0-9]", n or "") for n in nums) and "n" not in p.inputs,
+             "confirm = pick: three distinct two-digit buttons named n, no input", nums)
+        T.ok(all(i in p.ids for i in ("pick-1", "pick-2", "pick-3", "not-me")),
+             "...with the ids pick-1..3 and not-me", sorted(p.ids))
+        r = page.browser.post("/c/" + sid, {"t": p.hidden["t"], "n": "42"})
+        T.eq(title(r), "Login approved", "...and a tap on the right one approves")
+        T.eq(h.wait(sid, 1).json(), {"status": "approved", "code": code}, "...with the code")
+    finally:
+        h.stop()
+    h = Helper(tmp, "confirmyes", "confirm = yes\n")
+    try:
+        _, _, _, page = session_at_confirm(h)
+        T.ok("n" in Page(page.text).inputs, "confirm = yes (earlier versions): the typed number")
+    finally:
+        h.stop()
+    for bad in ("confirm = maybe", "confirm = Pick"):
+        path = os.path.join(tmp, "badconfirm.conf")
+        with open(path, "w") as f:
+            f.write("public_url = http://127.0.0.1:1\n%s\n" % bad)
+        os.chmod(path, 0o644)
+        p = subprocess.run([HELPER, "-c", path], capture_output=True, timeout=10)
+        err = p.stderr.decode("utf-8", "replace")
+        T.ok(p.returncode == 1 and "'confirm'" in err and "type" in err and "pick" in err,
+             "%s -> exit 1 naming the key and the choices" % bad, err)
+
+
+def test_url_path(tmp):
+    """public_url with a path, behind a proxy that strips it: every form
+    action and redirect stays under the path."""
+    h = Helper(tmp, "prefix", url_path="/dingtalk")
+    try:
+        r, state = h.register(number=42)
+        sid = r.json()["id"]
+        link = h.pub("GET", "/l/" + sid)
+        T.ok(quote(h.public_url + "/callback", safe="") in link.headers.get("location", ""),
+             "the redirect_uri is {public_url}/callback, with the path")
+        b = Browser(h, prefix="/dingtalk")
+        code = new_code()
+        page = b.callback(authCode=code, state=state)
+        T.ok(page.status == 200 and title(page) == "Confirm DingTalk login" and
+             b.shown == ["/dingtalk/c/" + sid],
+             "the callback leads to /dingtalk/c/<id> through the proxy", (page.status, b.shown))
+        T.ok("Path=/dingtalk/" in b.set_cookies[0], "the cookie's Path is the prefix",
+             b.set_cookies)
+        T.ok('action="/' not in page.text, "no form posts to an absolute path")
+        t = Page(page.text).hidden["t"]
+        r = b.post(form_action(page, "/dingtalk/c/" + sid), {"t": t, "n": "42"})
+        T.ok(r.status == 200 and title(r) == "Login approved" and r.url == "/dingtalk/c/" + sid,
+             "the typed number posts through the proxy and comes back approved",
+             (r.status, title(r), r.url))
+        T.eq(h.wait(sid, 1).json(), {"status": "approved", "code": code},
+             "...and the waiter gets the code")
+    finally:
+        h.stop()
+    h = Helper(tmp, "https", "public_url = https://login.example.com/dt\n")
+    try:
+        r, state = h.register()
+        r = h.callback(authCode=new_code(), state=state)
+        cookie = r.headers.get("set-cookie", "")
+        T.ok(r.status == 303 and r.headers.get("location") == "c/" + r.headers.get(
+             "location", "c/")[2:] and "; Secure" in cookie and "Path=/dt/" in cookie,
+             "public_url https://...: the cookie is Secure, its Path the URL's path",
+             (r.status, cookie))
+    finally:
+        h.stop()
+
+
+def test_expired_page_start(h):
+    sid, _, _, page = session_at_confirm(h, ttl=10)
+    return sid, page
+
+
+def test_expired_page_finish(h, sid, page):
+    r = page.browser.get("/c/" + sid)
+    T.ok(r.status == 200 and title(r) == "Login timed out",
+         "reload after the ttl -> 'Login timed out'", (r.status, title(r)))
+    r = h.pub("GET", "/l/" + sid)
+    T.ok(r.status == 410 and title(r) == "Login timed out",
+         "the link after the ttl -> 410 'Login timed out'", (r.status, title(r)))
+
+
 def test_no_secrets_logged(logs):
     leaked = [s for s in SECRETS if any(s in text for text in logs)]
     T.ok(not leaked, "no state or code ever reaches the helper's log", leaked)
@@ -1175,6 +1600,7 @@ def main():
         test_startup(h)
         test_umask(tmp)
         expiry = test_expiry_start(h)
+        expired_page = test_expired_page_start(h)
         test_register(h)
         test_register_bad(h)
         test_control_routes(h)
@@ -1188,17 +1614,26 @@ def main():
         test_escaping(h)
         test_command(h)
         test_not_root(h)
+        test_languages(h)
+        test_page_details(h)
+        test_clean_url(h)
+        test_not_me(h)
+        test_outcomes(h)
         test_expiry_finish(h, *expiry)
+        test_expired_page_finish(h, *expired_page)
         test_instance(h, tmp)
         test_linger(tmp)
         test_small_helper(tmp)
         test_address_limit(tmp)
         test_refusal_log(tmp)
         test_slow_clients(tmp)
+        test_pick_and_config(tmp)
+        test_url_path(tmp)
         logs.append(h.log_text())
         test_shutdown(h)
         test_bad_config(tmp)
-        for name in ("small", "perreq", "peraddr", "noaddr", "linger", "other", "noconfirm"):
+        for name in ("small", "perreq", "peraddr", "noaddr", "linger", "other", "noconfirm",
+                     "pick", "confirmyes", "prefix", "https"):
             with open(os.path.join(tmp, name, "callbackd.log"), "rb") as f:
                 logs.append(f.read().decode("utf-8", "replace"))
         test_no_secrets_logged(logs)

@@ -48,13 +48,13 @@ def redis_conf(port, prefix, more=""):
 
 
 def approve_on(a, b, number=42, **kw):
-    """Registers on a; the phone follows the link, answers and picks the
-    number on b. Returns (id, code, confirm response)."""
+    """Registers on a; the phone follows the link, answers and types the
+    number on b (the form of earlier versions, POST /confirm). Returns (id, code, confirm response)."""
     r, state = a.register(number=number, **kw)
     sid = r.json()["id"]
     link = b.pub("GET", "/l/" + sid)
     code = tc.new_code()
-    page = tc.Page(b.callback(authCode=code, state=state).text)
+    page = tc.Page(tc.Browser(b).callback(authCode=code, state=state).text)
     resp = b.confirm(sid, page.hidden.get("t", ""), number)
     return sid, code, resp, link
 
@@ -92,7 +92,7 @@ def test_replicas(a, b):
     th, out = tc.background_wait(a, sid, 10)
     time.sleep(0.3)
     code = tc.new_code()
-    page = tc.Page(b.callback(authCode=code, state=state).text)
+    page = tc.Page(tc.Browser(b).callback(authCode=code, state=state).text)
     T.eq(page.title, "Confirm DingTalk login", "the callback on B shows the confirmation page")
     t0 = time.monotonic()
     resp = b.confirm(sid, page.hidden.get("t", ""), 42)
@@ -110,7 +110,7 @@ def test_replicas(a, b):
     r, state = a.register()
     again = b.callback(authCode=tc.new_code(), state=state)
     replay = a.callback(authCode=tc.new_code(), state=state)
-    T.eq((again.status, replay.status), (200, 410),
+    T.eq((again.status, replay.status), (303, 410),
          "a callback on B, then the same state replayed on A -> 410")
 
 
@@ -124,12 +124,12 @@ def test_command_across_replicas(redis, a, b):
     T.eq(redis.call("HGET", "fleet:s:" + sid, "cmd"),
          "/usr/bin/systemctl restart <nginx> \u2026",
          "the command is stored in the session's hash, as registered")
-    page = b.callback(authCode=tc.new_code(), state=state)
+    page = tc.Browser(b).callback(authCode=tc.new_code(), state=state)
     T.eq(tc.command_row(page), "/usr/bin/systemctl restart &lt;nginx&gt; \u2026",
          "a command registered on A is shown by B's confirmation page")
     r, state = a.register(command="/bin/true")
     redis.call("HDEL", "fleet:s:" + (r.json() or {}).get("id", ""), "cmd")
-    page = b.callback(authCode=tc.new_code(), state=state)
+    page = tc.Browser(b).callback(authCode=tc.new_code(), state=state)
     T.ok(page.status == 200 and tc.command_row(page) is None and
          tc.title(page) == "Confirm DingTalk login",
          "a session without the cmd field shows its page without a Command row",
@@ -569,6 +569,51 @@ def test_silent_redis(tmp):
         silent.close()
 
 
+def test_pages_across(redis, a, b):
+    """The phone's clean URL on any replica: the page, "Not me" and what
+    happened, read from Redis whichever replica took the callback; an
+    approved session's outcome stays readable (status x) for linger only,
+    while poll and cancel no longer know it."""
+    r, state = a.register(number=42, user="dave", host="jump-09")
+    sid = r.json()["id"]
+    on_b = tc.Browser(b)
+    page = on_b.callback(authCode=tc.new_code(), state=state)
+    t = tc.Page(page.text).hidden.get("t", "")
+    on_a = tc.Browser(a)
+    on_a.cookies = dict(on_b.cookies)
+    r = on_a.get("/c/" + sid)
+    T.ok(r.status == 200 and tc.title(r) == "Confirm DingTalk login" and
+         tc.Page(r.text).hidden.get("t") == t and "jump-09" in r.text,
+         "the clean URL reloaded on A shows B's form, with the same token", (r.status, tc.title(r)))
+    th, out = tc.background_wait(b, sid, 10)
+    time.sleep(0.3)
+    r = on_a.post("/c/" + sid, {"t": t, "a": "not_me"})
+    th.join(15)
+    w = out.get("resp")
+    T.ok(tc.title(r) == "Login stopped" and w is not None and
+         w.json() == {"status": "refused", "reason": "not_me"},
+         "'Not me' on A: B's waiter gets refused not_me", (tc.title(r), w and w.text))
+    T.eq(tc.title(on_b.get("/c/" + sid)), "Login stopped", "...and B's page says so too")
+    T.eq(redis.call("HGET", "fleet:s:" + sid, "tok"), None, "the ended session keeps no token")
+
+    r, state = a.register(number=42)
+    sid = r.json()["id"]
+    code = tc.new_code()
+    page = on_b.callback(authCode=code, state=state)
+    r = on_b.post("/c/" + sid, {"t": tc.Page(page.text).hidden.get("t", ""), "n": "42"})
+    T.eq(tc.title(r), "Login approved", "the typed number on B approves")
+    T.eq(a.wait(sid, 1).json(), {"status": "approved", "code": code}, "A releases the code")
+    left = redis.call("PTTL", "fleet:s:" + sid)
+    T.ok(redis.call("HGET", "fleet:s:" + sid, "status") == "x" and
+         redis.call("HGET", "fleet:s:" + sid, "code") is None and 0 < int(left) <= 60000,
+         "after the release the session is status x, without its code, for linger only",
+         left)
+    T.eq((a.wait(sid, 1).status, a.ctl("DELETE", "/v1/sessions/" + sid).status), (404, 404),
+         "...wait and cancel no longer know it")
+    on_a.cookies = dict(on_b.cookies)
+    T.eq(tc.title(on_a.get("/c/" + sid)), "Login approved", "...while its page still says approved")
+
+
 def test_ended_bounded(tmp, redis):
     """Ended sessions linger (their outcome for a late waiter), but no more
     than 2 * max_pending sessions are kept in all: registering and
@@ -825,6 +870,7 @@ def main():
         a, b = Helper(tmp, "replica-a", fleet), Helper(tmp, "replica-b", fleet)
         helpers += [a, b]
         test_replicas(a, b)
+        test_pages_across(redis, a, b)
         test_command_across_replicas(redis, a, b)
         test_release_once(a, b)
         test_unannounced(redis, a)

@@ -45,7 +45,7 @@ def login(h):
     sid = r.json()["id"]
     h.pub("GET", "/l/" + sid)
     code = tc.new_code()
-    page = tc.Page(h.callback(authCode=code, state=state).text)
+    page = tc.Page(tc.Browser(h).callback(authCode=code, state=state).text)
     h.confirm(sid, page.hidden.get("t", ""), 42)
     w = h.wait(sid, 2)
     return w.json() == {"status": "approved", "code": code}, w
@@ -104,7 +104,7 @@ def in_flight(h, timeout=20):
 
 def approve(h, sid, state):
     code = tc.new_code()
-    page = tc.Page(h.callback(authCode=code, state=state).text)
+    page = tc.Page(tc.Browser(h).callback(authCode=code, state=state).text)
     r = h.confirm(sid, page.hidden.get("t", ""), 42)
     return code, r
 
@@ -276,7 +276,7 @@ def run(tmp):
             th, out = tc.background_wait(h, sid, 10)
             time.sleep(0.3)
             code = tc.new_code()
-            page = tc.Page(b.callback(authCode=code, state=state).text)
+            page = tc.Page(tc.Browser(b).callback(authCode=code, state=state).text)
             b.confirm(sid, page.hidden.get("t", ""), 42)
             t_confirm = time.monotonic()
             th.join(15)

@@ -474,7 +474,8 @@ def test_sudo(stage):
             page = f.read()
     except OSError:
         page = ""
-    row = re.search(r"<tr><th>Command</th><td>(.*?)</td></tr>", page)
+    row = re.search(r'<tr id="row-command"><th>Command</th><td class="long">(.*?)</td></tr>',
+                    page)
     tap("sudo: the confirmation page shows sudo's command, not the caller's SUDO_COMMAND",
         code == 0 and row is not None and row.group(1) == "/usr/bin/id -un" and
         "apt upgrade" not in page, "exit %s\n%s" % (code, page[-1500:]))

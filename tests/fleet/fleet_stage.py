@@ -43,7 +43,7 @@ import sys
 import tempfile
 import threading
 import time
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 SRC = os.environ.get("DT_SRCDIR", os.path.join(HERE, "..", ".."))
@@ -510,16 +510,23 @@ def phone(link, number, person, link_port, callback_port, decision="approve", in
                 res.error = "DingTalk's mock did not redirect to the callback"
                 return res
         res.callback = reroute(callback, callback_port)
-        status, _, body = reloading(res, reload, reload_pause,
-                                    lambda: client.request("GET", res.callback))
+        status, loc, body = reloading(res, reload, reload_pause,
+                                      lambda: client.request("GET", res.callback))
         res.steps.append(("callback", callback_port, status))
+        if 300 <= status < 400 and loc:
+            # the helper's clean URL, with the cookie the callback set
+            page_url = reroute(urljoin(res.callback, loc), callback_port)
+            status, _, body = reloading(res, reload, reload_pause,
+                                        lambda: client.request("GET", page_url))
+            res.steps.append(("page", callback_port, status))
         page = phonelib.parse_page(body)
         res.title = page.title
         if decision != "approve":
             res.ok = status < 400
             return res
         form = next((f for f in page.forms if f["method"] == "post"
-                     and urlsplit(f["action"]).path.endswith("/confirm")), None)
+                     and (f.get("id") == "confirm-form"
+                          or urlsplit(f["action"]).path.endswith("/confirm"))), None)
         if form is None:
             res.error = "no confirmation form (HTTP %d, %r)" % (status, page.title)
             return res

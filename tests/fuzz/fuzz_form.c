@@ -1,10 +1,13 @@
 /* libFuzzer target: the helper's confirmation form reader (cbd_form_parse)
- * with the fields of POST /confirm. */
+ * with the fields of POST /confirm, and the same bytes as an
+ * Accept-Language header (cbd_lang_pick): both read what a phone sends. */
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "form.h"
+#include "page_lang.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -17,7 +20,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	    {"n", n, sizeof(n), 0},
 	};
 	size_t i;
+	char *header = malloc(size + 1);
 
+	if (header != NULL) {
+		memcpy(header, data, size);
+		header[size] = '\0';
+		if (cbd_lang_pick(header) > CBD_LANG_ZH)
+			__builtin_trap(); /* always one of the two */
+		free(header);
+	}
 	if (cbd_form_parse((const char *)data, size, fields, 3) != 0)
 		return 0;
 	for (i = 0; i < 3; i++)

@@ -6,9 +6,12 @@
 
 Steps: GET the short link (no redirect following) -> Location is the
 DingTalk authorize URL; append mock_person/mock_decision and GET it -> the
-mock redirects to the helper's /callback; GET that; when approving, read the
-confirmation form (<form action="/confirm">, hidden s and t, buttons n) and
-POST s, t and n (n = --number, even if it is not offered).
+mock redirects to the helper's /callback; GET that, following the helper's
+redirect to the confirmation page's clean URL with its cookie; when
+approving, read the confirmation form (id="confirm-form", or the form of
+earlier helpers, action="/confirm"), POST its hidden fields and n
+(n = --number, even if it is not offered) to its action, and follow the
+answer's redirect.
 
 With --inject-code the phone plays the person who started the login: it
 reads the state from the short link's redirect and answers the callback
@@ -69,6 +72,7 @@ class PageParser(HTMLParser):
         elif tag == "form":
             self._form = {"action": a.get("action", ""),
                           "method": a.get("method", "get").lower(),
+                          "id": a.get("id", ""),
                           "inputs": [], "buttons": []}
             self.forms.append(self._form)
         elif tag == "input" and self._form is not None:
@@ -103,9 +107,14 @@ def parse_page(body):
 
 
 class Client:
-    def __init__(self, timeout, cafile=None):
+    """One request at a time. `jar` (a dict, shared between clients) holds
+    the helper's cookies by name: sent with every request, updated from
+    Set-Cookie (one origin, the helper's, so paths are not told apart)."""
+
+    def __init__(self, timeout, cafile=None, jar=None):
         self.timeout = timeout
         self.ctx = ssl.create_default_context(cafile=cafile)
+        self.jar = jar if jar is not None else {}
 
     def request(self, method, url, body=None, headers=None):
         parts = urlsplit(url)
@@ -125,10 +134,15 @@ class Client:
             hdrs = {"User-Agent": "Mozilla/5.0 (Linux; Android 14) DingTalk/7.6 pam_dingtalk-phone-sim",
                     "Accept": "text/html,*/*"}
             hdrs.update(headers or {})
+            if self.jar:
+                hdrs["Cookie"] = "; ".join("%s=%s" % kv for kv in self.jar.items())
             try:
                 conn.request(method, target, body=body, headers=hdrs)
                 resp = conn.getresponse()
                 data = resp.read(1 << 20)
+                for v in resp.headers.get_all("Set-Cookie") or []:
+                    name, _, rest = v.partition("=")
+                    self.jar[name.strip()] = rest.split(";")[0].strip()
                 return resp.status, resp.getheader("Location"), \
                     data.decode("utf-8", "replace")
             finally:
@@ -208,8 +222,10 @@ def run(args):
     if args.delay > 0:
         time.sleep(min(args.delay, remaining()))
 
+    jar = {}
+
     def get(url, what):
-        client = Client(min(args.request_timeout, remaining()), args.cafile)
+        client = Client(min(args.request_timeout, remaining()), args.cafile, jar)
         status, loc, body = client.request("GET", url)
         say("GET %s (%s) -> %d%s" % (redact(url), what, status,
                                      " Location: " + redact(loc) if loc else ""))
@@ -242,8 +258,14 @@ def run(args):
             return page_title(status, body)
         callback = loc
 
-    # 3. back to the helper
+    # 3. back to the helper, and on to its page's clean URL
     status, loc, body = get(callback, "callback")
+    page_url = callback
+    for _ in range(3):
+        if not (300 <= status < 400 and loc) or urlsplit(loc)[:2] != urlsplit(callback)[:2]:
+            break
+        page_url = loc
+        status, loc, body = get(loc, "confirmation page")
     if args.save_page:
         with open(args.save_page, "w", encoding="utf-8") as f:
             f.write(body)
@@ -251,7 +273,8 @@ def run(args):
     if args.decision != "approve":
         return page.title or "(no title, HTTP %d)" % status
     form = next((f for f in page.forms if f["method"] == "post"
-                 and urlsplit(f["action"]).path.endswith("/confirm")), None)
+                 and (f["id"] == "confirm-form"
+                      or urlsplit(f["action"]).path.endswith("/confirm"))), None)
     if form is None:
         return page.title or "(no title, HTTP %d)" % status
 
@@ -261,11 +284,11 @@ def run(args):
     choices = [b.get("value") for b in form["buttons"] if b.get("name") == "n"]
     say("confirmation page %r offers %s; choosing %d"
         % (page.title, choices, number))
-    action = urljoin(callback, form["action"] or "/confirm")
+    action = urljoin(page_url, form["action"] or page_url)
     if urlsplit(action)[:2] != urlsplit(callback)[:2]:
         raise TransportError("confirm form posts to another origin: %s" % action)
-    fields = [("s", hidden.get("s", "")), ("t", hidden.get("t", "")), ("n", str(number))]
-    client = Client(min(args.request_timeout, remaining()), args.cafile)
+    fields = sorted(hidden.items()) + [("n", str(number))]
+    client = Client(min(args.request_timeout, remaining()), args.cafile, jar)
     status, loc, body = client.request(
         "POST", action, body=urlencode(fields),
         headers={"Content-Type": "application/x-www-form-urlencoded",

@@ -232,6 +232,8 @@ static long http(CURL *c, const char *url, const char *post, char *location, siz
 	curl_easy_setopt(c, CURLOPT_WRITEDATA, body);
 	curl_easy_setopt(c, CURLOPT_TIMEOUT, 60L);
 	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+	/* the helper's cookie, from its callback to its confirmation page */
+	curl_easy_setopt(c, CURLOPT_COOKIEFILE, "");
 	if (post != NULL)
 		curl_easy_setopt(c, CURLOPT_POSTFIELDS, post);
 	if (curl_easy_perform(c) != CURLE_OK)
@@ -270,7 +272,7 @@ static void *phone(void *arg)
 	struct login *l = arg;
 	const struct plan *p = l->plan;
 	static struct buf body; /* one phone at a time */
-	char authorize[4096], url[4200], callback[4096], s[64], t[64], form[256];
+	char authorize[4096], url[4200], callback[4096], page[4200], s[64], t[64], form[256];
 	CURL *c = curl_easy_init();
 	unsigned number = p->wrong_number ? (l->number % 89) + 11 : l->number;
 	size_t first = seen.n;
@@ -291,7 +293,9 @@ static void *phone(void *arg)
 		goto done;
 	}
 	remember_param(callback, "authCode");
-	if (http(c, callback, NULL, NULL, 0, &body) != 200) {
+	/* The callback answers a redirect to the page's clean URL. */
+	if (http(c, callback, NULL, page, sizeof(page), &body) != 303 ||
+	    http(c, page, NULL, NULL, 0, &body) != 200) {
 		snprintf(l->phone_error, sizeof(l->phone_error), "the callback failed");
 		goto done;
 	}
