@@ -25,6 +25,7 @@
 #include "login/messages.h"
 #include "conf/modcfg.h"
 #include "login/qr.h"
+#include "login/ssh_wait.h"
 #include "access/scope.h"
 #include "base/util.h"
 #include "audit_log.h"
@@ -171,16 +172,32 @@ static const char *user_to_verify(pam_handle_t *pamh, const char *service, const
 	return ruser;
 }
 
-/* sshd holds info messages until the next prompt (before OpenSSH 10.3),
- * so there the QR must come with a prompt. sshd names its PAM_TTY "ssh". */
-static enum dt_wait_mode resolve_wait(const struct dt_modcfg *cfg, const char *service,
-				      const char *tty)
+/* The conversation is sshd's keyboard-interactive: sshd names its PAM_TTY
+ * "ssh" whatever its PAMServiceName. */
+static int over_ssh(const char *service, const char *tty)
 {
+	return strcmp(service, "sshd") == 0 || (tty != NULL && strcmp(tty, "ssh") == 0);
+}
+
+/* sshd before OpenSSH 10.3 holds info messages until the next prompt, so
+ * there the QR must come with a prompt; from 10.3 on it sends them at once
+ * and the module can wait without one (login/ssh_wait.h reads the running
+ * sshd's version; unsure means the prompt). */
+static enum dt_wait_mode resolve_wait(pam_handle_t *pamh, const struct dt_modcfg *cfg,
+				      const char *service, const char *tty)
+{
+	char why[768];
+	enum dt_wait_mode mode;
+
 	if (cfg->wait != DT_WAIT_AUTO)
 		return cfg->wait;
-	if (strcmp(service, "sshd") == 0 || (tty != NULL && strcmp(tty, "ssh") == 0))
-		return DT_WAIT_ENTER;
-	return DT_WAIT_POLL;
+	if (!over_ssh(service, tty))
+		return DT_WAIT_POLL;
+	mode = dt_ssh_auto_wait(DT_SSH_SELF_PROGRAM, why, sizeof(why));
+	if (cfg->debug)
+		pam_syslog(pamh, LOG_DEBUG, "wait = auto over sshd: %s: wait = %s", why,
+			   mode == DT_WAIT_POLL ? "poll" : "enter");
+	return mode;
 }
 
 /* The session's environment first (pam_env, sshd's AcceptEnv), then the
@@ -265,7 +282,8 @@ static void build_request(pam_handle_t *pamh, const struct dt_modcfg *cfg, const
 		dt_sanitize_text(command);
 		req->command = command;
 	}
-	req->wait = resolve_wait(cfg, req->service, tty);
+	req->wait = resolve_wait(pamh, cfg, req->service, tty);
+	req->over_ssh = over_ssh(req->service, tty);
 	req->lang = resolve_lang(pamh, cfg);
 	req->silent = (flags & (int)PAM_SILENT) != 0;
 	req->caller_controls_process = caller_controls_process();

@@ -21,10 +21,16 @@
 static unsigned case_counter;
 static char case_log[512];
 static const char *case_rhost;
+static const char *case_tty;
 
 void pt_set_rhost(const char *rhost)
 {
 	case_rhost = rhost;
+}
+
+void pt_set_tty(const char *tty)
+{
+	case_tty = tty;
 }
 
 void pt_append_text(char *text, size_t size, size_t *len, const char *msg)
@@ -187,6 +193,8 @@ static int run_auth(const char *service, const char *user, pt_conv_fn conv, void
 		fail_msg("pam_start(%s): %s", service, pam_strerror(NULL, rc));
 	if (case_rhost != NULL && pam_set_item(ph, PAM_RHOST, case_rhost) != PAM_SUCCESS)
 		fail_msg("pam_set_item(PAM_RHOST)");
+	if (case_tty != NULL && pam_set_item(ph, PAM_TTY, case_tty) != PAM_SUCCESS)
+		fail_msg("pam_set_item(PAM_TTY)");
 	rc = pam_authenticate(ph, flags);
 	if (pam_user != NULL)
 		snprintf(pam_user, size, "%s",

@@ -55,6 +55,10 @@ int pt_authenticate_user(const char *service, const char *user, pt_conv_fn conv,
 /* PAM_RHOST for the logins that follow (NULL: none, the default). */
 void pt_set_rhost(const char *rhost);
 
+/* PAM_TTY for the logins that follow (NULL: none, the default); sshd sets
+ * "ssh", sudo the caller's terminal. */
+void pt_set_tty(const char *tty);
+
 /* The case's number (for file names) and the module's log lines so far. */
 unsigned pt_case_number(void);
 char *read_case_log(void);

@@ -68,6 +68,7 @@ static const struct dt_cfg_key modcfg_keys[] = {
     {"wait", DT_CFG_ENUM, offsetof(struct dt_modcfg, wait), 0, 0, wait_modes, 0},
     {"lang", DT_CFG_ENUM, offsetof(struct dt_modcfg, lang), 0, 0, langs, 0},
     {"max_tries", DT_CFG_UINT, offsetof(struct dt_modcfg, max_tries), 1, 100, NULL, 0},
+    {"prompt_after", DT_CFG_UINT, offsetof(struct dt_modcfg, prompt_after), 5, 600, NULL, 0},
     {"debug", DT_CFG_BOOL, offsetof(struct dt_modcfg, debug), 0, 0, NULL, 0},
     STR(corp_id, 0),
     STR(oapi_base, 0),
@@ -243,6 +244,7 @@ int dt_modcfg_load_for(struct dt_modcfg *cfg, const char *service, int argc, con
 	memset(cfg, 0, sizeof(*cfg));
 	cfg->timeout = DT_DEFAULT_TIMEOUT;
 	cfg->max_tries = DT_DEFAULT_MAX_TRIES;
+	cfg->prompt_after = DT_DEFAULT_PROMPT_AFTER;
 	cfg->recovery = 1;
 	for (i = 0; i < argc; i++)
 		if (strncmp(argv[i], "conf=", 5) == 0)

@@ -26,7 +26,12 @@ struct dt_cfg_key;
  * cancels the session) before sshd cuts the connection. */
 #define DT_DEFAULT_TIMEOUT 90
 
-#define DT_DEFAULT_MAX_TRIES	 10
+#define DT_DEFAULT_MAX_TRIES 10
+/* Over sshd, a wait without a prompt turns into the prompt after this many
+ * seconds without a decision: a client that showed nothing (OpenSSH before
+ * 10.3 with -q) or an sshd that holds info messages still gets the link,
+ * the number and a way to answer (docs/ssh-wait.md). */
+#define DT_DEFAULT_PROMPT_AFTER	 25
 #define DT_DEFAULT_MAP_SOURCES	 "file"
 #define DT_DEFAULT_RECOVERY_FILE "/etc/security/pam_dingtalk.recovery"
 
@@ -74,6 +79,7 @@ struct dt_modcfg {
 	enum dt_wait_mode wait;
 	enum dt_lang lang;
 	unsigned max_tries;
+	unsigned prompt_after; /* over sshd: seconds of waiting without a prompt */
 	int debug;
 	/* issue 4: the DingTalk client */
 	char *corp_id;

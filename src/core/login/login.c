@@ -350,27 +350,73 @@ static char *timed_out(struct login *l, struct dt_err *err)
 	return NULL;
 }
 
+/* Over sshd, the link and the number first, alone and in ASCII: an
+ * OpenSSH client before 10.3 shows a message without a prompt through its
+ * logger, which cuts it after 1,023 characters (the QR's) and escapes
+ * other bytes (login.h, over_ssh). */
+static int show_ascii_link(struct login *l, struct dt_err *err)
+{
+	char *line =
+	    dt_msg_ascii_link(l->req->user, l->host, l->registered.short_url, l->session.number);
+	int rc;
+
+	if (line == NULL)
+		return dt_err_oom(err);
+	rc = l->ui->info(l->ui->ctx, line, err);
+	free(line);
+	return rc;
+}
+
+/* Until when a wait without a prompt lasts before it turns into the prompt
+ * (over sshd only; elsewhere until the deadline). */
+static int64_t prompt_deadline(const struct login *l, int64_t stop)
+{
+	int64_t at;
+
+	if (!l->req->over_ssh || l->cfg->prompt_after == 0)
+		return stop;
+	at = dt_now_ms() + (int64_t)l->cfg->prompt_after * 1000;
+	return at < stop ? at : stop;
+}
+
+static char *wait_for_enter(struct login *l, int fallback, struct dt_err *err);
+
 /* wait = poll: show the QR and long-poll until the phone decides or the
- * deadline nears. Returns the authorization code or NULL with err set. */
+ * deadline nears. Over sshd, no decision within prompt_after seconds
+ * turns the wait into wait = enter's prompt: on a client that showed
+ * nothing, or an sshd that held the messages back, the person still gets
+ * the link, the number and a way to answer. Returns the authorization
+ * code or NULL with err set. */
 static char *wait_polling(struct login *l, struct dt_err *err)
 {
-	int64_t stop = l->deadline_ms - CANCEL_RESERVE_MS;
-	char *text = full_prompt(l, err), *code = NULL;
+	int64_t stop = l->deadline_ms - CANCEL_RESERVE_MS, until;
+	char *text, *code = NULL;
 	int64_t left;
 	int rc;
 
+	if (l->req->over_ssh && show_ascii_link(l, err) < 0)
+		return NULL;
+	text = full_prompt(l, err);
 	if (text == NULL)
 		return NULL;
 	rc = l->ui->info(l->ui->ctx, text, err);
 	free(text);
 	if (rc < 0)
 		return NULL;
-	while ((left = stop - dt_now_ms()) >= 1000) {
+	until = prompt_deadline(l, stop);
+	while ((left = until - dt_now_ms()) >= 1000) {
 		unsigned t = left / 1000 > DT_CONTROL_WAIT_DEFAULT_S ? DT_CONTROL_WAIT_DEFAULT_S
 								     : (unsigned)(left / 1000);
-		rc = check_phone(l, t, stop, &code, err);
+		rc = check_phone(l, t, until, &code, err);
 		if (rc != 0)
 			return rc > 0 ? code : NULL;
+	}
+	if (until < stop) {
+		dt_logf(l->log, LOG_INFO,
+			"session %s: no decision after %u seconds without a prompt, asking for "
+			"Enter",
+			l->registered.id, l->cfg->prompt_after);
+		return wait_for_enter(l, 1, err);
 	}
 	return timed_out(l, err);
 }
@@ -409,7 +455,7 @@ static int choice_of(const char *answer)
 	return tolower((unsigned char)*answer);
 }
 
-enum step { STEP_SHOW_QR, STEP_NOT_YET, STEP_UNKNOWN };
+enum step { STEP_SHOW_QR, STEP_NOT_YET, STEP_UNKNOWN, STEP_FALLBACK };
 
 /* Acts on one answer. Returns 1 with *code when approved, 0 to prompt
  * again (with *next saying what to show), -1 on an error. */
@@ -440,20 +486,35 @@ static int handle_choice(struct login *l, int choice, enum step *next, char **co
 	}
 }
 
-/* wait = enter: the QR travels with a prompt, because OpenSSH before 10.3
- * holds info messages until the next prompt. */
-static char *wait_for_enter(struct login *l, struct dt_err *err)
+/* The reminder above each prompt after the first. */
+static enum dt_msg reminder_of(enum step next)
 {
-	enum step next = STEP_SHOW_QR;
+	switch (next) {
+	case STEP_NOT_YET:
+		return DT_MSG_NOT_YET;
+	case STEP_FALLBACK:
+		return DT_MSG_PROMPT_FALLBACK;
+	case STEP_UNKNOWN:
+	case STEP_SHOW_QR:
+		break;
+	}
+	return DT_MSG_UNKNOWN_KEY;
+}
+
+/* wait = enter: the QR travels with a prompt, because OpenSSH before 10.3
+ * holds info messages until the next prompt. `fallback`: wait_polling
+ * showed the QR already and had no decision; the first prompt carries the
+ * link and the number, not the QR again. */
+static char *wait_for_enter(struct login *l, int fallback, struct dt_err *err)
+{
+	enum step next = fallback ? STEP_FALLBACK : STEP_SHOW_QR;
 	char *body, *answer = NULL, *code = NULL;
 	unsigned tries;
 	int rc;
 
 	for (tries = 0; tries < l->cfg->max_tries; tries++) {
-		body = next == STEP_SHOW_QR
-			   ? full_prompt(l, err)
-			   : short_reminder(l, next == STEP_NOT_YET ? DT_MSG_NOT_YET
-								    : DT_MSG_UNKNOWN_KEY);
+		body = next == STEP_SHOW_QR ? full_prompt(l, err)
+					    : short_reminder(l, reminder_of(next));
 		if (body == NULL) {
 			if (err->kind == DT_OK)
 				dt_err_oom(err);
@@ -518,7 +579,7 @@ static int run(struct login *l, struct dt_err *err)
 
 	if (start_session(l, err) < 0)
 		return -1;
-	code = l->req->wait == DT_WAIT_ENTER ? wait_for_enter(l, err) : wait_polling(l, err);
+	code = l->req->wait == DT_WAIT_ENTER ? wait_for_enter(l, 0, err) : wait_polling(l, err);
 	if (code == NULL) {
 		if (err->kind != DT_ERR_DENIED && err->kind != DT_ERR_UNAVAIL)
 			cancel_session(l);

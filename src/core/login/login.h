@@ -32,6 +32,11 @@ struct dt_login_request {
 	const char *rhost;   /* may be NULL */
 	const char *command; /* sudo: the command being approved, or NULL */
 	enum dt_wait_mode wait;
+	/* The conversation is sshd's keyboard-interactive (PAM_TTY "ssh"):
+	 * with wait = poll the link and number first go out as one short
+	 * ASCII message, and after cfg->prompt_after seconds without a
+	 * decision the wait turns into the prompt (docs/ssh-wait.md). */
+	int over_ssh;
 	enum dt_qr_style qr;
 	enum dt_lang lang;
 	int silent; /* PAM_SILENT: no chatter (the QR is always shown) */

@@ -2,6 +2,7 @@
 
 #include "login/messages.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #include "base/util.h"
@@ -23,6 +24,11 @@ static const char *const english[DT_MSG_COUNT] = {
     [DT_MSG_NEW_CODE_FAILED] = "A new QR code cannot be made now. The one above is still valid.",
     [DT_MSG_NEW_CODE_TOO_LATE] = ("Too little time is left for a new QR code. The one above is "
 				  "still valid."),
+    [DT_MSG_PROMPT_FALLBACK] = ("Not approved yet. If you see no QR code, open this link on "
+				"your phone:"),
+    [DT_MSG_NONINTERACTIVE] = ("DingTalk login needs a person at a terminal to scan a QR code; "
+			       "this one runs without (sudo -n, or no terminal). Refused: run it "
+			       "from an interactive terminal."),
 };
 
 /* The number and the link stay ASCII in every language; the English words
@@ -43,6 +49,11 @@ static const char *const chinese[DT_MSG_COUNT] = {
 	"现在无法生成新的二维码 (no new QR code now)。上面的二维码仍然有效。",
     [DT_MSG_NEW_CODE_TOO_LATE] =
 	"剩余时间太短，无法生成新的二维码 (too little time left)。上面的二维码仍然有效。",
+    [DT_MSG_PROMPT_FALLBACK] =
+	"尚未批准 (not approved yet)。如果看不到二维码，请在手机上打开链接 (open this link)：",
+    [DT_MSG_NONINTERACTIVE] = "钉钉登录需要有人在终端前扫描二维码 (DingTalk login needs a "
+			      "terminal)；此次调用没有终端 (sudo -n 或无终端)，已拒绝。请在交互式"
+			      "终端中运行。",
 };
 
 const char *dt_msg(enum dt_lang lang, enum dt_msg id)
@@ -78,6 +89,34 @@ char *dt_msg_title(enum dt_lang lang, const char *user, const char *host, const 
 	return lang == DT_LANG_ZH_CN
 		   ? dt_asprintf("钉钉登录 (DingTalk login) %s @ %s (%s)", user, host, service)
 		   : dt_asprintf("DingTalk login for %s on %s (%s)", user, host, service);
+}
+
+/* Printable ASCII or '?': for a line that must stay ASCII. */
+static char *ascii_copy(const char *s)
+{
+	char *copy = strdup(s != NULL ? s : "");
+	unsigned char *p;
+
+	if (copy == NULL)
+		return NULL;
+	for (p = (unsigned char *)copy; *p != '\0'; p++)
+		if (*p < 0x20 || *p >= 0x7f)
+			*p = '?';
+	return copy;
+}
+
+char *dt_msg_ascii_link(const char *user, const char *host, const char *short_url, unsigned number)
+{
+	char *u = ascii_copy(user != NULL ? user : "your account"), *h = ascii_copy(host);
+	char *text = NULL;
+
+	if (u != NULL && h != NULL)
+		text = dt_asprintf("DingTalk login for %s on %s: open %s on your phone, then "
+				   "choose the number %02u.",
+				   u, h, short_url, number);
+	free(u);
+	free(h);
+	return text;
 }
 
 char *dt_msg_number(enum dt_lang lang, unsigned number, unsigned seconds)

@@ -21,6 +21,8 @@ enum dt_msg {
 	DT_MSG_HELPER_FULL,	      /* the helper's max_pending: a refusal */
 	DT_MSG_NEW_CODE_FAILED,	      /* `r`: no new session, the old one stays */
 	DT_MSG_NEW_CODE_TOO_LATE,     /* `r`: too little time left for a new one */
+	DT_MSG_PROMPT_FALLBACK,	      /* over sshd: no decision without a prompt, now one */
+	DT_MSG_NONINTERACTIVE,	      /* nobody can scan: refused before any QR */
 	DT_MSG_COUNT,
 };
 
@@ -31,6 +33,13 @@ const char *dt_msg(enum dt_lang lang, enum dt_msg id);
  * (set_user: the approved identity names the account). */
 char *dt_msg_title(enum dt_lang lang, const char *user, const char *host, const char *service,
 		   const char *command);
+/* The link and the number in one short line of plain ASCII whatever the
+ * language (an OpenSSH client before 10.3 shows a message without a prompt
+ * through its logger: octal escapes for other bytes, cut after 1,023
+ * characters): it goes out before the QR. Bytes of user or host outside
+ * printable ASCII become '?'. malloc'd. */
+char *dt_msg_ascii_link(const char *user, const char *host, const char *short_url, unsigned number);
+
 char *dt_msg_number(enum dt_lang lang, unsigned number, unsigned seconds);
 char *dt_msg_approved(enum dt_lang lang, const char *nick);
 

@@ -1,0 +1,206 @@
+/* How a login waits over sshd (PAM_TTY "ssh"), through PAM (pam_wrapper):
+ * with wait = poll the link and the number go out first as one short
+ * ASCII message, then the QR, and the login completes with no prompt;
+ * nobody deciding within prompt_after turns the wait into the "press
+ * Enter" prompt, which carries the link and the number; wait = auto keeps
+ * the prompt when the running program is no sshd of 10.3 or later. And the
+ * callers nobody can answer for (sudo without a terminal, sudo -n) are
+ * refused at once, whatever failmode says. run_pam_ssh_wait.sh sets the
+ * stage (run_pam_tests.sh's). */
+#include "config.h"
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <security/pam_appl.h>
+
+#include "pamtest_support.h"
+
+#define MAX_MSGS 16
+
+struct conv_ctx {
+	struct phone_plan plan;
+	int phone_at_prompt; /* the person saw nothing: the phone starts at the prompt */
+	char text[65536];
+	size_t text_len;
+	char link[512];
+	unsigned number;
+	pid_t phone;
+	int prompts;
+	int msgs;
+	int styles[MAX_MSGS];
+	size_t lengths[MAX_MSGS];
+	int ascii[MAX_MSGS];
+	char first[1024];
+	char last_prompt[8192];
+};
+
+static int is_ascii(const char *s)
+{
+	for (; *s != '\0'; s++)
+		if ((unsigned char)*s >= 0x7f)
+			return 0;
+	return 1;
+}
+
+static void start_phone(struct conv_ctx *c)
+{
+	if (c->plan.person != NULL && c->phone == 0 && c->number != 0 && c->link[0] != '\0')
+		c->phone = pt_start_phone(&c->plan, c->link, c->number);
+}
+
+static void record(struct conv_ctx *c, const struct pam_message *m)
+{
+	if (c->msgs < MAX_MSGS) {
+		c->styles[c->msgs] = m->msg_style;
+		c->lengths[c->msgs] = strlen(m->msg);
+		c->ascii[c->msgs] = is_ascii(m->msg);
+	}
+	if (c->msgs == 0)
+		snprintf(c->first, sizeof(c->first), "%s", m->msg);
+	c->msgs++;
+	pt_append_text(c->text, sizeof(c->text), &c->text_len, m->msg);
+	pt_find_link(m->msg, c->link, sizeof(c->link));
+	pt_find_number(m->msg, &c->number);
+}
+
+static int conversation(int n, const struct pam_message **msg, struct pam_response **resp,
+			void *data)
+{
+	struct conv_ctx *c = data;
+	struct pam_response *r = calloc((size_t)n, sizeof(*r));
+	int i;
+
+	if (r == NULL)
+		return PAM_BUF_ERR;
+	for (i = 0; i < n; i++) {
+		record(c, msg[i]);
+		if (msg[i]->msg_style != PAM_PROMPT_ECHO_ON &&
+		    msg[i]->msg_style != PAM_PROMPT_ECHO_OFF) {
+			if (!c->phone_at_prompt)
+				start_phone(c);
+			continue;
+		}
+		/* A prompt: approve on the phone first, then Enter. */
+		c->prompts++;
+		snprintf(c->last_prompt, sizeof(c->last_prompt), "%s", msg[i]->msg);
+		start_phone(c);
+		pt_reap_phone(&c->phone);
+		r[i].resp = strdup("");
+	}
+	*resp = r;
+	return PAM_SUCCESS;
+}
+
+static int authenticate(const char *service, const char *user, struct conv_ctx *c, double *seconds)
+{
+	int rc = pt_authenticate(service, user, conversation, c, 0, seconds);
+
+	pt_reap_phone(&c->phone);
+	return rc;
+}
+
+static int teardown_tty(void **state)
+{
+	(void)state;
+	pt_set_tty(NULL);
+	return 0;
+}
+
+/* 10.3+ sshd: the link and number alone and in ASCII, under the 1,023
+ * characters an older client's logger shows, then the QR; the phone
+ * approves and the login completes without a prompt. */
+static void test_ssh_poll_completes_without_a_prompt(void **state)
+{
+	struct conv_ctx c = {.plan = {"alice", "approve", 0, 0, NULL, NULL}};
+	char expect[64];
+
+	(void)state;
+	pt_set_tty("ssh");
+	assert_pam(authenticate("dingtalk_ssh_poll", "alice", &c, NULL), PAM_SUCCESS);
+	assert_int_equal(c.prompts, 0);
+	assert_true(c.msgs >= 2);
+	assert_int_equal(c.styles[0], PAM_TEXT_INFO);
+	assert_true(c.ascii[0]);
+	assert_true(c.lengths[0] < 1023);
+	assert_non_null(strstr(c.first, c.link));
+	snprintf(expect, sizeof(expect), "choose the number %02u", c.number);
+	assert_non_null(strstr(c.first, expect));
+	assert_null(strstr(c.first, "Scan the QR"));
+	assert_int_equal(c.styles[1], PAM_TEXT_INFO);
+	assert_non_null(strstr(c.text, "Scan the QR"));
+}
+
+/* A client that showed nothing (OpenSSH 9.2's ssh -q), or an sshd that
+ * held the messages: after prompt_after (5 s here) the prompt comes, with
+ * the link and the number, and Enter after approving logs in. */
+static void test_ssh_poll_turns_into_the_prompt(void **state)
+{
+	struct conv_ctx c = {.plan = {"alice", "approve", 0, 0, NULL, NULL}, .phone_at_prompt = 1};
+	char expect[64];
+	double seconds = 0;
+
+	(void)state;
+	pt_set_tty("ssh");
+	assert_pam(authenticate("dingtalk_ssh_poll", "alice", &c, &seconds), PAM_SUCCESS);
+	assert_int_equal(c.prompts, 1);
+	assert_non_null(strstr(c.last_prompt, "If you see no QR code"));
+	assert_non_null(strstr(c.last_prompt, c.link));
+	snprintf(expect, sizeof(expect), "choose the number %02u", c.number);
+	assert_non_null(strstr(c.last_prompt, expect));
+	assert_non_null(strstr(c.last_prompt, "Press Enter"));
+	/* The QR is not drawn a second time in the prompt. */
+	assert_null(strstr(c.last_prompt, "Scan the QR"));
+	printf("# prompt after %.1f s\n", seconds);
+	assert_true(seconds >= 4.5 && seconds < 28);
+	assert_logged("no decision after 5 seconds without a prompt, asking for Enter");
+}
+
+/* wait = auto over sshd in a program that is no sshd of 10.3 or later
+ * (this test program): the QR travels with the prompt, as before. */
+static void test_ssh_auto_keeps_the_prompt_when_unsure(void **state)
+{
+	struct conv_ctx c = {.plan = {"alice", "approve", 0, 0, NULL, NULL}};
+
+	(void)state;
+	pt_set_tty("ssh");
+	assert_pam(authenticate("dingtalk_ssh_auto", "alice", &c, NULL), PAM_SUCCESS);
+	assert_true(c.prompts >= 1);
+	assert_true(c.styles[0] == PAM_PROMPT_ECHO_ON);
+	assert_non_null(strstr(c.text, "Scan the QR"));
+	assert_non_null(strstr(c.text, "Press Enter"));
+}
+
+/* Elsewhere (sudo, su, login show info at once) prompt_after changes
+ * nothing: no prompt, and the login ends at its deadline. */
+static void test_poll_elsewhere_never_prompts(void **state)
+{
+	struct conv_ctx c = {.plan = {NULL, NULL, 0, 0, NULL, NULL}};
+	double seconds = 0;
+
+	(void)state;
+	assert_pam(authenticate("dingtalk_poll_short", "alice", &c, &seconds), PAM_AUTH_ERR);
+	assert_int_equal(c.prompts, 0);
+	assert_null(strstr(c.text, "If you see no QR code"));
+	assert_true(seconds >= 7);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test_teardown(test_ssh_poll_completes_without_a_prompt, teardown_tty),
+	    cmocka_unit_test_teardown(test_ssh_poll_turns_into_the_prompt, teardown_tty),
+	    cmocka_unit_test_teardown(test_ssh_auto_keeps_the_prompt_when_unsure, teardown_tty),
+	    cmocka_unit_test_teardown(test_poll_elsewhere_never_prompts, teardown_tty),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
