@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -17,6 +18,7 @@
 #include "dingtalk/apptoken.h"
 #include "conf/cfg.h"
 #include "ctl.h"
+#include "doctor_ssh_wait.h"
 #include "login/helper_client.h"
 #include "base/http.h"
 #include "access/mapedit.h"
@@ -29,7 +31,7 @@
 
 struct doctor {
 	struct ctl *c;
-	const char *pam_dir, *sshd_config;
+	const char *pam_dir, *sshd_config, *sshd;
 	unsigned failed, warned;
 };
 
@@ -267,37 +269,43 @@ static void check_pam_stack(struct doctor *d)
 
 struct sshd_settings {
 	char usepam[16], kbd[16], methods[256];
+	char pam_service[128], session_path[1024]; /* OpenSSH 10.x only */
 	long grace;
 };
 
 static void sshd_setting(struct sshd_settings *s, const char *line)
 {
-	char key[64], value[256];
+	char key[64], value[1024];
 
-	if (sscanf(line, "%63s %255[^\n]", key, value) != 2)
+	if (sscanf(line, "%63s %1023[^\n]", key, value) != 2)
 		return;
-	if (strcmp(key, "usepam") == 0)
+	if (strcasecmp(key, "usepam") == 0)
 		snprintf(s->usepam, sizeof(s->usepam), "%.15s", value);
-	else if (strcmp(key, "kbdinteractiveauthentication") == 0)
+	else if (strcasecmp(key, "kbdinteractiveauthentication") == 0)
 		snprintf(s->kbd, sizeof(s->kbd), "%.15s", value);
-	else if (strcmp(key, "authenticationmethods") == 0)
+	else if (strcasecmp(key, "authenticationmethods") == 0)
 		snprintf(s->methods, sizeof(s->methods), "%.250s", value);
-	else if (strcmp(key, "logingracetime") == 0)
+	else if (strcasecmp(key, "logingracetime") == 0)
 		s->grace = strtol(value, NULL, 10);
+	else if (strcasecmp(key, "pamservicename") == 0)
+		snprintf(s->pam_service, sizeof(s->pam_service), "%.127s", value);
+	else if (strcasecmp(key, "sshdsessionpath") == 0)
+		snprintf(s->session_path, sizeof(s->session_path), "%.1023s", value);
 }
 
 /* sshd -T: the settings sshd would really use. */
-static int read_sshd(const char *config, struct sshd_settings *s, char *why, size_t size)
+static int read_sshd(const char *sshd, const char *config, struct sshd_settings *s, char *why,
+		     size_t size)
 {
-	char cmd[4300], line[512];
+	char cmd[8400], line[1200];
 	FILE *p;
 	int status;
 
 	memset(s, 0, sizeof(*s));
 	s->grace = -1;
-	if (strchr(config, '\'') != NULL)
+	if (strchr(config, '\'') != NULL || strchr(sshd, '\'') != NULL)
 		return snprintf(why, size, "odd path"), -1;
-	snprintf(cmd, sizeof(cmd), "sshd -T -f '%s' 2>&1", config);
+	snprintf(cmd, sizeof(cmd), "'%s' -T -f '%s' 2>&1", sshd, config);
 	if ((p = popen(cmd, "r")) == NULL)
 		return snprintf(why, size, "cannot run sshd"), -1;
 	why[0] = '\0';
@@ -310,6 +318,46 @@ static int read_sshd(const char *config, struct sshd_settings *s, char *why, siz
 	return status == 0 && s->usepam[0] != '\0' ? 0 : -1;
 }
 
+/* sshd's PAM service: PAMServiceName (10.x), else the program's name. */
+static const char *sshd_service(const struct doctor *d, const struct sshd_settings *s)
+{
+	const char *base = strrchr(d->sshd, '/');
+
+	if (s->pam_service[0] != '\0')
+		return s->pam_service;
+	return base != NULL ? base + 1 : d->sshd;
+}
+
+/* How sshd logins wait (doctor_ssh_wait.h), with the configuration as
+ * sshd's PAM service reads it ([service NAME] sections included). */
+static void check_ssh_wait(struct doctor *d, const struct sshd_settings *s)
+{
+	struct ssh_wait_facts f = {
+	    .sshd = d->sshd,
+	    .pam_program = s->session_path[0] != '\0' ? s->session_path : d->sshd,
+	    .service = sshd_service(d, s),
+	    .conf_path = d->c->conf_path != NULL ? d->c->conf_path : DT_DEFAULT_CONF,
+	    .configured = d->c->cfg.wait,
+	    .prompt_after = d->c->cfg.prompt_after};
+	struct ssh_wait_verdict v;
+	struct dt_modcfg cfg;
+	struct dt_err err;
+	char conf_arg[4200];
+	const char *argv[1] = {conf_arg};
+
+	snprintf(conf_arg, sizeof(conf_arg), "conf=%s", f.conf_path);
+	dt_err_clear(&err);
+	if (dt_modcfg_load_for(&cfg, f.service, 1, argv, &err) < 0) {
+		report(d, 1, "sshd-wait", "service %s: %s", f.service, err.msg);
+		return;
+	}
+	f.configured = cfg.wait;
+	f.prompt_after = cfg.prompt_after;
+	ctl_ssh_wait_verdict(&f, &v);
+	dt_modcfg_free(&cfg);
+	report(d, v.level, "sshd-wait", "%s", v.line);
+}
+
 static void check_sshd(struct doctor *d)
 {
 	struct sshd_settings s;
@@ -320,8 +368,9 @@ static void check_sshd(struct doctor *d)
 		report(d, 0, "sshd", "%s not found: not checked", d->sshd_config);
 		return;
 	}
-	if (read_sshd(d->sshd_config, &s, why, sizeof(why)) < 0) {
+	if (read_sshd(d->sshd, d->sshd_config, &s, why, sizeof(why)) < 0) {
 		report(d, 1, "sshd", "cannot read sshd's settings (sshd -T): %s", why);
+		check_ssh_wait(d, &s);
 		return;
 	}
 	if (strcmp(s.usepam, "yes") != 0)
@@ -340,21 +389,30 @@ static void check_sshd(struct doctor *d)
 		report(d, 0, "sshd",
 		       "UsePAM yes, keyboard-interactive on, AuthenticationMethods %s",
 		       s.methods[0] != '\0' ? s.methods : "any");
+	check_ssh_wait(d, &s);
 }
 
 int ctl_cmd_doctor(struct ctl *c, int argc, char **argv)
 {
 	static const struct option opts[] = {{"pam-dir", required_argument, NULL, 'p'},
 					     {"sshd-config", required_argument, NULL, 's'},
+					     {"sshd", required_argument, NULL, 'S'},
 					     {NULL, 0, NULL, 0}};
-	struct doctor d = {.c = c, .pam_dir = "/etc/pam.d", .sshd_config = "/etc/ssh/sshd_config"};
+	struct doctor d = {.c = c,
+			   .pam_dir = "/etc/pam.d",
+			   .sshd_config = "/etc/ssh/sshd_config",
+			   .sshd = "/usr/sbin/sshd",
+			   .failed = 0,
+			   .warned = 0};
 	struct dt_err err;
 	int opt;
 
 	optind = 0;
-	while ((opt = getopt_long(argc, argv, "p:s:", opts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "p:s:S:", opts, NULL)) != -1) {
 		if (opt == 'p')
 			d.pam_dir = optarg;
+		else if (opt == 'S')
+			d.sshd = optarg;
 		else if (opt == 's')
 			d.sshd_config = optarg;
 		else

@@ -30,6 +30,7 @@
 #include "base/util.h"
 #include "audit_log.h"
 #include "env_guard.h"
+#include "noninteractive.h"
 #include "recovery_prompt.h"
 #include "set_user.h"
 #include "user_prefs.h"
@@ -289,23 +290,42 @@ static void build_request(pam_handle_t *pamh, const struct dt_modcfg *cfg, const
 	req->caller_controls_process = caller_controls_process();
 }
 
-static int need_conversation(pam_handle_t *pamh, struct dt_err *err)
+/* A caller nobody can answer for (noninteractive.h) is refused at once,
+ * before any session: PAM_CONV_ERR, which failmode leaves alone and sudo
+ * reports without asking again (a PAM_AUTH_ERR would make it say "Sorry,
+ * try again" twice more). The person is told why even under PAM_SILENT,
+ * which sudo always sets: it is the only explanation they get. */
+static int refuse_nobody_to_scan(pam_handle_t *pamh, const struct dt_login_request *req,
+				 const char *why, struct dt_err *err)
 {
+	pam_dt_conv_prompt(pamh, PAM_ERROR_MSG, NULL, dt_msg(req->lang, DT_MSG_NONINTERACTIVE));
+	return dt_err_set(err, DT_ERR_CONV, "%s: refused before any QR code (not unavailable)",
+			  why);
+}
+
+static int need_conversation(pam_handle_t *pamh, const struct dt_login_request *req,
+			     struct dt_err *err)
+{
+	const char *why;
+
 	if (!have_conversation(pamh))
 		return dt_err_set(err, DT_ERR_UNAVAIL,
 				  "no PAM conversation: cannot show a QR code (non-interactive)");
+	why = pam_dt_nobody_to_scan(req->service, pam_item_string(pamh, PAM_TTY));
+	if (why != NULL)
+		return refuse_nobody_to_scan(pamh, req, why, err);
 	return 1;
 }
 
 /* What must hold before anyone is shown a QR code: the account passes
  * dt_scope_check_account, and there is someone to show it to. Returns 1 to
  * go on, 0 when the user is out of scope (PAM_IGNORE), -1 with err set. */
-static int check_preconditions(pam_handle_t *pamh, const struct dt_modcfg *cfg, const char *user,
-			       struct dt_err *err)
+static int check_preconditions(pam_handle_t *pamh, const struct dt_modcfg *cfg,
+			       const struct dt_login_request *req, struct dt_err *err)
 {
-	int go = dt_scope_check_account(cfg, user, err);
+	int go = dt_scope_check_account(cfg, req->user, err);
 
-	return go <= 0 ? go : need_conversation(pamh, err);
+	return go <= 0 ? go : need_conversation(pamh, req, err);
 }
 
 /* failmode = safe: infrastructure errors (and a broken map) leave the
@@ -360,7 +380,7 @@ static int authenticate(pam_handle_t *pamh, const struct dt_modcfg *cfg, const c
 
 	build_request(pamh, cfg, user, flags, &req, command);
 	cs.user = req.user;
-	go = check_preconditions(pamh, cfg, req.user, err);
+	go = check_preconditions(pamh, cfg, &req, err);
 	if (go <= 0)
 		return code_for_checks(go, err);
 	req.qr = resolve_qr(pamh, cfg, req.user, pam_item_string(pamh, PAM_TTY));
@@ -389,7 +409,7 @@ static int authenticate_unnamed(pam_handle_t *pamh, const struct dt_modcfg *cfg,
 	char command[DT_COMMAND_MAX];
 
 	build_request(pamh, cfg, NULL, flags, &req, command);
-	if (need_conversation(pamh, err) < 0)
+	if (need_conversation(pamh, &req, err) < 0)
 		return pam_code_for(err->kind, PAM_SUCCESS);
 	req.qr = resolve_qr(pamh, cfg, NULL, pam_item_string(pamh, PAM_TTY));
 	if (dt_login_run(cfg, &req, &ui, &log, out, err) < 0)

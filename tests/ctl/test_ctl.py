@@ -15,8 +15,10 @@ file always parses and loses nothing.
 """
 
 import os
+import glob
 import random
 import re
+import shutil
 import signal
 import stat
 import subprocess
@@ -406,6 +408,69 @@ def test_doctor():
          "doctor: a bad config value fails at once (exit 3)", out)
 
 
+def built_openssh_10():
+    """An OpenSSH 10.3+ the real-client suite built into its cache, or None."""
+    cache = os.environ.get("DT_CACHE_DIR", "/var/cache/pam_dingtalk-tests")
+    for sshd in sorted(glob.glob(os.path.join(cache, "openssh-*", "sbin", "sshd"))):
+        out = subprocess.run([sshd, "-V"], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                             text=True, timeout=STEP_TIMEOUT).stdout
+        m = re.match(r"OpenSSH_(\d+)\.(\d+)", out)
+        if m and (int(m.group(1)), int(m.group(2))) >= (10, 3):
+            return sshd
+    return None
+
+
+def test_doctor_ssh_wait():
+    """doctor says which wait sshd logins get: from sshd -V and the version
+    compiled into the program that calls PAM; it recommends the override
+    when it cannot be sure or when the configuration contradicts sshd."""
+    stage = doctor_stage()
+    sshd_config = stage[stage.index("--sshd-config") + 1]
+    conf = write_conf("docwait", "token_cache = " + os.path.join(WORK, "docwait.token"))
+    write_map(conf, "%s bob\n" % UNION["bob"])
+    debian = "/usr/sbin/sshd"
+    if os.access(debian, os.X_OK):
+        rc, out, _ = ctl(conf, "doctor", *stage)
+        T.ok(re.search(r"^ok +sshd-wait +/usr/sbin/sshd -V: OpenSSH_\d+\.\d+.*/usr/sbin/sshd: "
+                       r"OpenSSH_[^ ]+.*sshd logins get wait = (enter|poll)", out, re.M),
+             "doctor reports sshd -V, the program's own version and the wait it gives", out)
+        older = re.search(r"sshd logins get wait = enter", out)
+        poll = write_conf("docwaitpoll", "token_cache = " + os.path.join(WORK, "dw.token"),
+                          "[service sshd]", "wait = poll")
+        write_map(poll, "%s bob\n" % UNION["bob"])
+        rc, out, _ = ctl(poll, "doctor", *stage)
+        T.ok(not older or re.search(r"^warn +sshd-wait .*wait = poll for service sshd, but this "
+                                    r"sshd holds info messages until a prompt.*set wait = auto",
+                                    out, re.M),
+             "doctor warns when [service sshd] wait = poll meets an sshd before 10.3", out)
+    else:
+        T.skip(2, "no /usr/sbin/sshd")
+    rc, out, _ = ctl(conf, "doctor", "--sshd", "/bin/echo", *stage)
+    T.ok(re.search(r"^ok +sshd-wait +/bin/echo -V: no version; /bin/echo names no OpenSSH "
+                   r"version \(prompt kept\): sshd logins get wait = enter", out, re.M),
+         "doctor: a program that names no OpenSSH keeps the prompt", out)
+    sshd10 = built_openssh_10()
+    if sshd10 is None:
+        T.skip(2, "no OpenSSH 10.3+ built in the cache (tests/e2e builds one)")
+        return
+    rc, out, _ = ctl(conf, "doctor", "--sshd", sshd10, *stage)
+    T.ok(re.search(r"^ok +sshd-wait .*-V: OpenSSH_1\d\.\d+p\d.*sshd-session: OpenSSH_.*"
+                   r"sshd logins get wait = poll", out, re.M),
+         "doctor: an OpenSSH 10.3+ sshd gives wait = poll", out)
+    # sshd -V says 10.3+, but the program that calls PAM names two versions.
+    session = os.path.join(WORK, "sshd-session-two-versions")
+    shutil.copy(os.path.join(os.path.dirname(os.path.dirname(sshd10)), "libexec", "sshd-session"),
+                session)
+    with open(session, "ab") as fh:
+        fh.write(b"\0OpenSSH_9.2p1\0")
+    with open(sshd_config, "a") as fh:
+        fh.write("SshdSessionPath %s\n" % session)
+    rc, out, _ = ctl(conf, "doctor", "--sshd", sshd10, *stage)
+    T.ok(re.search(r"^warn +sshd-wait .*names several OpenSSH versions.*keep the prompt.*set "
+                   r"wait = poll in \[service sshd\]", out, re.M),
+         "doctor recommends the override when it cannot tell the version for sure", out)
+
+
 def start_fake_fleet(keys_text, *replicas):
     """fake_fleet.py (tests/pam) with these replicas; returns the process
     and each replica's URL by name."""
@@ -688,7 +753,7 @@ def main():
     tests = [test_usage, test_root_only, test_bad_config, test_map_edit,
              test_map_broken_file_left_alone, test_enroll_admin, test_enroll_directory_rules,
              test_enroll_interrupted, test_enroll_self, test_recovery, test_test_command,
-             test_doctor, test_doctor_fleet, test_host_key_new, test_host_key_remove,
+             test_doctor, test_doctor_ssh_wait, test_doctor_fleet, test_host_key_new, test_host_key_remove,
              test_host_key_refusals, test_host_key_owner, test_host_key_racing_writers,
              test_killed_writers, test_racing_writers]
     # dingtalk-ctl is root's alone (test_root_only): without root only its

@@ -567,7 +567,9 @@ static void test_sudo_names_the_command(void **state)
 
 	(void)state;
 	setenv("SUDO_COMMAND", "/usr/bin/apt upgrade\033[2J", 1);
+	pt_set_tty("/dev/pts/9"); /* sudo sets PAM_TTY when there is a terminal */
 	assert_pam(authenticate("sudo", "alice", &c, NULL), PAM_SUCCESS);
+	pt_set_tty(NULL);
 	unsetenv("SUDO_COMMAND");
 	/* Named, and stripped of the escape character. */
 	assert_non_null(strstr(c.text, "DingTalk approval for alice on "));

@@ -193,14 +193,99 @@ static void test_poll_elsewhere_never_prompts(void **state)
 	assert_true(seconds >= 7);
 }
 
-int main(void)
+/* ---- callers nobody can answer for ---- */
+
+static void assert_refused_at_once(const char *service, const char *why)
+{
+	struct conv_ctx c = {.plan = {"alice", "approve", 0, 0, NULL, NULL}};
+	double seconds = 0;
+
+	assert_pam(authenticate(service, "alice", &c, &seconds), PAM_CONV_ERR);
+	printf("# %s refused in %.2f s\n", service, seconds);
+	assert_true(seconds < 2.0);
+	/* No session was registered: no link, no QR; the reason is shown. */
+	assert_int_equal(c.link[0], '\0');
+	assert_int_equal(c.styles[0], PAM_ERROR_MSG);
+	assert_non_null(strstr(c.text, "needs a person at a terminal"));
+	assert_logged(why);
+	assert_logged("pam=PAM_CONV_ERR user=alice");
+}
+
+/* sudo from a script (Ansible's become without a pty): sudo sets no
+ * PAM_TTY. failmode = safe must not turn the refusal into PAM_IGNORE. */
+static void test_sudo_without_a_terminal_is_refused(void **state)
+{
+	(void)state;
+	pt_set_tty(NULL);
+	assert_refused_at_once("sudo", "sudo without a terminal");
+	assert_refused_at_once("sudo_safe", "sudo without a terminal");
+}
+
+/* sudo -n (with noninteractive_auth, the only way it reaches PAM): the
+ * module reads sudo's arguments from /proc/self/cmdline, so this case runs
+ * in a copy of this program started as "sudo -u root -n true". */
+static int run_as_sudo_n_child(void)
+{
+	struct conv_ctx c = {.plan = {"alice", "approve", 0, 0, NULL, NULL}};
+	double seconds = 0;
+	int rc;
+
+	pt_set_tty("/dev/pts/9");
+	rc = authenticate("sudo_safe", "alice", &c, &seconds);
+	if (rc != PAM_CONV_ERR || seconds >= 2.0 || c.link[0] != '\0' ||
+	    strstr(read_case_log(), "sudo -n (non-interactive)") == NULL) {
+		printf("# sudo -n child: PAM %d in %.2f s, link \"%s\", log:\n%s\n", rc, seconds,
+		       c.link, read_case_log());
+		return 1;
+	}
+	return 0;
+}
+
+static void test_sudo_n_is_refused(void **state)
+{
+	static char a0[] = "sudo", a1[] = "-u", a2[] = "root", a3[] = "-n", a4[] = "true";
+	char *const argv[] = {a0, a1, a2, a3, a4, NULL};
+	int status = 0;
+	pid_t pid;
+
+	(void)state;
+	fflush(stdout);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		execv("/proc/self/exe", argv);
+		_exit(127);
+	}
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 0);
+}
+
+/* With a terminal and without -n, sudo's login goes ahead. */
+static void test_sudo_with_a_terminal_goes_ahead(void **state)
+{
+	struct conv_ctx c = {.plan = {"alice", "approve", 0, 0, NULL, NULL}};
+
+	(void)state;
+	pt_set_tty("/dev/pts/9");
+	assert_pam(authenticate("sudo_safe", "alice", &c, NULL), PAM_SUCCESS);
+	assert_int_equal(c.prompts, 0);
+}
+
+int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test_teardown(test_ssh_poll_completes_without_a_prompt, teardown_tty),
 	    cmocka_unit_test_teardown(test_ssh_poll_turns_into_the_prompt, teardown_tty),
 	    cmocka_unit_test_teardown(test_ssh_auto_keeps_the_prompt_when_unsure, teardown_tty),
 	    cmocka_unit_test_teardown(test_poll_elsewhere_never_prompts, teardown_tty),
+	    cmocka_unit_test_teardown(test_sudo_without_a_terminal_is_refused, teardown_tty),
+	    cmocka_unit_test_teardown(test_sudo_n_is_refused, teardown_tty),
+	    cmocka_unit_test_teardown(test_sudo_with_a_terminal_goes_ahead, teardown_tty),
 	};
+
+	if (argc > 0 && strcmp(argv[0], "sudo") == 0)
+		return run_as_sudo_n_child();
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
