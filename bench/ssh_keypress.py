@@ -7,6 +7,10 @@ answered (BENCHMARKS.md, "Approval to shell over ssh").
   ssh.sshd10_nokey.{p50,p99,max}  ms from the phone's confirmation answered
                                   to the remote command's output, 10.x sshd
                                   and ssh, no key
+  ssh.sshd10_nokey.approved_shown.{p50,p99,max}
+                                  of which: to the module's "Approved in
+                                  DingTalk" line on the client (the rest is
+                                  sshd's, after the module returned)
   ssh.sshd9_enter.{p50,p99,max}   the same over sshd 9.2 with Debian's ssh,
                                   Enter sent as soon as the confirmation is
                                   answered
@@ -42,6 +46,7 @@ import openssh_cache  # noqa: E402
 import test_real_clients as rc  # noqa: E402  (the stage, sshd, terminal, phone)
 
 NUMBER = rb"choose the number\D{0,3}\d{2}"
+APPROVED = rb"Approved in DingTalk"
 
 
 def until_confirmed(term, phone):
@@ -53,7 +58,7 @@ def until_confirmed(term, phone):
         phone.thread.join(5)
 
 
-def one_login(sshd, ssh, press_enter):
+def one_login(sshd, ssh, press_enter, delay=0.0):
     """ms from the confirmation answered to the command's output, or None
     when the login did not complete."""
     term = sshd.client(ssh=ssh)
@@ -62,17 +67,23 @@ def one_login(sshd, ssh, press_enter):
         term.finish(5)
         return None, term.text()
     link, number = rc.link_and_number(term.out)
-    phone = rc.TimedPhone(link, number)
+    phone = rc.TimedPhone(link, number, delay=delay)
     until_confirmed(term, phone)
+    approved = None
     if press_enter:
         term.send("\n")
+    else:
+        # The module's last word before it returns; over sshd 10.x it
+        # reaches the client at once, so what follows is sshd's.
+        if term.read_until(APPROVED, 20):
+            approved = (time.monotonic() - phone.confirmed) * 1000
     m = term.read_until(rb"\n" + rc.USER.encode() + rb"\r?\n", 20)
     seen = time.monotonic()
     phone.wait()
     code = term.finish(20)
     if not m or code != 0 or phone.confirmed is None:
-        return None, term.text()
-    return (seen - phone.confirmed) * 1000, None
+        return None, None, term.text()
+    return (seen - phone.confirmed) * 1000, approved, None
 
 
 def rank(samples, q):
@@ -92,6 +103,8 @@ def main():
     ap.add_argument("--quick", action="store_true")
     ap.add_argument("--logins", type=int, default=None)
     ap.add_argument("--wait", choices=("auto", "poll"), default=None)
+    ap.add_argument("--phone-delay", type=float, default=0.0,
+                    help="seconds the phone waits before it scans (a person's)")
     args = ap.parse_args()
     logins = args.logins or (3 if args.quick else 30)
     if os.geteuid() != 0:
@@ -118,19 +131,23 @@ def main():
         sshd10 = rc.Sshd(stage, prefix=prefix, service=rc.SSHD10_SERVICE)
         sshd9 = rc.Sshd(stage)
         ssh10 = os.path.join(prefix, "bin/ssh")
-        nokey, enter = [], []
+        nokey, enter, module = [], [], []
         for _ in range(logins):
             for sshd, ssh, press, into in ((sshd10, ssh10, False, nokey),
                                            (sshd9, "ssh", True, enter)):
-                ms, why = one_login(sshd, ssh, press)
+                ms, approved, why = one_login(sshd, ssh, press, args.phone_delay)
                 if ms is None:
                     failed += 1
                     print("# a login failed:\n# " + why.replace("\n", "\n# ")[-3000:],
                           file=sys.stderr)
                 else:
                     into.append(ms)
+                if approved is not None:
+                    module.append(approved)
         if nokey and enter:
             report("ssh.sshd10_nokey", nokey)
+            if module:
+                report("ssh.sshd10_nokey.approved_shown", module)
             report("ssh.sshd9_enter", enter)
             print("bench ssh.nokey_over_enter.p50 %.2f ratio" % (rank(nokey, 0.5) /
                                                                 rank(enter, 0.5)))

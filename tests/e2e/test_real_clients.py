@@ -592,11 +592,12 @@ class TimedPhone:
     """The phone in the background; `confirmed` becomes the monotonic time
     at which its confirmation was answered (its "POST .../confirm" line)."""
 
-    def __init__(self, link, number, person="alice"):
+    def __init__(self, link, number, person="alice", delay=0.0):
         self.confirmed = None
         self.proc = subprocess.Popen(
             [PY, PHONE, "--link", link, "--person", person, "--number", str(number),
-             "--timeout", "20"], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+             "--timeout", str(20 + delay), "--delay", str(delay)], stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
             env={"PATH": "/usr/bin:/bin"})
         self.thread = threading.Thread(target=self._watch, daemon=True)
         self.thread.start()
