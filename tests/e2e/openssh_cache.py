@@ -67,11 +67,27 @@ def check_prefix(prefix, setting):
         if not os.access(path, os.X_OK):
             raise CacheError("%s: %s is missing or not executable (%s must be an OpenSSH 10.3+ "
                              "install prefix)" % (setting, path, setting.split("=")[0]))
+    _check_tree(prefix, setting)
     major, minor, text = version_of(prefix)
     if major is None or (major, minor) < MIN_VERSION:
         raise CacheError("%s: %s reports %r; these cases need OpenSSH %d.%d or later"
                          % (setting, os.path.join(prefix, "bin/ssh"), text, *MIN_VERSION))
     return text
+
+
+def _check_tree(prefix, setting):
+    """Root runs these programs: every file and directory of the install
+    must belong to the user running the suite (or root) and be writable by
+    nobody else, or anyone who could write there could become root."""
+    me = os.geteuid()
+    for top, dirs, files in os.walk(prefix):
+        for name in [""] + dirs + files:
+            path = os.path.join(top, name) if name else top
+            st = os.lstat(path)
+            if st.st_uid not in (me, 0) or (st.st_mode & 0o022 and not os.path.islink(path)):
+                raise CacheError("%s: %s belongs to uid %d with mode %o: an OpenSSH that root "
+                                 "runs must be writable only by its owner (uid %d or root)"
+                                 % (setting, path, st.st_uid, st.st_mode & 0o7777, me))
 
 
 def _check_cache_dir(cache):
@@ -154,6 +170,16 @@ def build_cached(tarball, cache):
         raise CacheError("DT_OPENSSH_SRC=%s: no such file (point it at an OpenSSH 10.3+ source "
                          "tarball, or unset it to skip these cases)" % tarball)
     cache = os.path.abspath(cache)
+    # The caller's umask must not make the cache or the build writable by
+    # others (mkdir -p in OpenSSH's install follows it).
+    old_umask = os.umask(0o022)
+    try:
+        return _build_cached(tarball, cache)
+    finally:
+        os.umask(old_umask)
+
+
+def _build_cached(tarball, cache):
     _check_cache_dir(cache)
     name = "openssh-" + _sha256(tarball)
     final = os.path.join(cache, name)

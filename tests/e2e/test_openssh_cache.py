@@ -78,6 +78,13 @@ def make_tarball(where, name, salt="", git_archive=False):
     return path
 
 
+def walk(top):
+    out = []
+    for d, dirs, files in os.walk(top):
+        out += [os.path.join(d, n) for n in dirs + files]
+    return out
+
+
 def sha(path):
     with open(path, "rb") as f:
         return hashlib.sha256(f.read()).hexdigest()
@@ -243,6 +250,30 @@ def run(t, root):
              "a cache directory of another user is refused", err)
     else:
         t.skip(1, "needs root: a cache directory of another user")
+
+    # The caller's umask 000 must not leave the cache or the build writable
+    # by others: root runs these programs.
+    c = Case(root)
+    old_umask = os.umask(0)
+    try:
+        (built, _), err = resolve(c, DT_OPENSSH_SRC=good)
+    finally:
+        os.umask(old_umask)
+    loose = [p for p in [c.cache] + walk(built or c.cache) if os.lstat(p).st_mode & 0o022]
+    t.ok(built is not None and not loose,
+         "under umask 000 nothing in the cache or the build is writable by group or others",
+         (err, loose[:5]))
+
+    # An install where someone else could write is refused, naming the file.
+    os.chmod(os.path.join(built, "sbin/sshd"), 0o775)
+    (prefix, _), err = resolve(c, DT_OPENSSH_PREFIX=built)
+    t.ok(prefix is None and err is not None and os.path.join(built, "sbin/sshd") in err
+         and "775" in err, "a program of the install that others may write is an error naming it",
+         err)
+    (prefix, _), err = resolve(c, DT_OPENSSH_SRC=good)
+    t.ok(prefix is None and err is not None and "sbin/sshd" in err,
+         "the same in the cache's own build", err)
+    os.chmod(os.path.join(built, "sbin/sshd"), 0o755)
 
     c = Case(root)
     (built, _), _ = resolve(c, DT_OPENSSH_SRC=good)
