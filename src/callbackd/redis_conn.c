@@ -473,30 +473,6 @@ static void drop(struct slot *s)
 	s->c = NULL;
 }
 
-/* A failed slot closes every idle connection too: they reach the same
- * server, which has just gone away or stopped being the primary. */
-static void release(struct cbd_redis *r, struct slot *s, int failed)
-{
-	unsigned i;
-
-	pthread_mutex_lock(&r->lock);
-	if (failed) {
-		r->gen++;
-		for (i = 0; i < r->size; i++)
-			if (!r->slots[i].busy)
-				drop(&r->slots[i]);
-	}
-	if (failed || s->gen != r->gen)
-		drop(s);
-	s->busy = 0;
-	/* A failure opens the breaker: every waiter must see it now. */
-	if (failed)
-		pthread_cond_broadcast(&r->freed);
-	else
-		pthread_cond_signal(&r->freed);
-	pthread_mutex_unlock(&r->lock);
-}
-
 /* ---- the breaker ---- */
 
 /* 1 when this call may reach Redis (*probe set when it is the breaker's
@@ -523,11 +499,26 @@ static int admit(struct cbd_redis *r, int *probe, char *why, size_t why_size)
 	return ok;
 }
 
-/* A call's end: a failure opens the breaker (or keeps it open, the next
- * probe PROBE_EVERY_MS away), a success closes it. */
-static void settle(struct cbd_redis *r, int probe, int failed, const char *why)
+/* A call's end, in one critical section so that a waiter woken here
+ * already sees the breaker as this call left it (woken before, it could
+ * take a slot and try a Redis that has just failed). A failure closes
+ * every idle connection too (they reach the same server, which has just
+ * gone away or stopped being the primary) and opens the breaker, or keeps
+ * it open with the next probe PROBE_EVERY_MS away; a success closes it. */
+static void finish(struct cbd_redis *r, struct slot *s, int probe, int failed, const char *why)
 {
+	unsigned i;
+
 	pthread_mutex_lock(&r->lock);
+	if (failed) {
+		r->gen++;
+		for (i = 0; i < r->size; i++)
+			if (!r->slots[i].busy)
+				drop(&r->slots[i]);
+	}
+	if (failed || s->gen != r->gen)
+		drop(s);
+	s->busy = 0;
 	if (probe)
 		r->probing = 0;
 	if (failed) {
@@ -639,8 +630,7 @@ int cbd_redis_run(struct cbd_redis *r, int64_t deadline_ms, int argc, const char
 		return -1;
 	}
 	rc = run_on(r, s, deadline_ms, argc, argv, lens, reply, why, why_size);
-	release(r, s, rc != 0);
-	settle(r, probe, rc != 0, why);
+	finish(r, s, probe, rc != 0, why);
 	return rc;
 }
 

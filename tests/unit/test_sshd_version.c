@@ -180,6 +180,12 @@ static void test_files_and_who_owns_them(void **state)
 		assert_int_equal(dt_openssh_version_of(path, &v, &err), -1);
 		assert_non_null(strstr(err.msg, "writable by others"));
 		assert_int_equal(dt_ssh_auto_wait(path, NULL, 0), DT_WAIT_ENTER);
+		/* Too large to be read. */
+		assert_int_equal(chmod(path, 0755), 0);
+		assert_int_equal(truncate(path, (off_t)DT_SSHD_PROGRAM_MAX + 1), 0);
+		assert_int_equal(dt_openssh_version_of(path, &v, &err), -1);
+		assert_non_null(strstr(err.msg, "larger than"));
+		assert_int_equal(truncate(path, (off_t)len), 0);
 		/* Another owner. */
 		assert_int_equal(chmod(path, 0755), 0);
 		assert_int_equal(chown(path, 1, 1), 0);

@@ -15,9 +15,9 @@
 
 #include "base/err.h"
 
-/* Programs larger than this are not read to the end: OpenSSH's are a few
- * MiB even with debugging symbols. */
-#define DT_SSHD_PROGRAM_MAX ((size_t)64 * 1024 * 1024)
+/* A larger program is not read at all (and the prompt is kept): OpenSSH's
+ * are about 1 MiB, and a bound keeps each login's cost small. */
+#define DT_SSHD_PROGRAM_MAX ((size_t)16 * 1024 * 1024)
 
 /* The longest version string considered; anything longer is not one. */
 #define DT_SSHD_VERSION_TEXT_MAX 96
