@@ -243,6 +243,7 @@ static enum MHD_Result add_session(struct cbd_control *ctl, struct MHD_Connectio
 				     .requester = requester,
 				     .address = address,
 				     .owner = req->signed_by_key ? req->key.host : "",
+				     .command = r->command,
 				     .ttl_s = r->ttl};
 
 	if (host_mismatch(ctl, req, r))
@@ -331,7 +332,9 @@ static enum MHD_Result do_register(struct cbd_control *ctl, struct MHD_Connectio
 		return send_error(ctl, conn, MHD_HTTP_BAD_REQUEST, "body must be a JSON object");
 	memset(&r, 0, sizeof(r));
 	if (cbd_register_parse(root, ctl->conf->session_ttl, &r, msg, sizeof(msg)) != 0)
-		ret = send_error(ctl, conn, MHD_HTTP_BAD_REQUEST, msg);
+		ret = r.error_code != NULL
+			  ? send_refusal(ctl, conn, MHD_HTTP_BAD_REQUEST, r.error_code, msg)
+			  : send_error(ctl, conn, MHD_HTTP_BAD_REQUEST, msg);
 	else if (cbd_register_sanitize(&r) != 0)
 		ret = send_error(ctl, conn, MHD_HTTP_INTERNAL_SERVER_ERROR, DT_OOM_TEXT);
 	else

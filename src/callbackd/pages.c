@@ -184,6 +184,8 @@ char *cbd_page_confirm(const struct cbd_view *view)
 	row(&b, "User", view->user);
 	row(&b, "Service", view->service);
 	row(&b, "Host", view->host);
+	if (view->command[0] != '\0')
+		row(&b, "Command", view->command); /* sudo's, escaped like every value */
 	row(&b, "From", view->rhost[0] != '\0' ? view->rhost : "(local)");
 	row(&b, "Time", when);
 	sb_add(&b, "</table>\n<p>Tap the number shown in your terminal.</p>\n"

@@ -9,6 +9,7 @@
 #include <openssl/crypto.h>
 
 #include "inapp_url.h"
+#include "proto/command_text.h"
 #include "proto/control_api.h"
 #include "store.h"
 #include "base/util.h"
@@ -104,6 +105,45 @@ static int check_authorize_url(const char *url, char *msg, size_t msg_size)
 	return 0;
 }
 
+/* `command`: optional; shown on the confirmation page, so refused unless
+ * it is already the safe text the module sends (proto/command_text.h).
+ * The message names the rule and where it broke, never the bytes. */
+static int get_command(json_object *root, struct cbd_reg *r, char *msg, size_t msg_size)
+{
+	json_object *v;
+	size_t len, at;
+
+	r->command = "";
+	if (!json_object_object_get_ex(root, "command", &v))
+		return 0;
+	if (!json_object_is_type(v, json_type_string)) {
+		r->error_code = DT_CONTROL_COMMAND_NOT_TEXT;
+		snprintf(msg, msg_size, "field 'command' must be a string");
+		return -1;
+	}
+	len = (size_t)json_object_get_string_len(v);
+	switch (dt_command_check(json_object_get_string(v), len, &at)) {
+	case DT_COMMAND_OK:
+		r->command = json_object_get_string(v);
+		return 0;
+	case DT_COMMAND_TOO_LONG:
+		r->error_code = DT_CONTROL_COMMAND_TOO_LONG;
+		snprintf(msg, msg_size,
+			 "field 'command' is %zu bytes, at most %d: cut it (with a mark) before "
+			 "sending",
+			 len, DT_CONTROL_COMMAND_MAX);
+		return -1;
+	case DT_COMMAND_NOT_TEXT:
+		break;
+	}
+	r->error_code = DT_CONTROL_COMMAND_NOT_TEXT;
+	snprintf(msg, msg_size,
+		 "field 'command' has a control character, a hiding character or invalid "
+		 "UTF-8 at byte %zu: replace it before sending",
+		 at);
+	return -1;
+}
+
 int cbd_register_parse(json_object *root, unsigned max_ttl, struct cbd_reg *r, char *msg,
 		       size_t msg_size)
 {
@@ -128,7 +168,8 @@ int cbd_register_parse(json_object *root, unsigned max_ttl, struct cbd_reg *r, c
 		       msg_size) != 0 ||
 	    get_string(root, "requester_address", 1, DT_CONTROL_REQUESTER_MAX, 1,
 		       &r->requester_address, msg, msg_size) != 0 ||
-	    get_uint(root, "ttl", DT_CONTROL_TTL_MIN, UINT32_MAX, 1, &r->ttl, msg, msg_size) != 0)
+	    get_uint(root, "ttl", DT_CONTROL_TTL_MIN, UINT32_MAX, 1, &r->ttl, msg, msg_size) != 0 ||
+	    get_command(root, r, msg, msg_size) != 0)
 		return -1;
 	/* Absent (a client that does not send it), the requester stands in:
 	 * never looser than the per-requester limit. */

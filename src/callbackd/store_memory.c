@@ -260,6 +260,9 @@ static struct msession *session_new(const struct cbd_new_session *ns, int64_t no
 	copy_field(s->view.service, ns->service);
 	copy_field(s->view.host, ns->host);
 	copy_field(s->view.rhost, ns->rhost);
+	/* Checked by the control API: at most DT_CONTROL_COMMAND_MAX bytes. */
+	snprintf(s->view.command, sizeof(s->view.command), "%s",
+		 ns->command != NULL ? ns->command : "");
 	s->view.created = time(NULL);
 	s->expires_ms = now + (int64_t)ns->ttl_s * 1000;
 	s->status = CBD_PENDING;

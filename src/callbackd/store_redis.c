@@ -314,7 +314,8 @@ static enum cbd_rc r_add(struct cbd_store *st, const struct cbd_new_session *ns,
 			      x.max[0],
 			      x.max[1],
 			      x.max[2],
-			      x.max[3]};
+			      x.max[3],
+			      ns->command != NULL ? ns->command : ""};
 
 	memset(&x, 0, sizeof(x));
 	if (cbd_make_choices(ns->number, ch) != 0)
@@ -396,7 +397,7 @@ static int fill_view(const struct answer *a, struct cbd_view *view)
 {
 	unsigned c[CBD_CHOICES];
 
-	if (a->reply->elements < 10 ||
+	if (a->reply->elements < 11 ||
 	    sscanf(at(a, 9), "%u,%u,%u", &c[0], &c[1], &c[2]) != CBD_CHOICES)
 		return -1;
 	copy_field(view->user, at(a, 4));
@@ -405,6 +406,9 @@ static int fill_view(const struct answer *a, struct cbd_view *view)
 	copy_field(view->rhost, at(a, 7));
 	view->created = (time_t)int_at(a, 8);
 	memcpy(view->choices, c, sizeof(c));
+	/* "" for a session stored by a replica that predates the field (the
+	 * script answers its missing `cmd` so). */
+	snprintf(view->command, sizeof(view->command), "%s", at(a, 10));
 	return 0;
 }
 

@@ -9,6 +9,7 @@
  *   code    the held code (approved, or awaiting the number)
  *   tok     SHA-256 of the confirmation token (hex)
  *   user service host rhost created choices url: what the pages show
+ *   cmd     sudo's command ("" when none), shown on the confirmation page
  * PREFIX st:HASH -> ID finds it from the callback's state. Both keys live
  * ttl + linger ms, and linger ms once the session ends. The sorted sets
  * PREFIX pending, PREFIX pr:REQUESTER, PREFIX pa:ADDRESS and (a fleet
@@ -126,7 +127,7 @@ static const char add_lua[] = PRELUDE
     "redis.call('HSET', skey(id), 'status', 'p', 'reason', 'none', 'exp', exp, 'st', sth,\n"
     "  'num', ARGV[5], 'user', ARGV[6], 'service', ARGV[7], 'host', ARGV[8],\n"
     "  'rhost', ARGV[9], 'created', ARGV[10], 'choices', ARGV[11], 'url', ARGV[12],\n"
-    "  'req', ARGV[13], 'addr', ARGV[14], 'own', ARGV[15])\n"
+    "  'req', ARGV[13], 'addr', ARGV[14], 'own', ARGV[15], 'cmd', ARGV[22])\n"
     "redis.call('PEXPIRE', skey(id), ttl + linger)\n"
     "redis.call('SET', stk, id, 'PX', ttl + linger)\n"
     "for _, k in ipairs(sets) do\n"
@@ -167,8 +168,8 @@ static const char callback_lua[] = PRELUDE
     "end\n"
     "redis.call('HSET', skey(id), 'code', ARGV[4], 'tok', ARGV[7])\n"
     "local v = redis.call('HMGET', skey(id), 'user', 'service', 'host', 'rhost', 'created',\n"
-    "  'choices')\n"
-    "return {inst, 'confirm', changed, id, v[1], v[2], v[3], v[4], v[5], v[6]}\n";
+    "  'choices', 'cmd')\n"
+    "return {inst, 'confirm', changed, id, v[1], v[2], v[3], v[4], v[5], v[6], v[7] or ''}\n";
 
 static const char confirm_lua[] = PRELUDE
     "local id, linger = ARGV[3], tonumber(ARGV[6])\n"

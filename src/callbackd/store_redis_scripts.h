@@ -21,14 +21,14 @@ enum cbd_script {
 	/* (id, state_hash, number, user, service, host, rhost, created,
 	 *  choices, authorize_url, requester, address, owner, ttl_ms,
 	 *  linger_ms, max_pending, max_per_requester, max_per_address,
-	 *  max_per_host): 'ok' | 'dup' | 'id_taken' | 'requester_full' |
+	 *  max_per_host, command): 'ok' | 'dup' | 'id_taken' | 'requester_full' |
 	 *  'address_full' | 'host_full' (owner not "") | 'full' */
 	CBD_SCRIPT_ADD,
 	/* (id, linger_ms): 'ok', url | 'unknown' | 'ended' | 'used' */
 	CBD_SCRIPT_FOLLOW,
 	/* (state_hash, code, has_code, confirm, token_hash, linger_ms):
 	 *  'unknown', '' | 'ended' | 'used' | 'refused' | 'approved', id |
-	 *  'confirm', id, user, service, host, rhost, created, choices */
+	 *  'confirm', id, user, service, host, rhost, created, choices, command */
 	CBD_SCRIPT_CALLBACK,
 	/* (id, token_hash, number, linger_ms):
 	 *  'unknown' | 'ended' | 'token' | 'approved' | 'refused' */

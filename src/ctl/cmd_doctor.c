@@ -16,6 +16,8 @@
 
 #include "base/clock.h"
 #include "dingtalk/apptoken.h"
+#include "dingtalk/directory.h"
+#include "dingtalk/permission.h"
 #include "conf/cfg.h"
 #include "ctl.h"
 #include "doctor_ssh_wait.h"
@@ -190,6 +192,60 @@ static void check_helper(struct doctor *d)
 	dt_http_cleanup(&h);
 }
 
+/* One directory API asked about a made-up person: DingTalk looks and finds
+ * nobody when the app holds the API's permission. */
+static void probe_permission(struct doctor *d, struct dt_http *h, const char *api)
+{
+	const struct dt_permission *p = dt_permission_for_api(api);
+	char name[160];
+	struct dt_err err;
+
+	dt_permission_name(p, name, sizeof(name));
+	dt_err_clear(&err);
+	if (dt_directory_probe(h, &d->c->cfg, api, dt_now_ms() + CHECK_MS, &err) < 0)
+		report(d, 2, "permission", "%s", err.msg);
+	else
+		report(d, 0, "permission", "%s: granted (%s answered)", name, api);
+}
+
+static int maps_email(const struct dt_map_spec *map)
+{
+	size_t i;
+
+	for (i = 0; i < map->n; i++)
+		if (map->src[i].kind == DT_MAP_DIRECTORY && map->src[i].field == DT_DIR_EMAIL)
+			return 1;
+	return 0;
+}
+
+/* The app permissions the configuration needs (docs/dingtalk-api.md,
+ * "Permissions"): checked where an API can be asked without a person,
+ * named where it cannot. */
+static void check_permissions(struct doctor *d, struct dt_http *h)
+{
+	const struct dt_modcfg *cfg = &d->c->cfg;
+	char name[160];
+
+	if (cfg->flow == DT_FLOW_OAUTH2) {
+		dt_permission_name(dt_permission_for_api("contact/users/me"), name, sizeof(name));
+		report(d, 1, "permission",
+		       "%s: contact/users/me needs it and cannot be asked without a person; "
+		       "'dingtalk-ctl test' checks it with a scan",
+		       name);
+	}
+	if (cfg->directory)
+		probe_permission(d, h, "topapi/user/getbyunionid");
+	if (cfg->directory && cfg->allow_external)
+		probe_permission(d, h, "topapi/extcontact/get");
+	if (cfg->directory && maps_email(&cfg->map)) {
+		dt_permission_name(dt_permission_email(), name, sizeof(name));
+		report(d, 1, "permission",
+		       "%s: map = directory:email needs it (without it DingTalk leaves email out "
+		       "and every such login is refused); it cannot be asked without a person",
+		       name);
+	}
+}
+
 static void check_dingtalk(struct doctor *d)
 {
 	const struct dt_modcfg *cfg = &d->c->cfg;
@@ -212,6 +268,8 @@ static void check_dingtalk(struct doctor *d)
 		report(d, 2, "dingtalk", "%s", err.msg);
 	else
 		report(d, 0, "dingtalk", "client_id %s: credentials accepted", cfg->client_id);
+	if (token != NULL)
+		check_permissions(d, &h);
 	dt_free_secret(token);
 	dt_http_cleanup(&h);
 }

@@ -40,8 +40,19 @@ static const char *pam_dt_code_name(int rc)
 	}
 }
 
-static const char *result_word(int rc)
+/* "Not me" tapped on the phone: the person DingTalk named did not start
+ * this login, so someone else did, with this account's password or a
+ * session of theirs. A result of its own, at LOG_WARNING, so that it
+ * stands out among ordinary refusals. */
+static int refused_by_person(int rc, const struct dt_login_outcome *out)
 {
+	return rc == PAM_AUTH_ERR && out->ended == DT_END_NOT_ME;
+}
+
+static const char *result_word(int rc, const struct dt_login_outcome *out)
+{
+	if (refused_by_person(rc, out))
+		return "refused";
 	switch (rc) {
 	case PAM_SUCCESS:
 		return "success";
@@ -59,9 +70,9 @@ static const char *result_word(int rc)
 	}
 }
 
-static int priority_of(const struct pam_dt_attempt *at, int rc)
+static int priority_of(const struct pam_dt_attempt *at, int rc, const struct dt_login_outcome *out)
 {
-	if (at->degraded)
+	if (at->degraded || refused_by_person(rc, out))
 		return LOG_WARNING;
 	switch (rc) {
 	case PAM_SUCCESS:
@@ -91,7 +102,7 @@ void pam_dt_audit(pam_handle_t *pamh, const struct pam_dt_attempt *at, int rc,
 	struct dt_audit a;
 	char *line;
 
-	a.result = result_word(rc);
+	a.result = result_word(rc, out);
 	a.pam_code = pam_dt_code_name(rc);
 	a.user = at->user;
 	a.union_id = out->who.union_id;
@@ -100,6 +111,9 @@ void pam_dt_audit(pam_handle_t *pamh, const struct pam_dt_attempt *at, int rc,
 	a.service = item(pamh, PAM_SERVICE);
 	a.tty = item(pamh, PAM_TTY);
 	a.session = out->session_id[0] != '\0' ? out->session_id : NULL;
+	/* Only with the code it explains: a failmode or a later check may
+	 * have changed what the login's end means. */
+	a.cause = rc == PAM_AUTH_ERR ? dt_login_end_name(out->ended) : NULL;
 	a.elapsed_ms = (long long)(dt_now_ms() - at->start_ms);
 	a.reason = err->msg[0] != '\0' ? err->msg : NULL;
 	line = dt_audit_format(&a, at->format);
@@ -108,6 +122,6 @@ void pam_dt_audit(pam_handle_t *pamh, const struct pam_dt_attempt *at, int rc,
 			   at->user != NULL ? at->user : "-");
 		return;
 	}
-	pam_syslog(pamh, priority_of(at, rc), "%s", line);
+	pam_syslog(pamh, priority_of(at, rc, out), "%s", line);
 	free(line);
 }

@@ -23,7 +23,8 @@
  * - What the module takes from the host's environment on purpose (the
  *   locale for the message language, sudo's SUDO_COMMAND for the title:
  *   display choices, never paths or trust) is read with
- *   pam_dt_env_host(), explicitly.
+ *   pam_dt_env_host(), explicitly. The command shown on the phone is not
+ *   among them: only sudo's own getenv answers it (pam_dingtalk.c).
  * - Nesting and concurrent calls from several threads are counted: the
  *   host's pointer (and the resource limits) are saved by the first enter
  *   and restored by the last leave. What concurrent logins share: the swap

@@ -24,6 +24,7 @@
 #include "login/login.h"
 #include "login/messages.h"
 #include "conf/modcfg.h"
+#include "proto/command_text.h"
 #include "login/qr.h"
 #include "login/ssh_wait.h"
 #include "access/scope.h"
@@ -37,9 +38,6 @@
 
 /* The build hides every symbol; these two are the module's interface. */
 #define DT_EXPORT __attribute__((visibility("default")))
-
-/* Longer sudo commands are cut in the title. */
-#define DT_COMMAND_MAX 256
 
 struct conv_state {
 	pam_handle_t *pamh;
@@ -235,21 +233,37 @@ static enum dt_qr_style resolve_qr(pam_handle_t *pamh, const struct dt_modcfg *c
 	return pam_dt_load_style(pamh, user, configured);
 }
 
-/* sudo: the command being approved, so the person knows what they allow. */
-static const char *sudo_command(pam_handle_t *pamh, const char *service)
+static const char *non_empty(const char *s)
 {
-	const char *cmd = pam_getenv(pamh, "SUDO_COMMAND");
+	return s != NULL && s[0] != '\0' ? s : NULL;
+}
+
+/* sudo's own word on the command being approved. sudo exports its own
+ * getenv, which answers from the environment sudoers built for the
+ * command, whatever `environ` is: there SUDO_COMMAND is the command sudo
+ * will run, set by sudo itself even with !env_reset, -E or VAR=value on
+ * the command line. Anywhere else getenv finds the guard's empty
+ * environment (env_guard.h), so nothing. The only source that may reach
+ * the phone, where the person decides by it. */
+static const char *sudo_command_trusted(const char *service)
+{
+	if (strncmp(service, "sudo", 4) != 0)
+		return NULL;
+	return non_empty(getenv("SUDO_COMMAND"));
+}
+
+/* For the terminal's title only, when sudo said nothing: the PAM
+ * environment, then the invoking user's own (`SUDO_COMMAND=... sudo evil`
+ * puts anything there), a display for the person at the terminal, who
+ * chose it. */
+static const char *sudo_command_for_title(pam_handle_t *pamh, const char *service)
+{
+	const char *cmd;
 
 	if (strncmp(service, "sudo", 4) != 0)
 		return NULL;
-	if (cmd == NULL || cmd[0] == '\0')
-		cmd = pam_dt_env_host("SUDO_COMMAND"); /* the title only */
-	/* sudo exports its own getenv, which answers from the environment
-	 * sudoers built for the command (SUDO_COMMAND lives only there),
-	 * whatever `environ` is. Elsewhere this finds the guard's nothing. */
-	if (cmd == NULL || cmd[0] == '\0')
-		cmd = getenv("SUDO_COMMAND");
-	return cmd != NULL && cmd[0] != '\0' ? cmd : NULL;
+	cmd = non_empty(pam_getenv(pamh, "SUDO_COMMAND"));
+	return cmd != NULL ? cmd : non_empty(pam_dt_env_host("SUDO_COMMAND"));
 }
 
 /* su and sudo keep the invoking user's real uid: that user may signal the
@@ -261,12 +275,17 @@ static int caller_controls_process(void)
 }
 
 /* Who is verified and how the terminal is used, with every "auto"
- * resolved. `command` holds sudo's command for as long as req lives. */
+ * resolved. `command` holds sudo's command for as long as req lives.
+ * su -c's command is not sent: su does not hand it to PAM, and its
+ * argv is the caller's to shape (options differ between su's
+ * implementations), so the phone could be shown something su will not
+ * run. */
 static void build_request(pam_handle_t *pamh, const struct dt_modcfg *cfg, const char *user,
-			  int flags, struct dt_login_request *req, char command[DT_COMMAND_MAX])
+			  int flags, struct dt_login_request *req,
+			  char command[DT_CONTROL_COMMAND_MAX + 1])
 {
 	const char *tty = pam_item_string(pamh, PAM_TTY);
-	const char *sudo_cmd;
+	const char *sudo_cmd, *title_cmd;
 
 	memset(req, 0, sizeof(*req));
 	req->service = pam_item_string(pamh, PAM_SERVICE);
@@ -278,10 +297,15 @@ static void build_request(pam_handle_t *pamh, const struct dt_modcfg *cfg, const
 		pam_syslog(pamh, LOG_NOTICE, "su to %s: DingTalk approval by the calling user %s",
 			   user, req->user);
 		req->command = "su root";
-	} else if ((sudo_cmd = sudo_command(pamh, req->service)) != NULL) {
-		snprintf(command, DT_COMMAND_MAX, "%s", sudo_cmd);
-		dt_sanitize_text(command);
+	} else if ((sudo_cmd = sudo_command_trusted(req->service)) != NULL) {
+		/* Cleaned and cut once: the terminal and the phone show the
+		 * same text (proto/command_text.h). */
+		dt_command_shown(sudo_cmd, command);
 		req->command = command;
+		req->sudo_command = command;
+	} else if ((title_cmd = sudo_command_for_title(pamh, req->service)) != NULL) {
+		dt_command_shown(title_cmd, command);
+		req->command = command; /* never sent to the phone */
 	}
 	req->wait = resolve_wait(pamh, cfg, req->service, tty);
 	req->over_ssh = over_ssh(req->service, tty);
@@ -375,7 +399,7 @@ static int authenticate(pam_handle_t *pamh, const struct dt_modcfg *cfg, const c
 	    .info = show_info, .ask = ask_line, .remember_style = remember_style, .ctx = &cs};
 	struct dt_log log = {.fn = log_to_pam, .ctx = pamh, .debug = cfg->debug};
 	struct dt_login_request req;
-	char command[DT_COMMAND_MAX];
+	char command[DT_CONTROL_COMMAND_MAX + 1];
 	int go;
 
 	build_request(pamh, cfg, user, flags, &req, command);
@@ -406,7 +430,7 @@ static int authenticate_unnamed(pam_handle_t *pamh, const struct dt_modcfg *cfg,
 	    .info = show_info, .ask = ask_line, .remember_style = NULL, .ctx = &cs};
 	struct dt_log log = {.fn = log_to_pam, .ctx = pamh, .debug = cfg->debug};
 	struct dt_login_request req;
-	char command[DT_COMMAND_MAX];
+	char command[DT_CONTROL_COMMAND_MAX + 1];
 
 	build_request(pamh, cfg, NULL, flags, &req, command);
 	if (need_conversation(pamh, &req, err) < 0)

@@ -700,6 +700,69 @@ def test_escaping(h):
          "& < > \" ' are escaped", page.text[:2000])
 
 
+def command_row(page):
+    """The text of the confirmation page's Command row, or None."""
+    m = re.search(r"<tr><th>Command</th><td>(.*?)</td></tr>", page.text, re.S)
+    return m.group(1) if m else None
+
+
+def test_command(h):
+    """sudo's command (registration field `command`): shown on the page,
+    escaped; refused with its own error_code when the module would not
+    have sent it (too long, control or hiding characters, invalid UTF-8)."""
+    cmd = "/usr/bin/apt install <b>vim</b> && echo \"中文\" 'x' \u2026"
+    sid, _, _, page = session_at_confirm(h, command=cmd)
+    T.eq(page.status, 200, "a session with a command reaches the confirmation page")
+    T.eq(command_row(page),
+         "/usr/bin/apt install &lt;b&gt;vim&lt;/b&gt; &amp;&amp; echo &quot;中文&quot; "
+         "&#39;x&#39; \u2026", "the page shows the command, escaped")
+    _, _, _, page = session_at_confirm(h)
+    T.eq(command_row(page), None, "without a command the page has no Command row")
+    _, _, _, page = session_at_confirm(h, command="")
+    T.eq(command_row(page), None, "an empty command shows no Command row")
+    r, _ = h.register(command="c" * 256)
+    T.eq(r.status, 201, "a command of 256 bytes is taken")
+    r, _ = h.register(command="中" * 85 + "x")
+    T.eq(r.status, 201, "256 bytes of UTF-8 are taken")
+
+    cases = [
+        ("257 bytes", "c" * 257, "command_too_long"),
+        ("86 Chinese characters (258 bytes)", "中" * 86, "command_too_long"),
+        ("an escape", "ls \x1b[2J", "command_not_text"),
+        ("a newline", "ls\nrm -rf /", "command_not_text"),
+        ("a NUL", "ls\x00rm", "command_not_text"),
+        ("DEL", "ls\x7f", "command_not_text"),
+        ("a C1 control", "ls\x9b2J", "command_not_text"),
+        ("a right-to-left override", "rm -rf /\u202etxt.", "command_not_text"),
+        ("a bidi isolate", "ls \u2066x\u2069", "command_not_text"),
+        ("a number", 7, "command_not_text"),
+        ("a list", ["ls"], "command_not_text"),
+        ("null", None, "command_not_text"),
+    ]
+    for name, value, code in cases:
+        r, _ = h.register(command=value)
+        j = r.json() or {}
+        T.ok(r.status == 400 and j.get("error_code") == code and "command" in j.get("error", "")
+             and j.get("instance"), "a command with %s -> 400 %s" % (name, code),
+             (r.status, r.text))
+    # Bytes that are not UTF-8 at all, sent as they are.
+    state = new_state()
+    body = json.dumps({"state": state, "number": 42, "user": "alice", "service": "sudo",
+                       "host": "jump-01", "rhost": "", "authorize_url": AUTH_URL % state,
+                       "requester": "uid:1001", "command": "@@"}).encode()
+    for bad, what in ((b"\xff\xfe", "invalid UTF-8"), (b"\xc0\xaf", "an overlong form"),
+                      (b"\xed\xa0\x80", "a surrogate")):
+        r = h.ctl("POST", "/v1/sessions", body.replace(b"@@", b"ls " + bad), raw=True)
+        T.ok(r.status == 400 and (r.json() or {}).get("error_code") == "command_not_text",
+             "a command with %s -> 400 command_not_text" % what, (r.status, r.text))
+    r = h.ctl("POST", "/v1/sessions", body.replace(b"@@", b"ls \\u0000 rm"), raw=True)
+    T.ok(r.status == 400 and (r.json() or {}).get("error_code") == "command_not_text",
+         "an escaped NUL in the command -> 400 command_not_text", (r.status, r.text))
+    # A command may carry what its author typed on the command line (a
+    # password given as an argument): it is shown to the person, not logged.
+    T.ok("/usr/bin/apt install" not in h.log_text(), "the helper's log never carries a command")
+
+
 def test_not_root(h):
     if os.geteuid() != 0:
         T.skip(3, "needs root: a client of another uid (uid 65534)")
@@ -1123,6 +1186,7 @@ def main():
         test_denied(h)
         test_cancel(h)
         test_escaping(h)
+        test_command(h)
         test_not_root(h)
         test_expiry_finish(h, *expiry)
         test_instance(h, tmp)

@@ -390,6 +390,29 @@ def test_refusals(h, k1):
     T.eq(r.status, 413, "a body over 8 KiB -> 413 before anything is checked")
 
 
+def test_command_signed(h, k1):
+    """sudo's command over the fleet's listener: signed like the rest of
+    the body, so a command changed on the way fails the signature, and
+    checked as on the Unix socket. (This helper approves without a page,
+    confirm = no: test_store_redis.py shows a command across replicas.)"""
+    body, _ = reg_body()
+    body = body[:-1] + b', "command": "/usr/bin/apt upgrade"}'
+    r = h.signed(k1, "POST", "/v1/sessions", body)
+    T.eq(r.status, 201, "a signed registration with a command -> 201")
+    body, _ = reg_body()
+    body = body[:-1] + b', "command": "ls \\u001b[2J"}'
+    r = h.signed(k1, "POST", "/v1/sessions", body)
+    T.ok(refused(r, 400, "command_not_text"),
+         "a signed registration with an unsafe command -> 400 command_not_text", r)
+    body, _ = reg_body()
+    body = body[:-1] + b', "command": "/usr/bin/apt upgrade"}'
+    hdrs = sign(k1, "POST", "/v1/sessions", body)
+    changed = body.replace(b"apt upgrade", b"apt purge..")
+    r = h.send("POST", "/v1/sessions", changed, hdrs)
+    T.ok(changed != body and refused(r, 401, "bad_signature"),
+         "a command changed after signing -> 401 bad_signature", r)
+
+
 def test_owner(h, k1, k2):
     r, _ = register(h, k1, host="jump-02")
     T.ok(refused(r, 403, "host_mismatch"),
@@ -755,6 +778,7 @@ def main():
         helpers.append(h)
         test_round_trip(h, k1)
         test_refusals(h, k1)
+        test_command_signed(h, k1)
         test_owner(h, k1, k2)
         test_plain_http(h)
         test_tls_versions(h)

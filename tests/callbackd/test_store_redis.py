@@ -114,6 +114,31 @@ def test_replicas(a, b):
          "a callback on B, then the same state replayed on A -> 410")
 
 
+def test_command_across_replicas(redis, a, b):
+    """sudo's command registered on A is in the store's session (the hash's
+    `cmd`): B's confirmation page shows it (escaped), whoever took the
+    callback. A session stored by a replica that predates the field has no
+    `cmd`: its page has no Command row and works."""
+    r, state = a.register(command="/usr/bin/systemctl restart <nginx> \u2026")
+    sid = (r.json() or {}).get("id", "")
+    T.eq(redis.call("HGET", "fleet:s:" + sid, "cmd"),
+         "/usr/bin/systemctl restart <nginx> \u2026",
+         "the command is stored in the session's hash, as registered")
+    page = b.callback(authCode=tc.new_code(), state=state)
+    T.eq(tc.command_row(page), "/usr/bin/systemctl restart &lt;nginx&gt; \u2026",
+         "a command registered on A is shown by B's confirmation page")
+    r, state = a.register(command="/bin/true")
+    redis.call("HDEL", "fleet:s:" + (r.json() or {}).get("id", ""), "cmd")
+    page = b.callback(authCode=tc.new_code(), state=state)
+    T.ok(page.status == 200 and tc.command_row(page) is None and
+         tc.title(page) == "Confirm DingTalk login",
+         "a session without the cmd field shows its page without a Command row",
+         (page.status, tc.title(page)))
+    r, _ = b.register(command="ls\x1b[2J")
+    T.eq((r.status, (r.json() or {}).get("error_code")), (400, "command_not_text"),
+         "the Redis store's replicas refuse an unsafe command too")
+
+
 def test_unannounced(redis, a):
     """Changes whose wake-up message never came: a waiter still sees them,
     within about a second by its timer, and at once when the subscription
@@ -800,6 +825,7 @@ def main():
         a, b = Helper(tmp, "replica-a", fleet), Helper(tmp, "replica-b", fleet)
         helpers += [a, b]
         test_replicas(a, b)
+        test_command_across_replicas(redis, a, b)
         test_release_once(a, b)
         test_unannounced(redis, a)
         test_limits(tmp, redis.port)

@@ -14,6 +14,7 @@ owner, racing writers), and writers killed mid-way or racing each other: the map
 file always parses and loses nothing.
 """
 
+import json
 import os
 import glob
 import random
@@ -25,6 +26,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.request
 
 WORK = os.environ["DT_WORK"]
 CTL = os.environ["DT_CTL"]
@@ -408,6 +410,66 @@ def test_doctor():
          "doctor: a bad config value fails at once (exit 3)", out)
 
 
+def mock_admin(path, body):
+    req = urllib.request.Request(MOCK + path, method="POST", data=json.dumps(body).encode(),
+                                 headers={"Content-Type": "application/json"})
+    urllib.request.urlopen(req, timeout=STEP_TIMEOUT).read()
+
+
+def mock_permissions(*granted):
+    mock_admin("/_mock/permissions", {"granted": list(granted)})
+
+
+ALL_PERMISSIONS = ("Contact.User.Read", "qyapi_get_member", "qyapi_ext_read", "email", "mobile")
+
+
+def test_doctor_permissions():
+    """doctor asks the directory APIs about a made-up person to learn whether
+    the app holds their permissions, and names the ones it cannot ask."""
+    stage = doctor_stage()
+    conf = write_conf("docperm", "directory = yes", "allow_external = yes",
+                      "map = file directory:email", "email_domain = example.com",
+                      "token_cache = " + os.path.join(WORK, "docperm.token"))
+    write_map(conf, "%s bob\n" % UNION["bob"])
+    rc, out, err = ctl(conf, "doctor", *stage)
+    T.ok(re.search(r"^ok +permission +成员信息读权限 \(qyapi_get_member: read member "
+                   r"information\): granted", out, re.M) and
+         re.search(r"^ok +permission +企业外部联系人读权限 \(qyapi_ext_read: read external "
+                   r"contacts\): granted", out, re.M) and
+         re.search(r"^warn +permission +通讯录个人信息读权限 \(Contact.User.Read: .*cannot be "
+                   r"asked without a person", out, re.M) and
+         re.search(r"^warn +permission +邮箱等个人信息 .*map = directory:email needs it", out,
+                   re.M) and "FAIL" not in out,
+         "doctor: the directory permissions granted, the others named", out + err)
+    mock_permissions("Contact.User.Read", "email")
+    try:
+        rc, out, err = ctl(conf, "doctor", *stage)
+    finally:
+        mock_permissions(*ALL_PERMISSIONS)
+    T.ok(rc == 1 and
+         re.search(r"^FAIL +permission +DingTalk topapi/user/getbyunionid: errcode 60011 "
+                   r".*the app lacks the permission 成员信息读权限 \(qyapi_get_member", out,
+                   re.M) and
+         re.search(r"^FAIL +permission +DingTalk topapi/extcontact/get: errcode 60011 .*"
+                   r"企业外部联系人读权限 \(qyapi_ext_read", out, re.M),
+         "doctor: a missing directory permission fails, naming it (exit 1)", out + err)
+    # 400002 (a unionId DingTalk cannot read) also means the call got past
+    # the permission check; any other failure is reported as it is.
+    mock_admin("/_mock/fault", {"endpoint": "getbyunionid", "mode": "error", "count": 1,
+                                "errcode": 400002, "errmsg": "无效的参数"})
+    mock_admin("/_mock/fault", {"endpoint": "extcontact_get", "mode": "error", "count": 1,
+                                "errcode": 60020, "errmsg": "访问ip不在白名单之中"})
+    try:
+        rc, out, err = ctl(conf, "doctor", *stage)
+    finally:
+        mock_admin("/_mock/fault", {"endpoint": "*", "mode": "none"})
+    T.ok(rc == 1 and
+         re.search(r"^ok +permission +成员信息读权限 .*: granted", out, re.M) and
+         re.search(r"^FAIL +permission +DingTalk topapi/extcontact/get: errcode 60020 .*"
+                   r"egress IP", out, re.M),
+         "doctor: 400002 proves the permission, another failure is reported as it is", out + err)
+
+
 def built_openssh_10():
     """An OpenSSH 10.3+ the real-client suite built into its cache, or None."""
     cache = os.environ.get("DT_CACHE_DIR", "/var/cache/pam_dingtalk-tests")
@@ -753,8 +815,9 @@ def main():
     tests = [test_usage, test_root_only, test_bad_config, test_map_edit,
              test_map_broken_file_left_alone, test_enroll_admin, test_enroll_directory_rules,
              test_enroll_interrupted, test_enroll_self, test_recovery, test_test_command,
-             test_doctor, test_doctor_ssh_wait, test_doctor_fleet, test_host_key_new, test_host_key_remove,
-             test_host_key_refusals, test_host_key_owner, test_host_key_racing_writers,
+             test_doctor, test_doctor_permissions, test_doctor_ssh_wait, test_doctor_fleet,
+             test_host_key_new, test_host_key_remove, test_host_key_refusals, test_host_key_owner,
+             test_host_key_racing_writers,
              test_killed_writers, test_racing_writers]
     # dingtalk-ctl is root's alone (test_root_only): without root only its
     # usage and that refusal can be checked, one skip for each other step.

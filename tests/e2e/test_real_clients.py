@@ -258,10 +258,12 @@ class Stage:
         shutil.rmtree(self.work, ignore_errors=True)
 
 
-def phone(link, number, person="alice", decision="approve"):
-    """Scans and approves like a phone would; returns its exit code."""
+def phone(link, number, person="alice", decision="approve", save_page=None):
+    """Scans and approves like a phone would; returns its exit code. With
+    save_page, the confirmation page is written to that file."""
+    more = ["--save-page", save_page] if save_page else []
     return subprocess.run([PY, PHONE, "--link", link, "--person", person, "--number", str(number),
-                           "--decision", decision, "--timeout", "20"],
+                           "--decision", decision, "--timeout", "20"] + more,
                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                           env={"PATH": "/usr/bin:/bin"}, timeout=40).returncode
 
@@ -465,8 +467,9 @@ def test_sshd(stage):
 
 # ---------------------------------------------------------------- sudo
 
-def sudo_terminal(stage, command):
+def sudo_terminal(stage, command, more_env=None):
     env = {"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8", "TERM": "xterm"}
+    env.update(more_env or {})
     return Terminal(["setpriv", "--reuid=" + USER, "--regid=" + USER, "--init-groups",
                      "sudo", "-k"] + command, env)
 
@@ -494,6 +497,29 @@ def test_sudo(stage):
         "/usr/bin/id -un" in shown, shown)
     tap("sudo: PAM_USER is the invoking user", ("login for %s" % USER) in shown or
         ("approval for %s" % USER) in shown, shown)
+
+    # The phone shows the command sudo will run, as sudo itself names it:
+    # a SUDO_COMMAND in the invoking user's environment is theirs to
+    # write, and must not dress up the command on the phone.
+    term = sudo_terminal(stage, ["/usr/bin/id", "-un"], {"SUDO_COMMAND": "/usr/bin/apt upgrade"})
+    term.read_until(rb"expires in \d+ seconds", 20)
+    link, number = link_and_number(term.out)
+    shown = term.text()
+    page_file = os.path.join(stage.work, "confirm.html")
+    if link:
+        phone(link, number, save_page=page_file)
+    code = term.finish(30)
+    try:
+        with open(page_file, encoding="utf-8") as f:
+            page = f.read()
+    except OSError:
+        page = ""
+    row = re.search(r"<tr><th>Command</th><td>(.*?)</td></tr>", page)
+    tap("sudo: the confirmation page shows sudo's command, not the caller's SUDO_COMMAND",
+        code == 0 and row is not None and row.group(1) == "/usr/bin/id -un" and
+        "apt upgrade" not in page, "exit %s\n%s" % (code, page[-1500:]))
+    tap("sudo: so does the terminal's first line",
+        "to run: /usr/bin/id -un" in shown and "apt upgrade" not in shown, shown)
 
     term = sudo_terminal(stage, ["/usr/bin/id", "-un"])
     term.read_until(rb"expires in \d+ seconds", 20)

@@ -14,6 +14,7 @@
 #include "register.h"
 #include "store.h"
 #include "base/util.h"
+#include "proto/command_text.h"
 #include "proto/control_api.h"
 
 #define MAX_TTL 600
@@ -31,6 +32,7 @@ static void check_accepted(const struct cbd_reg *r)
 {
 	char key[CBD_ADDRESS_KEY_MAX + 1];
 	struct cbd_inapp inapp;
+	size_t at;
 	int i;
 
 	if (!dt_is_token(r->state, CBD_STATE_MIN, CBD_STATE_MAX) || r->number < 10 ||
@@ -52,6 +54,10 @@ static void check_accepted(const struct cbd_reg *r)
 	if (strlen(key) > CBD_ADDRESS_KEY_MAX || key[0] == '\0')
 		__builtin_trap();
 	if (strlen(r->authorize_url) > DT_CONTROL_URL_MAX)
+		__builtin_trap();
+	/* sudo's command reaches the page only as safe text (command_text.h). */
+	if (r->command == NULL || strlen(r->command) > DT_CONTROL_COMMAND_MAX ||
+	    dt_command_check(r->command, strlen(r->command), &at) != DT_COMMAND_OK)
 		__builtin_trap();
 	/* Either flow C's pseudo-URL, well formed, or an http(s) URL without
 	 * redirect_uri (docs/control-api.md). */

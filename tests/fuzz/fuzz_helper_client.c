@@ -76,6 +76,7 @@ static void do_register(void)
 	    .authorize_url = "https://login.dingtalk.com/oauth2/auth?client_id=x",
 	    .requester = "rhost:10.0.0.5 user:alice",
 	    .requester_address = "rhost:10.0.0.5",
+	    .command = "/usr/bin/apt upgrade",
 	    .ttl = 90,
 	};
 	struct dt_helper_session s;

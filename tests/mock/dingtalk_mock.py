@@ -16,16 +16,19 @@ Endpoints (stats/fault names in brackets):
   POST /v1.0/oauth2/accessToken          [accessToken]
   GET  /gettoken                         [gettoken]
   POST /topapi/user/getbyunionid         [getbyunionid]
-  POST /topapi/v2/user/get               [user_get]
+  POST /topapi/v2/user/get               [user_get] employees only; fields
+       that are empty or not permitted are left out
+  POST /topapi/extcontact/get            [extcontact_get] external contacts
   GET  /connect/qrconnect                [qrconnect]   flow B authorize
   POST /sns/getuserinfo_bycode           [sns_userinfo] flow B, signed:
        accessKey, timestamp (ms), signature = base64(HMAC-SHA256(secret,
-       timestamp)) URL-encoded once; a timestamp further than --sign-window
-       seconds from now -> "request expired" (errcodes 853001..3 stand in for
-       DingTalk's undocumented ones: request expired, invalid signature,
-       invalid appid)
+       timestamp)) URL-encoded once; errors as DingTalk documents them:
+       853001 timestamp not milliseconds, 853002 more than --sign-window
+       seconds off, 853003 unknown accessKey, 853004 signature mismatch
   POST /topapi/v2/user/getuserinfo       [inapp_userinfo] flow C, app token
   POST /user/getuserinfo is not served (the older flat form).
+  Any other path: HTTP 200 {"errcode":404,"errmsg":"请求的URI地址不存在"}, or
+       under /topapi/ errcode 22 (an API name DingTalk does not know).
 Admin (not DingTalk):
   POST /_mock/fault  {"endpoint": NAME|"*", "mode": MODE, "seconds": N, "count": K}
        MODE: none slow trickle truncated nonjson http500 throttled wrongtypes
@@ -41,7 +44,13 @@ Admin (not DingTalk):
           "message": "..."} (v1 endpoints) or {"errcode": 60020,
           "errmsg": "...", "sub_code": "60011"} (oapi endpoints; with
           sub_code the answer is errcode 88 wrapping it, as topapi does).
-       ipban: {"status": 1111, "wait": N} (N = "seconds", default 5), HTTP 200.
+       ipban: {"status": 1111, "wait": N, ...} (N = "wait", in MINUTES as
+         DingTalk means it, default 5; a fraction lets a test see a short
+         ban end), HTTP 200.
+       throttled: DingTalk's throttling answer; "code" (v1 endpoints) or
+         "errcode" (oapi) picks one of the documented ones (THROTTLES).
+       blanktoken: the call is taken as sent without its access_token (as
+         behind a proxy that drops the query): errcode 88, sub_code 40000.
        badtoken: forget the current app token (as if it expired early), so
          the next call with it fails with 40014 / InvalidAuthentication.
        huge: HTTP 200, a JSON body of "bytes" bytes (default 10 MB), sent
@@ -54,12 +63,21 @@ Admin (not DingTalk):
        免登 code (single use, --code-ttl), for corpId = --corp-id only.
   GET  /_mock/fault  current faults
   GET  /_mock/stats  {"authorize": 3, ...} calls per endpoint (incl. failures)
-  POST /_mock/reset  clear stats and faults (codes and tokens are kept)
+  POST /_mock/reset  clear stats and faults, grant every permission again
+       (codes and tokens are kept)
+  POST /_mock/permissions {"granted": [...]}: the app's permissions from now
+       on, of Contact.User.Read (users/me), qyapi_get_member (getbyunionid,
+       v2/user/get), qyapi_ext_read (extcontact/get), email (邮箱等个人信息:
+       v2/user/get's email), mobile. Default: all. A missing one answers as
+       DingTalk does (403 AccessTokenPermissionDenied, errcode 60011).
 
 --persons FILE: a JSON list of objects replacing the built-in persons, keys:
   name (used as mock_person), nick, unionId, openId, avatarUrl, and optional
   email, mobile, userid (absent/null = not in the organisation -> 60121),
-  contact_type (0 employee, 1 external contact), title, dept_id_list.
+  contact_type (0 employee, 1 external contact), title, dept_id_list,
+  active (false: has not activated DingTalk), left (true: has left the
+  organisation -> 60121), org_email, job_number, hired_date,
+  company_name, follower_user_id.
 
 Never logs codes, secrets, tokens or query strings.
 """
@@ -86,7 +104,7 @@ BUILTIN_PERSONS = [
      "unionId": "uAlice0000000000000000iEiE", "openId": "oAlice00000000000000iEiE",
      "avatarUrl": "https://static.example.invalid/avatar/alice.png",
      "email": "alice@example.com", "mobile": "13800000001",
-     "userid": "zhangalice01", "contact_type": 0, "title": "SRE",
+     "userid": "zhangalice01", "contact_type": 0, "title": "SRE", "hired_date": 1597573616828,
      "dept_id_list": [1, 100]},
     {"name": "bob", "nick": "Bob Li",
      "unionId": "uBob00000000000000000000iEiE", "openId": "oBob000000000000000000iEiE",
@@ -99,18 +117,26 @@ BUILTIN_PERSONS = [
      "avatarUrl": "https://static.example.invalid/avatar/mallory.png",
      "userid": "mallory03", "contact_type": 0, "title": "<script>x</script>",
      "dept_id_list": [200]},
-    # external contact: getbyunionid answers contact_type 1
+    # external contact: getbyunionid answers contact_type 1, v2/user/get
+    # 60121, extcontact/get her record (see "People" below)
     {"name": "carol", "nick": "Carol Wang",
      "unionId": "uCarol0000000000000000iEiE", "openId": "oCarol00000000000000iEiE",
      "avatarUrl": "https://static.example.invalid/avatar/carol.png",
      "email": "carol@partner.example", "userid": "extcarol04", "contact_type": 1,
+     "title": "Consultant", "company_name": "Partner Co", "follower_user_id": "zhangalice01",
      "dept_id_list": []},
-    # left the company: the directory says active = false
-    {"name": "dave", "nick": "Dave Gone",
+    # in the organisation, has not activated DingTalk there: active = false
+    {"name": "dave", "nick": "Dave Inactive",
      "unionId": "uDave00000000000000000000iEiE", "openId": "oDave0000000000000000iEiE",
      "avatarUrl": "https://static.example.invalid/avatar/dave.png",
      "email": "dave@example.com", "userid": "dave05", "contact_type": 0,
      "active": False, "dept_id_list": [100]},
+    # left the organisation: DingTalk no longer finds him (60121 everywhere)
+    {"name": "frank", "nick": "Frank Left",
+     "unionId": "uFrank0000000000000000iEiE", "openId": "oFrank00000000000000iEiE",
+     "avatarUrl": "https://static.example.invalid/avatar/frank.png",
+     "email": "frank@example.com", "userid": "frank06", "contact_type": 0,
+     "left": True, "dept_id_list": [100]},
     # has a DingTalk account, not in the organisation: getbyunionid -> 60121
     {"name": "eve", "nick": "Eve Stranger",
      "unionId": "uEve000000000000000000000iEiE", "openId": "oEve00000000000000000iEiE",
@@ -119,10 +145,11 @@ BUILTIN_PERSONS = [
 ]
 
 FAULT_MODES = ("none", "slow", "trickle", "truncated", "nonjson", "http500", "throttled",
-               "wrongtypes", "hang", "error", "ipban", "badtoken", "huge", "clockskew")
+               "wrongtypes", "hang", "error", "ipban", "badtoken", "huge", "clockskew",
+               "blanktoken")
 ENDPOINTS = ("authorize", "userAccessToken", "users_me", "accessToken",
              "gettoken", "getbyunionid", "user_get", "qrconnect", "sns_userinfo",
-             "inapp_userinfo")
+             "inapp_userinfo", "extcontact_get")
 V1_ENDPOINTS = ("userAccessToken", "users_me", "accessToken")
 CODE_SHAPE = re.compile(r"[0-9a-f]{32}")
 
@@ -189,10 +216,174 @@ def oapi_topapi(errcode, errmsg, **extra):
     return Reply(200, body)
 
 
-def topapi_auth_error():
-    sub = "不合法的access_token"
-    return oapi_topapi(88, "ding talk error[subcode=40014,submsg=%s]" % sub,
-                       sub_code="40014", sub_msg=sub)
+# --- DingTalk's answers to errors (issue 14), each with its public source --
+# [errors] is DingTalk's global error code list,
+# https://open.dingtalk.com/document/development/server-api-error-codes-1;
+# [probe] is a public log of calls with made-up credentials to the real
+# DingTalk on 2026-09-11 (see docs/dingtalk-api.md, "Sources").
+
+def topapi_auth_error(token):
+    """A topapi call without a token: 88 / sub_code "40000" "access_token is
+    blank" [probe P9]; with one DingTalk does not know: 88 / "40014" [probe
+    P8] ([errors]: 88 is 鉴权异常, the cause is in sub_code and sub_msg)."""
+    if not token:
+        sub_code, sub = "40000", "access_token is blank"
+    else:
+        sub_code, sub = "40014", "不合法的access_token"
+    return oapi_topapi(88, "ding talk error[subcode=%s,submsg=%s]" % (sub_code, sub),
+                       sub_code=sub_code, sub_msg=sub)
+
+
+def invalid_authentication():
+    """api.dingtalk.com with a token it does not know: HTTP 400
+    InvalidAuthentication ([errors]; [probe P6]; satorijs/satori#240)."""
+    return v1_error(400, "InvalidAuthentication", "不合法的access_token")
+
+
+def gettoken_missing():
+    """gettoken without appkey/appsecret in the query: 40035 ([errors]:
+    不合法的参数, no parameters sent; the text from [probe P2])."""
+    return oapi(40035, "缺少参数 corpid or appkey")
+
+
+def gettoken_bad_credentials():
+    """gettoken with an appkey/appsecret DingTalk does not know: 40096
+    [probe P1] (not in [errors], which lists 40089 for corpid/corpsecret)."""
+    return oapi(40096, "不合法的appKey或appSecret")
+
+
+def unknown_path(path):
+    """A path DingTalk does not serve: HTTP 200 in the errcode envelope,
+    errcode 404 even on api.dingtalk.com ([errors]; [probe P12]); an unknown
+    topapi name is errcode 22 [probe P14]."""
+    if path.startswith("/topapi/"):
+        name = "dingtalk.oapi." + path[len("/topapi/"):].replace("/", ".")
+        sub = "不合法ApiName，ApiName = %s" % name
+        return oapi_topapi(22, "Invalid method[submsg=%s]" % sub, sub_msg=sub)
+    return oapi(404, "请求的URI地址不存在")
+
+
+# The throttling answers [errors]: api.dingtalk.com's 403 codes, oapi's
+# errcodes (90002 and 90018 also in [throttling]).
+THROTTLES_V1 = {
+    "Forbidden.AccessDenied.QpsLimitForAppkeyAndApi": "您的企业应用调用钉钉开放平台当前接口的所有请求都被暂时禁用了",
+    "Forbidden.AccessDenied.QpsLimitForApi": "您的服务器调用钉钉开放平台当前接口的所有请求都被暂时禁用了",
+    "Forbidden.AccessDenied.QpsLimitForSuitekeyAndOrgAndApi": "您的ISV应用调用钉钉开放平台当前接口的所有请求都被暂时禁用了",
+    "Forbidden.AccessDenied.QpmLimitForAppkeyAndApi": "您的企业应用调用钉钉开放平台当前接口的所有请求都被暂时禁用了",
+    "Forbidden.AccessDenied.QpmLimitForSuitekeyAndOrgAndApi": "您的ISV应用调用钉钉开放平台当前接口的所有请求都被暂时禁用了",
+}
+THROTTLES_OAPI = {
+    90001: "您的服务器调用钉钉开放平台所有接口的请求都被暂时禁用了",
+    90002: "您的服务器调用钉钉开放平台当前接口的所有请求都被暂时禁用了",
+    90003: "您的企业调用钉钉开放平台所有接口的请求都被暂时禁用了，仅对企业自己的Accesstoken有效",
+    90004: "您当前使用的CorpId及CorpSecret被暂时禁用了，仅对企业自己的Accesstoken有效",
+    90005: "您的企业调用当前接口次数过多，请求被暂时禁用了，仅对企业自己的Accesstoken有效",
+    90006: "您当前使用的CorpId及CorpSecret调用当前接口次数过多，请求被暂时禁用了，仅对企业自己的Accesstoken有效",
+    90007: "您当前要调用的企业的接口次数过多，对该企业的所有请求都被暂时禁用了",
+    90008: "您当前要调用的企业的当前接口次数过多，对此企业下该接口的所有请求都被暂时禁用了",
+    90009: "您调用企业接口超过了限制，对所有企业的所有接口的请求都被暂时禁用了",
+    90010: "您调用企业当前接口超过了限制，对所有企业的该接口的请求都被暂时禁用了",
+    90011: "您的套件调用企业接口超过了限制，该套件的所有请求都被暂时禁用了",
+    90012: "您的套件调用企业当前接口超过了限制，该套件对此接口的所有请求都被暂时禁用了",
+    90013: "您的套件调用当前企业的接口超过了限制，该套件对此企业的所有请求都被暂时禁用了",
+    90014: "您的套件调用企业当前接口超过了限制，该套件对此企业该接口的所有请求都被暂时禁用了",
+    90017: "此IP使用CorpId及CorpSecret调用接口的CorpId个数超过限制",
+    90018: "当前企业调用该接口超过限制，请稍后再试",
+}
+
+
+def ip_ban(wait_minutes):
+    """The IP ban: HTTP 200 and this object, not an error envelope; "wait"
+    counts minutes (the documented example is 5, the ban five minutes)
+    ([rate-limit] https://open.dingtalk.com/document/development/call-frequency-limit)."""
+    return Reply(200, {"status": 1111, "wait": wait_minutes, "source": "x5",
+                       "punish": "deny", "uuid": str(uuid.uuid4())})
+
+
+# flow B's signature errors, texts from [errors]
+SNS_ERRORS = {
+    853001: "timestamp参数格式不正确，必须是当前时间的毫秒数",
+    853002: "timestamp参数不合法，该参数值与钉钉服务器当前时间相差超过1分钟",
+    853003: "accessKey参数不合法，必须是钉钉开放平台存在的appId",
+    853004: "signature参数不正确，与钉钉服务端计算出来的签名不一致，注意该参数传递时必须urlEncode",
+}
+
+
+# --- People: what the directory says about whom, and with which permission --
+# Sources (docs/dingtalk-api.md names the pages):
+#  * 查询用户详情 (query-user-details), topapi/v2/user/get: fields such as
+#    avatar, manager_userid, email, work_place, remark, org_email,
+#    extension and hired_date are returned only when they have a value;
+#    email, work_place, remark and extension only when the app holds
+#    邮箱等个人信息, mobile only with 企业员工手机号信息. `active` means "has
+#    activated DingTalk". Permission qyapi_get_member.
+#  * 全局错误码 (server-api-error-codes-1): 60121 找不到该用户 "check that the
+#    employee exists in the organisation": a person who left is no longer
+#    found; 60011 没有调用该接口的权限 for a missing permission (oapi), and
+#    HTTP 403 Forbidden.AccessDenied.AccessTokenPermissionDenied (api).
+#  * 添加接口调用权限 (add-api-permission): the 403 body, with
+#    AccessDeniedDetail.requiredScopes naming the permission, capitals and
+#    all, as the page shows it.
+#  * 获取外部联系人详情 (obtains-the-external-contact-details-of-an-enterprise),
+#    topapi/extcontact/get with {"user_id"}: the record below (no unionid,
+#    no active, no departments); 33012 无效的userId; permission
+#    qyapi_ext_read. v2/user/get documents employees only, so an external
+#    contact's userid is not found there (60121).
+#  * 获取用户通讯录个人信息 (dingtalk-retrieve-user-information),
+#    contact/users/me: permission Contact.User.Read.
+PERMISSIONS = ("Contact.User.Read", "qyapi_get_member", "qyapi_ext_read", "email", "mobile")
+
+
+def permission_denied_v1(scope):
+    rid = request_id()
+    return Reply(403, {
+        "AccessDeniedDetail": {"requiredScopes": [scope]},
+        "Code": "Forbidden.AccessDenied.AccessTokenPermissionDenied",
+        "HostId": "dingtalk-inner.aliyuncs.com",
+        "Message": "没有调用该接口的权限",
+        "Recommend": "https://next.api.aliyun.com/troubleshoot?q=Forbidden.AccessDenied."
+                     "AccessTokenPermissionDenied&product=dingtalk",
+        "RequestId": rid}, headers={"x-acs-request-id": rid})
+
+
+def permission_denied_oapi():
+    return oapi_topapi(60011, "没有调用该接口的权限")
+
+
+def employee_record(p, granted):
+    """topapi/v2/user/get's result: what is empty or not permitted is left out."""
+    depts = list(p.get("dept_id_list") or [])
+    result = {
+        "userid": p["userid"], "unionid": p["unionId"], "name": p["nick"],
+        "state_code": "86", "hide_mobile": False, "exclusive_account": False,
+        "dept_id_list": depts,
+        "dept_order_list": [{"dept_id": d, "order": 176294576350761512} for d in depts],
+        "leader_in_dept": [{"dept_id": d, "leader": False} for d in depts],
+        "role_list": [{"id": 1, "name": "负责人", "group_name": "默认"}],
+        "active": p.get("active", True), "admin": False, "boss": False, "senior": False,
+        "real_authed": True,
+    }
+    optional = {"avatar": p.get("avatarUrl"), "job_number": p.get("job_number"),
+                "title": p.get("title"), "org_email": p.get("org_email"),
+                "hired_date": p.get("hired_date"), "manager_userid": p.get("manager_userid")}
+    if "email" in granted:
+        optional.update(email=p.get("email"), work_place=p.get("work_place"),
+                        remark=p.get("remark"))
+    if "mobile" in granted:
+        optional["mobile"] = p.get("mobile")
+    result.update({k: v for k, v in optional.items() if v not in (None, "")})
+    return result
+
+
+def external_record(p):
+    """topapi/extcontact/get's result for an external contact."""
+    result = {"userid": p["userid"], "name": p["nick"], "share_user_ids": [],
+              "share_dept_ids": [], "label_ids": [], "state_code": "86"}
+    optional = {"title": p.get("title"), "company_name": p.get("company_name"),
+                "email": p.get("email"), "mobile": p.get("mobile"),
+                "follower_user_id": p.get("follower_user_id")}
+    result.update({k: v for k, v in optional.items() if v not in (None, "")})
+    return result
 
 
 def html_page(status, title, body_html):
@@ -229,13 +420,15 @@ class State:
         self.redirect_domains = args.redirect_domain or []
         self.persons = {p["name"]: p for p in persons}
         self.by_union = {p["unionId"]: p for p in persons}
-        self.by_userid = {p["userid"]: p for p in persons if p.get("userid")}
+        self.by_userid = {p["userid"]: p for p in persons
+                          if p.get("userid") and not p.get("left")}
         self.codes = {}          # code -> {person, scope, client_id, exp}
         self.user_tokens = {}    # token -> {person, exp}
         self.refresh_tokens = {}  # refresh token -> {person, scope, client_id}
         self.app_token = None    # (token, exp)
         self.stats = {}
         self.faults = {}         # endpoint|"*" -> {mode, seconds, count}
+        self.granted = set(PERMISSIONS)  # the app's permissions (see "People")
         self.log_file = args.log
         self.log_lock = threading.Lock()
 
@@ -327,6 +520,7 @@ class State:
 
 class Handler(BaseHTTPRequestHandler):
     clock_offset = 0.0                 # clockskew fault, per request
+    blank_token = False                # blanktoken fault, per request
     protocol_version = "HTTP/1.1"
     timeout = 60          # idle keep-alive connections do not pin threads
     # Headers and body are two writes: with Nagle on, the body waited for
@@ -342,6 +536,7 @@ class Handler(BaseHTTPRequestHandler):
         ("GET", "/gettoken"): ("gettoken", "h_gettoken"),
         ("POST", "/topapi/user/getbyunionid"): ("getbyunionid", "h_getbyunionid"),
         ("POST", "/topapi/v2/user/get"): ("user_get", "h_user_get"),
+        ("POST", "/topapi/extcontact/get"): ("extcontact_get", "h_extcontact_get"),
         ("GET", "/connect/qrconnect"): ("qrconnect", "h_qrconnect"),
         ("POST", "/sns/getuserinfo_bycode"): ("sns_userinfo", "h_sns_userinfo"),
         ("POST", "/topapi/v2/user/getuserinfo"): ("inapp_userinfo", "h_inapp_userinfo"),
@@ -350,6 +545,7 @@ class Handler(BaseHTTPRequestHandler):
         ("GET", "/_mock/fault"): (None, "h_mock_fault_get"),
         ("GET", "/_mock/stats"): (None, "h_mock_stats"),
         ("POST", "/_mock/reset"): (None, "h_mock_reset"),
+        ("POST", "/_mock/permissions"): (None, "h_mock_permissions"),
     }
 
     def version_string(self):
@@ -377,6 +573,8 @@ class Handler(BaseHTTPRequestHandler):
 
     # --- plumbing -------------------------------------------------------------
     def dispatch(self, method):
+        self.clock_offset = 0.0
+        self.blank_token = False
         parts = urlsplit(self.path)
         self.req_path = parts.path
         self.query = parse_qs(parts.query, keep_blank_values=True)
@@ -396,9 +594,10 @@ class Handler(BaseHTTPRequestHandler):
         endpoint, fname = self.ROUTES.get((method, parts.path), (None, None))
         if fname is None:
             self.st.count("unknown")
-            reply = v1_error(404, "InvalidAction.NotFound",
-                             "Specified api is not found, please check your url and method.")
-            self.send_reply(reply)
+            if parts.path.startswith("/_mock/"):
+                self.send_reply(Reply(404, {"error": "no such admin path"}))
+            else:
+                self.send_reply(unknown_path(parts.path))
             return
         if endpoint is None:           # admin
             self.send_reply(getattr(self, fname)())
@@ -408,6 +607,9 @@ class Handler(BaseHTTPRequestHandler):
         fault = self.st.take_fault(endpoint)
         mode = fault["mode"] if fault else "none"
         seconds = float(fault.get("seconds") or 0) if fault else 0.0
+        # Per request: a Handler serves every request of its connection.
+        self.clock_offset = seconds if mode == "clockskew" else 0.0
+        self.blank_token = mode == "blanktoken"
 
         if mode == "hang":
             # accepted, never answered; the connection is dropped afterwards
@@ -418,15 +620,15 @@ class Handler(BaseHTTPRequestHandler):
         if mode == "slow":
             time.sleep(seconds if seconds > 0 else 3)
         if mode == "throttled":
-            self.send_reply(self.throttled(endpoint))
+            self.send_reply(self.throttled(endpoint, fault))
             return
         if mode == "error":
             self.send_reply(self.chosen_error(endpoint, fault))
             return
         if mode == "ipban":
-            self.send_reply(Reply(200, {"status": 1111, "wait": int(seconds or 5),
-                                        "message": "IP has been banned"}))
+            self.send_reply(ip_ban(fault.get("wait", 5)))
             return
+
         if mode == "badtoken":
             with self.st.lock:
                 self.st.app_token = None
@@ -442,7 +644,6 @@ class Handler(BaseHTTPRequestHandler):
         if mode == "huge":
             self.send_huge(int(fault.get("bytes") or 10 * 1024 * 1024))
             return
-        self.clock_offset = seconds if mode == "clockskew" else 0.0
         if mode == "nonjson":
             self.send_reply(Reply(200, "<html><head><title>系统繁忙</title></head>"
                                        "<body>系统繁忙，请稍后再试</body></html>",
@@ -507,13 +708,17 @@ class Handler(BaseHTTPRequestHandler):
                                sub_code=sub, sub_msg=msg)
         return oapi_topapi(int(fault.get("errcode") or -1), fault.get("errmsg") or "mock error")
 
-    def throttled(self, endpoint):
+    def throttled(self, endpoint, fault):
         if endpoint in V1_ENDPOINTS:
+            code = fault.get("code")
+            if code is not None:
+                return v1_error(403, code, THROTTLES_V1[code])
             return v1_error(403, "Forbidden.AccessDenied.QpsLimitForAppkeyAndApi",
                             "调用该接口触发了限流，请稍后再试")
         if endpoint == "authorize":
             return html_page(403, "Too many requests", "<p>请求过于频繁</p>")
-        return oapi(90018, "当前企业调用该接口超过限制，请稍后再试")
+        errcode = fault.get("errcode") or 90018
+        return oapi(errcode, THROTTLES_OAPI[errcode])
 
     def send_reply(self, reply, truncated=False):
         data = reply.payload()
@@ -559,6 +764,17 @@ class Handler(BaseHTTPRequestHandler):
     def q1(self, name):
         v = self.query.get(name)
         return v[0] if v else None
+
+    def app_token_sent(self):
+        """The access_token of a topapi call; the blanktoken fault drops it."""
+        return None if self.blank_token else self.q1("access_token")
+
+    def date_time_string(self, timestamp=None):
+        """The Date header from the mock's clock: the clockskew fault moves
+        it too, so that a client can measure the skew by it."""
+        if timestamp is None:
+            timestamp = time.time() + self.clock_offset
+        return super().date_time_string(timestamp)
 
     # --- login.dingtalk.com ---------------------------------------------------
     def h_authorize(self):
@@ -680,7 +896,9 @@ class Handler(BaseHTTPRequestHandler):
                             "x-acs-dingtalk-access-token is mandatory for this action.")
         rec = self.st.user_token(tok)
         if rec is None:
-            return v1_error(401, "InvalidAuthentication", "不合法的access_token")
+            return invalid_authentication()
+        if not self.granted("Contact.User.Read"):
+            return permission_denied_v1("Contact.User.Read")
         p = rec["person"]
         out = {"nick": p["nick"], "avatarUrl": p["avatarUrl"], "openId": p["openId"],
                "unionId": p["unionId"], "stateCode": "86"}
@@ -705,48 +923,71 @@ class Handler(BaseHTTPRequestHandler):
 
     # --- oapi.dingtalk.com ----------------------------------------------------
     def h_gettoken(self):
+        if not self.q1("appkey") or not self.q1("appsecret"):
+            return gettoken_missing()
         if not self.st.client_ok(self.q1("appkey"), self.q1("appsecret")):
-            return oapi(40096, "不合法的appKey或appSecret")
+            return gettoken_bad_credentials()
         return oapi(0, "ok", access_token=self.st.get_app_token(),
                     expires_in=self.st.token_ttl)
 
     def h_getbyunionid(self):
-        if not self.st.app_token_valid(self.q1("access_token")):
-            return topapi_auth_error()
+        if not self.st.app_token_valid(self.app_token_sent()):
+            return topapi_auth_error(self.app_token_sent())
+        if not self.granted("qyapi_get_member"):
+            return permission_denied_oapi()
         unionid = self.topapi_body().get("unionid")
         if not isinstance(unionid, str) or not unionid:
             return oapi_topapi(400002, "无效的参数 unionid")
         p = self.st.by_union.get(unionid)
-        if p is None or not p.get("userid"):
+        if p is None or not p.get("userid") or p.get("left"):
             return oapi_topapi(60121, "找不到该用户")
         return oapi_topapi(0, "ok", result={"contact_type": int(p.get("contact_type", 0)),
                                             "userid": p["userid"]})
 
     def h_user_get(self):
-        if not self.st.app_token_valid(self.q1("access_token")):
-            return topapi_auth_error()
+        if not self.st.app_token_valid(self.app_token_sent()):
+            return topapi_auth_error(self.app_token_sent())
+        if not self.granted("qyapi_get_member"):
+            return permission_denied_oapi()
         userid = self.topapi_body().get("userid")
         if not isinstance(userid, str) or not userid:
             return oapi_topapi(400002, "无效的参数 userid")
         p = self.st.by_userid.get(userid)
-        if p is None:
+        if p is None or p.get("contact_type") == 1:
+            # Employees only: an external contact's userid is no employee's.
             return oapi_topapi(60121, "找不到该用户")
-        depts = list(p.get("dept_id_list") or [])
-        result = {
-            "userid": p["userid"], "unionid": p["unionId"], "name": p["nick"],
-            "avatar": p["avatarUrl"], "state_code": "86",
-            "mobile": p.get("mobile", ""), "hide_mobile": False, "telephone": "",
-            "job_number": p.get("job_number", ""), "title": p.get("title", ""),
-            "email": p.get("email", ""), "org_email": "", "work_place": "",
-            "remark": "", "dept_id_list": depts,
-            "dept_order_list": [{"dept_id": d, "order": 176294576350761512} for d in depts],
-            "leader_in_dept": [{"dept_id": d, "leader": False} for d in depts],
-            "role_list": [{"id": 1, "name": "负责人", "group_name": "默认"}],
-            "active": p.get("active", True), "admin": False, "boss": False, "senior": False,
-            "real_authed": True, "exclusive_account": False,
-            "hired_date": 1597573616828, "manager_userid": "",
-        }
-        return oapi_topapi(0, "ok", result=result)
+        return oapi_topapi(0, "ok", result=employee_record(p, self.st.granted))
+
+    def h_extcontact_get(self):
+        if not self.st.app_token_valid(self.app_token_sent()):
+            return topapi_auth_error(self.app_token_sent())
+        if not self.granted("qyapi_ext_read"):
+            return permission_denied_oapi()
+        userid = self.topapi_body().get("user_id")
+        if not isinstance(userid, str) or not userid:
+            return oapi_topapi(400002, "无效的参数 user_id")
+        p = self.st.by_userid.get(userid)
+        if p is None or p.get("contact_type") != 1:
+            # The page's own error for a user_id it does not know.
+            return oapi_topapi(33012, "无效的userId")
+        return oapi_topapi(0, "ok", result=external_record(p))
+
+    def granted(self, permission):
+        with self.st.lock:
+            return permission in self.st.granted
+
+    def h_mock_permissions(self):
+        try:
+            req = json.loads(self.body.decode("utf-8") or "{}")
+        except ValueError:
+            return Reply(400, {"error": "body must be JSON"})
+        granted = req.get("granted")
+        if not isinstance(granted, list) or any(g not in PERMISSIONS for g in granted):
+            return Reply(400, {"error": "granted must list known permissions",
+                               "permissions": list(PERMISSIONS)})
+        with self.st.lock:
+            self.st.granted = set(granted)
+        return Reply(200, {"granted": sorted(granted)})
 
     # --- flow B: snsapi_login -------------------------------------------------
     def h_qrconnect(self):
@@ -779,13 +1020,16 @@ class Handler(BaseHTTPRequestHandler):
         key = self.q1("accessKey")
         ts = self.q1("timestamp") or ""
         sig = self.q1("signature") or ""
+        # The checks' order is the mock's; the codes are [errors]'s.
         if not key or not secrets.compare_digest(key.encode(), st.client_id.encode()):
-            return oapi(853003, "invalid appid")
+            return oapi(853003, SNS_ERRORS[853003])
         now = time.time() + self.clock_offset
-        if not ts.isdigit() or abs(int(ts) / 1000.0 - now) > st.sign_window:
-            return oapi(853001, "request expired")
+        if not ts.isdigit() or len(ts) != 13:
+            return oapi(853001, SNS_ERRORS[853001])
+        if abs(int(ts) / 1000.0 - now) > st.sign_window:
+            return oapi(853002, SNS_ERRORS[853002])
         if not secrets.compare_digest(sig.encode(), self.expected_signature(ts).encode()):
-            return oapi(853002, "invalid signature")
+            return oapi(853004, SNS_ERRORS[853004])
         code = self.json_body() or {}
         code = code.get("tmp_auth_code")
         rec = st.consume_code(code) if isinstance(code, str) and code else None
@@ -799,14 +1043,14 @@ class Handler(BaseHTTPRequestHandler):
     # --- flow C: in-DingTalk 免登 -----------------------------------------------
     def h_inapp_userinfo(self):
         st = self.st
-        if not st.app_token_valid(self.q1("access_token")):
-            return topapi_auth_error()
+        if not st.app_token_valid(self.app_token_sent()):
+            return topapi_auth_error(self.app_token_sent())
         code = self.topapi_body().get("code")
         rec = st.consume_code(code) if isinstance(code, str) and code else None
         if rec is None or rec["scope"] != "inapp":
             return oapi_topapi(40078, "不存在的临时授权码")
         p = rec["person"]
-        if not p.get("userid"):
+        if not p.get("userid") or p.get("left"):
             return oapi_topapi(60121, "找不到该用户")
         return oapi_topapi(0, "ok", result={
             "userid": p["userid"], "unionid": p["unionId"], "name": p["nick"],
@@ -837,6 +1081,14 @@ class Handler(BaseHTTPRequestHandler):
             return Reply(400, {"error": "unknown endpoint", "endpoints": list(ENDPOINTS)})
         if mode not in FAULT_MODES:
             return Reply(400, {"error": "unknown mode", "modes": list(FAULT_MODES)})
+        if mode == "throttled" and (
+                (req.get("code") is not None and req["code"] not in THROTTLES_V1)
+                or (req.get("errcode") is not None and req["errcode"] not in THROTTLES_OAPI)):
+            return Reply(400, {"error": "not a documented throttling answer",
+                               "codes": list(THROTTLES_V1), "errcodes": list(THROTTLES_OAPI)})
+        if mode == "ipban" and req.get("wait") is not None and (
+                not isinstance(req["wait"], (int, float)) or req["wait"] < 0):
+            return Reply(400, {"error": "wait is a number of minutes"})
         with self.st.lock:
             if mode == "none":
                 if ep == "*":
@@ -846,7 +1098,7 @@ class Handler(BaseHTTPRequestHandler):
             else:
                 f = {"mode": mode, "seconds": float(req.get("seconds") or 0)}
                 for k in ("code", "status", "message", "errcode", "errmsg", "sub_code", "bytes",
-                          "interval_ms"):
+                          "interval_ms", "wait"):
                     if req.get(k) is not None:
                         f[k] = req[k]
                 if req.get("count") is not None:
@@ -867,6 +1119,7 @@ class Handler(BaseHTTPRequestHandler):
         with self.st.lock:
             self.st.stats.clear()
             self.st.faults.clear()
+            self.st.granted = set(PERMISSIONS)
         return Reply(200, {"ok": True})
 
 

@@ -244,6 +244,9 @@ def run(args):
 
     # 3. back to the helper
     status, loc, body = get(callback, "callback")
+    if args.save_page:
+        with open(args.save_page, "w", encoding="utf-8") as f:
+            f.write(body)
     page = parse_page(body)
     if args.decision != "approve":
         return page.title or "(no title, HTTP %d)" % status
@@ -287,6 +290,8 @@ def main(argv=None):
     ap.add_argument("--number-regex", default=r"number\s+(\d{2})",
                     help="regex with one group for the number in --number-from text")
     ap.add_argument("--cafile", help="CA bundle for an https helper")
+    ap.add_argument("--save-page", metavar="FILE",
+                    help="write the page the callback answers (the confirmation page) to FILE")
     ap.add_argument("--mock", help="the DingTalk mock's URL, for flow C's in-DingTalk page")
     ap.add_argument("--inject-code", metavar="CODE",
                     help="skip DingTalk: answer the helper's callback with this code and "

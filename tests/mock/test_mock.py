@@ -191,7 +191,7 @@ def tests_login(m):
     st, b, _ = m.req("GET", "/v1.0/contact/users/me", headers={"Authorization": "Bearer " + token})
     check(is_v1_error(st, b, 400, "AuthenticationFailed.MissingParameter"), "token in Authorization -> 400 AuthenticationFailed.MissingParameter")
     st, b, _ = m.req("GET", "/v1.0/contact/users/me", headers={"x-acs-dingtalk-access-token": "f" * 32})
-    check(is_v1_error(st, b, 401, "InvalidAuthentication"), "unknown token -> 401 InvalidAuthentication")
+    check(is_v1_error(st, b, 400, "InvalidAuthentication"), "unknown token -> 400 InvalidAuthentication (as DingTalk)")
     st, b, _ = m.user_token(m.code("mallory"))
     st, me, _ = m.req("GET", "/v1.0/contact/users/me", headers={"x-acs-dingtalk-access-token": b["accessToken"]})
     check(st == 200 and "<b>Mal</b>" in me["nick"] and "\x1b[31m" in me["nick"] and "email" not in me,
@@ -219,7 +219,13 @@ def tests_app(m):
           and g.get("access_token") == a["accessToken"] and g.get("expires_in") == 7200,
           "gettoken: oapi envelope, access_token/expires_in, same app token")
     st, g, _ = m.req("GET", "/gettoken?" + urlencode({"appkey": CID, "appsecret": "bad"}))
-    check(st == 200 and g.get("errcode") == 40096 and "access_token" not in g, "gettoken bad creds -> 200 errcode 40096")
+    check(st == 200 and g.get("errcode") == 40096 and g.get("errmsg") == "不合法的appKey或appSecret"
+          and "access_token" not in g, "gettoken bad creds -> 200 errcode 40096")
+    st, g, _ = m.req("GET", "/gettoken")
+    check(st == 200 and g.get("errcode") == 40035 and "access_token" not in g,
+          "gettoken without appkey -> 200 errcode 40035")
+    st, g, _ = m.req("GET", "/gettoken?" + urlencode({"appkey": CID}))
+    check(g.get("errcode") == 40035, "gettoken without appsecret -> 40035")
     app = a["accessToken"]
 
     def byunion(uid, tok=app, headers=None):
@@ -236,8 +242,9 @@ def tests_app(m):
     st, r, _ = byunion("uNobody")
     check(st == 200 and r.get("errcode") == 60121, "getbyunionid unknown -> 60121")
     st, r, _ = byunion("uAlice0000000000000000iEiE", tok=None, headers={"x-acs-dingtalk-access-token": app})
-    check(st == 200 and r.get("errcode") == 88 and r.get("sub_code") == "40014",
-          "getbyunionid token not in query -> errcode 88, sub_code '40014' (string)")
+    check(st == 200 and r.get("errcode") == 88 and r.get("sub_code") == "40000"
+          and r.get("sub_msg") == "access_token is blank",
+          "getbyunionid token not in query -> errcode 88, sub_code '40000' (string), access_token is blank")
     st, r, _ = byunion("uAlice0000000000000000iEiE", tok="bad")
     check(st == 200 and r.get("errcode") == 88 and r.get("sub_code") == "40014", "getbyunionid bad token -> 88/40014")
     st, r, _ = m.req("POST", "/topapi/v2/user/get?access_token=" + app, {"userid": "zhangalice01", "language": "zh_CN"})
@@ -342,9 +349,9 @@ def tests_misc(m, token):
     s = m.stats()
     check(s == {"authorize": 1, "users_me": 2}, "stats count calls per endpoint after reset (%s)" % s)
     st, b, _ = m.req("GET", "/v1.0/nothing/here")
-    check(st == 404 and isinstance(b, dict) and b.get("code"), "unknown path -> 404 JSON")
+    check(st == 200 and isinstance(b, dict) and b.get("errcode") == 404, "unknown path -> HTTP 200, errcode 404")
     st, b, _ = m.req("GET", "/v1.0/oauth2/userAccessToken")
-    check(st == 404, "wrong method -> 404")
+    check(st == 200 and b.get("errcode") == 404, "wrong method -> HTTP 200, errcode 404")
     st, b, _ = m.req("POST", "/_mock/fault", {"endpoint": "users_me", "mode": "explode"})
     check(st == 400, "unknown fault mode refused")
     with open(m.log, encoding="utf-8") as fh:
@@ -379,7 +386,7 @@ def tests_ttl(tmp):
         st, a1, _ = m.req("POST", "/v1.0/oauth2/accessToken", {"appKey": "otherkey", "appSecret": "othersecret"})
         time.sleep(2.2)
         st, me, _ = m.req("GET", "/v1.0/contact/users/me", headers={"x-acs-dingtalk-access-token": tok})
-        check(is_v1_error(st, me, 401, "InvalidAuthentication"), "expired user token -> 401 InvalidAuthentication")
+        check(is_v1_error(st, me, 400, "InvalidAuthentication"), "expired user token -> 400 InvalidAuthentication")
         st, r, _ = m.req("POST", "/topapi/user/getbyunionid?access_token=" + a1["accessToken"], {"unionid": "uZed"})
         check(r.get("errcode") == 88, "expired app token -> 88/40014")
         st, a2, _ = m.req("POST", "/v1.0/oauth2/accessToken", {"appKey": "otherkey", "appSecret": "othersecret"})
@@ -414,16 +421,24 @@ def tests_flows_b_c(m):
     while "%2B" not in signed(now):
         now += 1
     st, r, _ = m.req("POST", signed(now, secret="wrong"), {"tmp_auth_code": code})
-    check(r.get("errcode") == 853002 and r.get("errmsg") == "invalid signature", "sns: wrong secret -> invalid signature")
+    check(r.get("errcode") == 853004 and r.get("errmsg", "").startswith("signature参数不正确"),
+          "sns: wrong secret -> 853004 signature mismatch")
     st, r, _ = m.req("POST", signed(now - 3600 * 1000), {"tmp_auth_code": code})
-    check(r.get("errcode") == 853001 and r.get("errmsg") == "request expired", "sns: stale timestamp -> request expired")
+    check(r.get("errcode") == 853002 and "相差超过1分钟" in r.get("errmsg", ""),
+          "sns: a timestamp an hour old -> 853002 more than a minute off")
+    st, r, _ = m.req("POST", signed(now // 1000), {"tmp_auth_code": code})
+    check(r.get("errcode") == 853001 and "毫秒数" in r.get("errmsg", ""),
+          "sns: a timestamp in seconds -> 853001 not milliseconds")
     m.fault("sns_userinfo", "clockskew", seconds=3600, count=1)
-    st, r, _ = m.req("POST", signed(now), {"tmp_auth_code": code})
-    check(r.get("errcode") == 853001, "fault clockskew 3600 s -> a fresh timestamp is stale")
+    st, r, resp = m.req("POST", signed(now), {"tmp_auth_code": code})
+    from email.utils import parsedate_to_datetime
+    date = parsedate_to_datetime(resp.getheader("Date")).timestamp()
+    check(r.get("errcode") == 853002 and 3590 < date - now / 1000 < 3610,
+          "fault clockskew 3600 s -> a fresh timestamp is 853002, and the Date header runs ahead too")
     st, r, _ = m.req("POST", signed(now, key="other"), {"tmp_auth_code": code})
-    check(r.get("errcode") == 853003, "sns: unknown accessKey -> invalid appid")
+    check(r.get("errcode") == 853003, "sns: unknown accessKey -> 853003")
     st, r, _ = m.req("POST", signed(now, encode=False), {"tmp_auth_code": code})
-    check(r.get("errcode") == 853002, "sns: a signature not URL-encoded ('+' read as space) is refused")
+    check(r.get("errcode") == 853004, "sns: a signature not URL-encoded ('+' read as space) is refused")
     st, r, _ = m.req("POST", signed(now), {"tmp_auth_code": code})
     ui = r.get("user_info") or {}
     check(r.get("errcode") == 0 and ui.get("unionid") == "uAlice0000000000000000iEiE" and ui.get("nick") == "Alice Zhang",
@@ -437,7 +452,7 @@ def tests_flows_b_c(m):
     st2, a, _ = m.req("POST", "/v1.0/oauth2/accessToken", {"appKey": CID, "appSecret": CSECRET})
     path = "/topapi/v2/user/getuserinfo?access_token=" + a["accessToken"]
     st, r, _ = m.req("POST", "/topapi/v2/user/getuserinfo", {"code": c["code"]})
-    check(r.get("errcode") == 88 and r.get("sub_code") == "40014", "inapp getuserinfo without token -> 88/40014")
+    check(r.get("errcode") == 88 and r.get("sub_code") == "40000", "inapp getuserinfo without token -> 88/40000")
     st, r, _ = m.req("POST", path, {"code": c["code"]})
     res = r.get("result") or {}
     check(r.get("errcode") == 0 and res.get("userid") == "libob02" and res.get("unionid") == "uBob00000000000000000000iEiE",
@@ -454,9 +469,105 @@ def tests_flows_b_c(m):
     st, r, _ = m.req("GET", "/v1.0/contact/users/me")
     check(st == 403 and r.get("code") == "Forbidden.AccessDenied.IpNotInWhiteList" and "requestid" in r,
           "fault error: chosen v1 code and status")
-    m.req("POST", "/_mock/fault", {"endpoint": "user_get", "mode": "ipban", "seconds": 7, "count": 1})
+    m.req("POST", "/_mock/fault", {"endpoint": "user_get", "mode": "ipban", "count": 1})
     st, r, _ = m.req("POST", "/topapi/v2/user/get?access_token=" + a["accessToken"], {"userid": "libob02"})
-    check(r.get("status") == 1111 and r.get("wait") == 7, "fault ipban: status 1111 with wait")
+    check(st == 200 and r.get("status") == 1111 and r.get("wait") == 5 and r.get("punish") == "deny"
+          and "errcode" not in r, "fault ipban: HTTP 200, status 1111, wait 5 (minutes) by default")
+    m.req("POST", "/_mock/fault", {"endpoint": "user_get", "mode": "ipban", "wait": 0.02, "count": 1})
+    st, r, _ = m.req("POST", "/topapi/v2/user/get?access_token=" + a["accessToken"], {"userid": "libob02"})
+    check(r.get("wait") == 0.02, "fault ipban: a chosen wait")
+    st, r, _ = m.req("POST", "/_mock/fault", {"endpoint": "user_get", "mode": "ipban", "wait": "5"})
+    check(st == 400, "fault ipban: wait must be a number of minutes")
+
+
+def tests_dingtalk_errors(m, app):
+    """Issue 14: the error answers as DingTalk gives them."""
+    st, r, _ = m.req("POST", "/v1.0/oauth2/notAnApi", {})
+    check(st == 200 and r == {"errcode": 404, "errmsg": "请求的URI地址不存在"},
+          "unknown path on api.dingtalk.com -> HTTP 200 errcode 404")
+    st, r, _ = m.req("POST", "/wrong/v1.0/oauth2/userAccessToken", {})
+    check(st == 200 and r.get("errcode") == 404, "a base with a path -> HTTP 200 errcode 404")
+    st, r, _ = m.req("POST", "/topapi/v2/user/notexist?access_token=" + app, {})
+    check(st == 200 and r.get("errcode") == 22 and "dingtalk.oapi.v2.user.notexist" in r.get("sub_msg", ""),
+          "unknown topapi name -> errcode 22 naming the API")
+    st, r, _ = m.req("GET", "/_mock/nothing")
+    check(st == 404, "unknown admin path -> 404")
+    m.fault("getbyunionid", "blanktoken", count=1)
+    st, r, _ = m.req("POST", "/topapi/user/getbyunionid?access_token=" + app, {"unionid": "uAlice0000000000000000iEiE"})
+    check(r.get("errcode") == 88 and r.get("sub_code") == "40000" and r.get("sub_msg") == "access_token is blank",
+          "fault blanktoken -> 88 / 40000 access_token is blank")
+    st, r, _ = m.req("POST", "/topapi/user/getbyunionid?access_token=" + app, {"unionid": "uAlice0000000000000000iEiE"})
+    check(r.get("errcode") == 0, "fault blanktoken count=1 clears itself")
+    for code in ("Forbidden.AccessDenied.QpmLimitForAppkeyAndApi",
+                 "Forbidden.AccessDenied.QpmLimitForSuitekeyAndOrgAndApi",
+                 "Forbidden.AccessDenied.QpsLimitForSuitekeyAndOrgAndApi"):
+        m.fault("users_me", "throttled", code=code, count=1)
+        st, b, _ = m.req("GET", "/v1.0/contact/users/me")
+        check(is_v1_error(st, b, 403, code), "fault throttled code=%s -> 403 %s" % (code, code))
+    for errcode in (90001, 90005, 90017):
+        m.fault("user_get", "throttled", errcode=errcode, count=1)
+        st, r, _ = m.req("POST", "/topapi/v2/user/get?access_token=" + app, {"userid": "libob02"})
+        check(st == 200 and r.get("errcode") == errcode and r.get("errmsg"),
+              "fault throttled errcode=%d -> errcode %d" % (errcode, errcode))
+    st, r, _ = m.req("POST", "/_mock/fault", {"endpoint": "users_me", "mode": "throttled", "code": "Made.Up"})
+    check(st == 400, "fault throttled: only documented codes")
+    m.fault("*", "none")
+
+
+def tests_people(m, token, app):
+    """External contacts, leavers, left-out fields and permission refusals,
+    answered as docs/dingtalk-api.md says DingTalk answers them."""
+    def topapi(path, body):
+        return m.req("POST", path + "?access_token=" + app, body)[1]
+
+    r = topapi("/topapi/v2/user/get", {"userid": "extcarol04"})
+    check(r.get("errcode") == 60121, "v2/user/get for an external contact -> 60121")
+    r = topapi("/topapi/extcontact/get", {"user_id": "extcarol04"})
+    res = r.get("result", {})
+    check(r.get("errcode") == 0 and res.get("userid") == "extcarol04"
+          and res.get("company_name") == "Partner Co" and "unionid" not in res
+          and "active" not in res and "dept_id_list" not in res,
+          "extcontact/get -> the external contact's record (no unionid, active, departments)")
+    r = topapi("/topapi/extcontact/get", {"user_id": "zhangalice01"})
+    check(r.get("errcode") == 33012, "extcontact/get for an employee -> 33012")
+    r = topapi("/topapi/user/getbyunionid", {"unionid": "uFrank0000000000000000iEiE"})
+    check(r.get("errcode") == 60121, "getbyunionid for a leaver -> 60121, not active=false")
+    r = topapi("/topapi/v2/user/get", {"userid": "frank06"})
+    check(r.get("errcode") == 60121, "v2/user/get for a leaver -> 60121")
+    r = topapi("/topapi/v2/user/get", {"userid": "dave05"})
+    check(r.get("errcode") == 0 and r["result"].get("active") is False,
+          "v2/user/get for a member who has not activated DingTalk -> active false")
+    r = topapi("/topapi/v2/user/get", {"userid": "mallory03"})
+    res = r.get("result", {})
+    check(r.get("errcode") == 0 and not {"email", "org_email", "work_place", "remark",
+                                         "mobile", "job_number", "hired_date",
+                                         "manager_userid"} & set(res),
+          "v2/user/get leaves out empty fields instead of sending \"\"")
+    check("" not in res.values(), "v2/user/get sends no empty strings")
+
+    def grant(*names):
+        st, _, _ = m.req("POST", "/_mock/permissions", {"granted": list(names)})
+        assert st == 200
+    grant("Contact.User.Read", "qyapi_get_member", "qyapi_ext_read")
+    r = topapi("/topapi/v2/user/get", {"userid": "zhangalice01"})
+    check(r.get("errcode") == 0 and "email" not in r["result"] and "mobile" not in r["result"],
+          "without 邮箱等个人信息 v2/user/get leaves email out")
+    grant("Contact.User.Read", "qyapi_ext_read", "email")
+    r = topapi("/topapi/user/getbyunionid", {"unionid": "uAlice0000000000000000iEiE"})
+    check(r.get("errcode") == 60011 and r.get("errmsg") == "没有调用该接口的权限",
+          "without qyapi_get_member getbyunionid -> 60011")
+    grant("qyapi_get_member")
+    r = topapi("/topapi/extcontact/get", {"user_id": "extcarol04"})
+    check(r.get("errcode") == 60011, "without qyapi_ext_read extcontact/get -> 60011")
+    st, b, _ = m.req("GET", "/v1.0/contact/users/me", headers={"x-acs-dingtalk-access-token": token})
+    check(st == 403 and b.get("Code") == "Forbidden.AccessDenied.AccessTokenPermissionDenied"
+          and b.get("AccessDeniedDetail") == {"requiredScopes": ["Contact.User.Read"]},
+          "without Contact.User.Read users/me -> 403 naming requiredScopes")
+    st, b, _ = m.req("POST", "/_mock/permissions", {"granted": ["nonsense"]})
+    check(st == 400, "an unknown permission is refused by the admin API")
+    m.req("POST", "/_mock/reset")
+    st, b, _ = m.req("GET", "/v1.0/contact/users/me", headers={"x-acs-dingtalk-access-token": token})
+    check(st == 200, "reset grants every permission again")
 
 
 def main():
@@ -467,7 +578,9 @@ def main():
         check(m.port > 0, "mock starts on a free port and writes --port-file")
         token = tests_login(m)
         app = tests_app(m)
+        tests_dingtalk_errors(m, app)
         tests_faults(m, token, app)
+        tests_people(m, token, app)
         tests_misc(m, token)
         tests_flows_b_c(m)
         tests_ttl(tmp)

@@ -2,7 +2,14 @@
 """A fake dingtalk-callbackd for the PAM fault tests: listens on a Unix
 socket and answers every request with one canned HTTP answer.
 
-  fake_helper.py SOCKET STATUS BODY [UID]
+  fake_helper.py SOCKET STATUS BODY [UID] [--get STATUS BODY] [--delete STATUS BODY]
+
+--get and --delete give waits and cancels answers of their own (STATUS
+BODY then answers only the registration, POST), so that a whole login can
+be played: registered, then refused with whatever reason the test needs.
+A registration's `command` field is logged as "fake helper: command=JSON
+command_bytes=N" (or "command=-" without one): never the rest of the body,
+which holds the state.
 
 With UID (run as root), it binds the socket, opens it to everyone, then
 becomes UID before it listens: the kernel records the listener's
@@ -12,15 +19,43 @@ request that arrives is logged ("fake helper: request METHOD PATH") on
 standard error, so a test can tell that none did.
 """
 
+import json
 import os
 import socketserver
 import sys
 from http.server import BaseHTTPRequestHandler
 
 
+def parse_args(argv):
+    """The positional SOCKET STATUS BODY [UID] and the per-method answers."""
+    per_method, rest, i = {}, [], 0
+    while i < len(argv):
+        if argv[i] in ("--get", "--delete"):
+            per_method[argv[i][2:].upper()] = (int(argv[i + 1]), argv[i + 2].encode("utf-8"))
+            i += 3
+        else:
+            rest.append(argv[i])
+            i += 1
+    path, status, body = rest[0], int(rest[1]), rest[2].encode("utf-8")
+    uid = int(rest[3]) if len(rest) > 3 else None
+    return path, (status, body), per_method, uid
+
+
+def log_command(raw):
+    """The registration's command as the helper would receive it."""
+    try:
+        command = json.loads(raw.decode("utf-8")).get("command")
+    except (ValueError, AttributeError):
+        command = None
+    if command is None:
+        sys.stderr.write("fake helper: command=-\n")
+    else:
+        sys.stderr.write("fake helper: command=%s command_bytes=%d\n"
+                         % (json.dumps(command), len(command.encode("utf-8"))))
+
+
 def main():
-    path, status, body = sys.argv[1], int(sys.argv[2]), sys.argv[3].encode("utf-8")
-    uid = int(sys.argv[4]) if len(sys.argv) > 4 else None
+    path, default, per_method, uid = parse_args(sys.argv[1:])
 
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
@@ -29,8 +64,11 @@ def main():
             sys.stderr.write("fake helper: request %s %s\n" % (self.command, self.path))
             sys.stderr.flush()
             n = int(self.headers.get("Content-Length") or 0)
-            if n:
-                self.rfile.read(n)
+            raw = self.rfile.read(n) if n else b""
+            if self.command == "POST":
+                log_command(raw)
+            sys.stderr.flush()
+            status, body = per_method.get(self.command, default)
             self.send_response(status)
             self.send_header("Content-Type", "application/json")
             self.send_header("Content-Length", str(len(body)))

@@ -241,3 +241,20 @@ void clear_faults(void)
 {
 	mock_fault("{\"endpoint\": \"*\", \"mode\": \"none\"}");
 }
+
+void mock_permissions(const char *json_list)
+{
+	char cmd[1024];
+
+	snprintf(cmd, sizeof(cmd),
+		 "curl -sf -o /dev/null -X POST -H 'Content-Type: application/json' "
+		 "-d '{\"granted\": %s}' %s/_mock/permissions",
+		 json_list, getenv("DT_MOCK_URL"));
+	assert_int_equal(system(cmd), 0);
+}
+
+void mock_grant_all(void)
+{
+	mock_permissions("[\"Contact.User.Read\", \"qyapi_get_member\", \"qyapi_ext_read\", "
+			 "\"email\", \"mobile\"]");
+}

@@ -68,6 +68,11 @@ char *read_case_log(void);
 void mock_fault(const char *json);
 void clear_faults(void);
 
+/* The app's permissions at the mock from now on (a JSON list, see
+ * /_mock/permissions); mock_grant_all restores the default. */
+void mock_permissions(const char *json_list);
+void mock_grant_all(void);
+
 #define assert_pam(got, want)                                                                      \
 	do {                                                                                       \
 		int got_ = (got);                                                                  \

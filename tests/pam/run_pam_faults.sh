@@ -74,11 +74,13 @@ start_tls_mock expired || bail "the expired TLS mock did not start"
 expired_url=$tls_url
 
 # Fake helpers: one answering HTML, one answering JSON with the wrong types.
-fake_helper() { # NAME STATUS BODY [UID]
-	"${PYTHON3:-python3}" "$DT_SRCDIR/tests/pam/fake_helper.py" "$DT_WORK/$1.sock" "$2" "$3" \
-		${4:+"$4"} 2>"$DT_WORK/$1.log" &
+fake_helper() { # NAME STATUS BODY [UID] [--get STATUS BODY] [--delete STATUS BODY]
+	local name=$1
+	shift
+	"${PYTHON3:-python3}" "$DT_SRCDIR/tests/pam/fake_helper.py" "$DT_WORK/$name.sock" "$@" \
+		2>"$DT_WORK/$name.log" &
 	DT_PIDS="$DT_PIDS $!"
-	dt_wait_for "$DT_WORK/$1.sock" && until grep -q listening "$DT_WORK/$1.log"; do sleep 0.1; done
+	dt_wait_for "$DT_WORK/$name.sock" && until grep -q listening "$DT_WORK/$name.log"; do sleep 0.1; done
 }
 fake_helper fake_html 201 '<html><body>502 Bad Gateway</body></html>' || bail "fake helper"
 fake_helper fake_types 201 '{"id": 12345678, "short_url": ["http://x/l/a"], "expires_in": "soon"}' ||
@@ -89,6 +91,13 @@ fake_helper fake_503 503 '{"error": "overloaded", "instance": "abcdefghijklmnop"
 # helper_user allows (it answers HTML, so a request that arrives shows).
 fake_helper fake_nonroot 201 '<html>impostor</html>' 4242 || bail "fake helper"
 fake_helper fake_helper_user 201 '<html>allowed</html>' 4243 || bail "fake helper"
+# Whole logins the phone ends: registered, then the wait's answer ("Not me"
+# tapped, or the session expired at the helper); a cancel is answered 204.
+registered='{"id": "fakeSession00001", "short_url": "http://127.0.0.1:9/l/fakeSession00001", "expires_in": 60, "instance": "fakeInstance0001"}'
+fake_helper fake_not_me 201 "$registered" --get 200 '{"status": "refused", "reason": "not_me"}' \
+	--delete 204 '' || bail "fake helper"
+fake_helper fake_expired 201 "$registered" --get 200 '{"status": "expired"}' --delete 204 '' ||
+	bail "fake helper"
 
 # A second helper, on a socket of its own: the tests kill it and start it
 # again (helper2.sh start|kill|kill-later); its pid is in helper2.pid.
@@ -155,6 +164,12 @@ service dingtalk_fake_503 "$(dt_module_conf fake_503 "$t" "helper = unix:$DT_WOR
 service dingtalk_fake_nonroot "$(dt_module_conf fake_nonroot "$t" "helper = unix:$DT_WORK/fake_nonroot.sock" 'helper_user = 4243')"
 service dingtalk_fake_nonroot_safe "$(dt_module_conf fake_nonroot_safe "$t" "helper = unix:$DT_WORK/fake_nonroot.sock" 'helper_user = 4243' 'failmode = safe')"
 service dingtalk_fake_helper_user "$(dt_module_conf fake_helper_user "$t" "helper = unix:$DT_WORK/fake_helper_user.sock" 'helper_user = 4243')"
+not_me="helper = unix:$DT_WORK/fake_not_me.sock"
+service dingtalk_not_me "$(dt_module_conf not_me "$t" "$not_me")"
+service dingtalk_not_me_safe "$(dt_module_conf not_me_safe "$t" "$not_me" 'failmode = safe' 'audit = json')"
+service dingtalk_not_me_zh "$(dt_module_conf not_me_zh "$t" "$not_me" 'lang = zh_CN')"
+service sudo "$(dt_module_conf sudo "$t" "$not_me")"
+service dingtalk_fake_expired "$(dt_module_conf fake_expired "$t" "helper = unix:$DT_WORK/fake_expired.sock")"
 service dingtalk_wronghost "$(dt_module_conf wronghost "$t" "api_base = $wronghost_url" "ca_file = $DT_TEST_CA")"
 service dingtalk_expired "$(dt_module_conf expired "$t" "api_base = $expired_url" "ca_file = $DT_TEST_CA")"
 service dingtalk_sns "$(dt_module_conf sns "$t" 'flow = sns' "$oapi")"

@@ -68,6 +68,10 @@ service dingtalk_dir_email_foreign "$(dt_module_conf dir_email_foreign 'timeout 
 service dingtalk_dir_userid "$(dt_module_conf dir_userid 'timeout = 30' 'map = directory:userid' 'map_transform = lower' 'directory = yes' "$oapi" "$cache")"
 service dingtalk_active "$(dt_module_conf active 'timeout = 30' 'require_active = yes' 'directory = yes' "$oapi" "$cache")"
 service dingtalk_depts "$(dt_module_conf depts 'timeout = 30' 'allowed_depts = 1, 7' 'directory = yes' "$oapi" "$cache")"
+# allow_external: carol (an external contact) may log in as bob.
+printf 'uCarol0000000000000000iEiE bob\n' >"$DT_WORK/external.map"
+chmod 0644 "$DT_WORK/external.map"
+service dingtalk_external "$(dt_module_conf external 'timeout = 30' 'directory = yes' 'allow_external = yes' "map_file = $DT_WORK/external.map" "$oapi" "$cache")"
 service dingtalk_active_nodir "$(dt_module_conf active_nodir 'timeout = 30' 'require_active = yes')"
 service dingtalk_sns "$(dt_module_conf sns 'flow = sns' "$oapi" 'timeout = 30')"
 service dingtalk_inapp "$(dt_module_conf inapp 'flow = inapp' 'corp_id = dingmockcorp0000000000000000000000' "$oapi" "token_cache = $DT_WORK/cache3/app-token" 'timeout = 30')"
@@ -75,6 +79,8 @@ service dingtalk_corp "$(dt_module_conf corp 'corp_id = dingmockcorp000000000000
 service dingtalk_othercorp "$(dt_module_conf othercorp 'corp_id = dingothercorp' 'timeout = 30')"
 service dingtalk_dir "$(dt_module_conf dir 'directory = yes' "$oapi" "$cache" 'timeout = 30')"
 service dingtalk_dir_gettoken "$(dt_module_conf dir_gettoken 'directory = yes' 'token_api = gettoken' "$oapi" "token_cache = $DT_WORK/cache2/app-token" 'timeout = 30')"
+# issue 14: a base with a path, which DingTalk answers with errcode 404.
+service dingtalk_wrongbase "$(dt_module_conf wrongbase "api_base = $DT_MOCK_URL/wrong" 'timeout = 30')"
 service dingtalk_tls_untrusted "$(dt_module_conf tls_untrusted "api_base = $DT_TLS_URL" 'timeout = 30')"
 service dingtalk_tls "$(dt_module_conf tls "login_base = $DT_TLS_URL" "api_base = $DT_TLS_URL" "ca_file = $DT_TEST_CA" 'timeout = 30')"
 # Recovery codes (issue 5): offered only while the helper is unreachable.

@@ -7,6 +7,7 @@
  * the stage; the phone is tests/mock/phone.py. */
 #include "config.h"
 
+#include <dlfcn.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -310,6 +311,165 @@ static void test_helper_answers_503_without_full(void **state)
 	assert_within_deadline(seconds);
 }
 
+/* ---- the phone's answer: "Not me", an expiry, sudo's command ---- */
+
+/* sudo exports its own getenv, which answers from the environment sudoers
+ * built for the command: SUDO_COMMAND there is what sudo will run, while
+ * the process's `environ` is the invoking user's. This program plays that
+ * part (an executable's getenv comes first for the module too): while
+ * sudo_says[0] is set, SUDO_COMMAND is answered from it, everything else
+ * from the next getenv (tests/tools/wrapper_env.c, then libc). */
+static char sudo_says[512];
+
+char *getenv(const char *name)
+{
+	char *(*next)(const char *) = (char *(*)(const char *))dlsym(RTLD_NEXT, "getenv");
+
+	if (sudo_says[0] != '\0' && strcmp(name, "SUDO_COMMAND") == 0)
+		return sudo_says;
+	return next != NULL ? next(name) : NULL;
+}
+
+/* The `command` of the last registration the fake helper NAME received
+ * ("-" for none), as fake_helper.py logged it: JSON and its byte count. */
+static void last_fake_command(const char *name, char *out, size_t size)
+{
+	static const char tag[] = "fake helper: command=";
+	char path[512], line[2048];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s.log", getenv("DT_WORK"), name);
+	f = fopen(path, "r");
+	assert_non_null(f);
+	out[0] = '\0';
+	while (fgets(line, sizeof(line), f) != NULL)
+		if (strncmp(line, tag, sizeof(tag) - 1) == 0)
+			snprintf(out, size, "%s", line + sizeof(tag) - 1);
+	fclose(f);
+	out[strcspn(out, "\n")] = '\0';
+}
+
+/* The person DingTalk named tapped "Not me": someone else started this
+ * login. A refusal (PAM_AUTH_ERR) said at the terminal as what it is, not
+ * as a timeout or a wrong number, and an audit line at LOG_WARNING with a
+ * result of its own. No command is sent outside sudo. */
+static void test_not_me_is_a_refusal_that_stands_out(void **state)
+{
+	struct conv_ctx c;
+	char command[2048];
+	double seconds;
+
+	(void)state;
+	new_case(&c, NULL, HELPER_KEEP);
+	assert_pam(authenticate("dingtalk_not_me", &c, &seconds), PAM_AUTH_ERR);
+	assert_non_null(strstr(c.text, "Login refused on the phone by the person (\"Not me\")"));
+	assert_null(strstr(c.text, "timed out"));
+	assert_null(strstr(c.text, "wrong number"));
+	assert_logged("SYSLOG(4): audit: result=refused pam=PAM_AUTH_ERR user=alice ");
+	assert_logged(" session=fakeSession00001 cause=not_me ");
+	assert_logged("refused on the phone by the person (not_me): someone else started this "
+		      "login");
+	assert_true(seconds < DEADLINE / 2); /* at once, not at the deadline */
+	last_fake_command("fake_not_me", command, sizeof(command));
+	assert_string_equal(command, "-");
+}
+
+/* failmode = safe lets outages past, never a refusal: "Not me" stays
+ * PAM_AUTH_ERR, and the JSON audit line says refused/not_me too. */
+static void test_not_me_never_reaches_failmode(void **state)
+{
+	struct conv_ctx c;
+	double seconds;
+
+	(void)state;
+	new_case(&c, NULL, HELPER_KEEP);
+	assert_pam(authenticate("dingtalk_not_me_safe", &c, &seconds), PAM_AUTH_ERR);
+	assert_logged("SYSLOG(4): {\"result\":\"refused\",\"pam\":\"PAM_AUTH_ERR\",");
+	assert_logged(",\"cause\":\"not_me\",");
+	assert_within_deadline(seconds);
+}
+
+static void test_not_me_in_chinese(void **state)
+{
+	struct conv_ctx c;
+	double seconds;
+
+	(void)state;
+	new_case(&c, NULL, HELPER_KEEP);
+	assert_pam(authenticate("dingtalk_not_me_zh", &c, &seconds), PAM_AUTH_ERR);
+	assert_non_null(strstr(c.text, "登录已被本人在手机上拒绝（“不是我”）"));
+}
+
+/* A session that expired at the helper says that it timed out, at the
+ * terminal and in the audit line (an ordinary refusal, LOG_NOTICE). */
+static void test_expired_session_says_it_timed_out(void **state)
+{
+	struct conv_ctx c;
+	double seconds;
+
+	(void)state;
+	new_case(&c, NULL, HELPER_KEEP);
+	assert_pam(authenticate("dingtalk_fake_expired", &c, &seconds), PAM_AUTH_ERR);
+	assert_non_null(strstr(c.text, "Login timed out: no approval arrived in time."));
+	assert_null(strstr(c.text, "Not me"));
+	assert_logged("SYSLOG(5): audit: result=denied pam=PAM_AUTH_ERR user=alice ");
+	assert_logged(" cause=timeout ");
+	assert_logged("timed out: expired at the helper");
+}
+
+/* sudo's command travels in the registration as the terminal shows it:
+ * the escape and the right-to-left override replaced, cut at 256 bytes
+ * with an ellipsis. */
+static void test_sudo_registers_its_command_cut_and_clean(void **state)
+{
+	static const char head[] = "/usr/bin/apt?[2J install ?";
+	char cmd[512], want[1024], got[2048];
+	size_t room = 256 - 3 - (sizeof(head) - 1);
+	struct conv_ctx c;
+	double seconds;
+
+	(void)state;
+	snprintf(cmd, sizeof(cmd), "/usr/bin/apt\033[2J install \xe2\x80\xae%0300d", 0);
+	snprintf(sudo_says, sizeof(sudo_says), "%s", cmd);
+	new_case(&c, NULL, HELPER_KEEP);
+	assert_pam(authenticate("sudo", &c, &seconds), PAM_AUTH_ERR);
+	sudo_says[0] = '\0';
+	snprintf(want, sizeof(want), "\"%s%0*d\\u2026\" command_bytes=256", head, (int)room, 0);
+	last_fake_command("fake_not_me", got, sizeof(got));
+	assert_string_equal(got, want);
+	snprintf(want, sizeof(want), "to run: %s%0*d\xe2\x80\xa6", head, (int)room, 0);
+	assert_non_null(strstr(c.text, want));
+}
+
+/* The invoking user's environment is theirs to fill
+ * (`SUDO_COMMAND="apt upgrade" sudo evil`): what it says may title their
+ * own terminal, never the phone, where the person decides by it. Only
+ * sudo's answer reaches the registration, and it wins for the title too. */
+static void test_sudo_command_from_the_callers_environment_stays_off_the_phone(void **state)
+{
+	char got[2048];
+	struct conv_ctx c;
+	double seconds;
+
+	(void)state;
+	setenv("SUDO_COMMAND", "/usr/bin/apt upgrade", 1);
+	new_case(&c, NULL, HELPER_KEEP);
+	assert_pam(authenticate("sudo", &c, &seconds), PAM_AUTH_ERR);
+	last_fake_command("fake_not_me", got, sizeof(got));
+	assert_string_equal(got, "-");
+	assert_non_null(strstr(c.text, "to run: /usr/bin/apt upgrade"));
+
+	snprintf(sudo_says, sizeof(sudo_says), "/bin/rm -rf /srv/data");
+	new_case(&c, NULL, HELPER_KEEP);
+	assert_pam(authenticate("sudo", &c, &seconds), PAM_AUTH_ERR);
+	sudo_says[0] = '\0';
+	unsetenv("SUDO_COMMAND");
+	last_fake_command("fake_not_me", got, sizeof(got));
+	assert_string_equal(got, "\"/bin/rm -rf /srv/data\" command_bytes=21");
+	assert_non_null(strstr(c.text, "to run: /bin/rm -rf /srv/data"));
+	assert_null(strstr(c.text, "apt upgrade"));
+}
+
 /* ---- DingTalk ---- */
 
 static void test_dingtalk_slower_than_the_deadline(void **state)
@@ -426,8 +586,11 @@ static void test_clock_skew_on_signed_requests(void **state)
 				       "\"seconds\": 3600}",
 				       &c, &seconds),
 		   PAM_AUTHINFO_UNAVAIL);
-	assert_logged("errcode 853001 (\"request expired\"): DingTalk refused the request's "
-		      "timestamp as stale: keep this host's clock in sync (NTP)");
+	assert_logged(
+	    "errcode 853002 (\"timestamp参数不合法，该参数值与钉钉服务器当前时间相差超过1分钟"
+	    "\"): the request's timestamp is more than a minute off DingTalk's clock: "
+	    "keep this host's clock in sync (NTP) (this host's clock is 360");
+	assert_logged(" s behind DingTalk's, by the Date header of its answer)");
 	assert_within_deadline(seconds);
 }
 
@@ -739,6 +902,12 @@ int main(void)
 	    cmocka_unit_test(test_helper_answers_html),
 	    cmocka_unit_test(test_helper_answers_wrong_types),
 	    cmocka_unit_test(test_helper_answers_503_without_full),
+	    cmocka_unit_test(test_not_me_is_a_refusal_that_stands_out),
+	    cmocka_unit_test(test_not_me_never_reaches_failmode),
+	    cmocka_unit_test(test_not_me_in_chinese),
+	    cmocka_unit_test(test_expired_session_says_it_timed_out),
+	    cmocka_unit_test(test_sudo_registers_its_command_cut_and_clean),
+	    cmocka_unit_test(test_sudo_command_from_the_callers_environment_stays_off_the_phone),
 	    cmocka_unit_test(test_dingtalk_slower_than_the_deadline),
 	    cmocka_unit_test(test_dingtalk_truncated_json),
 	    cmocka_unit_test(test_dingtalk_wrong_types),

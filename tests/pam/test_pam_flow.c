@@ -172,6 +172,11 @@ static void test_wrong_number_is_refused(void **state)
 	(void)state;
 	assert_pam(authenticate("dingtalk", "alice", &c, NULL), PAM_AUTH_ERR);
 	assert_logged("refused on the phone (wrong_number)");
+	/* Said as what it is: not a timeout, not "Not me". */
+	assert_non_null(strstr(c.text, "Login refused: the wrong number was chosen on the phone."));
+	assert_null(strstr(c.text, "Not me"));
+	assert_logged("SYSLOG(5): audit: result=denied pam=PAM_AUTH_ERR user=alice ");
+	assert_logged(" cause=wrong_number ");
 }
 
 static void test_refusal_on_the_phone(void **state)
@@ -181,6 +186,8 @@ static void test_refusal_on_the_phone(void **state)
 	(void)state;
 	assert_pam(authenticate("dingtalk", "alice", &c, NULL), PAM_AUTH_ERR);
 	assert_logged("refused on the phone (denied)");
+	assert_non_null(strstr(c.text, "Login not approved: DingTalk on the phone refused it"));
+	assert_logged(" cause=denied ");
 }
 
 static void test_timeout(void **state)
@@ -190,7 +197,9 @@ static void test_timeout(void **state)
 
 	(void)state;
 	assert_pam(authenticate("dingtalk_short", "alice", &c, &seconds), PAM_AUTH_ERR);
-	assert_logged("no approval within 10 seconds");
+	assert_logged("timed out: no approval within 10 seconds");
+	assert_logged(" cause=timeout ");
+	assert_non_null(strstr(c.text, "Login timed out: no approval arrived in time."));
 	/* The module never outlives its timeout. */
 	assert_true(seconds >= 8.0 && seconds <= 10.5);
 }
@@ -695,10 +704,10 @@ static const struct error_row error_rows[] = {
      "host's "
      "egress IP"},
     {"dingtalk", "alice",
-     "{\"endpoint\":\"users_me\",\"mode\":\"error\",\"status\":401,\"code\":"
+     "{\"endpoint\":\"users_me\",\"mode\":\"error\",\"status\":400,\"code\":"
      "\"InvalidAuthentication\",\"message\":\"不合法的access_token\"}",
      PAM_AUTHINFO_UNAVAIL,
-     "DingTalk contact/users/me: HTTP 401 InvalidAuthentication "
+     "DingTalk contact/users/me: HTTP 400 InvalidAuthentication "
      "(\"不合法的access_token\"): the "
      "access token was refused"},
     {"dingtalk_dir", "alice",
@@ -734,20 +743,20 @@ static const struct error_row error_rows[] = {
     {"dingtalk_dir", "eve", NULL, PAM_AUTH_ERR,
      "unionId uEve000000000000000000000iEiE: DingTalk topapi/user/getbyunionid: errcode "
      "60121 "
-     "(\"找不到该用户\"): the person is not a member of the organisation: refused"},
+     "(\"找不到该用户\"): not found in the organisation (never a member, or has left it): "
+     "refused"},
     {"dingtalk", "alice",
      "{\"endpoint\":\"users_me\",\"mode\":\"error\",\"status\":403,\"code\":"
      "\"Forbidden.AccessDenied.AccessTokenPermissionDenied\",\"message\":\"没有权限\"}",
      PAM_AUTHINFO_UNAVAIL,
      "HTTP 403 Forbidden.AccessDenied.AccessTokenPermissionDenied (\"没有权限\"): the app "
-     "lacks "
-     "an API permission"},
+     "lacks the permission 通讯录个人信息读权限 (Contact.User.Read"},
     {"dingtalk_dir", "alice",
      "{\"endpoint\":\"user_get\",\"mode\":\"error\",\"sub_code\":\"60011\",\"message\":"
      "\"没有调用该接口的权限\"}",
      PAM_AUTHINFO_UNAVAIL,
-     "errcode 88 sub_code 60011 (\"没有调用该接口的权限\"): the app lacks an API "
-     "permission"},
+     "errcode 88 sub_code 60011 (\"没有调用该接口的权限\"): the app lacks the permission "
+     "成员信息读权限 (qyapi_get_member: read member information)"},
     {"dingtalk_dir", "alice", "{\"endpoint\":\"getbyunionid\",\"mode\":\"throttled\"}",
      PAM_AUTHINFO_UNAVAIL,
      "errcode 90018 (\"当前企业调用该接口超过限制，请稍后再试\"): DingTalk is throttling "
@@ -762,8 +771,29 @@ static const struct error_row error_rows[] = {
      "\"超过月调用量\"}",
      PAM_AUTHINFO_UNAVAIL,
      "errcode 90020 (\"超过月调用量\"): the organisation's monthly API quota is exhausted"},
-    {"dingtalk_dir", "alice", "{\"endpoint\":\"getbyunionid\",\"mode\":\"ipban\",\"seconds\":120}",
-     PAM_AUTHINFO_UNAVAIL, "status 1111, this host's IP is banned for 120 s"},
+    /* issue 14: DingTalk's answers as its documentation and real answers
+     * give them (docs/dingtalk-api.md) */
+    {"dingtalk", "alice",
+     "{\"endpoint\":\"users_me\",\"mode\":\"throttled\",\"code\":"
+     "\"Forbidden.AccessDenied.QpmLimitForAppkeyAndApi\"}",
+     PAM_AUTHINFO_UNAVAIL,
+     "HTTP 403 Forbidden.AccessDenied.QpmLimitForAppkeyAndApi (\"您的企业应用调用钉钉开放平台当前"
+     "接口的所有请求都被暂时禁用了\"): DingTalk is throttling this app per minute"},
+    {"dingtalk_dir", "alice",
+     "{\"endpoint\":\"getbyunionid\",\"mode\":\"throttled\",\"errcode\":90005}",
+     PAM_AUTHINFO_UNAVAIL, "errcode 90005 (\"您的企业调用当前接口次数过多"},
+    {"dingtalk_dir", "alice", "{\"endpoint\":\"getbyunionid\",\"mode\":\"blanktoken\"}",
+     PAM_AUTHINFO_UNAVAIL,
+     "errcode 88 sub_code 40000 (\"access_token is blank\"): DingTalk received no access token"},
+    {"dingtalk_wrongbase", "alice", NULL, PAM_AUTHINFO_UNAVAIL,
+     "DingTalk userAccessToken: errcode 404 (\"请求的URI地址不存在\"): DingTalk does not know this "
+     "URL (请求的URI地址不存在): check api_base and oapi_base"},
+    {"dingtalk_sns", "alice",
+     "{\"endpoint\":\"sns_userinfo\",\"mode\":\"error\",\"errcode\":853003,\"errmsg\":"
+     "\"accessKey参数不合法\"}",
+     PAM_AUTHINFO_UNAVAIL,
+     "errcode 853003 (\"accessKey参数不合法\"): DingTalk knows no app with this accessKey: check "
+     "client_id"},
     {NULL, NULL, NULL, 0, NULL},
 };
 
@@ -788,6 +818,27 @@ static void test_error_table_through_pam(void **state)
 			fail_msg("row \"%s\": PAM %d (%s), wanted %d; log:\n%s", r->line, rc,
 				 pam_strerror(NULL, rc), r->pam_rc, read_case_log());
 	}
+}
+
+/* DingTalk's IP ban lasts minutes ("wait" counts them): the login gives up
+ * at once as unavailable, saying for how long. The ban here is 0.01
+ * minutes, so that the module's memory of it is over before the next test. */
+static void test_ip_ban_gives_up_at_once(void **state)
+{
+	struct conv_ctx c = {.plan = {"alice", "approve", 0, 0, NULL, NULL}};
+	time_t t0 = time(NULL);
+	int rc;
+
+	(void)state;
+	needs_root();
+	mock_fault("{\"endpoint\":\"getbyunionid\",\"mode\":\"ipban\",\"wait\":0.01}");
+	rc = authenticate("dingtalk_dir", "alice", &c, NULL);
+	mock_fault("{\"endpoint\": \"*\", \"mode\": \"none\"}");
+	assert_pam(rc, PAM_AUTHINFO_UNAVAIL);
+	assert_logged("DingTalk topapi/user/getbyunionid: status 1111: DingTalk has banned this "
+		      "host's IP from every API for 1 s");
+	assert_true(time(NULL) - t0 < 10);
+	usleep(1100 * 1000);
 }
 
 /* ---- policy: root, groups, failmode, audit, per-service sections ---- */
@@ -1092,9 +1143,61 @@ static void test_require_active(void **state)
 
 	(void)state;
 	assert_pam(authenticate("dingtalk_active", "bob", &gone, NULL), PAM_AUTH_ERR);
-	assert_logged("is not active in the directory (require_active)");
+	assert_logged("(Dave Inactive) has not activated DingTalk in the organisation (active = "
+		      "false in the directory): refused (require_active)");
 	/* The same person without the rule: the map file lets dave in. */
 	assert_pam(authenticate("dingtalk_dir", "bob", &without, NULL), PAM_SUCCESS);
+}
+
+/* A person who left the organisation is not found there (60121): refused
+ * as such, before require_active is even asked. */
+static void test_leaver_is_refused_as_not_found(void **state)
+{
+	struct conv_ctx c = {.plan = {"frank", "approve", 0, 0, NULL, NULL}};
+
+	(void)state;
+	assert_pam(authenticate("dingtalk_active", "bob", &c, NULL), PAM_AUTH_ERR);
+	assert_logged("unionId uFrank0000000000000000iEiE: DingTalk topapi/user/getbyunionid: "
+		      "errcode 60121 (\"找不到该用户\"): not found in the organisation (never a "
+		      "member, or has left it): refused");
+	assert_logged("result=denied pam=PAM_AUTH_ERR user=bob unionid=uFrank");
+}
+
+/* allow_external: an external contact's record comes from
+ * topapi/extcontact/get (v2/user/get does not know them), and without
+ * that API's permission the login is unavailable, naming it. */
+static void test_external_contact_with_allow_external(void **state)
+{
+	struct conv_ctx c = {.plan = {"carol", "approve", 0, 0, NULL, NULL}};
+	struct conv_ctx again = {.plan = {"carol", "approve", 0, 0, NULL, NULL}};
+	int rc;
+
+	(void)state;
+	assert_pam(authenticate("dingtalk_external", "bob", &c, NULL), PAM_SUCCESS);
+	mock_permissions("[\"Contact.User.Read\", \"qyapi_get_member\"]");
+	rc = authenticate("dingtalk_external", "bob", &again, NULL);
+	mock_grant_all(); /* before any assertion, so that a failure spoils no other case */
+	assert_pam(rc, PAM_AUTHINFO_UNAVAIL);
+	assert_logged(
+	    "DingTalk topapi/extcontact/get: errcode 60011 (\"没有调用该接口的权限\"): the "
+	    "app lacks the permission 企业外部联系人读权限 (qyapi_ext_read");
+}
+
+/* Without 邮箱等个人信息 DingTalk leaves email out: map = directory:email
+ * refuses, saying so. */
+static void test_email_left_out_is_refused_with_the_reason(void **state)
+{
+	struct conv_ctx c = {.plan = {"alice", "approve", 0, 0, NULL, NULL}};
+	int rc;
+
+	(void)state;
+	mock_permissions("[\"Contact.User.Read\", \"qyapi_get_member\"]");
+	rc = authenticate("dingtalk_dir_email", "alice", &c, NULL);
+	mock_grant_all();
+	assert_pam(rc, PAM_AUTH_ERR);
+	assert_logged("directory:email: DingTalk gives no email for unionId "
+		      "uAlice0000000000000000iEiE: the person has none, or the app lacks the "
+		      "permission 邮箱等个人信息 (email and other personal information)");
 }
 
 static void test_require_active_needs_the_directory(void **state)
@@ -1389,6 +1492,7 @@ int main(int argc, char **argv)
 	    cmocka_unit_test(test_untrusted_certificate_is_refused),
 	    cmocka_unit_test(test_trusted_certificate_through_ca_file),
 	    cmocka_unit_test(test_error_table_through_pam),
+	    cmocka_unit_test(test_ip_ban_gives_up_at_once),
 	    cmocka_unit_test(test_root_is_refused_by_default),
 	    cmocka_unit_test(test_root_with_allow_root),
 	    cmocka_unit_test(test_outside_only_groups_is_ignored),
@@ -1412,6 +1516,9 @@ int main(int argc, char **argv)
 	    cmocka_unit_test(test_directory_userid),
 	    cmocka_unit_test(test_require_active),
 	    cmocka_unit_test(test_require_active_needs_the_directory),
+	    cmocka_unit_test(test_leaver_is_refused_as_not_found),
+	    cmocka_unit_test(test_external_contact_with_allow_external),
+	    cmocka_unit_test(test_email_left_out_is_refused_with_the_reason),
 	    cmocka_unit_test(test_allowed_depts),
 	    cmocka_unit_test(test_recovery_code_while_helper_down),
 	    cmocka_unit_test(test_recovery_not_offered_when_dingtalk_answers),

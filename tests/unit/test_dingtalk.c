@@ -20,6 +20,8 @@
 #include "base/clock.h"
 #include "dingtalk/apptoken.h"
 #include "dingtalk/exchange.h"
+#include "dingtalk/ipban.h"
+#include "dingtalk/retry.h"
 #include "base/json.h"
 #include "conf/cfg.h"
 #include "conf/modcfg.h"
@@ -96,6 +98,7 @@ static int reset(void **state)
 
 	(void)state;
 	admin("POST", "/_mock/reset", "{}", NULL);
+	dt_ipban_forget();
 	unlink(cache);
 	free(cache);
 	return 0;
@@ -386,8 +389,9 @@ static void test_sns_wrong_secret_is_a_refused_signature(void **state)
 	code = sns_code("bob");
 	assert_int_equal(identify(&cfg, code, 20000, &id, &err), -1);
 	assert_int_equal(err.kind, DT_ERR_UNAVAIL);
-	assert_msg(&err, "DingTalk sns/getuserinfo_bycode: errcode 853002 (\"invalid signature\"): "
-			 "DingTalk refused the signature");
+	assert_msg(&err, "DingTalk sns/getuserinfo_bycode: errcode 853004 (\"signature参数不正确");
+	assert_msg(&err, "does not match the one DingTalk computes with the app's secret: check "
+			 "client_secret");
 	free(code);
 	dt_identity_free(&id);
 	dt_modcfg_free(&cfg);
@@ -588,21 +592,305 @@ static void test_directory(void **state)
 	dt_modcfg_free(&cfg);
 	run_oauth2("directory = yes", "carol", 0, -1, DT_ERR_DENIED,
 		   "is an external contact of the organisation");
-	run_oauth2("directory = yes\nallow_external = yes", "carol", 0, 0, DT_OK, NULL);
 	run_oauth2("directory = yes", "eve", 0, -1, DT_ERR_DENIED,
 		   "unionId uEve000000000000000000000iEiE: DingTalk topapi/user/getbyunionid: "
 		   "errcode 60121");
 }
 
-static void test_ip_ban_is_waited_out(void **state)
+/* The IP ban lasts minutes ({"status":1111,"wait":5}): the login gives up
+ * at once, and later ones in this process do not call DingTalk until it
+ * ends. */
+static void test_ip_ban_gives_up_at_once(void **state)
+{
+	int64_t t0 = dt_now_ms();
+	unsigned before;
+
+	(void)state;
+	fault("{\"endpoint\":\"getbyunionid\",\"mode\":\"ipban\",\"count\":1}");
+	run_oauth2(
+	    "directory = yes", "alice", 0, -1, DT_ERR_UNAVAIL,
+	    "DingTalk topapi/user/getbyunionid: status 1111: DingTalk has banned this host's "
+	    "IP from every API for 5 minutes");
+	assert_true(dt_now_ms() - t0 < 5000);
+	assert_int_equal(calls("getbyunionid"), 1);
+	before = calls("userAccessToken");
+	/* The mock no longer bans, but the ban's five minutes are not over. */
+	run_oauth2("directory = yes", "alice", 0, -1, DT_ERR_UNAVAIL,
+		   "DingTalk userAccessToken: not called: DingTalk banned this host's IP (status "
+		   "1111) and the ban lasts ");
+	assert_int_equal(calls("userAccessToken"), before);
+	assert_int_equal(calls("getbyunionid"), 1);
+	/* A ban DingTalk says is short ends, and logins resume. */
+	dt_ipban_forget();
+	fault("{\"endpoint\":\"getbyunionid\",\"mode\":\"ipban\",\"wait\":0.01,\"count\":1}");
+	run_oauth2("directory = yes", "alice", 0, -1, DT_ERR_UNAVAIL, "for 1 s");
+	dt_retry_sleep(700, dt_now_ms() + 10000, 0);
+	run_oauth2("directory = yes", "alice", 0, 0, DT_OK, NULL);
+}
+
+/* The app token cache that every process of the host shares outlives a
+ * ban: a ban is not the token's fault, so the cached token is neither
+ * dropped nor replaced, and serves again once the ban is over; a ban on
+ * the token request itself caches nothing. */
+static void test_ip_ban_keeps_the_cached_token(void **state)
+{
+	char *cache = dt_asprintf("%s/cache/app-token", getenv("DT_WORK"));
+	char before[4096], after[4096];
+	FILE *f;
+	size_t n;
+
+	(void)state;
+	run_oauth2("directory = yes", "alice", 0, 0, DT_OK, NULL);
+	assert_int_equal(calls("accessToken"), 1);
+	assert_non_null(f = fopen(cache, "r"));
+	n = fread(before, 1, sizeof(before) - 1, f);
+	before[n] = '\0';
+	fclose(f);
+	fault("{\"endpoint\":\"getbyunionid\",\"mode\":\"ipban\",\"count\":1}");
+	run_oauth2("directory = yes", "alice", 0, -1, DT_ERR_UNAVAIL, "status 1111");
+	assert_non_null(f = fopen(cache, "r"));
+	n = fread(after, 1, sizeof(after) - 1, f);
+	after[n] = '\0';
+	fclose(f);
+	assert_string_equal(before, after);
+	dt_ipban_forget();
+	run_oauth2("directory = yes", "alice", 0, 0, DT_OK, NULL);
+	assert_int_equal(calls("accessToken"), 1);
+	/* Banned while fetching the token: nothing cached, nothing retried. */
+	unlink(cache);
+	dt_ipban_forget();
+	fault("{\"endpoint\":\"accessToken\",\"mode\":\"ipban\",\"count\":1}");
+	run_oauth2("directory = yes", "alice", 0, -1, DT_ERR_UNAVAIL,
+		   "DingTalk oauth2/accessToken: status 1111");
+	assert_int_equal(calls("accessToken"), 2);
+	assert_int_equal(access(cache, F_OK), -1);
+	free(cache);
+}
+
+/* 853002: the message says how far this host's clock is from DingTalk's,
+ * measured by the Date header of its answer. */
+static void test_sns_clock_skew_is_measured(void **state)
+{
+	struct dt_modcfg cfg;
+	struct dt_identity id;
+	struct dt_err err;
+	const char *at;
+	long skew = 0;
+	char *code;
+
+	(void)state;
+	load_cfg(&cfg, mock_url(), "flow = sns");
+	code = sns_code("bob");
+	fault("{\"endpoint\":\"sns_userinfo\",\"mode\":\"clockskew\",\"seconds\":120}");
+	assert_int_equal(identify(&cfg, code, 20000, &id, &err), -1);
+	assert_int_equal(err.kind, DT_ERR_UNAVAIL);
+	assert_msg(&err, "errcode 853002");
+	assert_msg(&err, "more than a minute off DingTalk's clock: keep this host's clock in sync");
+	at = strstr(err.msg, "this host's clock is ");
+	if (at == NULL || sscanf(at, "this host's clock is %ld s behind", &skew) != 1 ||
+	    skew < 118 || skew > 122)
+		fail_msg("no skew of about 120 s: %s", err.msg);
+	free(code);
+	dt_identity_free(&id);
+	dt_modcfg_free(&cfg);
+}
+
+/* Every documented throttle backs off and tries again within the
+ * deadline, the minute-based ones too. */
+static void test_documented_throttles_back_off(void **state)
+{
+	static const char *const v1[] = {"Forbidden.AccessDenied.QpmLimitForAppkeyAndApi",
+					 "Forbidden.AccessDenied.QpmLimitForSuitekeyAndOrgAndApi",
+					 "Forbidden.AccessDenied.QpsLimitForSuitekeyAndOrgAndApi",
+					 NULL};
+	static const int oapi[] = {90001, 90005, 90017, 0};
+	char text[256];
+	int i;
+
+	(void)state;
+	for (i = 0; v1[i] != NULL; i++) {
+		unsigned before = calls("users_me");
+
+		snprintf(text, sizeof(text),
+			 "{\"endpoint\":\"users_me\",\"mode\":\"throttled\",\"code\":\"%s\","
+			 "\"count\":1}",
+			 v1[i]);
+		fault(text);
+		run_oauth2(NULL, "alice", 0, 0, DT_OK, NULL);
+		assert_int_equal(calls("users_me"), before + 2);
+	}
+	for (i = 0; oapi[i] != 0; i++) {
+		unsigned before = calls("getbyunionid");
+
+		snprintf(text, sizeof(text),
+			 "{\"endpoint\":\"getbyunionid\",\"mode\":\"throttled\",\"errcode\":%d,"
+			 "\"count\":1}",
+			 oapi[i]);
+		fault(text);
+		run_oauth2("directory = yes", "alice", 0, 0, DT_OK, NULL);
+		assert_int_equal(calls("getbyunionid"), before + 2);
+	}
+}
+
+/* errcode 88 / sub_code 40000, "access_token is blank": DingTalk got no
+ * token; a new one is fetched and the call tried once more. */
+static void test_blank_token_gets_a_new_one(void **state)
+{
+	(void)state;
+	run_oauth2("directory = yes", "alice", 0, 0, DT_OK, NULL);
+	assert_int_equal(calls("accessToken"), 1);
+	fault("{\"endpoint\":\"getbyunionid\",\"mode\":\"blanktoken\",\"count\":1}");
+	run_oauth2("directory = yes", "alice", 0, 0, DT_OK, NULL);
+	assert_int_equal(calls("accessToken"), 2);
+	assert_int_equal(calls("getbyunionid"), 3);
+	/* Every time: an error that says so, not a loop. */
+	fault("{\"endpoint\":\"getbyunionid\",\"mode\":\"blanktoken\"}");
+	run_oauth2("directory = yes", "alice", 0, -1, DT_ERR_UNAVAIL,
+		   "errcode 88 sub_code 40000 (\"access_token is blank\"): DingTalk received no "
+		   "access token");
+	assert_int_equal(calls("getbyunionid"), 5);
+}
+
+/* A base with a path reaches paths DingTalk does not serve: HTTP 200 with
+ * errcode 404, which names the setting to check. */
+static void test_wrong_base_says_check_api_base(void **state)
+{
+	struct dt_modcfg cfg;
+	struct dt_identity id;
+	struct dt_err err;
+	char *code;
+
+	(void)state;
+	load_cfg(&cfg, mock_url(), NULL);
+	free(cfg.api_base);
+	cfg.api_base = dt_asprintf("%s/wrong", mock_url());
+	code = oauth2_code("alice", 0);
+	assert_int_equal(identify(&cfg, code, 20000, &id, &err), -1);
+	assert_int_equal(err.kind, DT_ERR_UNAVAIL);
+	assert_msg(&err,
+		   "DingTalk userAccessToken: errcode 404 (\"请求的URI地址不存在\"): DingTalk "
+		   "does not know this URL");
+	assert_msg(&err, "check api_base");
+	assert_int_equal(calls("userAccessToken"), 0);
+	free(code);
+	dt_identity_free(&id);
+	dt_modcfg_free(&cfg);
+	load_cfg(&cfg, mock_url(), "directory = yes\ntoken_api = gettoken");
+	free(cfg.oapi_base);
+	cfg.oapi_base = dt_asprintf("%s/wrong", mock_url());
+	code = oauth2_code("alice", 0);
+	assert_int_equal(identify(&cfg, code, 20000, &id, &err), -1);
+	assert_int_equal(err.kind, DT_ERR_UNAVAIL);
+	assert_msg(&err, "DingTalk gettoken: errcode 404");
+	assert_msg(&err, "oapi_base");
+	free(code);
+	dt_identity_free(&id);
+	dt_modcfg_free(&cfg);
+}
+
+/* The app's permissions at the mock (its /_mock/permissions). */
+static void grant(const char *json_list)
+{
+	char body[256];
+
+	snprintf(body, sizeof(body), "{\"granted\":%s}", json_list);
+	admin("POST", "/_mock/permissions", body, NULL);
+}
+
+/* An external contact is no employee: v2/user/get does not find them
+ * (60121), extcontact/get holds their record. */
+static void test_external_contact_through_extcontact(void **state)
+{
+	struct dt_modcfg cfg;
+	struct dt_identity id;
+	struct dt_err err;
+	char *code;
+
+	(void)state;
+	load_cfg(&cfg, mock_url(), "directory = yes\nallow_external = yes");
+	code = oauth2_code("carol", 0);
+	assert_ok(identify(&cfg, code, 20000, &id, &err), &err);
+	assert_string_equal(id.user_id, "extcarol04");
+	assert_string_equal(id.email, "carol@partner.example");
+	assert_string_equal(id.title, "Consultant");
+	assert_int_equal(id.contact_type, 1);
+	assert_int_equal(id.active, -1); /* DingTalk keeps none for them */
+	assert_int_equal(id.n_dept_ids, 0);
+	assert_int_equal(calls("extcontact_get"), 1);
+	assert_int_equal(calls("user_get"), 0);
+	free(code);
+	dt_identity_free(&id);
+	/* Without qyapi_ext_read: unavailable, naming the permission. */
+	grant("[\"Contact.User.Read\",\"qyapi_get_member\",\"email\"]");
+	code = oauth2_code("carol", 0);
+	assert_int_equal(identify(&cfg, code, 20000, &id, &err), -1);
+	assert_int_equal(err.kind, DT_ERR_UNAVAIL);
+	assert_msg(&err, "DingTalk topapi/extcontact/get: errcode 60011");
+	assert_msg(&err, "企业外部联系人读权限 (qyapi_ext_read: read external contacts)");
+	free(code);
+	dt_identity_free(&id);
+	dt_modcfg_free(&cfg);
+}
+
+/* A person who left is not found: refused as such, not as "inactive". */
+static void test_leaver_is_not_found(void **state)
+{
+	(void)state;
+	run_oauth2("directory = yes", "frank", 0, -1, DT_ERR_DENIED,
+		   "unionId uFrank0000000000000000iEiE: DingTalk topapi/user/getbyunionid: "
+		   "errcode 60121 (\"找不到该用户\"): not found in the organisation (never a "
+		   "member, or has left it): refused");
+	/* Someone who has not activated DingTalk is found, with active = 0. */
+	run_oauth2("directory = yes", "dave", 0, 0, DT_OK, NULL);
+}
+
+/* Left-out fields are absent, whatever the reason. */
+static void test_fields_left_out_are_absent(void **state)
+{
+	struct dt_modcfg cfg;
+	struct dt_identity id;
+	struct dt_err err;
+	char *code;
+
+	(void)state;
+	load_cfg(&cfg, mock_url(), "directory = yes");
+	code = oauth2_code("mallory", 0);
+	assert_ok(identify(&cfg, code, 20000, &id, &err), &err);
+	assert_null(id.email);
+	assert_null(id.org_email);
+	assert_null(id.job_number);
+	free(code);
+	dt_identity_free(&id);
+	grant("[\"Contact.User.Read\",\"qyapi_get_member\"]");
+	code = oauth2_code("alice", 0);
+	assert_ok(identify(&cfg, code, 20000, &id, &err), &err);
+	assert_null(id.email); /* without 邮箱等个人信息 */
+	assert_string_equal(id.title, "SRE");
+	free(code);
+	dt_identity_free(&id);
+	dt_modcfg_free(&cfg);
+}
+
+/* A missing permission is named, and is no throttling: one call, no
+ * back-off until the deadline. */
+static void test_missing_permissions_are_named(void **state)
 {
 	int64_t t0 = dt_now_ms();
 
 	(void)state;
-	fault("{\"endpoint\":\"getbyunionid\",\"mode\":\"ipban\",\"seconds\":1,\"count\":1}");
-	run_oauth2("directory = yes", "alice", 0, 0, DT_OK, NULL);
-	assert_true(dt_now_ms() - t0 >= 1000);
-	assert_int_equal(calls("getbyunionid"), 2);
+	grant("[\"qyapi_get_member\",\"qyapi_ext_read\",\"email\"]");
+	run_oauth2(NULL, "alice", 0, -1, DT_ERR_UNAVAIL,
+		   "DingTalk contact/users/me: HTTP 403 "
+		   "Forbidden.AccessDenied.AccessTokenPermissionDenied (\"没有调用该接口的权限\"): "
+		   "the app lacks the permission 通讯录个人信息读权限 (Contact.User.Read");
+	assert_int_equal(calls("users_me"), 1);
+	assert_true(dt_now_ms() - t0 < 10000);
+	grant("[\"Contact.User.Read\",\"qyapi_ext_read\",\"email\"]");
+	run_oauth2(
+	    "directory = yes", "alice", 0, -1, DT_ERR_UNAVAIL,
+	    "DingTalk topapi/user/getbyunionid: errcode 60011 (\"没有调用该接口的权限\"): the "
+	    "app lacks the permission 成员信息读权限 (qyapi_get_member: read member "
+	    "information)");
 }
 
 static void test_tls(void **state)
@@ -688,7 +976,16 @@ int main(void)
 	    cmocka_unit_test_setup(test_refused_token_is_refreshed_once, reset),
 	    cmocka_unit_test_setup(test_old_gettoken_api, reset),
 	    cmocka_unit_test_setup(test_directory, reset),
-	    cmocka_unit_test_setup(test_ip_ban_is_waited_out, reset),
+	    cmocka_unit_test_setup(test_ip_ban_gives_up_at_once, reset),
+	    cmocka_unit_test_setup(test_ip_ban_keeps_the_cached_token, reset),
+	    cmocka_unit_test_setup(test_sns_clock_skew_is_measured, reset),
+	    cmocka_unit_test_setup(test_documented_throttles_back_off, reset),
+	    cmocka_unit_test_setup(test_blank_token_gets_a_new_one, reset),
+	    cmocka_unit_test_setup(test_wrong_base_says_check_api_base, reset),
+	    cmocka_unit_test_setup(test_external_contact_through_extcontact, reset),
+	    cmocka_unit_test_setup(test_leaver_is_not_found, reset),
+	    cmocka_unit_test_setup(test_fields_left_out_are_absent, reset),
+	    cmocka_unit_test_setup(test_missing_permissions_are_named, reset),
 	    cmocka_unit_test_setup(test_tls, reset),
 	    cmocka_unit_test_setup(test_proxy_settings, reset),
 	};

@@ -18,6 +18,7 @@
 #include "base/clock.h"
 #include "dingtalk/api.h"
 #include "dingtalk/directory.h"
+#include "dingtalk/ipban.h"
 #include "base/json.h"
 #include "dingtalk/retry.h"
 #include "dingtalk/sign.h"
@@ -95,9 +96,16 @@ static const struct row rows[] = {
      "\"errmsg\":\"ding talk error[subcode=40014]\"}",
      0, DT_ERR_UNAVAIL, DT_API_TOKEN, "errcode 88 sub_code 40014", "refreshed",
      "不合法的access_token"},
-    {"{\"code\":\"InvalidAuthentication\",\"message\":\"不合法的access_token\"}", 401,
-     DT_ERR_UNAVAIL, DT_API_TOKEN, "HTTP 401 InvalidAuthentication", "refreshed",
+    {"{\"code\":\"InvalidAuthentication\",\"message\":\"不合法的access_token\"}", 400,
+     DT_ERR_UNAVAIL, DT_API_TOKEN, "HTTP 400 InvalidAuthentication", "refreshed",
      "不合法的access_token"},
+    /* no token reached DingTalk: a new one, one more try */
+    {"{\"errcode\":88,\"sub_code\":\"40000\",\"sub_msg\":\"access_token is blank\","
+     "\"errmsg\":\"ding talk error[subcode=40000,submsg=access_token is blank]\"}",
+     0, DT_ERR_UNAVAIL, DT_API_TOKEN, "errcode 88 sub_code 40000", "received no access token",
+     "access_token is blank"},
+    {"{\"errcode\":41001,\"errmsg\":\"缺少access_token参数\"}", 0, DT_ERR_UNAVAIL, DT_API_TOKEN,
+     "errcode 41001", "a new one is fetched", "缺少access_token参数"},
     {"{\"code\":\"accesstoken.expired\",\"message\":\"expired\"}", 400, DT_ERR_UNAVAIL,
      DT_API_TOKEN, "HTTP 400 accesstoken.expired", "refreshed", "expired"},
     /* wrong AppKey / AppSecret */
@@ -108,6 +116,14 @@ static const struct row rows[] = {
     {"{\"code\":\"invalidClientIdOrSecret\",\"message\":\"无效的clientId或clientSecret\"}", 400,
      DT_ERR_UNAVAIL, DT_API_FAIL, "HTTP 400 invalidClientIdOrSecret", "pasted spaces",
      "无效的clientId或clientSecret"},
+    {"{\"errcode\":40035,\"errmsg\":\"缺少参数 corpid or appkey\"}", 0, DT_ERR_UNAVAIL, DT_API_FAIL,
+     "errcode 40035", "check that client_id and client_secret are set",
+     "缺少参数 corpid or appkey"},
+    /* a path or API name DingTalk does not know: the configured bases */
+    {"{\"errcode\":404,\"errmsg\":\"请求的URI地址不存在\"}", 0, DT_ERR_UNAVAIL, DT_API_FAIL,
+     "errcode 404", "check api_base", "请求的URI地址不存在"},
+    {"{\"errcode\":22,\"sub_msg\":\"不合法ApiName\",\"errmsg\":\"Invalid method\"}", 0,
+     DT_ERR_UNAVAIL, DT_API_FAIL, "errcode 22", "check oapi_base", "Invalid method"},
     /* code unknown, used or expired */
     {"{\"errcode\":40078,\"errmsg\":\"不存在的临时授权码\"}", 0, DT_ERR_DENIED, DT_API_REFUSED,
      "errcode 40078", "scan again", "不存在的临时授权码"},
@@ -122,18 +138,20 @@ static const struct row rows[] = {
      "HTTP 409 invalidCode", "scan again", "code无效"},
     /* not a member */
     {"{\"errcode\":60121,\"errmsg\":\"找不到该用户\"}", 0, DT_ERR_DENIED, DT_API_FAIL,
-     "errcode 60121", "not a member of the organisation", "找不到该用户"},
+     "errcode 60121", "not found in the organisation (never a member, or has left it)",
+     "找不到该用户"},
     /* missing API permission */
     {"{\"errcode\":60011,\"errmsg\":\"没有调用该接口的权限\"}", 0, DT_ERR_UNAVAIL, DT_API_FAIL,
-     "errcode 60011", "grant it under 接口权限", "没有调用该接口的权限"},
+     "errcode 60011", "grant the one the API's page names under 权限管理", "没有调用该接口的权限"},
     {"{\"errcode\":88,\"sub_code\":\"60011\",\"sub_msg\":\"没有调用该接口的权限\","
      "\"errmsg\":\"ding talk error[subcode=60011]\"}",
-     0, DT_ERR_UNAVAIL, DT_API_FAIL, "errcode 88 sub_code 60011", "grant it",
+     0, DT_ERR_UNAVAIL, DT_API_FAIL, "errcode 88 sub_code 60011", "under 权限管理",
      "没有调用该接口的权限"},
     {"{\"code\":\"Forbidden.AccessDenied.AccessTokenPermissionDenied\",\"message\":\"没有权限"
      "\"}",
      403, DT_ERR_UNAVAIL, DT_API_FAIL,
-     "HTTP 403 Forbidden.AccessDenied.AccessTokenPermissionDenied", "grant it", "没有权限"},
+     "HTTP 403 Forbidden.AccessDenied.AccessTokenPermissionDenied", "open-dev.dingtalk.com",
+     "没有权限"},
     /* throttled */
     {"{\"errcode\":90018,\"errmsg\":\"当前企业调用该接口超过限制\"}", 0, DT_ERR_UNAVAIL,
      DT_API_THROTTLED, "errcode 90018", "backing off", "当前企业调用该接口超过限制"},
@@ -145,6 +163,21 @@ static const struct row rows[] = {
     {"{\"code\":\"Forbidden.AccessDenied.QpsLimitForApi\",\"message\":\"限流\"}", 403,
      DT_ERR_UNAVAIL, DT_API_THROTTLED, "HTTP 403 Forbidden.AccessDenied.QpsLimitForApi",
      "backing off", "限流"},
+    {"{\"code\":\"Forbidden.AccessDenied.QpsLimitForSuitekeyAndOrgAndApi\",\"message\":\"m\"}", 403,
+     DT_ERR_UNAVAIL, DT_API_THROTTLED,
+     "HTTP 403 Forbidden.AccessDenied.QpsLimitForSuitekeyAndOrgAndApi", "backing off", "m"},
+    {"{\"code\":\"Forbidden.AccessDenied.QpmLimitForAppkeyAndApi\",\"message\":\"m\"}", 403,
+     DT_ERR_UNAVAIL, DT_API_THROTTLED, "HTTP 403 Forbidden.AccessDenied.QpmLimitForAppkeyAndApi",
+     "per minute", "m"},
+    {"{\"code\":\"Forbidden.AccessDenied.QpmLimitForSuitekeyAndOrgAndApi\",\"message\":\"m\"}", 403,
+     DT_ERR_UNAVAIL, DT_API_THROTTLED,
+     "HTTP 403 Forbidden.AccessDenied.QpmLimitForSuitekeyAndOrgAndApi", "per minute", "m"},
+    {"{\"errcode\":90001,\"errmsg\":\"暂时禁用\"}", 0, DT_ERR_UNAVAIL, DT_API_THROTTLED,
+     "errcode 90001", "backing off", "暂时禁用"},
+    {"{\"errcode\":90010,\"errmsg\":\"暂时禁用\"}", 0, DT_ERR_UNAVAIL, DT_API_THROTTLED,
+     "errcode 90010", "backing off", "暂时禁用"},
+    {"{\"errcode\":90017,\"errmsg\":\"CorpId个数超过限制\"}", 0, DT_ERR_UNAVAIL, DT_API_THROTTLED,
+     "errcode 90017", "backing off", "CorpId个数超过限制"},
     /* monthly quota */
     {"{\"errcode\":90020,\"errmsg\":\"超过月调用量\"}", 0, DT_ERR_UNAVAIL, DT_API_FAIL,
      "errcode 90020", "monthly API quota", "超过月调用量"},
@@ -160,13 +193,19 @@ static const struct row rows[] = {
      "errcode 400002", "please report it", "无效的参数"},
     {"{\"errcode\":-1,\"errmsg\":\"系统繁忙\"}", 0, DT_ERR_UNAVAIL, DT_API_RETRY, "errcode -1",
      "retry later", "系统繁忙"},
-    /* flow B signature failures (by message; codes UNCONFIRMED) */
-    {"{\"errcode\":853001,\"errmsg\":\"request expired\"}", 0, DT_ERR_UNAVAIL, DT_API_FAIL,
-     "errcode 853001", "clock in sync (NTP)", "request expired"},
-    {"{\"errcode\":99999,\"errmsg\":\"invalid signature\"}", 0, DT_ERR_UNAVAIL, DT_API_FAIL,
-     "errcode 99999", "refused the signature", "invalid signature"},
-    {"{\"errcode\":99998,\"errmsg\":\"invalid appid\"}", 0, DT_ERR_UNAVAIL, DT_API_FAIL,
-     "errcode 99998", "AppKey or AppSecret is wrong", "invalid appid"},
+    /* flow B signature failures, as DingTalk's error code list names them */
+    {"{\"errcode\":853001,\"errmsg\":\"timestamp参数格式不正确\"}", 0, DT_ERR_UNAVAIL, DT_API_FAIL,
+     "errcode 853001", "milliseconds since the epoch", "timestamp参数格式不正确"},
+    {"{\"errcode\":853002,\"errmsg\":\"相差超过1分钟\"}", 0, DT_ERR_UNAVAIL, DT_API_FAIL,
+     "errcode 853002", "more than a minute off DingTalk's clock: keep this host's clock in sync",
+     "相差超过1分钟"},
+    {"{\"errcode\":853003,\"errmsg\":\"accessKey参数不合法\"}", 0, DT_ERR_UNAVAIL, DT_API_FAIL,
+     "errcode 853003", "check client_id", "accessKey参数不合法"},
+    {"{\"errcode\":853004,\"errmsg\":\"signature参数不正确\"}", 0, DT_ERR_UNAVAIL, DT_API_FAIL,
+     "errcode 853004", "check client_secret", "signature参数不正确"},
+    /* the mock's old texts no longer stand for codes */
+    {"{\"errcode\":99999,\"errmsg\":\"invalid signature\"}", 0, DT_ERR_UNAVAIL, DT_API_REFUSED,
+     "errcode 99999", "see DingTalk's error code list", "invalid signature"},
     /* unknown codes still name themselves; in the exchange of the person's
      * code, DT_API_REFUSED makes them a refusal (test_single_use_refusals) */
     {"{\"errcode\":77777,\"errmsg\":\"新错误\"}", 0, DT_ERR_UNAVAIL, DT_API_REFUSED,
@@ -223,12 +262,100 @@ static void test_http_errors_without_a_dingtalk_body(void **state)
 					 "{\"code\":\"ServiceUnavailable\",\"message\":\"m\"}", 47,
 					 &wait, &err),
 			 DT_API_RETRY);
-	/* The IP ban, with its wait hint. */
-	assert_int_equal(dt_api_http_error("x", 403, ban, strlen(ban), &wait, &err),
-			 DT_API_THROTTLED);
-	assert_int_equal(wait, 5000);
+	/* The IP ban: "wait" counts minutes; nothing retries it. */
+	assert_int_equal(dt_api_http_error("x", 403, ban, strlen(ban), &wait, &err), DT_API_BANNED);
+	assert_int_equal(wait, 5 * 60 * 1000);
+	assert_int_equal(err.kind, DT_ERR_UNAVAIL);
 	assert_non_null(strstr(err.msg, "status 1111"));
-	assert_non_null(strstr(err.msg, "banned for 5 s"));
+	assert_non_null(strstr(err.msg, "banned this host's IP from every API for 5 minutes"));
+}
+
+/* {"status":1111,"wait":N}: N minutes, five when absent or unreadable,
+ * at most an hour. */
+static void test_ip_ban_lengths(void **state)
+{
+	static const struct {
+		const char *body;
+		int64_t ms;
+		const char *said;
+	} cases[] = {
+	    {"{\"status\":1111,\"wait\":5,\"source\":\"x5\",\"punish\":\"deny\"}", 300000,
+	     "for 5 minutes"},
+	    {"{\"status\":1111,\"wait\":1}", 60000, "for 1 minute "},
+	    {"{\"status\":1111}", 300000, "for 5 minutes"},
+	    {"{\"status\":1111,\"wait\":\"5\"}", 300000, "for 5 minutes"},
+	    {"{\"status\":1111,\"wait\":-3}", 300000, "for 5 minutes"},
+	    {"{\"status\":1111,\"wait\":100000}", 3600000, "for 60 minutes"},
+	    {"{\"status\":1111,\"wait\":0.5}", 30000, "for 30 s"},
+	    {NULL, 0, NULL},
+	};
+	struct dt_err err;
+	int i;
+
+	(void)state;
+	for (i = 0; cases[i].body != NULL; i++) {
+		json_object *obj = dt_json_parse_object(cases[i].body, strlen(cases[i].body));
+		int64_t ms = 0;
+
+		assert_int_equal(dt_api_ip_ban("x", obj, &ms, &err), 1);
+		if (ms != cases[i].ms || strstr(err.msg, cases[i].said) == NULL ||
+		    err.kind != DT_ERR_UNAVAIL)
+			fail_msg("%s: %lld ms: %s", cases[i].body, (long long)ms, err.msg);
+		json_object_put(obj);
+	}
+}
+
+/* A remembered ban stops calls to its origin only, and only until it ends. */
+static void test_ip_ban_is_remembered_per_origin(void **state)
+{
+	struct dt_err err;
+
+	(void)state;
+	dt_ipban_forget();
+	assert_int_equal(dt_ipban_check("a", "https://oapi.example.invalid/gettoken?x=1", &err), 0);
+	dt_ipban_note("https://oapi.example.invalid/topapi/v2/user/get?access_token=s", 300000);
+	assert_int_equal(dt_ipban_check("gettoken", "https://oapi.example.invalid/gettoken", &err),
+			 1);
+	assert_int_equal(err.kind, DT_ERR_UNAVAIL);
+	assert_non_null(strstr(err.msg,
+			       "DingTalk gettoken: not called: DingTalk banned this "
+			       "host's IP (status 1111) and the ban lasts 5 minutes more"));
+	/* The query (a token) is not part of what is remembered or said. */
+	assert_null(strstr(err.msg, "access_token"));
+	assert_int_equal(dt_ipban_check("a", "https://api.example.invalid/v1.0/x", &err), 0);
+	assert_int_equal(dt_ipban_check("a", "https://oapi.example.invalid:8443/x", &err), 0);
+	/* Wide bounds: valgrind may be slow between the two calls. */
+	dt_ipban_note("http://127.0.0.1:1/x", 2000);
+	assert_int_equal(dt_ipban_check("a", "http://127.0.0.1:1/y", &err), 1);
+	dt_retry_sleep(2100, dt_now_ms() + 10000, 0);
+	assert_int_equal(dt_ipban_check("a", "http://127.0.0.1:1/y", &err), 0);
+	dt_ipban_forget();
+	assert_int_equal(dt_ipban_check("a", "https://oapi.example.invalid/gettoken", &err), 0);
+}
+
+/* 853002 says how far off this host's clock is, by DingTalk's Date header. */
+static void test_clock_skew_is_measured(void **state)
+{
+	const char *body = "{\"errcode\":853002,\"errmsg\":\"相差超过1分钟\"}";
+	json_object *obj = dt_json_parse_object(body, strlen(body));
+	struct dt_api_clock behind = {.sent_ms = 1700000000123LL, .server_s = 1700000120};
+	struct dt_api_clock ahead = {.sent_ms = 1700000300999LL, .server_s = 1700000000};
+	struct dt_api_clock no_date = {.sent_ms = 1700000000000LL, .server_s = 0};
+	struct dt_err err;
+
+	(void)state;
+	assert_int_equal(dt_api_oapi_error_at("sns", obj, &behind, &err), DT_API_FAIL);
+	assert_int_equal(err.kind, DT_ERR_UNAVAIL);
+	assert_non_null(strstr(err.msg, "keep this host's clock in sync (NTP) (this host's clock "
+					"is 120 s behind DingTalk's, by the Date header"));
+	dt_api_oapi_error_at("sns", obj, &ahead, &err);
+	assert_non_null(strstr(err.msg, "is 300 s ahead of DingTalk's"));
+	dt_api_oapi_error_at("sns", obj, &no_date, &err);
+	assert_non_null(strstr(err.msg, "no Date header"));
+	/* Not a signed request: no measure. */
+	dt_api_oapi_error("sns", obj, &err);
+	assert_null(strstr(err.msg, "Date header"));
+	json_object_put(obj);
 }
 
 static void test_oapi_answers_of_the_wrong_shape(void **state)
@@ -308,6 +435,103 @@ static void test_directory_user_types_are_checked(void **state)
 	dt_identity_free(&id);
 }
 
+/* A refusal for lack of a permission names the one to grant: the API's
+ * own (permission.c), or the ones DingTalk lists itself. The 403 answer's
+ * shape is the one the page "添加接口调用权限" shows, capitals included. */
+static void test_permission_refusals_name_the_permission(void **state)
+{
+	static const char oapi[] = "{\"errcode\":60011,\"errmsg\":\"没有调用该接口的权限\"}";
+	static const char v1[] =
+	    "{\"AccessDeniedDetail\":{\"requiredScopes\":[\"Contact.User.Read\"]},"
+	    "\"Code\":\"Forbidden.AccessDenied.AccessTokenPermissionDenied\","
+	    "\"HostId\":\"dingtalk-inner.aliyuncs.com\",\"Message\":\"没有调用该接口的权限\","
+	    "\"RequestId\":\"R1\"}";
+	static const char other[] =
+	    "{\"code\":\"Forbidden.AccessDenied.AccessTokenPermissionDenied\","
+	    "\"message\":\"没有调用该接口的权限\",\"requestid\":\"R2\","
+	    "\"accessdenieddetail\":{\"requiredScopes\":[\"Contact.Org.Read\",\"x\\u001b[31m\"]}}";
+	json_object *obj = dt_json_parse_object(oapi, strlen(oapi));
+	struct dt_err err;
+	int64_t wait = 0;
+
+	(void)state;
+	assert_int_equal(dt_api_oapi_error("topapi/v2/user/get", obj, &err), DT_API_FAIL);
+	assert_int_equal(err.kind, DT_ERR_UNAVAIL);
+	assert_non_null(strstr(err.msg, "the app lacks the permission 成员信息读权限 "
+					"(qyapi_get_member: read member information)"));
+	assert_int_equal(dt_api_oapi_error("topapi/extcontact/get", obj, &err), DT_API_FAIL);
+	assert_non_null(strstr(err.msg, "企业外部联系人读权限 (qyapi_ext_read"));
+	assert_int_equal(dt_api_oapi_error("topapi/v2/user/getuserinfo", obj, &err), DT_API_FAIL);
+	assert_non_null(strstr(err.msg, "(qyapi_base: the basic permission"));
+	json_object_put(obj);
+	/* Not throttling (a 403 without a lower-case code was): no back-off,
+	 * and the permission DingTalk named. */
+	assert_int_equal(dt_api_v1_error("contact/users/me", 403, v1, strlen(v1), &wait, &err),
+			 DT_API_FAIL);
+	assert_int_equal(err.kind, DT_ERR_UNAVAIL);
+	assert_non_null(strstr(err.msg,
+			       "HTTP 403 Forbidden.AccessDenied.AccessTokenPermissionDenied "
+			       "(\"没有调用该接口的权限\")"));
+	assert_non_null(strstr(err.msg, "通讯录个人信息读权限 (Contact.User.Read: read a person's "
+					"own contact details)"));
+	assert_non_null(strstr(err.msg, "权限管理"));
+	/* Scopes this client does not know are named as DingTalk gave them,
+	 * sanitized. */
+	assert_int_equal(
+	    dt_api_v1_error("contact/users/me", 403, other, strlen(other), &wait, &err),
+	    DT_API_FAIL);
+	assert_non_null(strstr(err.msg, "lacks the permission Contact.Org.Read, x"));
+	assert_null(strchr(err.msg, '\x1b'));
+}
+
+/* DingTalk leaves out what is empty or not permitted; "" is absent too.
+ * An external contact's record (topapi/extcontact/get) has no unionid and
+ * must name the userid asked about. */
+static void test_directory_absent_fields_and_external_records(void **state)
+{
+	static const char empties[] = "{\"userid\":\"u1\",\"name\":\"N\",\"email\":\"\","
+				      "\"org_email\":\"\",\"title\":\"\",\"job_number\":\"\"}";
+	static const char ext[] =
+	    "{\"userid\":\"x9\",\"name\":\"王经理\",\"company_name\":\"钉钉\","
+	    "\"email\":\"w@partner.example\",\"title\":\"CFO\","
+	    "\"follower_user_id\":\"m1\",\"label_ids\":[1]}";
+	struct dt_identity id;
+	struct dt_err err;
+	json_object *obj;
+
+	(void)state;
+	memset(&id, 0, sizeof(id));
+	id.active = -1;
+	obj = dt_json_parse_object(empties, strlen(empties));
+	assert_int_equal(dt_directory_read_user(obj, &id, &err), 0);
+	json_object_put(obj);
+	assert_string_equal(id.name, "N");
+	assert_null(id.email);
+	assert_null(id.org_email);
+	assert_null(id.title);
+	assert_null(id.job_number);
+	assert_int_equal(id.active, -1); /* left out: not "false", not "true" */
+	assert_int_equal(id.n_dept_ids, 0);
+	dt_identity_free(&id);
+
+	memset(&id, 0, sizeof(id));
+	id.user_id = strdup("x9");
+	obj = dt_json_parse_object(ext, strlen(ext));
+	assert_int_equal(dt_directory_read_external(obj, &id, &err), 0);
+	assert_string_equal(id.user_id, "x9");
+	assert_string_equal(id.email, "w@partner.example");
+	assert_string_equal(id.title, "CFO");
+	assert_int_equal(id.active, -1);
+	dt_identity_free(&id);
+	memset(&id, 0, sizeof(id));
+	id.user_id = strdup("someone-else");
+	assert_int_equal(dt_directory_read_external(obj, &id, &err), -1);
+	assert_int_equal(err.kind, DT_ERR_DENIED);
+	assert_non_null(strstr(err.msg, "asked about userid someone-else, answered about x9"));
+	json_object_put(obj);
+	dt_identity_free(&id);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -316,9 +540,14 @@ int main(void)
 	    cmocka_unit_test(test_retry_never_sleeps_past_the_deadline),
 	    cmocka_unit_test(test_every_row_of_the_error_table),
 	    cmocka_unit_test(test_http_errors_without_a_dingtalk_body),
+	    cmocka_unit_test(test_ip_ban_lengths),
+	    cmocka_unit_test(test_ip_ban_is_remembered_per_origin),
+	    cmocka_unit_test(test_clock_skew_is_measured),
 	    cmocka_unit_test(test_oapi_answers_of_the_wrong_shape),
 	    cmocka_unit_test(test_server_text_is_sanitized),
 	    cmocka_unit_test(test_directory_user_types_are_checked),
+	    cmocka_unit_test(test_permission_refusals_name_the_permission),
+	    cmocka_unit_test(test_directory_absent_fields_and_external_records),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

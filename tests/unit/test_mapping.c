@@ -500,7 +500,7 @@ static void test_directory_names(void **state)
 	    dt_directory_name(&who, DT_DIR_JOB_NUMBER, 0, NULL, out, sizeof(out), &err), 0);
 	assert_int_equal(
 	    dt_directory_name(&who, DT_DIR_ORG_EMAIL, 0, DOMAINS, out, sizeof(out), &err), -1);
-	assert_non_null(strstr(err.msg, "the directory gives none"));
+	assert_non_null(strstr(err.msg, "DingTalk gives no org_email for unionId"));
 	who.email = bad;
 	assert_int_equal(dt_directory_name(&who, DT_DIR_EMAIL, 0, DOMAINS, out, sizeof(out), &err),
 			 -1);
@@ -595,9 +595,23 @@ static void test_directory_rules(void **state)
 	who.active = 0;
 	assert_int_equal(dt_directory_policy(&cfg, &who, &err), -1);
 	assert_int_equal(err.kind, DT_ERR_DENIED);
-	who.active = -1; /* not looked up: a configuration mistake, not a pass */
+	assert_non_null(strstr(err.msg,
+			       "has not activated DingTalk in the organisation "
+			       "(active = false in the directory): refused (require_active)"));
+	/* A member whose record leaves `active` out: no pass either. */
+	who.active = -1;
+	assert_int_equal(dt_directory_policy(&cfg, &who, &err), -1);
+	assert_int_equal(err.kind, DT_ERR_DENIED);
+	assert_non_null(strstr(err.msg, "does not say whether the person has activated"));
+	/* An external contact has no activation state: refused, not passed. */
+	who.contact_type = 1;
+	assert_int_equal(dt_directory_policy(&cfg, &who, &err), -1);
+	assert_int_equal(err.kind, DT_ERR_DENIED);
+	assert_non_null(strstr(err.msg, "is an external contact: DingTalk keeps no activation"));
+	who.contact_type = -1; /* not looked up: a configuration mistake, not a pass */
 	assert_int_equal(dt_directory_policy(&cfg, &who, &err), -1);
 	assert_int_equal(err.kind, DT_ERR_CONFIG);
+	who.contact_type = 0;
 	who.active = 1;
 	cfg.text.allowed_depts = (char *)(uintptr_t) "1, 7";
 	assert_int_equal(dt_dept_list_parse(cfg.text.allowed_depts, &cfg.allowed_depts, &err), 0);

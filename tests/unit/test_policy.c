@@ -371,8 +371,18 @@ static void test_as_user_not_root(void **state)
 
 static struct dt_audit sample(void)
 {
-	struct dt_audit a = {"denied", "PAM_AUTH_ERR", "alice", "uAlice", "Alice Zhang",   NULL,
-			     "sshd",   "ssh",	       "S1",	42,	  "bound to 'bob'"};
+	struct dt_audit a = {.result = "denied",
+			     .pam_code = "PAM_AUTH_ERR",
+			     .user = "alice",
+			     .union_id = "uAlice",
+			     .nick = "Alice Zhang",
+			     .rhost = NULL,
+			     .service = "sshd",
+			     .tty = "ssh",
+			     .session = "S1",
+			     .cause = NULL,
+			     .elapsed_ms = 42,
+			     .reason = "bound to 'bob'"};
 	return a;
 }
 
@@ -384,7 +394,7 @@ static void test_audit_text(void **state)
 	(void)state;
 	assert_string_equal(line, "audit: result=denied pam=PAM_AUTH_ERR user=alice unionid=uAlice "
 				  "nick=\"Alice Zhang\" rhost=- service=sshd tty=ssh session=S1 "
-				  "elapsed_ms=42 reason: bound to 'bob'");
+				  "cause=- elapsed_ms=42 reason: bound to 'bob'");
 	free(line);
 }
 
@@ -422,7 +432,27 @@ static void test_audit_json(void **state)
 			    "{\"result\":\"denied\",\"pam\":\"PAM_AUTH_ERR\",\"user\":\"alice\","
 			    "\"unionid\":\"uAlice\",\"nick\":\"Alice Zhang\",\"rhost\":null,"
 			    "\"service\":\"sshd\",\"tty\":\"ssh\",\"session\":\"S1\","
-			    "\"reason\":\"bound to 'bob'\",\"elapsed_ms\":42}");
+			    "\"cause\":null,\"reason\":\"bound to 'bob'\",\"elapsed_ms\":42}");
+	free(line);
+}
+
+/* "Not me" on the phone: a result and a cause of its own, in both formats,
+ * so that a search for either finds it. */
+static void test_audit_refused_by_the_person(void **state)
+{
+	struct dt_audit a = sample();
+	char *line;
+
+	(void)state;
+	a.result = "refused";
+	a.cause = "not_me";
+	line = dt_audit_format(&a, DT_AUDIT_TEXT);
+	assert_non_null(strstr(line, "audit: result=refused pam=PAM_AUTH_ERR user=alice "));
+	assert_non_null(strstr(line, " session=S1 cause=not_me elapsed_ms=42"));
+	free(line);
+	line = dt_audit_format(&a, DT_AUDIT_JSON);
+	assert_non_null(strstr(line, "{\"result\":\"refused\","));
+	assert_non_null(strstr(line, ",\"cause\":\"not_me\","));
 	free(line);
 }
 
@@ -443,6 +473,7 @@ int main(void)
 	    cmocka_unit_test(test_audit_text),
 	    cmocka_unit_test(test_audit_hostile_values),
 	    cmocka_unit_test(test_audit_json),
+	    cmocka_unit_test(test_audit_refused_by_the_person),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

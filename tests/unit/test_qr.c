@@ -212,6 +212,34 @@ static void test_language_from_locale(void **state)
 	assert_int_equal(dt_lang_from_locale("en_US.UTF-8"), DT_LANG_EN);
 }
 
+/* Over sshd the link and the number go first, alone, in ASCII, and short
+ * enough for an OpenSSH client's logger (1,023 characters). */
+static void test_ascii_link_line(void **state)
+{
+	char user[700], *line;
+
+	(void)state;
+	line = dt_msg_ascii_link("al\xc3\xaf"
+				 "ce",
+				 "jump\x1b-01", "https://l.example/l/abc", 7);
+	assert_non_null(line);
+	assert_string_equal(line,
+			    "DingTalk login for al??ce on jump?-01: open "
+			    "https://l.example/l/abc on your phone, then choose the number 07.");
+	free(line);
+	memset(user, 'u', sizeof(user) - 1);
+	user[sizeof(user) - 1] = '\0';
+	line = dt_msg_ascii_link(user, "h", "https://l.example/l/abc", 42);
+	assert_true(strlen(line) <= DT_MSG_ASCII_LINE_MAX);
+	free(line);
+	memset(user, 'x', sizeof(user) - 1);
+	line = dt_msg_ascii_link(user, user, "https://l.example/l/abc", 42);
+	assert_true(strlen(line) <= DT_MSG_ASCII_LINE_MAX);
+	assert_string_equal(line, "DingTalk: open https://l.example/l/abc on your phone, then "
+				  "choose the number 42.");
+	free(line);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -223,6 +251,7 @@ int main(void)
 	    cmocka_unit_test(test_prompt_fits_80x24),
 	    cmocka_unit_test(test_prompt_without_qr),
 	    cmocka_unit_test(test_language_from_locale),
+	    cmocka_unit_test(test_ascii_link_line),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

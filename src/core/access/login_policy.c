@@ -23,20 +23,45 @@ static int in_depts(const struct dt_dept_list *list, const struct dt_identity *w
 	return 0;
 }
 
+/* require_active: DingTalk's `active` says whether the person has
+ * activated DingTalk (查询用户详情), not whether they are still employed: a
+ * person who left is not found at all (60121) and never gets here. */
+static int activated(const struct dt_identity *who, struct dt_err *err)
+{
+	if (who->contact_type == 1)
+		return dt_err_set(err, DT_ERR_DENIED,
+				  "unionId %s (%s) is an external contact: DingTalk keeps no "
+				  "activation state for them, so require_active refuses them "
+				  "(turn it off to admit external contacts)",
+				  who->union_id, who->nick);
+	if (who->active < 0)
+		return dt_err_set(err, DT_ERR_DENIED,
+				  "unionId %s (%s): the directory does not say whether the person "
+				  "has activated DingTalk (no 'active'): refused (require_active)",
+				  who->union_id, who->nick);
+	if (who->active == 0)
+		return dt_err_set(err, DT_ERR_DENIED,
+				  "unionId %s (%s) has not activated DingTalk in the organisation "
+				  "(active = false in the directory): refused (require_active)",
+				  who->union_id, who->nick);
+	return 0;
+}
+
 int dt_directory_policy(const struct dt_modcfg *cfg, const struct dt_identity *who,
 			struct dt_err *err)
 {
-	if ((cfg->require_active || cfg->allowed_depts.set) && who->active < 0)
+	/* contact_type is set by every directory look-up, active only by an
+	 * employee's. */
+	if ((cfg->require_active || cfg->allowed_depts.set) && who->contact_type < 0)
 		return dt_err_set(err, DT_ERR_CONFIG,
 				  "require_active and allowed_depts need directory = yes");
-	if (cfg->require_active && who->active != 1)
-		return dt_err_set(err, DT_ERR_DENIED,
-				  "unionId %s (%s) is not active in the directory (require_active)",
-				  who->union_id, who->nick);
+	if (cfg->require_active && activated(who, err) < 0)
+		return -1;
 	if (cfg->allowed_depts.set && !in_depts(&cfg->allowed_depts, who))
-		return dt_err_set(err, DT_ERR_DENIED,
-				  "unionId %s (%s) is in none of allowed_depts %s", who->union_id,
-				  who->nick, cfg->text.allowed_depts);
+		return dt_err_set(
+		    err, DT_ERR_DENIED, "unionId %s (%s) is in none of allowed_depts %s%s",
+		    who->union_id, who->nick, cfg->text.allowed_depts,
+		    who->contact_type == 1 ? " (an external contact is in no department)" : "");
 	return 0;
 }
 

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "access/emaildomain.h"
+#include "dingtalk/permission.h"
 #include "base/util.h"
 #include "conf/map_spec.h"
 
@@ -65,6 +66,36 @@ static int email_local_part(const char *value, enum dt_dir_field field,
 	return (size_t)local >= size ? 1 : 0;
 }
 
+/* DingTalk leaves a field out when it is empty or the app may not read it
+ * (查询用户详情): say which it may be. */
+static int no_value(const struct dt_identity *who, enum dt_dir_field field, struct dt_err *err)
+{
+	char perm[160];
+
+	if (who->contact_type < 0)
+		return dt_err_set(
+		    err, DT_ERR_DENIED,
+		    "directory:%s: no directory look-up was made (is directory = yes set?)",
+		    dt_dir_field_name(field));
+	if (field == DT_DIR_EMAIL) {
+		dt_permission_name(dt_permission_email(), perm, sizeof(perm));
+		return dt_err_set(
+		    err, DT_ERR_DENIED,
+		    "directory:email: DingTalk gives no email for unionId %s: the person "
+		    "has none, or the app lacks the permission %s, without which DingTalk "
+		    "leaves email out",
+		    who->union_id, perm);
+	}
+	if (field == DT_DIR_ORG_EMAIL)
+		return dt_err_set(
+		    err, DT_ERR_DENIED,
+		    "directory:org_email: DingTalk gives no org_email for unionId %s: "
+		    "the organisation's mail (企业邮箱) is not set up for the person%s",
+		    who->union_id, who->contact_type == 1 ? " (an external contact has none)" : "");
+	return dt_err_set(err, DT_ERR_DENIED, "directory:%s: DingTalk gives none for unionId %s",
+			  dt_dir_field_name(field), who->union_id);
+}
+
 int dt_directory_name(const struct dt_identity *who, enum dt_dir_field field, unsigned xform,
 		      const struct dt_domain_list *email_domains, char *out, size_t size,
 		      struct dt_err *err)
@@ -74,9 +105,7 @@ int dt_directory_name(const struct dt_identity *who, enum dt_dir_field field, un
 	char *p;
 
 	if (value == NULL || value[0] == '\0')
-		return dt_err_set(err, DT_ERR_DENIED, "directory:%s: the directory gives none%s",
-				  dt_dir_field_name(field),
-				  who->active < 0 ? " (is directory = yes set?)" : "");
+		return no_value(who, field, err);
 	if (field == DT_DIR_EMAIL || field == DT_DIR_ORG_EMAIL) {
 		too_long = email_local_part(value, field, email_domains, out, size, err);
 		if (too_long < 0)

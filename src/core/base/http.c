@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "base/clock.h"
@@ -297,6 +298,18 @@ static void url_without_query(const char *url, char *out, size_t size)
 	out[n] = '\0';
 }
 
+/* The last answer's Date header (RFC 7231), 0 if absent or unreadable. */
+static int64_t date_header(CURL *c)
+{
+	struct curl_header *hdr = NULL;
+	time_t t;
+
+	if (curl_easy_header(c, "Date", 0, CURLH_HEADER, -1, &hdr) != CURLHE_OK || hdr == NULL)
+		return 0;
+	t = curl_getdate(hdr->value, NULL);
+	return t > 0 ? (int64_t)t : 0;
+}
+
 int dt_http_request(struct dt_http *h, const char *method, const char *url,
 		    const char *const *headers, const char *body, int64_t deadline_ms,
 		    struct dt_http_response *resp, struct dt_err *err)
@@ -340,6 +353,7 @@ int dt_http_request(struct dt_http *h, const char *method, const char *url,
 		return -1;
 	}
 	curl_easy_getinfo(h->curl, CURLINFO_RESPONSE_CODE, &resp->status);
+	resp->date_s = date_header(h->curl);
 	if (resp->body == NULL) {
 		resp->body = calloc(1, 1);
 		if (resp->body == NULL)

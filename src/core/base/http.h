@@ -63,6 +63,10 @@ struct dt_http_response {
 	long status;
 	char *body; /* NUL-terminated */
 	size_t len;
+	/* The answer's Date header in seconds since the epoch, 0 if it had
+	 * none (or none that parses): the server's clock, for messages that
+	 * say how far this host's clock is from it. */
+	int64_t date_s;
 };
 
 /* Resolves opts.peer_user: an unknown user is DT_ERR_CONFIG. */

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "base/json.h"
+#include "dingtalk/ipban.h"
 #include "dingtalk/retry.h"
 #include "base/util.h"
 
@@ -17,7 +18,9 @@
 static json_object *interpret(const struct dt_api_call *c, const struct dt_http_response *resp,
 			      enum dt_api_class *cls, int64_t *wait_ms, struct dt_err *err)
 {
+	const struct dt_api_clock clock = {.sent_ms = c->signed_at_ms, .server_s = resp->date_s};
 	json_object *obj, *v;
+	int has_errcode;
 
 	if (c->envelope == DT_ENV_V1 && resp->status != 200) {
 		*cls = dt_api_v1_error(c->name, resp->status, resp->body, resp->len, wait_ms, err);
@@ -34,16 +37,19 @@ static json_object *interpret(const struct dt_api_call *c, const struct dt_http_
 		return NULL;
 	}
 	if (dt_api_ip_ban(c->name, obj, wait_ms, err)) {
-		*cls = DT_API_THROTTLED;
+		*cls = DT_API_BANNED;
 		dt_json_wipe_put(obj);
 		return NULL;
 	}
-	if (c->envelope == DT_ENV_V1)
+	has_errcode = json_object_object_get_ex(obj, "errcode", &v);
+	/* api.dingtalk.com answers a path it does not know with HTTP 200 in
+	 * the errcode envelope ({"errcode":404,...}); its own answers carry
+	 * no errcode. */
+	if (c->envelope == DT_ENV_V1 && !has_errcode)
 		return obj;
-	if (json_object_object_get_ex(obj, "errcode", &v) &&
-	    json_object_is_type(v, json_type_int) && json_object_get_int64(v) == 0)
+	if (has_errcode && json_object_is_type(v, json_type_int) && json_object_get_int64(v) == 0)
 		return obj;
-	*cls = dt_api_oapi_error(c->name, obj, err);
+	*cls = dt_api_oapi_error_at(c->name, obj, &clock, err);
 	dt_json_wipe_put(obj);
 	return NULL;
 }
@@ -64,6 +70,12 @@ json_object *dt_api_call(struct dt_http *h, const struct dt_api_call *c, int64_t
 	json_object *obj = NULL;
 	unsigned attempt;
 
+	/* A ban seen earlier in this process: sending would only feed it. */
+	if (dt_ipban_check(c->name, c->url, err)) {
+		if (cls_out != NULL)
+			*cls_out = DT_API_BANNED;
+		return NULL;
+	}
 	for (attempt = 1;; attempt++) {
 		int64_t wait_ms = 0;
 
@@ -78,6 +90,8 @@ json_object *dt_api_call(struct dt_http *h, const struct dt_api_call *c, int64_t
 			dt_http_response_free(&resp);
 			if (obj != NULL)
 				return obj;
+			if (cls == DT_API_BANNED)
+				dt_ipban_note(c->url, wait_ms);
 			if (c->single_use && cls == DT_API_RETRY)
 				cls = DT_API_FAIL; /* DingTalk may have used the code */
 		}

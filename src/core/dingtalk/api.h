@@ -22,6 +22,10 @@ enum dt_api_class {
 	DT_API_RETRY,	  /* DingTalk is failing (5xx, busy): try again later */
 	DT_API_THROTTLED, /* refused before any work was done: back off, try again */
 	DT_API_TOKEN,	  /* the access token was refused: refresh it, try once more */
+	/* DingTalk banned this host's IP for minutes (status 1111): give up
+	 * at once, and send nothing to that origin until the ban ends
+	 * (dingtalk/ipban.h); the wait hint is the ban's length. */
+	DT_API_BANNED,
 	/* DingTalk refused the request itself: a parameter, a code it does
 	 * not know or that was used, an error code not in our table. Not
 	 * tried again. In the call that carries the person's code
@@ -42,6 +46,17 @@ struct dt_api_call {
 	 * again only when it never left or was throttled, and DT_API_REFUSED
 	 * answers to it are refusals (see above). */
 	int single_use;
+	/* A request signed over a timestamp (flow B): that timestamp (wall
+	 * clock, ms), so that DingTalk's "more than a minute off" (853002)
+	 * says how far off this host's clock is. 0: not signed. */
+	int64_t signed_at_ms;
+};
+
+/* What a clock error is measured against: the signed request's timestamp
+ * and the Date header of DingTalk's answer (0 when it had none). */
+struct dt_api_clock {
+	int64_t sent_ms;
+	int64_t server_s;
 };
 
 /* Performs the call, retrying with backoff and jitter within the deadline.
@@ -52,15 +67,20 @@ json_object *dt_api_call(struct dt_http *h, const struct dt_api_call *c, int64_t
 			 enum dt_api_class *cls, struct dt_err *err);
 
 /* Interpreting answers (api_errors.c). Each sets err and returns what
- * the failure calls for; *wait_ms receives a server's own back-off hint. */
+ * the failure calls for; *wait_ms receives a server's own back-off hint
+ * (for DT_API_BANNED, the ban's length). */
 enum dt_api_class dt_api_v1_error(const char *api, long status, const char *body, size_t len,
 				  int64_t *wait_ms, struct dt_err *err);
 enum dt_api_class dt_api_oapi_error(const char *api, json_object *obj, struct dt_err *err);
+/* The same; `clock` (or NULL) measures the skew 853002 reports. */
+enum dt_api_class dt_api_oapi_error_at(const char *api, json_object *obj,
+				       const struct dt_api_clock *clock, struct dt_err *err);
 enum dt_api_class dt_api_http_error(const char *api, long status, const char *body, size_t len,
 				    int64_t *wait_ms, struct dt_err *err);
-/* DingTalk's IP ban ({"status":1111,"wait":N}) in any answer: 1 (err set,
- * *wait_ms from the hint) or 0. */
-int dt_api_ip_ban(const char *api, json_object *obj, int64_t *wait_ms, struct dt_err *err);
+/* DingTalk's IP ban ({"status":1111,"wait":N}, N in minutes) in any
+ * answer: 1 (err set, DT_ERR_UNAVAIL; *ban_ms how long it lasts) or 0.
+ * The caller gives up at once (dingtalk/ipban.h). */
+int dt_api_ip_ban(const char *api, json_object *obj, int64_t *ban_ms, struct dt_err *err);
 /* An answer that is not JSON at all (HTTP `status`): an HTML page names
  * DingTalk's other form of IP ban as a cause, with what to do. Sets err
  * (DT_ERR_UNAVAIL) and returns DT_API_FAIL: neither a ban nor a proxy's

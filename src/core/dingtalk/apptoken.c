@@ -192,13 +192,14 @@ static int fetch_token(struct dt_http *h, const struct dt_modcfg *cfg, int64_t d
 		       struct cached *out, struct dt_err *err)
 {
 	int v1 = cfg->token_api == DT_TOKEN_API_V1;
-	struct dt_api_call c = {v1 ? "oauth2/accessToken" : "gettoken",
-				v1 ? "POST" : "GET",
-				NULL,
-				NULL,
-				NULL,
-				v1 ? DT_ENV_V1 : DT_ENV_OAPI,
-				0};
+	struct dt_api_call c = {.name = v1 ? "oauth2/accessToken" : "gettoken",
+				.method = v1 ? "POST" : "GET",
+				.url = NULL,
+				.headers = NULL,
+				.body = NULL,
+				.envelope = v1 ? DT_ENV_V1 : DT_ENV_OAPI,
+				.single_use = 0,
+				.signed_at_ms = 0};
 	char *key = dt_urlencode(cfg->client_id), *secret = dt_urlencode(cfg->client_secret);
 	char *body = v1 ? token_request_v1(cfg) : NULL, *url = NULL;
 	json_object *answer = NULL;
@@ -261,7 +262,14 @@ json_object *dt_app_call(struct dt_http *h, const struct dt_modcfg *cfg, const c
 			 const char *path, const char *body, int single_use, int64_t deadline_ms,
 			 struct dt_err *err)
 {
-	struct dt_api_call c = {name, "POST", NULL, NULL, body, DT_ENV_OAPI, single_use};
+	struct dt_api_call c = {.name = name,
+				.method = "POST",
+				.url = NULL,
+				.headers = NULL,
+				.body = body,
+				.envelope = DT_ENV_OAPI,
+				.single_use = single_use,
+				.signed_at_ms = 0};
 	enum dt_api_class cls = DT_API_FAIL;
 	json_object *answer = NULL;
 	int fresh;

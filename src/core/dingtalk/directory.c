@@ -2,6 +2,7 @@
 
 #include "dingtalk/directory.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -80,6 +81,39 @@ static int read_depts(json_object *obj, struct dt_identity *id, struct dt_err *e
 	return 0;
 }
 
+/* DingTalk leaves out a field that is empty or that the app may not read
+ * (查询用户详情: email, org_email, work_place, hired_date...); an empty
+ * string means the same and is kept as absent. */
+static int optional_field(json_object *obj, const char *api, const char *name, size_t max,
+			  char **out, struct dt_err *err)
+{
+	if (dt_identity_field(obj, api, name, max, 0, out, err) < 0)
+		return -1;
+	if (*out != NULL && (*out)[0] == '\0') {
+		free(*out);
+		*out = NULL;
+	}
+	return 0;
+}
+
+/* The answer must name the userid the look-up asked about. */
+static int same_userid(json_object *result, const char *api, struct dt_identity *id,
+		       struct dt_err *err)
+{
+	char *asked = id->user_id;
+	int rc;
+
+	id->user_id = NULL;
+	rc = dt_identity_field(result, api, "userid", 128, 1, &id->user_id, err);
+	if (rc == 0 && asked != NULL && strcmp(asked, id->user_id) != 0)
+		rc = dt_err_set(err, DT_ERR_DENIED,
+				"DingTalk %s: asked about userid %s, answered "
+				"about %s: refused",
+				api, asked, id->user_id);
+	free(asked);
+	return rc;
+}
+
 int dt_directory_read_user(json_object *result, struct dt_identity *id, struct dt_err *err)
 {
 	static const char api[] = "topapi/v2/user/get";
@@ -97,14 +131,28 @@ int dt_directory_read_user(json_object *result, struct dt_identity *id, struct d
 				api, id->user_id, union_id, id->union_id);
 	free(union_id);
 	if (rc == 0 &&
-	    (dt_identity_field(result, api, "name", 128, 0, &id->name, err) < 0 ||
-	     dt_identity_field(result, api, "email", 256, 0, &id->email, err) < 0 ||
-	     dt_identity_field(result, api, "org_email", 256, 0, &id->org_email, err) < 0 ||
-	     dt_identity_field(result, api, "job_number", 64, 0, &id->job_number, err) < 0 ||
-	     dt_identity_field(result, api, "title", 128, 0, &id->title, err) < 0 ||
+	    (optional_field(result, api, "name", 128, &id->name, err) < 0 ||
+	     optional_field(result, api, "email", 256, &id->email, err) < 0 ||
+	     optional_field(result, api, "org_email", 256, &id->org_email, err) < 0 ||
+	     optional_field(result, api, "job_number", 64, &id->job_number, err) < 0 ||
+	     optional_field(result, api, "title", 128, &id->title, err) < 0 ||
 	     read_bool(result, "active", &id->active, err) < 0 || read_depts(result, id, err) < 0))
 		rc = -1;
 	return rc;
+}
+
+int dt_directory_read_external(json_object *result, struct dt_identity *id, struct dt_err *err)
+{
+	static const char api[] = "topapi/extcontact/get";
+
+	if (same_userid(result, api, id, err) < 0 ||
+	    optional_field(result, api, "name", 128, &id->name, err) < 0 ||
+	    optional_field(result, api, "email", 256, &id->email, err) < 0 ||
+	    optional_field(result, api, "title", 128, &id->title, err) < 0)
+		return -1;
+	/* Not an employee: no activation flag, no org_email, no departments. */
+	id->active = -1;
+	return 0;
 }
 
 static char *body_with(const char *key, const char *value, const char *key2, const char *value2)
@@ -163,23 +211,29 @@ static int find_userid(struct dt_http *h, const struct dt_modcfg *cfg, struct dt
 	return rc;
 }
 
-static int read_details(struct dt_http *h, const struct dt_modcfg *cfg, struct dt_identity *id,
-			int64_t deadline_ms, struct dt_err *err)
+/* POSTs {key: value} to an app-token topapi and reads its `result` with
+ * `read`. */
+static int look_up(struct dt_http *h, const struct dt_modcfg *cfg, const char *api, const char *key,
+		   struct dt_identity *id,
+		   int (*read)(json_object *, struct dt_identity *, struct dt_err *),
+		   int64_t deadline_ms, struct dt_err *err)
 {
-	static const char api[] = "topapi/v2/user/get";
-	char *body = body_with("userid", id->user_id, "language", "zh_CN");
+	char path[64];
+	char *body = strcmp(key, "userid") == 0 ? body_with(key, id->user_id, "language", "zh_CN")
+						: body_with(key, id->user_id, NULL, NULL);
 	json_object *answer, *result;
 	int rc = -1;
 
 	if (body == NULL)
 		return dt_err_oom(err);
-	answer = dt_app_call(h, cfg, api, "/topapi/v2/user/get", body, 0, deadline_ms, err);
+	snprintf(path, sizeof(path), "/%s", api);
+	answer = dt_app_call(h, cfg, api, path, body, 0, deadline_ms, err);
 	free(body);
 	if (answer == NULL)
 		return -1;
 	result = result_of(answer, api, err);
 	if (result != NULL)
-		rc = dt_directory_read_user(result, id, err);
+		rc = read(result, id, err);
 	json_object_put(answer);
 	return rc;
 }
@@ -197,7 +251,49 @@ int dt_directory_lookup(struct dt_http *h, const struct dt_modcfg *cfg, struct d
 				  "unionId %s (%s) is an external contact of the organisation, "
 				  "not a member: refused (allow_external = yes admits them)",
 				  id->union_id, id->nick != NULL ? id->nick : "");
+	/* An external contact is no employee: topapi/v2/user/get answers
+	 * 60121 for them; their own record is topapi/extcontact/get's. */
+	if (id->contact_type == 1)
+		return look_up(h, cfg, "topapi/extcontact/get", "user_id", id,
+			       dt_directory_read_external, deadline_ms, err);
 	if (id->contact_type < 0)
 		id->contact_type = 0; /* flow inapp: a member's own code */
-	return read_details(h, cfg, id, deadline_ms, err);
+	return look_up(h, cfg, "topapi/v2/user/get", "userid", id, dt_directory_read_user,
+		       deadline_ms, err);
+}
+
+/* What DingTalk answers about somebody it does not find once it has let
+ * the call through: 60121 (a refusal), 33012 "无效的userId" (the error
+ * extcontact/get's page lists) or 400002 "无效的参数" (getbyunionid's page,
+ * for a unionId it cannot read). Each proves the permission. */
+static int found_nobody(const struct dt_err *err)
+{
+	return err->kind == DT_ERR_DENIED || strstr(err->msg, "errcode 33012 ") != NULL ||
+	       strstr(err->msg, "errcode 400002 ") != NULL;
+}
+
+int dt_directory_probe(struct dt_http *h, const struct dt_modcfg *cfg, const char *api,
+		       int64_t deadline_ms, struct dt_err *err)
+{
+	/* Made up, in the shape of DingTalk's own identifiers. */
+	static const char nobody_union[] = "dtDoctorProbe00000000000000000iEiE";
+	static const char nobody_user[] = "000000000000000000";
+	int ext = strcmp(api, "topapi/extcontact/get") == 0;
+	char path[64], *body;
+	json_object *answer;
+
+	if (!ext && strcmp(api, "topapi/user/getbyunionid") != 0)
+		return dt_err_set(err, DT_ERR_INTERNAL, "no probe for %s", api);
+	body = ext ? body_with("user_id", nobody_user, NULL, NULL)
+		   : body_with("unionid", nobody_union, NULL, NULL);
+	if (body == NULL)
+		return dt_err_oom(err);
+	snprintf(path, sizeof(path), "/%s", api);
+	answer = dt_app_call(h, cfg, api, path, body, 0, deadline_ms, err);
+	free(body);
+	if (answer != NULL) {
+		json_object_put(answer);
+		return dt_err_set(err, DT_ERR_UNAVAIL, "DingTalk %s: found a made-up person", api);
+	}
+	return found_nobody(err) ? 0 : -1;
 }

@@ -76,7 +76,14 @@ static char *fetch_user_token(struct dt_http *h, const struct dt_modcfg *cfg, co
 	const char *kv[] = {"clientId", cfg->client_id, "clientSecret", cfg->client_secret,
 			    "code",	code,		"grantType",	"authorization_code",
 			    NULL};
-	struct dt_api_call c = {"userAccessToken", "POST", NULL, NULL, NULL, DT_ENV_V1, 1};
+	struct dt_api_call c = {.name = "userAccessToken",
+				.method = "POST",
+				.url = NULL,
+				.headers = NULL,
+				.body = NULL,
+				.envelope = DT_ENV_V1,
+				.single_use = 1,
+				.signed_at_ms = 0};
 	char *body = json_body(kv), *url, *token = NULL;
 	json_object *answer = NULL;
 	const char *t;
@@ -125,7 +132,14 @@ static int fetch_me(struct dt_http *h, const struct dt_modcfg *cfg, const char *
 	char *header = dt_asprintf(TOKEN_HEADER "%s", token);
 	char *url = dt_asprintf("%s/v1.0/contact/users/me", cfg->api_base);
 	const char *headers[] = {header, NULL};
-	struct dt_api_call c = {"contact/users/me", "GET", url, headers, NULL, DT_ENV_V1, 0};
+	struct dt_api_call c = {.name = "contact/users/me",
+				.method = "GET",
+				.url = url,
+				.headers = headers,
+				.body = NULL,
+				.envelope = DT_ENV_V1,
+				.single_use = 0,
+				.signed_at_ms = 0};
 	json_object *answer = NULL;
 	int rc;
 
@@ -164,7 +178,14 @@ static int identify_sns(struct dt_http *h, const struct dt_modcfg *cfg, const ch
 	char *sig = dt_sns_signature_param(cfg->client_secret, now);
 	char *appid = dt_urlencode(cfg->client_id);
 	char *body = json_body(kv), *url = NULL;
-	struct dt_api_call c = {"sns/getuserinfo_bycode", "POST", NULL, NULL, NULL, DT_ENV_OAPI, 1};
+	struct dt_api_call c = {.name = "sns/getuserinfo_bycode",
+				.method = "POST",
+				.url = NULL,
+				.headers = NULL,
+				.body = NULL,
+				.envelope = DT_ENV_OAPI,
+				.single_use = 1,
+				.signed_at_ms = now};
 	json_object *answer = NULL, *info;
 	int rc = -1;
 

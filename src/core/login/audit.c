@@ -103,10 +103,10 @@ static char *format_json(const struct field *fields, size_t n, long long elapsed
 char *dt_audit_format(const struct dt_audit *a, enum dt_audit_format format)
 {
 	const struct field fields[] = {
-	    {"result", a->result},    {"pam", a->pam_code}, {"user", a->user},
-	    {"unionid", a->union_id}, {"nick", a->nick},    {"rhost", a->rhost},
-	    {"service", a->service},  {"tty", a->tty},	    {"session", a->session},
-	    {"reason", a->reason},
+	    {"result", a->result},    {"pam", a->pam_code},  {"user", a->user},
+	    {"unionid", a->union_id}, {"nick", a->nick},     {"rhost", a->rhost},
+	    {"service", a->service},  {"tty", a->tty},	     {"session", a->session},
+	    {"cause", a->cause},      {"reason", a->reason},
 	};
 	size_t n = sizeof(fields) / sizeof(fields[0]);
 

@@ -11,7 +11,9 @@
 #define DT_AUDIT_VALUE_MAX 600
 
 struct dt_audit {
-	const char *result;   /* success | denied | ignored | unavailable | error */
+	/* success | denied | refused ("Not me" on the phone) | ignored |
+	 * unavailable | unknown_user | error */
+	const char *result;
 	const char *pam_code; /* "PAM_SUCCESS", ... */
 	const char *user;
 	const char *union_id;
@@ -20,6 +22,9 @@ struct dt_audit {
 	const char *service;
 	const char *tty;
 	const char *session; /* the helper's session id, not the state */
+	/* How a login without approval ended (dt_login_end_name): not_me,
+	 * wrong_number, denied, timeout; NULL otherwise. */
+	const char *cause;
 	long long elapsed_ms;
 	const char *reason;
 };

@@ -134,7 +134,9 @@ static char *registration_json(const struct dt_helper_registration *reg)
 	    json_object_object_add(o, "requester", json_object_new_string(reg->requester)) == 0 &&
 	    json_object_object_add(o, "requester_address",
 				   json_object_new_string(reg->requester_address)) == 0 &&
-	    json_object_object_add(o, "ttl", json_object_new_int((int)reg->ttl)) == 0)
+	    json_object_object_add(o, "ttl", json_object_new_int((int)reg->ttl)) == 0 &&
+	    (reg->command == NULL || reg->command[0] == '\0' ||
+	     json_object_object_add(o, "command", json_object_new_string(reg->command)) == 0))
 		out = strdup(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN));
 	/* The serialized form holds the state: wipe json-c's copy too. */
 	dt_json_wipe_put(o);

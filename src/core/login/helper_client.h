@@ -39,6 +39,9 @@ struct dt_helper_registration {
 	/* requester.h: the requester without the account, for the helper's
 	 * max_pending_per_address */
 	const char *requester_address;
+	/* sudo's command, safe text of at most DT_CONTROL_COMMAND_MAX bytes
+	 * (proto/command_text.h), or NULL: not sent */
+	const char *command;
 	unsigned ttl; /* at least DT_CONTROL_TTL_MIN */
 };
 

@@ -187,6 +187,7 @@ static int register_session(struct login *l, struct dt_session *s, struct dt_hel
 	reg.host = l->host;
 	reg.rhost = l->req->rhost != NULL ? l->req->rhost : "";
 	reg.authorize_url = authorize_url;
+	reg.command = l->req->sudo_command;
 	dt_requester(requester, sizeof(requester), getuid(), l->req->rhost, l->req->service,
 		     l->req->user);
 	dt_requester_address(address, sizeof(address), getuid(), l->req->rhost, l->req->service);
@@ -292,6 +293,42 @@ static char *full_prompt(struct login *l, struct dt_err *err)
 	return dt_prompt_text(&info, err);
 }
 
+/* The login ends here for `end`: said at the terminal, kept for the
+ * audit line. */
+static void ended(struct login *l, enum dt_login_end end)
+{
+	static const enum dt_msg said[] = {
+	    [DT_END_NOT_ME] = DT_MSG_REFUSED_NOT_ME,
+	    [DT_END_WRONG_NUMBER] = DT_MSG_REFUSED_WRONG,
+	    [DT_END_DENIED] = DT_MSG_REFUSED_ON_PHONE,
+	    [DT_END_TIMEOUT] = DT_MSG_TIMED_OUT,
+	};
+
+	l->out->ended = end;
+	if (end != DT_END_NONE)
+		tell(l, said[end]);
+}
+
+/* The phone's refusal (the wait's `reason`). "Not me" stands out: the
+ * person DingTalk named says someone else started this login, so the
+ * password or the session that started it may be known to another. */
+static int refused_on_phone(struct login *l, const char *reason, struct dt_err *err)
+{
+	if (strcmp(reason, DT_CONTROL_REASON_NOT_ME) == 0) {
+		ended(l, DT_END_NOT_ME);
+		return dt_err_set(err, DT_ERR_DENIED,
+				  "session %s refused on the phone by the person (not_me): "
+				  "someone else started this login",
+				  l->registered.id);
+	}
+	if (strcmp(reason, DT_CONTROL_REASON_WRONG_NUMBER) == 0)
+		ended(l, DT_END_WRONG_NUMBER);
+	else if (strcmp(reason, DT_CONTROL_REASON_DENIED) == 0)
+		ended(l, DT_END_DENIED);
+	return dt_err_set(err, DT_ERR_DENIED, "session %s refused on the phone (%s)",
+			  l->registered.id, reason);
+}
+
 /* What the helper's answer means: 1 approved, 0 pending, -1 ended. */
 static int wait_outcome(struct login *l, const struct dt_wait_result *w, struct dt_err *err)
 {
@@ -301,11 +338,11 @@ static int wait_outcome(struct login *l, const struct dt_wait_result *w, struct 
 	case DT_WAIT_PENDING:
 		return 0;
 	case DT_WAIT_REFUSED:
-		return dt_err_set(err, DT_ERR_DENIED, "session %s refused on the phone (%s)",
-				  l->registered.id, w->reason);
+		return refused_on_phone(l, w->reason, err);
 	case DT_WAIT_EXPIRED:
-		return dt_err_set(err, DT_ERR_TIMEOUT, "session %s expired at the helper",
-				  l->registered.id);
+		ended(l, DT_END_TIMEOUT);
+		return dt_err_set(err, DT_ERR_TIMEOUT,
+				  "session %s timed out: expired at the helper", l->registered.id);
 	case DT_WAIT_GONE:
 		break;
 	}
@@ -345,7 +382,8 @@ static int check_phone(struct login *l, unsigned seconds, int64_t stop, char **c
 
 static char *timed_out(struct login *l, struct dt_err *err)
 {
-	dt_err_set(err, DT_ERR_TIMEOUT, "session %s: no approval within %u seconds",
+	ended(l, DT_END_TIMEOUT);
+	dt_err_set(err, DT_ERR_TIMEOUT, "session %s timed out: no approval within %u seconds",
 		   l->registered.id, l->cfg->timeout);
 	return NULL;
 }
@@ -629,6 +667,23 @@ void dt_login_tell_approved(const struct dt_login_request *req, const struct dt_
 	if (text != NULL)
 		ui->info(ui->ctx, text, &ignored);
 	free(text);
+}
+
+const char *dt_login_end_name(enum dt_login_end end)
+{
+	switch (end) {
+	case DT_END_NOT_ME:
+		return "not_me";
+	case DT_END_WRONG_NUMBER:
+		return "wrong_number";
+	case DT_END_DENIED:
+		return "denied";
+	case DT_END_TIMEOUT:
+		return "timeout";
+	case DT_END_NONE:
+		break;
+	}
+	return NULL;
 }
 
 void dt_login_outcome_free(struct dt_login_outcome *out)

@@ -31,6 +31,10 @@ struct dt_login_request {
 	const char *service;
 	const char *rhost;   /* may be NULL */
 	const char *command; /* sudo: the command being approved, or NULL */
+	/* sudo's command as proto/command_text.h's dt_command_shown made it,
+	 * sent to the helper for the phone's page (`command`), or NULL: only
+	 * a command sudo named, never the title's other texts ("su root"). */
+	const char *sudo_command;
 	enum dt_wait_mode wait;
 	/* The conversation is sshd's keyboard-interactive (PAM_TTY "ssh"):
 	 * with wait = poll the link and number first go out as one short
@@ -54,10 +58,24 @@ struct dt_login_request {
  * NULL: the phone must not suggest that some named account is at stake. */
 #define DT_LOGIN_ANY_ACCOUNT "(the account bound to your DingTalk identity)"
 
+/* How a login that was not approved ended, when the phone or the clock
+ * said so: the audit line's `cause`. */
+enum dt_login_end {
+	DT_END_NONE,	     /* approved, or ended some other way */
+	DT_END_NOT_ME,	     /* the person tapped "Not me": someone else started it */
+	DT_END_WRONG_NUMBER, /* the wrong number was chosen on the phone */
+	DT_END_DENIED,	     /* refused in DingTalk on the phone (error= on the callback) */
+	DT_END_TIMEOUT,	     /* no approval before the login's or the session's end */
+};
+
 struct dt_login_outcome {
 	struct dt_identity who; /* set once DingTalk named the person */
 	char session_id[64];	/* the helper's id, for logs */
+	enum dt_login_end ended;
 };
+
+/* "not_me", "wrong_number", "denied", "timeout"; NULL for DT_END_NONE. */
+const char *dt_login_end_name(enum dt_login_end end);
 
 /* Once the code is in hand, DingTalk's exchange (and the directory) gets
  * this long whatever is left of the login's timeout: Enter pressed just

@@ -29,6 +29,12 @@ static const char *const english[DT_MSG_COUNT] = {
     [DT_MSG_NONINTERACTIVE] = ("DingTalk login needs a person at a terminal to scan a QR code; "
 			       "this one runs without (sudo -n, or no terminal). Refused: run it "
 			       "from an interactive terminal."),
+    [DT_MSG_REFUSED_NOT_ME] = ("Login refused on the phone by the person (\"Not me\"): they "
+			       "did not start this login."),
+    [DT_MSG_REFUSED_WRONG] = "Login refused: the wrong number was chosen on the phone.",
+    [DT_MSG_REFUSED_ON_PHONE] = ("Login not approved: DingTalk on the phone refused it or could "
+				 "not complete it."),
+    [DT_MSG_TIMED_OUT] = "Login timed out: no approval arrived in time.",
 };
 
 /* The number and the link stay ASCII in every language; the English words
@@ -54,6 +60,12 @@ static const char *const chinese[DT_MSG_COUNT] = {
     [DT_MSG_NONINTERACTIVE] = "钉钉登录需要有人在终端前扫描二维码 (DingTalk login needs a "
 			      "terminal)；此次调用没有终端 (sudo -n 或无终端)，已拒绝。请在交互式"
 			      "终端中运行。",
+    [DT_MSG_REFUSED_NOT_ME] = "登录已被本人在手机上拒绝（“不是我”）(refused on the phone: not "
+			      "me)：此登录不是其本人发起的。",
+    [DT_MSG_REFUSED_WRONG] = "登录被拒绝：手机上选择的数字不正确 (wrong number)。",
+    [DT_MSG_REFUSED_ON_PHONE] =
+	"登录未获批准：手机上的钉钉拒绝了它或无法完成 (refused in DingTalk)。",
+    [DT_MSG_TIMED_OUT] = "登录超时 (timed out)：未在规定时间内收到批准。",
 };
 
 const char *dt_msg(enum dt_lang lang, enum dt_msg id)
@@ -108,14 +120,22 @@ static char *ascii_copy(const char *s)
 char *dt_msg_ascii_link(const char *user, const char *host, const char *short_url, unsigned number)
 {
 	char *u = ascii_copy(user != NULL ? user : "your account"), *h = ascii_copy(host);
-	char *text = NULL;
+	char *url = ascii_copy(short_url), *text = NULL;
 
-	if (u != NULL && h != NULL)
+	if (u != NULL && h != NULL && url != NULL)
 		text = dt_asprintf("DingTalk login for %s on %s: open %s on your phone, then "
 				   "choose the number %02u.",
-				   u, h, short_url, number);
+				   u, h, url, number);
+	/* Long names must not push the link past what an old client shows:
+	 * then the link and the number alone. */
+	if (text != NULL && strlen(text) > DT_MSG_ASCII_LINE_MAX) {
+		free(text);
+		text = dt_asprintf("DingTalk: open %s on your phone, then choose the number %02u.",
+				   url, number);
+	}
 	free(u);
 	free(h);
+	free(url);
 	return text;
 }
 

@@ -23,6 +23,11 @@ enum dt_msg {
 	DT_MSG_NEW_CODE_TOO_LATE,     /* `r`: too little time left for a new one */
 	DT_MSG_PROMPT_FALLBACK,	      /* over sshd: no decision without a prompt, now one */
 	DT_MSG_NONINTERACTIVE,	      /* nobody can scan: refused before any QR */
+	/* How a login ended without approval, each told apart: */
+	DT_MSG_REFUSED_NOT_ME,	 /* "Not me" tapped on the phone */
+	DT_MSG_REFUSED_WRONG,	 /* the wrong number chosen on the phone */
+	DT_MSG_REFUSED_ON_PHONE, /* refused in DingTalk */
+	DT_MSG_TIMED_OUT,	 /* no approval in time */
 	DT_MSG_COUNT,
 };
 
@@ -36,8 +41,11 @@ char *dt_msg_title(enum dt_lang lang, const char *user, const char *host, const 
 /* The link and the number in one short line of plain ASCII whatever the
  * language (an OpenSSH client before 10.3 shows a message without a prompt
  * through its logger: octal escapes for other bytes, cut after 1,023
- * characters): it goes out before the QR. Bytes of user or host outside
- * printable ASCII become '?'. malloc'd. */
+ * characters): it goes out before the QR. Bytes outside printable ASCII
+ * become '?'. Longer than DT_MSG_ASCII_LINE_MAX with the user and the host,
+ * it names only the link and the number (a link that long alone is the
+ * helper's public_url's doing). malloc'd. */
+#define DT_MSG_ASCII_LINE_MAX 1000
 char *dt_msg_ascii_link(const char *user, const char *host, const char *short_url, unsigned number);
 
 char *dt_msg_number(enum dt_lang lang, unsigned number, unsigned seconds);

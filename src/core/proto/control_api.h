@@ -30,7 +30,7 @@
 #define DT_CONTROL_URL_MAX	 2048
 #define DT_CONTROL_REQUESTER_MAX 600
 /* `command` (sudo's SUDO_COMMAND, shown on the phone): longer ones are cut
- * by the module, with a mark that they were. */
+ * by the module, with a mark that they were (proto/command_text.h). */
 #define DT_CONTROL_COMMAND_MAX 256
 
 /* The longest authorization code the helper holds and hands over. */
@@ -53,12 +53,23 @@
  * open already. */
 #define DT_CONTROL_WAITS_FULL	"waits_full"
 #define DT_CONTROL_REFUSED_FULL "full" /* 503: max_pending */
+/* 400 to a registration whose `command` the helper will not show
+ * (proto/command_text.h): longer than DT_CONTROL_COMMAND_MAX bytes, or
+ * not safe text (a control or hiding character, invalid UTF-8). The
+ * module never sends either: it cuts and cleans the command first. */
+#define DT_CONTROL_COMMAND_TOO_LONG "command_too_long"
+#define DT_CONTROL_COMMAND_NOT_TEXT "command_not_text"
 
 /* A wait's `status`. */
 #define DT_CONTROL_PENDING  "pending"
 #define DT_CONTROL_APPROVED "approved"
 #define DT_CONTROL_REFUSED  "refused"
 #define DT_CONTROL_EXPIRED  "expired"
+/* A refusal's `reason` that the module tells apart: the person tapped
+ * "Not me" on the confirmation page (someone else started this login). */
+#define DT_CONTROL_REASON_NOT_ME       "not_me"
+#define DT_CONTROL_REASON_WRONG_NUMBER "wrong_number"
+#define DT_CONTROL_REASON_DENIED       "denied" /* error= on the callback */
 
 /* Signed requests on the TCP control listener (a fleet): the headers and
  * the version tag that begins the string to sign (docs/control-api.md,
