@@ -110,6 +110,10 @@ def main():
     if os.geteuid() != 0:
         print("ssh_keypress: needs root (real sshd, a per-run user)", file=sys.stderr)
         return 77
+    if rc.built_with_sanitizers(rc.MODULE):
+        print("ssh_keypress: skipped: the module is built with sanitizers, which the real sshd "
+              "cannot load", file=sys.stderr)
+        return 77
     try:
         prefix, reason = openssh_cache.resolve()
     except openssh_cache.CacheError as e:
