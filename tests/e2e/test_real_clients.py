@@ -22,7 +22,10 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
+
+import openssh_cache
 
 SRC = os.environ.get("DT_SRCDIR", os.path.join(os.path.dirname(__file__), "..", ".."))
 MODULE = os.environ.get("DT_PAM_MODULE", os.path.join(SRC, "src/pam/.libs/pam_dingtalk.so"))
@@ -40,7 +43,9 @@ USER = "dte2e" + RUN_ID
 SSHD_NAME = "sshd-dt-" + RUN_ID
 SUDO_SERVICE = "sudo-dt-" + RUN_ID
 SUDOERS = "/etc/sudoers.d/zz-dt-e2e-" + RUN_ID
-PAM_FILES = ["/etc/pam.d/" + SSHD_NAME, "/etc/pam.d/" + SUDO_SERVICE]
+# sshd 10.x takes its PAM service from PAMServiceName: a name of its own.
+SSHD10_SERVICE = "sshd10-dt-" + RUN_ID
+PAM_FILES = ["/etc/pam.d/" + SSHD_NAME, "/etc/pam.d/" + SUDO_SERVICE, "/etc/pam.d/" + SSHD10_SERVICE]
 TIMEOUT = 20  # the module's timeout in this suite
 
 LINK_RE = re.compile(rb"https?://[^\s]+/l/[A-Za-z0-9_-]+")
@@ -94,6 +99,7 @@ class Terminal:
             os.execvpe(argv[0], argv, env or os.environ)
         self.out = b""
         self.status = None
+        self.typed = 0  # bytes sent, for the cases that must need no key
 
     def read_until(self, pattern, seconds):
         """Reads until `pattern` (bytes regex) matches the whole output, or
@@ -131,6 +137,7 @@ class Terminal:
         return False
 
     def send(self, text):
+        self.typed += len(text)
         os.write(self.fd, text.encode())
 
     def finish(self, seconds=30):
@@ -196,12 +203,21 @@ class Stage:
             f.write("uAlice0000000000000000iEiE  %s\n" % USER)
         os.chmod(self.map_file, 0o644)
         self.conf = os.path.join(self.work, "pam_dingtalk.conf")
-        with open(self.conf, "w") as f:
+        self.write_conf(self.conf)
+        # The OpenSSH 10.x service's own, rewritten by its cases (`wait`).
+        self.conf10 = os.path.join(self.work, "pam_dingtalk-sshd10.conf")
+        self.write_conf(self.conf10)
+
+    def write_conf(self, path, extra=""):
+        """The module's configuration plus `extra` lines, replaced at once
+        (the module reads it at every login)."""
+        with open(path + ".tmp", "w") as f:
             f.write("client_id = dingmockappkey\nclient_secret = mock-secret-0123456789\n"
                     "login_base = %s\napi_base = %s\nhelper = unix:%s\nmap_file = %s\n"
-                    "timeout = %d\n" % (self.mock_url, self.mock_url, self.control,
-                                        self.map_file, TIMEOUT))
-        os.chmod(self.conf, 0o600)
+                    "timeout = %d\n%s" % (self.mock_url, self.mock_url, self.control,
+                                          self.map_file, TIMEOUT, extra))
+        os.chmod(path + ".tmp", 0o600)
+        os.rename(path + ".tmp", path)
 
     def add_user(self):
         self.home = os.path.join(self.work, "home")
@@ -210,17 +226,17 @@ class Stage:
         os.mkdir(self.home, 0o700)
         shutil.chown(self.home, USER, USER)
 
-    def pam_stack(self):
+    def pam_stack(self, conf=None):
         return ("# written by pam_dingtalk's tests/e2e/test_real_clients.py\n"
                 "auth     required %s conf=%s\n"
                 "account  required pam_permit.so\n"
                 "session  required pam_permit.so\n"
-                "password required pam_deny.so\n" % (MODULE, self.conf))
+                "password required pam_deny.so\n" % (MODULE, conf or self.conf))
 
     def write_pam_files(self):
         for path in PAM_FILES:
             with open(path, "w") as f:
-                f.write(self.pam_stack())
+                f.write(self.pam_stack(self.conf10 if path.endswith(SSHD10_SERVICE) else None))
         self.login_pam = os.path.join(self.work, "pam-login")
         with open(self.login_pam, "w") as f:
             f.write(self.pam_stack())
@@ -273,12 +289,27 @@ def qr_decodes(text, rendering, double_width=False):
 # ---------------------------------------------------------------- sshd
 
 class Sshd:
-    def __init__(self, stage):
+    """Debian's sshd copied under its own name (9.2 takes the PAM service
+    from its program name), or with `prefix` an OpenSSH 10.3+ install run
+    from there, its service set by PAMServiceName."""
+
+    def __init__(self, stage, prefix=None, service=None):
         self.stage = stage
-        work = stage.work
+        work = os.path.join(stage.work, "sshd-" + (service or SSHD_NAME))
+        os.mkdir(work)
+        os.chmod(work, 0o755)
         self.port = free_port()
-        self.binary = os.path.join(work, SSHD_NAME)
-        shutil.copy("/usr/sbin/sshd", self.binary)
+        if prefix is None:
+            self.binary = os.path.join(work, SSHD_NAME)
+            shutil.copy("/usr/sbin/sshd", self.binary)
+            extra = ""
+        else:
+            # sshd 10.x re-executes itself and runs sshd-session and
+            # sshd-auth from its libexec, so it runs where it was built for.
+            self.binary = os.path.join(prefix, "sbin/sshd")
+            # PerSourcePenalties (10.x, on by default) would shut the
+            # address out after the refused logins of this suite.
+            extra = "PAMServiceName %s\nPerSourcePenalties no\n" % service
         run("ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", os.path.join(work, "hostkey"))
         self.config = os.path.join(work, "sshd_config")
         with open(self.config, "w") as f:
@@ -295,7 +326,7 @@ PermitRootLogin no
 LoginGraceTime 60
 StrictModes no
 LogLevel VERBOSE
-""" % (self.port, work, work))
+""" % (self.port, work, work) + extra)
         os.makedirs("/run/sshd", exist_ok=True)
         self.log = os.path.join(work, "sshd.log")
         self.proc = subprocess.Popen([self.binary, "-D", "-e", "-f", self.config],
@@ -310,13 +341,22 @@ LogLevel VERBOSE
                 time.sleep(0.1)
         raise RuntimeError("sshd did not start: " + open(self.log).read())
 
-    def client(self, lang="C.UTF-8"):
-        env = {"PATH": "/usr/bin:/bin", "LANG": lang, "HOME": self.stage.work, "TERM": "xterm"}
-        return Terminal(["ssh", "-F", "/dev/null", "-p", str(self.port),
-                         "-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null",
-                         "-o", "PreferredAuthentications=keyboard-interactive",
-                         "-o", "NumberOfPasswordPrompts=1", "-o", "LogLevel=ERROR",
-                         USER + "@127.0.0.1", "id", "-un"], env)
+    def argv(self, ssh="ssh", options=()):
+        # `options` first: ssh keeps the first value given for an option.
+        # LogLevel=ERROR hides the host key warning, and also what ssh
+        # before 10.3 prints of a round without a prompt (its logger, at
+        # INFO): the cases about that text give LogLevel=INFO.
+        return [ssh, "-F", "/dev/null", "-p", str(self.port)] + list(options) + [
+            "-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null",
+            "-o", "PreferredAuthentications=keyboard-interactive",
+            "-o", "NumberOfPasswordPrompts=1", "-o", "LogLevel=ERROR",
+            USER + "@127.0.0.1", "id", "-un"]
+
+    def env(self, lang):
+        return {"PATH": "/usr/bin:/bin", "LANG": lang, "HOME": self.stage.work, "TERM": "xterm"}
+
+    def client(self, lang="C.UTF-8", ssh="ssh", options=()):
+        return Terminal(self.argv(ssh, options), self.env(lang))
 
 
 PROMPT = rb"Press Enter after approving in DingTalk[^\n]*: $"
@@ -341,7 +381,7 @@ def ssh_approve(sshd, tap_name):
 
 
 def test_sshd(stage):
-    sshd = Sshd(stage)
+    sshd = stage.sshd9 = Sshd(stage)
 
     # Approve: the remote command runs as the user. The QR in the prompt
     # decodes to the short link.
@@ -556,6 +596,237 @@ def test_login(stage):
         qr_decodes(shown, "utf8") == link, shown)
 
 
+# ------------------------------------------------- OpenSSH 10.3 and later
+
+# sshd 10.3+ sends each PAM info message at once, as a keyboard-interactive
+# round without a prompt (openssh-portable b9a6dd4d): `wait = auto` shows
+# the QR there and waits with no prompt. Its clients print such a round
+# with a UTF-8-safe printer; Debian's 9.2 client prints it through its
+# logger (octal escapes outside UTF-8, nothing with -q), so the module
+# turns to the prompt form after `prompt_after` seconds.
+PROMPT_AFTER = 5  # the least the module accepts
+SSHD10_CHECKS = 15  # the checks test_sshd10 makes; skipped together
+
+
+def skip_sshd10(reason):
+    for _ in range(SSHD10_CHECKS):
+        results.append(True)
+        print("ok %d # SKIP OpenSSH 10.3+ cases: %s" % (len(results), reason))
+    sys.stdout.flush()
+
+
+class TimedPhone:
+    """The phone in the background; `confirmed` becomes the monotonic time
+    at which its confirmation was answered (its "POST .../confirm" line)."""
+
+    def __init__(self, link, number, person="alice", delay=0.0):
+        self.confirmed = None
+        self.proc = subprocess.Popen(
+            [PY, PHONE, "--link", link, "--person", person, "--number", str(number),
+             "--timeout", str(20 + delay), "--delay", str(delay)], stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            env={"PATH": "/usr/bin:/bin"})
+        self.thread = threading.Thread(target=self._watch, daemon=True)
+        self.thread.start()
+
+    def _watch(self):
+        for line in self.proc.stderr:
+            if line.startswith(b"phone: POST ") and self.confirmed is None:
+                self.confirmed = time.monotonic()
+
+    def wait(self):
+        code = self.proc.wait(40)
+        self.thread.join(5)
+        return code
+
+
+def no_key_login(sshd, ssh, name, lang="C.UTF-8"):
+    """A login through `ssh` during which nothing is typed: the link and
+    the number must show without a prompt, the phone approves, the command
+    must run. Returns (shown text, link, ms from confirmation to output)."""
+    term = sshd.client(lang=lang, ssh=ssh)
+    term.read_until(rb"https?://\S+/l/[A-Za-z0-9_-]+.*choose the number\D{0,3}\d{2}", 20)
+    # What the no-prompt round brings with it: the QR after the link.
+    term.read_until(rb"\n[^\n]*(?:\xe2\x96\x80){10}", 3)
+    shown = term.text()
+    link, number = link_and_number(term.out)
+    if not link:
+        term.finish(5)
+        tap(name + ": the link and the number show without a prompt", False,
+            shown + open(sshd.log).read()[-2000:])
+        return None, None, None
+    tap(name + ": the link and the number show without a prompt",
+        "Press Enter" not in shown, shown)
+    p = TimedPhone(link, number)
+    m = term.read_until(rb"\n" + USER.encode() + rb"\r?\n", 20)
+    seen = time.monotonic()
+    p.wait()
+    code = term.finish(20)
+    ok = m is not None and code == 0 and term.typed == 0
+    tap(name + ": approved on the phone, the command runs with no key pressed", ok,
+        term.text() + "\nexit %s\n%s" % (code, open(sshd.log).read()[-3000:]))
+    ms = (seen - p.confirmed) * 1000 if ok and p.confirmed is not None else None
+    return shown, link, ms
+
+
+def login_some_way(sshd, options, lang, name):
+    """Debian's 9.2 client against sshd 10.x: the person reads the link and
+    the number wherever they show (the no-prompt text, or the prompt form
+    the module falls back to), approves, and presses Enter only if a
+    prompt asks for it."""
+    started = time.monotonic()
+    term = sshd.client(lang=lang, options=options)
+    term.read_until(rb"choose the number\D{0,3}\d{2}", PROMPT_AFTER + 20)
+    took = time.monotonic() - started
+    link, number = link_and_number(term.out)
+    shown = term.text()
+    if link:
+        phone(link, number)
+    if term.read_until(PROMPT + rb"|\n" + USER.encode() + rb"\r?\n", 20) and \
+            re.search(PROMPT, term.out):
+        term.send("\n")
+    code = term.finish(30)
+    tap(name, link is not None and code == 0 and ("\n%s\n" % USER) in term.text(),
+        term.text() + "\nexit %s\n%s" % (code, open(sshd.log).read()[-2000:]))
+    return shown, took
+
+
+def test_sshd10(stage, prefix):
+    sshd = Sshd(stage, prefix=prefix, service=SSHD10_SERVICE)
+    ssh10 = os.path.join(prefix, "bin/ssh")
+    version = run(ssh10, "-V").stdout.decode().strip()
+    print("# OpenSSH under test: %s (%s)" % (version, prefix))
+
+    # wait = poll set explicitly: the module shows and waits, sshd 10.x
+    # delivers it at once.
+    stage.write_conf(stage.conf10, "wait = poll\n")
+    shown, link, ms = no_key_login(sshd, ssh10, "sshd 10 + ssh 10, wait = poll")
+    shown = shown or ""
+    tap("sshd 10 + ssh 10, wait = poll: the QR in the client's output decodes to the short link",
+        link is not None and qr_decodes(shown, "utf8") == link, shown)
+    tap("sshd 10: sshd-auth runs the module under the service PAMServiceName names",
+        "(%s)" % SSHD10_SERVICE in shown, shown)
+    if ms is not None:
+        print("# sshd 10 + ssh 10, wait = poll: phone's confirmation -> command output %.0f ms" % ms)
+
+    # The default, wait = auto: the module tells sshd 10.x apart by itself.
+    stage.write_conf(stage.conf10, "prompt_after = %d\n" % PROMPT_AFTER)
+    shown, link, ms = no_key_login(sshd, ssh10, "sshd 10 + ssh 10, wait = auto")
+    shown = shown or ""
+    tap("sshd 10 + ssh 10, wait = auto: the QR in the client's output decodes to the short link",
+        link is not None and qr_decodes(shown, "utf8") == link, shown)
+    qr_at = min([i for i in (shown.find(c) for c in "\u2580\u2584\u2588") if i >= 0] or [-1])
+    tap("sshd 10 + ssh 10, wait = auto: the link and the number come first, as ASCII text",
+        link is not None and 0 <= shown.find(link) < qr_at and
+        "choose the number" in shown[:qr_at], shown)
+    if ms is not None:
+        print("# sshd 10 + ssh 10, wait = auto: phone's confirmation -> command output %.0f ms" % ms)
+    tap("sshd 10 + ssh 10, wait = auto: confirmation to command output within 10 s",
+        ms is not None and ms < 10000, "ms = %s" % ms)
+
+    # Debian's 9.2 client: LANG=C escapes the QR, -q hides the no-prompt
+    # text altogether; the person still logs in.
+    # (LogLevel=INFO, ssh's default: what it prints of such a round goes
+    # through its logger.)
+    shown, took = login_some_way(sshd, ["-o", "LogLevel=INFO"], "C", "sshd 10 + Debian's ssh 9.2 "
+                                 "with LANG=C: the person logs in through the link text")
+    link, number = link_and_number(shown.encode())
+    tap("sshd 10 + ssh 9.2 with LANG=C: the link and the number are readable text at once, "
+        "before any prompt", link is not None and number is not None and took < PROMPT_AFTER and
+        "Press Enter" not in shown, shown + "\n(after %.1f s)" % took)
+    shown, took = login_some_way(sshd, ["-q"], "C.UTF-8", "sshd 10 + Debian's ssh 9.2 with -q: "
+                                 "the person logs in through the prompt form the module falls "
+                                 "back to")
+    # Nothing can show before the module turns to the prompt form.
+    tap("sshd 10 + ssh 9.2 with -q: the prompt form with the link arrives after prompt_after "
+        "(%d s)" % PROMPT_AFTER, re.search(PROMPT.decode().rstrip("$"), shown) is not None and
+        LINK_RE.search(shown.encode()) is not None and PROMPT_AFTER - 0.5 <= took <
+        PROMPT_AFTER + 15, shown + "\n(after %.1f s)" % took)
+    print("# sshd 10 + ssh 9.2 -q: the prompt form after %.1f s" % took)
+
+    # BatchMode never offers keyboard-interactive: ssh ends at once.
+    started = time.monotonic()
+    out = subprocess.run(sshd.argv(ssh10, ["-o", "BatchMode=yes"]), env=sshd.env("C.UTF-8"),
+                         stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                         stderr=subprocess.STDOUT, timeout=30)
+    took = time.monotonic() - started
+    text = out.stdout.decode(errors="replace")
+    tap("sshd 10 + ssh 10 -o BatchMode=yes: ends within 2 s with \"Permission denied\"",
+        out.returncode == 255 and "Permission denied" in text and took < 2,
+        "%s\nexit %d after %.1f s" % (text, out.returncode, took))
+
+    # Refused on the phone: denied without a key too.
+    stage.write_conf(stage.conf10, "")
+    term = sshd.client(ssh=ssh10)
+    term.read_until(rb"choose the number\D{0,3}\d{2}", 20)
+    link, number = link_and_number(term.out)
+    if link:
+        phone(link, number, decision="refuse")
+    code = term.finish(30)
+    tap("sshd 10 + ssh 10: a refusal on the phone is denied with no key pressed",
+        link is not None and code == 255 and "Permission denied" in term.text() and
+        term.typed == 0, term.text())
+
+
+# ---------------------------------------------------------------- no one to ask
+
+def ends_fast(argv, env, name, must_say, stdin=subprocess.DEVNULL, setsid=False):
+    """Runs a caller that cannot show a QR to anyone: it must end within
+    2 s, not run its command, and say why (`must_say`, a regex)."""
+    started = time.monotonic()
+    try:
+        out = subprocess.run(argv, env=env, stdin=stdin, stdout=subprocess.PIPE,
+                             stderr=subprocess.STDOUT, timeout=TIMEOUT + 10,
+                             start_new_session=setsid)
+        code, text = out.returncode, out.stdout.decode(errors="replace")
+    except subprocess.TimeoutExpired as e:
+        code, text = None, (e.stdout or b"").decode(errors="replace")
+    took = time.monotonic() - started
+    tap(name, code not in (0, None) and took < 2 and "\nroot\n" not in "\n" + text and
+        re.search(must_say, text) is not None and not LINK_RE.search(text.encode()),
+        "%s\nexit %s after %.1f s" % (text, code, took))
+
+
+def write_sudoers(text):
+    with open(SUDOERS + ".tmp", "w") as f:
+        f.write("# written by pam_dingtalk's tests/e2e/test_real_clients.py\n" + text)
+    os.chmod(SUDOERS + ".tmp", 0o440)
+    run("visudo", "-cqf", SUDOERS + ".tmp")
+    os.rename(SUDOERS + ".tmp", SUDOERS)
+
+
+# The module's refusal when nobody can be shown a QR (its message catalogue).
+NOBODY_TO_SCAN = r"DingTalk login needs a person at a terminal"
+
+
+def test_noninteractive(stage):
+    as_user = ["setpriv", "--reuid=" + USER, "--regid=" + USER, "--init-groups"]
+    env = {"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8"}
+    rule = "%s ALL=(root) /usr/bin/id\n" % USER
+    write_sudoers("Defaults:%s pam_service=%s, !lecture, passwd_tries=1\n" % (USER, SUDO_SERVICE)
+                  + rule)
+    ends_fast(as_user + ["sudo", "-k", "-n", "/usr/bin/id", "-un"], env,
+              "sudo -n: ends within 2 s, the command not run, saying a password is required",
+              r"sudo: a password is required")
+    # Ansible's become: no terminal at all, stdin from /dev/null.
+    ends_fast(as_user + ["sudo", "-k", "/usr/bin/id", "-un"], env,
+              "sudo without a terminal (setsid, stdin /dev/null): ends within 2 s and says why",
+              NOBODY_TO_SCAN, setsid=True)
+    # sudo -n that runs PAM anyway (noninteractive_auth): the module
+    # itself must see that nobody can be shown the QR.
+    write_sudoers("Defaults:%s pam_service=%s, !lecture, passwd_tries=1, noninteractive_auth\n"
+                  % (USER, SUDO_SERVICE) + rule)
+    ends_fast(as_user + ["sudo", "-k", "-n", "/usr/bin/id", "-un"], env,
+              "sudo -n with noninteractive_auth: the module ends within 2 s and says why",
+              NOBODY_TO_SCAN)
+    os.unlink(SUDOERS)
+
+    sshd = stage.sshd9
+    ends_fast(sshd.argv("ssh", ["-o", "BatchMode=yes"]), sshd.env("C.UTF-8"),
+              "ssh -o BatchMode=yes (Debian's 9.2, sshd 9.2): ends within 2 s, "
+              "\"Permission denied\"", r"Permission denied")
+
+
 def built_with_sanitizers(path):
     """A module built with ASan cannot be loaded into the system's own,
     uninstrumented sshd, sudo and login (the ASan runtime must come first);
@@ -565,6 +836,24 @@ def built_with_sanitizers(path):
             return b"__asan_init" in f.read()
     except OSError:
         return False
+
+
+def run_sshd10(stage):
+    """The OpenSSH 10.3+ cases, with the build the settings name
+    (openssh_cache.py): skipped when none is named, failed when the one
+    named cannot be used."""
+    try:
+        prefix, reason = openssh_cache.resolve()
+    except openssh_cache.CacheError as e:
+        tap("OpenSSH 10.3+ from DT_OPENSSH_PREFIX or DT_OPENSSH_SRC", False, str(e))
+        return
+    if prefix is None:
+        skip_sshd10(reason)
+        return
+    try:
+        test_sshd10(stage, prefix)
+    except Exception as e:
+        tap("test_sshd10 raised " + type(e).__name__, False, repr(e))
 
 
 def main():
@@ -578,11 +867,12 @@ def main():
     stage = Stage()
     try:
         stage.start()
-        for test in (test_sshd, test_sudo, test_sudo_self_enroll, test_login):
+        for test in (test_sshd, test_sudo, test_sudo_self_enroll, test_login, test_noninteractive):
             try:
                 test(stage)
             except Exception as e:  # a broken stage must show, not hang
                 tap(test.__name__ + " raised " + type(e).__name__, False, repr(e))
+        run_sshd10(stage)
     except Exception as e:
         tap("stage setup", False, repr(e))
     finally:

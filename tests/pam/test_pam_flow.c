@@ -794,6 +794,19 @@ static const struct error_row error_rows[] = {
      PAM_AUTHINFO_UNAVAIL,
      "errcode 853003 (\"accessKey参数不合法\"): DingTalk knows no app with this accessKey: check "
      "client_id"},
+    {"dingtalk_sns", "alice",
+     "{\"endpoint\":\"sns_userinfo\",\"mode\":\"error\",\"errcode\":853004,\"errmsg\":"
+     "\"signature参数不正确\"}",
+     PAM_AUTHINFO_UNAVAIL,
+     "errcode 853004 (\"signature参数不正确\"): the signature does not match the one DingTalk "
+     "computes with the app's secret: check client_secret"},
+    {"dingtalk_dir_gettoken", "alice",
+     "{\"endpoint\":\"gettoken\",\"mode\":\"error\",\"errcode\":40035,\"errmsg\":"
+     "\"缺少参数 corpid or appkey\"}",
+     PAM_AUTHINFO_UNAVAIL,
+     "DingTalk gettoken: errcode 40035 (\"缺少参数 corpid or appkey\"): DingTalk received the "
+     "request without a parameter it needs (for gettoken: the appkey): check that client_id and "
+     "client_secret are set"},
     {NULL, NULL, NULL, 0, NULL},
 };
 
@@ -821,8 +834,9 @@ static void test_error_table_through_pam(void **state)
 }
 
 /* DingTalk's IP ban lasts minutes ("wait" counts them): the login gives up
- * at once as unavailable, saying for how long. The ban here is 0.01
- * minutes, so that the module's memory of it is over before the next test. */
+ * at once as unavailable, saying for how long, and the next login does
+ * not call DingTalk while the ban lasts. The ban here is 0.03 minutes, so
+ * that it is over before the next test. */
 static void test_ip_ban_gives_up_at_once(void **state)
 {
 	struct conv_ctx c = {.plan = {"alice", "approve", 0, 0, NULL, NULL}};
@@ -831,14 +845,21 @@ static void test_ip_ban_gives_up_at_once(void **state)
 
 	(void)state;
 	needs_root();
-	mock_fault("{\"endpoint\":\"getbyunionid\",\"mode\":\"ipban\",\"wait\":0.01}");
+	mock_fault("{\"endpoint\":\"getbyunionid\",\"mode\":\"ipban\",\"wait\":0.03,"
+		   "\"count\":1}");
+	rc = authenticate("dingtalk_dir", "alice", &c, NULL);
+	assert_pam(rc, PAM_AUTHINFO_UNAVAIL);
+	assert_logged("DingTalk topapi/user/getbyunionid: status 1111: DingTalk has banned this "
+		      "host's IP from every API for 2 s");
+	assert_true(time(NULL) - t0 < 10);
+	memset(&c, 0, sizeof(c));
+	c.plan.person = "alice";
+	c.plan.decision = "approve";
 	rc = authenticate("dingtalk_dir", "alice", &c, NULL);
 	mock_fault("{\"endpoint\": \"*\", \"mode\": \"none\"}");
 	assert_pam(rc, PAM_AUTHINFO_UNAVAIL);
-	assert_logged("DingTalk topapi/user/getbyunionid: status 1111: DingTalk has banned this "
-		      "host's IP from every API for 1 s");
-	assert_true(time(NULL) - t0 < 10);
-	usleep(1100 * 1000);
+	assert_logged(": not called: DingTalk banned this host's IP (status 1111)");
+	usleep(2000 * 1000);
 }
 
 /* ---- policy: root, groups, failmode, audit, per-service sections ---- */

@@ -92,13 +92,24 @@ static unsigned calls(const char *endpoint)
 	return n;
 }
 
+/* Forgets every IP ban: this process's and the host's (the file beside
+ * the token cache), as a new process on a host without one. */
+static void forget_bans(void)
+{
+	char *file = dt_asprintf("%s/cache/app-token.ban", getenv("DT_WORK"));
+
+	dt_ipban_forget();
+	unlink(file);
+	free(file);
+}
+
 static int reset(void **state)
 {
 	char *cache = dt_asprintf("%s/cache/app-token", getenv("DT_WORK"));
 
 	(void)state;
 	admin("POST", "/_mock/reset", "{}", NULL);
-	dt_ipban_forget();
+	forget_bans();
 	unlink(cache);
 	free(cache);
 	return 0;
@@ -621,11 +632,66 @@ static void test_ip_ban_gives_up_at_once(void **state)
 	assert_int_equal(calls("userAccessToken"), before);
 	assert_int_equal(calls("getbyunionid"), 1);
 	/* A ban DingTalk says is short ends, and logins resume. */
-	dt_ipban_forget();
+	forget_bans();
 	fault("{\"endpoint\":\"getbyunionid\",\"mode\":\"ipban\",\"wait\":0.01,\"count\":1}");
 	run_oauth2("directory = yes", "alice", 0, -1, DT_ERR_UNAVAIL, "for 1 s");
 	dt_retry_sleep(700, dt_now_ms() + 10000, 0);
 	run_oauth2("directory = yes", "alice", 0, 0, DT_OK, NULL);
+}
+
+/* Each login is a process of its own: the ban is kept for the host's
+ * later logins in a root-only file beside the token cache, which they
+ * trust only when it is safe, and never for longer than an hour. */
+static void test_ip_ban_is_shared_by_the_hosts_logins(void **state)
+{
+	char *file = dt_asprintf("%s/cache/app-token.ban", getenv("DT_WORK"));
+	char *dir = dt_asprintf("%s/cache", getenv("DT_WORK"));
+	char text[256];
+	struct stat st;
+	unsigned before;
+	FILE *f;
+
+	(void)state;
+	/* Flow A, no directory: the file is made even where no token is. */
+	fault("{\"endpoint\":\"users_me\",\"mode\":\"ipban\",\"count\":1}");
+	run_oauth2(NULL, "alice", 0, -1, DT_ERR_UNAVAIL, "for 5 minutes");
+	assert_int_equal(stat(file, &st), 0);
+	assert_int_equal(st.st_mode & 0777, 0600);
+	assert_int_equal(st.st_uid, geteuid());
+	/* A new process: nothing in memory, the file says banned. */
+	dt_ipban_forget();
+	before = calls("userAccessToken");
+	run_oauth2(NULL, "alice", 0, -1, DT_ERR_UNAVAIL,
+		   "DingTalk userAccessToken: not called: DingTalk banned this host's IP");
+	assert_int_equal(calls("userAccessToken"), before);
+	/* A file others could have written is not trusted. */
+	dt_ipban_forget();
+	assert_int_equal(chmod(file, 0644), 0);
+	run_oauth2(NULL, "alice", 0, 0, DT_OK, NULL);
+	/* A ban of days (a clock set back, a garbled file) is an hour. */
+	dt_ipban_forget();
+	snprintf(text, sizeof(text), "{\"bans\":{\"%s\":%lld}}", mock_url(),
+		 (long long)(dt_wall_ms() + 10LL * 86400 * 1000));
+	assert_non_null(f = fopen(file, "w"));
+	fputs(text, f);
+	fclose(f);
+	assert_int_equal(chmod(file, 0600), 0);
+	run_oauth2(NULL, "alice", 0, -1, DT_ERR_UNAVAIL, "the ban lasts 60 minutes more");
+	/* Nor is one in a directory others may write to. */
+	dt_ipban_forget();
+	assert_int_equal(chmod(dir, 0777), 0);
+	run_oauth2(NULL, "alice", 0, 0, DT_OK, NULL);
+	assert_int_equal(chmod(dir, 0700), 0);
+	/* Another origin's ban, or one that has ended, stops nothing. */
+	dt_ipban_forget();
+	snprintf(text, sizeof(text), "{\"bans\":{\"https://elsewhere.invalid\":%lld,\"%s\":%lld}}",
+		 (long long)(dt_wall_ms() + 600000), mock_url(), (long long)(dt_wall_ms() - 1000));
+	assert_non_null(f = fopen(file, "w"));
+	fputs(text, f);
+	fclose(f);
+	run_oauth2(NULL, "alice", 0, 0, DT_OK, NULL);
+	free(file);
+	free(dir);
 }
 
 /* The app token cache that every process of the host shares outlives a
@@ -653,12 +719,12 @@ static void test_ip_ban_keeps_the_cached_token(void **state)
 	after[n] = '\0';
 	fclose(f);
 	assert_string_equal(before, after);
-	dt_ipban_forget();
+	forget_bans();
 	run_oauth2("directory = yes", "alice", 0, 0, DT_OK, NULL);
 	assert_int_equal(calls("accessToken"), 1);
 	/* Banned while fetching the token: nothing cached, nothing retried. */
 	unlink(cache);
-	dt_ipban_forget();
+	forget_bans();
 	fault("{\"endpoint\":\"accessToken\",\"mode\":\"ipban\",\"count\":1}");
 	run_oauth2("directory = yes", "alice", 0, -1, DT_ERR_UNAVAIL,
 		   "DingTalk oauth2/accessToken: status 1111");
@@ -978,6 +1044,7 @@ int main(void)
 	    cmocka_unit_test_setup(test_directory, reset),
 	    cmocka_unit_test_setup(test_ip_ban_gives_up_at_once, reset),
 	    cmocka_unit_test_setup(test_ip_ban_keeps_the_cached_token, reset),
+	    cmocka_unit_test_setup(test_ip_ban_is_shared_by_the_hosts_logins, reset),
 	    cmocka_unit_test_setup(test_sns_clock_skew_is_measured, reset),
 	    cmocka_unit_test_setup(test_documented_throttles_back_off, reset),
 	    cmocka_unit_test_setup(test_blank_token_gets_a_new_one, reset),

@@ -133,6 +133,16 @@ static int make_private_dir(const char *dir)
 	return ok ? 0 : -1;
 }
 
+int dt_apptoken_dir_ready(const struct dt_modcfg *cfg, int create)
+{
+	char *copy = strdup(cfg->token_cache);
+	const char *dir = copy != NULL ? dirname(copy) : NULL;
+	int ok = dir != NULL && (!create || make_private_dir(dir) == 0) && directory_is_ours(dir);
+
+	free(copy);
+	return ok;
+}
+
 /* Creates the cache's directory (only its last component, 0700) if it is
  * missing, and takes the lock that keeps processes from fetching at once.
  * Returns the lock's descriptor, or -1: the cache is then skipped. */

@@ -22,6 +22,12 @@
 char *dt_app_token(struct dt_http *h, const struct dt_modcfg *cfg, int fresh, int64_t deadline_ms,
 		   struct dt_err *err);
 
+/* Whether token_cache's directory may be used: 1 when it is a directory
+ * of ours that nobody else can write to, else 0. With `create`, makes it
+ * first if it is missing (0700, whatever the umask). Files kept beside
+ * the cache (dingtalk/ipban_share.h) follow the same rule. */
+int dt_apptoken_dir_ready(const struct dt_modcfg *cfg, int create);
+
 /* POSTs `body` to {oapi_base}{path}?access_token=<app token> (the only
  * place oapi accepts it). When DingTalk refuses the token (40014, 42001,
  * InvalidAuthentication), fetches a new one and tries once more. Returns

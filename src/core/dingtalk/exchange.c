@@ -11,6 +11,7 @@
 #include "dingtalk/api.h"
 #include "dingtalk/apptoken.h"
 #include "dingtalk/directory.h"
+#include "dingtalk/ipban_share.h"
 #include "base/clock.h"
 #include "base/json.h"
 #include "dingtalk/sign.h"
@@ -253,6 +254,8 @@ int dt_dingtalk_identify(struct dt_http *h, const struct dt_modcfg *cfg, const c
 	/* The handle is the caller's; the client's own settings go on it. */
 	h->proxy_env = cfg->proxy_env;
 	h->request_timeout_ms = DT_DINGTALK_REQUEST_MS;
+	/* A ban another login of this host met: this one need not ask. */
+	dt_ipban_share_load(cfg);
 	switch (cfg->flow) {
 	case DT_FLOW_SNS:
 		rc = identify_sns(h, cfg, code, deadline_ms, out, err);
@@ -266,6 +269,8 @@ int dt_dingtalk_identify(struct dt_http *h, const struct dt_modcfg *cfg, const c
 	}
 	if (rc == 0 && cfg->directory)
 		rc = dt_directory_lookup(h, cfg, out, deadline_ms, err);
+	if (rc < 0)
+		dt_ipban_share_save(cfg);
 	return rc;
 }
 

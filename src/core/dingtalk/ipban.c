@@ -71,9 +71,9 @@ void dt_ipban_note(const char *url, int64_t ban_ms)
 	pthread_mutex_unlock(&lock);
 }
 
-int dt_ipban_check(const char *api, const char *url, struct dt_err *err)
+int64_t dt_ipban_remaining_ms(const char *url)
 {
-	char origin[ORIGIN_MAX], left[32];
+	char origin[ORIGIN_MAX];
 	int64_t now = dt_now_ms(), remaining = 0;
 	int i;
 
@@ -84,6 +84,14 @@ int dt_ipban_check(const char *api, const char *url, struct dt_err *err)
 		if (bans[i].until_ms > now && strcmp(bans[i].origin, origin) == 0)
 			remaining = bans[i].until_ms - now;
 	pthread_mutex_unlock(&lock);
+	return remaining;
+}
+
+int dt_ipban_check(const char *api, const char *url, struct dt_err *err)
+{
+	int64_t remaining = dt_ipban_remaining_ms(url);
+	char left[32];
+
 	if (remaining <= 0)
 		return 0;
 	dt_ipban_duration(remaining, left, sizeof(left));

@@ -7,6 +7,7 @@
 #ifndef DT_IPBAN_H
 #define DT_IPBAN_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "base/err.h"
@@ -25,6 +26,9 @@ void dt_ipban_note(const char *url, int64_t ban_ms);
 /* 1 with err set (DT_ERR_UNAVAIL: how long the ban still lasts, and what
  * to do) when `url`'s origin is under a remembered ban; 0 otherwise. */
 int dt_ipban_check(const char *api, const char *url, struct dt_err *err);
+
+/* How long the ban on `url`'s origin still lasts, in ms (0: none). */
+int64_t dt_ipban_remaining_ms(const char *url);
 
 /* Forgets every ban (the test suites, between cases). */
 void dt_ipban_forget(void);
