@@ -217,7 +217,22 @@ static size_t collect(char *ptr, size_t size, size_t n, void *ud)
 	return len;
 }
 
-/* One request without following redirects; copies Location (if any). */
+/* A handle with the cookie engine on, for the helper's cookie from its
+ * callback to its confirmation page. It is never reset (http below):
+ * libcurl 7.88 loses, and leaks, a CURLOPT_COOKIEFILE set before a
+ * reset, and the cookies must carry from one request to the next. */
+static CURL *cookie_handle(void)
+{
+	CURL *c = curl_easy_init();
+
+	if (c != NULL)
+		curl_easy_setopt(c, CURLOPT_COOKIEFILE, "");
+	return c;
+}
+
+/* One request without following redirects; copies Location (if any).
+ * Every option a request uses is set on each call (the handle is never
+ * reset). */
 static long http(CURL *c, const char *url, const char *post, char *location, size_t loc_size,
 		 struct buf *body)
 {
@@ -226,16 +241,15 @@ static long http(CURL *c, const char *url, const char *post, char *location, siz
 
 	body->len = 0;
 	body->data[0] = '\0';
-	curl_easy_reset(c);
 	curl_easy_setopt(c, CURLOPT_URL, url);
 	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, collect);
 	curl_easy_setopt(c, CURLOPT_WRITEDATA, body);
 	curl_easy_setopt(c, CURLOPT_TIMEOUT, 60L);
 	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-	/* the helper's cookie, from its callback to its confirmation page */
-	curl_easy_setopt(c, CURLOPT_COOKIEFILE, "");
 	if (post != NULL)
 		curl_easy_setopt(c, CURLOPT_POSTFIELDS, post);
+	else
+		curl_easy_setopt(c, CURLOPT_HTTPGET, 1L);
 	if (curl_easy_perform(c) != CURLE_OK)
 		return -1;
 	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
@@ -273,7 +287,7 @@ static void *phone(void *arg)
 	const struct plan *p = l->plan;
 	static struct buf body; /* one phone at a time */
 	char authorize[4096], url[4200], callback[4096], page[4200], s[64], t[64], form[256];
-	CURL *c = curl_easy_init();
+	CURL *c = cookie_handle();
 	unsigned number = p->wrong_number ? (l->number % 89) + 11 : l->number;
 	size_t first = seen.n;
 
