@@ -652,8 +652,6 @@ def test_inapp_page(h):
     T.eq(csp, "default-src 'none'; script-src 'nonce-%s' %s; style-src 'unsafe-inline'; "
          "form-action 'self'; frame-ancestors 'none'; base-uri 'none'" % (nonce, JSAPI_ORIGIN),
          "the CSP admits the nonce and the JSAPI's origin, nothing else")
-    T.ok(h.pub("GET", "/jsapi/dingtalk-jsapi-3.2.9.js").status == 404,
-         "the helper serves no copy of DingTalk's script")
     old_state = new_state()
     r, _ = h.register(state=old_state,
                       authorize_url="dingtalk-inapp:?corpId=dingcorp42&state=" + old_state)
