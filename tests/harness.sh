@@ -46,6 +46,8 @@ listen = 127.0.0.1:$port
 control = $DT_CONTROL
 public_url = $DT_PUBLIC_URL
 session_ttl = 600
+# Flow C's page: any well-formed hash (the phone simulator runs no script)
+inapp_jsapi_integrity = sha384-AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA
 CONF
 	chmod 0644 "$DT_WORK/callbackd.conf"
 	# DT_HELPER_WRAPPER: e.g. valgrind (run_pam_soak.sh).

@@ -62,6 +62,10 @@ const struct dt_cfg_key cbd_conf_keys[] = {
     {"redis_timeout", DT_CFG_UINT, offsetof(struct cbd_conf, redis_timeout), 50, 10000, NULL, 0},
     {"redis_failover_grace", DT_CFG_UINT, offsetof(struct cbd_conf, redis_failover_grace), 0,
      CBD_REDIS_GRACE_MAX, NULL, 0},
+    /* flow C's JSAPI (conf_inapp.c) */
+    {"inapp_jsapi_url", DT_CFG_STRING, offsetof(struct cbd_conf, inapp_jsapi_url), 0, 0, NULL, 0},
+    {"inapp_jsapi_integrity", DT_CFG_STRING, offsetof(struct cbd_conf, inapp_jsapi_integrity), 0, 0,
+     NULL, 0},
     DT_CFG_END,
 };
 
@@ -277,7 +281,7 @@ int cbd_conf_finish(struct cbd_conf *conf, const char *path, struct dt_err *err)
 				  conf->listen);
 	if (check_control(conf->control, path, err) != 0)
 		return -1;
-	if (check_control_tcp(conf, path, err) != 0)
+	if (check_control_tcp(conf, path, err) != 0 || cbd_conf_check_inapp(conf, path, err) != 0)
 		return -1;
 	return cbd_conf_check_store(conf, path, err);
 }
@@ -286,5 +290,7 @@ void cbd_conf_free(struct cbd_conf *conf)
 {
 	dt_free_secret(conf->redis_password);
 	conf->redis_password = NULL;
+	free(conf->inapp_jsapi_origin);
+	conf->inapp_jsapi_origin = NULL;
 	dt_cfg_free(cbd_conf_keys, conf);
 }

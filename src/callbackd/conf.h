@@ -20,6 +20,12 @@
 /* A fleet's jump host: its users' logins in flight at once. */
 #define CBD_DEFAULT_MAX_PENDING_PER_HOST 64
 
+/* Flow C's page loads DingTalk's JSAPI from the address DingTalk documents
+ * (docs/dingtalk-api.md, flow C), pinned by inapp_jsapi_integrity. */
+#define CBD_DEFAULT_INAPP_JSAPI_URL                                                                \
+	"https://g.alicdn.com/dingding/dingtalk-jsapi/3.1.0/dingtalk.open.js"
+#define CBD_INAPP_JSAPI_URL_MAX 512
+
 /* The TCP control listener's connection limits (dingtalk-callbackd(8)). */
 #define CBD_DEFAULT_CONTROL_MAX_CONNECTIONS 1024
 /* The session store: memory (one host) or redis (a fleet of replicas). */
@@ -91,6 +97,14 @@ struct cbd_conf {
 	/* seconds a wait that finds the store down keeps re-reading before it
 	 * answers store_down: 10 with redis_sentinels, else 0 (at once) */
 	unsigned redis_failover_grace;
+	/* Flow C's JSAPI (conf_inapp.c): its https address and the
+	 * "sha256-/sha384-/sha512-<base64>" hash the browser checks it
+	 * against. Without the hash flow C's page refuses to run. */
+	char *inapp_jsapi_url;
+	char *inapp_jsapi_integrity;
+	/* Not a key: "https://host[:port]" of inapp_jsapi_url, for the
+	 * page's script policy; set by cbd_conf_check_inapp. */
+	char *inapp_jsapi_origin;
 	/* Not a key: read from redis_password_file by cbd_conf_finish,
 	 * wiped by cbd_conf_free. */
 	char *redis_password;
@@ -112,6 +126,14 @@ void cbd_conf_free(struct cbd_conf *conf);
  * redis_sentinels together, ...) naming the file, the line and the key,
  * and reads redis_password_file. */
 int cbd_conf_check_store(struct cbd_conf *conf, const char *path, struct dt_err *err);
+
+/* conf_inapp.c: flow C's keys after parsing. inapp_jsapi_url defaults
+ * to CBD_DEFAULT_INAPP_JSAPI_URL and must be https://host[:port]/path in
+ * a narrow character set (it goes into HTML and a CSP); a set
+ * inapp_jsapi_integrity must be one sha256-, sha384- or sha512- hash in
+ * base64 of the right length. Errors name the file, the line and the key.
+ * Fills inapp_jsapi_origin. */
+int cbd_conf_check_inapp(struct cbd_conf *conf, const char *path, struct dt_err *err);
 
 /* Splits a list separated by commas or whitespace: calls `fn` for each
  * item (NUL-terminated in a scratch copy); stops at the first nonzero. */

@@ -7,7 +7,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "jsapi.h"
 #include "page_lang.h"
 #include "pages.h"
 #include "base/util.h"
@@ -31,7 +30,7 @@ static const struct inapp_words words[] = {
  * spliced into script text. DingTalk's current call is dd.requestAuthCode
  * with corpId and clientId; the older dd.runtime.permission.requestAuthCode
  * (corpId only) serves where it is missing, where there is no clientId,
- * and where it fails: the pinned JSAPI always has the newer function, but
+ * and where it fails: a current JSAPI has the newer function, but
  * the app behind it needs DingTalk 7.0.45 (docs/dingtalk-api.md, flow C),
  * and asking again is silent (免登 shows the person nothing).
  * Outside DingTalk there is no dd, or dd.env.platform says so: the
@@ -81,28 +80,35 @@ enum MHD_Result cbd_inapp_send(struct MHD_Connection *conn, const struct cbd_ina
 	enum cbd_lang lang = cbd_lang_pick(page->accept_language);
 	const struct inapp_words *w = &words[lang];
 	const struct cbd_inapp *in = page->in;
-	const char *sri = cbd_jsapi_integrity();
-	char nonce[32], csp[320];
+	char nonce[32];
 	char *callback = cbd_html_escape(page->callback_url);
-	char *jsapi = cbd_html_escape(page->jsapi_url), *html = NULL;
+	char *jsapi = cbd_html_escape(page->jsapi_url), *html = NULL, *csp = NULL;
+	enum MHD_Result ret;
 
-	if (callback != NULL && jsapi != NULL && sri != NULL &&
+	if (callback != NULL && jsapi != NULL && page->jsapi_integrity != NULL &&
 	    dt_random_token(nonce, sizeof(nonce), 16) == 0) {
 		/* corp_id, client_id and state are [A-Za-z0-9_-] tokens: nothing
 		 * to escape. */
 		html = dt_asprintf(page_fmt, cbd_lang_tag(lang), w->title, cbd_page_style, nonce,
-				   jsapi, sri, w->title, w->noscript, w->working, in->corp_id,
-				   in->client_id, in->state, callback, nonce, script);
-		/* The nonce alone admits both scripts: the JSAPI is ours, under
-		 * public_url, and its integrity is checked on top. */
-		snprintf(csp, sizeof(csp),
-			 "default-src 'none'; script-src 'nonce-%s'; style-src 'unsafe-inline'; "
-			 "form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
-			 nonce);
+				   jsapi, page->jsapi_integrity, w->title, w->noscript, w->working,
+				   in->corp_id, in->client_id, in->state, callback, nonce, script);
+		/* The nonce admits the inline code; the JSAPI's origin admits
+		 * the one script from there, which the browser also checks
+		 * against its integrity hash. (The origin is a checked
+		 * https://host[:port]: nothing in it can end the directive.) */
+		csp = dt_asprintf("default-src 'none'; script-src 'nonce-%s' %s; "
+				  "style-src 'unsafe-inline'; form-action 'self'; "
+				  "frame-ancestors 'none'; base-uri 'none'",
+				  nonce, page->jsapi_origin);
 	}
 	free(callback);
 	free(jsapi);
-	if (html == NULL)
+	if (html == NULL || csp == NULL) {
+		free(html);
+		free(csp);
 		return cbd_page_send(conn, 500, NULL);
-	return cbd_page_send_csp(conn, 200, html, csp);
+	}
+	ret = cbd_page_send_csp(conn, 200, html, csp);
+	free(csp);
+	return ret;
 }

@@ -111,6 +111,14 @@ static int check_config(struct app *app, const char *path, struct dt_err *err)
 	if (load_conf(app, path, err) != 0 ||
 	    cbd_control_tcp_check_files(&app->conf, &app->log, err) != 0)
 		return -1;
+	/* Not an error: a helper that never serves flow C needs no hash. */
+	if (app->conf.inapp_jsapi_integrity == NULL)
+		fprintf(stderr,
+			PROG ": warning: %s: inapp_jsapi_integrity is not set: sign-in inside "
+			     "DingTalk (flow = inapp) is refused until it is. On a machine that "
+			     "reaches the file: curl -fsS '%s' | openssl dgst -sha384 -binary | "
+			     "openssl base64 -A, then set inapp_jsapi_integrity = sha384-<that>\n",
+			path, app->conf.inapp_jsapi_url);
 	printf("%s: configuration OK (store %s%s)\n", path,
 	       app->conf.store == CBD_STORE_REDIS ? "redis, not contacted" : "memory",
 	       app->conf.control_listen != NULL ? "; TLS files and host_keys read" : "");

@@ -39,6 +39,14 @@ static const struct cbd_page_text pages[CBD_PAGE_COUNT][2] = {
 	 {"not-in-dingtalk", "未在钉钉中打开",
 	  "此登录链接只能在钉钉 App "
 	  "中使用，本次登录已停止。请在终端重新发起登录，并用钉钉扫描新的二维码。"}},
+    [CBD_PAGE_INAPP_NOT_SET_UP] =
+	{{"inapp-not-set-up", "Sign-in inside DingTalk is not set up",
+	  "This login service is not set up for signing in inside the DingTalk app, so this "
+	  "login cannot go on here. Ask your administrator to finish setting it up; until "
+	  "then, log in another way."},
+	 {"inapp-not-set-up", "尚未配置钉钉内登录",
+	  "此登录服务尚未配置为可在钉钉 App 内登录，本次登录无法在此继续。"
+	  "请联系管理员完成配置；在此之前，请使用其他方式登录。"}},
     [CBD_PAGE_CANCELLED] =
 	{{"cancelled", "Login cancelled in the terminal",
 	  "The login was cancelled in the terminal (it was closed or interrupted) before it "

@@ -16,16 +16,18 @@ enum cbd_page {
 	CBD_PAGE_WRONG_NUMBER,	  /* a number that is not the terminal's */
 	CBD_PAGE_DENIED,	  /* error= on the callback: refused in DingTalk */
 	CBD_PAGE_NOT_IN_DINGTALK, /* flow C's page opened outside DingTalk */
-	CBD_PAGE_CANCELLED,	  /* the terminal gave up (DELETE) */
-	CBD_PAGE_EXPIRED,	  /* the login timed out */
-	CBD_PAGE_UNKNOWN_LINK,	  /* no such link or login (or long gone) */
-	CBD_PAGE_LINK_USED,	  /* a login link opened a second time */
-	CBD_PAGE_ANSWERED,	  /* DingTalk's answer arrived a second time */
-	CBD_PAGE_ENDED,		  /* the login ended (not by a timeout) */
-	CBD_PAGE_INCOMPLETE,	  /* the callback lacks a state or a valid code */
-	CBD_PAGE_FORM_INVALID,	  /* a form that is malformed or not this page's */
-	CBD_PAGE_OTHER_BROWSER,	  /* the clean URL without this browser's cookie */
-	CBD_PAGE_UNAVAILABLE,	  /* the store is down: reload */
+	/* flow C, but inapp_jsapi_integrity is not set: not served */
+	CBD_PAGE_INAPP_NOT_SET_UP,
+	CBD_PAGE_CANCELLED,	/* the terminal gave up (DELETE) */
+	CBD_PAGE_EXPIRED,	/* the login timed out */
+	CBD_PAGE_UNKNOWN_LINK,	/* no such link or login (or long gone) */
+	CBD_PAGE_LINK_USED,	/* a login link opened a second time */
+	CBD_PAGE_ANSWERED,	/* DingTalk's answer arrived a second time */
+	CBD_PAGE_ENDED,		/* the login ended (not by a timeout) */
+	CBD_PAGE_INCOMPLETE,	/* the callback lacks a state or a valid code */
+	CBD_PAGE_FORM_INVALID,	/* a form that is malformed or not this page's */
+	CBD_PAGE_OTHER_BROWSER, /* the clean URL without this browser's cookie */
+	CBD_PAGE_UNAVAILABLE,	/* the store is down: reload */
 	CBD_PAGE_NOT_FOUND,
 	CBD_PAGE_NOT_ALLOWED, /* a method the address does not take (405) */
 	CBD_PAGE_TOO_LARGE,

@@ -1,6 +1,7 @@
 /* The phone's way in: the short link (to DingTalk, or flow C's page) and
  * DingTalk's redirect back, which is taken once and answered with a 303
  * to the clean URL (public_page.c). */
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <openssl/crypto.h>
@@ -9,6 +10,28 @@
 #include "proto/control_api.h"
 #include "public_flow.h"
 #include "base/util.h"
+
+/* Flow C without inapp_jsapi_integrity: DingTalk's script cannot be
+ * pinned, so the page is not served (a script from another host without
+ * its hash would run whatever that host sends). The person is told the
+ * helper is not set up for it; the administrator, once per process, what
+ * to set. */
+static enum MHD_Result inapp_not_set_up(const struct cbd_flow *f, struct MHD_Connection *conn,
+					const char *id)
+{
+	static atomic_flag told = ATOMIC_FLAG_INIT;
+
+	if (!atomic_flag_test_and_set(&told))
+		dt_logf(f->log, LOG_ERR,
+			"flow C (sign-in inside DingTalk) is refused: inapp_jsapi_integrity is not "
+			"set. Compute it on a machine that reaches %s with: curl -fsS '%s' | "
+			"openssl dgst -sha384 -binary | openssl base64 -A, then set "
+			"inapp_jsapi_integrity = sha384-<that> and restart (again whenever "
+			"inapp_jsapi_url changes)",
+			f->conf->inapp_jsapi_origin, f->conf->inapp_jsapi_url);
+	dt_logf(f->log, LOG_INFO, "link followed id=%s (in-DingTalk page not set up)", id);
+	return cbd_reply_page(conn, MHD_HTTP_SERVICE_UNAVAILABLE, CBD_PAGE_INAPP_NOT_SET_UP);
+}
 
 static enum MHD_Result redirect(const struct cbd_flow *f, struct MHD_Connection *conn,
 				const char *id, const char *url)
@@ -22,11 +45,17 @@ static enum MHD_Result redirect(const struct cbd_flow *f, struct MHD_Connection 
 		struct cbd_inapp_page page = {
 		    .in = &inapp,
 		    .callback_url = f->callback_url,
-		    .jsapi_url = f->jsapi_url,
+		    .jsapi_url = f->conf->inapp_jsapi_url,
+		    .jsapi_origin = f->conf->inapp_jsapi_origin,
+		    .jsapi_integrity = f->conf->inapp_jsapi_integrity,
 		    .accept_language =
 			MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Accept-Language"),
 		};
 
+		if (page.jsapi_integrity == NULL) {
+			OPENSSL_cleanse(&inapp, sizeof(inapp));
+			return inapp_not_set_up(f, conn, id);
+		}
 		dt_logf(f->log, LOG_INFO, "link followed id=%s (in-DingTalk page)", id);
 		ret = cbd_inapp_send(conn, &page);
 		OPENSSL_cleanse(&inapp, sizeof(inapp));
@@ -143,7 +172,7 @@ enum MHD_Result cbd_flow_callback(const struct cbd_flow *f, struct MHD_Connectio
 		code = NULL;
 	else if (code == NULL || !code_ok(code))
 		return cbd_reply_page(conn, MHD_HTTP_BAD_REQUEST, CBD_PAGE_INCOMPLETE);
-	/* flow C's page (inapp.c) says so when DingTalk's JSAPI is missing */
+	/* flow C's page (inapp.c) says so when it finds no DingTalk around it */
 	not_in_dingtalk = error != NULL && strcmp(error, "not_in_dingtalk") == 0;
 	rc = cbd_store_callback(f->store, state, code, f->conf->confirm != CBD_CONFIRM_OFF,
 				&outcome, &view);

@@ -325,8 +325,10 @@ class Page:
         self.call("Page.addScriptToEvaluateOnNewDocument", {"source": source})
 
     def intercept(self, url, body=None):
-        """Requests for `url` fail as if the network refused them, or, with
-        `body`, are answered 200 with it as JavaScript."""
+        """Requests for `url` (a pattern: * for any characters) fail as if
+        the network refused them, or, with `body`, are answered 200 with it
+        as JavaScript that any origin may read (Access-Control-Allow-Origin:
+        *, as a CDN answers a <script crossorigin="anonymous">)."""
         self.call("Fetch.enable", {"patterns": [{"urlPattern": url}]})
 
         def paused(params):
@@ -336,7 +338,8 @@ class Page:
                 return
             self.call("Fetch.fulfillRequest", {
                 "requestId": params["requestId"], "responseCode": 200,
-                "responseHeaders": [{"name": "Content-Type", "value": "text/javascript"}],
+                "responseHeaders": [{"name": "Content-Type", "value": "text/javascript"},
+                                    {"name": "Access-Control-Allow-Origin", "value": "*"}],
                 "body": base64.b64encode(body.encode()).decode()})
         self.b.handlers[("Fetch.requestPaused", self.session)] = paused
 

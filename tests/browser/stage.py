@@ -125,9 +125,10 @@ class Mock:
 
 
 class Helper:
-    """One dingtalk-callbackd; `public_url` defaults to its own listener."""
+    """One dingtalk-callbackd; `public_url` defaults to its own listener,
+    `extra` is more of its configuration."""
 
-    def __init__(self, binary, tmp, name, public_url=None):
+    def __init__(self, binary, tmp, name, public_url=None, extra=""):
         d = os.path.join(tmp, name)
         os.makedirs(d, exist_ok=True)
         self.port = free_port()
@@ -136,8 +137,8 @@ class Helper:
         self.sock = os.path.join(d, "run", "control.sock")
         conf = os.path.join(d, "callbackd.conf")
         with open(conf, "w") as f:
-            f.write("listen = 127.0.0.1:%d\ncontrol = %s\npublic_url = %s\n"
-                    % (self.port, self.sock, self.public_url))
+            f.write("listen = 127.0.0.1:%d\ncontrol = %s\npublic_url = %s\n%s"
+                    % (self.port, self.sock, self.public_url, extra))
         os.chmod(conf, 0o644)
         self.log = os.path.join(d, "callbackd.log")
         self.logf = open(self.log, "wb")

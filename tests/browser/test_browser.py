@@ -16,6 +16,7 @@ confirmation page is copied to docs/images/ (TESTING.md).
                 case is a SKIP with the reason.
 """
 
+import base64
 import hashlib
 import os
 import re
@@ -78,7 +79,8 @@ class Env:
         self.tmp = tmp
         self.browser = browser
         self.mock = stage.Mock(SRCDIR, tmp)
-        self.helper = stage.Helper(HELPER, tmp, "helper")
+        self.helper = stage.Helper(HELPER, tmp, "helper",
+                                   extra="inapp_jsapi_integrity = %s\n" % TEST_JSAPI_SRI)
         self.requesters = 0
         self.secrets = set()
 
@@ -165,6 +167,7 @@ TITLES = {
     "expired": ("Login timed out", "登录已超时"),
     "not-in-dingtalk": ("Not opened in DingTalk", "未在钉钉中打开"),
     "denied": ("Refused in DingTalk", "钉钉已拒绝"),
+    "inapp-not-set-up": ("Sign-in inside DingTalk is not set up", "尚未配置钉钉内登录"),
 }
 
 
@@ -179,6 +182,7 @@ SAYS = {
     "expired": ("Start a new login in your terminal", "请在终端重新发起登录"),
     "not-in-dingtalk": ("works only inside the DingTalk app", "只能在钉钉 App"),
     "denied": ("DingTalk did not allow this login", "钉钉没有同意本次登录"),
+    "inapp-not-set-up": ("Ask your administrator", "请联系管理员"),
 }
 
 
@@ -342,6 +346,19 @@ def case_prefix(env):
 
 # ---------------------------------------------------------------- flow C
 
+# Flow C's page loads DingTalk's JSAPI from DingTalk's CDN (the helper's
+# default inapp_jsapi_url), pinned by inapp_jsapi_integrity. The browser
+# never reaches the CDN: the test answers that address (Fetch) with its
+# own small script, whose sha384 it writes into the helper's
+# configuration. Like DingTalk's file outside the app, it gives a dd that
+# says "not in DingTalk", unless a case put the app's dd there first.
+JSAPI_URL = "https://g.alicdn.com/dingding/dingtalk-jsapi/3.1.0/dingtalk.open.js"
+TEST_JSAPI = """/* the browser test's stand-in for DingTalk's JSAPI */
+window.dd = window.dd || {ready: function (f) { f(); }, env: {platform: 'notInDingTalk'}};
+console.log('test JSAPI ran');
+"""
+TEST_JSAPI_SRI = "sha384-" + base64.b64encode(hashlib.sha384(TEST_JSAPI.encode()).digest()).decode()
+
 # DingTalk's script cannot run outside the app: these stand in for the dd
 # object the app provides. Each answers with the code the mock issued for
 # the person, and only for the right corpId (and clientId).
@@ -373,17 +390,13 @@ def fake_dd(kind, code):
                             "client": repr(stage.MOCK_CLIENT_ID), "code": repr(code)}
 
 
-def register_inapp(env, client_id=True):
+def register_inapp(env, client_id=True, helper=None):
     state = os.urandom(24).hex()[:32]
     env.secrets.add(state)
     url = "dingtalk-inapp:?corpId=%s&state=%s" % (stage.MOCK_CORP_ID, state)
     if client_id:
         url += "&clientId=" + stage.MOCK_CLIENT_ID
-    return env.register(authorize_url=url, state=state)
-
-
-def jsapi_url(env):
-    return env.helper.public_url + "/jsapi/*"
+    return env.register(helper=helper, authorize_url=url, state=state)
 
 
 def leaves_inapp(p):
@@ -398,7 +411,7 @@ def case_inapp(env, kind, lang, name):
         code = env.mock.inapp_code("alice")
         env.secrets.add(code)
         p.inject(fake_dd(kind, code))
-        p.intercept(jsapi_url(env))  # the real one would replace the stand-in
+        p.intercept(JSAPI_URL, TEST_JSAPI)
         sid, link, number = register_inapp(env)
         p.goto(link, wait=False)
         T.ok(p.wait_until(lambda: p.query("form") != []),
@@ -423,7 +436,7 @@ def case_inapp_refused(env):
     p = env.page(EN, javascript=True)
     try:
         p.inject(fake_dd("refuses", ""))
-        p.intercept(jsapi_url(env))
+        p.intercept(JSAPI_URL, TEST_JSAPI)
         sid, link, _ = register_inapp(env)
         p.goto(link, wait=False)
         p.wait_until(leaves_inapp(p))
@@ -445,7 +458,7 @@ def case_inapp_silent(env):
         p.inject(fake_dd("silent", ""))
         p.inject("""(function () { var later = window.setTimeout;
   window.setTimeout = function (f, ms) { return later(f, ms >= 30000 ? 3000 : ms); }; })();""")
-        p.intercept(jsapi_url(env))
+        p.intercept(JSAPI_URL, TEST_JSAPI)
         sid, link, _ = register_inapp(env)
         p.goto(link)
         T.eq(p.attribute("main", "id"), "inapp", "DingTalk silent: the page waits at first")
@@ -459,35 +472,37 @@ def case_inapp_silent(env):
 
 
 def case_inapp_outside(env):
-    """A phone's own browser with the helper's real (pinned) JSAPI: it
-    loads (its integrity holds), finds no DingTalk, and the page says so."""
+    """A phone's own browser: the pinned JSAPI loads (its integrity holds),
+    finds no DingTalk, and the page says so."""
     p = env.page(ZH, javascript=True, user_agent=UA_BROWSER)
     try:
+        p.intercept(JSAPI_URL, TEST_JSAPI)
         sid, link, _ = register_inapp(env)
         p.goto(link, wait=False)
         p.wait_until(leaves_inapp(p))
         shot(p, "zh-inapp-outside-dingtalk")
         log = p.messages()
-        T.ok(not [m for m in log if "integrity" in m],
-             "outside DingTalk: the pinned JSAPI passes its integrity check", log)
+        T.ok("test JSAPI ran" in log and not [m for m in log if "integrity" in m],
+             "outside DingTalk: the pinned JSAPI passes its integrity check and runs", log)
         is_page(p, "outside DingTalk", "not-in-dingtalk", ZH)
     finally:
         p.close()
 
 
 def case_inapp_tampered(env):
-    """A JSAPI changed on the way (here: a script that would hand over a
-    code) is refused by its integrity hash: no code reaches the terminal."""
+    """A JSAPI changed on the way or at the CDN (here: a script that would
+    hand over a code) is refused by its integrity hash: no code reaches the
+    terminal."""
     p = env.page(EN, javascript=True)
     try:
         code = env.mock.inapp_code("bob")
         env.secrets.add(code)
-        p.intercept(jsapi_url(env), fake_dd("current", code))
+        p.intercept(JSAPI_URL, fake_dd("current", code))
         sid, link, _ = register_inapp(env)
         p.goto(link, wait=False)
         p.wait_until(leaves_inapp(p))
         log = p.messages()
-        T.ok([m for m in log if "integrity" in m],
+        T.ok([m for m in log if "integrity" in m] and "test JSAPI ran" not in log,
              "tampered JSAPI: the browser refuses it for its integrity", log)
         shot(p, "en-inapp-tampered")
         T.ok(p.title() != TITLES["confirm"][0],
@@ -496,6 +511,30 @@ def case_inapp_tampered(env):
              "tampered JSAPI: the terminal is not approved")
     finally:
         p.close()
+
+
+def case_inapp_not_set_up(env, lang, name):
+    """A helper without inapp_jsapi_integrity: the link opens a page that
+    says sign-in inside DingTalk is not set up, runs no script, and the
+    helper's log says once what to set."""
+    helper = stage.Helper(HELPER, env.tmp, "noinapp-" + name)
+    p = env.page(lang, javascript=True)
+    try:
+        p.intercept(JSAPI_URL, TEST_JSAPI)
+        for _ in range(2):
+            sid, link, _ = register_inapp(env, helper=helper)
+            p.goto(link)
+        shot(p, name + "-inapp-not-set-up")
+        is_page(p, name + " in-DingTalk not set up", "inapp-not-set-up", lang)
+        T.eq(p.query("script"), [], name + " in-DingTalk not set up: the page has no script")
+        lines = [ln for ln in helper.log_text().splitlines() if "inapp_jsapi_integrity" in ln]
+        T.ok(len(lines) == 1 and "error:" in lines[0] and "openssl dgst -sha384" in lines[0],
+             name + " in-DingTalk not set up: the log says once what to set and how", lines)
+        T.ok(wait_answer(env, sid, helper).get("status") != "approved",
+             name + " in-DingTalk not set up: the terminal is not approved")
+    finally:
+        p.close()
+        helper.stop()
 
 
 def case_inapp_noscript(env, lang, name):
@@ -579,6 +618,8 @@ CASES = [
     (case_inapp_silent, ()),
     (case_inapp_outside, ()),
     (case_inapp_tampered, ()),
+    (case_inapp_not_set_up, (EN, "en")),
+    (case_inapp_not_set_up, (ZH, "zh")),
     (case_inapp_noscript, (EN, "en")),
     (case_inapp_noscript, (ZH, "zh")),
 ]
