@@ -102,13 +102,9 @@ void ctl_tell_approved(struct ctl *c, const char *user, const char *purpose,
 		       const struct dt_identity *who)
 {
 	struct dt_login_request req;
-	struct dt_login_outcome out;
 
-	/* The CLI's own terminal: never sshd's rounds. */
-	memset(&out, 0, sizeof(out));
-	out.who = *who;
 	request_for(c, user, purpose, &req);
-	dt_login_tell_approved(&req, &terminal, &out);
+	dt_login_tell_approved(&req, &terminal, who);
 }
 
 /* Directory fields are the server's text: made safe for the terminal. */

@@ -384,7 +384,7 @@ static int identify_and_decide(const struct dt_modcfg *cfg, const struct dt_logi
 	if (dt_login_run(cfg, req, ui, log, out, err) < 0 ||
 	    dt_access_check(&access, &out->who, err) < 0)
 		return -1;
-	dt_login_tell_approved(req, ui, out);
+	dt_login_tell_approved(req, ui, &out->who);
 	return 0;
 }
 
@@ -441,7 +441,7 @@ static int authenticate_unnamed(pam_handle_t *pamh, const struct dt_modcfg *cfg,
 	/* The approval is acknowledged before the account is looked for:
 	 * what follows lets the person in or refuses, and the refusal's
 	 * reason goes to the log, not to the terminal. */
-	dt_login_tell_approved(&req, &ui, out);
+	dt_login_tell_approved(&req, &ui, &out->who);
 	return code_for_checks(
 	    pam_dt_adopt_account(pamh, cfg, &log, &out->who, chosen, DT_ACCOUNT_NAME_MAX + 1, err),
 	    err);

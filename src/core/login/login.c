@@ -455,8 +455,6 @@ static char *wait_polling(struct login *l, struct dt_err *err)
 		unsigned t = left / 1000 > DT_CONTROL_WAIT_DEFAULT_S ? DT_CONTROL_WAIT_DEFAULT_S
 								     : (unsigned)(left / 1000);
 		rc = check_phone(l, t, until, &code, err);
-		if (rc > 0)
-			l->out->approved_without_prompt = l->req->over_ssh;
 		if (rc != 0)
 			return rc > 0 ? code : NULL;
 	}
@@ -667,14 +665,14 @@ int dt_login_run(const struct dt_modcfg *cfg, const struct dt_login_request *req
 }
 
 void dt_login_tell_approved(const struct dt_login_request *req, const struct dt_login_ui *ui,
-			    const struct dt_login_outcome *out)
+			    const struct dt_identity *who)
 {
 	struct dt_err ignored;
 	char *text;
 
-	if (req->silent || req->wait == DT_WAIT_ENTER || out->approved_without_prompt)
+	if (req->silent || req->wait == DT_WAIT_ENTER)
 		return;
-	text = dt_msg_approved(req->lang, out->who.nick);
+	text = dt_msg_approved(req->lang, who->nick);
 	if (text != NULL)
 		ui->info(ui->ctx, text, &ignored);
 	free(text);

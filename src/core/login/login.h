@@ -72,10 +72,6 @@ struct dt_login_outcome {
 	struct dt_identity who; /* set once DingTalk named the person */
 	char session_id[64];	/* the helper's id, for logs */
 	enum dt_login_end ended;
-	/* Over sshd: the phone decided while the module waited without a
-	 * prompt (wait = poll before prompt_after), so sshd is inside the
-	 * round of the last info message (dt_login_tell_approved). */
-	int approved_without_prompt;
 };
 
 /* "not_me", "wrong_number", "denied", "timeout"; NULL for DT_END_NONE. */
@@ -125,18 +121,12 @@ int dt_login_run(const struct dt_modcfg *cfg, const struct dt_login_request *req
 		 const struct dt_login_ui *ui, const struct dt_log *log,
 		 struct dt_login_outcome *out, struct dt_err *err);
 
-/* "Approved" at the terminal, with DingTalk's nick for the person
- * (out->who): for the caller to say once it has let the identity in.
- * Nothing under req->silent; nothing with wait = enter, where sshd would
- * hold it back until after the login anyway; and nothing over sshd when
- * the approval came without a prompt (out->approved_without_prompt): the
- * message would open one more keyboard-interactive round, and sshd 10.3+
- * sleeps after every round that does not end authentication for about as
- * long as the round before it lasted, up to 5 s (OpenSSH 10.5 auth2-chall.c
- * input_userauth_info_response, auth2.c ensure_minimum_time_since): the
- * time the person took on the phone. */
+/* "Approved" at the terminal, with DingTalk's nick for the person: for
+ * the caller to say once it has let the identity in. Nothing under
+ * req->silent, nor with wait = enter, where sshd would hold it back until
+ * after the login anyway. */
 void dt_login_tell_approved(const struct dt_login_request *req, const struct dt_login_ui *ui,
-			    const struct dt_login_outcome *out);
+			    const struct dt_identity *who);
 
 void dt_login_outcome_free(struct dt_login_outcome *out);
 
