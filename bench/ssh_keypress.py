@@ -28,6 +28,9 @@ default this tree's in-place build.
   ssh_keypress.py [--quick] [--logins N] [--wait auto|poll]
 
 --wait sets the OpenSSH 10.x service's `wait` (default: none, so `auto`).
+--phone-delay also gives that service `timeout = 40`: with the suite's
+20 s, prompt_after (at most timeout - 15) would bring the prompt form
+after 5 s, before a slow phone.
 """
 import argparse
 import os
@@ -130,8 +133,14 @@ def main():
     failed = 0
     try:
         stage.start()
-        if args.wait:
-            stage.write_conf(stage.conf10, "wait = %s\n" % args.wait)
+        extra = "wait = %s\n" % args.wait if args.wait else ""
+        if args.phone_delay > 0:
+            # The suite's timeout (20 s) leaves prompt_after at 5 s
+            # (timeout - 15): a slower phone would meet the prompt form.
+            # 40 s keeps the default 25 s without a prompt.
+            extra += "[service %s]\ntimeout = 40\n" % rc.SSHD10_SERVICE
+        if extra:
+            stage.write_conf(stage.conf10, extra)
         sshd10 = rc.Sshd(stage, prefix=prefix, service=rc.SSHD10_SERVICE)
         sshd9 = rc.Sshd(stage)
         ssh10 = os.path.join(prefix, "bin/ssh")

@@ -143,7 +143,9 @@ char *cbd_html_escape(const char *s)
 }
 
 /* Long values (a host name, a command) wrap anywhere only in .long cells;
- * everything else wraps between words. */
+ * everything else wraps between words. The command keeps its spaces as
+ * sent (pre-wrap): the module already made each run one space, and the
+ * page must not join what the terminal shows apart. */
 const char cbd_page_style[] =
     "body{font-family:system-ui,-apple-system,\"PingFang SC\",\"Noto Sans CJK SC\",sans-serif;"
     "margin:0;padding:1.2em;background:#f4f6f8;color:#1f2329;line-height:1.5}"
@@ -155,6 +157,7 @@ const char cbd_page_style[] =
     "white-space:nowrap;vertical-align:top}"
     "td{padding:.3em 0;overflow-wrap:break-word}"
     ".long{overflow-wrap:anywhere;font-family:ui-monospace,monospace}"
+    "#row-command td{white-space:pre-wrap}"
     "label{display:block;margin:1em 0 .4em}"
     "input{font-size:1.8em;width:4em;padding:.3em;text-align:center;letter-spacing:.2em;"
     "border:1px solid #8f959e;border-radius:10px}"

@@ -138,8 +138,9 @@ static int get_command(json_object *root, struct cbd_reg *r, char *msg, size_t m
 	}
 	r->error_code = DT_CONTROL_COMMAND_NOT_TEXT;
 	snprintf(msg, msg_size,
-		 "field 'command' has a control character, a hiding character or invalid "
-		 "UTF-8 at byte %zu: replace it before sending",
+		 "field 'command' has a control character, a hiding character, a run of "
+		 "spaces, a space other than U+0020 or invalid UTF-8 at byte %zu: clean it "
+		 "as the module does (proto/command_text.h) before sending",
 		 at);
 	return -1;
 }

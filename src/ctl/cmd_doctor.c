@@ -19,6 +19,7 @@
 #include "dingtalk/directory.h"
 #include "dingtalk/permission.h"
 #include "conf/cfg.h"
+#include "conf/prompt_after.h"
 #include "ctl.h"
 #include "doctor_ssh_wait.h"
 #include "login/helper_client.h"
@@ -410,7 +411,14 @@ static void check_ssh_wait(struct doctor *d, const struct sshd_settings *s)
 		return;
 	}
 	f.configured = cfg.wait;
-	f.prompt_after = cfg.prompt_after;
+	f.prompt_after = dt_prompt_after_effective(&cfg);
+	if (f.prompt_after < cfg.prompt_after)
+		report(
+		    d, 1, "prompt-after",
+		    "service %s: prompt_after = %u s leaves less than %u s of timeout = %u s "
+		    "for the prompt; logins cut it to %u s: set prompt_after to at most %u in %s",
+		    f.service, cfg.prompt_after, DT_PROMPT_AFTER_RESERVE_S, cfg.timeout,
+		    f.prompt_after, f.prompt_after, f.conf_path);
 	ctl_ssh_wait_verdict(&f, &v);
 	dt_modcfg_free(&cfg);
 	report(d, v.level, "sshd-wait", "%s", v.line);

@@ -916,6 +916,9 @@ def test_command(h):
     T.eq(r.status, 201, "a command of 256 bytes is taken")
     r, _ = h.register(command="中" * 85 + "x")
     T.eq(r.status, 201, "256 bytes of UTF-8 are taken")
+    r, _ = h.register(command="apt-get update -o 'X=0000 \u2026 [312 bytes not shown] "
+                              "\u2026 -o APT::Update::Pre-Invoke::=/tmp/x")
+    T.eq(r.status, 201, "a command cut in the middle as the module cuts it is taken")
 
     cases = [
         ("257 bytes", "c" * 257, "command_too_long"),
@@ -927,6 +930,15 @@ def test_command(h):
         ("a C1 control", "ls\x9b2J", "command_not_text"),
         ("a right-to-left override", "rm -rf /\u202etxt.", "command_not_text"),
         ("a bidi isolate", "ls \u2066x\u2069", "command_not_text"),
+        ("a zero width space", "rm\u200b -rf", "command_not_text"),
+        ("a word joiner", "rm\u2060x", "command_not_text"),
+        ("a byte order mark", "\ufeffls", "command_not_text"),
+        ("a soft hyphen", "r\u00adm", "command_not_text"),
+        ("a tag character", "ls\U000e0061", "command_not_text"),
+        ("a line separator", "ls\u2028rm", "command_not_text"),
+        ("a Hangul filler", "ls\u3164rm", "command_not_text"),
+        ("a run of spaces", "ls    -o x", "command_not_text"),
+        ("a no-break space", "ls\u00a0x", "command_not_text"),
         ("a number", 7, "command_not_text"),
         ("a list", ["ls"], "command_not_text"),
         ("null", None, "command_not_text"),

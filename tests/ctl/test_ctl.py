@@ -511,6 +511,20 @@ def test_doctor_ssh_wait():
     T.ok(re.search(r"^ok +sshd-wait +/bin/echo -V: no version; /bin/echo names no OpenSSH "
                    r"version \(prompt kept\): sshd logins get wait = enter", out, re.M),
          "doctor: a program that names no OpenSSH keeps the prompt", out)
+    edge = write_conf("docwaitedge", "token_cache = " + os.path.join(WORK, "dwe.token"),
+                      "timeout = 60", "prompt_after = 45")
+    write_map(edge, "%s bob\n" % UNION["bob"])
+    rc, out, _ = ctl(edge, "doctor", "--sshd", "/bin/echo", *stage)
+    T.ok(re.search(r"^ok +sshd-wait .*prompt", out, re.M) and "prompt-after" not in out,
+         "doctor: prompt_after = timeout - 15 s is no warning", out)
+    late = write_conf("docwaitlate", "token_cache = " + os.path.join(WORK, "dwl.token"),
+                      "timeout = 60", "prompt_after = 46")
+    write_map(late, "%s bob\n" % UNION["bob"])
+    rc, out, _ = ctl(late, "doctor", "--sshd", "/bin/echo", *stage)
+    T.ok(re.search(r"^warn +prompt-after +service echo: prompt_after = 46 s leaves less than "
+                   r"15 s of timeout = 60 s for the prompt; logins cut it to 45 s: set "
+                   r"prompt_after to at most 45 in .*docwaitlate", out, re.M),
+         "doctor warns when prompt_after leaves too little of the timeout for the prompt", out)
     sshd10 = built_openssh_10()
     if sshd10 is None:
         T.skip(2, "no OpenSSH 10.3+ built in the cache (tests/e2e builds one)")

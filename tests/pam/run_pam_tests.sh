@@ -99,6 +99,7 @@ service dingtalk_setuser "$(dt_module_conf setuser 'timeout = 30' "map_file = $D
 	'[service dingtalk_setuser]' 'set_user = yes')"
 # Over sshd (issue 15, test_pam_ssh_wait): no prompt, then the prompt.
 service dingtalk_ssh_poll "$(dt_module_conf ssh_poll 'timeout = 30' 'wait = poll' 'prompt_after = 5')"
+service dingtalk_ssh_late_prompt "$(dt_module_conf ssh_late_prompt 'timeout = 21' 'wait = poll' 'prompt_after = 600')"
 service dingtalk_ssh_auto "$(dt_module_conf ssh_auto 'timeout = 30')"
 service dingtalk_poll_short "$(dt_module_conf poll_short 'timeout = 10' 'wait = poll' 'prompt_after = 5')"
 service sudo_safe "$(dt_module_conf sudo_safe 'timeout = 30' 'failmode = safe')"

@@ -137,6 +137,10 @@ static void test_ssh_poll_completes_without_a_prompt(void **state)
 	assert_null(strstr(c.first, "Scan the QR"));
 	assert_int_equal(c.styles[1], PAM_TEXT_INFO);
 	assert_non_null(strstr(c.text, "Scan the QR"));
+	/* The approval is said: sshd 10.3+ pads the round that waited for the
+	 * phone whether or not a line follows (docs/ssh-wait.md), and the line
+	 * shows the person who approved while sshd pads. */
+	assert_non_null(strstr(c.text, "Approved in DingTalk by"));
 }
 
 /* A client that showed nothing (OpenSSH 9.2's ssh -q), or an sshd that
@@ -162,6 +166,28 @@ static void test_ssh_poll_turns_into_the_prompt(void **state)
 	printf("# prompt after %.1f s\n", seconds);
 	assert_true(seconds >= 4.5 && seconds < 28);
 	assert_logged("no decision after 5 seconds without a prompt, asking for Enter");
+	/* Through the prompt, the approval is said: the round after Enter was
+	 * short, so is sshd's sleep. */
+	assert_non_null(strstr(c.text, "Approved in DingTalk by"));
+}
+
+/* prompt_after = 600 with timeout = 21: the prompt comes with 15 s left
+ * to use it (after 6 s), and the log says the value was cut. */
+static void test_prompt_after_cut_to_leave_time(void **state)
+{
+	struct conv_ctx c = {.plan = {"alice", "approve", 0, 0, NULL, NULL}, .phone_at_prompt = 1};
+	double seconds = 0;
+
+	(void)state;
+	pt_set_tty("ssh");
+	assert_pam(authenticate("dingtalk_ssh_late_prompt", "alice", &c, &seconds), PAM_SUCCESS);
+	assert_int_equal(c.prompts, 1);
+	assert_non_null(strstr(c.last_prompt, "If you see no QR code"));
+	printf("# prompt after %.1f s\n", seconds);
+	assert_true(seconds >= 5.5 && seconds < 20);
+	assert_logged("prompt_after = 600 s leaves too little of timeout = 21 s for the prompt: "
+		      "the prompt comes after 6 s");
+	assert_logged("no decision after 6 seconds without a prompt, asking for Enter");
 }
 
 /* wait = auto over sshd in a program that is no sshd of 10.3 or later
@@ -274,6 +300,8 @@ static void test_sudo_with_a_terminal_goes_ahead(void **state)
 	pt_set_tty("/dev/pts/9");
 	assert_pam(authenticate("sudo_safe", "alice", &c, NULL), PAM_SUCCESS);
 	assert_int_equal(c.prompts, 0);
+	/* sudo shows info at once and has no rounds: the approval is said. */
+	assert_non_null(strstr(c.text, "Approved in DingTalk by"));
 }
 
 int main(int argc, char **argv)
@@ -281,6 +309,7 @@ int main(int argc, char **argv)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test_teardown(test_ssh_poll_completes_without_a_prompt, teardown_tty),
 	    cmocka_unit_test_teardown(test_ssh_poll_turns_into_the_prompt, teardown_tty),
+	    cmocka_unit_test_teardown(test_prompt_after_cut_to_leave_time, teardown_tty),
 	    cmocka_unit_test_teardown(test_ssh_auto_keeps_the_prompt_when_unsure, teardown_tty),
 	    cmocka_unit_test_teardown(test_poll_elsewhere_never_prompts, teardown_tty),
 	    cmocka_unit_test_teardown(test_sudo_without_a_terminal_is_refused, teardown_tty),

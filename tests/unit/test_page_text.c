@@ -176,11 +176,13 @@ static void test_confirm_command(void **state)
 				     "/usr/bin/apt install &lt;b&gt;vim&lt;/b&gt; &amp;&amp; echo "
 				     "&quot;x&quot; &#39;y&#39;</td></tr>"));
 	assert_null(strstr(html, "<b>vim"));
+	/* The command's spaces stay as the module sent them. */
+	assert_non_null(strstr(html, "#row-command td{white-space:pre-wrap}"));
 	assert_non_null(strstr(html, "sudo: run a command as root"));
 	free(html);
 	v = sample_view("sshd", "");
 	html = render(&v, ZH, CBD_CONFIRM_TYPE);
-	assert_null(strstr(html, "row-command"));
+	assert_null(strstr(html, "<tr id=\"row-command\""));
 	assert_non_null(strstr(html, "<html lang=\"zh-CN\">"));
 	assert_non_null(strstr(html, "SSH 登录"));
 	free(html);

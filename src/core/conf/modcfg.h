@@ -31,7 +31,9 @@ struct dt_cfg_key;
  * seconds without a decision: a client that showed nothing (OpenSSH before
  * 10.3 with -q) or an sshd that holds info messages still gets the link,
  * the number and a way to answer (docs/ssh-wait.md). */
-#define DT_DEFAULT_PROMPT_AFTER	 25
+#define DT_DEFAULT_PROMPT_AFTER 25
+/* The least prompt_after may be set to (conf/prompt_after.h). */
+#define DT_PROMPT_AFTER_MIN	 5
 #define DT_DEFAULT_MAP_SOURCES	 "file"
 #define DT_DEFAULT_RECOVERY_FILE "/etc/security/pam_dingtalk.recovery"
 

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "base/clock.h"
+#include "conf/prompt_after.h"
 #include "dingtalk/exchange.h"
 #include "login/helper_client.h"
 #include "login/helper_fleet.h"
@@ -406,14 +407,22 @@ static int show_ascii_link(struct login *l, struct dt_err *err)
 }
 
 /* Until when a wait without a prompt lasts before it turns into the prompt
- * (over sshd only; elsewhere until the deadline). */
+ * (over sshd only; elsewhere until the deadline): prompt_after, cut so that
+ * the prompt leaves time to use it (conf/prompt_after.h), and said once
+ * when cut. */
 static int64_t prompt_deadline(const struct login *l, int64_t stop)
 {
+	unsigned after = dt_prompt_after_effective(l->cfg);
 	int64_t at;
 
 	if (!l->req->over_ssh || l->cfg->prompt_after == 0)
 		return stop;
-	at = dt_now_ms() + (int64_t)l->cfg->prompt_after * 1000;
+	if (after < l->cfg->prompt_after)
+		dt_logf(l->log, LOG_NOTICE,
+			"prompt_after = %u s leaves too little of timeout = %u s for the prompt: "
+			"the prompt comes after %u s; set prompt_after to at most timeout - %u",
+			l->cfg->prompt_after, l->cfg->timeout, after, DT_PROMPT_AFTER_RESERVE_S);
+	at = dt_now_ms() + (int64_t)after * 1000;
 	return at < stop ? at : stop;
 }
 
@@ -453,7 +462,7 @@ static char *wait_polling(struct login *l, struct dt_err *err)
 		dt_logf(l->log, LOG_INFO,
 			"session %s: no decision after %u seconds without a prompt, asking for "
 			"Enter",
-			l->registered.id, l->cfg->prompt_after);
+			l->registered.id, dt_prompt_after_effective(l->cfg));
 		return wait_for_enter(l, 1, err);
 	}
 	return timed_out(l, err);

@@ -2,6 +2,7 @@
 
 #include "proto/command_text.h"
 
+#include <stdio.h>
 #include <string.h>
 
 /* The code point of the UTF-8 sequence at s[0..left), and its length in
@@ -38,54 +39,179 @@ static long decode(const unsigned char *s, size_t left, size_t *n)
 	return cp;
 }
 
-/* Characters a page or a terminal must never receive from a command. */
-static int unsafe(long cp)
+struct range {
+	long lo, hi;
+};
+
+static int in_ranges(long cp, const struct range *r, size_t n)
 {
-	return cp < 0x20 || (cp >= 0x7f && cp <= 0x9f) || cp == 0x061c || cp == 0x200e ||
-	       cp == 0x200f || (cp >= 0x202a && cp <= 0x202e) || (cp >= 0x2066 && cp <= 0x2069);
+	size_t lo = 0, hi = n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (cp < r[mid].lo)
+			hi = mid;
+		else if (cp > r[mid].hi)
+			lo = mid + 1;
+		else
+			return 1;
+	}
+	return 0;
 }
 
-/* The longest prefix of s (a safe text of len bytes) that ends on a
- * character boundary and leaves room for the mark. */
-static size_t cut_point(const char *s, size_t len)
-{
-	size_t room = DT_CONTROL_COMMAND_MAX - (sizeof(DT_COMMAND_CUT_MARK) - 1);
+/* Characters a page or a terminal must never receive from a command:
+ * controls (C0, DEL, C1); every format character (general category Cf in
+ * Unicode 15.1's UnicodeData.txt: soft hyphen, zero-width space and
+ * joiners, word joiner and invisible operators, the byte order mark,
+ * bidirectional marks, embeddings, overrides and isolates, interlinear
+ * annotation, tags); the line and paragraph separators (Zl, Zp); and the
+ * other invisible characters of Unicode's Default_Ignorable_Code_Point
+ * (DerivedCoreProperties.txt: the combining grapheme joiner, the Hangul
+ * fillers, variation selectors). Sorted, for the binary search. */
+static const struct range unsafe_ranges[] = {
+    {0x0000, 0x001f},	{0x007f, 0x009f},   {0x00ad, 0x00ad},	{0x034f, 0x034f},
+    {0x0600, 0x0605},	{0x061c, 0x061c},   {0x06dd, 0x06dd},	{0x070f, 0x070f},
+    {0x0890, 0x0891},	{0x08e2, 0x08e2},   {0x115f, 0x1160},	{0x17b4, 0x17b5},
+    {0x180b, 0x180f},	{0x200b, 0x200f},   {0x2028, 0x202e},	{0x2060, 0x206f},
+    {0x3164, 0x3164},	{0xfe00, 0xfe0f},   {0xfeff, 0xfeff},	{0xffa0, 0xffa0},
+    {0xfff0, 0xfffb},	{0x110bd, 0x110bd}, {0x110cd, 0x110cd}, {0x13430, 0x1343f},
+    {0x1bca0, 0x1bca3}, {0x1d173, 0x1d17a}, {0xe0000, 0xe0fff},
+};
 
-	if (len <= room)
-		return len;
-	while (room > 0 && ((unsigned char)s[room] & 0xc0) == 0x80)
-		room--;
-	return room;
+static int unsafe(long cp)
+{
+	return in_ranges(cp, unsafe_ranges, sizeof(unsafe_ranges) / sizeof(unsafe_ranges[0]));
+}
+
+/* Space separators (general category Zs): a run of them, whatever they
+ * are, is shown as one U+0020, so padding cannot push text apart. */
+static int is_space(long cp)
+{
+	return cp == 0x20 || cp == 0xa0 || cp == 0x1680 || (cp >= 0x2000 && cp <= 0x200a) ||
+	       cp == 0x202f || cp == 0x205f || cp == 0x3000;
+}
+
+/* Reads the input once, character by character, as the safe text shows
+ * it: `bytes`/`len` is the next piece to show ("?" for an invalid byte or
+ * an unsafe character, " " for a run of spaces, else the character). */
+struct cleaner {
+	const unsigned char *p;
+	size_t left;
+	int after_space;
+	const char *bytes;
+	size_t len;
+};
+
+static void cleaner_init(struct cleaner *c, const char *in)
+{
+	c->p = (const unsigned char *)in;
+	c->left = strlen(in);
+	c->after_space = 0;
+}
+
+/* Returns 0 at the end of the input. */
+static int cleaner_next(struct cleaner *c)
+{
+	size_t n;
+	long cp;
+
+	while (c->left > 0) {
+		cp = decode(c->p, c->left, &n);
+		c->bytes = (const char *)c->p;
+		c->len = n;
+		c->p += n;
+		c->left -= n;
+		if (cp >= 0 && is_space(cp)) {
+			if (c->after_space)
+				continue;
+			c->after_space = 1;
+			c->bytes = " ";
+			c->len = 1;
+			return 1;
+		}
+		c->after_space = 0;
+		if (cp < 0 || unsafe(cp)) {
+			c->bytes = "?";
+			c->len = 1;
+		}
+		return 1;
+	}
+	return 0;
+}
+
+static size_t digits(size_t v)
+{
+	size_t d = 1;
+
+	while (v >= 10)
+		v /= 10, d++;
+	return d;
+}
+
+/* The safe text, whole: it fits. */
+static void write_whole(const char *in, char *out)
+{
+	struct cleaner c;
+	size_t len = 0;
+
+	cleaner_init(&c, in);
+	while (cleaner_next(&c)) {
+		memcpy(out + len, c.bytes, c.len);
+		len += c.len;
+	}
+	out[len] = '\0';
+}
+
+/* The safe text (`total` bytes) too long to show whole: its head and its
+ * tail, each at most `part` bytes and whole characters, without the space
+ * next to the mark, and the mark between them saying how many bytes are
+ * not shown. */
+static void write_head_and_tail(const char *in, size_t total, size_t part, char *out)
+{
+	char head[DT_CONTROL_COMMAND_MAX], tail[DT_CONTROL_COMMAND_MAX];
+	size_t head_len = 0, tail_len = 0, at = 0, from = total - part, hidden;
+	int head_full = 0;
+	struct cleaner c;
+
+	cleaner_init(&c, in);
+	while (cleaner_next(&c)) {
+		if (!head_full && head_len + c.len <= part) {
+			memcpy(head + head_len, c.bytes, c.len);
+			head_len += c.len;
+		} else
+			head_full = 1;
+		if (at >= from) {
+			memcpy(tail + tail_len, c.bytes, c.len);
+			tail_len += c.len;
+		}
+		at += c.len;
+	}
+	while (head_len > 0 && head[head_len - 1] == ' ')
+		head_len--;
+	while (tail_len > 0 && tail[0] == ' ')
+		memmove(tail, tail + 1, --tail_len);
+	hidden = total - head_len - tail_len;
+	memcpy(out, head, head_len);
+	snprintf(out + head_len, DT_CONTROL_COMMAND_MAX + 1 - head_len,
+		 DT_COMMAND_CUT_FORMAT "%.*s", hidden, (int)tail_len, tail);
 }
 
 int dt_command_shown(const char *in, char out[DT_CONTROL_COMMAND_MAX + 1])
 {
-	/* Safe text is never longer than its input; anything past this is
-	 * cut anyway, so reading further changes nothing shown. */
-	char safe[DT_CONTROL_COMMAND_MAX + 8];
-	const unsigned char *p = (const unsigned char *)in;
-	size_t left = strlen(in), len = 0, n, keep;
-	long cp;
+	struct cleaner c;
+	size_t total = 0, mark;
 
-	while (left > 0 && len < sizeof(safe) - 5) {
-		cp = decode(p, left, &n);
-		if (cp < 0 || unsafe(cp))
-			safe[len++] = '?';
-		else {
-			memcpy(safe + len, p, n);
-			len += n;
-		}
-		p += n;
-		left -= n;
-	}
-	if (left == 0 && len <= DT_CONTROL_COMMAND_MAX) {
-		memcpy(out, safe, len);
-		out[len] = '\0';
+	cleaner_init(&c, in);
+	while (cleaner_next(&c))
+		total += c.len;
+	if (total <= DT_CONTROL_COMMAND_MAX) {
+		write_whole(in, out);
 		return 0;
 	}
-	keep = cut_point(safe, len);
-	memcpy(out, safe, keep);
-	memcpy(out + keep, DT_COMMAND_CUT_MARK, sizeof(DT_COMMAND_CUT_MARK));
+	/* The hidden count is at most `total`: its digits bound the mark. */
+	mark = sizeof(DT_COMMAND_CUT_FORMAT) - 1 - 3 + digits(total);
+	write_head_and_tail(in, total, (DT_CONTROL_COMMAND_MAX - mark) / 2, out);
 	return 1;
 }
 
@@ -93,6 +219,7 @@ enum dt_command_fault dt_command_check(const char *s, size_t len, size_t *at)
 {
 	const unsigned char *p = (const unsigned char *)s;
 	size_t i = 0, n;
+	int after_space = 0;
 	long cp;
 
 	*at = 0;
@@ -100,10 +227,11 @@ enum dt_command_fault dt_command_check(const char *s, size_t len, size_t *at)
 		return DT_COMMAND_TOO_LONG;
 	while (i < len) {
 		cp = decode(p + i, len - i, &n);
-		if (cp < 0 || unsafe(cp)) {
+		if (cp < 0 || unsafe(cp) || (is_space(cp) && (cp != 0x20 || after_space))) {
 			*at = i;
 			return DT_COMMAND_NOT_TEXT;
 		}
+		after_space = cp == 0x20;
 		i += n;
 	}
 	return DT_COMMAND_OK;

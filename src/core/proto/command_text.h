@@ -6,12 +6,16 @@
  * a log line.
  *
  * Safe text means: valid UTF-8 (no overlong forms, no surrogates, nothing
- * above U+10FFFF), no C0 or C1 control character, no DEL, and none of the
- * invisible characters that reorder or hide text (bidirectional embeddings,
- * overrides and isolates, U+202A..U+202E and U+2066..U+2069, the marks
- * U+200E, U+200F and U+061C): a right-to-left override could make the
- * phone show `rm -rf /` as something else. At most
- * DT_CONTROL_COMMAND_MAX bytes. */
+ * above U+10FFFF); no C0 or C1 control character, no DEL; none of the
+ * invisible characters that reorder, join or hide text (every format
+ * character, Unicode general category Cf: bidirectional marks, embeddings,
+ * overrides and isolates, zero-width spaces and joiners, the soft hyphen,
+ * the byte order mark, tag characters ...; the line and paragraph
+ * separators U+2028, U+2029; the Hangul fillers and the other default
+ * ignorables): a right-to-left override could make the phone show
+ * `rm -rf /` as something else; no run of spaces, and no space but U+0020
+ * (padding could push the dangerous part of a command out of sight). At
+ * most DT_CONTROL_COMMAND_MAX bytes. */
 #ifndef DT_COMMAND_TEXT_H
 #define DT_COMMAND_TEXT_H
 
@@ -19,16 +23,19 @@
 
 #include "proto/control_api.h"
 
-/* What the module appends to a command it had to cut: an ellipsis
- * (U+2026), so the person sees that the command goes on. */
-#define DT_COMMAND_CUT_MARK "\xe2\x80\xa6"
+/* What stands for the middle of a command too long to show whole, with
+ * the number of bytes left out: the head and the tail stay visible, so
+ * padding the arguments cannot hide what the command ends with
+ * (`apt-get update -o X=<padding> -o APT::Update::Pre-Invoke::=/tmp/x`). */
+#define DT_COMMAND_CUT_FORMAT " \xe2\x80\xa6 [%zu bytes not shown] \xe2\x80\xa6 "
 
 /* `in` made safe into `out` (the terminal's title and the registration
  * show the same text): every byte of an invalid sequence, and every
- * character above, becomes one '?'; then, when longer than
- * DT_CONTROL_COMMAND_MAX bytes, it is cut at a character boundary and
- * DT_COMMAND_CUT_MARK appended, the whole within the limit. Returns 1 when
- * it was cut, 0 otherwise. */
+ * character above, becomes one '?', and every run of space separators one
+ * U+0020. When that is longer than DT_CONTROL_COMMAND_MAX bytes, its head
+ * and its tail (about 110 bytes each, whole characters) are kept around
+ * DT_COMMAND_CUT_FORMAT, the whole within the limit. Returns 1 when it
+ * was cut, 0 otherwise. The whole input is read (the tail matters). */
 int dt_command_shown(const char *in, char out[DT_CONTROL_COMMAND_MAX + 1]);
 
 /* Why `s` (len bytes, as received) is not a command the helper accepts:
