@@ -216,8 +216,10 @@ static void run_oauth2(const char *extra, const char *person, int corpid, int ex
 	if (expect_rc == 0)
 		assert_ok(rc, &err);
 	else {
-		assert_int_equal(rc, -1);
-		assert_int_equal(err.kind, kind);
+		if (rc != -1)
+			fail_msg("succeeded; expected: %s", needle);
+		if (err.kind != kind)
+			fail_msg("kind %d, not %d: %s", (int)err.kind, (int)kind, err.msg);
 		assert_msg(&err, needle);
 	}
 	free(code);
@@ -877,7 +879,7 @@ static void test_external_contact_through_extcontact(void **state)
 	code = oauth2_code("carol", 0);
 	assert_ok(identify(&cfg, code, 20000, &id, &err), &err);
 	assert_string_equal(id.user_id, "extcarol04");
-	assert_string_equal(id.email, "carol@partner.example");
+	assert_null(id.email); /* typed by an employee: never taken */
 	assert_string_equal(id.title, "Consultant");
 	assert_int_equal(id.contact_type, 1);
 	assert_int_equal(id.active, -1); /* DingTalk keeps none for them */
@@ -886,16 +888,31 @@ static void test_external_contact_through_extcontact(void **state)
 	assert_int_equal(calls("user_get"), 0);
 	free(code);
 	dt_identity_free(&id);
-	/* Without qyapi_ext_read: unavailable, naming the permission. */
+	/* Without qyapi_ext_read: only an external contact reaches the call,
+	 * so whoever scans chose the failure: refused (failmode must not let
+	 * them in), naming the permission for the administrator. */
 	grant("[\"Contact.User.Read\",\"qyapi_get_member\",\"email\"]");
 	code = oauth2_code("carol", 0);
 	assert_int_equal(identify(&cfg, code, 20000, &id, &err), -1);
-	assert_int_equal(err.kind, DT_ERR_UNAVAIL);
+	assert_int_equal(err.kind, DT_ERR_DENIED);
+	assert_msg(&err, "external contact uCarol0000000000000000iEiE: refused, not unavailable "
+			 "(only their logins make this call): DingTalk topapi/extcontact/get");
 	assert_msg(&err, "DingTalk topapi/extcontact/get: errcode 60011");
 	assert_msg(&err, "企业外部联系人读权限 (qyapi_ext_read: read external contacts)");
 	free(code);
 	dt_identity_free(&id);
 	dt_modcfg_free(&cfg);
+	/* 33012 (无效的userId), the error extcontact/get's page lists, too. */
+	admin("POST", "/_mock/reset", "{}", NULL);
+	fault("{\"endpoint\":\"extcontact_get\",\"mode\":\"error\",\"errcode\":33012,"
+	      "\"errmsg\":\"无效的userId\",\"count\":1}");
+	run_oauth2("directory = yes\nallow_external = yes", "carol", 0, -1, DT_ERR_DENIED,
+		   "DingTalk topapi/extcontact/get: errcode 33012");
+	/* DingTalk failing there (5xx) is no excuse either. */
+	fault("{\"endpoint\":\"extcontact_get\",\"mode\":\"http500\",\"count\":5}");
+	run_oauth2("directory = yes\nallow_external = yes", "carol", 0, -1, DT_ERR_DENIED,
+		   "refused, not unavailable (only their logins make this call): DingTalk "
+		   "topapi/extcontact/get: HTTP 500");
 }
 
 /* A person who left is not found: refused as such, not as "inactive". */

@@ -387,6 +387,41 @@ static void test_server_text_is_sanitized(void **state)
 	assert_null(strchr(err.msg, '\n'));
 }
 
+/* An answer about another userid, or one without the unionid the login
+ * named, describes somebody else, or nobody the login can vouch for: a
+ * refusal, and id keeps the userid it asked about. */
+static void read_user_names_the_person_asked_about(void)
+{
+	static const char other_user[] = "{\"userid\":\"u2\",\"unionid\":\"U1\"}";
+	static const char no_union[] = "{\"userid\":\"u1\",\"email\":\"a@x\"}";
+	static const char same[] = "{\"userid\":\"u1\",\"unionid\":\"U1\"}";
+	struct dt_identity id;
+	struct dt_err err;
+	json_object *obj;
+
+	memset(&id, 0, sizeof(id));
+	id.user_id = strdup("u1");
+	id.union_id = strdup("U1");
+	obj = dt_json_parse_object(other_user, strlen(other_user));
+	assert_int_equal(dt_directory_read_user(obj, &id, &err), -1);
+	json_object_put(obj);
+	assert_int_equal(err.kind, DT_ERR_DENIED);
+	assert_non_null(strstr(err.msg, "asked about userid u1, answered about u2"));
+	free(id.user_id);
+	id.user_id = strdup("u1");
+	obj = dt_json_parse_object(no_union, strlen(no_union));
+	assert_int_equal(dt_directory_read_user(obj, &id, &err), -1);
+	json_object_put(obj);
+	assert_int_equal(err.kind, DT_ERR_DENIED);
+	assert_non_null(strstr(err.msg, "belongs to unionId (none given), not U1"));
+	assert_null(id.email);
+	obj = dt_json_parse_object(same, strlen(same));
+	assert_int_equal(dt_directory_read_user(obj, &id, &err), 0);
+	json_object_put(obj);
+	assert_string_equal(id.user_id, "u1");
+	dt_identity_free(&id);
+}
+
 static void test_directory_user_types_are_checked(void **state)
 {
 	const char *good = "{\"userid\":\"u1\",\"unionid\":\"U\",\"name\":\"N\",\"email\":\"e@x\","
@@ -433,6 +468,7 @@ static void test_directory_user_types_are_checked(void **state)
 	assert_int_equal(err.kind, DT_ERR_DENIED);
 	json_object_put(obj);
 	dt_identity_free(&id);
+	read_user_names_the_person_asked_about();
 }
 
 /* A refusal for lack of a permission names the one to grant: the API's
@@ -485,8 +521,8 @@ static void test_permission_refusals_name_the_permission(void **state)
 }
 
 /* DingTalk leaves out what is empty or not permitted; "" is absent too.
- * An external contact's record (topapi/extcontact/get) has no unionid and
- * must name the userid asked about. */
+ * An external contact's record (topapi/extcontact/get) has no unionid,
+ * must name the userid asked about, and its email is not taken. */
 static void test_directory_absent_fields_and_external_records(void **state)
 {
 	static const char empties[] = "{\"userid\":\"u1\",\"name\":\"N\",\"email\":\"\","
@@ -519,7 +555,7 @@ static void test_directory_absent_fields_and_external_records(void **state)
 	obj = dt_json_parse_object(ext, strlen(ext));
 	assert_int_equal(dt_directory_read_external(obj, &id, &err), 0);
 	assert_string_equal(id.user_id, "x9");
-	assert_string_equal(id.email, "w@partner.example");
+	assert_null(id.email); /* typed by an employee: never read */
 	assert_string_equal(id.title, "CFO");
 	assert_int_equal(id.active, -1);
 	dt_identity_free(&id);

@@ -120,15 +120,17 @@ int dt_directory_read_user(json_object *result, struct dt_identity *id, struct d
 	char *union_id = NULL;
 	int rc;
 
-	rc = dt_identity_field(result, api, "userid", 128, 1, &id->user_id, err);
+	rc = same_userid(result, api, id, err);
 	if (rc == 0)
 		rc = dt_identity_field(result, api, "unionid", 128, 0, &union_id, err);
-	/* The directory must name the person the login named. */
-	if (rc == 0 && union_id != NULL && id->union_id != NULL &&
-	    strcmp(union_id, id->union_id) != 0)
+	/* The directory must name the person the login named: an answer
+	 * without their unionid proves nothing about whom it describes. */
+	if (rc == 0 && id->union_id != NULL &&
+	    (union_id == NULL || strcmp(union_id, id->union_id) != 0))
 		rc = dt_err_set(err, DT_ERR_DENIED,
 				"DingTalk %s: userid %s belongs to unionId %s, not %s: refused",
-				api, id->user_id, union_id, id->union_id);
+				api, id->user_id, union_id != NULL ? union_id : "(none given)",
+				id->union_id);
 	free(union_id);
 	if (rc == 0 &&
 	    (optional_field(result, api, "name", 128, &id->name, err) < 0 ||
@@ -145,9 +147,11 @@ int dt_directory_read_external(json_object *result, struct dt_identity *id, stru
 {
 	static const char api[] = "topapi/extcontact/get";
 
+	/* Its email is whatever the employee who created the record typed:
+	 * never read, so that nothing can map it to an account
+	 * (access/sources.h). */
 	if (same_userid(result, api, id, err) < 0 ||
 	    optional_field(result, api, "name", 128, &id->name, err) < 0 ||
-	    optional_field(result, api, "email", 256, &id->email, err) < 0 ||
 	    optional_field(result, api, "title", 128, &id->title, err) < 0)
 		return -1;
 	/* Not an employee: no activation flag, no org_email, no departments. */
@@ -238,6 +242,27 @@ static int look_up(struct dt_http *h, const struct dt_modcfg *cfg, const char *a
 	return rc;
 }
 
+/* topapi/extcontact/get, which only an external contact's login reaches:
+ * whoever scans chooses whether it is called, so no failure of it may be
+ * "unavailable" (failmode = safe would let them in unchecked by scanning
+ * with such an account). Every failure is a refusal that keeps DingTalk's
+ * code and the advice for the administrator (the permission to grant). */
+static int read_external(struct dt_http *h, const struct dt_modcfg *cfg, struct dt_identity *id,
+			 int64_t deadline_ms, struct dt_err *err)
+{
+	if (look_up(h, cfg, "topapi/extcontact/get", "user_id", id, dt_directory_read_external,
+		    deadline_ms, err) == 0)
+		return 0;
+	if (err->kind != DT_ERR_DENIED) {
+		err->kind = DT_ERR_DENIED;
+		dt_err_prefix(err,
+			      "external contact %s: refused, not unavailable (only their logins "
+			      "make this call): ",
+			      id->union_id);
+	}
+	return -1;
+}
+
 int dt_directory_lookup(struct dt_http *h, const struct dt_modcfg *cfg, struct dt_identity *id,
 			int64_t deadline_ms, struct dt_err *err)
 {
@@ -254,8 +279,7 @@ int dt_directory_lookup(struct dt_http *h, const struct dt_modcfg *cfg, struct d
 	/* An external contact is no employee: topapi/v2/user/get answers
 	 * 60121 for them; their own record is topapi/extcontact/get's. */
 	if (id->contact_type == 1)
-		return look_up(h, cfg, "topapi/extcontact/get", "user_id", id,
-			       dt_directory_read_external, deadline_ms, err);
+		return read_external(h, cfg, id, deadline_ms, err);
 	if (id->contact_type < 0)
 		id->contact_type = 0; /* flow inapp: a member's own code */
 	return look_up(h, cfg, "topapi/v2/user/get", "userid", id, dt_directory_read_user,
