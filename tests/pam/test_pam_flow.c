@@ -800,6 +800,12 @@ static const struct error_row error_rows[] = {
      PAM_AUTHINFO_UNAVAIL,
      "errcode 853004 (\"signature参数不正确\"): the signature does not match the one DingTalk "
      "computes with the app's secret: check client_secret"},
+    /* In the code exchange, what the code may have caused refuses. */
+    {"dingtalk_sns", "alice",
+     "{\"endpoint\":\"sns_userinfo\",\"mode\":\"error\",\"errcode\":40035,\"errmsg\":"
+     "\"缺少参数\"}",
+     PAM_AUTH_ERR,
+     "the code from the phone was refused: DingTalk sns/getuserinfo_bycode: errcode 40035"},
     {"dingtalk_dir_gettoken", "alice",
      "{\"endpoint\":\"gettoken\",\"mode\":\"error\",\"errcode\":40035,\"errmsg\":"
      "\"缺少参数 corpid or appkey\"}",

@@ -390,6 +390,60 @@ static void test_sns_flow(void **state)
 	dt_modcfg_free(&cfg);
 }
 
+/* In the code exchange only the host's own troubles (credentials,
+ * whitelist, permissions, token, throttling, quota, busy, the signature's
+ * clock and key, a wrong base, the ban, transport) are "unavailable":
+ * anything else may come from the code whoever reached /callback sent,
+ * 40035 (a parameter missing) included. (40035 from gettoken stays
+ * unavailable: test_pam_flow's error table.) */
+static void test_code_exchange_refusals_are_refusals(void **state)
+{
+	struct dt_modcfg cfg;
+	struct dt_identity id;
+	struct dt_err err;
+	char *code;
+
+	(void)state;
+	load_cfg(&cfg, mock_url(), "flow = sns");
+	fault("{\"endpoint\":\"sns_userinfo\",\"mode\":\"error\",\"errcode\":40035,"
+	      "\"errmsg\":\"缺少参数\",\"count\":1}");
+	code = sns_code("bob");
+	assert_int_equal(identify(&cfg, code, 20000, &id, &err), -1);
+	assert_int_equal(err.kind, DT_ERR_DENIED);
+	assert_msg(&err, "the code from the phone was refused: DingTalk sns/getuserinfo_bycode: "
+			 "errcode 40035");
+	assert_int_equal(calls("sns_userinfo"), 1);
+	free(code);
+	dt_identity_free(&id);
+	dt_modcfg_free(&cfg);
+}
+
+/* The directory calls about the person who scanned: an answer the account
+ * can steer (400002 for a unionId DingTalk cannot read, 33012 for a userid
+ * it rejects, a code not in the table) refuses; the app's own troubles
+ * stay "unavailable". */
+static void test_person_lookups_refuse_what_the_account_steers(void **state)
+{
+	(void)state;
+	fault("{\"endpoint\":\"getbyunionid\",\"mode\":\"error\",\"errcode\":400002,"
+	      "\"errmsg\":\"无效的参数\",\"count\":1}");
+	run_oauth2("directory = yes", "alice", 0, -1, DT_ERR_DENIED,
+		   "DingTalk refused the call about the person who scanned: DingTalk "
+		   "topapi/user/getbyunionid: errcode 400002");
+	fault("{\"endpoint\":\"user_get\",\"mode\":\"error\",\"errcode\":33012,"
+	      "\"errmsg\":\"无效的userId\",\"count\":1}");
+	run_oauth2("directory = yes", "alice", 0, -1, DT_ERR_DENIED,
+		   "DingTalk refused the call about the person who scanned: DingTalk "
+		   "topapi/v2/user/get: errcode 33012");
+	fault("{\"endpoint\":\"user_get\",\"mode\":\"error\",\"errcode\":777777,"
+	      "\"errmsg\":\"新的错误\",\"count\":1}");
+	run_oauth2("directory = yes", "alice", 0, -1, DT_ERR_DENIED, "errcode 777777");
+	fault("{\"endpoint\":\"getbyunionid\",\"mode\":\"error\",\"errcode\":60020,"
+	      "\"errmsg\":\"访问ip不在白名单之中\",\"count\":1}");
+	run_oauth2("directory = yes", "alice", 0, -1, DT_ERR_UNAVAIL,
+		   "DingTalk topapi/user/getbyunionid: errcode 60020");
+}
+
 static void test_sns_wrong_secret_is_a_refused_signature(void **state)
 {
 	struct dt_modcfg cfg;
@@ -1067,6 +1121,8 @@ int main(void)
 	    cmocka_unit_test_setup(test_blank_token_gets_a_new_one, reset),
 	    cmocka_unit_test_setup(test_wrong_base_says_check_api_base, reset),
 	    cmocka_unit_test_setup(test_external_contact_through_extcontact, reset),
+	    cmocka_unit_test_setup(test_code_exchange_refusals_are_refusals, reset),
+	    cmocka_unit_test_setup(test_person_lookups_refuse_what_the_account_steers, reset),
 	    cmocka_unit_test_setup(test_leaver_is_not_found, reset),
 	    cmocka_unit_test_setup(test_fields_left_out_are_absent, reset),
 	    cmocka_unit_test_setup(test_missing_permissions_are_named, reset),

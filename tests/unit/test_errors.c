@@ -116,8 +116,8 @@ static const struct row rows[] = {
     {"{\"code\":\"invalidClientIdOrSecret\",\"message\":\"无效的clientId或clientSecret\"}", 400,
      DT_ERR_UNAVAIL, DT_API_FAIL, "HTTP 400 invalidClientIdOrSecret", "pasted spaces",
      "无效的clientId或clientSecret"},
-    {"{\"errcode\":40035,\"errmsg\":\"缺少参数 corpid or appkey\"}", 0, DT_ERR_UNAVAIL, DT_API_FAIL,
-     "errcode 40035", "check that client_id and client_secret are set",
+    {"{\"errcode\":40035,\"errmsg\":\"缺少参数 corpid or appkey\"}", 0, DT_ERR_UNAVAIL,
+     DT_API_REFUSED, "errcode 40035", "check that client_id and client_secret are set",
      "缺少参数 corpid or appkey"},
     /* a path or API name DingTalk does not know: the configured bases */
     {"{\"errcode\":404,\"errmsg\":\"请求的URI地址不存在\"}", 0, DT_ERR_UNAVAIL, DT_API_FAIL,
@@ -187,7 +187,7 @@ static const struct row rows[] = {
     {"{\"code\":\"ApiCountLimitForOrg\",\"message\":\"quota\"}", 403, DT_ERR_UNAVAIL, DT_API_FAIL,
      "HTTP 403 ApiCountLimitForOrg", "monthly API quota", "quota"},
     /* directory look-up failures */
-    {"{\"errcode\":33012,\"errmsg\":\"无效的userid\"}", 0, DT_ERR_UNAVAIL, DT_API_FAIL,
+    {"{\"errcode\":33012,\"errmsg\":\"无效的userid\"}", 0, DT_ERR_UNAVAIL, DT_API_REFUSED,
      "errcode 33012", "retry the login", "无效的userid"},
     {"{\"errcode\":400002,\"errmsg\":\"无效的参数\"}", 0, DT_ERR_INTERNAL, DT_API_REFUSED,
      "errcode 400002", "please report it", "无效的参数"},

@@ -196,7 +196,8 @@ static int find_userid(struct dt_http *h, const struct dt_modcfg *cfg, struct dt
 
 	if (body == NULL)
 		return dt_err_oom(err);
-	answer = dt_app_call(h, cfg, api, "/topapi/user/getbyunionid", body, 0, deadline_ms, err);
+	answer = dt_app_call(h, cfg, api, "/topapi/user/getbyunionid", body, DT_APP_CALL_PERSON,
+			     deadline_ms, err);
 	free(body);
 	if (answer == NULL)
 		return -1;
@@ -231,7 +232,7 @@ static int look_up(struct dt_http *h, const struct dt_modcfg *cfg, const char *a
 	if (body == NULL)
 		return dt_err_oom(err);
 	snprintf(path, sizeof(path), "/%s", api);
-	answer = dt_app_call(h, cfg, api, path, body, 0, deadline_ms, err);
+	answer = dt_app_call(h, cfg, api, path, body, DT_APP_CALL_PERSON, deadline_ms, err);
 	free(body);
 	if (answer == NULL)
 		return -1;
