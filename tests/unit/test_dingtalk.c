@@ -695,6 +695,68 @@ static void test_ip_ban_gives_up_at_once(void **state)
 	run_oauth2("directory = yes", "alice", 0, 0, DT_OK, NULL);
 }
 
+static void write_text(const char *path, const char *text)
+{
+	FILE *f = fopen(path, "w");
+
+	assert_non_null(f);
+	fputs(text, f);
+	fclose(f);
+	assert_int_equal(chmod(path, 0600), 0);
+}
+
+static char *read_text(const char *path)
+{
+	static char text[4096];
+	size_t n;
+	FILE *f = fopen(path, "r");
+
+	assert_non_null(f);
+	n = fread(text, 1, sizeof(text) - 1, f);
+	fclose(f);
+	text[n] = '\0';
+	return text;
+}
+
+static int file_has_ban(const char *file, const char *origin)
+{
+	const char *text = read_text(file);
+	json_object *obj = dt_json_parse_object(text, strlen(text)), *bans, *end;
+	int found = obj != NULL && json_object_object_get_ex(obj, "bans", &bans) &&
+		    json_object_object_get_ex(bans, origin, &end) &&
+		    json_object_get_int64(end) > dt_wall_ms();
+
+	json_object_put(obj);
+	return found;
+}
+
+/* The file's ends are compared before any arithmetic (INT64_MIN would
+ * overflow into a ban), and a process recording its ban keeps the bans
+ * another process recorded for another base URL. */
+static void ip_ban_file_extremes_and_merging(const char *file)
+{
+	char text[512];
+
+	dt_ipban_forget();
+	snprintf(text, sizeof(text), "{\"bans\":{\"%s\":-9223372036854775808}}", mock_url());
+	write_text(file, text);
+	run_oauth2(NULL, "alice", 0, 0, DT_OK, NULL);
+	dt_ipban_forget();
+	snprintf(text, sizeof(text), "{\"bans\":{\"%s\":9223372036854775807}}", mock_url());
+	write_text(file, text);
+	run_oauth2(NULL, "alice", 0, -1, DT_ERR_UNAVAIL, "the ban lasts 60 minutes more");
+	/* Another process met a ban of another origin; this one meets its own. */
+	dt_ipban_forget();
+	snprintf(text, sizeof(text), "{\"bans\":{\"https://other.invalid\":%lld}}",
+		 (long long)(dt_wall_ms() + 600000));
+	write_text(file, text);
+	fault("{\"endpoint\":\"users_me\",\"mode\":\"ipban\",\"count\":1}");
+	run_oauth2(NULL, "alice", 0, -1, DT_ERR_UNAVAIL, "for 5 minutes");
+	assert_true(file_has_ban(file, "https://other.invalid"));
+	assert_true(file_has_ban(file, mock_url()));
+	dt_ipban_forget();
+}
+
 /* Each login is a process of its own: the ban is kept for the host's
  * later logins in a root-only file beside the token cache, which they
  * trust only when it is safe, and never for longer than an hour. */
@@ -746,6 +808,7 @@ static void test_ip_ban_is_shared_by_the_hosts_logins(void **state)
 	fputs(text, f);
 	fclose(f);
 	run_oauth2(NULL, "alice", 0, 0, DT_OK, NULL);
+	ip_ban_file_extremes_and_merging(file);
 	free(file);
 	free(dir);
 }
