@@ -1204,10 +1204,38 @@ static void test_external_contact_with_allow_external(void **state)
 	mock_permissions("[\"Contact.User.Read\", \"qyapi_get_member\"]");
 	rc = authenticate("dingtalk_external", "bob", &again, NULL);
 	mock_grant_all(); /* before any assertion, so that a failure spoils no other case */
-	assert_pam(rc, PAM_AUTHINFO_UNAVAIL);
+	assert_pam(rc, PAM_AUTH_ERR);
 	assert_logged(
 	    "DingTalk topapi/extcontact/get: errcode 60011 (\"没有调用该接口的权限\"): the "
 	    "app lacks the permission 企业外部联系人读权限 (qyapi_ext_read");
+}
+
+/* Only an external contact's login calls extcontact/get: its failure is a
+ * refusal, which failmode = safe must not turn into PAM_IGNORE. */
+static void test_external_contact_failure_is_no_outage(void **state)
+{
+	struct conv_ctx c = {.plan = {"carol", "approve", 0, 0, NULL, NULL}};
+	int rc;
+
+	(void)state;
+	mock_permissions("[\"Contact.User.Read\", \"qyapi_get_member\"]");
+	rc = authenticate("dingtalk_external_safe", "bob", &c, NULL);
+	mock_grant_all();
+	assert_pam(rc, PAM_AUTH_ERR);
+	assert_logged("external contact uCarol0000000000000000iEiE: refused, not unavailable");
+	assert_logged("企业外部联系人读权限 (qyapi_ext_read");
+}
+
+/* An external contact's email is typed by some employee: it maps to no
+ * account even in a trusted domain (only a unionId map admits them). */
+static void test_external_contact_email_maps_nobody(void **state)
+{
+	struct conv_ctx c = {.plan = {"carol", "approve", 0, 0, NULL, NULL}};
+
+	(void)state;
+	assert_pam(authenticate("dingtalk_external_email", "bob", &c, NULL), PAM_AUTH_ERR);
+	assert_logged("directory:email: unionId uCarol0000000000000000iEiE is an external "
+		      "contact, whose directory fields are free text");
 }
 
 /* Without 邮箱等个人信息 DingTalk leaves email out: map = directory:email
@@ -1545,6 +1573,8 @@ int main(int argc, char **argv)
 	    cmocka_unit_test(test_require_active_needs_the_directory),
 	    cmocka_unit_test(test_leaver_is_refused_as_not_found),
 	    cmocka_unit_test(test_external_contact_with_allow_external),
+	    cmocka_unit_test(test_external_contact_failure_is_no_outage),
+	    cmocka_unit_test(test_external_contact_email_maps_nobody),
 	    cmocka_unit_test(test_email_left_out_is_refused_with_the_reason),
 	    cmocka_unit_test(test_allowed_depts),
 	    cmocka_unit_test(test_recovery_code_while_helper_down),
