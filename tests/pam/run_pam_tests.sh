@@ -82,6 +82,7 @@ service dingtalk_inapp "$(dt_module_conf inapp 'flow = inapp' 'corp_id = dingmoc
 service dingtalk_corp "$(dt_module_conf corp 'corp_id = dingmockcorp0000000000000000000000' 'timeout = 30')"
 service dingtalk_othercorp "$(dt_module_conf othercorp 'corp_id = dingothercorp' 'timeout = 30')"
 service dingtalk_dir "$(dt_module_conf dir 'directory = yes' "$oapi" "$cache" 'timeout = 30')"
+service dingtalk_dir_safe "$(dt_module_conf dir_safe 'directory = yes' 'failmode = safe' "$oapi" "$cache" 'timeout = 30')"
 service dingtalk_dir_gettoken "$(dt_module_conf dir_gettoken 'directory = yes' 'token_api = gettoken' "$oapi" "token_cache = $DT_WORK/cache2/app-token" 'timeout = 30')"
 # issue 14: a base with a path, which DingTalk answers with errcode 404.
 service dingtalk_wrongbase "$(dt_module_conf wrongbase "api_base = $DT_MOCK_URL/wrong" 'timeout = 30')"

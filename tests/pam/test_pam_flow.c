@@ -874,6 +874,31 @@ static void test_ip_ban_gives_up_at_once(void **state)
  * never a success. The audit line shows the module's own PAM_IGNORE. */
 #define ONLY_MODULE_IGNORED PAM_PERM_DENIED
 
+/* Anyone behind this host's IP can provoke a ban, so under failmode = safe
+ * it lets a root daemon's logins through unchecked while it lasts
+ * (documented); where the caller controls the process (su, sudo: this
+ * suite unprivileged) it is a refusal, never a degraded login. */
+static void test_ip_ban_under_failmode_safe(void **state)
+{
+	struct conv_ctx c = {.plan = {"alice", "approve", 0, 0, NULL, NULL}};
+	int rc;
+
+	(void)state;
+	mock_fault("{\"endpoint\":\"getbyunionid\",\"mode\":\"ipban\",\"wait\":0.03,"
+		   "\"count\":1}");
+	rc = authenticate("dingtalk_dir_safe", "alice", &c, NULL);
+	mock_fault("{\"endpoint\": \"*\", \"mode\": \"none\"}");
+	assert_logged("status 1111: DingTalk has banned this host's IP");
+	if (getuid() == 0) {
+		assert_pam(rc, ONLY_MODULE_IGNORED);
+		assert_logged("failmode = safe, not checked");
+	} else {
+		assert_pam(rc, PAM_AUTH_ERR);
+		assert_logged("in a process its caller controls (refused, not unavailable)");
+	}
+	usleep(2000 * 1000); /* the ban is over before the next case */
+}
+
 static void test_root_is_refused_by_default(void **state)
 {
 	struct conv_ctx c = {.plan = {"alice", "approve", 0, 0, NULL, NULL}};
@@ -1548,6 +1573,7 @@ int main(int argc, char **argv)
 	    cmocka_unit_test(test_trusted_certificate_through_ca_file),
 	    cmocka_unit_test(test_error_table_through_pam),
 	    cmocka_unit_test(test_ip_ban_gives_up_at_once),
+	    cmocka_unit_test(test_ip_ban_under_failmode_safe),
 	    cmocka_unit_test(test_root_is_refused_by_default),
 	    cmocka_unit_test(test_root_with_allow_root),
 	    cmocka_unit_test(test_outside_only_groups_is_ignored),
