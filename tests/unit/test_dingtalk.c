@@ -420,8 +420,8 @@ static void test_code_exchange_refusals_are_refusals(void **state)
 
 /* The directory calls about the person who scanned: an answer the account
  * can steer (400002 for a unionId DingTalk cannot read, 33012 for a userid
- * it rejects, a code not in the table) refuses; the app's own troubles
- * stay "unavailable". */
+ * it rejects, a code not in the table, a record that cannot be used)
+ * refuses; the app's own troubles stay "unavailable". */
 static void test_person_lookups_refuse_what_the_account_steers(void **state)
 {
 	(void)state;
@@ -438,6 +438,13 @@ static void test_person_lookups_refuse_what_the_account_steers(void **state)
 	fault("{\"endpoint\":\"user_get\",\"mode\":\"error\",\"errcode\":777777,"
 	      "\"errmsg\":\"新的错误\",\"count\":1}");
 	run_oauth2("directory = yes", "alice", 0, -1, DT_ERR_DENIED, "errcode 777777");
+	/* A record DingTalk sent (errcode 0) that cannot be used. */
+	run_oauth2("directory = yes", "grace", 0, -1, DT_ERR_DENIED,
+		   "the person's record is unusable (refused, not unavailable): DingTalk "
+		   "topapi/user/getbyunionid: 'contact_type' is not 0 or 1");
+	run_oauth2("directory = yes", "heidi", 0, -1, DT_ERR_DENIED,
+		   "the person's record is unusable (refused, not unavailable): DingTalk "
+		   "topapi/v2/user/get: 'title' is too long");
 	fault("{\"endpoint\":\"getbyunionid\",\"mode\":\"error\",\"errcode\":60020,"
 	      "\"errmsg\":\"访问ip不在白名单之中\",\"count\":1}");
 	run_oauth2("directory = yes", "alice", 0, -1, DT_ERR_UNAVAIL,

@@ -184,6 +184,20 @@ static json_object *result_of(json_object *answer, const char *api, struct dt_er
 	return result;
 }
 
+/* DingTalk answered (errcode 0) about the person who scanned, but the
+ * record cannot be used: a field too long or of the wrong type, a
+ * contact_type it does not document. Which account was scanned decides
+ * what the record holds (some fields the person may edit), so this is a
+ * refusal, never "unavailable" that failmode = safe would let through. */
+static int unusable_record(struct dt_err *err)
+{
+	if (err->kind != DT_ERR_DENIED && err->kind != DT_ERR_NOMEM) {
+		err->kind = DT_ERR_DENIED;
+		dt_err_prefix(err, "the person's record is unusable (refused, not unavailable): ");
+	}
+	return -1;
+}
+
 /* unionId -> userid and contact_type. */
 static int find_userid(struct dt_http *h, const struct dt_modcfg *cfg, struct dt_identity *id,
 		       int64_t deadline_ms, struct dt_err *err)
@@ -213,7 +227,7 @@ static int find_userid(struct dt_http *h, const struct dt_modcfg *cfg, struct dt
 	}
 	json_object_put(answer);
 	id->contact_type = rc == 0 ? (int)contact_type : -1;
-	return rc;
+	return rc == 0 ? 0 : unusable_record(err);
 }
 
 /* POSTs {key: value} to an app-token topapi and reads its `result` with
@@ -240,7 +254,7 @@ static int look_up(struct dt_http *h, const struct dt_modcfg *cfg, const char *a
 	if (result != NULL)
 		rc = read(result, id, err);
 	json_object_put(answer);
-	return rc;
+	return rc == 0 ? 0 : unusable_record(err);
 }
 
 /* topapi/extcontact/get, which only an external contact's login reaches:
