@@ -6,10 +6,12 @@ libpam0g-dev libcurl4-openssl-dev libjson-c-dev libssl-dev libqrencode-dev
 libmicrohttpd-dev libhiredis-dev python3 curl"
 # zlib1g-dev, with libpam0g-dev, libssl-dev and autoconf above: what the
 # real-client suite's OpenSSH 10.3+ build needs (tests/e2e/openssh_cache.py).
+# chromium and fonts-wqy-microhei: the browser test (check-browser) and its
+# screenshots' Chinese.
 DT_TEST_PACKAGES="libcmocka-dev libpamtest0-dev libpam-wrapper libnss-wrapper
 pamtester zbar-tools qrencode clang-format openssh-server openssh-client sudo
 clang libclang-rt-14-dev valgrind redis-server redis-sentinel mandoc groff systemd
-debhelper lintian devscripts nginx-light zlib1g-dev"
+debhelper lintian devscripts nginx-light zlib1g-dev chromium fonts-wqy-microhei"
 
 say() { printf '==> %s\n' "$*" >&2; }
 

@@ -22,7 +22,7 @@ static int copy_token(const char *s, const char *end, size_t min, char *out, siz
 
 int cbd_inapp_parse(const char *url, struct cbd_inapp *out)
 {
-	const char *corp, *amp;
+	const char *corp, *amp, *state, *client;
 
 	if (strncmp(url, DT_CONTROL_INAPP_SCHEME, strlen(DT_CONTROL_INAPP_SCHEME)) != 0)
 		return 1;
@@ -32,9 +32,18 @@ int cbd_inapp_parse(const char *url, struct cbd_inapp *out)
 	amp = strchr(corp, '&');
 	if (amp == NULL ||
 	    strncmp(amp, DT_CONTROL_INAPP_STATE_PARAM, strlen(DT_CONTROL_INAPP_STATE_PARAM)) != 0 ||
-	    copy_token(corp, amp, 1, out->corp_id, sizeof(out->corp_id)) != 0 ||
-	    copy_token(amp + strlen(DT_CONTROL_INAPP_STATE_PARAM), NULL, 22, out->state,
-		       sizeof(out->state)) != 0)
+	    copy_token(corp, amp, 1, out->corp_id, sizeof(out->corp_id)) != 0)
 		return -1;
-	return 0;
+	state = amp + strlen(DT_CONTROL_INAPP_STATE_PARAM);
+	amp = strchr(state, '&');
+	if (copy_token(state, amp, 22, out->state, sizeof(out->state)) != 0)
+		return -1;
+	out->client_id[0] = '\0';
+	if (amp == NULL)
+		return 0;
+	/* Nothing but the clientId may follow the state. */
+	if (strncmp(amp, DT_CONTROL_INAPP_CLIENT_PARAM, strlen(DT_CONTROL_INAPP_CLIENT_PARAM)) != 0)
+		return -1;
+	client = amp + strlen(DT_CONTROL_INAPP_CLIENT_PARAM);
+	return copy_token(client, NULL, 1, out->client_id, sizeof(out->client_id));
 }

@@ -144,7 +144,7 @@ char *cbd_html_escape(const char *s)
 
 /* Long values (a host name, a command) wrap anywhere only in .long cells;
  * everything else wraps between words. */
-static const char style[] =
+const char cbd_page_style[] =
     "body{font-family:system-ui,-apple-system,\"PingFang SC\",\"Noto Sans CJK SC\",sans-serif;"
     "margin:0;padding:1.2em;background:#f4f6f8;color:#1f2329;line-height:1.5}"
     "main{max-width:28em;margin:0 auto;background:#fff;border-radius:12px;"
@@ -175,7 +175,7 @@ static void page_head(struct sbuf *b, enum cbd_lang lang, const char *title, con
 		  "<title>");
 	sb_add_escaped(b, title);
 	sb_add(b, "</title>\n<style>");
-	sb_add(b, style);
+	sb_add(b, cbd_page_style);
 	sb_add(b, "</style></head><body><main id=\"");
 	sb_add(b, id);
 	sb_add(b, "\">\n<h1>");

@@ -40,6 +40,9 @@ struct cbd_confirm_page {
 char *cbd_page_confirm(const struct cbd_confirm_page *page);
 char *cbd_page_message(enum cbd_page page, enum cbd_lang lang);
 
+/* The style sheet of every page, flow C's (inapp.c) too: one look. */
+extern const char cbd_page_style[];
+
 /* HTML-escapes & < > " ' into a malloc'd string. */
 char *cbd_html_escape(const char *s);
 

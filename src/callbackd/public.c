@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "httpd.h"
+#include "jsapi.h"
 #include "net.h"
 #include "public.h"
 #include "public_flow.h"
@@ -26,6 +27,7 @@ struct cbd_public {
 	char *callback_url;   /* {public_url}/callback */
 	char *redirect_enc;   /* the same, urlencoded */
 	char *cookie_attrs;   /* "; Path=<prefix>/; Max-Age=...; HttpOnly; ..." */
+	char *jsapi_url;      /* {public_url} CBD_JSAPI_PATH, for flow C's page */
 };
 
 struct preq {
@@ -82,6 +84,8 @@ static enum MHD_Result route(struct cbd_public *pub, struct MHD_Connection *conn
 	if (strncmp(url, PAGE_PREFIX, strlen(PAGE_PREFIX)) == 0)
 		return cbd_flow_page(&pub->flow, conn, url + strlen(PAGE_PREFIX), method,
 				     &req->body);
+	if (strcmp(url, CBD_JSAPI_PATH) == 0)
+		return is_get(method) ? cbd_jsapi_send(conn) : cbd_reply_405(conn, "GET");
 	if (strcmp(url, "/callback") == 0)
 		return is_get(method) ? cbd_flow_callback(&pub->flow, conn)
 				      : cbd_reply_405(conn, "GET");
@@ -197,9 +201,11 @@ static int make_redirect(struct cbd_public *pub, struct dt_err *err)
 	pub->cookie_attrs = dt_asprintf(
 	    "; Path=%s/; Max-Age=%u; HttpOnly; SameSite=Lax%s", path, c->session_ttl + c->linger,
 	    strncmp(c->public_url, "https://", 8) == 0 ? "; Secure" : "");
-	if (pub->redirect_enc == NULL || pub->cookie_attrs == NULL)
+	pub->jsapi_url = dt_asprintf("%s" CBD_JSAPI_PATH, c->public_url);
+	if (pub->redirect_enc == NULL || pub->cookie_attrs == NULL || pub->jsapi_url == NULL)
 		return dt_err_oom(err);
 	pub->flow.callback_url = pub->callback_url;
+	pub->flow.jsapi_url = pub->jsapi_url;
 	pub->flow.redirect_enc = pub->redirect_enc;
 	pub->flow.cookie_attrs = pub->cookie_attrs;
 	return 0;
@@ -227,6 +233,7 @@ struct cbd_public *cbd_public_start(const struct cbd_conf *conf, struct cbd_stor
 		free(pub->callback_url);
 		free(pub->redirect_enc);
 		free(pub->cookie_attrs);
+		free(pub->jsapi_url);
 		free(pub);
 		return NULL;
 	}
@@ -242,5 +249,6 @@ void cbd_public_stop(struct cbd_public *pub)
 	free(pub->callback_url);
 	free(pub->redirect_enc);
 	free(pub->cookie_attrs);
+	free(pub->jsapi_url);
 	free(pub);
 }

@@ -19,8 +19,16 @@ static enum MHD_Result redirect(const struct cbd_flow *f, struct MHD_Connection 
 	enum MHD_Result ret;
 
 	if (cbd_inapp_parse(url, &inapp) == 0) {
+		struct cbd_inapp_page page = {
+		    .in = &inapp,
+		    .callback_url = f->callback_url,
+		    .jsapi_url = f->jsapi_url,
+		    .accept_language =
+			MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Accept-Language"),
+		};
+
 		dt_logf(f->log, LOG_INFO, "link followed id=%s (in-DingTalk page)", id);
-		ret = cbd_inapp_send(conn, &inapp, f->callback_url);
+		ret = cbd_inapp_send(conn, &page);
 		OPENSSL_cleanse(&inapp, sizeof(inapp));
 		return ret;
 	}

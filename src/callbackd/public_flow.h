@@ -26,6 +26,7 @@ struct cbd_flow {
 	const char *callback_url; /* {public_url}/callback */
 	const char *redirect_enc; /* the same, urlencoded */
 	const char *cookie_attrs; /* "; Path=<prefix>/; Max-Age=...; HttpOnly; ..." */
+	const char *jsapi_url;	  /* {public_url} CBD_JSAPI_PATH: flow C's pinned JSAPI */
 };
 
 /* public_callback.c */

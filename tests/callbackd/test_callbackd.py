@@ -15,6 +15,8 @@ child, and without root it is skipped. Every wait is bounded; helpers
 are killed at the end whatever happened.
 """
 
+import base64
+import hashlib
 import http.client
 import json
 import os
@@ -610,24 +612,55 @@ def test_inapp_page(h):
     page that runs DingTalk's JSAPI, with a nonce-only script policy."""
     state = new_state()
     r, _ = h.register(state=state,
-                      authorize_url="dingtalk-inapp:?corpId=dingcorp42&state=" + state)
+                      authorize_url="dingtalk-inapp:?corpId=dingcorp42&state=%s"
+                      "&clientId=dingappkey7" % state)
     T.ok(r.status == 201, "register with a dingtalk-inapp URL -> 201", r.text)
     sid = (r.json() or {}).get("id", "?")
     r = h.pub("GET", "/l/" + sid)
     T.eq(r.status, 200, "GET /l/<id> of an in-DingTalk session -> 200 page")
     csp = r.headers.get("content-security-policy", "")
-    m = re.search(r"script-src 'nonce-([A-Za-z0-9_-]{20,})' https://g\.alicdn\.com;", csp)
+    m = re.search(r"script-src 'nonce-([A-Za-z0-9_-]{20,})';", csp)
     T.ok(m is not None and csp.startswith("default-src 'none';"),
-         "the page's CSP allows only its nonce and DingTalk's JSAPI host", csp)
+         "the page's CSP allows only its nonce: no other host", csp)
     nonce = m.group(1) if m else "?"
     scripts = re.findall(r"<script([^>]*)>", r.text)
     T.ok(len(scripts) == 2 and all('nonce="%s"' % nonce in a for a in scripts),
          "both scripts carry the nonce", scripts)
     T.ok('data-corp-id="dingcorp42"' in r.text and ('data-state="%s"' % state) in r.text and
+         'data-client-id="dingappkey7"' in r.text and
          ('data-callback="%s/callback"' % h.public_url) in r.text,
-         "corpId, state and callback travel in data attributes", r.text[:600])
-    T.ok("requestAuthCode" in r.text and "g.alicdn.com/dingding/dingtalk-jsapi" in r.text,
-         "the page asks DingTalk's JSAPI for the code")
+         "corpId, clientId, state and callback travel in data attributes", r.text[:600])
+    T.ok("frame-ancestors 'none'" in csp and "base-uri 'none'" in csp,
+         "the page may not be framed nor change its base", csp)
+    T.ok('<html lang="en">' in r.text and "<noscript>" in r.text,
+         "English by default, with a <noscript> text")
+    T.ok("dd.requestAuthCode(" in r.text and "p.requestAuthCode(" in r.text,
+         "the page asks with dd.requestAuthCode, the older call as fallback")
+    m = re.search(r'<script[^>]* src="%s(/jsapi/[^"]+\.js)" integrity="(sha384-[^"]+)" '
+                  r'crossorigin="anonymous"' % re.escape(h.public_url), r.text)
+    T.ok(m is not None, "DingTalk's JSAPI is ours, under public_url, with an integrity hash",
+         scripts)
+    js = h.pub("GET", m.group(1) if m else "/jsapi/none.js")
+    with open(os.path.join(HERE, "..", "..", "src", "callbackd", "jsapi",
+                           "dingtalk-jsapi.js"), "rb") as f:
+        pinned = f.read()
+    want = "sha384-" + base64.b64encode(hashlib.sha384(js.body).digest()).decode()
+    T.ok(js.status == 200 and js.body == pinned and m is not None and m.group(2) == want and
+         js.headers.get("content-type", "").startswith("text/javascript"),
+         "the helper serves the pinned file, and the page's hash is its sha384",
+         "status %d, %d bytes (pinned %d), integrity %s, want %s"
+         % (js.status, len(js.body), len(pinned), m and m.group(2), want))
+    T.eq(h.pub("POST", m.group(1) if m else "/jsapi/none.js").status, 405,
+         "POST to the JSAPI -> 405")
+    old_state = new_state()
+    r, _ = h.register(state=old_state,
+                      authorize_url="dingtalk-inapp:?corpId=dingcorp42&state=" + old_state)
+    T.eq(r.status, 201, "a module without clientId still registers")
+    r = h.pub("GET", "/l/" + (r.json() or {}).get("id", "?"),
+              headers={"Accept-Language": "zh-CN,zh;q=0.9"})
+    T.ok('data-client-id=""' in r.text and '<html lang="zh-CN">' in r.text,
+         "without clientId the page has none (the older call), in Chinese for zh-CN",
+         r.text[:300])
     r2 = h.pub("GET", "/l/" + sid)
     T.eq(r2.status, 410, "the in-DingTalk link is single use too")
     r = Browser(h).callback(code="inapp-code-1", state=state)
@@ -635,7 +668,11 @@ def test_inapp_page(h):
     for bad in ("dingtalk-inapp:?corpId=ding%3Cx%3E&state=" + state,
                 "dingtalk-inapp:?corpId=dingcorp42",
                 "dingtalk-inapp:?corpId=dingcorp42&state=short",
-                "dingtalk-inapp:corpId=dingcorp42&state=" + state):
+                "dingtalk-inapp:corpId=dingcorp42&state=" + state,
+                "dingtalk-inapp:?corpId=dingcorp42&state=%s&clientId=" % state,
+                "dingtalk-inapp:?corpId=dingcorp42&state=%s&clientId=a%%3Cb" % state,
+                "dingtalk-inapp:?corpId=dingcorp42&state=%s&other=1" % state,
+                "dingtalk-inapp:?corpId=dingcorp42&state=%s&clientId=a&x=1" % state):
         r, _ = h.register(authorize_url=bad)
         T.eq(r.status, 400, "a malformed dingtalk-inapp URL -> 400 (%s)" % bad[:40])
 

@@ -231,7 +231,18 @@ static void test_authorize_url_per_flow(void **state)
 	url = dt_authorize_url(&cfg, &s, NULL);
 	assert_non_null(strstr(url, "dingtalk-inapp:?corpId=dingcorp&state="));
 	assert_non_null(strstr(url, s.state));
+	/* The page's dd.requestAuthCode needs the AppKey. */
+	assert_non_null(strstr(url, "&clientId=dingapp"));
+	assert_string_equal(strstr(url, "&clientId="), "&clientId=dingapp");
 	free(url);
+	cfg.client_id = corp + 8; /* "" */
+	assert_null(dt_authorize_url(&cfg, &s, &err));
+	assert_int_equal(err.kind, DT_ERR_CONFIG);
+	assert_non_null(strstr(err.msg, "client_id"));
+	cfg.client_id = login_base; /* not a token: it would break the pseudo-URL */
+	assert_null(dt_authorize_url(&cfg, &s, &err));
+	assert_int_equal(err.kind, DT_ERR_CONFIG);
+	assert_non_null(strstr(err.msg, "client_id"));
 }
 
 static int finish_with(const char *extra, struct dt_err *err)

@@ -57,8 +57,16 @@ char *dt_authorize_url(const struct dt_modcfg *cfg, const struct dt_session *s, 
 			    cfg->corp_id != NULL ? cfg->corp_id : "");
 			return NULL;
 		}
-		url = dt_asprintf(DT_CONTROL_INAPP_PREFIX "%s" DT_CONTROL_INAPP_STATE_PARAM "%s",
-				  cfg->corp_id, s->state);
+		if (!dt_is_token(cfg->client_id, 1, 64)) {
+			dt_err_set(err, DT_ERR_CONFIG,
+				   "client_id: '%s' is not a DingTalk AppKey (letters, digits, - "
+				   "and _); flow = inapp hands it to the page inside DingTalk",
+				   cfg->client_id != NULL ? cfg->client_id : "");
+			return NULL;
+		}
+		url = dt_asprintf(DT_CONTROL_INAPP_PREFIX "%s" DT_CONTROL_INAPP_STATE_PARAM
+							  "%s" DT_CONTROL_INAPP_CLIENT_PARAM "%s",
+				  cfg->corp_id, s->state, cfg->client_id);
 		if (url == NULL)
 			dt_err_oom(err);
 		return url;

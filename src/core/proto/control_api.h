@@ -37,11 +37,14 @@
 #define DT_CONTROL_CODE_MAX 512
 
 /* Flow C: the module registers this pseudo-URL as authorize_url,
- * DT_CONTROL_INAPP_PREFIX <corpId> "&state=" <state>, and the helper
- * serves its own page inside DingTalk for it. */
-#define DT_CONTROL_INAPP_SCHEME	     "dingtalk-inapp:"
-#define DT_CONTROL_INAPP_PREFIX	     DT_CONTROL_INAPP_SCHEME "?corpId="
-#define DT_CONTROL_INAPP_STATE_PARAM "&state="
+ * DT_CONTROL_INAPP_PREFIX <corpId> "&state=" <state> "&clientId=" <AppKey>,
+ * and the helper serves its own page inside DingTalk for it. The page
+ * needs the clientId for DingTalk's current dd.requestAuthCode; a module
+ * older than it sends none, and the page then uses the older call. */
+#define DT_CONTROL_INAPP_SCHEME	      "dingtalk-inapp:"
+#define DT_CONTROL_INAPP_PREFIX	      DT_CONTROL_INAPP_SCHEME "?corpId="
+#define DT_CONTROL_INAPP_STATE_PARAM  "&state="
+#define DT_CONTROL_INAPP_CLIENT_PARAM "&clientId="
 
 /* A registration's refusals: the `error_code` the module acts on. */
 #define DT_CONTROL_REFUSED_REQUESTER "requester_full" /* 429 */
