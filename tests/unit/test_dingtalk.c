@@ -418,6 +418,25 @@ static void test_code_exchange_refusals_are_refusals(void **state)
 	dt_modcfg_free(&cfg);
 }
 
+static void inapp_user_get_permission_is_the_apps(void)
+{
+	struct dt_modcfg cfg;
+	struct dt_identity id;
+	struct dt_err err;
+	char *code;
+
+	load_cfg(&cfg, mock_url(), "flow = inapp\ndirectory = yes\ncorp_id = " MOCK_CORP);
+	fault("{\"endpoint\":\"user_get\",\"mode\":\"error\",\"errcode\":60011,"
+	      "\"errmsg\":\"没有调用该接口的权限\",\"count\":1}");
+	code = inapp_code("alice");
+	assert_int_equal(identify(&cfg, code, 20000, &id, &err), -1);
+	assert_int_equal(err.kind, DT_ERR_UNAVAIL);
+	assert_msg(&err, "DingTalk topapi/v2/user/get: errcode 60011");
+	free(code);
+	dt_identity_free(&id);
+	dt_modcfg_free(&cfg);
+}
+
 /* The directory calls about the person who scanned: an answer the account
  * can steer (400002 for a unionId DingTalk cannot read, 33012 for a userid
  * it rejects, a code not in the table, a record that cannot be used)
@@ -445,6 +464,15 @@ static void test_person_lookups_refuse_what_the_account_steers(void **state)
 	run_oauth2("directory = yes", "heidi", 0, -1, DT_ERR_DENIED,
 		   "the person's record is unusable (refused, not unavailable): DingTalk "
 		   "topapi/v2/user/get: 'title' is too long");
+	/* getbyunionid just had 成员信息读权限, which v2/user/get needs too:
+	 * its 60011 concerns the person. In flow inapp nothing proved the
+	 * permission first: the app's, unavailable. */
+	fault("{\"endpoint\":\"user_get\",\"mode\":\"error\",\"errcode\":60011,"
+	      "\"errmsg\":\"没有调用该接口的权限\",\"count\":1}");
+	run_oauth2("directory = yes", "alice", 0, -1, DT_ERR_DENIED,
+		   "refused, as this login's first look-up had the permission: DingTalk "
+		   "topapi/v2/user/get: errcode 60011");
+	inapp_user_get_permission_is_the_apps();
 	fault("{\"endpoint\":\"getbyunionid\",\"mode\":\"error\",\"errcode\":60020,"
 	      "\"errmsg\":\"访问ip不在白名单之中\",\"count\":1}");
 	run_oauth2("directory = yes", "alice", 0, -1, DT_ERR_UNAVAIL,

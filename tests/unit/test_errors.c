@@ -141,15 +141,16 @@ static const struct row rows[] = {
      "errcode 60121", "not found in the organisation (never a member, or has left it)",
      "找不到该用户"},
     /* missing API permission */
-    {"{\"errcode\":60011,\"errmsg\":\"没有调用该接口的权限\"}", 0, DT_ERR_UNAVAIL, DT_API_FAIL,
-     "errcode 60011", "grant the one the API's page names under 权限管理", "没有调用该接口的权限"},
+    {"{\"errcode\":60011,\"errmsg\":\"没有调用该接口的权限\"}", 0, DT_ERR_UNAVAIL,
+     DT_API_PERMISSION, "errcode 60011", "grant the one the API's page names under 权限管理",
+     "没有调用该接口的权限"},
     {"{\"errcode\":88,\"sub_code\":\"60011\",\"sub_msg\":\"没有调用该接口的权限\","
      "\"errmsg\":\"ding talk error[subcode=60011]\"}",
-     0, DT_ERR_UNAVAIL, DT_API_FAIL, "errcode 88 sub_code 60011", "under 权限管理",
+     0, DT_ERR_UNAVAIL, DT_API_PERMISSION, "errcode 88 sub_code 60011", "under 权限管理",
      "没有调用该接口的权限"},
     {"{\"code\":\"Forbidden.AccessDenied.AccessTokenPermissionDenied\",\"message\":\"没有权限"
      "\"}",
-     403, DT_ERR_UNAVAIL, DT_API_FAIL,
+     403, DT_ERR_UNAVAIL, DT_API_PERMISSION,
      "HTTP 403 Forbidden.AccessDenied.AccessTokenPermissionDenied", "open-dev.dingtalk.com",
      "没有权限"},
     /* throttled */
@@ -491,19 +492,20 @@ static void test_permission_refusals_name_the_permission(void **state)
 	int64_t wait = 0;
 
 	(void)state;
-	assert_int_equal(dt_api_oapi_error("topapi/v2/user/get", obj, &err), DT_API_FAIL);
+	assert_int_equal(dt_api_oapi_error("topapi/v2/user/get", obj, &err), DT_API_PERMISSION);
 	assert_int_equal(err.kind, DT_ERR_UNAVAIL);
 	assert_non_null(strstr(err.msg, "the app lacks the permission 成员信息读权限 "
 					"(qyapi_get_member: read member information)"));
-	assert_int_equal(dt_api_oapi_error("topapi/extcontact/get", obj, &err), DT_API_FAIL);
+	assert_int_equal(dt_api_oapi_error("topapi/extcontact/get", obj, &err), DT_API_PERMISSION);
 	assert_non_null(strstr(err.msg, "企业外部联系人读权限 (qyapi_ext_read"));
-	assert_int_equal(dt_api_oapi_error("topapi/v2/user/getuserinfo", obj, &err), DT_API_FAIL);
+	assert_int_equal(dt_api_oapi_error("topapi/v2/user/getuserinfo", obj, &err),
+			 DT_API_PERMISSION);
 	assert_non_null(strstr(err.msg, "(qyapi_base: the basic permission"));
 	json_object_put(obj);
 	/* Not throttling (a 403 without a lower-case code was): no back-off,
 	 * and the permission DingTalk named. */
 	assert_int_equal(dt_api_v1_error("contact/users/me", 403, v1, strlen(v1), &wait, &err),
-			 DT_API_FAIL);
+			 DT_API_PERMISSION);
 	assert_int_equal(err.kind, DT_ERR_UNAVAIL);
 	assert_non_null(strstr(err.msg,
 			       "HTTP 403 Forbidden.AccessDenied.AccessTokenPermissionDenied "
@@ -515,7 +517,7 @@ static void test_permission_refusals_name_the_permission(void **state)
 	 * sanitized. */
 	assert_int_equal(
 	    dt_api_v1_error("contact/users/me", 403, other, strlen(other), &wait, &err),
-	    DT_API_FAIL);
+	    DT_API_PERMISSION);
 	assert_non_null(strstr(err.msg, "lacks the permission Contact.Org.Read, x"));
 	assert_null(strchr(err.msg, '\x1b'));
 }

@@ -26,6 +26,10 @@ enum dt_api_class {
 	 * at once, and send nothing to that origin until the ban ends
 	 * (dingtalk/ipban.h); the wait hint is the ban's length. */
 	DT_API_BANNED,
+	/* The app lacks the API's permission (60011,
+	 * AccessTokenPermissionDenied): reported like DT_API_FAIL, unless an
+	 * earlier call of the login proved it (permission_proven). */
+	DT_API_PERMISSION,
 	/* DingTalk refused the request itself: a parameter missing or
 	 * refused, a code it does not know or that was used, a userid it
 	 * rejects, an error code not in our table. Not tried again. In the
@@ -57,6 +61,11 @@ struct dt_api_call {
 	 * with steers the answer, so DT_API_REFUSED answers are refusals
 	 * here too, never "unavailable" (SECURITY.md, failmode). */
 	int names_person;
+	/* An earlier call of this login succeeded with the permission this
+	 * one needs (getbyunionid before v2/user/get: both 成员信息读权限), so a
+	 * permission refusal here concerns the person, not the app: a
+	 * refusal too. */
+	int permission_proven;
 	/* A request signed over a timestamp (flow B): that timestamp (wall
 	 * clock, ms), so that DingTalk's "more than a minute off" (853002)
 	 * says how far off this host's clock is. 0: not signed. */

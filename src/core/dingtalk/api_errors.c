@@ -60,7 +60,7 @@ static const struct error_advice causes[] = {
 		"this host's egress IP is not in the app's server IP whitelist (服务器出口IP): "
 		"add it in the developer console"},
 	/* The advice names the API's own permission (permission.h). */
-	[PERMISSION]      = {DT_ERR_UNAVAIL,  DT_API_FAIL, NULL},
+	[PERMISSION]      = {DT_ERR_UNAVAIL,  DT_API_PERMISSION, NULL},
 	[TOKEN]           = {DT_ERR_UNAVAIL,  DT_API_TOKEN,
 		"the access token was refused or has expired: "
 		"it is refreshed and the call tried once more"},

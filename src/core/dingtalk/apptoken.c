@@ -210,6 +210,7 @@ static int fetch_token(struct dt_http *h, const struct dt_modcfg *cfg, int64_t d
 				.envelope = v1 ? DT_ENV_V1 : DT_ENV_OAPI,
 				.single_use = 0,
 				.names_person = 0,
+				.permission_proven = 0,
 				.signed_at_ms = 0};
 	char *key = dt_urlencode(cfg->client_id), *secret = dt_urlencode(cfg->client_secret);
 	char *body = v1 ? token_request_v1(cfg) : NULL, *url = NULL;
@@ -281,6 +282,7 @@ json_object *dt_app_call(struct dt_http *h, const struct dt_modcfg *cfg, const c
 				.envelope = DT_ENV_OAPI,
 				.single_use = (input & DT_APP_CALL_CODE) != 0,
 				.names_person = (input & DT_APP_CALL_PERSON) != 0,
+				.permission_proven = (input & DT_APP_CALL_PROVEN) != 0,
 				.signed_at_ms = 0};
 	enum dt_api_class cls = DT_API_FAIL;
 	json_object *answer = NULL;

@@ -32,6 +32,7 @@ int dt_apptoken_dir_ready(const struct dt_modcfg *cfg, int create);
  * the person's single-use code, or their identity (unionId, userid). */
 #define DT_APP_CALL_CODE   1u /* dt_api_call.single_use */
 #define DT_APP_CALL_PERSON 2u /* dt_api_call.names_person */
+#define DT_APP_CALL_PROVEN 4u /* dt_api_call.permission_proven */
 
 /* POSTs `body` to {oapi_base}{path}?access_token=<app token> (the only
  * place oapi accepts it). When DingTalk refuses the token (40014, 42001,

@@ -230,12 +230,12 @@ static int find_userid(struct dt_http *h, const struct dt_modcfg *cfg, struct dt
 	return rc == 0 ? 0 : unusable_record(err);
 }
 
-/* POSTs {key: value} to an app-token topapi and reads its `result` with
- * `read`. */
+/* POSTs {key: value} to an app-token topapi about the person and reads
+ * its `result` with `read`; `input`: DT_APP_CALL_* flags. */
 static int look_up(struct dt_http *h, const struct dt_modcfg *cfg, const char *api, const char *key,
 		   struct dt_identity *id,
 		   int (*read)(json_object *, struct dt_identity *, struct dt_err *),
-		   int64_t deadline_ms, struct dt_err *err)
+		   unsigned input, int64_t deadline_ms, struct dt_err *err)
 {
 	char path[64];
 	char *body = strcmp(key, "userid") == 0 ? body_with(key, id->user_id, "language", "zh_CN")
@@ -246,7 +246,7 @@ static int look_up(struct dt_http *h, const struct dt_modcfg *cfg, const char *a
 	if (body == NULL)
 		return dt_err_oom(err);
 	snprintf(path, sizeof(path), "/%s", api);
-	answer = dt_app_call(h, cfg, api, path, body, DT_APP_CALL_PERSON, deadline_ms, err);
+	answer = dt_app_call(h, cfg, api, path, body, input, deadline_ms, err);
 	free(body);
 	if (answer == NULL)
 		return -1;
@@ -266,7 +266,7 @@ static int read_external(struct dt_http *h, const struct dt_modcfg *cfg, struct 
 			 int64_t deadline_ms, struct dt_err *err)
 {
 	if (look_up(h, cfg, "topapi/extcontact/get", "user_id", id, dt_directory_read_external,
-		    deadline_ms, err) == 0)
+		    DT_APP_CALL_PERSON, deadline_ms, err) == 0)
 		return 0;
 	if (err->kind != DT_ERR_DENIED) {
 		err->kind = DT_ERR_DENIED;
@@ -281,6 +281,8 @@ static int read_external(struct dt_http *h, const struct dt_modcfg *cfg, struct 
 int dt_directory_lookup(struct dt_http *h, const struct dt_modcfg *cfg, struct dt_identity *id,
 			int64_t deadline_ms, struct dt_err *err)
 {
+	unsigned input = DT_APP_CALL_PERSON;
+
 	if (id->user_id == NULL && find_userid(h, cfg, id, deadline_ms, err) < 0) {
 		if (err->kind == DT_ERR_DENIED)
 			dt_err_prefix(err, "unionId %s: ", id->union_id);
@@ -295,9 +297,13 @@ int dt_directory_lookup(struct dt_http *h, const struct dt_modcfg *cfg, struct d
 	 * 60121 for them; their own record is topapi/extcontact/get's. */
 	if (id->contact_type == 1)
 		return read_external(h, cfg, id, deadline_ms, err);
-	if (id->contact_type < 0)
+	/* getbyunionid answered with 成员信息读权限, which v2/user/get needs
+	 * too: refused for lack of it, the refusal is about this person. */
+	if (id->contact_type == 0)
+		input |= DT_APP_CALL_PROVEN;
+	else
 		id->contact_type = 0; /* flow inapp: a member's own code */
-	return look_up(h, cfg, "topapi/v2/user/get", "userid", id, dt_directory_read_user,
+	return look_up(h, cfg, "topapi/v2/user/get", "userid", id, dt_directory_read_user, input,
 		       deadline_ms, err);
 }
 

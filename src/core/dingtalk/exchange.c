@@ -85,6 +85,7 @@ static char *fetch_user_token(struct dt_http *h, const struct dt_modcfg *cfg, co
 				.envelope = DT_ENV_V1,
 				.single_use = 1,
 				.names_person = 0,
+				.permission_proven = 0,
 				.signed_at_ms = 0};
 	char *body = json_body(kv), *url, *token = NULL;
 	json_object *answer = NULL;
@@ -142,6 +143,7 @@ static int fetch_me(struct dt_http *h, const struct dt_modcfg *cfg, const char *
 				.envelope = DT_ENV_V1,
 				.single_use = 0,
 				.names_person = 1,
+				.permission_proven = 0,
 				.signed_at_ms = 0};
 	json_object *answer = NULL;
 	int rc;
@@ -189,6 +191,7 @@ static int identify_sns(struct dt_http *h, const struct dt_modcfg *cfg, const ch
 				.envelope = DT_ENV_OAPI,
 				.single_use = 1,
 				.names_person = 0,
+				.permission_proven = 0,
 				.signed_at_ms = now};
 	json_object *answer = NULL, *info;
 	int rc = -1;
