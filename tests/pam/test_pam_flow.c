@@ -751,10 +751,13 @@ static const struct error_row error_rows[] = {
      PAM_AUTHINFO_UNAVAIL,
      "HTTP 403 Forbidden.AccessDenied.AccessTokenPermissionDenied (\"没有权限\"): the app "
      "lacks the permission 通讯录个人信息读权限 (Contact.User.Read"},
+    /* getbyunionid just answered with the same permission: about the
+     * person, a refusal. */
     {"dingtalk_dir", "alice",
      "{\"endpoint\":\"user_get\",\"mode\":\"error\",\"sub_code\":\"60011\",\"message\":"
      "\"没有调用该接口的权限\"}",
-     PAM_AUTHINFO_UNAVAIL,
+     PAM_AUTH_ERR,
+     "refused, as this login's first look-up had the permission: DingTalk topapi/v2/user/get: "
      "errcode 88 sub_code 60011 (\"没有调用该接口的权限\"): the app lacks the permission "
      "成员信息读权限 (qyapi_get_member: read member information)"},
     {"dingtalk_dir", "alice", "{\"endpoint\":\"getbyunionid\",\"mode\":\"throttled\"}",
