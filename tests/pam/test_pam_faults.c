@@ -432,7 +432,9 @@ static void test_sudo_registers_its_command_cut_and_clean(void **state)
 	snprintf(cmd, sizeof(cmd), "/usr/bin/apt\033[2J install \xe2\x80\xae%0300d", 0);
 	snprintf(sudo_says, sizeof(sudo_says), "%s", cmd);
 	new_case(&c, NULL, HELPER_KEEP);
+	pt_set_tty("/dev/pts/9"); /* sudo without a terminal is refused before registering */
 	assert_pam(authenticate("sudo", &c, &seconds), PAM_AUTH_ERR);
+	pt_set_tty(NULL);
 	sudo_says[0] = '\0';
 	snprintf(want, sizeof(want), "\"%s%0*d\\u2026\" command_bytes=256", head, (int)room, 0);
 	last_fake_command("fake_not_me", got, sizeof(got));
@@ -452,6 +454,7 @@ static void test_sudo_command_from_the_callers_environment_stays_off_the_phone(v
 	double seconds;
 
 	(void)state;
+	pt_set_tty("/dev/pts/9"); /* sudo without a terminal is refused before registering */
 	setenv("SUDO_COMMAND", "/usr/bin/apt upgrade", 1);
 	new_case(&c, NULL, HELPER_KEEP);
 	assert_pam(authenticate("sudo", &c, &seconds), PAM_AUTH_ERR);
@@ -464,6 +467,7 @@ static void test_sudo_command_from_the_callers_environment_stays_off_the_phone(v
 	assert_pam(authenticate("sudo", &c, &seconds), PAM_AUTH_ERR);
 	sudo_says[0] = '\0';
 	unsetenv("SUDO_COMMAND");
+	pt_set_tty(NULL);
 	last_fake_command("fake_not_me", got, sizeof(got));
 	assert_string_equal(got, "\"/bin/rm -rf /srv/data\" command_bytes=21");
 	assert_non_null(strstr(c.text, "to run: /bin/rm -rf /srv/data"));
