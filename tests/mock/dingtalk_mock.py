@@ -137,6 +137,20 @@ BUILTIN_PERSONS = [
      "avatarUrl": "https://static.example.invalid/avatar/frank.png",
      "email": "frank@example.com", "userid": "frank06", "contact_type": 0,
      "left": True, "dept_id_list": [100]},
+    # Records the client cannot use, standing for any such answer (not
+    # DingTalk behaviours): a contact_type getbyunionid does not document
+    # (0 and 1 only [getbyunionid]), and a title longer than the client
+    # reads. Either login must be refused, not "unavailable".
+    {"name": "grace", "nick": "Grace Odd",
+     "unionId": "uGrace0000000000000000iEiE", "openId": "oGrace00000000000000iEiE",
+     "avatarUrl": "https://static.example.invalid/avatar/grace.png",
+     "email": "grace@example.com", "userid": "grace07", "contact_type": 2,
+     "title": "Ops", "dept_id_list": [100]},
+    {"name": "heidi", "nick": "Heidi Long",
+     "unionId": "uHeidi0000000000000000iEiE", "openId": "oHeidi00000000000000iEiE",
+     "avatarUrl": "https://static.example.invalid/avatar/heidi.png",
+     "email": "heidi@example.com", "userid": "heidi08", "contact_type": 0,
+     "title": "T" * 300, "dept_id_list": [100]},
     # has a DingTalk account, not in the organisation: getbyunionid -> 60121
     {"name": "eve", "nick": "Eve Stranger",
      "unionId": "uEve000000000000000000000iEiE", "openId": "oEve00000000000000000iEiE",

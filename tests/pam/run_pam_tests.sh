@@ -72,12 +72,17 @@ service dingtalk_depts "$(dt_module_conf depts 'timeout = 30' 'allowed_depts = 1
 printf 'uCarol0000000000000000iEiE bob\n' >"$DT_WORK/external.map"
 chmod 0644 "$DT_WORK/external.map"
 service dingtalk_external "$(dt_module_conf external 'timeout = 30' 'directory = yes' 'allow_external = yes' "map_file = $DT_WORK/external.map" "$oapi" "$cache")"
+# The same under failmode = safe; and a map by directory email, carol's
+# (carol@partner.example) in a trusted domain.
+service dingtalk_external_safe "$(dt_module_conf external_safe 'timeout = 30' 'failmode = safe' 'directory = yes' 'allow_external = yes' "map_file = $DT_WORK/external.map" "$oapi" "$cache")"
+service dingtalk_external_email "$(dt_module_conf external_email 'timeout = 30' 'directory = yes' 'allow_external = yes' 'map = directory:email' 'email_domain = partner.example' "$oapi" "$cache")"
 service dingtalk_active_nodir "$(dt_module_conf active_nodir 'timeout = 30' 'require_active = yes')"
 service dingtalk_sns "$(dt_module_conf sns 'flow = sns' "$oapi" 'timeout = 30')"
 service dingtalk_inapp "$(dt_module_conf inapp 'flow = inapp' 'corp_id = dingmockcorp0000000000000000000000' "$oapi" "token_cache = $DT_WORK/cache3/app-token" 'timeout = 30')"
 service dingtalk_corp "$(dt_module_conf corp 'corp_id = dingmockcorp0000000000000000000000' 'timeout = 30')"
 service dingtalk_othercorp "$(dt_module_conf othercorp 'corp_id = dingothercorp' 'timeout = 30')"
 service dingtalk_dir "$(dt_module_conf dir 'directory = yes' "$oapi" "$cache" 'timeout = 30')"
+service dingtalk_dir_safe "$(dt_module_conf dir_safe 'directory = yes' 'failmode = safe' "$oapi" "$cache" 'timeout = 30')"
 service dingtalk_dir_gettoken "$(dt_module_conf dir_gettoken 'directory = yes' 'token_api = gettoken' "$oapi" "token_cache = $DT_WORK/cache2/app-token" 'timeout = 30')"
 # issue 14: a base with a path, which DingTalk answers with errcode 404.
 service dingtalk_wrongbase "$(dt_module_conf wrongbase "api_base = $DT_MOCK_URL/wrong" 'timeout = 30')"

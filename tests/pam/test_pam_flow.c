@@ -751,10 +751,13 @@ static const struct error_row error_rows[] = {
      PAM_AUTHINFO_UNAVAIL,
      "HTTP 403 Forbidden.AccessDenied.AccessTokenPermissionDenied (\"没有权限\"): the app "
      "lacks the permission 通讯录个人信息读权限 (Contact.User.Read"},
+    /* getbyunionid just answered with the same permission: about the
+     * person, a refusal. */
     {"dingtalk_dir", "alice",
      "{\"endpoint\":\"user_get\",\"mode\":\"error\",\"sub_code\":\"60011\",\"message\":"
      "\"没有调用该接口的权限\"}",
-     PAM_AUTHINFO_UNAVAIL,
+     PAM_AUTH_ERR,
+     "refused, as this login's first look-up had the permission: DingTalk topapi/v2/user/get: "
      "errcode 88 sub_code 60011 (\"没有调用该接口的权限\"): the app lacks the permission "
      "成员信息读权限 (qyapi_get_member: read member information)"},
     {"dingtalk_dir", "alice", "{\"endpoint\":\"getbyunionid\",\"mode\":\"throttled\"}",
@@ -800,6 +803,12 @@ static const struct error_row error_rows[] = {
      PAM_AUTHINFO_UNAVAIL,
      "errcode 853004 (\"signature参数不正确\"): the signature does not match the one DingTalk "
      "computes with the app's secret: check client_secret"},
+    /* In the code exchange, what the code may have caused refuses. */
+    {"dingtalk_sns", "alice",
+     "{\"endpoint\":\"sns_userinfo\",\"mode\":\"error\",\"errcode\":40035,\"errmsg\":"
+     "\"缺少参数\"}",
+     PAM_AUTH_ERR,
+     "the code from the phone was refused: DingTalk sns/getuserinfo_bycode: errcode 40035"},
     {"dingtalk_dir_gettoken", "alice",
      "{\"endpoint\":\"gettoken\",\"mode\":\"error\",\"errcode\":40035,\"errmsg\":"
      "\"缺少参数 corpid or appkey\"}",
@@ -867,6 +876,31 @@ static void test_ip_ban_gives_up_at_once(void **state)
 /* A stack whose only module answers PAM_IGNORE ends in PAM_PERM_DENIED:
  * never a success. The audit line shows the module's own PAM_IGNORE. */
 #define ONLY_MODULE_IGNORED PAM_PERM_DENIED
+
+/* Anyone behind this host's IP can provoke a ban, so under failmode = safe
+ * it lets a root daemon's logins through unchecked while it lasts
+ * (documented); where the caller controls the process (su, sudo: this
+ * suite unprivileged) it is a refusal, never a degraded login. */
+static void test_ip_ban_under_failmode_safe(void **state)
+{
+	struct conv_ctx c = {.plan = {"alice", "approve", 0, 0, NULL, NULL}};
+	int rc;
+
+	(void)state;
+	mock_fault("{\"endpoint\":\"getbyunionid\",\"mode\":\"ipban\",\"wait\":0.03,"
+		   "\"count\":1}");
+	rc = authenticate("dingtalk_dir_safe", "alice", &c, NULL);
+	mock_fault("{\"endpoint\": \"*\", \"mode\": \"none\"}");
+	assert_logged("status 1111: DingTalk has banned this host's IP");
+	if (getuid() == 0) {
+		assert_pam(rc, ONLY_MODULE_IGNORED);
+		assert_logged("failmode = safe, not checked");
+	} else {
+		assert_pam(rc, PAM_AUTH_ERR);
+		assert_logged("in a process its caller controls (refused, not unavailable)");
+	}
+	usleep(2000 * 1000); /* the ban is over before the next case */
+}
 
 static void test_root_is_refused_by_default(void **state)
 {
@@ -1198,10 +1232,38 @@ static void test_external_contact_with_allow_external(void **state)
 	mock_permissions("[\"Contact.User.Read\", \"qyapi_get_member\"]");
 	rc = authenticate("dingtalk_external", "bob", &again, NULL);
 	mock_grant_all(); /* before any assertion, so that a failure spoils no other case */
-	assert_pam(rc, PAM_AUTHINFO_UNAVAIL);
+	assert_pam(rc, PAM_AUTH_ERR);
 	assert_logged(
 	    "DingTalk topapi/extcontact/get: errcode 60011 (\"没有调用该接口的权限\"): the "
 	    "app lacks the permission 企业外部联系人读权限 (qyapi_ext_read");
+}
+
+/* Only an external contact's login calls extcontact/get: its failure is a
+ * refusal, which failmode = safe must not turn into PAM_IGNORE. */
+static void test_external_contact_failure_is_no_outage(void **state)
+{
+	struct conv_ctx c = {.plan = {"carol", "approve", 0, 0, NULL, NULL}};
+	int rc;
+
+	(void)state;
+	mock_permissions("[\"Contact.User.Read\", \"qyapi_get_member\"]");
+	rc = authenticate("dingtalk_external_safe", "bob", &c, NULL);
+	mock_grant_all();
+	assert_pam(rc, PAM_AUTH_ERR);
+	assert_logged("external contact uCarol0000000000000000iEiE: refused, not unavailable");
+	assert_logged("企业外部联系人读权限 (qyapi_ext_read");
+}
+
+/* An external contact's email is typed by some employee: it maps to no
+ * account even in a trusted domain (only a unionId map admits them). */
+static void test_external_contact_email_maps_nobody(void **state)
+{
+	struct conv_ctx c = {.plan = {"carol", "approve", 0, 0, NULL, NULL}};
+
+	(void)state;
+	assert_pam(authenticate("dingtalk_external_email", "bob", &c, NULL), PAM_AUTH_ERR);
+	assert_logged("directory:email: unionId uCarol0000000000000000iEiE is an external "
+		      "contact, whose directory fields are free text");
 }
 
 /* Without 邮箱等个人信息 DingTalk leaves email out: map = directory:email
@@ -1514,6 +1576,7 @@ int main(int argc, char **argv)
 	    cmocka_unit_test(test_trusted_certificate_through_ca_file),
 	    cmocka_unit_test(test_error_table_through_pam),
 	    cmocka_unit_test(test_ip_ban_gives_up_at_once),
+	    cmocka_unit_test(test_ip_ban_under_failmode_safe),
 	    cmocka_unit_test(test_root_is_refused_by_default),
 	    cmocka_unit_test(test_root_with_allow_root),
 	    cmocka_unit_test(test_outside_only_groups_is_ignored),
@@ -1539,6 +1602,8 @@ int main(int argc, char **argv)
 	    cmocka_unit_test(test_require_active_needs_the_directory),
 	    cmocka_unit_test(test_leaver_is_refused_as_not_found),
 	    cmocka_unit_test(test_external_contact_with_allow_external),
+	    cmocka_unit_test(test_external_contact_failure_is_no_outage),
+	    cmocka_unit_test(test_external_contact_email_maps_nobody),
 	    cmocka_unit_test(test_email_left_out_is_refused_with_the_reason),
 	    cmocka_unit_test(test_allowed_depts),
 	    cmocka_unit_test(test_recovery_code_while_helper_down),

@@ -216,8 +216,10 @@ static void run_oauth2(const char *extra, const char *person, int corpid, int ex
 	if (expect_rc == 0)
 		assert_ok(rc, &err);
 	else {
-		assert_int_equal(rc, -1);
-		assert_int_equal(err.kind, kind);
+		if (rc != -1)
+			fail_msg("succeeded; expected: %s", needle);
+		if (err.kind != kind)
+			fail_msg("kind %d, not %d: %s", (int)err.kind, (int)kind, err.msg);
 		assert_msg(&err, needle);
 	}
 	free(code);
@@ -386,6 +388,95 @@ static void test_sns_flow(void **state)
 	free(code);
 	dt_identity_free(&id);
 	dt_modcfg_free(&cfg);
+}
+
+/* In the code exchange only the host's own troubles (credentials,
+ * whitelist, permissions, token, throttling, quota, busy, the signature's
+ * clock and key, a wrong base, the ban, transport) are "unavailable":
+ * anything else may come from the code whoever reached /callback sent,
+ * 40035 (a parameter missing) included. (40035 from gettoken stays
+ * unavailable: test_pam_flow's error table.) */
+static void test_code_exchange_refusals_are_refusals(void **state)
+{
+	struct dt_modcfg cfg;
+	struct dt_identity id;
+	struct dt_err err;
+	char *code;
+
+	(void)state;
+	load_cfg(&cfg, mock_url(), "flow = sns");
+	fault("{\"endpoint\":\"sns_userinfo\",\"mode\":\"error\",\"errcode\":40035,"
+	      "\"errmsg\":\"缺少参数\",\"count\":1}");
+	code = sns_code("bob");
+	assert_int_equal(identify(&cfg, code, 20000, &id, &err), -1);
+	assert_int_equal(err.kind, DT_ERR_DENIED);
+	assert_msg(&err, "the code from the phone was refused: DingTalk sns/getuserinfo_bycode: "
+			 "errcode 40035");
+	assert_int_equal(calls("sns_userinfo"), 1);
+	free(code);
+	dt_identity_free(&id);
+	dt_modcfg_free(&cfg);
+}
+
+static void inapp_user_get_permission_is_the_apps(void)
+{
+	struct dt_modcfg cfg;
+	struct dt_identity id;
+	struct dt_err err;
+	char *code;
+
+	load_cfg(&cfg, mock_url(), "flow = inapp\ndirectory = yes\ncorp_id = " MOCK_CORP);
+	fault("{\"endpoint\":\"user_get\",\"mode\":\"error\",\"errcode\":60011,"
+	      "\"errmsg\":\"没有调用该接口的权限\",\"count\":1}");
+	code = inapp_code("alice");
+	assert_int_equal(identify(&cfg, code, 20000, &id, &err), -1);
+	assert_int_equal(err.kind, DT_ERR_UNAVAIL);
+	assert_msg(&err, "DingTalk topapi/v2/user/get: errcode 60011");
+	free(code);
+	dt_identity_free(&id);
+	dt_modcfg_free(&cfg);
+}
+
+/* The directory calls about the person who scanned: an answer the account
+ * can steer (400002 for a unionId DingTalk cannot read, 33012 for a userid
+ * it rejects, a code not in the table, a record that cannot be used)
+ * refuses; the app's own troubles stay "unavailable". */
+static void test_person_lookups_refuse_what_the_account_steers(void **state)
+{
+	(void)state;
+	fault("{\"endpoint\":\"getbyunionid\",\"mode\":\"error\",\"errcode\":400002,"
+	      "\"errmsg\":\"无效的参数\",\"count\":1}");
+	run_oauth2("directory = yes", "alice", 0, -1, DT_ERR_DENIED,
+		   "DingTalk refused the call about the person who scanned: DingTalk "
+		   "topapi/user/getbyunionid: errcode 400002");
+	fault("{\"endpoint\":\"user_get\",\"mode\":\"error\",\"errcode\":33012,"
+	      "\"errmsg\":\"无效的userId\",\"count\":1}");
+	run_oauth2("directory = yes", "alice", 0, -1, DT_ERR_DENIED,
+		   "DingTalk refused the call about the person who scanned: DingTalk "
+		   "topapi/v2/user/get: errcode 33012");
+	fault("{\"endpoint\":\"user_get\",\"mode\":\"error\",\"errcode\":777777,"
+	      "\"errmsg\":\"新的错误\",\"count\":1}");
+	run_oauth2("directory = yes", "alice", 0, -1, DT_ERR_DENIED, "errcode 777777");
+	/* A record DingTalk sent (errcode 0) that cannot be used. */
+	run_oauth2("directory = yes", "grace", 0, -1, DT_ERR_DENIED,
+		   "the person's record is unusable (refused, not unavailable): DingTalk "
+		   "topapi/user/getbyunionid: 'contact_type' is not 0 or 1");
+	run_oauth2("directory = yes", "heidi", 0, -1, DT_ERR_DENIED,
+		   "the person's record is unusable (refused, not unavailable): DingTalk "
+		   "topapi/v2/user/get: 'title' is too long");
+	/* getbyunionid just had 成员信息读权限, which v2/user/get needs too:
+	 * its 60011 concerns the person. In flow inapp nothing proved the
+	 * permission first: the app's, unavailable. */
+	fault("{\"endpoint\":\"user_get\",\"mode\":\"error\",\"errcode\":60011,"
+	      "\"errmsg\":\"没有调用该接口的权限\",\"count\":1}");
+	run_oauth2("directory = yes", "alice", 0, -1, DT_ERR_DENIED,
+		   "refused, as this login's first look-up had the permission: DingTalk "
+		   "topapi/v2/user/get: errcode 60011");
+	inapp_user_get_permission_is_the_apps();
+	fault("{\"endpoint\":\"getbyunionid\",\"mode\":\"error\",\"errcode\":60020,"
+	      "\"errmsg\":\"访问ip不在白名单之中\",\"count\":1}");
+	run_oauth2("directory = yes", "alice", 0, -1, DT_ERR_UNAVAIL,
+		   "DingTalk topapi/user/getbyunionid: errcode 60020");
 }
 
 static void test_sns_wrong_secret_is_a_refused_signature(void **state)
@@ -639,6 +730,68 @@ static void test_ip_ban_gives_up_at_once(void **state)
 	run_oauth2("directory = yes", "alice", 0, 0, DT_OK, NULL);
 }
 
+static void write_text(const char *path, const char *text)
+{
+	FILE *f = fopen(path, "w");
+
+	assert_non_null(f);
+	fputs(text, f);
+	fclose(f);
+	assert_int_equal(chmod(path, 0600), 0);
+}
+
+static char *read_text(const char *path)
+{
+	static char text[4096];
+	size_t n;
+	FILE *f = fopen(path, "r");
+
+	assert_non_null(f);
+	n = fread(text, 1, sizeof(text) - 1, f);
+	fclose(f);
+	text[n] = '\0';
+	return text;
+}
+
+static int file_has_ban(const char *file, const char *origin)
+{
+	const char *text = read_text(file);
+	json_object *obj = dt_json_parse_object(text, strlen(text)), *bans, *end;
+	int found = obj != NULL && json_object_object_get_ex(obj, "bans", &bans) &&
+		    json_object_object_get_ex(bans, origin, &end) &&
+		    json_object_get_int64(end) > dt_wall_ms();
+
+	json_object_put(obj);
+	return found;
+}
+
+/* The file's ends are compared before any arithmetic (INT64_MIN would
+ * overflow into a ban), and a process recording its ban keeps the bans
+ * another process recorded for another base URL. */
+static void ip_ban_file_extremes_and_merging(const char *file)
+{
+	char text[512];
+
+	dt_ipban_forget();
+	snprintf(text, sizeof(text), "{\"bans\":{\"%s\":-9223372036854775808}}", mock_url());
+	write_text(file, text);
+	run_oauth2(NULL, "alice", 0, 0, DT_OK, NULL);
+	dt_ipban_forget();
+	snprintf(text, sizeof(text), "{\"bans\":{\"%s\":9223372036854775807}}", mock_url());
+	write_text(file, text);
+	run_oauth2(NULL, "alice", 0, -1, DT_ERR_UNAVAIL, "the ban lasts 60 minutes more");
+	/* Another process met a ban of another origin; this one meets its own. */
+	dt_ipban_forget();
+	snprintf(text, sizeof(text), "{\"bans\":{\"https://other.invalid\":%lld}}",
+		 (long long)(dt_wall_ms() + 600000));
+	write_text(file, text);
+	fault("{\"endpoint\":\"users_me\",\"mode\":\"ipban\",\"count\":1}");
+	run_oauth2(NULL, "alice", 0, -1, DT_ERR_UNAVAIL, "for 5 minutes");
+	assert_true(file_has_ban(file, "https://other.invalid"));
+	assert_true(file_has_ban(file, mock_url()));
+	dt_ipban_forget();
+}
+
 /* Each login is a process of its own: the ban is kept for the host's
  * later logins in a root-only file beside the token cache, which they
  * trust only when it is safe, and never for longer than an hour. */
@@ -690,6 +843,7 @@ static void test_ip_ban_is_shared_by_the_hosts_logins(void **state)
 	fputs(text, f);
 	fclose(f);
 	run_oauth2(NULL, "alice", 0, 0, DT_OK, NULL);
+	ip_ban_file_extremes_and_merging(file);
 	free(file);
 	free(dir);
 }
@@ -877,7 +1031,7 @@ static void test_external_contact_through_extcontact(void **state)
 	code = oauth2_code("carol", 0);
 	assert_ok(identify(&cfg, code, 20000, &id, &err), &err);
 	assert_string_equal(id.user_id, "extcarol04");
-	assert_string_equal(id.email, "carol@partner.example");
+	assert_null(id.email); /* typed by an employee: never taken */
 	assert_string_equal(id.title, "Consultant");
 	assert_int_equal(id.contact_type, 1);
 	assert_int_equal(id.active, -1); /* DingTalk keeps none for them */
@@ -886,16 +1040,31 @@ static void test_external_contact_through_extcontact(void **state)
 	assert_int_equal(calls("user_get"), 0);
 	free(code);
 	dt_identity_free(&id);
-	/* Without qyapi_ext_read: unavailable, naming the permission. */
+	/* Without qyapi_ext_read: only an external contact reaches the call,
+	 * so whoever scans chose the failure: refused (failmode must not let
+	 * them in), naming the permission for the administrator. */
 	grant("[\"Contact.User.Read\",\"qyapi_get_member\",\"email\"]");
 	code = oauth2_code("carol", 0);
 	assert_int_equal(identify(&cfg, code, 20000, &id, &err), -1);
-	assert_int_equal(err.kind, DT_ERR_UNAVAIL);
+	assert_int_equal(err.kind, DT_ERR_DENIED);
+	assert_msg(&err, "external contact uCarol0000000000000000iEiE: refused, not unavailable "
+			 "(only their logins make this call): DingTalk topapi/extcontact/get");
 	assert_msg(&err, "DingTalk topapi/extcontact/get: errcode 60011");
 	assert_msg(&err, "企业外部联系人读权限 (qyapi_ext_read: read external contacts)");
 	free(code);
 	dt_identity_free(&id);
 	dt_modcfg_free(&cfg);
+	/* 33012 (无效的userId), the error extcontact/get's page lists, too. */
+	admin("POST", "/_mock/reset", "{}", NULL);
+	fault("{\"endpoint\":\"extcontact_get\",\"mode\":\"error\",\"errcode\":33012,"
+	      "\"errmsg\":\"无效的userId\",\"count\":1}");
+	run_oauth2("directory = yes\nallow_external = yes", "carol", 0, -1, DT_ERR_DENIED,
+		   "DingTalk topapi/extcontact/get: errcode 33012");
+	/* DingTalk failing there (5xx) is no excuse either. */
+	fault("{\"endpoint\":\"extcontact_get\",\"mode\":\"http500\",\"count\":5}");
+	run_oauth2("directory = yes\nallow_external = yes", "carol", 0, -1, DT_ERR_DENIED,
+		   "refused, not unavailable (only their logins make this call): DingTalk "
+		   "topapi/extcontact/get: HTTP 500");
 }
 
 /* A person who left is not found: refused as such, not as "inactive". */
@@ -1050,6 +1219,8 @@ int main(void)
 	    cmocka_unit_test_setup(test_blank_token_gets_a_new_one, reset),
 	    cmocka_unit_test_setup(test_wrong_base_says_check_api_base, reset),
 	    cmocka_unit_test_setup(test_external_contact_through_extcontact, reset),
+	    cmocka_unit_test_setup(test_code_exchange_refusals_are_refusals, reset),
+	    cmocka_unit_test_setup(test_person_lookups_refuse_what_the_account_steers, reset),
 	    cmocka_unit_test_setup(test_leaver_is_not_found, reset),
 	    cmocka_unit_test_setup(test_fields_left_out_are_absent, reset),
 	    cmocka_unit_test_setup(test_missing_permissions_are_named, reset),

@@ -116,8 +116,8 @@ static const struct row rows[] = {
     {"{\"code\":\"invalidClientIdOrSecret\",\"message\":\"无效的clientId或clientSecret\"}", 400,
      DT_ERR_UNAVAIL, DT_API_FAIL, "HTTP 400 invalidClientIdOrSecret", "pasted spaces",
      "无效的clientId或clientSecret"},
-    {"{\"errcode\":40035,\"errmsg\":\"缺少参数 corpid or appkey\"}", 0, DT_ERR_UNAVAIL, DT_API_FAIL,
-     "errcode 40035", "check that client_id and client_secret are set",
+    {"{\"errcode\":40035,\"errmsg\":\"缺少参数 corpid or appkey\"}", 0, DT_ERR_UNAVAIL,
+     DT_API_REFUSED, "errcode 40035", "check that client_id and client_secret are set",
      "缺少参数 corpid or appkey"},
     /* a path or API name DingTalk does not know: the configured bases */
     {"{\"errcode\":404,\"errmsg\":\"请求的URI地址不存在\"}", 0, DT_ERR_UNAVAIL, DT_API_FAIL,
@@ -141,15 +141,16 @@ static const struct row rows[] = {
      "errcode 60121", "not found in the organisation (never a member, or has left it)",
      "找不到该用户"},
     /* missing API permission */
-    {"{\"errcode\":60011,\"errmsg\":\"没有调用该接口的权限\"}", 0, DT_ERR_UNAVAIL, DT_API_FAIL,
-     "errcode 60011", "grant the one the API's page names under 权限管理", "没有调用该接口的权限"},
+    {"{\"errcode\":60011,\"errmsg\":\"没有调用该接口的权限\"}", 0, DT_ERR_UNAVAIL,
+     DT_API_PERMISSION, "errcode 60011", "grant the one the API's page names under 权限管理",
+     "没有调用该接口的权限"},
     {"{\"errcode\":88,\"sub_code\":\"60011\",\"sub_msg\":\"没有调用该接口的权限\","
      "\"errmsg\":\"ding talk error[subcode=60011]\"}",
-     0, DT_ERR_UNAVAIL, DT_API_FAIL, "errcode 88 sub_code 60011", "under 权限管理",
+     0, DT_ERR_UNAVAIL, DT_API_PERMISSION, "errcode 88 sub_code 60011", "under 权限管理",
      "没有调用该接口的权限"},
     {"{\"code\":\"Forbidden.AccessDenied.AccessTokenPermissionDenied\",\"message\":\"没有权限"
      "\"}",
-     403, DT_ERR_UNAVAIL, DT_API_FAIL,
+     403, DT_ERR_UNAVAIL, DT_API_PERMISSION,
      "HTTP 403 Forbidden.AccessDenied.AccessTokenPermissionDenied", "open-dev.dingtalk.com",
      "没有权限"},
     /* throttled */
@@ -187,7 +188,7 @@ static const struct row rows[] = {
     {"{\"code\":\"ApiCountLimitForOrg\",\"message\":\"quota\"}", 403, DT_ERR_UNAVAIL, DT_API_FAIL,
      "HTTP 403 ApiCountLimitForOrg", "monthly API quota", "quota"},
     /* directory look-up failures */
-    {"{\"errcode\":33012,\"errmsg\":\"无效的userid\"}", 0, DT_ERR_UNAVAIL, DT_API_FAIL,
+    {"{\"errcode\":33012,\"errmsg\":\"无效的userid\"}", 0, DT_ERR_UNAVAIL, DT_API_REFUSED,
      "errcode 33012", "retry the login", "无效的userid"},
     {"{\"errcode\":400002,\"errmsg\":\"无效的参数\"}", 0, DT_ERR_INTERNAL, DT_API_REFUSED,
      "errcode 400002", "please report it", "无效的参数"},
@@ -387,6 +388,41 @@ static void test_server_text_is_sanitized(void **state)
 	assert_null(strchr(err.msg, '\n'));
 }
 
+/* An answer about another userid, or one without the unionid the login
+ * named, describes somebody else, or nobody the login can vouch for: a
+ * refusal, and id keeps the userid it asked about. */
+static void read_user_names_the_person_asked_about(void)
+{
+	static const char other_user[] = "{\"userid\":\"u2\",\"unionid\":\"U1\"}";
+	static const char no_union[] = "{\"userid\":\"u1\",\"email\":\"a@x\"}";
+	static const char same[] = "{\"userid\":\"u1\",\"unionid\":\"U1\"}";
+	struct dt_identity id;
+	struct dt_err err;
+	json_object *obj;
+
+	memset(&id, 0, sizeof(id));
+	id.user_id = strdup("u1");
+	id.union_id = strdup("U1");
+	obj = dt_json_parse_object(other_user, strlen(other_user));
+	assert_int_equal(dt_directory_read_user(obj, &id, &err), -1);
+	json_object_put(obj);
+	assert_int_equal(err.kind, DT_ERR_DENIED);
+	assert_non_null(strstr(err.msg, "asked about userid u1, answered about u2"));
+	free(id.user_id);
+	id.user_id = strdup("u1");
+	obj = dt_json_parse_object(no_union, strlen(no_union));
+	assert_int_equal(dt_directory_read_user(obj, &id, &err), -1);
+	json_object_put(obj);
+	assert_int_equal(err.kind, DT_ERR_DENIED);
+	assert_non_null(strstr(err.msg, "belongs to unionId (none given), not U1"));
+	assert_null(id.email);
+	obj = dt_json_parse_object(same, strlen(same));
+	assert_int_equal(dt_directory_read_user(obj, &id, &err), 0);
+	json_object_put(obj);
+	assert_string_equal(id.user_id, "u1");
+	dt_identity_free(&id);
+}
+
 static void test_directory_user_types_are_checked(void **state)
 {
 	const char *good = "{\"userid\":\"u1\",\"unionid\":\"U\",\"name\":\"N\",\"email\":\"e@x\","
@@ -433,6 +469,7 @@ static void test_directory_user_types_are_checked(void **state)
 	assert_int_equal(err.kind, DT_ERR_DENIED);
 	json_object_put(obj);
 	dt_identity_free(&id);
+	read_user_names_the_person_asked_about();
 }
 
 /* A refusal for lack of a permission names the one to grant: the API's
@@ -455,19 +492,20 @@ static void test_permission_refusals_name_the_permission(void **state)
 	int64_t wait = 0;
 
 	(void)state;
-	assert_int_equal(dt_api_oapi_error("topapi/v2/user/get", obj, &err), DT_API_FAIL);
+	assert_int_equal(dt_api_oapi_error("topapi/v2/user/get", obj, &err), DT_API_PERMISSION);
 	assert_int_equal(err.kind, DT_ERR_UNAVAIL);
 	assert_non_null(strstr(err.msg, "the app lacks the permission 成员信息读权限 "
 					"(qyapi_get_member: read member information)"));
-	assert_int_equal(dt_api_oapi_error("topapi/extcontact/get", obj, &err), DT_API_FAIL);
+	assert_int_equal(dt_api_oapi_error("topapi/extcontact/get", obj, &err), DT_API_PERMISSION);
 	assert_non_null(strstr(err.msg, "企业外部联系人读权限 (qyapi_ext_read"));
-	assert_int_equal(dt_api_oapi_error("topapi/v2/user/getuserinfo", obj, &err), DT_API_FAIL);
+	assert_int_equal(dt_api_oapi_error("topapi/v2/user/getuserinfo", obj, &err),
+			 DT_API_PERMISSION);
 	assert_non_null(strstr(err.msg, "(qyapi_base: the basic permission"));
 	json_object_put(obj);
 	/* Not throttling (a 403 without a lower-case code was): no back-off,
 	 * and the permission DingTalk named. */
 	assert_int_equal(dt_api_v1_error("contact/users/me", 403, v1, strlen(v1), &wait, &err),
-			 DT_API_FAIL);
+			 DT_API_PERMISSION);
 	assert_int_equal(err.kind, DT_ERR_UNAVAIL);
 	assert_non_null(strstr(err.msg,
 			       "HTTP 403 Forbidden.AccessDenied.AccessTokenPermissionDenied "
@@ -479,14 +517,14 @@ static void test_permission_refusals_name_the_permission(void **state)
 	 * sanitized. */
 	assert_int_equal(
 	    dt_api_v1_error("contact/users/me", 403, other, strlen(other), &wait, &err),
-	    DT_API_FAIL);
+	    DT_API_PERMISSION);
 	assert_non_null(strstr(err.msg, "lacks the permission Contact.Org.Read, x"));
 	assert_null(strchr(err.msg, '\x1b'));
 }
 
 /* DingTalk leaves out what is empty or not permitted; "" is absent too.
- * An external contact's record (topapi/extcontact/get) has no unionid and
- * must name the userid asked about. */
+ * An external contact's record (topapi/extcontact/get) has no unionid,
+ * must name the userid asked about, and its email is not taken. */
 static void test_directory_absent_fields_and_external_records(void **state)
 {
 	static const char empties[] = "{\"userid\":\"u1\",\"name\":\"N\",\"email\":\"\","
@@ -519,7 +557,7 @@ static void test_directory_absent_fields_and_external_records(void **state)
 	obj = dt_json_parse_object(ext, strlen(ext));
 	assert_int_equal(dt_directory_read_external(obj, &id, &err), 0);
 	assert_string_equal(id.user_id, "x9");
-	assert_string_equal(id.email, "w@partner.example");
+	assert_null(id.email); /* typed by an employee: never read */
 	assert_string_equal(id.title, "CFO");
 	assert_int_equal(id.active, -1);
 	dt_identity_free(&id);

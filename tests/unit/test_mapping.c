@@ -552,6 +552,40 @@ static void test_email_outside_domains_names_nobody(void **state)
 	assert_null(strchr(err.msg, '\033'));
 }
 
+/* An external contact's record is typed by some employee: an email of
+ * the organisation's own domain there names nobody, nor does any other
+ * directory field. */
+static void test_external_contact_is_never_mapped_by_fields(void **state)
+{
+	static const enum dt_dir_field fields[] = {DT_DIR_EMAIL, DT_DIR_ORG_EMAIL, DT_DIR_USERID,
+						   DT_DIR_JOB_NUMBER};
+	struct dt_identity who = {.union_id = TEXT("uMallory0000000000000iEiE"),
+				  .contact_type = 1,
+				  .email = TEXT("alice@example.com"),
+				  .org_email = TEXT("alice@corp.example"),
+				  .user_id = TEXT("alice"),
+				  .job_number = TEXT("alice")};
+	char out[64];
+	struct dt_err err;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(fields) / sizeof(fields[0]); i++) {
+		dt_err_clear(&err);
+		assert_int_equal(
+		    dt_directory_name(&who, fields[i], 0, DOMAINS, out, sizeof(out), &err), -1);
+		assert_int_equal(err.kind, DT_ERR_DENIED);
+		assert_non_null(strstr(err.msg, "is an external contact, whose directory fields "
+						"are free text"));
+		assert_non_null(strstr(err.msg, "only a unionId map (file, userfile)"));
+	}
+	/* The same record as a member's maps. */
+	who.contact_type = 0;
+	assert_int_equal(dt_directory_name(&who, DT_DIR_EMAIL, 0, DOMAINS, out, sizeof(out), &err),
+			 0);
+	assert_string_equal(out, "alice");
+}
+
 /* email_domain's syntax, as conf/ checks the key's value. */
 static int domains_check(const char *text, struct dt_err *err)
 {
@@ -667,6 +701,7 @@ int main(void)
 	    cmocka_unit_test(test_valid_user_names),
 	    cmocka_unit_test(test_directory_names),
 	    cmocka_unit_test(test_email_outside_domains_names_nobody),
+	    cmocka_unit_test(test_external_contact_is_never_mapped_by_fields),
 	    cmocka_unit_test(test_email_domain_key),
 	    cmocka_unit_test(test_directory_rules),
 	    cmocka_unit_test(test_empty_dept_list_admits_nobody),

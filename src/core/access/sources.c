@@ -90,10 +90,26 @@ static int no_value(const struct dt_identity *who, enum dt_dir_field field, stru
 		return dt_err_set(
 		    err, DT_ERR_DENIED,
 		    "directory:org_email: DingTalk gives no org_email for unionId %s: "
-		    "the organisation's mail (企业邮箱) is not set up for the person%s",
-		    who->union_id, who->contact_type == 1 ? " (an external contact has none)" : "");
+		    "the organisation's mail (企业邮箱) is not set up for the person",
+		    who->union_id);
 	return dt_err_set(err, DT_ERR_DENIED, "directory:%s: DingTalk gives none for unionId %s",
 			  dt_dir_field_name(field), who->union_id);
+}
+
+/* An external contact's record (topapi/extcontact/get) is typed by
+ * whichever employee created it: its email says what that employee
+ * wrote, so alice@corp.example there proves nothing about alice. Such a
+ * person is named only by their unionId (map file, userfile), which
+ * DingTalk itself vouches for. */
+static int refuse_external(const struct dt_identity *who, enum dt_dir_field field,
+			   struct dt_err *err)
+{
+	return dt_err_set(err, DT_ERR_DENIED,
+			  "directory:%s: unionId %s is an external contact, whose directory "
+			  "fields are free text typed by whoever created the contact record: "
+			  "refused; only a unionId map (file, userfile) can admit an external "
+			  "contact",
+			  dt_dir_field_name(field), who->union_id != NULL ? who->union_id : "");
 }
 
 int dt_directory_name(const struct dt_identity *who, enum dt_dir_field field, unsigned xform,
@@ -104,6 +120,8 @@ int dt_directory_name(const struct dt_identity *who, enum dt_dir_field field, un
 	int too_long;
 	char *p;
 
+	if (who->contact_type == 1)
+		return refuse_external(who, field, err);
 	if (value == NULL || value[0] == '\0')
 		return no_value(who, field, err);
 	if (field == DT_DIR_EMAIL || field == DT_DIR_ORG_EMAIL) {

@@ -18,7 +18,9 @@ int dt_valid_user_name(const char *name);
  * email_domain key; an empty list trusts no address); then the
  * transformations (map_transform's DT_XFORM_* flags).
  * Returns 0, or -1 with a DT_ERR_DENIED reason (field empty or not looked
- * up, an address in another domain, invalid name). */
+ * up, an address in another domain, invalid name, or an external contact
+ * (contact_type 1): their fields are free text of the organisation's
+ * employees, so only a unionId map can admit them). */
 int dt_directory_name(const struct dt_identity *who, enum dt_dir_field field, unsigned xform,
 		      const struct dt_domain_list *email_domains, char *out, size_t size,
 		      struct dt_err *err);

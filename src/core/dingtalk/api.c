@@ -109,6 +109,13 @@ json_object *dt_api_call(struct dt_http *h, const struct dt_api_call *c, int64_t
 	if (c->single_use && cls == DT_API_REFUSED && err->kind != DT_ERR_DENIED) {
 		err->kind = DT_ERR_DENIED;
 		dt_err_prefix(err, "the code from the phone was refused: ");
+	} else if (c->names_person && cls == DT_API_PERMISSION && c->permission_proven) {
+		err->kind = DT_ERR_DENIED;
+		dt_err_prefix(err, "refused, as this login's first look-up had the permission: ");
+	} else if (c->names_person && cls == DT_API_REFUSED && err->kind != DT_ERR_DENIED) {
+		/* Which account was scanned steers this answer (api.h). */
+		err->kind = DT_ERR_DENIED;
+		dt_err_prefix(err, "DingTalk refused the call about the person who scanned: ");
 	}
 	if (cls_out != NULL)
 		*cls_out = cls;

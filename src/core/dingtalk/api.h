@@ -26,11 +26,21 @@ enum dt_api_class {
 	 * at once, and send nothing to that origin until the ban ends
 	 * (dingtalk/ipban.h); the wait hint is the ban's length. */
 	DT_API_BANNED,
-	/* DingTalk refused the request itself: a parameter, a code it does
-	 * not know or that was used, an error code not in our table. Not
-	 * tried again. In the call that carries the person's code
-	 * (single_use) it blames that code: a refusal (DT_ERR_DENIED), since
-	 * whoever reached the helper's callback with the state chose it. */
+	/* The app lacks the API's permission (60011,
+	 * AccessTokenPermissionDenied): reported like DT_API_FAIL, unless an
+	 * earlier call of the login proved it (permission_proven). */
+	DT_API_PERMISSION,
+	/* DingTalk refused the request itself: a parameter missing or
+	 * refused, a code it does not know or that was used, a userid it
+	 * rejects, an error code not in our table. Not tried again. In the
+	 * call that carries the person's code (single_use) it blames that
+	 * code, and in one about the person (names_person) that person: a
+	 * refusal (DT_ERR_DENIED), since whoever reached the helper's
+	 * callback with the state chose the code, and whoever scanned chose
+	 * the account. Only causes that cannot depend on either (the app's
+	 * credentials, whitelist, permissions, token, throttling, quota,
+	 * DingTalk busy, the signature's clock and key, a wrong base URL, the
+	 * IP ban, transport failures) keep their "unavailable". */
 	DT_API_REFUSED,
 };
 
@@ -46,6 +56,16 @@ struct dt_api_call {
 	 * again only when it never left or was throttled, and DT_API_REFUSED
 	 * answers to it are refusals (see above). */
 	int single_use;
+	/* The request asks about the person DingTalk named in this login
+	 * (their token, unionId or userid): the account they chose to scan
+	 * with steers the answer, so DT_API_REFUSED answers are refusals
+	 * here too, never "unavailable" (SECURITY.md, failmode). */
+	int names_person;
+	/* An earlier call of this login succeeded with the permission this
+	 * one needs (getbyunionid before v2/user/get: both 成员信息读权限), so a
+	 * permission refusal here concerns the person, not the app: a
+	 * refusal too. */
+	int permission_proven;
 	/* A request signed over a timestamp (flow B): that timestamp (wall
 	 * clock, ms), so that DingTalk's "more than a minute off" (853002)
 	 * says how far off this host's clock is. 0: not signed. */

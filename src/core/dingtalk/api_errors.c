@@ -60,7 +60,7 @@ static const struct error_advice causes[] = {
 		"this host's egress IP is not in the app's server IP whitelist (服务器出口IP): "
 		"add it in the developer console"},
 	/* The advice names the API's own permission (permission.h). */
-	[PERMISSION]      = {DT_ERR_UNAVAIL,  DT_API_FAIL, NULL},
+	[PERMISSION]      = {DT_ERR_UNAVAIL,  DT_API_PERMISSION, NULL},
 	[TOKEN]           = {DT_ERR_UNAVAIL,  DT_API_TOKEN,
 		"the access token was refused or has expired: "
 		"it is refreshed and the call tried once more"},
@@ -83,11 +83,14 @@ static const struct error_advice causes[] = {
 		"not found in the organisation (never a member, or has left it): refused"},
 	[BAD_PARAM]       = {DT_ERR_INTERNAL, DT_API_REFUSED,
 		"DingTalk refused a parameter: this is a bug in pam_dingtalk, please report it"},
-	[MISSING_PARAM]   = {DT_ERR_UNAVAIL,  DT_API_FAIL,
+	/* REFUSED: in the exchange, the code the person sent may be what
+	 * is missing (api.h). */
+	[MISSING_PARAM]   = {DT_ERR_UNAVAIL,  DT_API_REFUSED,
 		"DingTalk received the request without a parameter it needs (for gettoken: "
 		"the appkey): check that client_id and client_secret are set and that no "
 		"proxy rewrites the request"},
-	[USERID_REJECTED] = {DT_ERR_UNAVAIL,  DT_API_FAIL,
+	/* REFUSED: the userid is the person's (api.h, names_person). */
+	[USERID_REJECTED] = {DT_ERR_UNAVAIL,  DT_API_REFUSED,
 		"DingTalk rejected the userid: the directory changed under us, retry the login"},
 	[BUSY]            = {DT_ERR_UNAVAIL,  DT_API_RETRY,
 		"DingTalk is busy (系统繁忙): retry later"},

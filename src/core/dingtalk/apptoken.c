@@ -209,6 +209,8 @@ static int fetch_token(struct dt_http *h, const struct dt_modcfg *cfg, int64_t d
 				.body = NULL,
 				.envelope = v1 ? DT_ENV_V1 : DT_ENV_OAPI,
 				.single_use = 0,
+				.names_person = 0,
+				.permission_proven = 0,
 				.signed_at_ms = 0};
 	char *key = dt_urlencode(cfg->client_id), *secret = dt_urlencode(cfg->client_secret);
 	char *body = v1 ? token_request_v1(cfg) : NULL, *url = NULL;
@@ -269,7 +271,7 @@ char *dt_app_token(struct dt_http *h, const struct dt_modcfg *cfg, int fresh, in
 }
 
 json_object *dt_app_call(struct dt_http *h, const struct dt_modcfg *cfg, const char *name,
-			 const char *path, const char *body, int single_use, int64_t deadline_ms,
+			 const char *path, const char *body, unsigned input, int64_t deadline_ms,
 			 struct dt_err *err)
 {
 	struct dt_api_call c = {.name = name,
@@ -278,7 +280,9 @@ json_object *dt_app_call(struct dt_http *h, const struct dt_modcfg *cfg, const c
 				.headers = NULL,
 				.body = body,
 				.envelope = DT_ENV_OAPI,
-				.single_use = single_use,
+				.single_use = (input & DT_APP_CALL_CODE) != 0,
+				.names_person = (input & DT_APP_CALL_PERSON) != 0,
+				.permission_proven = (input & DT_APP_CALL_PROVEN) != 0,
 				.signed_at_ms = 0};
 	enum dt_api_class cls = DT_API_FAIL;
 	json_object *answer = NULL;

@@ -28,12 +28,19 @@ char *dt_app_token(struct dt_http *h, const struct dt_modcfg *cfg, int fresh, in
  * the cache (dingtalk/ipban_share.h) follow the same rule. */
 int dt_apptoken_dir_ready(const struct dt_modcfg *cfg, int create);
 
+/* What a dt_app_call's body carries that somebody else chose (api.h):
+ * the person's single-use code, or their identity (unionId, userid). */
+#define DT_APP_CALL_CODE   1u /* dt_api_call.single_use */
+#define DT_APP_CALL_PERSON 2u /* dt_api_call.names_person */
+#define DT_APP_CALL_PROVEN 4u /* dt_api_call.permission_proven */
+
 /* POSTs `body` to {oapi_base}{path}?access_token=<app token> (the only
  * place oapi accepts it). When DingTalk refuses the token (40014, 42001,
- * InvalidAuthentication), fetches a new one and tries once more. Returns
- * the answer (errcode 0) or NULL with err set. */
+ * InvalidAuthentication), fetches a new one and tries once more. `input`:
+ * DT_APP_CALL_* flags, 0 for a call nobody else steers. Returns the
+ * answer (errcode 0) or NULL with err set. */
 json_object *dt_app_call(struct dt_http *h, const struct dt_modcfg *cfg, const char *name,
-			 const char *path, const char *body, int single_use, int64_t deadline_ms,
+			 const char *path, const char *body, unsigned input, int64_t deadline_ms,
 			 struct dt_err *err);
 
 #endif

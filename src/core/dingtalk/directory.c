@@ -120,15 +120,17 @@ int dt_directory_read_user(json_object *result, struct dt_identity *id, struct d
 	char *union_id = NULL;
 	int rc;
 
-	rc = dt_identity_field(result, api, "userid", 128, 1, &id->user_id, err);
+	rc = same_userid(result, api, id, err);
 	if (rc == 0)
 		rc = dt_identity_field(result, api, "unionid", 128, 0, &union_id, err);
-	/* The directory must name the person the login named. */
-	if (rc == 0 && union_id != NULL && id->union_id != NULL &&
-	    strcmp(union_id, id->union_id) != 0)
+	/* The directory must name the person the login named: an answer
+	 * without their unionid proves nothing about whom it describes. */
+	if (rc == 0 && id->union_id != NULL &&
+	    (union_id == NULL || strcmp(union_id, id->union_id) != 0))
 		rc = dt_err_set(err, DT_ERR_DENIED,
 				"DingTalk %s: userid %s belongs to unionId %s, not %s: refused",
-				api, id->user_id, union_id, id->union_id);
+				api, id->user_id, union_id != NULL ? union_id : "(none given)",
+				id->union_id);
 	free(union_id);
 	if (rc == 0 &&
 	    (optional_field(result, api, "name", 128, &id->name, err) < 0 ||
@@ -145,9 +147,11 @@ int dt_directory_read_external(json_object *result, struct dt_identity *id, stru
 {
 	static const char api[] = "topapi/extcontact/get";
 
+	/* Its email is whatever the employee who created the record typed:
+	 * never read, so that nothing can map it to an account
+	 * (access/sources.h). */
 	if (same_userid(result, api, id, err) < 0 ||
 	    optional_field(result, api, "name", 128, &id->name, err) < 0 ||
-	    optional_field(result, api, "email", 256, &id->email, err) < 0 ||
 	    optional_field(result, api, "title", 128, &id->title, err) < 0)
 		return -1;
 	/* Not an employee: no activation flag, no org_email, no departments. */
@@ -180,6 +184,20 @@ static json_object *result_of(json_object *answer, const char *api, struct dt_er
 	return result;
 }
 
+/* DingTalk answered (errcode 0) about the person who scanned, but the
+ * record cannot be used: a field too long or of the wrong type, a
+ * contact_type it does not document. Which account was scanned decides
+ * what the record holds (some fields the person may edit), so this is a
+ * refusal, never "unavailable" that failmode = safe would let through. */
+static int unusable_record(struct dt_err *err)
+{
+	if (err->kind != DT_ERR_DENIED && err->kind != DT_ERR_NOMEM) {
+		err->kind = DT_ERR_DENIED;
+		dt_err_prefix(err, "the person's record is unusable (refused, not unavailable): ");
+	}
+	return -1;
+}
+
 /* unionId -> userid and contact_type. */
 static int find_userid(struct dt_http *h, const struct dt_modcfg *cfg, struct dt_identity *id,
 		       int64_t deadline_ms, struct dt_err *err)
@@ -192,7 +210,8 @@ static int find_userid(struct dt_http *h, const struct dt_modcfg *cfg, struct dt
 
 	if (body == NULL)
 		return dt_err_oom(err);
-	answer = dt_app_call(h, cfg, api, "/topapi/user/getbyunionid", body, 0, deadline_ms, err);
+	answer = dt_app_call(h, cfg, api, "/topapi/user/getbyunionid", body, DT_APP_CALL_PERSON,
+			     deadline_ms, err);
 	free(body);
 	if (answer == NULL)
 		return -1;
@@ -208,15 +227,15 @@ static int find_userid(struct dt_http *h, const struct dt_modcfg *cfg, struct dt
 	}
 	json_object_put(answer);
 	id->contact_type = rc == 0 ? (int)contact_type : -1;
-	return rc;
+	return rc == 0 ? 0 : unusable_record(err);
 }
 
-/* POSTs {key: value} to an app-token topapi and reads its `result` with
- * `read`. */
+/* POSTs {key: value} to an app-token topapi about the person and reads
+ * its `result` with `read`; `input`: DT_APP_CALL_* flags. */
 static int look_up(struct dt_http *h, const struct dt_modcfg *cfg, const char *api, const char *key,
 		   struct dt_identity *id,
 		   int (*read)(json_object *, struct dt_identity *, struct dt_err *),
-		   int64_t deadline_ms, struct dt_err *err)
+		   unsigned input, int64_t deadline_ms, struct dt_err *err)
 {
 	char path[64];
 	char *body = strcmp(key, "userid") == 0 ? body_with(key, id->user_id, "language", "zh_CN")
@@ -227,7 +246,7 @@ static int look_up(struct dt_http *h, const struct dt_modcfg *cfg, const char *a
 	if (body == NULL)
 		return dt_err_oom(err);
 	snprintf(path, sizeof(path), "/%s", api);
-	answer = dt_app_call(h, cfg, api, path, body, 0, deadline_ms, err);
+	answer = dt_app_call(h, cfg, api, path, body, input, deadline_ms, err);
 	free(body);
 	if (answer == NULL)
 		return -1;
@@ -235,12 +254,35 @@ static int look_up(struct dt_http *h, const struct dt_modcfg *cfg, const char *a
 	if (result != NULL)
 		rc = read(result, id, err);
 	json_object_put(answer);
-	return rc;
+	return rc == 0 ? 0 : unusable_record(err);
+}
+
+/* topapi/extcontact/get, which only an external contact's login reaches:
+ * whoever scans chooses whether it is called, so no failure of it may be
+ * "unavailable" (failmode = safe would let them in unchecked by scanning
+ * with such an account). Every failure is a refusal that keeps DingTalk's
+ * code and the advice for the administrator (the permission to grant). */
+static int read_external(struct dt_http *h, const struct dt_modcfg *cfg, struct dt_identity *id,
+			 int64_t deadline_ms, struct dt_err *err)
+{
+	if (look_up(h, cfg, "topapi/extcontact/get", "user_id", id, dt_directory_read_external,
+		    DT_APP_CALL_PERSON, deadline_ms, err) == 0)
+		return 0;
+	if (err->kind != DT_ERR_DENIED) {
+		err->kind = DT_ERR_DENIED;
+		dt_err_prefix(err,
+			      "external contact %s: refused, not unavailable (only their logins "
+			      "make this call): ",
+			      id->union_id);
+	}
+	return -1;
 }
 
 int dt_directory_lookup(struct dt_http *h, const struct dt_modcfg *cfg, struct dt_identity *id,
 			int64_t deadline_ms, struct dt_err *err)
 {
+	unsigned input = DT_APP_CALL_PERSON;
+
 	if (id->user_id == NULL && find_userid(h, cfg, id, deadline_ms, err) < 0) {
 		if (err->kind == DT_ERR_DENIED)
 			dt_err_prefix(err, "unionId %s: ", id->union_id);
@@ -254,11 +296,14 @@ int dt_directory_lookup(struct dt_http *h, const struct dt_modcfg *cfg, struct d
 	/* An external contact is no employee: topapi/v2/user/get answers
 	 * 60121 for them; their own record is topapi/extcontact/get's. */
 	if (id->contact_type == 1)
-		return look_up(h, cfg, "topapi/extcontact/get", "user_id", id,
-			       dt_directory_read_external, deadline_ms, err);
-	if (id->contact_type < 0)
+		return read_external(h, cfg, id, deadline_ms, err);
+	/* getbyunionid answered with 成员信息读权限, which v2/user/get needs
+	 * too: refused for lack of it, the refusal is about this person. */
+	if (id->contact_type == 0)
+		input |= DT_APP_CALL_PROVEN;
+	else
 		id->contact_type = 0; /* flow inapp: a member's own code */
-	return look_up(h, cfg, "topapi/v2/user/get", "userid", id, dt_directory_read_user,
+	return look_up(h, cfg, "topapi/v2/user/get", "userid", id, dt_directory_read_user, input,
 		       deadline_ms, err);
 }
 

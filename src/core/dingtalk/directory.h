@@ -19,12 +19,16 @@
 int dt_directory_lookup(struct dt_http *h, const struct dt_modcfg *cfg, struct dt_identity *id,
 			int64_t deadline_ms, struct dt_err *err);
 
-/* Reads topapi/v2/user/get's `result` into id (exposed for tests). A field
- * DingTalk left out, or sent as "", is NULL: absent. */
+/* Reads topapi/v2/user/get's `result` into id (exposed for tests): its
+ * `userid` must be id->user_id (when set) and, when the login named a
+ * unionId, its `unionid` must be present and that one (else
+ * DT_ERR_DENIED). A field DingTalk left out, or sent as "", is NULL:
+ * absent. */
 int dt_directory_read_user(json_object *result, struct dt_identity *id, struct dt_err *err);
 
 /* Reads topapi/extcontact/get's `result` into id: its `userid` must be
- * id->user_id; name, email, title as above (exposed for tests). */
+ * id->user_id; name and title as above. Its email is never read: an
+ * employee typed it (exposed for tests). */
 int dt_directory_read_external(json_object *result, struct dt_identity *id, struct dt_err *err);
 
 /* Asks `api` (topapi/user/getbyunionid or topapi/extcontact/get) about a

@@ -84,6 +84,8 @@ static char *fetch_user_token(struct dt_http *h, const struct dt_modcfg *cfg, co
 				.body = NULL,
 				.envelope = DT_ENV_V1,
 				.single_use = 1,
+				.names_person = 0,
+				.permission_proven = 0,
 				.signed_at_ms = 0};
 	char *body = json_body(kv), *url, *token = NULL;
 	json_object *answer = NULL;
@@ -140,6 +142,8 @@ static int fetch_me(struct dt_http *h, const struct dt_modcfg *cfg, const char *
 				.body = NULL,
 				.envelope = DT_ENV_V1,
 				.single_use = 0,
+				.names_person = 1,
+				.permission_proven = 0,
 				.signed_at_ms = 0};
 	json_object *answer = NULL;
 	int rc;
@@ -186,6 +190,8 @@ static int identify_sns(struct dt_http *h, const struct dt_modcfg *cfg, const ch
 				.body = NULL,
 				.envelope = DT_ENV_OAPI,
 				.single_use = 1,
+				.names_person = 0,
+				.permission_proven = 0,
 				.signed_at_ms = now};
 	json_object *answer = NULL, *info;
 	int rc = -1;
@@ -228,7 +234,8 @@ static int identify_inapp(struct dt_http *h, const struct dt_modcfg *cfg, const 
 
 	if (body == NULL)
 		return nomem(err);
-	answer = dt_app_call(h, cfg, api, "/topapi/v2/user/getuserinfo", body, 1, deadline_ms, err);
+	answer = dt_app_call(h, cfg, api, "/topapi/v2/user/getuserinfo", body, DT_APP_CALL_CODE,
+			     deadline_ms, err);
 	dt_free_secret(body);
 	if (answer == NULL)
 		return -1;

@@ -20,7 +20,9 @@
 void dt_ipban_share_load(const struct dt_modcfg *cfg);
 
 /* Records this process's bans of api_base's and oapi_base's origins in
- * the file; does nothing when there is none. */
+ * the file, keeping the bans it already holds that have not ended (other
+ * processes', of other base URLs too; the later end of an origin wins);
+ * does nothing when this process knows no ban. */
 void dt_ipban_share_save(const struct dt_modcfg *cfg);
 
 #endif
