@@ -63,8 +63,13 @@ Admin (not DingTalk):
        免登 code (single use, --code-ttl), for corpId = --corp-id only.
   GET  /_mock/fault  current faults
   GET  /_mock/stats  {"authorize": 3, ...} calls per endpoint (incl. failures)
-  POST /_mock/reset  clear stats and faults, grant every permission again
-       (codes and tokens are kept)
+  GET  /_mock/traffic {"connections": N, "tls_handshakes": N, "requests":
+       {"authorize": 3, ...}}: TCP connections accepted, TLS handshakes
+       completed (HTTPS only) and calls per endpoint. A connection whose
+       first request is an admin one (/_mock/...) is left out of both
+       counts, so reading them (or resetting them) does not count itself.
+  POST /_mock/reset  clear stats, traffic and faults, grant every
+       permission again (codes and tokens are kept)
   POST /_mock/permissions {"granted": [...]}: the app's permissions from now
        on, of Contact.User.Read (users/me), qyapi_get_member (getbyunionid,
        v2/user/get), qyapi_ext_read (extcontact/get), email (邮箱等个人信息:
@@ -441,6 +446,8 @@ class State:
         self.refresh_tokens = {}  # refresh token -> {person, scope, client_id}
         self.app_token = None    # (token, exp)
         self.stats = {}
+        self.connections = 0     # TCP connections accepted (GET /_mock/traffic)
+        self.tls_handshakes = 0  # TLS handshakes completed
         self.faults = {}         # endpoint|"*" -> {mode, seconds, count}
         self.granted = set(PERMISSIONS)  # the app's permissions (see "People")
         self.log_file = args.log
@@ -450,6 +457,21 @@ class State:
     def count(self, endpoint):
         with self.lock:
             self.stats[endpoint] = self.stats.get(endpoint, 0) + 1
+
+    def note_accept(self):
+        with self.lock:
+            self.connections += 1
+
+    def note_handshake(self):
+        with self.lock:
+            self.tls_handshakes += 1
+
+    def forget_connection(self, tls):
+        """An admin connection: the reader's own, not the client's."""
+        with self.lock:
+            self.connections -= 1
+            if tls:
+                self.tls_handshakes -= 1
 
     def take_fault(self, endpoint):
         with self.lock:
@@ -541,6 +563,7 @@ class Handler(BaseHTTPRequestHandler):
     # the client's delayed ACK (40 ms on Linux) on every answer after the
     # first of a connection, which bench/ measured as 44 ms of every login.
     disable_nagle_algorithm = True
+    first_request = True  # of this connection (one Handler per connection)
 
     ROUTES = {
         ("GET", "/oauth2/auth"): ("authorize", "h_authorize"),
@@ -558,6 +581,7 @@ class Handler(BaseHTTPRequestHandler):
         ("POST", "/_mock/fault"): (None, "h_mock_fault_set"),
         ("GET", "/_mock/fault"): (None, "h_mock_fault_get"),
         ("GET", "/_mock/stats"): (None, "h_mock_stats"),
+        ("GET", "/_mock/traffic"): (None, "h_mock_traffic"),
         ("POST", "/_mock/reset"): (None, "h_mock_reset"),
         ("POST", "/_mock/permissions"): (None, "h_mock_permissions"),
     }
@@ -604,6 +628,11 @@ class Handler(BaseHTTPRequestHandler):
             return
         if n:
             self.body = self.rfile.read(n)
+
+        if self.first_request:
+            self.first_request = False
+            if parts.path.startswith("/_mock/"):
+                self.st.forget_connection(self.server.tls is not None)
 
         endpoint, fname = self.ROUTES.get((method, parts.path), (None, None))
         if fname is None:
@@ -1129,9 +1158,17 @@ class Handler(BaseHTTPRequestHandler):
         with self.st.lock:
             return Reply(200, dict(self.st.stats))
 
+    def h_mock_traffic(self):
+        with self.st.lock:
+            return Reply(200, {"connections": self.st.connections,
+                               "tls_handshakes": self.st.tls_handshakes,
+                               "requests": dict(self.st.stats)})
+
     def h_mock_reset(self):
         with self.st.lock:
             self.st.stats.clear()
+            self.st.connections = 0
+            self.st.tls_handshakes = 0
             self.st.faults.clear()
             self.st.granted = set(PERMISSIONS)
         return Reply(200, {"ok": True})
@@ -1140,6 +1177,25 @@ class Handler(BaseHTTPRequestHandler):
 class Server(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
+    tls = None  # an ssl.SSLContext when serving HTTPS
+
+    # The listening socket stays plain: each connection is counted when it
+    # is accepted, then (HTTPS) wrapped, its handshake counted once done.
+    # The handshake runs here, in the accepting thread, as when the
+    # listening socket itself was wrapped; a failed one drops the
+    # connection (an OSError, which the server's loop already handles).
+    def get_request(self):
+        sock, addr = self.socket.accept()
+        self.state.note_accept()
+        if self.tls is None:
+            return sock, addr
+        try:
+            tls_sock = self.tls.wrap_socket(sock, server_side=True)
+        except OSError:
+            sock.close()
+            raise
+        self.state.note_handshake()
+        return tls_sock, addr
 
 
 def write_atomic(path, text):
@@ -1197,7 +1253,7 @@ def main(argv=None):
         ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         ctx.minimum_version = ssl.TLSVersion.TLSv1_2
         ctx.load_cert_chain(args.tls_cert, args.tls_key)
-        srv.socket = ctx.wrap_socket(srv.socket, server_side=True)
+        srv.tls = ctx
         scheme = "https"
     port = srv.server_address[1]
     if args.port_file:

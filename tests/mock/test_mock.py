@@ -363,6 +363,94 @@ def tests_misc(m, token):
     check(not leaks, "log carries no secrets, tokens, state or query (%s)" % leaks)
 
 
+def keepalive_requests(conn, paths):
+    """GETs `paths` one after the other on one open connection."""
+    for path in paths:
+        conn.request("GET", path)
+        conn.getresponse().read()
+
+
+def traffic(m):
+    st, b, _ = m.req("GET", "/_mock/traffic")
+    return b if st == 200 else {}
+
+
+def tests_traffic(m):
+    m.req("POST", "/_mock/reset")
+    check(traffic(m) == {"connections": 0, "tls_handshakes": 0, "requests": {}},
+          "traffic after reset: nothing, and reading it counts no connection")
+    conn = http.client.HTTPConnection("127.0.0.1", m.port, timeout=5)
+    keepalive_requests(conn, ["/gettoken?appkey=x&appsecret=y", "/gettoken?appkey=x&appsecret=y"])
+    t = traffic(m)
+    check(t.get("connections") == 1 and t.get("requests") == {"gettoken": 2},
+          "two requests on one keep-alive connection count one connection (%s)" % t)
+    keepalive_requests(conn, ["/gettoken?appkey=x&appsecret=y"])
+    conn.close()
+    keepalive_requests(http.client.HTTPConnection("127.0.0.1", m.port, timeout=5),
+                       ["/gettoken?appkey=x&appsecret=y"])
+    t = traffic(m)
+    check(t.get("connections") == 2 and t.get("tls_handshakes") == 0
+          and t.get("requests") == {"gettoken": 4},
+          "a new connection counts again; plain HTTP counts no handshake (%s)" % t)
+
+
+def make_cert(tmp):
+    """A self-signed certificate for 127.0.0.1 (the mock's HTTPS)."""
+    cert, key = os.path.join(tmp, "tls.pem"), os.path.join(tmp, "tls.key")
+    r = subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+                        "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
+                        "-keyout", key, "-out", cert], capture_output=True)
+    return (cert, key) if r.returncode == 0 else (None, None)
+
+
+def tests_traffic_tls(tmp):
+    import ssl
+    cert, key = make_cert(tmp)
+    if cert is None:
+        check(False, "openssl made a test certificate")
+        return
+    m = Mock(tmp, "tls", "--tls-cert", cert, "--tls-key", key)
+    ctx = ssl.create_default_context(cafile=cert)
+
+    def https():
+        return http.client.HTTPSConnection("127.0.0.1", m.port, timeout=5, context=ctx)
+
+    def tls_traffic():
+        conn = https()
+        try:
+            conn.request("GET", "/_mock/traffic")
+            return json.loads(conn.getresponse().read())
+        finally:
+            conn.close()
+    try:
+        conn = https()
+        conn.request("POST", "/_mock/reset", body="{}")
+        conn.getresponse().read()
+        conn.close()
+        conn = https()
+        keepalive_requests(conn, ["/gettoken?appkey=x&appsecret=y"] * 2)
+        conn.close()
+        t = tls_traffic()
+        check(t.get("connections") == 1 and t.get("tls_handshakes") == 1,
+              "TLS: two requests on one connection, one connection and one handshake (%s)" % t)
+        keepalive_requests(https(), ["/gettoken?appkey=x&appsecret=y"])
+        t = tls_traffic()
+        check(t.get("connections") == 2 and t.get("tls_handshakes") == 2
+              and t.get("requests") == {"gettoken": 3},
+              "TLS: a handshake per connection (%s)" % t)
+        with socket.create_connection(("127.0.0.1", m.port), timeout=5) as raw:
+            raw.sendall(b"GET / HTTP/1.1\r\n\r\n")  # not TLS: the handshake fails
+            try:
+                raw.recv(100)
+            except ConnectionResetError:
+                pass
+        t = tls_traffic()
+        check(t.get("connections") == 3 and t.get("tls_handshakes") == 2,
+              "TLS: a failed handshake counts the connection, not a handshake (%s)" % t)
+    finally:
+        m.stop()
+
+
 def tests_ttl(tmp):
     persons = os.path.join(tmp, "persons.json")
     with open(persons, "w") as fh:
@@ -582,8 +670,10 @@ def main():
         tests_faults(m, token, app)
         tests_people(m, token, app)
         tests_misc(m, token)
+        tests_traffic(m)
         tests_flows_b_c(m)
         tests_ttl(tmp)
+        tests_traffic_tls(tmp)
     except Exception as e:  # a crash is a failure, not a silent pass
         import traceback
         diag(traceback.format_exc())
