@@ -2,7 +2,7 @@
  * logins through libpam (pam_wrapper) with pam_dingtalk.so against the
  * real dingtalk-callbackd and the local DingTalk mock, approved by a phone
  * that answers at once (a thread of this process speaking HTTP with
- * libcurl: short link, authorize, callback, confirm).
+ * libcurl: short link, authorize, callback, confirm: phone.c).
  *
  * Per login, with T0 pam_authenticate called, T1 the QR shown (the
  * conversation got the link and the number: the phone starts), T2 the
@@ -31,26 +31,21 @@
 #include <security/pam_appl.h>
 
 #include "bench_util.h"
+#include "phone.h"
+#include "terminal.h"
 
 #define WARMUP	  20
 #define SERVICE	  "dingtalk"
 #define USER	  "alice"
 #define PERSON	  "alice"
-#define BODY_SIZE 65536
-
-struct body {
-	char data[BODY_SIZE];
-	size_t len;
-};
 
 struct login {
 	char text[16384];
 	size_t text_len;
 	char link[512];
 	unsigned number;
-	CURL *curl; /* the phone's, kept from login to login */
-	struct body body;
-	pthread_t phone;
+	struct bench_phone phone; /* kept from login to login */
+	pthread_t phone_thread;
 	int phone_started;
 	double shown_us, phone_done_us;
 	char phone_error[128];
@@ -58,105 +53,10 @@ struct login {
 
 /* ---- the phone ---- */
 
-static size_t collect(char *ptr, size_t size, size_t n, void *ud)
-{
-	struct body *b = ud;
-	size_t len = size * n;
-
-	if (b->len + len >= sizeof(b->data))
-		return 0;
-	memcpy(b->data + b->len, ptr, len);
-	b->len += len;
-	b->data[b->len] = '\0';
-	return len;
-}
-
-/* One request, redirects not followed; `location` gets Location if asked. */
-static long request(struct login *l, const char *url, const char *post, char *location,
-		    size_t loc_size)
-{
-	char *redirect = NULL;
-	long status = 0;
-
-	l->body.len = 0;
-	l->body.data[0] = '\0';
-	curl_easy_reset(l->curl);
-	curl_easy_setopt(l->curl, CURLOPT_URL, url);
-	curl_easy_setopt(l->curl, CURLOPT_WRITEFUNCTION, collect);
-	curl_easy_setopt(l->curl, CURLOPT_WRITEDATA, &l->body);
-	curl_easy_setopt(l->curl, CURLOPT_TIMEOUT, 30L);
-	curl_easy_setopt(l->curl, CURLOPT_NOSIGNAL, 1L);
-	/* the helper's cookie, from its callback to its confirmation page */
-	curl_easy_setopt(l->curl, CURLOPT_COOKIEFILE, "");
-	if (post != NULL)
-		curl_easy_setopt(l->curl, CURLOPT_POSTFIELDS, post);
-	if (curl_easy_perform(l->curl) != CURLE_OK)
-		return -1;
-	curl_easy_getinfo(l->curl, CURLINFO_RESPONSE_CODE, &status);
-	if (location != NULL) {
-		location[0] = '\0';
-		if (curl_easy_getinfo(l->curl, CURLINFO_REDIRECT_URL, &redirect) == CURLE_OK &&
-		    redirect != NULL)
-			snprintf(location, loc_size, "%s", redirect);
-	}
-	return status;
-}
-
-/* The value of the confirmation form's hidden field `name`. */
-static int hidden(const char *page, const char *name, char *out, size_t size)
-{
-	char needle[64];
-	const char *v, *end;
-
-	snprintf(needle, sizeof(needle), "name=\"%s\" value=\"", name);
-	v = strstr(page, needle);
-	if (v == NULL)
-		return -1;
-	v += strlen(needle);
-	end = strchr(v, '"');
-	if (end == NULL || (size_t)(end - v) >= size)
-		return -1;
-	memcpy(out, v, (size_t)(end - v));
-	out[end - v] = '\0';
-	return 0;
-}
-
-static const char *phone_steps(struct login *l)
-{
-	char authorize[4096], url[4200], callback[4096], page[4200], s[64], t[64], form[256], *cut;
-
-	/* A person logs in a few times a day: each login's cookie is gone
-	 * (its Max-Age) before the next. Hundreds kept here would outgrow
-	 * the request headers the helper accepts. */
-	curl_easy_setopt(l->curl, CURLOPT_COOKIELIST, "ALL");
-	if (request(l, l->link, NULL, authorize, sizeof(authorize)) != 302)
-		return "the short link did not redirect";
-	snprintf(url, sizeof(url), "%s&mock_person=%s&mock_decision=approve", authorize, PERSON);
-	if (request(l, url, NULL, callback, sizeof(callback)) != 302)
-		return "the mock's authorize page did not redirect";
-	/* The callback answers a redirect to the page's clean URL. */
-	if (request(l, callback, NULL, page, sizeof(page)) != 303)
-		return "the callback did not redirect to the page";
-	if (request(l, page, NULL, NULL, 0) != 200)
-		return "the confirmation page did not load";
-	if (hidden(l->body.data, "s", s, sizeof(s)) != 0 ||
-	    hidden(l->body.data, "t", t, sizeof(t)) != 0)
-		return "no confirmation form";
-	snprintf(form, sizeof(form), "s=%s&t=%s&n=%u", s, t, l->number);
-	cut = strstr(callback, "/callback");
-	if (cut == NULL)
-		return "the callback URL has no /callback";
-	*cut = '\0';
-	snprintf(url, sizeof(url), "%s/confirm", callback);
-	if (request(l, url, form, NULL, 0) != 200)
-		return "the confirmation failed";
-	return NULL;
-}
-
 static void *phone(void *arg)
 {
 	struct login *l = arg;
-	const char *error = phone_steps(l);
+	const char *error = bench_phone_approve(&l->phone, l->link, l->number, PERSON);
 
 	l->phone_done_us = bench_now_us();
 	if (error != NULL)
@@ -165,25 +65,6 @@ static void *phone(void *arg)
 }
 
 /* ---- the terminal ---- */
-
-static void read_terminal(struct login *l)
-{
-	const char *p = strstr(l->text, "/l/"), *start, *num;
-	size_t n;
-
-	if (p != NULL && l->link[0] == '\0') {
-		for (start = p; start > l->text && start[-1] != ' ' && start[-1] != '\n'; start--)
-			;
-		n = strcspn(start, " \n");
-		if (n < sizeof(l->link)) {
-			memcpy(l->link, start, n);
-			l->link[n] = '\0';
-		}
-	}
-	num = strstr(l->text, "choose the number ");
-	if (num != NULL)
-		l->number = (unsigned)atoi(num + strlen("choose the number "));
-}
 
 static int conversation(int n, const struct pam_message **msg, struct pam_response **resp,
 			void *data)
@@ -207,10 +88,10 @@ static int conversation(int n, const struct pam_message **msg, struct pam_respon
 			l->text[l->text_len] = '\0';
 		}
 	}
-	read_terminal(l);
-	if (!l->phone_started && l->link[0] != '\0' && l->number != 0) {
+	if (!l->phone_started &&
+	    bench_terminal_read(l->text, l->link, sizeof(l->link), &l->number)) {
 		l->shown_us = bench_now_us();
-		l->phone_started = pthread_create(&l->phone, NULL, phone, l) == 0;
+		l->phone_started = pthread_create(&l->phone_thread, NULL, phone, l) == 0;
 	}
 	*resp = r;
 	return PAM_SUCCESS;
@@ -247,7 +128,7 @@ static int login_once(struct login *l, struct sample *s)
 	pam_end(pamh, rc);
 	s->transaction = bench_now_us() - t_start;
 	if (l->phone_started)
-		pthread_join(l->phone, NULL);
+		pthread_join(l->phone_thread, NULL);
 	if (rc != PAM_SUCCESS || !l->phone_started || l->phone_error[0] != '\0') {
 		fprintf(stderr, "bench_login: PAM %d (%s); phone: %s\n", rc, pam_strerror(NULL, rc),
 			!l->phone_started   ? "never started"
@@ -325,7 +206,7 @@ int main(int argc, char **argv)
 			helper_pid = strtol(argv[i + 1], NULL, 10);
 	}
 	if (l == NULL || logins == 0 || (v = calloc(logins, sizeof(*v))) == NULL ||
-	    curl_global_init(CURL_GLOBAL_DEFAULT) != 0 || (l->curl = curl_easy_init()) == NULL)
+	    curl_global_init(CURL_GLOBAL_DEFAULT) != 0 || bench_phone_init(&l->phone, NULL) != 0)
 		goto out;
 	bench_machine();
 	for (k = 0; k < warmup; k++)
@@ -352,8 +233,8 @@ int main(int argc, char **argv)
 	}
 	rc = 0;
 out:
-	if (l != NULL && l->curl != NULL)
-		curl_easy_cleanup(l->curl);
+	if (l != NULL)
+		bench_phone_cleanup(&l->phone);
 	curl_global_cleanup();
 	free(v);
 	free(l);
