@@ -34,10 +34,10 @@
 #include "phone.h"
 #include "terminal.h"
 
-#define WARMUP	  20
-#define SERVICE	  "dingtalk"
-#define USER	  "alice"
-#define PERSON	  "alice"
+#define WARMUP	20
+#define SERVICE "dingtalk"
+#define USER	"alice"
+#define PERSON	"alice"
 
 struct login {
 	char text[16384];
