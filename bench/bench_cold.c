@@ -35,7 +35,10 @@
  *
  * Usage: bench_cold --pam-once PATH --preload LIBS --mock URL
  *          --tls-mock URL --ca FILE [--quick] [--logins N]
- *          [--poll-logins N] [--seed N] [--valgrind PATH --callgrind-dir DIR]
+ *          [--poll-logins N] [--seed N] [--child-limit-ms MS]
+ *          [--valgrind PATH --callgrind-dir DIR]
+ *   --child-limit-ms  how long a client may stay silent before it is
+ *                     killed and the run fails (default 60 s)
  * Exit 0 when every login succeeded, 1 otherwise, 2 on bad usage. */
 #include "config.h"
 
@@ -63,7 +66,8 @@ struct options {
 	const char *pam_once, *preload, *mock, *tls_mock, *ca, *valgrind, *callgrind_dir;
 	size_t logins, warmup, poll_logins;
 	unsigned seed;
-	char **envp; /* ours, with LD_PRELOAD = preload */
+	int child_limit_ms; /* a client silent this long is killed: the run fails */
+	char **envp;	    /* ours, with LD_PRELOAD = preload */
 };
 
 struct service {
@@ -208,7 +212,7 @@ static int run_login(struct job *j)
 	char line[1024];
 	struct cold_child c;
 	int rc, got_result = 0, phone_rc = 0, status;
-	int limit = j->callgrind_out != NULL ? VALGRIND_LIMIT_MS : CHILD_LIMIT_MS;
+	int limit = j->callgrind_out != NULL ? VALGRIND_LIMIT_MS : j->o->child_limit_ms;
 
 	j->counted = 0;
 	j->phone->after_authorize = j->admin != NULL ? after_authorize : NULL;
@@ -573,6 +577,7 @@ static int parse_options(int argc, char **argv, struct options *o)
 	o->logins = quick ? 5 : 200;
 	o->warmup = quick ? 1 : 3;
 	o->poll_logins = quick ? 2 : 20;
+	o->child_limit_ms = CHILD_LIMIT_MS;
 	for (i = 1; i < argc; i++) {
 		const char *v = i + 1 < argc ? argv[i + 1] : NULL;
 
@@ -598,6 +603,8 @@ static int parse_options(int argc, char **argv, struct options *o)
 			o->logins = strtoul(v, NULL, 10);
 		else if (strcmp(argv[i], "--poll-logins") == 0)
 			o->poll_logins = strtoul(v, NULL, 10);
+		else if (strcmp(argv[i], "--child-limit-ms") == 0)
+			o->child_limit_ms = atoi(v);
 		else if (strcmp(argv[i], "--seed") == 0)
 			o->seed = (unsigned)strtoul(v, NULL, 10);
 		else
@@ -605,7 +612,7 @@ static int parse_options(int argc, char **argv, struct options *o)
 		i++;
 	}
 	if (o->pam_once == NULL || o->mock == NULL || o->tls_mock == NULL || o->ca == NULL ||
-	    o->logins == 0 || o->poll_logins == 0 ||
+	    o->logins == 0 || o->poll_logins == 0 || o->child_limit_ms <= 0 ||
 	    (o->valgrind == NULL) != (o->callgrind_dir == NULL))
 		return -1;
 	return 0;
@@ -620,9 +627,10 @@ int main(int argc, char **argv)
 	int rc = 1, k, ready = 1;
 
 	if (parse_options(argc, argv, &o) != 0) {
-		fprintf(stderr, "usage: bench_cold --pam-once PATH --preload LIBS --mock URL "
-				"--tls-mock URL --ca FILE [--quick] [--logins N] [--poll-logins N] "
-				"[--seed N] [--valgrind PATH --callgrind-dir DIR]\n");
+		fprintf(stderr,
+			"usage: bench_cold --pam-once PATH --preload LIBS --mock URL "
+			"--tls-mock URL --ca FILE [--quick] [--logins N] [--poll-logins N] "
+			"[--seed N] [--child-limit-ms MS] [--valgrind PATH --callgrind-dir DIR]\n");
 		return 2;
 	}
 	ready &= service_init(&cold[0], "permit", "cold.permit", 0, 0, o.logins) == 0;
