@@ -16,7 +16,11 @@
  *     --start-only); T0/T1 before and after pam_start, T2 at
  *     pam_authenticate's start, T3 at the QR (0 if none), T4 at its
  *     return, all in microseconds; CPU_US this process's user + system
- *     time at the end (getrusage), MAXRSS_KIB its peak resident set.
+ *     time at the end (getrusage), MAXRSS_KIB its peak resident set
+ *     (VmHWM: getrusage's ru_maxrss is no use here, as Linux carries it
+ *     across execve from the parent's memory when the parent spawned
+ *     us with vfork, as posix_spawn does: every child would report
+ *     bench_cold's own size).
  * Exit 0 once the result line is written (whatever RC), 2 on bad usage,
  * 1 when it could not be written. Every prompt is answered with an empty
  * line (nobody presses Enter early: wait = poll). */
@@ -78,6 +82,22 @@ static int conversation(int n, const struct pam_message **msg, struct pam_respon
 	return PAM_SUCCESS;
 }
 
+/* This process image's peak resident set in KiB (VmHWM), or -1. */
+static long peak_rss_kib(void)
+{
+	FILE *f = fopen("/proc/self/status", "r");
+	char line[256];
+	long kib = -1;
+
+	if (f == NULL)
+		return -1;
+	while (fgets(line, sizeof(line), f) != NULL)
+		if (sscanf(line, "VmHWM: %ld kB", &kib) == 1)
+			break;
+	fclose(f);
+	return kib;
+}
+
 static long cpu_us(const struct rusage *ru)
 {
 	return (ru->ru_utime.tv_sec + ru->ru_stime.tv_sec) * 1000000L + ru->ru_utime.tv_usec +
@@ -111,6 +131,6 @@ int main(int argc, char **argv)
 	if (getrusage(RUSAGE_SELF, &ru) != 0)
 		return 1;
 	printf("result %d %.1f %.1f %.1f %.1f %.1f %ld %ld\n", rc, t0, t1, t2, shown.qr_us, t4,
-	       cpu_us(&ru), ru.ru_maxrss);
+	       cpu_us(&ru), peak_rss_kib());
 	return fflush(stdout) == 0 ? 0 : 1;
 }
