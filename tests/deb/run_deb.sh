@@ -99,7 +99,7 @@ install_pkgs() {
 # ---- 2. what dpkg -i put in place
 installed_files() {
 	local f
-	for f in "$MODULE" /usr/bin/dingtalk-ctl /usr/sbin/dingtalk-callbackd "$UNIT" \
+	for f in "$MODULE" "${MODULE%.so}_net.so" /usr/bin/dingtalk-ctl /usr/sbin/dingtalk-callbackd "$UNIT" \
 		/usr/lib/sysusers.d/dingtalk-callbackd.conf /usr/share/pam-configs/dingtalk \
 		/usr/share/doc/libpam-dingtalk/examples/sshd \
 		/usr/share/doc/libpam-dingtalk/examples/pam-auth-update.README \

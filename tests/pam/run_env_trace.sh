@@ -97,12 +97,17 @@ ok 1 "$rc" "pamtester: the login with a hostile environment succeeds" "$terminal
 [ ! -e "$attacker/keylog" ]
 ok 2 $? "no key log file appears (SSLKEYLOGFILE)"
 
-# Objects that belong to the module: itself and every library it links
-# (ldd), without glibc and libpam, which the host has loaded anyway.
+# Objects that belong to the module: itself, pam_dingtalk_net.so (libcurl's
+# side, which it loads when a login needs DingTalk) and every library
+# either links (ldd), without glibc and libpam, which the host has loaded
+# anyway.
 libs="$DT_WORK/module-libs"
+net="$(dirname "$DT_PAM_MODULE")/pam_dingtalk_net.so"
+[ -e "$net" ] || bail "$net is not built"
 {
 	echo pam_dingtalk.so
-	ldd "$DT_PAM_MODULE" | awk '{print $1}' | sed 's|.*/||' |
+	echo pam_dingtalk_net.so
+	ldd "$DT_PAM_MODULE" "$net" | awk '/:$/ { next } {print $1}' | sed 's|.*/||' |
 		grep -Ev '^(linux-vdso|ld-linux|libc\.so|libpam\.so|libpthread\.so|libdl\.so)'
 } | sort -u >"$libs"
 module_reads="$DT_WORK/module-reads"

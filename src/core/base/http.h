@@ -1,6 +1,9 @@
-/* A libcurl handle kept for one login: keep-alive and TLS session reuse
- * across its calls, timeouts inside the login's deadline, TLS 1.2+ with
- * verification always on, bounded response bodies, no redirects. */
+/* One HTTP client kept for one login: timeouts inside the login's
+ * deadline, bounded response bodies, no redirects. Over TCP (DingTalk, a
+ * fleet's service) it is libcurl (http_curl.c): keep-alive and TLS
+ * session reuse across its calls, TLS 1.2+ with verification always on.
+ * Over the helper's Unix socket it is a small client of our own
+ * (http_unix.c), so that a login shows its QR without loading libcurl. */
 #ifndef DT_HTTP_H
 #define DT_HTTP_H
 
@@ -29,7 +32,10 @@ struct dt_http_opts {
 	int (*interrupted)(void);
 };
 
+struct dt_http_backend;
+
 struct dt_http {
+	const struct dt_http_backend *tcp; /* NULL over a Unix socket */
 	void *curl;
 	struct dt_http_opts opts;
 	char errbuf[256];
@@ -54,7 +60,6 @@ struct dt_http {
 	 * the socket, and after a refusal, the uid that was there. */
 	uid_t peer_uid;
 	int peer_uid_set;
-	int peer_fd; /* the socket of the connection being used */
 	int peer_refused;
 	long peer_seen; /* -1: the peer's credentials could not be read */
 };
@@ -69,8 +74,16 @@ struct dt_http_response {
 	int64_t date_s;
 };
 
-/* Resolves opts.peer_user: an unknown user is DT_ERR_CONFIG. */
+/* Resolves opts.peer_user: an unknown user is DT_ERR_CONFIG. Over TCP,
+ * loads libcurl's side first (dt_http_preload). */
 int dt_http_init(struct dt_http *h, const struct dt_http_opts *opts, struct dt_err *err);
+
+/* Loads and sets up what a request over TCP needs (libcurl, OpenSSL's
+ * TLS), so that a later dt_http_init over TCP costs only its handle.
+ * Called while a login waits for the phone; thread-safe, idempotent. A
+ * failure (a broken installation: DT_ERR_CONFIG) is reported again by
+ * dt_http_init. */
+int dt_http_preload(struct dt_err *err);
 void dt_http_cleanup(struct dt_http *h);
 
 /* Sends a request and waits for the whole answer, never past `deadline_ms`

@@ -428,6 +428,26 @@ static int64_t prompt_deadline(const struct login *l, int64_t stop)
 
 static char *wait_for_enter(struct login *l, int fallback, struct dt_err *err);
 
+/* With the QR on the screen and the person still reaching for the phone:
+ * libcurl's side of the HTTP client (about 4 ms of loading and OpenSSL's
+ * set-up, base/http.h) is loaded now, so that the approval does not wait
+ * for it and the QR did not either. A failure is reported again by the
+ * exchange's dt_http_init; it is logged now, while the person scans.
+ * Not on a thread of its own: the environment
+ * guard gives the application's environment back to the whole process
+ * during each conversation (src/pam/env_guard.h), and libcurl reads
+ * SSLKEYLOGFILE while it sets up. wait = enter has no such moment (its
+ * QR is the prompt, which returns only with Enter): it loads at the
+ * exchange. */
+static void preload_while_scanning(const struct login *l)
+{
+	struct dt_err err;
+
+	dt_err_clear(&err);
+	if (dt_http_preload(&err) < 0)
+		dt_logf(l->log, LOG_ERR, "session %s: %s", l->registered.id, err.msg);
+}
+
 /* wait = poll: show the QR and long-poll until the phone decides or the
  * deadline nears. Over sshd, no decision within prompt_after seconds
  * turns the wait into wait = enter's prompt: on a client that showed
@@ -450,6 +470,7 @@ static char *wait_polling(struct login *l, struct dt_err *err)
 	free(text);
 	if (rc < 0)
 		return NULL;
+	preload_while_scanning(l);
 	until = prompt_deadline(l, stop);
 	while ((left = until - dt_now_ms()) >= 1000) {
 		unsigned t = left / 1000 > DT_CONTROL_WAIT_DEFAULT_S ? DT_CONTROL_WAIT_DEFAULT_S
@@ -601,14 +622,20 @@ static int identify(struct login *l, const char *code, struct dt_err *err)
 	struct dt_http api;
 	int rc;
 
-	if (dt_http_init(&api, &opts, err) < 0)
-		return -1;
+	rc = dt_http_init(&api, &opts, err);
+	if (rc < 0 && l->req->caller_controls_process && err->kind != DT_ERR_DENIED) {
+		/* Loading libcurl's side can fail for want of memory or
+		 * descriptors, which the caller of su or sudo controls. */
+		err->kind = DT_ERR_UNAVAIL;
+		return refused_if_caller_could_cause(l, 0, err);
+	}
 	/* The exchange gets its own time (login.h), not what the person left
 	 * of the login's: Enter at the last moment is no fault of DingTalk's,
 	 * and DingTalk silent for the whole budget is truly unreachable. */
-	rc = dt_dingtalk_identify(&api, l->cfg, code,
-				  budget > l->deadline_ms ? budget : l->deadline_ms, &l->out->who,
-				  err);
+	if (rc == 0)
+		rc = dt_dingtalk_identify(&api, l->cfg, code,
+					  budget > l->deadline_ms ? budget : l->deadline_ms,
+					  &l->out->who, err);
 	dt_http_cleanup(&api);
 	if (rc < 0) {
 		unreachable_if_late(l, err);
