@@ -30,15 +30,12 @@ done
 for lib in libpam_wrapper.so libnss_wrapper.so; do
 	ldconfig -p | grep -q "$lib" || { echo "cold_stage: $lib missing (libpam-wrapper, libnss-wrapper)" >&2; exit 77; }
 done
-# A module that loads a library of its own from its own directory
-# (pam_dingtalk_net.so, issue 17) needs the pollers beside it: copied
-# there, in the build tree, when it exists.
+# The module loads pam_dingtalk_net.so from its own directory, and so do
+# the pollers (built from its sources): a copy goes beside them, owned and
+# moded as the module's loader demands (src/pam/net_loader.c).
 net="$builddir/src/pam/.libs/pam_dingtalk_net.so"
-if [ -f "$net" ]; then
-	cp "$poll1" "$poll3" "$(dirname "$net")/" || exit 1
-	poll1="$(dirname "$net")/pam_poll_1s.so"
-	poll3="$(dirname "$net")/pam_poll_3s.so"
-fi
+[ -f "$net" ] || { echo "cold_stage: $net is not built" >&2; exit 1; }
+install -m 0755 "$net" "$(dirname "$poll1")/" || exit 1
 permit=$(ls /usr/lib/*/security/pam_permit.so /lib/*/security/pam_permit.so 2>/dev/null | head -n 1)
 [ -n "$permit" ] || { echo "cold_stage: pam_permit.so not found (libpam-modules)" >&2; exit 77; }
 callgrind_dir=""
