@@ -34,7 +34,7 @@ int __real_vasprintf(char **out, const char *fmt, va_list ap);
 int __real_open(const char *path, int flags, ...);
 int __real_openat(int dirfd, const char *path, int flags, ...);
 ssize_t __real_read(int fd, void *buf, size_t n);
-int __real_RAND_bytes(unsigned char *buf, int n);
+ssize_t __real_getrandom(void *buf, size_t n, unsigned flags);
 json_tokener *__real_json_tokener_new_ex(int depth);
 json_object *__real_json_object_new_object(void);
 FILE *__real_open_memstream(char **buf, size_t *size);
@@ -49,7 +49,7 @@ int __wrap_vasprintf(char **out, const char *fmt, va_list ap);
 int __wrap_open(const char *path, int flags, ...);
 int __wrap_openat(int dirfd, const char *path, int flags, ...);
 ssize_t __wrap_read(int fd, void *buf, size_t n);
-int __wrap_RAND_bytes(unsigned char *buf, int n);
+ssize_t __wrap_getrandom(void *buf, size_t n, unsigned flags);
 json_tokener *__wrap_json_tokener_new_ex(int depth);
 json_object *__wrap_json_object_new_object(void);
 FILE *__wrap_open_memstream(char **buf, size_t *size);
@@ -216,11 +216,15 @@ ssize_t __wrap_read(int fd, void *buf, size_t n)
 	return __real_read(fd, buf, n);
 }
 
-int __wrap_RAND_bytes(unsigned char *buf, int n)
+ssize_t __wrap_getrandom(void *buf, size_t n, unsigned flags)
 {
 	/* A failed draw must end the login, not leave a guessable state:
 	 * fuzz_pam_fakes.c checks every registered state. */
-	return fail_now() ? 0 : __real_RAND_bytes(buf, n);
+	if (fail_now()) {
+		errno = EIO;
+		return -1;
+	}
+	return __real_getrandom(buf, n, flags);
 }
 
 json_tokener *__wrap_json_tokener_new_ex(int depth)

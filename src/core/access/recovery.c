@@ -9,7 +9,6 @@
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
-#include <openssl/rand.h>
 
 #include "access/sources.h"
 #include "base/textbuf.h"
@@ -30,7 +29,7 @@ int dt_recovery_new_code(char code[DT_RECOVERY_CODE_SIZE], struct dt_err *err)
 	unsigned char raw[DT_RECOVERY_CODE_LEN];
 	size_t i, o = 0;
 
-	if (RAND_bytes(raw, sizeof(raw)) != 1)
+	if (dt_random_bytes(raw, sizeof(raw)) < 0)
 		return dt_err_set(err, DT_ERR_INTERNAL, "the random source failed");
 	for (i = 0; i < DT_RECOVERY_CODE_LEN; i++) {
 		if (i > 0 && i % 4 == 0)
@@ -81,7 +80,7 @@ char *dt_recovery_hash(const char *code, struct dt_err *err)
 		dt_err_set(err, DT_ERR_INTERNAL, "not a recovery code");
 		return NULL;
 	}
-	if (RAND_bytes(salt, sizeof(salt)) != 1 || derive(norm, salt, ITERATIONS, hash) < 0) {
+	if (dt_random_bytes(salt, sizeof(salt)) < 0 || derive(norm, salt, ITERATIONS, hash) < 0) {
 		dt_err_set(err, DT_ERR_INTERNAL, "cannot hash the recovery code");
 		return NULL;
 	}

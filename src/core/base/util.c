@@ -2,13 +2,14 @@
 
 #include "base/util.h"
 
+#include <errno.h>
 #include <openssl/crypto.h>
-#include <openssl/rand.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 
 int dt_base64url(const unsigned char *in, size_t n, char *out, size_t out_size)
 {
@@ -40,6 +41,23 @@ int dt_base64url(const unsigned char *in, size_t n, char *out, size_t out_size)
 	return (int)o;
 }
 
+int dt_random_bytes(void *buf, size_t n)
+{
+	unsigned char *p = buf;
+	ssize_t got;
+
+	while (n > 0) {
+		got = getrandom(p, n, 0);
+		if (got < 0 && errno == EINTR)
+			continue;
+		if (got <= 0)
+			return -1;
+		p += got;
+		n -= (size_t)got;
+	}
+	return 0;
+}
+
 int dt_random_token(char *out, size_t out_size, size_t nbytes)
 {
 	unsigned char raw[96];
@@ -47,7 +65,7 @@ int dt_random_token(char *out, size_t out_size, size_t nbytes)
 
 	if (nbytes == 0 || nbytes > sizeof(raw))
 		return -1;
-	if (RAND_bytes(raw, (int)nbytes) != 1)
+	if (dt_random_bytes(raw, nbytes) < 0)
 		return -1;
 	rc = dt_base64url(raw, nbytes, out, out_size);
 	OPENSSL_cleanse(raw, sizeof(raw));
@@ -65,7 +83,7 @@ int dt_random_range(unsigned lo, unsigned hi, unsigned *out)
 	 * equally likely. */
 	limit = 0xffffffffu - (0xffffffffu % span);
 	do {
-		if (RAND_bytes((unsigned char *)&v, sizeof(v)) != 1)
+		if (dt_random_bytes(&v, sizeof(v)) < 0)
 			return -1;
 	} while (v >= limit);
 	*out = lo + v % span;

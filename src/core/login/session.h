@@ -15,7 +15,7 @@ struct dt_session {
 	unsigned number; /* 10..99 */
 };
 
-/* Fresh state and number from OpenSSL's RAND_bytes. */
+/* Fresh state and number from the kernel's generator (dt_random_bytes). */
 int dt_session_new(struct dt_session *s, struct dt_err *err);
 
 /* Wipes the state. */
