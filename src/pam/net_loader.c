@@ -36,18 +36,24 @@ static int refuse(const char *path, const char *why, struct dt_err *err)
 			  why);
 }
 
-/* Owned by `owner`, the right type, not writable by group or others. */
+/* Owned by `owner`, the right type, not writable by group or others. The
+ * library itself may not be a symbolic link (lstat): its target's
+ * directory would escape the check. The directory is the module's own,
+ * whatever path led there. */
 static int trusted(const char *path, uid_t owner, mode_t type, struct dt_err *err)
 {
 	struct stat st;
 	char why[96];
 
-	if (stat(path, &st) < 0) {
+	if ((type == S_IFDIR ? stat(path, &st) : lstat(path, &st)) < 0) {
 		snprintf(why, sizeof(why), "%s", strerror(errno));
 		return refuse(path, why, err);
 	}
 	if ((st.st_mode & S_IFMT) != type)
-		return refuse(path, type == S_IFDIR ? "not a directory" : "not a regular file",
+		return refuse(path,
+			      type == S_IFDIR			 ? "not a directory"
+			      : (st.st_mode & S_IFMT) == S_IFLNK ? "a symbolic link"
+								 : "not a regular file",
 			      err);
 	if (st.st_uid != owner) {
 		snprintf(why, sizeof(why), "owned by uid %u, not by the module's owner (uid %u)",
@@ -101,8 +107,12 @@ static const struct dt_http_backend *load(struct dt_err *err)
 	}
 	slot = dlsym(lib, NET_SYMBOL);
 	table = slot != NULL ? *slot : NULL;
-	if (table == NULL || table->abi != DT_HTTP_BACKEND_ABI ||
-	    table->http_size != sizeof(struct dt_http)) {
+	if (table == NULL || table->abi != DT_HTTP_BACKEND_ABI || table->version == NULL ||
+	    strcmp(table->version, PACKAGE_VERSION) != 0 ||
+	    table->http_size != sizeof(struct dt_http) ||
+	    table->opts_size != sizeof(struct dt_http_opts) ||
+	    table->response_size != sizeof(struct dt_http_response) ||
+	    table->err_size != sizeof(struct dt_err)) {
 		refuse(path, "built for another version of pam_dingtalk.so", err);
 		dlclose(lib);
 		return NULL;
@@ -120,4 +130,11 @@ const struct dt_http_backend *dt_http_backend_get(struct dt_err *err)
 	table = loaded;
 	pthread_mutex_unlock(&load_lock);
 	return table;
+}
+
+int dt_http_backend_check(struct dt_err *err)
+{
+	char path[4200];
+
+	return find_library(path, sizeof(path), err);
 }

@@ -20,6 +20,7 @@
 #include "access/accounts.h"
 #include "base/clock.h"
 #include "base/err.h"
+#include "base/http_backend.h"
 #include "base/log.h"
 #include "login/login.h"
 #include "login/messages.h"
@@ -489,6 +490,17 @@ static int refuse_leaking_host(struct dt_err *err)
 			  name);
 }
 
+/* pam_dingtalk_net.so missing, foreign or untrusted beside the module
+ * (src/pam/net_loader.c): refused before anything else, never taken for
+ * an outage. Linked into a stack on its own, the module once could not
+ * load at all without libcurl, and the stack failed closed; failmode =
+ * safe must not turn a copy of the module without its library into
+ * logins that skip DingTalk. */
+static int refuse_broken_install(struct dt_err *err)
+{
+	return dt_http_backend_check(err);
+}
+
 /* A caller who controls the process must not starve it of descriptors or
  * memory (rlimit_guard.h); if the guard could not raise a limit, refuse
  * rather than let the shortage pass for an outage. */
@@ -540,8 +552,10 @@ static int authenticate_guarded(pam_handle_t *pamh, int flags, int argc, const c
 		cfg.proxy_env = 0;
 	if (cfg.proxy_env)
 		pam_dt_env_allow_proxy();
-	if (refuse_leaking_host(&err) < 0 || refuse_low_limit(&err) < 0) {
-		/* The caller provoked it: no failmode fallback. */
+	if (refuse_leaking_host(&err) < 0 || refuse_low_limit(&err) < 0 ||
+	    refuse_broken_install(&err) < 0) {
+		/* The caller provoked it, or the host is broken: no failmode
+		 * fallback. */
 		rc = pam_code_for(err.kind, PAM_SUCCESS);
 		goto done;
 	}

@@ -22,6 +22,7 @@ import re
 import shutil
 import signal
 import stat
+import struct
 import subprocess
 import sys
 import tempfile
@@ -537,14 +538,36 @@ def test_doctor_ssh_wait():
     session = os.path.join(WORK, "sshd-session-two-versions")
     shutil.copy(os.path.join(os.path.dirname(os.path.dirname(sshd10)), "libexec", "sshd-session"),
                 session)
-    with open(session, "ab") as fh:
-        fh.write(b"\0OpenSSH_9.2p1\0")
+    # Planted in .rodata, where the module reads (sshd_version.c): the
+    # first bytes of the section, clear of the real string.
+    plant_in_rodata(session, b"\0OpenSSH_9.2p1\0")
     with open(sshd_config, "a") as fh:
         fh.write("SshdSessionPath %s\n" % session)
     rc, out, _ = ctl(conf, "doctor", "--sshd", sshd10, *stage)
     T.ok(re.search(r"^warn +sshd-wait .*names several OpenSSH versions.*keep the prompt.*set "
                    r"wait = poll in \[service sshd\]", out, re.M),
          "doctor recommends the override when it cannot tell the version for sure", out)
+
+
+def plant_in_rodata(path, text):
+    """Overwrites the start of the ELF64 program's .rodata section with
+    `text` (a copy of sshd-session that is read, never run)."""
+    with open(path, "r+b") as fh:
+        data = fh.read()
+        shoff, = struct.unpack_from("<Q", data, 0x28)
+        shentsize, shnum, shstrndx = struct.unpack_from("<HHH", data, 0x3a)
+        sections = [struct.unpack_from("<IIQQQQ", data, shoff + i * shentsize)
+                    for i in range(shnum)]
+        names_off = sections[shstrndx][4]
+        for name, _type, _flags, _addr, offset, size in sections:
+            end = data.index(b"\0", names_off + name)
+            if data[names_off + name:end] == b".rodata":
+                real = data.find(b"OpenSSH_", offset, offset + size)
+                at = offset if real < 0 or real >= offset + len(text) + 8 else real + 64
+                fh.seek(at)
+                fh.write(text)
+                return
+    raise RuntimeError("%s has no .rodata" % path)
 
 
 def start_fake_fleet(keys_text, *replicas):

@@ -3,6 +3,8 @@
 socket and answers every request with one canned HTTP answer.
 
   fake_helper.py SOCKET STATUS BODY [UID] [--get STATUS BODY] [--delete STATUS BODY]
+  fake_helper.py SOCKET 0 - : reads each request and closes the connection
+                              without an answer (a helper that dropped it)
 
 --get and --delete give waits and cancels answers of their own (STATUS
 BODY then answers only the registration, POST), so that a whole login can
@@ -69,6 +71,9 @@ def main():
                 log_command(raw)
             sys.stderr.flush()
             status, body = per_method.get(self.command, default)
+            if status == 0:
+                self.close_connection = True
+                return
             self.send_response(status)
             self.send_header("Content-Type", "application/json")
             self.send_header("Content-Length", str(len(body)))

@@ -11,14 +11,14 @@
 set -u
 . "$DT_SRCDIR/tests/harness.sh"
 
-echo "1..6"
+echo "1..8"
 if ! command -v pamtester >/dev/null || [ ! -e "$DT_WRAPPER_ENV" ]; then
-	for i in 1 2 3 4 5 6; do echo "ok $i # SKIP needs pamtester and the test tools"; done
+	for i in 1 2 3 4 5 6 7 8; do echo "ok $i # SKIP needs pamtester and the test tools"; done
 	exit 0
 fi
 # An ASan module cannot be loaded into the uninstrumented pamtester.
 if grep -q __asan_init "$DT_PAM_MODULE" 2>/dev/null; then
-	for i in 1 2 3 4 5 6; do echo "ok $i # SKIP the module is built with sanitizers"; done
+	for i in 1 2 3 4 5 6 7 8; do echo "ok $i # SKIP the module is built with sanitizers"; done
 	exit 0
 fi
 
@@ -34,6 +34,7 @@ dt_start_helper || bail "dingtalk-callbackd did not start: $(cat "$DT_WORK/callb
 dt_write_map
 dt_services_dir >/dev/null
 conf=$(dt_module_conf netload 'timeout = 20' 'wait = poll')
+safe_conf=$(dt_module_conf netload_safe 'timeout = 20' 'wait = poll' 'failmode = safe')
 printf 'root:x:0:0:root:/root:/bin/bash\nalice:x:1001:1001:Alice:/nonexistent:/bin/bash\n' \
 	>"$DT_WORK/passwd"
 printf 'root:x:0:\nalice:x:1001:\n' >"$DT_WORK/group"
@@ -111,5 +112,31 @@ else
 	chown 4242 "$dir/pam_dingtalk_net.so"
 	login owner
 	refused 6 owner "owned by uid 4242, not by the module's owner (uid 0)"
+fi
+
+# A symbolic link in the library's place: judged by itself, not its target.
+dir=$(stage symlink)
+mv "$dir/pam_dingtalk_net.so" "$DT_WORK/elsewhere.so"
+ln -s "$DT_WORK/elsewhere.so" "$dir/pam_dingtalk_net.so"
+login symlink
+refused 7 symlink "$dir/pam_dingtalk_net.so: a symbolic link"
+
+# failmode = safe in a break-glass stack (pam_dingtalk.conf(5)): a module
+# copied without its library must not let everyone through the fallback.
+# The library is checked before any QR: refused there, failmode untouched.
+dir=$(stage safe)
+rm "$dir/pam_dingtalk_net.so"
+{
+	echo "auth [success=done authinfo_unavail=ignore ignore=ignore default=die] $dir/pam_dingtalk.so conf=$safe_conf"
+	echo "auth required $(ls /usr/lib/*/security/pam_permit.so /lib/*/security/pam_permit.so 2>/dev/null | head -n 1)"
+} >"$DT_WORK/services/dingtalk-safe"
+login safe
+terminal="$DT_WORK/safe.terminal"
+if ! grep -q "successfully authenticated" "$terminal" && ! grep -q "Scan the QR" "$terminal" &&
+	grep -q "reinstall pam_dingtalk" "$terminal" && ! grep -q "failmode = safe, not checked" "$terminal"; then
+	echo "ok 8 - failmode = safe: a missing library refuses before the QR, never the fallback"
+else
+	echo "not ok 8 - failmode = safe: a missing library refuses before the QR, never the fallback"
+	sed 's/^/# /' "$terminal" | grep -v '█\|▀\|▄'
 fi
 exit 0

@@ -87,6 +87,8 @@ fake_helper fake_types 201 '{"id": 12345678, "short_url": ["http://x/l/a"], "exp
 	bail "fake helper"
 # A 503 that is not the helper's "full": a helper that cannot serve.
 fake_helper fake_503 503 '{"error": "overloaded", "instance": "abcdefghijklmnop"}' || bail "fake helper"
+# A helper that reads the registration and drops the connection.
+fake_helper fake_drop 0 - || bail "fake helper"
 # Fakes listening as a user who is not root: one nobody allowed, one that
 # helper_user allows (it answers HTML, so a request that arrives shows).
 fake_helper fake_nonroot 201 '<html>impostor</html>' 4242 || bail "fake helper"
@@ -161,6 +163,7 @@ service dingtalk_helper2_safe "$(dt_module_conf helper2_safe "$t" "$helper2" 'fa
 service dingtalk_fake_html "$(dt_module_conf fake_html "$t" "helper = unix:$DT_WORK/fake_html.sock")"
 service dingtalk_fake_types "$(dt_module_conf fake_types "$t" "helper = unix:$DT_WORK/fake_types.sock")"
 service dingtalk_fake_503 "$(dt_module_conf fake_503 "$t" "helper = unix:$DT_WORK/fake_503.sock")"
+service dingtalk_fake_drop "$(dt_module_conf fake_drop "$t" "helper = unix:$DT_WORK/fake_drop.sock")"
 service dingtalk_fake_nonroot "$(dt_module_conf fake_nonroot "$t" "helper = unix:$DT_WORK/fake_nonroot.sock" 'helper_user = 4243')"
 service dingtalk_fake_nonroot_safe "$(dt_module_conf fake_nonroot_safe "$t" "helper = unix:$DT_WORK/fake_nonroot.sock" 'helper_user = 4243' 'failmode = safe')"
 service dingtalk_fake_helper_user "$(dt_module_conf fake_helper_user "$t" "helper = unix:$DT_WORK/fake_helper_user.sock" 'helper_user = 4243')"

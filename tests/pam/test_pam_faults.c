@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -309,6 +310,49 @@ static void test_helper_answers_503_without_full(void **state)
 	assert_logged("helper: registration refused with HTTP 503: overloaded");
 	assert_int_equal(c.links_seen, 0);
 	assert_within_deadline(seconds);
+}
+
+/* A registration whose connection broke after the request was sent: in a
+ * root daemon (sshd) the helper is unreachable, failmode's to judge; with
+ * the invoking user's real uid (su, sudo: setresuid here, as su runs), the
+ * caller may have caused it by stopping the process until the helper
+ * dropped the connection, so it is a refusal. */
+static void test_registration_cut_off(void **state)
+{
+	struct conv_ctx c;
+	double seconds;
+	int status;
+	pid_t pid;
+
+	(void)state;
+	new_case(&c, NULL, HELPER_KEEP);
+	assert_pam(authenticate("dingtalk_fake_drop", &c, &seconds), PAM_AUTHINFO_UNAVAIL);
+	assert_logged("cannot reach the helper on unix:");
+	assert_int_equal(c.links_seen, 0);
+	if (geteuid() != 0) {
+		printf("# not root: the su-like half of this test is skipped\n");
+		return;
+	}
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		if (setresuid(65534, 0, 0) != 0)
+			_exit(100);
+		new_case(&c, NULL, HELPER_KEEP);
+		status = authenticate("dingtalk_fake_drop", &c, &seconds);
+		/* The child's case log is its own: judged here. */
+		if (strstr(read_case_log(), "the connection broke after the request was sent, in a "
+					    "process its caller controls (refused, not "
+					    "unavailable)") == NULL)
+			_exit(101);
+		_exit(status);
+	}
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status));
+	if (WEXITSTATUS(status) == 101)
+		fail_msg("the refusal's reason is not in the log (DT_WORK/case-%u.log)",
+			 pt_case_number() + 1);
+	assert_pam(WEXITSTATUS(status), PAM_AUTH_ERR);
 }
 
 /* ---- the phone's answer: "Not me", an expiry, sudo's command ---- */
@@ -912,6 +956,7 @@ int main(void)
 	    cmocka_unit_test(test_helper_answers_html),
 	    cmocka_unit_test(test_helper_answers_wrong_types),
 	    cmocka_unit_test(test_helper_answers_503_without_full),
+	    cmocka_unit_test(test_registration_cut_off),
 	    cmocka_unit_test(test_not_me_is_a_refusal_that_stands_out),
 	    cmocka_unit_test(test_not_me_never_reaches_failmode),
 	    cmocka_unit_test(test_not_me_in_chinese),

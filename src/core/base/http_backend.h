@@ -12,11 +12,18 @@
 
 /* Raised whenever the table or struct dt_http changes shape: a module
  * and a library from different builds refuse each other. */
-#define DT_HTTP_BACKEND_ABI 1
+#define DT_HTTP_BACKEND_ABI 2
 
 struct dt_http_backend {
 	int abi;
-	size_t http_size; /* sizeof(struct dt_http) where the table was built */
+	/* Where the table was built: both sides must agree exactly, or the
+	 * module refuses the library (an upgrade between the module's load and
+	 * the library's, or a file left behind by another install). */
+	const char *version;  /* PACKAGE_VERSION */
+	size_t http_size;     /* sizeof(struct dt_http) */
+	size_t opts_size;     /* sizeof(struct dt_http_opts) */
+	size_t response_size; /* sizeof(struct dt_http_response) */
+	size_t err_size;      /* sizeof(struct dt_err) */
 	/* Once per process before the first handle: libcurl's and OpenSSL's
 	 * global set-up. Safe to call again. */
 	int (*warm)(struct dt_err *err);
@@ -34,5 +41,11 @@ extern const struct dt_http_backend dt_http_curl_backend;
 /* The table to use, found or loaded on first use; NULL with err set when
  * it cannot be (a broken installation: DT_ERR_CONFIG). Thread-safe. */
 const struct dt_http_backend *dt_http_backend_get(struct dt_err *err);
+
+/* Whether the table can be found where it must be, without loading it
+ * (a few stat calls): the module checks this before a login, so that a
+ * missing or untrusted library refuses at once, before failmode could
+ * take it for an outage. 0, or -1 with err set (DT_ERR_CONFIG). */
+int dt_http_backend_check(struct dt_err *err);
 
 #endif

@@ -281,7 +281,11 @@ static int curl_request(struct dt_http *h, const char *method, const char *url,
 
 const struct dt_http_backend dt_http_curl_backend = {
     .abi = DT_HTTP_BACKEND_ABI,
+    .version = PACKAGE_VERSION,
     .http_size = sizeof(struct dt_http),
+    .opts_size = sizeof(struct dt_http_opts),
+    .response_size = sizeof(struct dt_http_response),
+    .err_size = sizeof(struct dt_err),
     .warm = curl_warm,
     .init = curl_init,
     .cleanup = curl_cleanup,

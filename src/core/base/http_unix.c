@@ -30,7 +30,24 @@ struct call {
 	int64_t end_ms;
 	char *buf; /* what was read: head, then body; wiped when freed */
 	size_t len, cap;
+	int64_t asked_ms; /* when opts.interrupted was last asked */
 };
+
+/* Ctrl-C at the terminal: asked at least once a second, whether the peer
+ * is silent or keeps sending. */
+static int interrupted(struct call *c, struct dt_err *err)
+{
+	int64_t now = dt_now_ms();
+
+	if (c->h->opts.interrupted == NULL || now - c->asked_ms < TICK_MS)
+		return 0;
+	c->asked_ms = now;
+	if (!c->h->opts.interrupted())
+		return 0;
+	return dt_err_set(err, DT_ERR_INTERRUPTED,
+			  "interrupted at the terminal while waiting for the %s",
+			  c->h->opts.peer_name);
+}
 
 static int unreachable(struct call *c, int errnum, struct dt_err *err)
 {
@@ -40,15 +57,16 @@ static int unreachable(struct call *c, int errnum, struct dt_err *err)
 	    errnum == ENOENT || errnum == ECONNREFUSED ? " (is dingtalk-callbackd running?)" : "");
 }
 
+/* Every transport failure reads "cannot reach the helper on unix:PATH:
+ * ...", as logs and the administrator's searches expect. */
 static int broken(struct call *c, const char *what, struct dt_err *err)
 {
 	c->h->transient = 1;
-	return dt_err_set(err, DT_ERR_UNAVAIL, "the %s on unix:%s %s", c->h->opts.peer_name,
-			  c->h->opts.unix_socket, what);
+	return dt_err_set(err, DT_ERR_UNAVAIL, "cannot reach the %s on unix:%s: it %s",
+			  c->h->opts.peer_name, c->h->opts.unix_socket, what);
 }
 
-/* Waits until the socket is ready for `events`, within the call's end,
- * asking opts.interrupted at least once a second. */
+/* Waits until the socket is ready for `events`, within the call's end. */
 static int await(struct call *c, short events, struct dt_err *err)
 {
 	struct pollfd p = {.fd = c->fd, .events = events, .revents = 0};
@@ -56,6 +74,8 @@ static int await(struct call *c, short events, struct dt_err *err)
 	int rc;
 
 	for (;;) {
+		if (interrupted(c, err) < 0)
+			return -1;
 		left = c->end_ms - dt_now_ms();
 		if (left <= 0) {
 			c->h->timed_out = 1;
@@ -68,11 +88,7 @@ static int await(struct call *c, short events, struct dt_err *err)
 		if (rc > 0)
 			return 0;
 		if (rc < 0 && errno != EINTR)
-			return broken(c, "could not be waited on", err);
-		if (c->h->opts.interrupted != NULL && c->h->opts.interrupted())
-			return dt_err_set(err, DT_ERR_INTERRUPTED,
-					  "interrupted at the terminal while waiting for the %s",
-					  c->h->opts.peer_name);
+			return broken(c, "could not be waited on (poll failed)", err);
 	}
 }
 
@@ -117,6 +133,7 @@ static int connect_helper(struct call *c, struct dt_err *err)
 {
 	struct sockaddr_un sa = {.sun_family = AF_UNIX, .sun_path = {0}};
 	const char *path = c->h->opts.unix_socket;
+	int64_t left;
 
 	if (strlen(path) >= sizeof(sa.sun_path))
 		return dt_err_set(err, DT_ERR_CONFIG, "unix:%s: the path is longer than %zu bytes",
@@ -135,14 +152,16 @@ static int connect_helper(struct call *c, struct dt_err *err)
 			c->h->transient = 1;
 			return unreachable(c, errno, err);
 		}
-		if (dt_now_ms() + BUSY_RETRY_MS >= c->end_ms ||
-		    (c->h->opts.interrupted != NULL && c->h->opts.interrupted())) {
+		left = c->end_ms - dt_now_ms();
+		if (left <= 0) {
 			c->h->unsent = 1;
 			c->h->transient = 1;
 			c->h->timed_out = 1;
 			return unreachable(c, EAGAIN, err);
 		}
-		poll(NULL, 0, BUSY_RETRY_MS);
+		if (interrupted(c, err) < 0)
+			return -1;
+		poll(NULL, 0, left < BUSY_RETRY_MS ? (int)left : BUSY_RETRY_MS);
 	}
 	return check_peer(c, err);
 }
@@ -278,6 +297,7 @@ static int grow(struct call *c)
  * of the stream, 0 with `want` reached. */
 static int read_more(struct call *c, size_t want, struct dt_err *err)
 {
+	size_t room;
 	ssize_t n;
 
 	while (want == 0 || c->len < want) {
@@ -285,12 +305,16 @@ static int read_more(struct call *c, size_t want, struct dt_err *err)
 			if (c->cap >= HEAD_MAX + DT_HTTP_MAX_BODY + 1)
 				return dt_err_set(
 				    err, DT_ERR_UNAVAIL,
-				    "%s on unix:%s: answer larger than %d bytes, refused",
+				    "the %s on unix:%s: answer larger than %d bytes, refused",
 				    c->h->opts.peer_name, c->h->opts.unix_socket, DT_HTTP_MAX_BODY);
 			if (grow(c) < 0)
 				return dt_err_oom(err);
 		}
-		n = recv(c->fd, c->buf + c->len, c->cap - 1 - c->len, 0);
+		room = c->cap - 1 - c->len;
+		/* The head is read no further than HEAD_MAX. */
+		if (want == (size_t)-1 && room > HEAD_MAX - c->len)
+			room = HEAD_MAX - c->len;
+		n = recv(c->fd, c->buf + c->len, room, 0);
 		if (n > 0) {
 			size_t from = c->len > 3 ? c->len - 3 : 0;
 
@@ -400,7 +424,7 @@ static int read_answer(struct call *c, struct dt_http_response *resp, struct dt_
 	if (length == -2 || length > DT_HTTP_MAX_BODY)
 		return dt_err_set(
 		    err, DT_ERR_UNAVAIL,
-		    "%s on unix:%s: answer larger than %d bytes or unreadable, refused",
+		    "the %s on unix:%s: answer larger than %d bytes or unreadable, refused",
 		    c->h->opts.peer_name, c->h->opts.unix_socket, DT_HTTP_MAX_BODY);
 	if (!eof && read_more(c, length >= 0 ? head_len + (size_t)length : 0, err) < 0)
 		return -1;
@@ -422,7 +446,13 @@ int dt_http_unix_request(struct dt_http *h, const char *method, const char *url,
 			 const char *const *headers, const char *body, int64_t deadline_ms,
 			 struct dt_http_response *resp, struct dt_err *err)
 {
-	struct call c = {.h = h, .fd = -1, .end_ms = deadline_ms, .buf = NULL, .len = 0, .cap = 0};
+	struct call c = {.h = h,
+			 .fd = -1,
+			 .end_ms = deadline_ms,
+			 .buf = NULL,
+			 .len = 0,
+			 .cap = 0,
+			 .asked_ms = dt_now_ms()};
 	int rc;
 
 	if (h->request_timeout_ms > 0 && dt_now_ms() + h->request_timeout_ms < deadline_ms)

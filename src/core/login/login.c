@@ -209,6 +209,25 @@ static int register_session(struct login *l, struct dt_session *s, struct dt_hel
 	return 0;
 }
 
+/* The registration's half of the rule above: under su and sudo, a request
+ * that reached the helper and then lost its connection may be the
+ * caller's doing (the process stopped until the helper dropped the idle
+ * connection, SECURITY.md), so it is a refusal there. A helper that could
+ * not be reached at all (no connection: `unsent`) or that answered with
+ * an error of its own stays unavailable. */
+static int refused_if_caller_cut_it(const struct login *l, struct dt_err *err)
+{
+	const struct dt_http *h = &l->helper.http;
+
+	if (!l->req->caller_controls_process || err->kind != DT_ERR_UNAVAIL || !h->transient ||
+	    h->unsent)
+		return -1;
+	err->kind = DT_ERR_DENIED;
+	dt_err_prefix(err, "the connection broke after the request was sent, in a process its "
+			   "caller controls (refused, not unavailable): ");
+	return -1;
+}
+
 /* Makes l->registered the session the login waits for. */
 static void adopt_session(struct login *l)
 {
@@ -223,7 +242,8 @@ static int start_session(struct login *l, struct dt_err *err)
 		tell_limit(l, l->registered.refused);
 		if (err->kind == DT_ERR_DENIED)
 			return -1;
-		return unreachable_if_late(l, err);
+		unreachable_if_late(l, err);
+		return refused_if_caller_cut_it(l, err);
 	}
 	adopt_session(l);
 	return 0;
