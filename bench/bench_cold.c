@@ -6,10 +6,13 @@
  * (cold_traffic.h). Set up by cold_stage.sh.
  *
  * 1. Cold logins, interleaved login by login (so noise hits all alike)
- *    through three services: `permit` (pam_permit.so: the baseline, what
+ *    through four services: `permit` (pam_permit.so: the baseline, what
  *    any PAM client costs), `dingtalk` (the module against the mock over
- *    plain HTTP) and `dingtalk_tls` (over HTTPS with a test CA). The
- *    phone approves at once. Per service (pam_once.c's stamps):
+ *    plain HTTP), `dingtalk_tls` (over HTTPS with a test CA) and
+ *    `dingtalk_fleet` (the module as a fleet host: it loads its network
+ *    library and registers over HTTPS, signed, with the helper's TCP
+ *    control listener before the QR; the mock over HTTP). The phone
+ *    approves at once. Per service (pam_once.c's stamps):
  *      cold.S.pam_start           pam_start: loading the modules
  *      cold.S.to_qr               pam_authenticate start -> the QR shown
  *      cold.S.approval_to_result  the phone's confirmation answered ->
@@ -19,7 +22,10 @@
  *    and, from those, cold.module_load (pam_start of dingtalk minus
  *    permit's, p50), cold.module_cpu (CPU of dingtalk minus permit's,
  *    p50), cold.tls_cpu (dingtalk_tls minus dingtalk, p50: the TLS
- *    handshake to DingTalk). The mock's counts per login:
+ *    handshake to DingTalk), cold.fleet_to_qr_extra.p50 and
+ *    cold.fleet_cpu_extra.p50 (dingtalk_fleet minus dingtalk, p50s: the
+ *    library's load, the TLS handshake to the replica and the signing
+ *    before the QR; the signed wait after it). The mock's counts per login:
  *    cold.dingtalk_connections, cold.dingtalk_tls_handshakes,
  *    cold.S.requests_per_login and per endpoint.
  * 2. Long-poll against polling: the same logins through `dingtalk`,
@@ -61,6 +67,7 @@
 #define VALGRIND_LIMIT_MS 300000
 #define DELAY_MIN_MS	  500
 #define DELAY_MAX_MS	  4000
+#define COLD_SERVICES	  4 /* permit, dingtalk, dingtalk_tls, dingtalk_fleet */
 
 struct options {
 	const char *pam_once, *preload, *mock, *tls_mock, *ca, *valgrind, *callgrind_dir;
@@ -364,20 +371,24 @@ static int cold_logins(const struct options *o, struct service *svc, size_t nsvc
 
 static void report_cold(struct service *svc)
 {
-	/* svc: permit, dingtalk, dingtalk_tls */
-	double load, cpu_permit, cpu_dt, cpu_tls;
-	size_t n = svc[0].n;
+	/* svc: COLD_SERVICES (permit, dingtalk, dingtalk_tls, dingtalk_fleet) */
+	double load, cpu_permit, cpu_dt, cpu_tls, cpu_fleet, qr_dt, qr_fleet;
+	size_t n = svc[0].n, k;
 
-	report_service(&svc[0]);
-	report_service(&svc[1]);
-	report_service(&svc[2]);
+	for (k = 0; k < COLD_SERVICES; k++)
+		report_service(&svc[k]);
 	load = p50(svc[1].pam_start, n) - p50(svc[0].pam_start, n);
 	cpu_permit = p50(svc[0].cpu, n);
 	cpu_dt = p50(svc[1].cpu, n);
 	cpu_tls = p50(svc[2].cpu, n);
+	cpu_fleet = p50(svc[3].cpu, n);
+	qr_dt = p50(svc[1].to_qr, n);
+	qr_fleet = p50(svc[3].to_qr, n);
 	bench_result("cold.module_load.p50", load / 1000, "ms");
 	bench_result("cold.module_cpu.p50", (cpu_dt - cpu_permit) / 1000, "ms");
 	bench_result("cold.tls_cpu.p50", (cpu_tls - cpu_dt) / 1000, "ms");
+	bench_result("cold.fleet_to_qr_extra.p50", (qr_fleet - qr_dt) / 1000, "ms");
+	bench_result("cold.fleet_cpu_extra.p50", (cpu_fleet - cpu_dt) / 1000, "ms");
 	if (svc[1].traffic_n > 0)
 		bench_result("cold.dingtalk_connections",
 			     (double)svc[1].traffic.connections / (double)svc[1].traffic_n,
@@ -621,7 +632,7 @@ static int parse_options(int argc, char **argv, struct options *o)
 int main(int argc, char **argv)
 {
 	struct options o;
-	struct service cold[3], poll[3];
+	struct service cold[COLD_SERVICES], poll[3];
 	struct bench_phone phone;
 	CURL *admin = NULL;
 	int rc = 1, k, ready = 1;
@@ -636,6 +647,8 @@ int main(int argc, char **argv)
 	ready &= service_init(&cold[0], "permit", "cold.permit", 0, 0, o.logins) == 0;
 	ready &= service_init(&cold[1], "dingtalk", "cold.dingtalk", 0, 1, o.logins) == 0;
 	ready &= service_init(&cold[2], "dingtalk_tls", "cold.dingtalk_tls", 1, 1, o.logins) == 0;
+	ready &=
+	    service_init(&cold[3], "dingtalk_fleet", "cold.dingtalk_fleet", 0, 1, o.logins) == 0;
 	ready &= service_init(&poll[0], "dingtalk", "cold.poll.dingtalk", 0, 1, o.poll_logins) == 0;
 	ready &= service_init(&poll[1], "poll_1s", "cold.poll.poll_1s", 0, 1, o.poll_logins) == 0;
 	ready &= service_init(&poll[2], "poll_3s", "cold.poll.poll_3s", 0, 1, o.poll_logins) == 0;
@@ -645,7 +658,7 @@ int main(int argc, char **argv)
 	    bench_phone_init(&phone, o.ca) != 0)
 		goto out;
 	bench_machine();
-	if (cold_logins(&o, cold, 3, admin, &phone) != 0)
+	if (cold_logins(&o, cold, COLD_SERVICES, admin, &phone) != 0)
 		goto out;
 	report_cold(cold);
 	if (poll_logins(&o, poll) != 0)
@@ -659,9 +672,9 @@ out:
 	if (admin != NULL)
 		curl_easy_cleanup(admin);
 	curl_global_cleanup();
-	for (k = 0; k < 3; k++) {
+	for (k = 0; k < COLD_SERVICES; k++)
 		service_free(&cold[k]);
+	for (k = 0; k < 3; k++)
 		service_free(&poll[k]);
-	}
 	return rc;
 }
