@@ -528,8 +528,8 @@ static double callgrind_one(const struct options *o, struct service *s, int star
 
 static int callgrind(const struct options *o, struct service *svc, struct bench_phone *phone)
 {
-	/* svc: permit, dingtalk */
-	double login[2], start[2];
+	/* svc: permit, dingtalk, dingtalk_tls, dingtalk_fleet */
+	double login[2], start[2], fleet;
 	int k;
 
 	for (k = 0; k < 2; k++) {
@@ -541,12 +541,20 @@ static int callgrind(const struct options *o, struct service *svc, struct bench_
 			return -1;
 		}
 	}
+	fleet = callgrind_one(o, &svc[3], 0, phone);
+	if (fleet < 0) {
+		fprintf(stderr, "bench_cold: callgrind of %s gave no instruction count\n",
+			svc[3].name);
+		return -1;
+	}
 	bench_result("cold.callgrind.permit.Ir", login[0], "instructions");
 	bench_result("cold.callgrind.dingtalk.Ir", login[1], "instructions");
 	bench_result("cold.callgrind.module.Ir", login[1] - login[0], "instructions");
 	bench_result("cold.callgrind.permit.pam_start.Ir", start[0], "instructions");
 	bench_result("cold.callgrind.dingtalk.pam_start.Ir", start[1], "instructions");
 	bench_result("cold.callgrind.module_load.Ir", start[1] - start[0], "instructions");
+	bench_result("cold.callgrind.dingtalk_fleet.Ir", fleet, "instructions");
+	bench_result("cold.callgrind.fleet_extra.Ir", fleet - login[1], "instructions");
 	return 0;
 }
 
