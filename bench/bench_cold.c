@@ -36,8 +36,12 @@
  * 3. With --callgrind-dir and --valgrind: one login of dingtalk and of
  *    permit under callgrind (the client only), and pam_start alone of
  *    each (pam_once --start-only): cold.callgrind.*.Ir, instructions,
- *    stable where wall time is not; the files stay in DIR for
- *    callgrind_annotate.
+ *    stable where wall time is not; one login of dingtalk_fleet as well
+ *    (cold.callgrind.dingtalk_fleet.Ir, .fleet_extra.Ir against
+ *    dingtalk's), whose OpenSSL calls count its TLS handshakes to the
+ *    replica: cold.fleet_tls_handshakes (SSL_new) and
+ *    cold.fleet_tls_full_handshakes (X509_verify_cert). The files stay
+ *    in DIR for callgrind_annotate.
  *
  * Usage: bench_cold --pam-once PATH --preload LIBS --mock URL
  *          --tls-mock URL --ca FILE [--quick] [--logins N]
@@ -57,6 +61,7 @@
 #include <curl/curl.h>
 
 #include "bench_util.h"
+#include "callgrind_file.h"
 #include "cold_child.h"
 #include "cold_traffic.h"
 #include "phone.h"
@@ -491,20 +496,11 @@ static void report_poll(struct service *svc)
 
 /* ---- 3. callgrind ---- */
 
-/* The instructions (Ir) of a callgrind output file, or -1. */
-static double callgrind_ir(const char *path)
+static void callgrind_path(const struct options *o, const struct service *s, int start_only,
+			   char *out, size_t size)
 {
-	FILE *f = fopen(path, "r");
-	char line[256];
-	double ir = -1;
-
-	if (f == NULL)
-		return -1;
-	while (fgets(line, sizeof(line), f) != NULL)
-		if (sscanf(line, "summary: %lf", &ir) == 1 || sscanf(line, "totals: %lf", &ir) == 1)
-			break;
-	fclose(f);
-	return ir;
+	snprintf(out, size, "%s/callgrind.%s.%s.out", o->callgrind_dir, s->name,
+		 start_only ? "pam_start" : "login");
 }
 
 static double callgrind_one(const struct options *o, struct service *s, int start_only,
@@ -513,8 +509,7 @@ static double callgrind_one(const struct options *o, struct service *s, int star
 	char out[512];
 	struct job j;
 
-	snprintf(out, sizeof(out), "%s/callgrind.%s.%s.out", o->callgrind_dir, s->name,
-		 start_only ? "pam_start" : "login");
+	callgrind_path(o, s, start_only, out, sizeof(out));
 	memset(&j, 0, sizeof(j));
 	j.o = o;
 	j.svc = s;
@@ -524,6 +519,30 @@ static double callgrind_one(const struct options *o, struct service *s, int star
 	if (run_login(&j) != 0)
 		return -1;
 	return callgrind_ir(out);
+}
+
+/* The TLS handshakes of the fleet login under callgrind: its DingTalk is
+ * the HTTP mock, so every TLS connection is to the replica. OpenSSL makes
+ * an SSL object per connection (SSL_new: the handshakes) and checks the
+ * replica's chain in each full one (X509_verify_cert; a resumed session
+ * skips it). None at all: this was no fleet login, and the run fails. */
+static int fleet_handshakes(const struct options *o, const struct service *fleet)
+{
+	char out[512];
+	long conns, full;
+
+	callgrind_path(o, fleet, 0, out, sizeof(out));
+	conns = callgrind_calls(out, "SSL_new");
+	full = callgrind_calls(out, "X509_verify_cert");
+	if (conns < 1 || full < 0) {
+		fprintf(stderr, "bench_cold: %s: %s\n", out,
+			conns < 0 || full < 0 ? "not a callgrind file"
+					      : "no TLS connection (SSL_new) in the fleet login");
+		return -1;
+	}
+	bench_result("cold.fleet_tls_handshakes", (double)conns, "per_login");
+	bench_result("cold.fleet_tls_full_handshakes", (double)full, "per_login");
+	return 0;
 }
 
 static int callgrind(const struct options *o, struct service *svc, struct bench_phone *phone)
@@ -555,7 +574,7 @@ static int callgrind(const struct options *o, struct service *svc, struct bench_
 	bench_result("cold.callgrind.module_load.Ir", start[1] - start[0], "instructions");
 	bench_result("cold.callgrind.dingtalk_fleet.Ir", fleet, "instructions");
 	bench_result("cold.callgrind.fleet_extra.Ir", fleet - login[1], "instructions");
-	return 0;
+	return fleet_handshakes(o, &svc[3]);
 }
 
 /* ---- main ---- */
