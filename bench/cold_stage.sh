@@ -64,8 +64,10 @@ dt_start_tls_mock || { echo "cold_stage: the HTTPS mock did not start" >&2; exit
 # in the module's key file, both 0600 as each side demands.
 host_keys="$DT_WORK/host-keys"
 host_key="$DT_WORK/fleet.hostkey"
-(umask 077 && "$ctl" host-key new --keys "$host_keys" "$(hostname)" >"$host_key") || {
-	echo "cold_stage: dingtalk-ctl host-key new failed" >&2
+(umask 077 && "$ctl" host-key new --keys "$host_keys" "$(hostname)" >"$host_key" \
+	2>"$DT_WORK/ctl.log") || {
+	echo "cold_stage: dingtalk-ctl host-key new failed:" >&2
+	cat "$DT_WORK/ctl.log" >&2
 	exit 1
 }
 control_port=$(dt_free_port)
