@@ -526,22 +526,20 @@ static double callgrind_one(const struct options *o, struct service *s, int star
  * an SSL object per connection (SSL_new: the handshakes) and checks the
  * replica's chain in each full one (X509_verify_cert; a resumed session
  * skips it). None at all: this was no fleet login, and the run fails. */
-static int fleet_handshakes(const struct options *o, const struct service *fleet)
+static int fleet_handshakes(const struct options *o, const struct service *fleet, long *conns,
+			    long *full)
 {
 	char out[512];
-	long conns, full;
 
 	callgrind_path(o, fleet, 0, out, sizeof(out));
-	conns = callgrind_calls(out, "SSL_new");
-	full = callgrind_calls(out, "X509_verify_cert");
-	if (conns < 1 || full < 0) {
+	*conns = callgrind_calls(out, "SSL_new");
+	*full = callgrind_calls(out, "X509_verify_cert");
+	if (*conns < 1 || *full < 0) {
 		fprintf(stderr, "bench_cold: %s: %s\n", out,
-			conns < 0 || full < 0 ? "not a callgrind file"
-					      : "no TLS connection (SSL_new) in the fleet login");
+			*conns < 0 || *full < 0 ? "not a callgrind file"
+						: "no TLS connection (SSL_new) in the fleet login");
 		return -1;
 	}
-	bench_result("cold.fleet_tls_handshakes", (double)conns, "per_login");
-	bench_result("cold.fleet_tls_full_handshakes", (double)full, "per_login");
 	return 0;
 }
 
@@ -549,6 +547,7 @@ static int callgrind(const struct options *o, struct service *svc, struct bench_
 {
 	/* svc: permit, dingtalk, dingtalk_tls, dingtalk_fleet */
 	double login[2], start[2], fleet;
+	long conns, full;
 	int k;
 
 	for (k = 0; k < 2; k++) {
@@ -566,6 +565,8 @@ static int callgrind(const struct options *o, struct service *svc, struct bench_
 			svc[3].name);
 		return -1;
 	}
+	if (fleet_handshakes(o, &svc[3], &conns, &full) != 0)
+		return -1;
 	bench_result("cold.callgrind.permit.Ir", login[0], "instructions");
 	bench_result("cold.callgrind.dingtalk.Ir", login[1], "instructions");
 	bench_result("cold.callgrind.module.Ir", login[1] - login[0], "instructions");
@@ -574,7 +575,9 @@ static int callgrind(const struct options *o, struct service *svc, struct bench_
 	bench_result("cold.callgrind.module_load.Ir", start[1] - start[0], "instructions");
 	bench_result("cold.callgrind.dingtalk_fleet.Ir", fleet, "instructions");
 	bench_result("cold.callgrind.fleet_extra.Ir", fleet - login[1], "instructions");
-	return fleet_handshakes(o, &svc[3]);
+	bench_result("cold.fleet_tls_handshakes", (double)conns, "per_login");
+	bench_result("cold.fleet_tls_full_handshakes", (double)full, "per_login");
+	return 0;
 }
 
 /* ---- main ---- */
