@@ -277,6 +277,31 @@ static void test_endless_answer_is_cut(void **state)
 	free(answer);
 }
 
+/* A head that never ends is refused at HEAD_MAX (8 KiB), sent a byte at
+ * a time: bounded work, not a search of the whole buffer per byte. */
+static void test_endless_head_is_refused(void **state)
+{
+	size_t size = 64 * 1024;
+	char *answer = malloc(size + 1);
+	struct script s = {.answer = answer, .piece = 1};
+	struct dt_http h;
+	struct dt_http_response resp;
+	struct dt_err err;
+	int64_t start = dt_now_ms();
+
+	(void)state;
+	assert_non_null(answer);
+	memcpy(answer, "HTTP/1.1 200 OK\r\nX: ", 20);
+	memset(answer + 20, 'a', size - 20);
+	answer[size] = '\0';
+	assert_int_equal(ask(&s, NULL, NULL, 20000, never, &h, &resp, &err), -1);
+	assert_int_equal(err.kind, DT_ERR_UNAVAIL);
+	if (strstr(err.msg, "head never ends") == NULL)
+		fail_msg("%s", err.msg);
+	assert_true(dt_now_ms() - start < 10000);
+	free(answer);
+}
+
 static void test_chunked_is_refused(void **state)
 {
 	(void)state;
@@ -453,6 +478,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_not_http, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_too_large_is_refused_not_retried, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_endless_answer_is_cut, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_endless_head_is_refused, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_chunked_is_refused, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_silent_helper_times_out_at_the_deadline, setup,
 					    teardown),

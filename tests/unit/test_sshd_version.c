@@ -6,6 +6,7 @@
  * trusted. */
 #include "config.h"
 
+#include <elf.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -217,6 +218,77 @@ static void test_installed_sshd(void **state)
 			 dt_openssh_sends_info_at_once(&v) ? DT_WAIT_POLL : DT_WAIT_ENTER);
 }
 
+/* The whole of a file through the public scan, block by block as the
+ * module did before it read .rodata alone. */
+static int whole_file_answer(const char *content, size_t len, struct dt_openssh_version *v)
+{
+	struct dt_openssh_scan s;
+
+	dt_openssh_scan_init(&s);
+	dt_openssh_scan_block(&s, (const unsigned char *)content, len);
+	return dt_openssh_scan_result(&s, v);
+}
+
+static char *read_all(const char *path, size_t *len)
+{
+	FILE *f = fopen(path, "rb");
+	char *content;
+	struct stat st;
+
+	if (f == NULL || fstat(fileno(f), &st) != 0)
+		return NULL;
+	content = malloc((size_t)st.st_size + 64);
+	assert_non_null(content);
+	*len = fread(content, 1, (size_t)st.st_size, f);
+	fclose(f);
+	return content;
+}
+
+/* A native ELF program is read in its .rodata alone, where OpenSSH keeps
+ * its version: the answer for this machine's sshd is the whole file's; a
+ * conflicting string planted past .rodata changes nothing; headers that do
+ * not add up send the module back to the whole file, which then sees the
+ * conflict. Root only: the program must be root's to be read. */
+static void test_elf_programs_are_read_in_their_rodata(void **state)
+{
+	static const char planted[] = "OpenSSH_1.0";
+	struct dt_openssh_version whole, fast;
+	struct dt_err err;
+	Elf64_Ehdr *eh;
+	size_t len = 0;
+	char *content, *path;
+
+	(void)state;
+	if (geteuid() != 0 || (content = read_all("/usr/sbin/sshd", &len)) == NULL) {
+		printf("# not root, or no /usr/sbin/sshd: skipped\n");
+		return;
+	}
+	assert_int_equal(whole_file_answer(content, len, &whole), 1);
+	path = write_program(content, len, 0755);
+	dt_err_clear(&err);
+	assert_int_equal(dt_openssh_version_of(path, &fast, &err), 1);
+	assert_string_equal(fast.text, whole.text);
+	unlink(path);
+
+	/* Past the end of every section: never read. */
+	memcpy(content + len, planted, sizeof(planted));
+	path = write_program(content, len + sizeof(planted), 0755);
+	assert_int_equal(dt_openssh_version_of(path, &fast, &err), 1);
+	assert_string_equal(fast.text, whole.text);
+	unlink(path);
+
+	/* Section headers past the end of the file: the whole file is read,
+	 * the planted string with it, and two versions give no answer. */
+	eh = (Elf64_Ehdr *)(void *)content;
+	eh->e_shoff = (Elf64_Off)(len * 4);
+	path = write_program(content, len + sizeof(planted), 0755);
+	dt_err_clear(&err);
+	assert_int_equal(dt_openssh_version_of(path, &fast, &err), 0);
+	assert_non_null(strstr(err.msg, "several OpenSSH versions"));
+	unlink(path);
+	free(content);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -227,6 +299,7 @@ int main(void)
 	    cmocka_unit_test(test_a_string_across_blocks),
 	    cmocka_unit_test(test_files_and_who_owns_them),
 	    cmocka_unit_test(test_installed_sshd),
+	    cmocka_unit_test(test_elf_programs_are_read_in_their_rodata),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -274,7 +274,8 @@ static int grow(struct call *c)
 }
 
 /* Reads until the peer closes or `want` bytes are in (0: until it
- * closes). Returns 1 at the end of the stream, 0 with `want` reached. */
+ * closes; (size_t)-1: until the head's blank line). Returns 1 at the end
+ * of the stream, 0 with `want` reached. */
 static int read_more(struct call *c, size_t want, struct dt_err *err)
 {
 	ssize_t n;
@@ -291,10 +292,19 @@ static int read_more(struct call *c, size_t want, struct dt_err *err)
 		}
 		n = recv(c->fd, c->buf + c->len, c->cap - 1 - c->len, 0);
 		if (n > 0) {
+			size_t from = c->len > 3 ? c->len - 3 : 0;
+
 			c->len += (size_t)n;
 			c->buf[c->len] = '\0';
-			if (memmem(c->buf, c->len, "\r\n\r\n", 4) != NULL && want == (size_t)-1)
+			if (want != (size_t)-1)
+				continue;
+			/* Only the new bytes are searched, and the head must
+			 * end within HEAD_MAX: a peer sending a byte at a time
+			 * costs no more than a peer sending it all at once. */
+			if (memmem(c->buf + from, c->len - from, "\r\n\r\n", 4) != NULL)
 				return 0;
+			if (c->len >= HEAD_MAX)
+				return broken(c, "sent an answer whose head never ends", err);
 		} else if (n == 0) {
 			return 1;
 		} else if (errno == EINTR) {

@@ -2,6 +2,7 @@
 
 #include "login/sshd_version.h"
 
+#include <elf.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
@@ -150,9 +151,66 @@ static int check_program(int fd, const char *path, struct stat *st, struct dt_er
 	return 0;
 }
 
-/* Reads the file block by block; each block after the first begins with
- * the previous one's last OVERLAP bytes. */
-static int scan_fd(int fd, const char *path, size_t size, struct dt_openssh_scan *s,
+/* Exactly `len` bytes at `off`, or -1. */
+static int read_at(int fd, void *buf, size_t len, off_t off)
+{
+	unsigned char *p = buf;
+	ssize_t n;
+
+	while (len > 0) {
+		n = pread(fd, p, len, off);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return -1;
+		p += n;
+		off += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+/* Where a native ELF64 program keeps its constant strings, the version
+ * among them: the .rodata section, a sixth of sshd's bytes (Debian 12's
+ * sshd: 213 KiB of 1.2 MiB). 0 with *off and *len set, or -1 when the
+ * file is not such a program or its headers do not add up: the caller
+ * then reads the whole file, as for any other. */
+static int rodata_of(int fd, size_t size, off_t *off, size_t *len)
+{
+	Elf64_Ehdr eh;
+	Elf64_Shdr sh[128], *names, *sec;
+	char name[8];
+	unsigned i;
+
+	if (read_at(fd, &eh, sizeof(eh), 0) < 0 || memcmp(eh.e_ident, ELFMAG, SELFMAG) != 0 ||
+	    eh.e_ident[EI_CLASS] != ELFCLASS64 || eh.e_shentsize != sizeof(Elf64_Shdr) ||
+	    eh.e_shnum == 0 || eh.e_shnum > 128 || eh.e_shstrndx >= eh.e_shnum ||
+	    eh.e_shoff > size || size - eh.e_shoff < eh.e_shnum * sizeof(Elf64_Shdr) ||
+	    read_at(fd, sh, eh.e_shnum * sizeof(Elf64_Shdr), (off_t)eh.e_shoff) < 0)
+		return -1;
+	names = &sh[eh.e_shstrndx];
+	for (i = 0; i < eh.e_shnum; i++) {
+		sec = &sh[i];
+		if (sec->sh_name >= names->sh_size ||
+		    names->sh_size - sec->sh_name < sizeof(name) || names->sh_offset > size ||
+		    size - names->sh_offset < names->sh_size ||
+		    read_at(fd, name, sizeof(name), (off_t)(names->sh_offset + sec->sh_name)) < 0)
+			continue;
+		if (memcmp(name, ".rodata", sizeof(name)) != 0 || sec->sh_type != SHT_PROGBITS)
+			continue;
+		if (sec->sh_offset > size || size - sec->sh_offset < sec->sh_size ||
+		    sec->sh_size == 0)
+			return -1;
+		*off = (off_t)sec->sh_offset;
+		*len = (size_t)sec->sh_size;
+		return 0;
+	}
+	return -1;
+}
+
+/* Reads `size` bytes from `start` block by block; each block after the
+ * first begins with the previous one's last OVERLAP bytes. */
+static int scan_fd(int fd, const char *path, off_t start, size_t size, struct dt_openssh_scan *s,
 		   struct dt_err *err)
 {
 	unsigned char *buf = malloc(BLOCK + OVERLAP);
@@ -162,7 +220,8 @@ static int scan_fd(int fd, const char *path, size_t size, struct dt_openssh_scan
 	if (buf == NULL)
 		return dt_err_oom(err);
 	while (total < size) {
-		n = read(fd, buf + kept, BLOCK);
+		n = pread(fd, buf + kept, size - total < BLOCK ? size - total : BLOCK,
+			  start + (off_t)total);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0) {
@@ -196,8 +255,18 @@ int dt_openssh_version_of(const char *path, struct dt_openssh_version *v, struct
 		return dt_err_set(err, DT_ERR_CONFIG, "%s: cannot open: %s", path, strerror(errno));
 	dt_openssh_scan_init(&s);
 	rc = check_program(fd, path, &st, err);
-	if (rc == 0)
-		rc = scan_fd(fd, path, (size_t)st.st_size, &s, err);
+	if (rc == 0) {
+		off_t off = 0;
+		size_t len = (size_t)st.st_size;
+
+		/* Only the constant strings of a program, when they can be
+		 * found: every login over sshd pays for this read. */
+		if (rodata_of(fd, (size_t)st.st_size, &off, &len) < 0) {
+			off = 0;
+			len = (size_t)st.st_size;
+		}
+		rc = scan_fd(fd, path, off, len, &s, err);
+	}
 	close(fd);
 	if (rc < 0)
 		return -1;
