@@ -6,10 +6,13 @@
  * (cold_traffic.h). Set up by cold_stage.sh.
  *
  * 1. Cold logins, interleaved login by login (so noise hits all alike)
- *    through three services: `permit` (pam_permit.so: the baseline, what
+ *    through four services: `permit` (pam_permit.so: the baseline, what
  *    any PAM client costs), `dingtalk` (the module against the mock over
- *    plain HTTP) and `dingtalk_tls` (over HTTPS with a test CA). The
- *    phone approves at once. Per service (pam_once.c's stamps):
+ *    plain HTTP), `dingtalk_tls` (over HTTPS with a test CA) and
+ *    `dingtalk_fleet` (the module as a fleet host: it loads its network
+ *    library and registers over HTTPS, signed, with the helper's TCP
+ *    control listener before the QR; the mock over HTTP). The phone
+ *    approves at once. Per service (pam_once.c's stamps):
  *      cold.S.pam_start           pam_start: loading the modules
  *      cold.S.to_qr               pam_authenticate start -> the QR shown
  *      cold.S.approval_to_result  the phone's confirmation answered ->
@@ -19,7 +22,10 @@
  *    and, from those, cold.module_load (pam_start of dingtalk minus
  *    permit's, p50), cold.module_cpu (CPU of dingtalk minus permit's,
  *    p50), cold.tls_cpu (dingtalk_tls minus dingtalk, p50: the TLS
- *    handshake to DingTalk). The mock's counts per login:
+ *    handshake to DingTalk), cold.fleet_to_qr_extra.p50 and
+ *    cold.fleet_cpu_extra.p50 (dingtalk_fleet minus dingtalk, p50s: the
+ *    library's load, the TLS handshake to the replica and the signing
+ *    before the QR; the signed wait after it). The mock's counts per login:
  *    cold.dingtalk_connections, cold.dingtalk_tls_handshakes,
  *    cold.S.requests_per_login and per endpoint.
  * 2. Long-poll against polling: the same logins through `dingtalk`,
@@ -30,8 +36,12 @@
  * 3. With --callgrind-dir and --valgrind: one login of dingtalk and of
  *    permit under callgrind (the client only), and pam_start alone of
  *    each (pam_once --start-only): cold.callgrind.*.Ir, instructions,
- *    stable where wall time is not; the files stay in DIR for
- *    callgrind_annotate.
+ *    stable where wall time is not; one login of dingtalk_fleet as well
+ *    (cold.callgrind.dingtalk_fleet.Ir, .fleet_extra.Ir against
+ *    dingtalk's), whose OpenSSL calls count its TLS handshakes to the
+ *    replica: cold.fleet_tls_handshakes (SSL_new) and
+ *    cold.fleet_tls_full_handshakes (X509_verify_cert). The files stay
+ *    in DIR for callgrind_annotate.
  *
  * Usage: bench_cold --pam-once PATH --preload LIBS --mock URL
  *          --tls-mock URL --ca FILE [--quick] [--logins N]
@@ -51,6 +61,7 @@
 #include <curl/curl.h>
 
 #include "bench_util.h"
+#include "callgrind_file.h"
 #include "cold_child.h"
 #include "cold_traffic.h"
 #include "phone.h"
@@ -61,6 +72,7 @@
 #define VALGRIND_LIMIT_MS 300000
 #define DELAY_MIN_MS	  500
 #define DELAY_MAX_MS	  4000
+#define COLD_SERVICES	  4 /* permit, dingtalk, dingtalk_tls, dingtalk_fleet */
 
 struct options {
 	const char *pam_once, *preload, *mock, *tls_mock, *ca, *valgrind, *callgrind_dir;
@@ -364,20 +376,24 @@ static int cold_logins(const struct options *o, struct service *svc, size_t nsvc
 
 static void report_cold(struct service *svc)
 {
-	/* svc: permit, dingtalk, dingtalk_tls */
-	double load, cpu_permit, cpu_dt, cpu_tls;
-	size_t n = svc[0].n;
+	/* svc: COLD_SERVICES (permit, dingtalk, dingtalk_tls, dingtalk_fleet) */
+	double load, cpu_permit, cpu_dt, cpu_tls, cpu_fleet, qr_dt, qr_fleet;
+	size_t n = svc[0].n, k;
 
-	report_service(&svc[0]);
-	report_service(&svc[1]);
-	report_service(&svc[2]);
+	for (k = 0; k < COLD_SERVICES; k++)
+		report_service(&svc[k]);
 	load = p50(svc[1].pam_start, n) - p50(svc[0].pam_start, n);
 	cpu_permit = p50(svc[0].cpu, n);
 	cpu_dt = p50(svc[1].cpu, n);
 	cpu_tls = p50(svc[2].cpu, n);
+	cpu_fleet = p50(svc[3].cpu, n);
+	qr_dt = p50(svc[1].to_qr, n);
+	qr_fleet = p50(svc[3].to_qr, n);
 	bench_result("cold.module_load.p50", load / 1000, "ms");
 	bench_result("cold.module_cpu.p50", (cpu_dt - cpu_permit) / 1000, "ms");
 	bench_result("cold.tls_cpu.p50", (cpu_tls - cpu_dt) / 1000, "ms");
+	bench_result("cold.fleet_to_qr_extra.p50", (qr_fleet - qr_dt) / 1000, "ms");
+	bench_result("cold.fleet_cpu_extra.p50", (cpu_fleet - cpu_dt) / 1000, "ms");
 	if (svc[1].traffic_n > 0)
 		bench_result("cold.dingtalk_connections",
 			     (double)svc[1].traffic.connections / (double)svc[1].traffic_n,
@@ -480,20 +496,11 @@ static void report_poll(struct service *svc)
 
 /* ---- 3. callgrind ---- */
 
-/* The instructions (Ir) of a callgrind output file, or -1. */
-static double callgrind_ir(const char *path)
+static void callgrind_path(const struct options *o, const struct service *s, int start_only,
+			   char *out, size_t size)
 {
-	FILE *f = fopen(path, "r");
-	char line[256];
-	double ir = -1;
-
-	if (f == NULL)
-		return -1;
-	while (fgets(line, sizeof(line), f) != NULL)
-		if (sscanf(line, "summary: %lf", &ir) == 1 || sscanf(line, "totals: %lf", &ir) == 1)
-			break;
-	fclose(f);
-	return ir;
+	snprintf(out, size, "%s/callgrind.%s.%s.out", o->callgrind_dir, s->name,
+		 start_only ? "pam_start" : "login");
 }
 
 static double callgrind_one(const struct options *o, struct service *s, int start_only,
@@ -502,8 +509,7 @@ static double callgrind_one(const struct options *o, struct service *s, int star
 	char out[512];
 	struct job j;
 
-	snprintf(out, sizeof(out), "%s/callgrind.%s.%s.out", o->callgrind_dir, s->name,
-		 start_only ? "pam_start" : "login");
+	callgrind_path(o, s, start_only, out, sizeof(out));
 	memset(&j, 0, sizeof(j));
 	j.o = o;
 	j.svc = s;
@@ -515,10 +521,33 @@ static double callgrind_one(const struct options *o, struct service *s, int star
 	return callgrind_ir(out);
 }
 
+/* The TLS handshakes of the fleet login under callgrind: its DingTalk is
+ * the HTTP mock, so every TLS connection is to the replica. OpenSSL makes
+ * an SSL object per connection (SSL_new: the handshakes) and checks the
+ * replica's chain in each full one (X509_verify_cert; a resumed session
+ * skips it). None at all: this was no fleet login, and the run fails. */
+static int fleet_handshakes(const struct options *o, const struct service *fleet, long *conns,
+			    long *full)
+{
+	char out[512];
+
+	callgrind_path(o, fleet, 0, out, sizeof(out));
+	*conns = callgrind_calls(out, "SSL_new");
+	*full = callgrind_calls(out, "X509_verify_cert");
+	if (*conns < 1 || *full < 0) {
+		fprintf(stderr, "bench_cold: %s: %s\n", out,
+			*conns < 0 || *full < 0 ? "not a callgrind file"
+						: "no TLS connection (SSL_new) in the fleet login");
+		return -1;
+	}
+	return 0;
+}
+
 static int callgrind(const struct options *o, struct service *svc, struct bench_phone *phone)
 {
-	/* svc: permit, dingtalk */
-	double login[2], start[2];
+	/* svc: permit, dingtalk, dingtalk_tls, dingtalk_fleet */
+	double login[2], start[2], fleet;
+	long conns, full;
 	int k;
 
 	for (k = 0; k < 2; k++) {
@@ -530,12 +559,24 @@ static int callgrind(const struct options *o, struct service *svc, struct bench_
 			return -1;
 		}
 	}
+	fleet = callgrind_one(o, &svc[3], 0, phone);
+	if (fleet < 0) {
+		fprintf(stderr, "bench_cold: callgrind of %s gave no instruction count\n",
+			svc[3].name);
+		return -1;
+	}
+	if (fleet_handshakes(o, &svc[3], &conns, &full) != 0)
+		return -1;
 	bench_result("cold.callgrind.permit.Ir", login[0], "instructions");
 	bench_result("cold.callgrind.dingtalk.Ir", login[1], "instructions");
 	bench_result("cold.callgrind.module.Ir", login[1] - login[0], "instructions");
 	bench_result("cold.callgrind.permit.pam_start.Ir", start[0], "instructions");
 	bench_result("cold.callgrind.dingtalk.pam_start.Ir", start[1], "instructions");
 	bench_result("cold.callgrind.module_load.Ir", start[1] - start[0], "instructions");
+	bench_result("cold.callgrind.dingtalk_fleet.Ir", fleet, "instructions");
+	bench_result("cold.callgrind.fleet_extra.Ir", fleet - login[1], "instructions");
+	bench_result("cold.fleet_tls_handshakes", (double)conns, "per_login");
+	bench_result("cold.fleet_tls_full_handshakes", (double)full, "per_login");
 	return 0;
 }
 
@@ -621,7 +662,7 @@ static int parse_options(int argc, char **argv, struct options *o)
 int main(int argc, char **argv)
 {
 	struct options o;
-	struct service cold[3], poll[3];
+	struct service cold[COLD_SERVICES], poll[3];
 	struct bench_phone phone;
 	CURL *admin = NULL;
 	int rc = 1, k, ready = 1;
@@ -636,6 +677,8 @@ int main(int argc, char **argv)
 	ready &= service_init(&cold[0], "permit", "cold.permit", 0, 0, o.logins) == 0;
 	ready &= service_init(&cold[1], "dingtalk", "cold.dingtalk", 0, 1, o.logins) == 0;
 	ready &= service_init(&cold[2], "dingtalk_tls", "cold.dingtalk_tls", 1, 1, o.logins) == 0;
+	ready &=
+	    service_init(&cold[3], "dingtalk_fleet", "cold.dingtalk_fleet", 0, 1, o.logins) == 0;
 	ready &= service_init(&poll[0], "dingtalk", "cold.poll.dingtalk", 0, 1, o.poll_logins) == 0;
 	ready &= service_init(&poll[1], "poll_1s", "cold.poll.poll_1s", 0, 1, o.poll_logins) == 0;
 	ready &= service_init(&poll[2], "poll_3s", "cold.poll.poll_3s", 0, 1, o.poll_logins) == 0;
@@ -645,7 +688,7 @@ int main(int argc, char **argv)
 	    bench_phone_init(&phone, o.ca) != 0)
 		goto out;
 	bench_machine();
-	if (cold_logins(&o, cold, 3, admin, &phone) != 0)
+	if (cold_logins(&o, cold, COLD_SERVICES, admin, &phone) != 0)
 		goto out;
 	report_cold(cold);
 	if (poll_logins(&o, poll) != 0)
@@ -659,9 +702,9 @@ out:
 	if (admin != NULL)
 		curl_easy_cleanup(admin);
 	curl_global_cleanup();
-	for (k = 0; k < 3; k++) {
+	for (k = 0; k < COLD_SERVICES; k++)
 		service_free(&cold[k]);
+	for (k = 0; k < 3; k++)
 		service_free(&poll[k]);
-	}
 	return rc;
 }

@@ -1,12 +1,16 @@
 #!/bin/bash
 # The stage of bench_cold (cold logins, each in a fresh process): the
 # DingTalk mock twice, over HTTP and over HTTPS with a throwaway CA, and
-# dingtalk-callbackd on loopback (tests/harness.sh, as the PAM tests), a
-# map binding alice, alice from nss_wrapper, and five pam_wrapper
-# services:
+# dingtalk-callbackd on loopback (tests/harness.sh, as the PAM tests) with
+# a TCP control listener as well (TLS with the test CA's certificate, a
+# host key made by dingtalk-ctl), a map binding alice, alice from
+# nss_wrapper, and six pam_wrapper services:
 #   permit        pam_permit.so alone (the baseline)
 #   dingtalk      the module against the HTTP mock (wait = poll)
 #   dingtalk_tls  the module against the HTTPS mock (ca_file)
+#   dingtalk_fleet  the module as a fleet host: the same helper as a
+#                 replica of one (helper = https://..., helper_ca_file,
+#                 helper_key_file), the HTTP mock as DingTalk
 #   poll_1s, poll_3s  the bench-only pollers (bench/poll_wait.c)
 # The wrappers are preloaded into the PAM client (pam_once) only.
 # Runs bench_cold with the arguments given; its results on stdout, the
@@ -20,10 +24,11 @@ builddir=$1
 shift
 DT_SRCDIR=$(cd "$(dirname "$0")/.." && pwd)
 DT_CALLBACKD="$builddir/src/callbackd/dingtalk-callbackd"
+ctl="$builddir/src/ctl/dingtalk-ctl"
 module="$builddir/src/pam/.libs/pam_dingtalk.so"
 poll1="$builddir/bench/.libs/pam_poll_1s.so"
 poll3="$builddir/bench/.libs/pam_poll_3s.so"
-for f in "$DT_CALLBACKD" "$module" "$poll1" "$poll3" "$builddir/bench/pam_once" \
+for f in "$DT_CALLBACKD" "$ctl" "$module" "$poll1" "$poll3" "$builddir/bench/pam_once" \
 	"$builddir/bench/bench_cold"; do
 	[ -f "$f" ] || { echo "cold_stage: $f is not built" >&2; exit 1; }
 done
@@ -54,7 +59,21 @@ export DT_SRCDIR DT_CALLBACKD DT_WORK
 dt_start_mock || { echo "cold_stage: the DingTalk mock did not start" >&2; exit 1; }
 dt_make_test_ca || { echo "cold_stage: the test CA could not be made" >&2; exit 1; }
 dt_start_tls_mock || { echo "cold_stage: the HTTPS mock did not start" >&2; exit 1; }
-dt_start_helper || { echo "cold_stage: the helper did not start" >&2; cat "$DT_WORK/callbackd.log" >&2; exit 1; }
+# The fleet's replica: this host's key in the helper's host_keys (the
+# host name is what the module registers under: gethostname), its secret
+# in the module's key file, both 0600 as each side demands.
+host_keys="$DT_WORK/host-keys"
+host_key="$DT_WORK/fleet.hostkey"
+(umask 077 && "$ctl" host-key new --keys "$host_keys" "$(hostname)" >"$host_key" \
+	2>"$DT_WORK/ctl.log") || {
+	echo "cold_stage: dingtalk-ctl host-key new failed:" >&2
+	cat "$DT_WORK/ctl.log" >&2
+	exit 1
+}
+control_port=$(dt_free_port)
+dt_start_helper "control_listen = 127.0.0.1:$control_port" \
+	"control_tls_cert = $DT_WORK/ca/server.pem" "control_tls_key = $DT_WORK/ca/server.key" \
+	"host_keys = $host_keys" || { echo "cold_stage: the helper did not start" >&2; cat "$DT_WORK/callbackd.log" >&2; exit 1; }
 dt_write_map
 services=$(dt_services_dir)
 conf=$(dt_module_conf bench 'timeout = 30' 'wait = poll' 'qr = utf8')
@@ -62,7 +81,11 @@ tls_conf=$(dt_module_conf bench_tls "login_base = $DT_TLS_URL" "api_base = $DT_T
 	"ca_file = $DT_TEST_CA" 'timeout = 30' 'wait = poll' 'qr = utf8')
 echo "auth required $permit" >"$services/permit"
 echo "auth required $module conf=$conf" >"$services/dingtalk"
+fleet_conf=$(dt_module_conf bench_fleet "helper = https://127.0.0.1:$control_port" \
+	"helper_ca_file = $DT_TEST_CA" "helper_key_file = $host_key" 'timeout = 30' \
+	'wait = poll' 'qr = utf8')
 echo "auth required $module conf=$tls_conf" >"$services/dingtalk_tls"
+echo "auth required $module conf=$fleet_conf" >"$services/dingtalk_fleet"
 echo "auth required $poll1 conf=$conf" >"$services/poll_1s"
 echo "auth required $poll3 conf=$conf" >"$services/poll_3s"
 cat >"$DT_WORK/passwd" <<PW

@@ -36,8 +36,11 @@ dt_start_mock() {
 	export DT_MOCK_URL
 }
 
+# dt_start_helper [config lines...]: dingtalk-callbackd on loopback, its
+# control socket $DT_CONTROL; extra lines go at the end of its
+# configuration (bench/cold_stage.sh adds a TCP control listener).
 dt_start_helper() {
-	local port
+	local port line
 	port=$(dt_free_port)
 	DT_PUBLIC_URL="http://127.0.0.1:$port"
 	DT_CONTROL="$DT_WORK/run/control.sock"
@@ -49,6 +52,7 @@ session_ttl = 600
 # Flow C's page: any well-formed hash (the phone simulator runs no script)
 inapp_jsapi_integrity = sha384-AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA
 CONF
+	for line in "$@"; do echo "$line"; done >>"$DT_WORK/callbackd.conf"
 	chmod 0644 "$DT_WORK/callbackd.conf"
 	# DT_HELPER_WRAPPER: e.g. valgrind (run_pam_soak.sh).
 	${DT_HELPER_WRAPPER:-} "$DT_CALLBACKD" -c "$DT_WORK/callbackd.conf" -d >"$DT_WORK/callbackd.log" 2>&1 &
