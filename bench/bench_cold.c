@@ -582,6 +582,19 @@ static int callgrind(const struct options *o, struct service *svc, struct bench_
 
 /* ---- main ---- */
 
+/* child_env's array and the one entry it made. */
+static void child_env_free(char **env)
+{
+	size_t i;
+
+	if (env == NULL)
+		return;
+	for (i = 0; env[i] != NULL; i++)
+		if (strncmp(env[i], "LD_PRELOAD=", 11) == 0)
+			free(env[i]); /* ours: the process's own were left out */
+	free(env);
+}
+
 /* Our environment, LD_PRELOAD replaced by `preload` (the wrappers go to
  * the client only: this process is the phone, not a PAM application). */
 static char **child_env(const char *preload)
@@ -699,6 +712,7 @@ int main(int argc, char **argv)
 	rc = 0;
 out:
 	bench_phone_cleanup(&phone);
+	child_env_free(o.envp);
 	if (admin != NULL)
 		curl_easy_cleanup(admin);
 	curl_global_cleanup();
