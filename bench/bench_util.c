@@ -117,19 +117,27 @@ long bench_peak_rss_kib(void)
 	return getrusage(RUSAGE_SELF, &ru) == 0 ? ru.ru_maxrss : -1;
 }
 
-long bench_rss_kib(void)
+long bench_status_kib(const char *key)
 {
 	FILE *f = fopen("/proc/self/status", "r");
+	size_t n = strlen(key);
 	char line[256];
 	long kib = -1;
 
 	if (f == NULL)
 		return -1;
 	while (fgets(line, sizeof(line), f) != NULL)
-		if (sscanf(line, "VmRSS: %ld kB", &kib) == 1)
+		if (strncmp(line, key, n) == 0 && line[n] == ':') {
+			kib = strtol(line + n + 1, NULL, 10);
 			break;
+		}
 	fclose(f);
 	return kib;
+}
+
+long bench_rss_kib(void)
+{
+	return bench_status_kib("VmRSS");
 }
 
 int bench_quick(int argc, char **argv)

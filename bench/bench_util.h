@@ -37,6 +37,8 @@ void bench_machine(void);
  * (VmRSS of /proc/self/status), in KiB; -1 when unknown. */
 long bench_peak_rss_kib(void);
 long bench_rss_kib(void);
+/* A "Key: N kB" line of /proc/self/status (VmRSS, VmHWM), or -1. */
+long bench_status_kib(const char *key);
 
 /* Whether argv holds "--quick" (a few iterations: CI proves it runs). */
 int bench_quick(int argc, char **argv);

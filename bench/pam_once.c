@@ -82,22 +82,6 @@ static int conversation(int n, const struct pam_message **msg, struct pam_respon
 	return PAM_SUCCESS;
 }
 
-/* This process image's peak resident set in KiB (VmHWM), or -1. */
-static long peak_rss_kib(void)
-{
-	FILE *f = fopen("/proc/self/status", "r");
-	char line[256];
-	long kib = -1;
-
-	if (f == NULL)
-		return -1;
-	while (fgets(line, sizeof(line), f) != NULL)
-		if (sscanf(line, "VmHWM: %ld kB", &kib) == 1)
-			break;
-	fclose(f);
-	return kib;
-}
-
 static long cpu_us(const struct rusage *ru)
 {
 	return (ru->ru_utime.tv_sec + ru->ru_stime.tv_sec) * 1000000L + ru->ru_utime.tv_usec +
@@ -131,6 +115,6 @@ int main(int argc, char **argv)
 	if (getrusage(RUSAGE_SELF, &ru) != 0)
 		return 1;
 	printf("result %d %.1f %.1f %.1f %.1f %.1f %ld %ld\n", rc, t0, t1, t2, shown.qr_us, t4,
-	       cpu_us(&ru), peak_rss_kib());
+	       cpu_us(&ru), bench_status_kib("VmHWM"));
 	return fflush(stdout) == 0 ? 0 : 1;
 }

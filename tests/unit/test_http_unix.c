@@ -118,6 +118,20 @@ static void *serve(void *arg)
 	return NULL;
 }
 
+/* The options the module's helper link uses, on this test's socket. */
+static struct dt_http_opts helper_opts(int (*interrupted)(void))
+{
+	struct dt_http_opts opts = {.ca_file = NULL,
+				    .proxy = NULL,
+				    .unix_socket = sock_path,
+				    .peer_user = NULL,
+				    .peer_name = "helper",
+				    .connect_timeout_ms = 0,
+				    .interrupted = interrupted};
+
+	return opts;
+}
+
 static int never(void)
 {
 	return 0;
@@ -134,13 +148,7 @@ static int ask(struct script *s, const char *body, const char *const *headers, i
 	       int (*interrupted)(void), struct dt_http *h, struct dt_http_response *resp,
 	       struct dt_err *err)
 {
-	struct dt_http_opts opts = {.ca_file = NULL,
-				    .proxy = NULL,
-				    .unix_socket = sock_path,
-				    .peer_user = NULL,
-				    .peer_name = "helper",
-				    .connect_timeout_ms = 0,
-				    .interrupted = interrupted};
+	struct dt_http_opts opts = helper_opts(interrupted);
 	pthread_t t;
 	int rc;
 
@@ -328,13 +336,7 @@ static void test_silent_helper_times_out_at_the_deadline(void **state)
 static void test_request_timeout_is_shorter_than_the_deadline(void **state)
 {
 	struct script s = {.silent = 1};
-	struct dt_http_opts opts = {.ca_file = NULL,
-				    .proxy = NULL,
-				    .unix_socket = sock_path,
-				    .peer_user = NULL,
-				    .peer_name = "helper",
-				    .connect_timeout_ms = 0,
-				    .interrupted = NULL};
+	struct dt_http_opts opts = helper_opts(NULL);
 	struct dt_http h;
 	struct dt_http_response resp;
 	struct dt_err err;
@@ -375,13 +377,7 @@ static void test_interrupt_ends_the_wait(void **state)
 
 static void test_no_helper_listening(void **state)
 {
-	struct dt_http_opts opts = {.ca_file = NULL,
-				    .proxy = NULL,
-				    .unix_socket = sock_path,
-				    .peer_user = NULL,
-				    .peer_name = "helper",
-				    .connect_timeout_ms = 0,
-				    .interrupted = NULL};
+	struct dt_http_opts opts = helper_opts(NULL);
 	struct dt_http h;
 	struct dt_http_response resp;
 	struct dt_err err;
@@ -417,13 +413,7 @@ static void test_header_with_a_line_break_is_never_sent(void **state)
  * unused uid) gets nothing, and the refusal is not "unavailable". */
 static void test_listener_of_another_user_is_refused_before_sending(void **state)
 {
-	struct dt_http_opts opts = {.ca_file = NULL,
-				    .proxy = NULL,
-				    .unix_socket = sock_path,
-				    .peer_user = NULL,
-				    .peer_name = "helper",
-				    .connect_timeout_ms = 0,
-				    .interrupted = NULL};
+	struct dt_http_opts opts = helper_opts(NULL);
 	int ready[2], report[2], fd, conn, status;
 	struct dt_http h;
 	struct dt_http_response resp;

@@ -81,7 +81,6 @@ int dt_http_request(struct dt_http *h, const char *method, const char *url,
 		    struct dt_http_response *resp, struct dt_err *err)
 {
 	const struct dt_http_backend *tcp = h->tcp;
-	char shown[256];
 	int rc;
 
 	memset(resp, 0, sizeof(*resp));
@@ -89,11 +88,10 @@ int dt_http_request(struct dt_http *h, const char *method, const char *url,
 	h->unsent = 0;
 	h->timed_out = 0;
 	h->peer_refused = 0;
-	if (deadline_ms - dt_now_ms() <= 0) {
-		url_without_query(url, shown, sizeof(shown));
+	url_without_query(url, h->shown, sizeof(h->shown));
+	if (deadline_ms - dt_now_ms() <= 0)
 		return dt_err_set(err, DT_ERR_TIMEOUT, "%s %s: the login's deadline has passed",
-				  h->opts.peer_name, shown);
-	}
+				  h->opts.peer_name, h->shown);
 	if (h->opts.unix_socket != NULL)
 		rc = dt_http_unix_request(h, method, url, headers, body, deadline_ms, resp, err);
 	else if (tcp != NULL)

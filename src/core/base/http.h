@@ -62,6 +62,9 @@ struct dt_http {
 	int peer_uid_set;
 	int peer_refused;
 	long peer_seen; /* -1: the peer's credentials could not be read */
+	/* The request's URL without its query (which may carry tokens), for
+	 * messages: set by dt_http_request for whichever client carries it. */
+	char shown[256];
 };
 
 struct dt_http_response {

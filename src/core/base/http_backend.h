@@ -12,7 +12,7 @@
 
 /* Raised whenever the table or struct dt_http changes shape: a module
  * and a library from different builds refuse each other. */
-#define DT_HTTP_BACKEND_ABI 2
+#define DT_HTTP_BACKEND_ABI 3
 
 struct dt_http_backend {
 	int abi;

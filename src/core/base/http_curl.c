@@ -221,17 +221,6 @@ static int describe_failure(struct dt_http *h, CURLcode rc, const struct sink *s
 	return dt_err_set(err, DT_ERR_UNAVAIL, "%s %s: %s", h->opts.peer_name, url_for_log, detail);
 }
 
-/* The URL without its query, which may carry tokens. */
-static void url_without_query(const char *url, char *out, size_t size)
-{
-	size_t n = strcspn(url, "?#");
-
-	if (n >= size)
-		n = size - 1;
-	memcpy(out, url, n);
-	out[n] = '\0';
-}
-
 /* The last answer's Date header (RFC 7231), 0 if absent or unreadable. */
 static int64_t date_header(CURL *c)
 {
@@ -251,10 +240,8 @@ static int curl_request(struct dt_http *h, const char *method, const char *url,
 	int64_t remaining = deadline_ms - dt_now_ms();
 	struct sink sink = {resp, 0, 0};
 	struct curl_slist *list;
-	char shown[256];
 	CURLcode rc;
 
-	url_without_query(url, shown, sizeof(shown));
 	list = build_headers(headers, body);
 	if (list == NULL)
 		return dt_err_oom(err);
@@ -272,7 +259,7 @@ static int curl_request(struct dt_http *h, const char *method, const char *url,
 	if (rc != CURLE_OK) {
 		classify_failure(h, rc, &sink);
 		h->timed_out = rc == CURLE_OPERATION_TIMEDOUT;
-		return describe_failure(h, rc, &sink, shown, err);
+		return describe_failure(h, rc, &sink, h->shown, err);
 	}
 	curl_easy_getinfo(h->curl, CURLINFO_RESPONSE_CODE, &resp->status);
 	resp->date_s = date_header(h->curl);

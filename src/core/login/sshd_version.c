@@ -2,13 +2,14 @@
 
 #include "login/sshd_version.h"
 
-#include <elf.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+
+#include "base/elf_rodata.h"
 
 #define PREFIX	   "OpenSSH_"
 #define PREFIX_LEN (sizeof(PREFIX) - 1)
@@ -151,63 +152,6 @@ static int check_program(int fd, const char *path, struct stat *st, struct dt_er
 	return 0;
 }
 
-/* Exactly `len` bytes at `off`, or -1. */
-static int read_at(int fd, void *buf, size_t len, off_t off)
-{
-	unsigned char *p = buf;
-	ssize_t n;
-
-	while (len > 0) {
-		n = pread(fd, p, len, off);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return -1;
-		p += n;
-		off += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
-/* Where a native ELF64 program keeps its constant strings, the version
- * among them: the .rodata section, a sixth of sshd's bytes (Debian 12's
- * sshd: 213 KiB of 1.2 MiB). 0 with *off and *len set, or -1 when the
- * file is not such a program or its headers do not add up: the caller
- * then reads the whole file, as for any other. */
-static int rodata_of(int fd, size_t size, off_t *off, size_t *len)
-{
-	Elf64_Ehdr eh;
-	Elf64_Shdr sh[128], *names, *sec;
-	char name[8];
-	unsigned i;
-
-	if (read_at(fd, &eh, sizeof(eh), 0) < 0 || memcmp(eh.e_ident, ELFMAG, SELFMAG) != 0 ||
-	    eh.e_ident[EI_CLASS] != ELFCLASS64 || eh.e_shentsize != sizeof(Elf64_Shdr) ||
-	    eh.e_shnum == 0 || eh.e_shnum > 128 || eh.e_shstrndx >= eh.e_shnum ||
-	    eh.e_shoff > size || size - eh.e_shoff < eh.e_shnum * sizeof(Elf64_Shdr) ||
-	    read_at(fd, sh, eh.e_shnum * sizeof(Elf64_Shdr), (off_t)eh.e_shoff) < 0)
-		return -1;
-	names = &sh[eh.e_shstrndx];
-	for (i = 0; i < eh.e_shnum; i++) {
-		sec = &sh[i];
-		if (sec->sh_name >= names->sh_size ||
-		    names->sh_size - sec->sh_name < sizeof(name) || names->sh_offset > size ||
-		    size - names->sh_offset < names->sh_size ||
-		    read_at(fd, name, sizeof(name), (off_t)(names->sh_offset + sec->sh_name)) < 0)
-			continue;
-		if (memcmp(name, ".rodata", sizeof(name)) != 0 || sec->sh_type != SHT_PROGBITS)
-			continue;
-		if (sec->sh_offset > size || size - sec->sh_offset < sec->sh_size ||
-		    sec->sh_size == 0)
-			return -1;
-		*off = (off_t)sec->sh_offset;
-		*len = (size_t)sec->sh_size;
-		return 0;
-	}
-	return -1;
-}
-
 /* Reads `size` bytes from `start` block by block; each block after the
  * first begins with the previous one's last OVERLAP bytes. */
 static int scan_fd(int fd, const char *path, off_t start, size_t size, struct dt_openssh_scan *s,
@@ -261,7 +205,7 @@ int dt_openssh_version_of(const char *path, struct dt_openssh_version *v, struct
 
 		/* Only the constant strings of a program, when they can be
 		 * found: every login over sshd pays for this read. */
-		if (rodata_of(fd, (size_t)st.st_size, &off, &len) < 0) {
+		if (dt_elf_rodata(fd, (size_t)st.st_size, &off, &len) < 0) {
 			off = 0;
 			len = (size_t)st.st_size;
 		}
