@@ -6,13 +6,16 @@
  * (cold_traffic.h). Set up by cold_stage.sh.
  *
  * 1. Cold logins, interleaved login by login (so noise hits all alike)
- *    through four services: `permit` (pam_permit.so: the baseline, what
+ *    through five services: `permit` (pam_permit.so: the baseline, what
  *    any PAM client costs), `dingtalk` (the module against the mock over
- *    plain HTTP), `dingtalk_tls` (over HTTPS with a test CA) and
+ *    plain HTTP), `dingtalk_tls` (over HTTPS with a test CA),
  *    `dingtalk_fleet` (the module as a fleet host: it loads its network
  *    library and registers over HTTPS, signed, with the helper's TCP
- *    control listener before the QR; the mock over HTTP). The phone
- *    approves at once. Per service (pam_once.c's stamps):
+ *    control listener before the QR; the mock over HTTP) and
+ *    `dingtalk_dir` (over HTTPS, the account from the directory:
+ *    map = directory:email, with the app token from its token_cache,
+ *    filled by the warm-up logins). The phone approves at once. Per
+ *    service (pam_once.c's stamps):
  *      cold.S.pam_start           pam_start: loading the modules
  *      cold.S.to_qr               pam_authenticate start -> the QR shown
  *      cold.S.approval_to_result  the phone's confirmation answered ->
@@ -27,7 +30,9 @@
  *    library's load, the TLS handshake to the replica and the signing
  *    before the QR; the signed wait after it). The mock's counts per login:
  *    cold.dingtalk_connections, cold.dingtalk_tls_handshakes,
- *    cold.S.requests_per_login and per endpoint.
+ *    cold.S.requests_per_login and per endpoint, and
+ *    cold.dingtalk_dir.app_token_requests_per_login: not 0 in the timed
+ *    logins (the cache was not used), the run fails.
  * 2. Long-poll against polling: the same logins through `dingtalk`,
  *    `poll_1s` and `poll_3s` (poll_wait.c), the three of a round at once
  *    and approved after the same random delay (uniform 0.5-4 s, seeded):
@@ -72,7 +77,7 @@
 #define VALGRIND_LIMIT_MS 300000
 #define DELAY_MIN_MS	  500
 #define DELAY_MAX_MS	  4000
-#define COLD_SERVICES	  4 /* permit, dingtalk, dingtalk_tls, dingtalk_fleet */
+#define COLD_SERVICES	  5 /* permit, dingtalk, dingtalk_tls, dingtalk_fleet, dingtalk_dir */
 
 struct options {
 	const char *pam_once, *preload, *mock, *tls_mock, *ca, *valgrind, *callgrind_dir;
@@ -376,7 +381,8 @@ static int cold_logins(const struct options *o, struct service *svc, size_t nsvc
 
 static void report_cold(struct service *svc)
 {
-	/* svc: COLD_SERVICES (permit, dingtalk, dingtalk_tls, dingtalk_fleet) */
+	/* svc: COLD_SERVICES (permit, dingtalk, dingtalk_tls, dingtalk_fleet,
+	 * dingtalk_dir) */
 	double load, cpu_permit, cpu_dt, cpu_tls, cpu_fleet, qr_dt, qr_fleet;
 	size_t n = svc[0].n, k;
 
@@ -402,6 +408,34 @@ static void report_cold(struct service *svc)
 		bench_result("cold.dingtalk_tls_handshakes",
 			     (double)svc[2].traffic.tls_handshakes / (double)svc[2].traffic_n,
 			     "per_login");
+}
+
+/* The directory-mapped service's app token: the warm-up logins put it in
+ * token_cache, so the timed logins must read it from there and never ask
+ * DingTalk (which throttles apps that ask too often). Reports
+ * cold.dingtalk_dir.app_token_requests_per_login; returns -1 (said) when
+ * it is not 0, or when no login was counted. */
+static int check_app_token(const struct service *dir)
+{
+	long asked = cold_traffic_app_token_requests(&dir->traffic);
+	char key[160];
+
+	if (dir->traffic_n == 0) {
+		fprintf(stderr, "bench_cold: %s: no login's requests were counted\n", dir->name);
+		return -1;
+	}
+	snprintf(key, sizeof(key), "%s.app_token_requests_per_login", dir->label);
+	bench_result(key, (double)asked / (double)dir->traffic_n, "requests");
+	if (asked != 0) {
+		fprintf(stderr,
+			"bench_cold: %s: %ld app token requests (accessToken, gettoken) in %zu "
+			"timed logins, after the warm-up filled token_cache: the cache was not "
+			"used (its directory's and file's owner and mode: pam_dingtalk.conf(5), "
+			"token_cache; the module's log)\n",
+			dir->name, asked, dir->traffic_n);
+		return -1;
+	}
+	return 0;
 }
 
 /* ---- 2. long-poll against polling ---- */
@@ -692,6 +726,7 @@ int main(int argc, char **argv)
 	ready &= service_init(&cold[2], "dingtalk_tls", "cold.dingtalk_tls", 1, 1, o.logins) == 0;
 	ready &=
 	    service_init(&cold[3], "dingtalk_fleet", "cold.dingtalk_fleet", 0, 1, o.logins) == 0;
+	ready &= service_init(&cold[4], "dingtalk_dir", "cold.dingtalk_dir", 1, 1, o.logins) == 0;
 	ready &= service_init(&poll[0], "dingtalk", "cold.poll.dingtalk", 0, 1, o.poll_logins) == 0;
 	ready &= service_init(&poll[1], "poll_1s", "cold.poll.poll_1s", 0, 1, o.poll_logins) == 0;
 	ready &= service_init(&poll[2], "poll_3s", "cold.poll.poll_3s", 0, 1, o.poll_logins) == 0;
@@ -704,6 +739,8 @@ int main(int argc, char **argv)
 	if (cold_logins(&o, cold, COLD_SERVICES, admin, &phone) != 0)
 		goto out;
 	report_cold(cold);
+	if (check_app_token(&cold[4]) != 0)
+		goto out;
 	if (poll_logins(&o, poll) != 0)
 		goto out;
 	report_poll(poll);

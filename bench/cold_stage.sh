@@ -4,13 +4,16 @@
 # dingtalk-callbackd on loopback (tests/harness.sh, as the PAM tests) with
 # a TCP control listener as well (TLS with the test CA's certificate, a
 # host key made by dingtalk-ctl), a map binding alice, alice from
-# nss_wrapper, and six pam_wrapper services:
+# nss_wrapper, and seven pam_wrapper services:
 #   permit        pam_permit.so alone (the baseline)
 #   dingtalk      the module against the HTTP mock (wait = poll)
 #   dingtalk_tls  the module against the HTTPS mock (ca_file)
 #   dingtalk_fleet  the module as a fleet host: the same helper as a
 #                 replica of one (helper = https://..., helper_ca_file,
 #                 helper_key_file), the HTTP mock as DingTalk
+#   dingtalk_dir  the module against the HTTPS mock, the account from the
+#                 directory (map = directory:email: alice@example.com is
+#                 alice), with the app token cached in $DT_WORK/dir-token
 #   poll_1s, poll_3s  the bench-only pollers (bench/poll_wait.c)
 # The wrappers are preloaded into the PAM client (pam_once) only.
 # Runs bench_cold with the arguments given; its results on stdout, the
@@ -86,6 +89,14 @@ fleet_conf=$(dt_module_conf bench_fleet "helper = https://127.0.0.1:$control_por
 	'wait = poll' 'qr = utf8')
 echo "auth required $module conf=$tls_conf" >"$services/dingtalk_tls"
 echo "auth required $module conf=$fleet_conf" >"$services/dingtalk_fleet"
+# The directory look-ups (oapi) and the app token (api, token_api = v1)
+# go to the HTTPS mock as well; token_cache's directory is made by the
+# module (0700, ours), as /run/pam_dingtalk is on a host.
+dir_conf=$(dt_module_conf bench_dir "login_base = $DT_TLS_URL" "api_base = $DT_TLS_URL" \
+	"oapi_base = $DT_TLS_URL" "ca_file = $DT_TEST_CA" 'directory = yes' \
+	'map = directory:email' 'email_domain = example.com' \
+	"token_cache = $DT_WORK/dir-token/app-token" 'timeout = 30' 'wait = poll' 'qr = utf8')
+echo "auth required $module conf=$dir_conf" >"$services/dingtalk_dir"
 echo "auth required $poll1 conf=$conf" >"$services/poll_1s"
 echo "auth required $poll3 conf=$conf" >"$services/poll_3s"
 cat >"$DT_WORK/passwd" <<PW

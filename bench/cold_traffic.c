@@ -102,7 +102,7 @@ int cold_traffic_read(CURL *curl, const char *base, const char *ca_file, struct 
 	return rc;
 }
 
-static long calls_of(const struct cold_traffic *t, const char *name)
+long cold_traffic_calls(const struct cold_traffic *t, const char *name)
 {
 	unsigned i;
 
@@ -121,7 +121,7 @@ void cold_traffic_add_diff(struct cold_traffic *sum, const struct cold_traffic *
 	sum->tls_handshakes += b->tls_handshakes - a->tls_handshakes;
 	sum->requests += b->requests - a->requests;
 	for (i = 0; i < b->endpoints; i++) {
-		long d = b->calls[i] - calls_of(a, b->name[i]);
+		long d = b->calls[i] - cold_traffic_calls(a, b->name[i]);
 
 		if (d == 0)
 			continue;
@@ -136,4 +136,9 @@ void cold_traffic_add_diff(struct cold_traffic *sum, const struct cold_traffic *
 		}
 		sum->calls[j] += d;
 	}
+}
+
+long cold_traffic_app_token_requests(const struct cold_traffic *t)
+{
+	return cold_traffic_calls(t, "accessToken") + cold_traffic_calls(t, "gettoken");
 }

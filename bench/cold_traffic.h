@@ -30,4 +30,13 @@ int cold_traffic_read(CURL *curl, const char *base, const char *ca_file, struct 
 void cold_traffic_add_diff(struct cold_traffic *sum, const struct cold_traffic *b,
 			   const struct cold_traffic *a);
 
+/* The calls to endpoint `name` in `t` (0 when it has none). */
+long cold_traffic_calls(const struct cold_traffic *t, const char *name);
+
+/* The app access token requests in `t`: the mock's `accessToken`
+ * (POST /v1.0/oauth2/accessToken, token_api = v1) and `gettoken`
+ * (GET /gettoken, token_api = gettoken). A module whose token_cache works
+ * makes none once one login has filled it. */
+long cold_traffic_app_token_requests(const struct cold_traffic *t);
+
 #endif
