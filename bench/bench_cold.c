@@ -28,7 +28,10 @@
  *    handshake to DingTalk), cold.fleet_to_qr_extra.p50 and
  *    cold.fleet_cpu_extra.p50 (dingtalk_fleet minus dingtalk, p50s: the
  *    library's load, the TLS handshake to the replica and the signing
- *    before the QR; the signed wait after it). The mock's counts per login:
+ *    before the QR; the signed wait after it), cold.dir_cpu_extra.p50
+ *    and cold.dir_approval_extra.p50 (dingtalk_dir minus dingtalk_tls,
+ *    p50s: the directory's look-ups, the app token read from the cache).
+ *    The mock's counts per login:
  *    cold.dingtalk_connections, cold.dingtalk_tls_handshakes,
  *    cold.S.requests_per_login and per endpoint, and
  *    cold.dingtalk_dir.app_token_requests_per_login: not 0 in the timed
@@ -383,7 +386,7 @@ static void report_cold(struct service *svc)
 {
 	/* svc: COLD_SERVICES (permit, dingtalk, dingtalk_tls, dingtalk_fleet,
 	 * dingtalk_dir) */
-	double load, cpu_permit, cpu_dt, cpu_tls, cpu_fleet, qr_dt, qr_fleet;
+	double load, cpu_permit, cpu_dt, cpu_tls, cpu_fleet, cpu_dir, qr_dt, qr_fleet;
 	size_t n = svc[0].n, k;
 
 	for (k = 0; k < COLD_SERVICES; k++)
@@ -393,6 +396,7 @@ static void report_cold(struct service *svc)
 	cpu_dt = p50(svc[1].cpu, n);
 	cpu_tls = p50(svc[2].cpu, n);
 	cpu_fleet = p50(svc[3].cpu, n);
+	cpu_dir = p50(svc[4].cpu, n);
 	qr_dt = p50(svc[1].to_qr, n);
 	qr_fleet = p50(svc[3].to_qr, n);
 	bench_result("cold.module_load.p50", load / 1000, "ms");
@@ -400,6 +404,11 @@ static void report_cold(struct service *svc)
 	bench_result("cold.tls_cpu.p50", (cpu_tls - cpu_dt) / 1000, "ms");
 	bench_result("cold.fleet_to_qr_extra.p50", (qr_fleet - qr_dt) / 1000, "ms");
 	bench_result("cold.fleet_cpu_extra.p50", (cpu_fleet - cpu_dt) / 1000, "ms");
+	/* dingtalk_dir against dingtalk_tls (the same HTTPS mock): the
+	 * directory's two look-ups and the app token read from its cache. */
+	bench_result("cold.dir_cpu_extra.p50", (cpu_dir - cpu_tls) / 1000, "ms");
+	bench_result("cold.dir_approval_extra.p50",
+		     (p50(svc[4].a2r, n) - p50(svc[2].a2r, n)) / 1000, "ms");
 	if (svc[1].traffic_n > 0)
 		bench_result("cold.dingtalk_connections",
 			     (double)svc[1].traffic.connections / (double)svc[1].traffic_n,

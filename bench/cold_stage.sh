@@ -23,7 +23,10 @@
 #                        temporary directory, removed); valgrind missing:
 #                        the callgrind figures are skipped, said on stderr
 set -u
-builddir=$1
+# Absolute: the pam.d lines below name the modules by this path, and
+# with a relative one (".") PAM failed to load them (PAM result 28, the
+# module unknown).
+builddir=$(cd "$1" && pwd) || exit 1
 shift
 DT_SRCDIR=$(cd "$(dirname "$0")/.." && pwd)
 DT_CALLBACKD="$builddir/src/callbackd/dingtalk-callbackd"
