@@ -490,7 +490,7 @@ static int refuse_leaking_host(struct dt_err *err)
 			  name);
 }
 
-/* pam_dingtalk_net.so missing, foreign or untrusted beside the module
+/* pam_dingtalk_net.so missing, a symbolic link or untrusted beside the module
  * (src/pam/net_loader.c): refused before anything else, never taken for
  * an outage. Linked into a stack on its own, the module once could not
  * load at all without libcurl, and the stack failed closed; failmode =

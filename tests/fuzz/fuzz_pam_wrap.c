@@ -22,6 +22,7 @@
 #include <security/pam_ext.h>
 
 #include "base/as_user.h"
+#include "base/http.h"
 #include "fuzz_pam.h"
 
 /* Declared here: they exist only at link time (--wrap). */
@@ -54,6 +55,7 @@ json_tokener *__wrap_json_tokener_new_ex(int depth);
 json_object *__wrap_json_object_new_object(void);
 FILE *__wrap_open_memstream(char **buf, size_t *size);
 int __wrap_dt_as_user_enter(const char *user, struct dt_as_user *as, struct dt_err *err);
+int __wrap_dt_http_preload(struct dt_err *err);
 int64_t __wrap_dt_now_ms(void);
 int __wrap_dt_retry_sleep(int64_t delay_ms, int64_t deadline_ms, int64_t reserve_ms);
 void __wrap_pam_syslog(const pam_handle_t *pamh, int priority, const char *fmt, ...)
@@ -285,4 +287,15 @@ void fz_log_reset(void)
 {
 	log_len = 0;
 	log_text[0] = '\0';
+}
+
+/* Loading libcurl's side after the QR (login.c): nothing to load in
+ * process, the fakes answer every request; it fails on demand, as a
+ * broken installation would, which the login only logs. */
+int __wrap_dt_http_preload(struct dt_err *err)
+{
+	if (fail_now())
+		return dt_err_set(err, DT_ERR_CONFIG,
+				  "fuzz: pam_dingtalk_net.so could not be loaded");
+	return 0;
 }

@@ -341,8 +341,8 @@ static void test_registration_cut_off(void **state)
 		new_case(&c, NULL, HELPER_KEEP);
 		status = authenticate("dingtalk_fake_drop", &c, &seconds);
 		/* The child's case log is its own: judged here. */
-		if (strstr(read_case_log(), "the connection broke after the request was sent, in a "
-					    "process its caller controls (refused, not "
+		if (strstr(read_case_log(), "the connection to the helper was made and then broke, "
+					    "in a process its caller controls (refused, not "
 					    "unavailable)") == NULL)
 			_exit(101);
 		_exit(status);

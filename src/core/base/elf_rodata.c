@@ -7,6 +7,14 @@
 #include <string.h>
 #include <unistd.h>
 
+/* This machine's byte order, as ELF names it: the program read is the
+ * one running (/proc/self/exe), so any other order is not a native one. */
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+#define NATIVE_DATA ELFDATA2LSB
+#else
+#define NATIVE_DATA ELFDATA2MSB
+#endif
+
 /* Exactly `len` bytes at `off`, or -1. */
 static int read_at(int fd, void *buf, size_t len, off_t off)
 {
@@ -34,9 +42,10 @@ int dt_elf_rodata(int fd, size_t size, off_t *off, size_t *len)
 	unsigned i;
 
 	if (read_at(fd, &eh, sizeof(eh), 0) < 0 || memcmp(eh.e_ident, ELFMAG, SELFMAG) != 0 ||
-	    eh.e_ident[EI_CLASS] != ELFCLASS64 || eh.e_shentsize != sizeof(Elf64_Shdr) ||
-	    eh.e_shnum == 0 || eh.e_shnum > 128 || eh.e_shstrndx >= eh.e_shnum ||
-	    eh.e_shoff > size || size - eh.e_shoff < eh.e_shnum * sizeof(Elf64_Shdr) ||
+	    eh.e_ident[EI_CLASS] != ELFCLASS64 || eh.e_ident[EI_DATA] != NATIVE_DATA ||
+	    eh.e_shentsize != sizeof(Elf64_Shdr) || eh.e_shnum == 0 || eh.e_shnum > 128 ||
+	    eh.e_shstrndx >= eh.e_shnum || eh.e_shoff > size ||
+	    size - eh.e_shoff < eh.e_shnum * sizeof(Elf64_Shdr) ||
 	    read_at(fd, sh, eh.e_shnum * sizeof(Elf64_Shdr), (off_t)eh.e_shoff) < 0)
 		return -1;
 	names = &sh[eh.e_shstrndx];

@@ -84,8 +84,8 @@ int dt_http_init(struct dt_http *h, const struct dt_http_opts *opts, struct dt_e
 /* Loads and sets up what a request over TCP needs (libcurl, OpenSSL's
  * TLS), so that a later dt_http_init over TCP costs only its handle.
  * Called while a login waits for the phone; thread-safe, idempotent. A
- * failure (a broken installation: DT_ERR_CONFIG) is reported again by
- * dt_http_init. */
+ * failure (DT_ERR_CONFIG when the library cannot be loaded, a broken
+ * installation) is reported again by dt_http_init. */
 int dt_http_preload(struct dt_err *err);
 void dt_http_cleanup(struct dt_http *h);
 

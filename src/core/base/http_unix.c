@@ -57,8 +57,9 @@ static int unreachable(struct call *c, int errnum, struct dt_err *err)
 	    errnum == ENOENT || errnum == ECONNREFUSED ? " (is dingtalk-callbackd running?)" : "");
 }
 
-/* Every transport failure reads "cannot reach the helper on unix:PATH:
- * ...", as logs and the administrator's searches expect. */
+/* A connection that fails reads "cannot reach the helper on unix:PATH:
+ * ...", as logs and the administrator's searches expect (an answer over
+ * the bound is named as such). */
 static int broken(struct call *c, const char *what, struct dt_err *err)
 {
 	c->h->transient = 1;

@@ -39,6 +39,10 @@ struct login {
 	char host[256];
 	int64_t expires_ms;
 	int64_t deadline_ms;
+	/* The last registration reached a helper and then lost the
+	 * connection (http.h: transient, not unsent), as read right after it,
+	 * before any other request on the handle. */
+	int registration_cut;
 };
 
 /* Where a timeout becomes a code (login.h, "Lateness"). A server still
@@ -199,6 +203,7 @@ static int register_session(struct login *l, struct dt_session *s, struct dt_hel
 	left = (l->deadline_ms - dt_now_ms()) / 1000;
 	reg.ttl = left > DT_CONTROL_TTL_MIN ? (unsigned)left : DT_CONTROL_TTL_MIN;
 	rc = dt_fleet_register(&l->helper, &reg, l->deadline_ms, out, err);
+	l->registration_cut = rc < 0 && l->helper.http.transient && !l->helper.http.unsent;
 	dt_free_secret(authorize_url);
 	if (rc < 0) {
 		cancel_half_registered(l, out);
@@ -217,14 +222,11 @@ static int register_session(struct login *l, struct dt_session *s, struct dt_hel
  * an error of its own stays unavailable. */
 static int refused_if_caller_cut_it(const struct login *l, struct dt_err *err)
 {
-	const struct dt_http *h = &l->helper.http;
-
-	if (!l->req->caller_controls_process || err->kind != DT_ERR_UNAVAIL || !h->transient ||
-	    h->unsent)
+	if (!l->req->caller_controls_process || err->kind != DT_ERR_UNAVAIL || !l->registration_cut)
 		return -1;
 	err->kind = DT_ERR_DENIED;
-	dt_err_prefix(err, "the connection broke after the request was sent, in a process its "
-			   "caller controls (refused, not unavailable): ");
+	dt_err_prefix(err, "the connection to the helper was made and then broke, in a process "
+			   "its caller controls (refused, not unavailable): ");
 	return -1;
 }
 
@@ -450,7 +452,7 @@ static char *wait_for_enter(struct login *l, int fallback, struct dt_err *err);
 
 /* With the QR on the screen and the person still reaching for the phone:
  * libcurl's side of the HTTP client (about 4 ms of loading and OpenSSL's
- * set-up, base/http.h) is loaded now, so that the approval does not wait
+ * set-up, base/http_backend.h) is loaded now, so that the approval does not wait
  * for it and the QR did not either. A failure is reported again by the
  * exchange's dt_http_init; it is logged now, while the person scans.
  * Not on a thread of its own: the environment

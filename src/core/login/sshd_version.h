@@ -10,7 +10,10 @@
  * read in bounded pieces up to DT_SSHD_PROGRAM_MAX bytes: of a native ELF
  * program only its .rodata section, where the string lives (a sixth of
  * sshd, 0.04 ms instead of 0.2 ms per login, BENCHMARKS.md), of anything
- * else, or an ELF file whose headers do not add up, the whole file. */
+ * else, or an ELF file whose headers do not add up, the whole file. So
+ * two versions that disagree count as none only when both are in what is
+ * read; either way the outcome stays on the safe side (one version, or
+ * none and the prompt kept). */
 #ifndef DT_SSHD_VERSION_H
 #define DT_SSHD_VERSION_H
 
